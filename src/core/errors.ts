@@ -1,0 +1,73 @@
+/**
+ * Typed errors, born where the failure is found. `message` is always a sentence a user
+ * understands; `detail` carries what belongs in the log (stderr, SQLite's own message).
+ */
+
+export type StepDbErrorCode =
+  | 'FILE_MISSING'
+  | 'NOT_SQLITE'
+  | 'CORRUPT'
+  | 'UNSUPPORTED_SCHEMA'
+  | 'CHANGED_WHILE_READING'
+  | 'READ_FAILED';
+
+export class StepDbError extends Error {
+  override readonly name = 'StepDbError';
+  constructor(
+    readonly code: StepDbErrorCode,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type GitErrorCode =
+  | 'GIT_MISSING'
+  | 'REPOSITORY_MISSING'
+  | 'NOT_A_REPOSITORY'
+  | 'INVALID_COMMIT'
+  | 'UNKNOWN_COMMIT'
+  | 'NOT_IN_COMMIT'
+  | 'GIT_FAILED';
+
+export class GitError extends Error {
+  override readonly name = 'GitError';
+  constructor(
+    readonly code: GitErrorCode,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A step whose stored field is unusable for the operation asked of it. */
+export class StepFieldError extends Error {
+  override readonly name = 'StepFieldError';
+  constructor(
+    readonly stepId: number,
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type StepHistoryError = StepDbError | GitError | StepFieldError;
+
+export function isStepHistoryError(err: unknown): err is StepHistoryError {
+  return err instanceof StepDbError || err instanceof GitError || err instanceof StepFieldError;
+}
+
+/** The one place an unknown failure becomes a sentence for the user plus a detail for the log. */
+export function describeError(err: unknown): { message: string; detail: string } {
+  if (isStepHistoryError(err)) {
+    const detail = 'detail' in err && err.detail ? err.detail : err.stack ?? err.message;
+    return { message: err.message, detail };
+  }
+  if (err instanceof Error) {
+    return { message: 'Step History hit an unexpected error. See the log for details.', detail: err.stack ?? err.message };
+  }
+  return { message: 'Step History hit an unexpected error. See the log for details.', detail: String(err) };
+}
