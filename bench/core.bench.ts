@@ -1,0 +1,224 @@
+/**
+ * `npm run bench`: the core's speed, each figure beside its reference measured in the same
+ * run (medians of several runs; the machine is noisy, so read the ratios, not the times).
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as esbuild from 'esbuild';
+import { GitRepository } from '../src/core/git';
+import { StepStore } from '../src/core/stepStore';
+
+const root = path.resolve(__dirname, '..');
+const work = path.join(root, 'bench', '.work');
+const wasm = require.resolve('sql.js/dist/sql-wasm.wasm');
+const project = 'bench-project';
+const quick = process.argv.includes('--quick');
+const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+
+interface Row {
+  measure: string;
+  ours: number;
+  reference: number;
+  referenceName: string;
+  unit: string;
+  target?: string;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function timeProcess(cmd: string, args: string[], cwd?: string): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+
+function probe(...args: string[]): Record<string, number> {
+  const out = execFileSync(process.execPath, ['--expose-gc', path.join(work, 'probe.js'), ...args], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+function ensureDatabase(steps: number): string {
+  const file = path.join(work, `steps-${steps}.db`);
+  if (!fs.existsSync(file)) execFileSync('python3', [path.join(root, 'bench', 'make-bench-db.py'), file, String(steps)]);
+  return file;
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28 }).trim();
+}
+
+/** A repository whose last commit touches 1,000 files: modifications, adds, deletes, renames. */
+function ensureRepository(): { dir: string; before: string; after: string } {
+  const dir = path.join(work, 'repo-1000');
+  if (!fs.existsSync(path.join(dir, '.git', 'bench-ready'))) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'config', 'user.email', 'bench@example.com');
+    git(dir, 'config', 'user.name', 'bench');
+    const body = (i: number, v: number) => Array.from({ length: 40 }, (_, l) => `line ${l} of file ${i}, version ${v}`).join('\n') + '\n';
+    for (let i = 0; i < 1_000; i++) {
+      const sub = path.join(dir, 'src', `pkg${i % 20}`);
+      fs.mkdirSync(sub, { recursive: true });
+      fs.writeFileSync(path.join(sub, `file ${i}.ts`), body(i, 0));
+    }
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'base');
+    for (let i = 0; i < 1_000; i++) {
+      const file = path.join(dir, 'src', `pkg${i % 20}`, `file ${i}.ts`);
+      if (i < 850) fs.writeFileSync(file, body(i, 1));
+      else if (i < 900) fs.rmSync(file);
+      else if (i < 950) fs.renameSync(file, path.join(dir, 'src', `pkg${i % 20}`, `renamed ${i}.ts`));
+      else fs.writeFileSync(path.join(dir, 'src', `pkg${i % 20}`, `new ${i}.ts`), body(i, 2));
+    }
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'step touching 1,000 files');
+    fs.writeFileSync(path.join(dir, '.git', 'bench-ready'), '');
+  }
+  return { dir, before: git(dir, 'rev-parse', 'HEAD~1'), after: git(dir, 'rev-parse', 'HEAD') };
+}
+
+async function main() {
+  fs.mkdirSync(work, { recursive: true });
+  execFileSync(process.execPath, [path.join(root, 'esbuild.js')], { cwd: root, stdio: 'inherit' });
+  await esbuild.build({
+    entryPoints: [path.join(root, 'bench', 'probe.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    outfile: path.join(work, 'probe.js'),
+    logLevel: 'warning',
+  });
+
+  const rows: Row[] = [];
+  const memory: { steps: number; fileBytes: number; oursAddedPeakMB: number; floorAddedPeakMB: number }[] = [];
+  const runs = quick ? 3 : 7;
+
+  for (const steps of sizes) {
+    const db = ensureDatabase(steps);
+    const query = `SELECT * FROM steps WHERE project_id = '${project}' ORDER BY id DESC LIMIT 200`;
+    const ours: number[] = [];
+    const floors: number[] = [];
+    const natives: number[] = [];
+    const oursPeak: number[] = [];
+    const floorPeak: number[] = [];
+    const n = steps >= 100_000 ? Math.max(3, runs - 2) : runs;
+    for (let i = 0; i < n; i++) {
+      const o = probe('open', db, wasm, project);
+      if (o.rows !== Math.min(200, steps) || o.firstId !== steps) throw new Error(`first page wrong: ${JSON.stringify(o)}`);
+      ours.push(o.ms);
+      oursPeak.push(o.addedPeakBytes);
+      const f = probe('floor', db, wasm);
+      floors.push(f.ms);
+      floorPeak.push(f.addedPeakBytes);
+      natives.push(timeProcess('sqlite3', ['-readonly', db, query]));
+    }
+    const label = steps.toLocaleString('en-US');
+    rows.push({
+      measure: `cold open + first page, ${label} steps`, ours: median(ours), reference: median(floors),
+      referenceName: 'read bytes + sql.js init', unit: 'ms', target: steps === 10_000 ? '<= 1.5x' : undefined,
+    });
+    rows.push({
+      measure: `cold open + first page, ${label} steps`, ours: median(ours), reference: median(natives),
+      referenceName: 'sqlite3 CLI process', unit: 'ms',
+    });
+    memory.push({
+      steps, fileBytes: fs.statSync(db).size,
+      oursAddedPeakMB: median(oursPeak) / 2 ** 20, floorAddedPeakMB: median(floorPeak) / 2 ** 20,
+    });
+  }
+
+  {
+    const db = ensureDatabase(10_000);
+    const store = await StepStore.open(db, { wasmPath: wasm });
+    const samples: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const t0 = performance.now();
+      if (store.hasChanged()) throw new Error('unchanged file reported as changed');
+      samples.push(performance.now() - t0);
+    }
+    const stats: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const t0 = performance.now();
+      fs.statSync(db);
+      stats.push(performance.now() - t0);
+    }
+    store.close();
+    rows.push({
+      measure: '"has it changed?" on an unchanged file', ours: median(samples), reference: median(stats),
+      referenceName: 'one fs.statSync', unit: 'ms', target: '<= 2 ms',
+    });
+  }
+
+  {
+    const { dir, before, after } = ensureRepository();
+    const repo = await GitRepository.open(dir);
+    const ours: number[] = [];
+    const plain: number[] = [];
+    let files = 0;
+    for (let i = 0; i < (quick ? 5 : 15); i++) {
+      const t0 = performance.now();
+      files = (await repo.changedFiles(before, after)).length;
+      ours.push(performance.now() - t0);
+      plain.push(timeProcess('git', ['diff', '--name-status', '-z', before, after], dir));
+    }
+    if (files !== 1_000) throw new Error(`expected 1,000 changed files, got ${files}`);
+    rows.push({
+      measure: 'changedFiles, step touching 1,000 files', ours: median(ours), reference: median(plain),
+      referenceName: 'git diff --name-status -z process', unit: 'ms', target: '<= 1.2x',
+    });
+  }
+
+  const activation = probe('activate', root, ensureDatabase(1_000));
+
+  const table = rows.map((r) => ({
+    measure: r.measure,
+    ours: `${r.ours.toFixed(3)} ${r.unit}`,
+    reference: `${r.reference.toFixed(3)} ${r.unit} (${r.referenceName})`,
+    ratio: `${(r.ours / r.reference).toFixed(2)}x`,
+    target: r.target ?? '',
+  }));
+  console.log('\nStep History core benchmark (medians)');
+  console.table(table);
+  console.log('Peak memory added by cold open + first page (ours) and by reading bytes + sql.js init (floor)');
+  console.table(memory.map((m) => ({
+    steps: m.steps.toLocaleString('en-US'),
+    'file MB': (m.fileBytes / 2 ** 20).toFixed(1),
+    'ours MB': m.oursAddedPeakMB.toFixed(1),
+    'floor MB': m.floorAddedPeakMB.toFixed(1),
+  })));
+  console.log(
+    `Activation: ${activation.activationMs.toFixed(1)} ms, WASM compilations at activation: ${activation.compilationsAtActivation}` +
+      ` (after first database open: ${activation.compilationsAfterFirstOpen})`,
+  );
+
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    quick,
+    rows: rows.map((r) => ({ ...r, ratio: r.ours / r.reference })),
+    memory,
+    activation,
+  };
+  fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+  const out = path.join(root, 'bench', 'results', 'core.json');
+  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  console.log(`\nWrote ${path.relative(root, out)}`);
+  if (activation.compilationsAtActivation !== 0) {
+    console.error('Activation compiled WASM: it must load only on first database open.');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

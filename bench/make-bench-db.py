@@ -1,0 +1,105 @@
+"""Writes a LaForge step database of N realistic steps with the real SQLite engine.
+
+usage: make-bench-db.py <path> <steps>
+Rows look like what LaForge records: 40-hex commits, a JSON agent configuration with a
+system prompt of a few hundred characters, tool lists and metadata, token usage JSON,
+RFC 3339 times, parents, some failures and rolled-back steps.
+"""
+import json
+import os
+import random
+import sqlite3
+import sys
+from datetime import datetime, timedelta, timezone
+
+SCHEMA = """
+CREATE TABLE steps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    active BOOLEAN DEFAULT TRUE,
+    parent_step_id INTEGER,
+    commit_sha_before TEXT NOT NULL,
+    commit_sha_after TEXT,
+    agent_config_json TEXT NOT NULL,
+    start_time TIMESTAMP NOT NULL,
+    end_time TIMESTAMP,
+    duration_ms INTEGER,
+    token_usage_json TEXT NOT NULL DEFAULT '{}',
+    exit_code INTEGER,
+    project_id TEXT NOT NULL,
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    FOREIGN KEY (parent_step_id) REFERENCES steps(id)
+);
+CREATE INDEX idx_steps_project_id ON steps(project_id);
+CREATE INDEX idx_steps_active ON steps(active);
+CREATE INDEX idx_steps_parent_step_id ON steps(parent_step_id);
+CREATE INDEX idx_steps_created_at ON steps(created_at);
+"""
+
+PROMPT = (
+    "You are LaForge's implementation agent. Work in small, reviewable steps. Read the task, "
+    "inspect the repository, make the smallest change that satisfies the acceptance criteria, "
+    "run the project's tests, and commit with a message that explains why. Never rewrite "
+    "history, never delete files you did not create, and stop to ask when a requirement is "
+    "ambiguous. Keep the build green and leave the working tree clean at the end of the step."
+)
+MODELS = ["claude-3.5-sonnet", "claude-3-opus", "gpt-4o", "gemini-1.5-pro"]
+TOOLS = ["bash", "read", "write", "edit", "grep", "glob", "test"]
+
+
+def main():
+    path, count = sys.argv[1], int(sys.argv[2])
+    if os.path.exists(path):
+        os.remove(path)
+    rng = random.Random(count)
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    rows = []
+    sha = "%040x" % rng.getrandbits(160)
+    for i in range(1, count + 1):
+        before = sha
+        sha = "%040x" % rng.getrandbits(160)
+        t0 = start + timedelta(minutes=7 * i)
+        duration = rng.randint(5_000, 900_000)
+        prompt_tokens = rng.randint(1_000, 60_000)
+        completion = rng.randint(100, 8_000)
+        config = {
+            "model": rng.choice(MODELS),
+            "max_tokens": 4000,
+            "temperature": 0.7,
+            "system_prompt": PROMPT,
+            "tools": rng.sample(TOOLS, 4),
+            "metadata": {"project_type": "go", "agent_version": "1.%d.0" % (i % 7)},
+        }
+        tokens = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion,
+            "total_tokens": prompt_tokens + completion,
+            "cost": round((prompt_tokens * 3 + completion * 15) / 1_000_000, 6),
+        }
+        rows.append((
+            0 if i % 50 == 0 else 1,
+            i - 1 if i > 1 else None,
+            before,
+            sha,
+            json.dumps(config),
+            t0.isoformat().replace("+00:00", "Z"),
+            (t0 + timedelta(milliseconds=duration)).isoformat().replace("+00:00", "Z"),
+            duration,
+            json.dumps(tokens),
+            1 if i % 17 == 0 else 0,
+            "bench-project",
+            t0.strftime("%Y-%m-%d %H:%M:%S"),
+        ))
+    db.executemany(
+        "INSERT INTO steps (active, parent_step_id, commit_sha_before, commit_sha_after,"
+        " agent_config_json, start_time, end_time, duration_ms, token_usage_json, exit_code,"
+        " project_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    db.commit()
+    db.close()
+
+
+if __name__ == "__main__":
+    main()

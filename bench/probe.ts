@@ -1,0 +1,69 @@
+/**
+ * One measurement in a fresh process, so every "cold" figure includes sql.js's WASM
+ * compilation exactly as the first open in an extension host does. Prints one JSON line.
+ *
+ *   probe floor <db> <wasm>              read the file's bytes + sql.js init
+ *   probe open <db> <wasm> <project>     StepStore.open + first page of 200 steps
+ *   probe activate <extensionDir> <db>   activate the built bundle, then open a database
+ */
+import * as fs from 'fs';
+import { StepStore } from '../src/core/stepStore';
+import { loadBundle } from '../test/support/loadBundle';
+
+const [mode, ...args] = process.argv.slice(2);
+
+function peakRssBytes(): number {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) * 1024 : process.memoryUsage().rss;
+}
+
+async function floor(db: string, wasm: string) {
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const bytes = fs.readFileSync(db);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const initSqlJs = require('sql.js') as typeof import('sql.js');
+  await initSqlJs({ locateFile: () => wasm });
+  const ms = performance.now() - t0;
+  return { ms, bytes: bytes.length, addedPeakBytes: peakRssBytes() - rssBefore };
+}
+
+async function open(db: string, wasm: string, project: string) {
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const store = await StepStore.open(db, { wasmPath: wasm });
+  const page = store.steps(project, { limit: 200 });
+  const ms = performance.now() - t0;
+  const result = { ms, rows: page.length, firstId: page[0]?.id, addedPeakBytes: peakRssBytes() - rssBefore };
+  store.close();
+  return result;
+}
+
+async function activate(extensionDir: string, db: string) {
+  const bundle = loadBundle(extensionDir);
+  const compilationsAtActivation = bundle.wasmCompilations();
+  const store = await bundle.api.openStepDatabase(db);
+  const projects = store.projects().length;
+  store.close();
+  return {
+    activationMs: bundle.activationMs,
+    compilationsAtActivation,
+    compilationsAfterFirstOpen: bundle.wasmCompilations(),
+    projects,
+  };
+}
+
+async function main() {
+  let result: unknown;
+  if (mode === 'floor') result = await floor(args[0], args[1]);
+  else if (mode === 'open') result = await open(args[0], args[1], args[2]);
+  else if (mode === 'activate') result = await activate(args[0], args[1]);
+  else throw new Error(`unknown probe mode ${mode}`);
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
