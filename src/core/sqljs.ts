@@ -15,7 +15,9 @@ export function loadSqlJs(wasmPath?: string): Promise<SqlJsStatic> {
   let pending = loading.get(file);
   if (!pending) {
     pending = (async () => {
-      const mod: unknown = await import('sql.js');
+      // require, not import(): bundlers keep it lazy, and it skips the ESM loader's cost.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod: unknown = require('sql.js');
       const initSqlJs = (typeof mod === 'function' ? mod : (mod as { default: InitSqlJs }).default) as InitSqlJs;
       return initSqlJs({ locateFile: () => file });
     })();

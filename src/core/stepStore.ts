@@ -404,13 +404,16 @@ export class StepStore {
       if (parent !== null && !pageIds.has(parent)) unknownParents.add(parent);
     }
     const existing = new Set(pageIds);
-    if (unknownParents.size > 0) {
-      const found = this.query(
-        'parents',
-        `SELECT id FROM steps WHERE id IN (SELECT value FROM json_each(?))`,
-        [JSON.stringify([...unknownParents])],
-      );
-      for (const [id] of found) existing.add(Number(id));
+    // One query per page; the IN list is padded with NULLs (which match nothing) to a power
+    // of two so that a handful of prepared statements serve every page.
+    const wanted = [...unknownParents];
+    for (let from = 0; from < wanted.length; from += 256) {
+      const chunk: SqlValue[] = wanted.slice(from, from + 256);
+      let slots = 4;
+      while (slots < chunk.length) slots *= 2;
+      while (chunk.length < slots) chunk.push(null);
+      const sql = `SELECT id FROM steps WHERE id IN (${chunk.map(() => '?').join(',')})`;
+      for (const [id] of this.query(`parents:${slots}`, sql, chunk)) existing.add(Number(id));
     }
     return objects.map((r) => stepFromRow(r, (id) => existing.has(id)));
   }
