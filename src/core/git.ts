@@ -142,17 +142,17 @@ export function toGitError(err: unknown, context: FailureContext): GitError {
   const detail = `git ${formatArgs(context.args)}${exit}\n${stderr.trimEnd()}`;
   const make = (code: GitErrorCode, message: string) => new GitError(code, message, detail);
 
+  // Checked first: git prints these only once the commit resolved, and they quote the path,
+  // which may itself contain any phrase matched below.
+  if (context.path !== undefined && NOT_IN_COMMIT_PATTERN.test(stderr)) {
+    const commit = context.commits?.[0];
+    return make('NOT_IN_COMMIT', `${JSON.stringify(context.path)} is not a file in commit ${commit ? shortSha(commit) : '(unknown)'}.`);
+  }
   if (/\bspawn\b[\s\S]*\b(?:ENOENT|EACCES|ENOTDIR)\b/.test(stderr)) {
     return make('GIT_MISSING', 'Git is not installed or not on PATH.');
   }
   if (/not a git repository/i.test(stderr) || /must be run in a work tree/i.test(stderr)) {
     return make('NOT_A_REPOSITORY', `${context.folder ?? 'This folder'} is not inside a git work tree.`);
-  }
-  // Checked before the unknown-commit patterns: these messages only appear once the commit
-  // resolved, and they quote the path, which may itself contain any of those phrases.
-  if (context.path !== undefined && NOT_IN_COMMIT_PATTERN.test(stderr)) {
-    const commit = context.commits?.[0];
-    return make('NOT_IN_COMMIT', `${JSON.stringify(context.path)} is not a file in commit ${commit ? shortSha(commit) : '(unknown)'}.`);
   }
   if (UNKNOWN_COMMIT_PATTERNS.some((p) => p.test(stderr))) {
     const commit = context.commits?.[0];

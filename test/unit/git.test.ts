@@ -383,8 +383,10 @@ describe('GitRepository.fileAt', () => {
     assert.equal(fs.existsSync(marker), false);
   });
 
-  it('reports a path whose name mentions an unknown object as NOT_IN_COMMIT', async () => {
-    await rejectsWith(repo.fileAt(first, "x'\nfatal: invalid object name 'y"), 'NOT_IN_COMMIT');
+  it('reports a missing path whose name looks like another git error as NOT_IN_COMMIT', async () => {
+    for (const name of ["x'\nfatal: invalid object name 'y", 'not a git repository', 'spawn git ENOENT', 'unknown revision']) {
+      await rejectsWith(repo.fileAt(first, name), 'NOT_IN_COMMIT', `${JSON.stringify(name)} is not a file in commit ${first.slice(0, 7)}.`);
+    }
   });
 
   it('reports an unknown commit as UNKNOWN_COMMIT', async () => {
