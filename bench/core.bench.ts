@@ -95,7 +95,7 @@ async function main() {
     format: 'cjs',
     target: 'node18',
     outfile: path.join(work, 'probe.js'),
-    logLevel: 'warning',
+    logLevel: 'error',
   });
 
   const rows: Row[] = [];
