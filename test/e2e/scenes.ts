@@ -24,7 +24,10 @@ export const scenes: Scene[] = [
     async run(wb) {
       await wb.reset();
       const sideBar = await wb.openViewContainer('Step History');
-      await sideBar.locator('.pane-header', { hasText: 'Steps' }).waitFor({ state: 'visible' });
+      // A container with one view shows it under the container's title ("Step History: Steps")
+      // and hides the view's own header, which still exists.
+      await sideBar.locator('.composite.title', { hasText: 'Steps' }).waitFor({ state: 'visible' });
+      await sideBar.locator('.pane-header[aria-label^="Steps"]').waitFor({ state: 'attached' });
       await sideBar.getByText('No step database found').waitFor({ state: 'visible' });
       await sideBar.getByRole('button', { name: 'Open Log' }).waitFor({ state: 'visible' });
       await wb.screenshot('step-history-view');
@@ -47,7 +50,7 @@ export const scenes: Scene[] = [
       // The Output panel opens on the extension's log channel.
       const panel = wb.panel();
       await panel.waitFor({ state: 'visible' });
-      await panel.locator('select', { has: wb.page.locator('option:checked', { hasText: /^Step History$/ }) }).waitFor({ state: 'attached' });
+      await panel.locator('select[aria-label="Switch Output"] option:checked', { hasText: /^Step History$/ }).first().waitFor({ state: 'attached' });
       await wb.screenshot('show-log');
     },
   },

@@ -43,6 +43,9 @@ const USER_SETTINGS = {
   'update.mode': 'none',
   'security.workspace.trust.enabled': false,
   'window.restoreWindows': 'none',
+  // No chat in the secondary side bar: it needs the network and crowds the screenshots.
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.disableAIFeatures': true,
 };
 
 export async function startCodeServer(h: Harness, opts: SessionOptions): Promise<CodeServerSession> {
