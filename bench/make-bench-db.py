@@ -12,28 +12,7 @@ import sqlite3
 import sys
 from datetime import datetime, timedelta, timezone
 
-SCHEMA = """
-CREATE TABLE steps (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    active BOOLEAN DEFAULT TRUE,
-    parent_step_id INTEGER,
-    commit_sha_before TEXT NOT NULL,
-    commit_sha_after TEXT,
-    agent_config_json TEXT NOT NULL,
-    start_time TIMESTAMP NOT NULL,
-    end_time TIMESTAMP,
-    duration_ms INTEGER,
-    token_usage_json TEXT NOT NULL DEFAULT '{}',
-    exit_code INTEGER,
-    project_id TEXT NOT NULL,
-    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-    FOREIGN KEY (parent_step_id) REFERENCES steps(id)
-);
-CREATE INDEX idx_steps_project_id ON steps(project_id);
-CREATE INDEX idx_steps_active ON steps(active);
-CREATE INDEX idx_steps_parent_step_id ON steps(parent_step_id);
-CREATE INDEX idx_steps_created_at ON steps(created_at);
-"""
+SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "laforge-schema.sql")
 
 PROMPT = (
     "You are LaForge's implementation agent. Work in small, reviewable steps. Read the task, "
@@ -52,7 +31,8 @@ def main():
         os.remove(path)
     rng = random.Random(count)
     db = sqlite3.connect(path)
-    db.executescript(SCHEMA)
+    with open(SCHEMA_FILE, encoding="utf-8") as f:
+        db.executescript(f.read())
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     rows = []
     sha = "%040x" % rng.getrandbits(160)

@@ -3,6 +3,7 @@
  * compilation exactly as the first open in an extension host does. Prints one JSON line.
  *
  *   probe floor <db> <wasm>              read the file's bytes + sql.js init
+ *   probe sqljs <db> <wasm> <project>    plain sql.js: read + init + open + the same page query
  *   probe open <db> <wasm> <project>     StepStore.open + first page of 200 steps
  *   probe activate <extensionDir> <db>   activate the built bundle, then open a database
  */
@@ -27,6 +28,27 @@ async function floor(db: string, wasm: string) {
   await initSqlJs({ locateFile: () => wasm });
   const ms = performance.now() - t0;
   return { ms, bytes: bytes.length, addedPeakBytes: peakRssBytes() - rssBefore };
+}
+
+async function plainSqlJs(db: string, wasm: string, project: string) {
+  const t0 = performance.now();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const initSqlJs = require('sql.js') as typeof import('sql.js');
+  const pending = initSqlJs({ locateFile: () => wasm });
+  const bytes = fs.readFileSync(db);
+  const SQL = await pending;
+  const database = new SQL.Database(bytes);
+  const stmt = database.prepare('SELECT * FROM steps WHERE project_id = ? ORDER BY id DESC LIMIT 200');
+  stmt.bind([project]);
+  let rows = 0;
+  while (stmt.step()) {
+    stmt.get();
+    rows++;
+  }
+  stmt.free();
+  const ms = performance.now() - t0;
+  database.close();
+  return { ms, rows };
 }
 
 async function open(db: string, wasm: string, project: string) {
@@ -57,6 +79,7 @@ async function activate(extensionDir: string, db: string) {
 async function main() {
   let result: unknown;
   if (mode === 'floor') result = await floor(args[0], args[1]);
+  else if (mode === 'sqljs') result = await plainSqlJs(args[0], args[1], args[2]);
   else if (mode === 'open') result = await open(args[0], args[1], args[2]);
   else if (mode === 'activate') result = await activate(args[0], args[1]);
   else throw new Error(`unknown probe mode ${mode}`);

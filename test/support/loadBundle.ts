@@ -20,13 +20,13 @@ let counting = false;
 function countWasmCompilations() {
   if (counting) return;
   counting = true;
-  const target = WebAssembly as unknown as Record<string, unknown>;
+  const target = (globalThis as unknown as { WebAssembly: Record<string, unknown> }).WebAssembly;
   for (const name of ['compile', 'instantiate', 'compileStreaming', 'instantiateStreaming']) {
     const original = target[name] as ((...a: unknown[]) => unknown) | undefined;
     if (!original) continue;
     target[name] = (...a: unknown[]) => {
       wasmCompilations++;
-      return original.apply(WebAssembly, a);
+      return original.apply(target, a);
     };
   }
 }

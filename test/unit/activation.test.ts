@@ -17,7 +17,7 @@ describe('built bundle', () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'step-history-bundle-'));
   });
 
-  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  after(() => tmp && fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('ships sql.js WASM beside the bundle', () => {
     const shipped = fs.readFileSync(path.join(root, 'dist', 'sql-wasm.wasm'));

@@ -1,0 +1,544 @@
+/**
+ * Read-only git operations for Step History, over simple-git.
+ *
+ * Commit references handed to this module usually come from a step database, so they are
+ * untrusted: each one is checked as 4 to 64 hex digits before any git process exists, and
+ * then placed where git cannot read it as an option (after `--end-of-options`, or at the
+ * front of a `<sha>^{commit}` / `<sha>^{commit}:<path>` object name, which starts with a hex
+ * digit). Paths only ever appear after `--` or inside such an object name. No shell is used,
+ * and no database value goes through a simple-git API that builds options from strings or
+ * objects: every call passes a complete argv array.
+ */
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GitError as SimpleGitError, simpleGit, type SimpleGit } from 'simple-git';
+import { GitError, type GitErrorCode } from './errors';
+import { silentLogger, type Logger } from './log';
+import { isCommitHash } from './model';
+
+export type ChangeStatus =
+  | 'added'
+  | 'modified'
+  | 'deleted'
+  | 'renamed'
+  | 'copied'
+  | 'typeChanged'
+  | 'unmerged'
+  | 'unknown';
+
+export interface ChangedFile {
+  path: string;
+  /** The path before a rename or copy. */
+  oldPath?: string;
+  status: ChangeStatus;
+  /** Lines added; null for binary files. */
+  added: number | null;
+  /** Lines removed; null for binary files. */
+  removed: number | null;
+  binary: boolean;
+  /** Rename or copy similarity, 0 to 100. */
+  similarity?: number;
+}
+
+export interface CommitInfo {
+  sha: string;
+  subject: string;
+  /** e.g. "S12", from a `Step-id: S12` git note, or from a `Step-id:` trailer in the message. */
+  stepId?: string;
+}
+
+export interface StatusEntry {
+  path: string;
+  oldPath?: string;
+  status: ChangeStatus;
+}
+
+export interface WorkingTreeStatus {
+  branch: string | null;
+  /** The commit HEAD points at; null in a repository without commits. */
+  head: string | null;
+  detached: boolean;
+  staged: StatusEntry[];
+  unstaged: StatusEntry[];
+  untracked: string[];
+  conflicted: string[];
+}
+
+export interface HeadInfo {
+  sha: string | null;
+  branch: string | null;
+  detached: boolean;
+}
+
+export interface GitRepositoryOptions {
+  log?: Logger;
+  /** The git executable, from trusted configuration (never from a database). Defaults to `git` on PATH. */
+  gitBinary?: string;
+}
+
+/**
+ * Returns `value` if it is a commit hash (4 to 64 hex digits); otherwise throws GitError
+ * INVALID_COMMIT without running anything.
+ */
+export function requireCommitHash(value: unknown): string {
+  if (isCommitHash(value)) return value;
+  throw new GitError('INVALID_COMMIT', `${describeValue(value)} is not a commit hash.`, `rejected commit reference: ${describeValue(value, 500)}`);
+}
+
+function describeValue(value: unknown, limit = 80): string {
+  if (value === undefined) return 'An empty value';
+  if (value === null) return 'An empty value';
+  const text = typeof value === 'string' ? value : String(value);
+  const shown = text.length > limit ? `${text.slice(0, limit)}…` : text;
+  // JSON quoting keeps control characters (newlines, escapes) visible and inert.
+  return JSON.stringify(shown);
+}
+
+function shortSha(sha: string): string {
+  return sha.slice(0, 7);
+}
+
+/**
+ * A git process that failed: its exit code and stderr. It extends simple-git's error so that
+ * simple-git passes it through unchanged instead of wrapping it.
+ */
+class GitProcessFailure extends SimpleGitError {
+  constructor(
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
+    super(undefined, stderr || `git exited with code ${exitCode}`);
+  }
+}
+
+interface FailureContext {
+  /** The argv given to git, for the log detail. */
+  args: readonly string[];
+  /** The commits the command was about; the first is named in UNKNOWN_COMMIT unless narrowed. */
+  commits?: readonly string[];
+  /** The path the command was about (fileAt). */
+  path?: string;
+  /** The folder, for NOT_A_REPOSITORY. */
+  folder?: string;
+}
+
+const UNKNOWN_COMMIT_PATTERNS = [
+  /unknown revision/i,
+  /bad object/i,
+  /bad revision/i,
+  /not a valid object name/i,
+  /invalid object name/i,
+  /expected commit type/i,
+  /needed a single revision/i,
+];
+const NOT_IN_COMMIT_PATTERN = /^fatal: (?:path '[\s\S]*' (?:does not exist in|exists on disk, but not in) '|[\s\S]*: bad file$|'[\s\S]*' is outside repository)/m;
+
+/** The one place a git failure becomes a GitError with a user sentence and a log detail. */
+export function toGitError(err: unknown, context: FailureContext): GitError {
+  if (err instanceof GitError) return err;
+  const stderr = err instanceof GitProcessFailure ? err.stderr : err instanceof Error ? err.message : String(err);
+  const exit = err instanceof GitProcessFailure ? ` (exit ${err.exitCode})` : '';
+  const detail = `git ${formatArgs(context.args)}${exit}\n${stderr.trimEnd()}`;
+  const make = (code: GitErrorCode, message: string) => new GitError(code, message, detail);
+
+  // Checked first: git prints these only once the commit resolved, and they quote the path,
+  // which may itself contain any phrase matched below.
+  if (context.path !== undefined && NOT_IN_COMMIT_PATTERN.test(stderr)) {
+    const commit = context.commits?.[0];
+    return make('NOT_IN_COMMIT', `${JSON.stringify(context.path)} is not a file in commit ${commit ? shortSha(commit) : '(unknown)'}.`);
+  }
+  if (/\bspawn\b[\s\S]*\b(?:ENOENT|EACCES|ENOTDIR)\b/.test(stderr)) {
+    return make('GIT_MISSING', 'Git is not installed or not on PATH.');
+  }
+  if (/not a git repository/i.test(stderr) || /must be run in a work tree/i.test(stderr)) {
+    return make('NOT_A_REPOSITORY', `${context.folder ?? 'This folder'} is not inside a git work tree.`);
+  }
+  if (UNKNOWN_COMMIT_PATTERNS.some((p) => p.test(stderr))) {
+    const commit = context.commits?.[0];
+    return make('UNKNOWN_COMMIT', commit ? `Commit ${shortSha(commit)} is not in this repository.` : 'A commit is not in this repository.');
+  }
+  const firstLine = stderr
+    .split('\n')
+    .map((l) => l.replace(/^(?:fatal|error): /, '').trim())
+    .find((l) => l.length > 0);
+  return make('GIT_FAILED', firstLine ? `Git failed: ${firstLine}` : 'Git failed. See the log for details.');
+}
+
+function formatArgs(args: readonly string[]): string {
+  return args.map((a) => (/^[\w@%^{}:./=,+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/**
+ * Variables left out of git's environment: those simple-git refuses to be handed (it would
+ * strip them if inherited), and locale settings that LC_ALL=C replaces.
+ */
+const DROPPED_ENV = new Set(['EDITOR', 'PAGER', 'PREFIX', 'SSH_ASKPASS', 'VISUAL', 'LANGUAGE', 'LANG']);
+
+function gitEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    const upper = key.toUpperCase();
+    // Ambient GIT_* (GIT_DIR, GIT_INDEX_FILE from a hook, ...) would point git elsewhere.
+    if (upper.startsWith('GIT_') || upper.startsWith('LC_') || DROPPED_ENV.has(upper)) continue;
+    env[key] = value;
+  }
+  env.LC_ALL = 'C';
+  env.GIT_TERMINAL_PROMPT = '0';
+  // Keeps `git status` from taking index.lock to refresh stat data behind the user's back.
+  env.GIT_OPTIONAL_LOCKS = '0';
+  return env;
+}
+
+const SAFE_BINARY = /^([a-z]:)?([a-z0-9/.\\_~-]+)$/i;
+
+function createGit(baseDir: string, gitBinary: string | undefined): SimpleGit {
+  const binary = gitBinary ?? 'git';
+  return simpleGit({
+    baseDir,
+    binary,
+    trimmed: false,
+    allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_OPTIONAL_LOCKS'],
+    // A configured absolute path such as "C:\Program Files\Git\bin\git.exe" is spawned
+    // directly, without a shell, so spaces in it are harmless.
+    unsafe: { allowUnsafeCustomBinary: !SAFE_BINARY.test(binary) && path.isAbsolute(binary) },
+    // simple-git treats a non-zero exit without stderr as success; every non-zero exit is a failure here.
+    errors(error, result) {
+      if (result.exitCode === 0 && !error) return undefined;
+      const stderr = Buffer.concat(result.stdErr).toString('utf8');
+      const fallback = Buffer.isBuffer(error) ? error.toString('utf8') : error instanceof Error ? error.message : '';
+      return new GitProcessFailure(result.exitCode, stderr || fallback);
+    },
+  }).env(gitEnvironment());
+}
+
+/** Options that keep a user's diff configuration from changing what is parsed. */
+const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-relative'];
+
+export class GitRepository {
+  private constructor(
+    readonly root: string,
+    private readonly git: SimpleGit,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Opens the git work tree containing `repoPath`. REPOSITORY_MISSING if the folder does not
+   * exist, NOT_A_REPOSITORY if it is not in a git work tree, GIT_MISSING if git cannot run.
+   */
+  static async open(repoPath: string, options: GitRepositoryOptions = {}): Promise<GitRepository> {
+    const log = options.log ?? silentLogger;
+    if (typeof repoPath !== 'string' || repoPath.length === 0 || repoPath.includes('\0')) {
+      throw new GitError('REPOSITORY_MISSING', 'No repository folder was given.', `repoPath: ${describeValue(repoPath, 500)}`);
+    }
+    const folder = path.resolve(repoPath);
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(folder);
+    } catch (err) {
+      throw new GitError('REPOSITORY_MISSING', `The folder ${folder} does not exist.`, String(err));
+    }
+    if (!stat.isDirectory()) {
+      throw new GitError('NOT_A_REPOSITORY', `${folder} is a file, not a git work tree.`, `not a directory: ${folder}`);
+    }
+    let git: SimpleGit;
+    try {
+      git = createGit(folder, options.gitBinary);
+    } catch (err) {
+      throw new GitError('REPOSITORY_MISSING', `The folder ${folder} does not exist.`, String(err));
+    }
+    const probe = new GitRepository(folder, git, log);
+    const top = await probe.text(['rev-parse', '--show-toplevel'], { folder });
+    const root = top.endsWith('\n') ? top.slice(0, -1) : top;
+    if (!root) {
+      throw new GitError('NOT_A_REPOSITORY', `${folder} is not inside a git work tree.`, 'git rev-parse --show-toplevel printed nothing');
+    }
+    log.info(`[git] opened repository ${root}`);
+    return new GitRepository(root, createGit(root, options.gitBinary), log);
+  }
+
+  /** Files changed between two commits, in one git process. */
+  async changedFiles(before: string, after: string): Promise<ChangedFile[]> {
+    const from = requireCommitHash(before);
+    const to = requireCommitHash(after);
+    const args = [
+      'diff', '--raw', '--numstat', '-z', '-M', ...DIFF_OPTIONS,
+      '--end-of-options', `${from}^{commit}`, `${to}^{commit}`, '--',
+    ];
+    return parseDiffOutput(await this.textNamingCommit(args, [from, to]));
+  }
+
+  /** The bytes of `filePath` as stored in `commit`. */
+  async fileAt(commit: string, filePath: string): Promise<Buffer> {
+    const sha = requireCommitHash(commit);
+    if (typeof filePath !== 'string' || filePath.length === 0 || filePath.includes('\0')) {
+      throw new GitError('NOT_IN_COMMIT', `${describeValue(filePath)} is not a file in commit ${shortSha(sha)}.`, `invalid path: ${describeValue(filePath, 500)}`);
+    }
+    // `<sha>^{commit}:<path>` starts with a hex digit, so git reads it as an object name;
+    // `^{commit}` makes a blob or tree hash fail as an unknown commit rather than be read.
+    const args = ['cat-file', 'blob', `${sha}^{commit}:${filePath}`];
+    return this.invoke(args, { args, commits: [sha], path: filePath }, async () => {
+      const out: unknown = await this.git.binaryCatFile(args.slice(1));
+      if (!Buffer.isBuffer(out)) throw new Error('git cat-file did not return bytes');
+      return out;
+    });
+  }
+
+  /** Whether `ref` names a commit in this repository. INVALID_COMMIT for anything but 4 to 64 hex digits. */
+  async commitExists(ref: string): Promise<boolean> {
+    const sha = requireCommitHash(ref);
+    try {
+      await this.text(['rev-parse', '--verify', '--end-of-options', `${sha}^{commit}`], { commits: [sha] });
+      return true;
+    } catch (err) {
+      if (err instanceof GitError && err.code === 'UNKNOWN_COMMIT') return false;
+      throw err;
+    }
+  }
+
+  /** Commits in `before..after`, oldest first, with subject and Step-id. */
+  async commitsBetween(before: string, after: string): Promise<CommitInfo[]> {
+    const from = requireCommitHash(before);
+    const to = requireCommitHash(after);
+    const args = [
+      'log', '-z', '--topo-order', '--reverse', '--no-color', '--no-show-signature', '--notes',
+      '--format=%H%x00%s%x00%(trailers:key=Step-id,valueonly,separator=%x2C)%x00%N',
+      '--end-of-options', `${from}^{commit}..${to}^{commit}`, '--',
+    ];
+    return parseLogOutput(await this.textNamingCommit(args, [from, to]));
+  }
+
+  /** Branch, HEAD, staged, unstaged, untracked and conflicted files. Ignored files are not listed. */
+  async status(): Promise<WorkingTreeStatus> {
+    const out = await this.text(
+      ['status', '--porcelain=v2', '-z', '--branch', '--untracked-files=all', '--renames', '--no-ahead-behind'],
+      {},
+    );
+    return parseStatusOutput(out);
+  }
+
+  /** The commit HEAD points at (null in an empty repository) and its branch (null when detached). */
+  async head(): Promise<HeadInfo> {
+    const [ref, sha] = await Promise.all([
+      this.text(['symbolic-ref', 'HEAD'], {}).then(
+        (out) => out.trim(),
+        (err: unknown) => {
+          if (err instanceof GitError && err.code === 'GIT_FAILED' && /not a symbolic ref/.test(err.detail ?? '')) return null;
+          throw err;
+        },
+      ),
+      this.text(['rev-parse', '--verify', '--end-of-options', 'HEAD^{commit}'], {}).then(
+        (out) => out.trim(),
+        (err: unknown) => {
+          if (err instanceof GitError && err.code === 'UNKNOWN_COMMIT') return null;
+          throw err;
+        },
+      ),
+    ]);
+    const branch = ref === null ? null : ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;
+    return { sha, branch, detached: ref === null };
+  }
+
+  /** Runs git for text output; UNKNOWN_COMMIT names whichever of `commits` is missing. */
+  private async textNamingCommit(args: string[], commits: string[]): Promise<string> {
+    try {
+      return await this.text(args, { commits });
+    } catch (err) {
+      if (!(err instanceof GitError) || err.code !== 'UNKNOWN_COMMIT' || commits.length < 2) throw err;
+      // Only on this failure path: ask which commit is missing so the sentence names it.
+      const exists = await Promise.all(commits.map((c) => this.commitExists(c).catch(() => true)));
+      const missing = commits.find((_, i) => !exists[i]);
+      if (!missing || missing === commits[0]) throw err;
+      throw new GitError('UNKNOWN_COMMIT', `Commit ${shortSha(missing)} is not in this repository.`, err.detail);
+    }
+  }
+
+  private text(args: string[], context: Omit<FailureContext, 'args'>): Promise<string> {
+    const argv = ['--no-pager', ...args];
+    return this.invoke(argv, { ...context, args: argv }, () => this.git.raw(argv));
+  }
+
+  private async invoke<T>(args: readonly string[], context: FailureContext, run: () => PromiseLike<T>): Promise<T> {
+    const started = performance.now();
+    const command = `git ${formatArgs(args)}`;
+    try {
+      const result = await run();
+      this.log.debug(`[git] ${command} (${(performance.now() - started).toFixed(1)} ms)`);
+      return result;
+    } catch (err) {
+      const failure = toGitError(err, { folder: this.root, ...context });
+      this.log.debug(`[git] ${command} failed with ${failure.code} (${(performance.now() - started).toFixed(1)} ms)`);
+      this.log.trace(`[git] ${failure.detail ?? ''}`);
+      throw failure;
+    }
+  }
+}
+
+const STATUS_LETTERS: Record<string, ChangeStatus> = {
+  A: 'added',
+  M: 'modified',
+  D: 'deleted',
+  R: 'renamed',
+  C: 'copied',
+  T: 'typeChanged',
+  U: 'unmerged',
+  X: 'unknown',
+};
+
+function statusFromLetter(letter: string): ChangeStatus {
+  return STATUS_LETTERS[letter] ?? 'unknown';
+}
+
+function unexpected(what: string, detail: string): GitError {
+  return new GitError('GIT_FAILED', `Git printed ${what} Step History could not read.`, detail.slice(0, 2000));
+}
+
+/**
+ * Parses `git diff --raw --numstat -z` output: all raw records, then all numstat records, in
+ * the same order. Raw: `:<mode> <mode> <sha> <sha> <status>[score]\0<path>\0[<new path>\0]`.
+ * Numstat: `<added>\t<removed>\t<path>\0`, or `<added>\t<removed>\t\0<old>\0<new>\0` for a
+ * rename or copy; `-\t-` marks a binary file.
+ */
+export function parseDiffOutput(output: string): ChangedFile[] {
+  const tokens = output.split('\0');
+  const files: ChangedFile[] = [];
+  let i = 0;
+  while (i < tokens.length && tokens[i].startsWith(':')) {
+    const header = tokens[i++];
+    const code = header.slice(header.lastIndexOf(' ') + 1);
+    const letter = code.charAt(0);
+    const status = statusFromLetter(letter);
+    if (letter === 'R' || letter === 'C') {
+      if (i + 1 >= tokens.length) throw unexpected('a diff', output);
+      const oldPath = tokens[i++];
+      const newPath = tokens[i++];
+      const similarity = Number.parseInt(code.slice(1), 10);
+      files.push({ path: newPath, oldPath, status, added: null, removed: null, binary: false, ...(Number.isFinite(similarity) ? { similarity } : {}) });
+    } else {
+      if (i >= tokens.length) throw unexpected('a diff', output);
+      files.push({ path: tokens[i++], status, added: null, removed: null, binary: false });
+    }
+  }
+
+  let byPath: Map<string, ChangedFile> | undefined;
+  for (let n = 0; i < tokens.length; n++) {
+    const record = tokens[i++];
+    if (record === '' && i === tokens.length) break; // the final terminator
+    const firstTab = record.indexOf('\t');
+    const secondTab = record.indexOf('\t', firstTab + 1);
+    if (firstTab < 0 || secondTab < 0) throw unexpected('a diff', output);
+    const added = record.slice(0, firstTab);
+    const removed = record.slice(firstTab + 1, secondTab);
+    let filePath = record.slice(secondTab + 1);
+    if (filePath === '') {
+      i++; // old path; the raw record already has it
+      filePath = tokens[i++] ?? '';
+    }
+    let file: ChangedFile | undefined = files[n];
+    if (!file || file.path !== filePath) {
+      byPath ??= new Map(files.map((f) => [f.path, f]));
+      file = byPath.get(filePath);
+      if (!file) continue;
+    }
+    if (added === '-' && removed === '-') {
+      file.binary = true;
+    } else {
+      file.added = Number.parseInt(added, 10);
+      file.removed = Number.parseInt(removed, 10);
+    }
+  }
+  return files;
+}
+
+const STEP_ID = /^\s*Step-id:\s*S?(\d+)\s*$/im;
+
+/** Reads a step id such as "S12" from a `Step-id: S12` note or trailer value. */
+export function parseStepId(text: string): string | undefined {
+  const note = STEP_ID.exec(text);
+  if (note) return `S${note[1]}`;
+  return undefined;
+}
+
+/** Parses `git log -z --format=%H%x00%s%x00<Step-id trailers>%x00%N`. */
+export function parseLogOutput(output: string): CommitInfo[] {
+  const tokens = output.split('\0');
+  const commits: CommitInfo[] = [];
+  // Each commit: sha, subject, trailer values, notes, then the -z terminator.
+  for (let i = 0; i + 4 <= tokens.length; i += 4) {
+    const [sha, subject, trailers, notes] = tokens.slice(i, i + 4);
+    if (!isCommitHash(sha)) throw unexpected('a commit list', output);
+    const commit: CommitInfo = { sha, subject };
+    const fromNote = parseStepId(notes);
+    const fromTrailer = trailers
+      .split(',')
+      .map((v) => /^\s*S?(\d+)\s*$/i.exec(v))
+      .find((m) => m !== null);
+    const stepId = fromNote ?? (fromTrailer ? `S${fromTrailer[1]}` : undefined);
+    if (stepId) commit.stepId = stepId;
+    commits.push(commit);
+  }
+  return commits;
+}
+
+/** The text after the first `count` space-separated fields of a porcelain v2 record. */
+function afterFields(record: string, count: number): string {
+  let at = -1;
+  for (let n = 0; n < count; n++) {
+    at = record.indexOf(' ', at + 1);
+    if (at < 0) throw unexpected('a status', record);
+  }
+  return record.slice(at + 1);
+}
+
+/** Parses `git status --porcelain=v2 -z --branch`. */
+export function parseStatusOutput(output: string): WorkingTreeStatus {
+  const result: WorkingTreeStatus = { branch: null, head: null, detached: false, staged: [], unstaged: [], untracked: [], conflicted: [] };
+  const tokens = output.split('\0');
+  for (let i = 0; i < tokens.length; i++) {
+    const record = tokens[i];
+    if (record === '') continue;
+    switch (record.charAt(0)) {
+      case '#': {
+        if (record.startsWith('# branch.oid ')) {
+          const oid = record.slice('# branch.oid '.length);
+          result.head = oid === '(initial)' ? null : oid;
+        } else if (record.startsWith('# branch.head ')) {
+          const head = record.slice('# branch.head '.length);
+          result.detached = head === '(detached)';
+          result.branch = result.detached ? null : head;
+        }
+        break;
+      }
+      case '1':
+      case '2': {
+        const xy = record.slice(2, 4);
+        const renamed = record.charAt(0) === '2';
+        const filePath = afterFields(record, renamed ? 9 : 8);
+        const oldPath = renamed ? tokens[++i] : undefined;
+        addEntry(result.staged, xy.charAt(0), filePath, oldPath);
+        addEntry(result.unstaged, xy.charAt(1), filePath, oldPath);
+        break;
+      }
+      case 'u':
+        result.conflicted.push(afterFields(record, 10));
+        break;
+      case '?':
+        result.untracked.push(record.slice(2));
+        break;
+      case '!':
+        break;
+      default:
+        throw unexpected('a status', output);
+    }
+  }
+  return result;
+}
+
+function addEntry(list: StatusEntry[], letter: string, filePath: string, oldPath: string | undefined): void {
+  if (letter === '.' || letter === ' ') return;
+  const status = statusFromLetter(letter);
+  const entry: StatusEntry = { path: filePath, status };
+  if (oldPath !== undefined && (status === 'renamed' || status === 'copied')) entry.oldPath = oldPath;
+  list.push(entry);
+}

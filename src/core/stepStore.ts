@@ -1,0 +1,605 @@
+/**
+ * Reads a LaForge step database, read-only: the file (and its `-wal`) is read into memory
+ * and opened there with sql.js, so nothing is ever written or created beside it.
+ */
+import * as fs from 'fs';
+import type { Database, SqlValue, Statement } from 'sql.js';
+import { StepDbError } from './errors';
+import { Logger, silentLogger } from './log';
+import {
+  deriveStatus,
+  isBlank,
+  parseDbDate,
+  parseInteger,
+  parseTokenUsage,
+  resolveDuration,
+  Step,
+  StepRow,
+  stepFromRow,
+  utcDay,
+} from './model';
+import { loadSqlJs } from './sqljs';
+import { applyWal, dbPageSize, readWalHeader } from './wal';
+
+// ---------------------------------------------------------------------------------------
+// Fingerprints: a cheap "did the database change?" for every file-watcher event.
+
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export interface Fingerprint {
+  /** The database file, with its header's change counter (bytes 24..27); null if missing. */
+  db: (FileStamp & { changeCounter: number }) | null;
+  /** The `-wal` file, with its header's checkpoint sequence and salts; null if missing. */
+  wal: (FileStamp & { checkpointSeq: number; salt1: number; salt2: number }) | null;
+}
+
+const be32 = (b: Uint8Array, at: number): number =>
+  b.length >= at + 4 ? ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0 : 0;
+
+function stampFile(file: string, headerBytes: number): { stamp: FileStamp; header: Buffer } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    const header = Buffer.alloc(Math.min(headerBytes, st.size));
+    if (header.length > 0) fs.readSync(fd, header, 0, header.length, 0);
+    return { stamp: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, header };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Two stats and two small reads: the database's first 100 bytes, the WAL's first 32. */
+export function readFingerprint(dbPath: string): Fingerprint {
+  const db = stampFile(dbPath, 100);
+  const wal = stampFile(dbPath + '-wal', 32);
+  return {
+    db: db && { ...db.stamp, changeCounter: be32(db.header, 24) },
+    wal: wal && {
+      ...wal.stamp,
+      checkpointSeq: be32(wal.header, 12),
+      salt1: be32(wal.header, 16),
+      salt2: be32(wal.header, 20),
+    },
+  };
+}
+
+export function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
+  const same = (x: object | null, y: object | null) => {
+    if (x === null || y === null) return x === y;
+    const yr = y as Record<string, unknown>;
+    return Object.entries(x).every(([k, v]) => yr[k] === v);
+  };
+  return same(a.db, b.db) && same(a.wal, b.wal);
+}
+
+// ---------------------------------------------------------------------------------------
+// Public shapes
+
+export interface StepStoreOptions {
+  /** The sql.js WASM file; defaults to the one in the installed sql.js package. */
+  wasmPath?: string;
+  log?: Logger;
+  /**
+   * Tests only: called after the files are read and before they are stat'ed again, with the
+   * attempt number (1 or 2), to simulate a writer changing them mid-read.
+   */
+  beforeSecondStat?: (attempt: number) => void;
+}
+
+export interface StepQueryOptions {
+  offset?: number;
+  /** Default 200. */
+  limit?: number;
+  activeOnly?: boolean;
+}
+
+export interface ProjectSummary {
+  id: string;
+  stepCount: number;
+  activeCount: number;
+  /** Start of the project's newest step (highest id). */
+  lastStart: Date | null;
+}
+
+export interface StepCounters {
+  steps: number;
+  durationMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cost: number;
+  failures: number;
+  rollbacks: number;
+}
+
+export interface StepAggregates {
+  /** Days in UTC, oldest first; steps whose start time cannot be read are not in any day. */
+  byDay: ({ day: string } & StepCounters)[];
+  /** By the config's model, else the config name, else "unknown"; most steps first. */
+  byModel: ({ model: string } & StepCounters)[];
+  totals: StepCounters;
+  /** Steps counted in totals and byModel but in no day, for want of a readable start time. */
+  undatedSteps: number;
+}
+
+/** Which of LaForge's two known schemas the database has. */
+export type SchemaVariant = 'agent_config_json' | 'agent_config_name' | 'both' | 'neither';
+
+export interface SchemaInfo {
+  variant: SchemaVariant;
+  /** Columns of `steps` as the database declares them. */
+  columns: string[];
+  /** Known optional columns the table lacks; they read as null. */
+  missingOptional: string[];
+}
+
+// ---------------------------------------------------------------------------------------
+
+const REQUIRED = ['id', 'commit_sha_before', 'project_id'] as const;
+const KNOWN = [
+  'id',
+  'active',
+  'parent_step_id',
+  'commit_sha_before',
+  'commit_sha_after',
+  'agent_config_json',
+  'agent_config_name',
+  'start_time',
+  'end_time',
+  'duration_ms',
+  'token_usage_json',
+  'exit_code',
+  'project_id',
+  'created_at',
+] as const satisfies readonly (keyof StepRow)[];
+type Known = (typeof KNOWN)[number];
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const quoteId = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const ms = (t0: number) => `${(performance.now() - t0).toFixed(1)} ms`;
+
+interface Snapshot {
+  main: Buffer;
+  wal: Buffer | undefined;
+  fingerprint: Fingerprint;
+}
+
+export class StepStore {
+  private readonly statements = new Map<string, Statement>();
+  private readonly col: Record<Known, string>;
+  private readonly activeSql: string;
+  private readonly selectList: string;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly db: Database,
+    readonly schema: SchemaInfo,
+    /** The files as they were when read; hasChanged() compares against it. */
+    readonly fingerprint: Fingerprint,
+    /** Committed WAL frames applied on top of the main file. */
+    readonly framesApplied: number,
+    private readonly log: Logger,
+  ) {
+    const have = new Map(schema.columns.map((c) => [c.toLowerCase(), c]));
+    this.col = Object.fromEntries(
+      KNOWN.map((k) => [k, have.has(k) ? quoteId(have.get(k)!) : 'NULL']),
+    ) as Record<Known, string>;
+    this.selectList = KNOWN.map((k) => this.col[k]).join(', ');
+    const a = this.col.active;
+    // Mirrors model.parseActive.
+    this.activeSql =
+      a === 'NULL'
+        ? '1'
+        : `(CASE WHEN ${a} IS NULL THEN 1 WHEN typeof(${a}) IN ('integer','real') THEN ${a} <> 0` +
+          ` WHEN typeof(${a}) = 'text' AND lower(trim(${a})) IN ('0','false','f','no') THEN 0 ELSE 1 END)`;
+  }
+
+  /**
+   * Opens the database at `dbPath` read-only. Rejects with a StepDbError:
+   * FILE_MISSING; NOT_SQLITE (also for a 0-byte file: SQLite would call it an empty
+   * database, but LaForge always writes its schema, so an empty file is not a step
+   * database yet); CORRUPT (truncated, or SQLite finds it malformed); UNSUPPORTED_SCHEMA
+   * (no steps table, or one without id, commit_sha_before or project_id);
+   * CHANGED_WHILE_READING (the files changed during the read, twice); READ_FAILED.
+   */
+  static async open(dbPath: string, options: StepStoreOptions = {}): Promise<StepStore> {
+    const log = options.log ?? silentLogger;
+    const t0 = performance.now();
+    if (!fs.existsSync(dbPath)) {
+      throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+    }
+    // Compile the WASM while the files are read.
+    const sqlJs = loadSqlJs(options.wasmPath);
+    sqlJs.catch(() => undefined);
+
+    const snapshot = readSnapshot(dbPath, log, options.beforeSecondStat);
+    const tRead = performance.now();
+    const { image, framesApplied } = buildImage(dbPath, snapshot, log);
+
+    let SQL;
+    try {
+      SQL = await sqlJs;
+    } catch (err) {
+      throw new StepDbError('READ_FAILED', 'Step History could not load its SQLite engine (sql.js).', String(err));
+    }
+    const tInit = performance.now();
+    let db: Database;
+    try {
+      db = new SQL.Database(image);
+    } catch (err) {
+      throw sqliteError(dbPath, err);
+    }
+    try {
+      const schema = readSchema(dbPath, db);
+      const store = new StepStore(dbPath, db, schema, snapshot.fingerprint, framesApplied, log);
+      // Reads the table's root page, so a wrecked table shows up now rather than on the first page.
+      store.query('maxId', `SELECT max(id) FROM steps`, []);
+      log.debug(
+        `Opened ${dbPath}: schema ${schema.variant} (${schema.columns.length} columns` +
+          `${schema.missingOptional.length ? `, missing ${schema.missingOptional.join(', ')}` : ''}), ` +
+          `${framesApplied} WAL frame(s) applied; read ${(tRead - t0).toFixed(1)} ms, ` +
+          `sql.js ready after ${(tInit - t0).toFixed(1)} ms, open ${ms(t0)} in all.`,
+      );
+      return store;
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Every project with steps, most recently active first. */
+  projects(): ProjectSummary[] {
+    const start = this.col.start_time === 'NULL' ? 'NULL' : `s.${this.col.start_time}`;
+    const sql =
+      `SELECT c.pid, c.n, c.a, ${start} FROM ` +
+      `(SELECT ${this.col.project_id} AS pid, count(*) AS n, sum(${this.activeSql}) AS a, max(id) AS m ` +
+      `FROM steps GROUP BY 1) c JOIN steps s ON s.id = c.m ORDER BY c.m DESC`;
+    return this.query('projects', sql, []).map(([pid, n, a, start]) => ({
+      id: pid === null ? '' : String(pid),
+      stepCount: Number(n),
+      activeCount: Number(a ?? 0),
+      lastStart: parseDbDate(start),
+    }));
+  }
+
+  /** A page of a project's steps, newest (highest id) first. */
+  steps(projectId: string, opts: StepQueryOptions = {}): Step[] {
+    const limit = Math.max(0, Math.floor(opts.limit ?? 200));
+    const offset = Math.max(0, Math.floor(opts.offset ?? 0));
+    const where = opts.activeOnly ? ` AND ${this.activeSql}` : '';
+    const sql =
+      `SELECT ${this.selectList} FROM steps WHERE ${this.col.project_id} = ?${where} ` +
+      `ORDER BY id DESC LIMIT ? OFFSET ?`;
+    return this.toSteps(this.query(opts.activeOnly ? 'pageActive' : 'page', sql, [projectId, limit, offset]));
+  }
+
+  step(id: number): Step | undefined {
+    const rows = this.query('byId', `SELECT ${this.selectList} FROM steps WHERE id = ?`, [id]);
+    return this.toSteps(rows)[0];
+  }
+
+  /** The project's newest active step: the one a new step would take as parent. */
+  latestActiveStep(projectId: string): Step | undefined {
+    const sql =
+      `SELECT ${this.selectList} FROM steps WHERE ${this.col.project_id} = ? AND ${this.activeSql} ` +
+      `ORDER BY id DESC LIMIT 1`;
+    return this.toSteps(this.query('latestActive', sql, [projectId]))[0];
+  }
+
+  stepCount(projectId?: string, opts: { activeOnly?: boolean } = {}): number {
+    const conditions: string[] = [];
+    if (projectId !== undefined) conditions.push(`${this.col.project_id} = ?`);
+    if (opts.activeOnly) conditions.push(this.activeSql);
+    const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
+    const key = `count:${projectId !== undefined}:${!!opts.activeOnly}`;
+    const rows = this.query(key, `SELECT count(*) FROM steps${where}`, projectId !== undefined ? [projectId] : []);
+    return Number(rows[0][0]);
+  }
+
+  /** The id LaForge will give its next step: AUTOINCREMENT's sequence if any, else max(id) + 1. */
+  nextStepId(): number {
+    const maxId = Number(this.query('maxId', `SELECT max(id) FROM steps`, [])[0][0] ?? 0);
+    const hasSequence = this.query('hasSeq', `SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`, []).length > 0;
+    if (hasSequence) {
+      const seq = this.query('seq', `SELECT seq FROM sqlite_sequence WHERE name = 'steps'`, []);
+      if (seq.length > 0 && seq[0][0] !== null) return Math.max(Number(seq[0][0]), maxId) + 1;
+    }
+    return maxId + 1;
+  }
+
+  /** Totals by day, by model, and overall; one scan in SQL, rows folded in JS. */
+  aggregates(projectId?: string): StepAggregates {
+    const cfg = this.col.agent_config_json;
+    const modelSql =
+      cfg === 'NULL'
+        ? 'NULL'
+        : `(CASE WHEN typeof(${cfg}) = 'text' AND json_valid(${cfg}) THEN ` +
+          `CASE WHEN json_type(${cfg}, '$.model') = 'text' THEN json_extract(${cfg}, '$.model') END END)`;
+    const sql =
+      `SELECT ${this.col.start_time}, ${this.col.end_time}, ${this.col.duration_ms}, ` +
+      `${this.col.token_usage_json}, ${this.col.exit_code}, ${this.activeSql}, ${modelSql}, ` +
+      `${this.col.agent_config_name} FROM steps` +
+      (projectId !== undefined ? ` WHERE ${this.col.project_id} = ?` : '');
+    const rows = this.query(`agg:${projectId !== undefined}`, sql, projectId !== undefined ? [projectId] : []);
+
+    const zero = (): StepCounters => ({
+      steps: 0, durationMs: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0, failures: 0, rollbacks: 0,
+    });
+    const totals = zero();
+    const days = new Map<string, StepCounters>();
+    const models = new Map<string, StepCounters>();
+    let undatedSteps = 0;
+    for (const [startRaw, endRaw, durationRaw, tokensRaw, exitRaw, active, model, configName] of rows) {
+      const start = parseDbDate(startRaw);
+      const end = parseDbDate(endRaw);
+      const duration = resolveDuration(durationRaw, start, end) ?? 0;
+      const tokens = parseTokenUsage(tokensRaw).value;
+      const status = deriveStatus(Number(active) !== 0, !isBlank(endRaw), parseInteger(exitRaw).value);
+      const name =
+        typeof model === 'string' && model !== ''
+          ? model
+          : typeof configName === 'string' && configName !== ''
+            ? configName
+            : 'unknown';
+      const targets = [totals, bucket(models, name, zero)];
+      if (start) targets.push(bucket(days, utcDay(start), zero));
+      else undatedSteps++;
+      for (const c of targets) {
+        c.steps++;
+        c.durationMs += duration;
+        c.promptTokens += tokens.promptTokens;
+        c.completionTokens += tokens.completionTokens;
+        c.totalTokens += tokens.totalTokens;
+        c.cost += tokens.cost;
+        if (status === 'FAILED') c.failures++;
+        if (status === 'ROLLED BACK') c.rollbacks++;
+      }
+    }
+    return {
+      byDay: [...days].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([day, c]) => ({ day, ...c })),
+      byModel: [...models]
+        .sort(([a, x], [b, y]) => y.steps - x.steps || (a < b ? -1 : a > b ? 1 : 0))
+        .map(([model, c]) => ({ model, ...c })),
+      totals,
+      undatedSteps,
+    };
+  }
+
+  /** Whether the files differ from when they were read; a few stats, well under 2 ms. */
+  hasChanged(): boolean {
+    return !sameFingerprint(this.fingerprint, readFingerprint(this.path));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stmt of this.statements.values()) stmt.free();
+    this.statements.clear();
+    this.db.close();
+  }
+
+  // -------------------------------------------------------------------------------------
+
+  private toSteps(rows: SqlValue[][]): Step[] {
+    const objects = rows.map((r) => {
+      const row = {} as Record<Known, SqlValue>;
+      KNOWN.forEach((k, i) => (row[k] = r[i]));
+      return row as StepRow;
+    });
+    const pageIds = new Set(objects.map((r) => Number(r.id)));
+    const unknownParents = new Set<number>();
+    for (const r of objects) {
+      const parent = parseInteger(r.parent_step_id).value;
+      if (parent !== null && !pageIds.has(parent)) unknownParents.add(parent);
+    }
+    const existing = new Set(pageIds);
+    // One query per page; the IN list is padded with NULLs (which match nothing) to a power
+    // of two so that a handful of prepared statements serve every page.
+    const wanted = [...unknownParents];
+    for (let from = 0; from < wanted.length; from += 256) {
+      const chunk: SqlValue[] = wanted.slice(from, from + 256);
+      let slots = 4;
+      while (slots < chunk.length) slots *= 2;
+      while (chunk.length < slots) chunk.push(null);
+      const sql = `SELECT id FROM steps WHERE id IN (${chunk.map(() => '?').join(',')})`;
+      for (const [id] of this.query(`parents:${slots}`, sql, chunk)) existing.add(Number(id));
+    }
+    return objects.map((r) => stepFromRow(r, (id) => existing.has(id)));
+  }
+
+  /** Runs a statement prepared once per key; SQLite's complaints become StepDbErrors. */
+  private query(key: string, sql: string, params: SqlValue[]): SqlValue[][] {
+    if (this.closed) throw new StepDbError('READ_FAILED', `The step database ${this.path} was already closed.`);
+    try {
+      let stmt = this.statements.get(key);
+      if (!stmt) {
+        stmt = this.db.prepare(sql);
+        this.statements.set(key, stmt);
+      }
+      const rows: SqlValue[][] = [];
+      try {
+        stmt.bind(params);
+        while (stmt.step()) rows.push(stmt.get());
+      } finally {
+        stmt.reset();
+      }
+      return rows;
+    } catch (err) {
+      throw sqliteError(this.path, err, this.log);
+    }
+  }
+}
+
+function bucket<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key);
+  if (!value) map.set(key, (value = make()));
+  return value;
+}
+
+function sqliteError(dbPath: string, err: unknown, log?: Logger): StepDbError {
+  if (err instanceof StepDbError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  log?.error(`SQLite error reading ${dbPath}: ${detail}`);
+  if (/malformed|corrupt|not a database/i.test(detail)) {
+    return new StepDbError('CORRUPT', `The step database ${dbPath} is damaged: SQLite cannot read it.`, detail);
+  }
+  return new StepDbError('READ_FAILED', `Step History could not read the step database ${dbPath}.`, detail);
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading the files
+
+function readIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Reads the database and its WAL, and checks that neither changed meanwhile (size, mtime,
+ * inode, and the header's change counter or salts, before and after, and against the bytes
+ * read). One retry, then CHANGED_WHILE_READING.
+ */
+function readSnapshot(dbPath: string, log: Logger, hook?: (attempt: number) => void): Snapshot {
+  let why = '';
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    let before: Fingerprint, after: Fingerprint, main: Buffer, wal: Buffer | undefined;
+    try {
+      before = readFingerprint(dbPath);
+      if (!before.db) throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+      main = fs.readFileSync(dbPath);
+      wal = readIfExists(dbPath + '-wal');
+      hook?.(attempt);
+      after = readFingerprint(dbPath);
+    } catch (err) {
+      if (err instanceof StepDbError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+      throw new StepDbError(
+        'READ_FAILED',
+        code === 'EISDIR'
+          ? `The step database ${dbPath} is a folder, not a file.`
+          : `Step History could not read the step database ${dbPath}.`,
+        String(err),
+      );
+    }
+    why = changeBetween(before, after, main, wal);
+    if (!why) return { main, wal, fingerprint: after };
+    log.debug(`${dbPath} changed while being read (${why}); attempt ${attempt} of 2.`);
+  }
+  throw new StepDbError(
+    'CHANGED_WHILE_READING',
+    `The step database ${dbPath} kept changing while Step History read it. Try again when the step has finished writing.`,
+    why,
+  );
+}
+
+function changeBetween(before: Fingerprint, after: Fingerprint, main: Buffer, wal: Buffer | undefined): string {
+  if (!sameFingerprint(before, after)) return 'file size, time or header changed';
+  if (!after.db) return 'the database disappeared';
+  if (main.length !== after.db.size || be32(main, 24) !== after.db.changeCounter) return 'database bytes differ from its stat';
+  if (!!wal !== !!after.wal) return 'the WAL appeared or disappeared';
+  if (wal && after.wal && (wal.length !== after.wal.size || be32(wal, 16) !== after.wal.salt1 || be32(wal, 20) !== after.wal.salt2)) {
+    return 'WAL bytes differ from its stat';
+  }
+  return '';
+}
+
+/** Checks the main file is a whole SQLite database, then applies the WAL. */
+function buildImage(dbPath: string, { main, wal }: Snapshot, log: Logger): { image: Uint8Array; framesApplied: number } {
+  const corrupt = (why: string) =>
+    new StepDbError('CORRUPT', `The step database ${dbPath} is damaged: ${why}.`, `${why} (${main.length} bytes)`);
+  const walUsable = !!wal && wal.length > 0 && typeof readWalHeader(wal) !== 'string';
+
+  if (main.length === 0 && !walUsable) {
+    throw new StepDbError('NOT_SQLITE', `The step database ${dbPath} is empty (0 bytes), so it holds no steps yet.`);
+  }
+  if (main.length > 0) {
+    const n = Math.min(main.length, SQLITE_MAGIC.length);
+    if (!main.subarray(0, n).equals(SQLITE_MAGIC.subarray(0, n))) {
+      throw new StepDbError('NOT_SQLITE', `The file ${dbPath} is not a SQLite database.`, describeStart(main));
+    }
+    if (main.length < 100) throw corrupt('it is cut off inside its 100-byte header');
+    const pageSize = dbPageSize(main);
+    if (!pageSize) throw corrupt('its header has no valid page size');
+    if (main.length % pageSize !== 0) {
+      throw corrupt(`its size, ${main.length} bytes, is not a whole number of ${pageSize}-byte pages, so it is truncated`);
+    }
+  }
+
+  const t0 = performance.now();
+  const { image, framesApplied, ignored } = applyWal(main, wal, log, { mayModifyMain: true });
+  if (wal) log.debug(`WAL of ${wal.length} bytes: ${framesApplied} frame(s) applied in ${ms(t0)}${ignored ? `; ignored: ${ignored}` : ''}.`);
+
+  // The header's page count is trusted by SQLite when its change counter matches the
+  // version-valid-for number (offset 92); a file shorter than that is truncated.
+  const pageSize = dbPageSize(image);
+  if (!pageSize) throw corrupt('its header has no valid page size');
+  const pages = be32(image, 28);
+  if (pages > 0 && be32(image, 24) === be32(image, 92) && pages * pageSize > image.length) {
+    throw corrupt(`its header counts ${pages} pages but only ${Math.floor(image.length / pageSize)} are there, so it is truncated`);
+  }
+  return { image, framesApplied };
+}
+
+function describeStart(bytes: Buffer): string {
+  const head = bytes.subarray(0, 16);
+  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'starts like a PNG image';
+  return `starts with bytes ${head.toString('hex')}`;
+}
+
+function readSchema(dbPath: string, db: Database): SchemaInfo {
+  let columns: string[];
+  try {
+    const result = db.exec(`PRAGMA table_info(steps)`);
+    columns = result.length ? result[0].values.map((r) => String(r[1])) : [];
+  } catch (err) {
+    throw sqliteError(dbPath, err);
+  }
+  if (columns.length === 0) {
+    let tables = '';
+    try {
+      tables = db.exec(`SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'table'`)[0]?.values[0][0] as string;
+    } catch {
+      // Only for the log.
+    }
+    throw new StepDbError(
+      'UNSUPPORTED_SCHEMA',
+      `The database ${dbPath} has no steps table, so it is not a LaForge step database.`,
+      `tables: ${tables || 'none'}`,
+    );
+  }
+  const have = new Set(columns.map((c) => c.toLowerCase()));
+  const missing = REQUIRED.filter((c) => !have.has(c));
+  if (missing.length > 0) {
+    throw new StepDbError(
+      'UNSUPPORTED_SCHEMA',
+      `The steps table in ${dbPath} has no ${missing.join(', ')} column${missing.length > 1 ? 's' : ''}, which Step History needs.`,
+      `columns: ${columns.join(', ')}`,
+    );
+  }
+  const json = have.has('agent_config_json');
+  const name = have.has('agent_config_name');
+  return {
+    variant: json && name ? 'both' : json ? 'agent_config_json' : name ? 'agent_config_name' : 'neither',
+    columns,
+    missingOptional: KNOWN.filter((k) => !have.has(k) && !(REQUIRED as readonly string[]).includes(k)).filter(
+      // The two config columns are alternatives: the absence of one is the variant, not a gap.
+      (k) => !((k === 'agent_config_json' && name) || (k === 'agent_config_name' && json)),
+    ),
+  };
+}
