@@ -5,7 +5,7 @@
  * into a fresh extensions folder, and the test-runner extension is the development extension
  * whose bundle is the `extensionTestsPath`. One VS Code run per workspace the suites need.
  *
- * Usage: tsx test/harness/electron.ts   (needs out/step-history.vsix: `npm run package`)
+ * Usage: tsx test/harness/electron.ts   (needs step-history.vsix: `npm run package`)
  * VSCODE_VERSION picks the VS Code build (default: stable).
  */
 import { downloadAndUnzipVSCode, resolveCliArgsFromVSCodeExecutablePath, runTests } from '@vscode/test-electron';
@@ -18,10 +18,10 @@ import { buildRunnerBundle, ROOT, RUNNER_DIR, RUNNER_MAIN } from './buildRunner'
 import { log } from './log';
 import { integrationSessions } from './workspaces';
 
-const VSIX = path.join(ROOT, 'out', 'step-history.vsix');
+const VSIX = path.join(ROOT, 'step-history.vsix');
 
 async function main(): Promise<number> {
-  if (!fs.existsSync(VSIX)) throw new Error('out/step-history.vsix is missing: run `npm run package` first');
+  if (!fs.existsSync(VSIX)) throw new Error('step-history.vsix is missing: run `npm run package` first');
   await buildRunnerBundle();
   const vscodeExecutablePath = await downloadAndUnzipVSCode(process.env.VSCODE_VERSION || 'stable');
   const [cli, ...cliArgs] = resolveCliArgsFromVSCodeExecutablePath(vscodeExecutablePath);

@@ -21,7 +21,7 @@ export function onCleanup(fn: () => Promise<void>): void {
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -29,23 +29,22 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Stops one tracked process group: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/**
+ * Stops one tracked process group: SIGTERM, then SIGKILL if the leader is still there after
+ * `graceMs`, and finally SIGKILL for whatever of its group outlived the leader.
+ */
 export async function stop(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    signalGroup(child, 'SIGKILL'); // leftovers of the group, if any
-    return;
+  if (!hasExited(child)) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    signalGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
   }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  signalGroup(child, 'SIGTERM');
-  const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-  // Children that ignored SIGTERM while the leader exited.
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // none left
-  }
+  signalGroup(child, 'SIGKILL');
+  running.delete(child);
 }
 
 export async function stopAll(): Promise<void> {

@@ -5,7 +5,7 @@
  *  - e2e: the scenes in test/e2e, driving the workbench with Playwright, with screenshots.
  *
  * Usage: tsx test/harness/run.ts [--suite integration|e2e|all]
- * Needs out/step-history.vsix (`npm run package`). Installs its tools on first use (setup.ts).
+ * Needs step-history.vsix (`npm run package`). Installs its tools on first use (setup.ts).
  * Results, logs and screenshots go to test-results/. Environment:
  *   STEP_HISTORY_CACHE           where the tools are installed (default ~/.cache/step-history-harness)
  *   STEP_HISTORY_SUITE_TIMEOUT   seconds to wait for one session's integration results (default 180)
@@ -19,13 +19,13 @@ import { scenes } from '../e2e/scenes';
 import { Workbench } from '../e2e/workbench';
 import { launchBrowser, openWorkbench } from './browser';
 import { buildRunnerExtension, ROOT, RUNNER_VSIX } from './buildRunner';
-import { startCodeServer, tail } from './codeServer';
+import { CodeServerSession, startCodeServer, tail } from './codeServer';
 import { log } from './log';
 import { onCleanup, stopAll, stopAllOnSignals } from './processes';
 import { ensureHarness, Harness } from './setup';
 import { integrationSessions, withStepsDb, WorkspaceKind } from './workspaces';
 
-const VSIX = path.join(ROOT, 'out', 'step-history.vsix');
+const VSIX = path.join(ROOT, 'step-history.vsix');
 const RESULTS = path.join(ROOT, 'test-results');
 const SUITE_TIMEOUT_MS = Number(process.env.STEP_HISTORY_SUITE_TIMEOUT || 180) * 1000;
 
@@ -79,14 +79,21 @@ async function runIntegrationSession(h: Harness, browser: Browser, spec: (typeof
   const state = makeStateDir(spec.name);
   const workspace = makeWorkspace(state.dir, spec.workspace);
   log(spec.name, `suite "${spec.grep}" on ${workspace}`);
-  const session = await startCodeServer(h, {
-    name: spec.name,
-    stateDir: state.dir,
-    workspace,
-    vsixFiles: [VSIX, RUNNER_VSIX],
-    resultsDir,
-    env: { STEP_HISTORY_TEST_AUTORUN: '1', STEP_HISTORY_TEST_RESULTS: resultsFile, STEP_HISTORY_TEST_GREP: spec.grep },
-  });
+  let session: CodeServerSession;
+  try {
+    session = await startCodeServer(h, {
+      name: spec.name,
+      stateDir: state.dir,
+      workspace,
+      vsixFiles: [VSIX, RUNNER_VSIX],
+      resultsDir,
+      env: { STEP_HISTORY_TEST_AUTORUN: '1', STEP_HISTORY_TEST_RESULTS: resultsFile, STEP_HISTORY_TEST_GREP: spec.grep },
+    });
+  } catch (err) {
+    tally.errors.push(`[${spec.name}] ${(err as Error).message}`);
+    state.remove();
+    return;
+  }
   let results: SuiteResults | undefined;
   try {
     const wb = await openWorkbench(browser, session.url, resultsDir);
@@ -111,6 +118,10 @@ async function runIntegrationSession(h: Harness, browser: Browser, spec: (typeof
     state.remove();
   }
   if (!results) return;
+  if (results.runError) {
+    tally.errors.push(`[${spec.name}] the suite did not run: ${results.runError}`);
+    return;
+  }
 
   log(spec.name, `${results.host.appName} ${results.host.version}, extension host Node ${results.host.node}`);
   for (const t of results.tests) {
@@ -130,7 +141,14 @@ async function runE2e(h: Harness, browser: Browser, tally: Tally): Promise<void>
   const resultsDir = path.join(RESULTS, 'e2e');
   const state = makeStateDir('e2e');
   const workspace = makeWorkspace(state.dir, withStepsDb);
-  const session = await startCodeServer(h, { name: 'e2e', stateDir: state.dir, workspace, vsixFiles: [VSIX], resultsDir });
+  let session: CodeServerSession;
+  try {
+    session = await startCodeServer(h, { name: 'e2e', stateDir: state.dir, workspace, vsixFiles: [VSIX], resultsDir });
+  } catch (err) {
+    tally.errors.push(`[e2e] ${(err as Error).message}`);
+    state.remove();
+    return;
+  }
   try {
     const { page, close } = await openWorkbench(browser, session.url, resultsDir);
     const wb = new Workbench(page, resultsDir);

@@ -23,6 +23,8 @@ interface TestResult {
 
 export interface SuiteResults {
   host: { appName: string; version: string; node: string };
+  /** Set when the suite could not run at all (a test file threw while loading, ...). */
+  runError?: string;
   grep: string | null;
   passed: number;
   failed: number;
@@ -54,6 +56,29 @@ export function run(): Promise<void> {
 }
 
 async function runOnce(): Promise<void> {
+  try {
+    await runSuite();
+  } catch (err) {
+    // Tell the harness now rather than let it wait for its time-out.
+    const target = process.env.STEP_HISTORY_TEST_RESULTS;
+    if (target && !fs.existsSync(target)) {
+      writeResults(target, {
+        host: { appName: vscode.env.appName, version: vscode.version, node: process.version },
+        runError: err instanceof Error ? err.stack ?? err.message : String(err),
+        grep: process.env.STEP_HISTORY_TEST_GREP || null,
+        passed: 0, failed: 0, pending: 0, durationMs: 0, tests: [], metrics,
+      });
+    }
+    throw err;
+  }
+}
+
+function writeResults(target: string, results: SuiteResults): void {
+  fs.writeFileSync(`${target}.tmp`, JSON.stringify(results, null, 2));
+  fs.renameSync(`${target}.tmp`, target);
+}
+
+async function runSuite(): Promise<void> {
   await Promise.race([
     afterStartup,
     new Promise((_, reject) => setTimeout(() => reject(new Error('the test-runner extension was not activated within 60 s')), 60_000)),
@@ -86,10 +111,7 @@ async function runOnce(): Promise<void> {
     metrics,
   };
   const target = process.env.STEP_HISTORY_TEST_RESULTS;
-  if (target) {
-    fs.writeFileSync(`${target}.tmp`, JSON.stringify(summary, null, 2));
-    fs.renameSync(`${target}.tmp`, target);
-  }
+  if (target) writeResults(target, summary);
   for (const r of results) console.log(`[test-runner] ${r.state.padEnd(7)} ${r.fullTitle}${r.error ? `: ${r.error.message}` : ''}`);
   if (summary.failed > 0) throw new Error(`${summary.failed} integration test(s) failed`);
   if (summary.passed === 0) throw new Error(`no integration test ran${grep ? ` for "${grep}"` : ''}`);
