@@ -56,6 +56,11 @@ export async function stopAll(): Promise<void> {
 
 let interrupted = false;
 
+/** True once Ctrl-C or SIGTERM arrived: callers stop starting work and stay quiet. */
+export function wasInterrupted(): boolean {
+  return interrupted;
+}
+
 /** Ctrl-C / SIGTERM: stop everything, then exit with the conventional status. */
 export function stopAllOnSignals(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

@@ -21,7 +21,7 @@ import { launchBrowser, openWorkbench } from './browser';
 import { buildRunnerExtension, ROOT, RUNNER_VSIX } from './buildRunner';
 import { CodeServerSession, startCodeServer, tail } from './codeServer';
 import { log } from './log';
-import { onCleanup, stopAll, stopAllOnSignals } from './processes';
+import { onCleanup, stopAll, stopAllOnSignals, wasInterrupted } from './processes';
 import { ensureHarness, Harness } from './setup';
 import { integrationSessions, withStepsDb, WorkspaceKind } from './workspaces';
 
@@ -110,6 +110,7 @@ async function runIntegrationSession(h: Harness, browser: Browser, spec: (typeof
     }
     results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as SuiteResults;
   } catch (err) {
+    if (wasInterrupted()) return;
     tally.errors.push(`[${spec.name}] ${(err as Error).message}`);
     log(spec.name, `FAILED: ${(err as Error).message}`);
     log(spec.name, `last lines of ${path.relative(ROOT, path.join(resultsDir, 'code-server.log'))}:\n${tail(path.join(resultsDir, 'code-server.log'), 15)}`);
@@ -154,12 +155,14 @@ async function runE2e(h: Harness, browser: Browser, tally: Tally): Promise<void>
     const wb = new Workbench(page, resultsDir);
     try {
       for (const scene of scenes) {
+        if (wasInterrupted()) break;
         const started = Date.now();
         try {
           await scene.run(wb);
           tally.passed++;
           console.log(`    ✓ ${scene.name} (${Date.now() - started} ms)`);
         } catch (err) {
+          if (wasInterrupted()) break;
           tally.failed++;
           const shot = await wb.screenshot(`${scene.name}-FAILED`).catch(() => '(screenshot failed)');
           console.log(`    ✗ ${scene.name}\n        ${(err as Error).message.split('\n').slice(0, 6).join('\n        ')}\n        screenshot: ${path.relative(ROOT, shot)}`);
@@ -168,7 +171,7 @@ async function runE2e(h: Harness, browser: Browser, tally: Tally): Promise<void>
     } finally {
       await close();
     }
-    log('e2e', `screenshots: ${wb.screenshots.map((f) => path.relative(ROOT, f)).join(', ')}`);
+    if (!wasInterrupted()) log('e2e', `screenshots: ${wb.screenshots.map((f) => path.relative(ROOT, f)).join(', ')}`);
   } catch (err) {
     tally.errors.push(`[e2e] ${(err as Error).message}`);
   } finally {
@@ -194,9 +197,9 @@ async function main(): Promise<number> {
       await buildRunnerExtension();
       const tally = newTally();
       tallies.push(['integration', tally]);
-      for (const spec of integrationSessions) await runIntegrationSession(h, browser, spec, tally);
+      for (const spec of integrationSessions) if (!wasInterrupted()) await runIntegrationSession(h, browser, spec, tally);
     }
-    if (suite !== 'integration') {
+    if (suite !== 'integration' && !wasInterrupted()) {
       fs.rmSync(path.join(RESULTS, 'e2e'), { recursive: true, force: true });
       const tally = newTally();
       tallies.push(['e2e', tally]);
@@ -205,6 +208,7 @@ async function main(): Promise<number> {
   } finally {
     await stopAll();
   }
+  if (wasInterrupted()) return 130;
 
   let ok = true;
   console.log('');
@@ -221,9 +225,11 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
+// After Ctrl-C the signal handler stops everything and sets the exit status.
 main().then(
-  (code) => process.exit(code),
+  (code) => wasInterrupted() || process.exit(code),
   async (err) => {
+    if (wasInterrupted()) return;
     console.error(`harness: ${(err as Error).message ?? err}`);
     await stopAll();
     process.exit(1);
