@@ -2,6 +2,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Logger } from './core/log';
 import type { StepStore } from './core/stepStore';
+import { registerStepsView } from './ui/stepsView';
 
 /** What `activate` returns to tests and to other extensions. */
 export interface StepHistoryApi {
@@ -15,6 +16,7 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
   context.subscriptions.push(
     log,
     vscode.commands.registerCommand('stepHistory.showLog', () => log.show()),
+    registerStepsView(),
   );
 
   const wasmPath = path.join(context.extensionPath, 'dist', 'sql-wasm.wasm');

@@ -39,6 +39,7 @@ export function loadBundle(extensionDir: string): LoadedBundle {
       createOutputChannel: () => ({
         trace() {}, debug() {}, info() {}, warn() {}, error() {}, show() {}, dispose() {},
       }),
+      registerTreeDataProvider: () => ({ dispose() {} }),
     },
     commands: {
       registerCommand: (id: string) => {

@@ -1,0 +1,67 @@
+/** What the end-to-end scenes do to VS Code's workbench, in the user's terms. */
+import * as path from 'path';
+import { Locator, Page } from 'playwright-core';
+
+export class Workbench {
+  private shots = 0;
+  readonly screenshots: string[] = [];
+
+  constructor(readonly page: Page, private readonly resultsDir: string) {}
+
+  /** Saves a numbered full-window screenshot under test-results/e2e and returns its path. */
+  async screenshot(name: string): Promise<string> {
+    const file = path.join(this.resultsDir, `${String(++this.shots).padStart(2, '0')}-${name}.png`);
+    await this.page.screenshot({ path: file });
+    this.screenshots.push(file);
+    return file;
+  }
+
+  /** Closes whatever widget a previous scene left open (quick input, menus). */
+  async reset(): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Escape');
+  }
+
+  activityBarItem(title: string): Locator {
+    return this.page.locator(`.part.activitybar .action-item .action-label[aria-label^="${title}"]`);
+  }
+
+  sideBar(): Locator {
+    return this.page.locator('.part.sidebar');
+  }
+
+  panel(): Locator {
+    return this.page.locator('.part.panel');
+  }
+
+  /** Opens a view container from the activity bar and waits for the side bar to show it. */
+  async openViewContainer(title: string): Promise<Locator> {
+    await this.activityBarItem(title).click();
+    const sideBar = this.sideBar();
+    await sideBar.locator('.composite.title', { hasText: new RegExp(title, 'i') }).waitFor({ state: 'visible' });
+    return sideBar;
+  }
+
+  /** F1, then types `text`; returns the quick input widget. */
+  async commandPalette(text: string): Promise<Locator> {
+    await this.page.keyboard.press('F1');
+    const widget = this.page.locator('.quick-input-widget');
+    await widget.locator('input').waitFor({ state: 'visible' });
+    await this.page.keyboard.type(text);
+    return widget;
+  }
+
+  /** The row of the quick pick whose label is exactly `label` (the palette's "Category: Title"). */
+  quickPickRow(label: string): Locator {
+    return this.page.locator('.quick-input-widget .monaco-list-row', { has: this.page.getByText(label, { exact: true }) });
+  }
+
+  /** Runs a command from the palette by its full label. */
+  async runCommand(label: string): Promise<void> {
+    await this.commandPalette(label);
+    const row = this.quickPickRow(label);
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+}

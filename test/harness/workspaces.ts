@@ -1,0 +1,70 @@
+/** Workspaces the editor sessions open, made fresh in a temporary folder for every run. */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { WITH_DATABASE, WITHOUT_DATABASE } from '../integration/suites';
+
+export interface WorkspaceKind {
+  name: string;
+  /** Fills the empty folder `dir`. */
+  make(dir: string): void;
+}
+
+function writeProjectFiles(dir: string): void {
+  fs.writeFileSync(path.join(dir, 'README.md'), '# Demo project\n\nA workspace made by the Step History test harness.\n');
+  fs.mkdirSync(path.join(dir, 'src'));
+  fs.writeFileSync(path.join(dir, 'src', 'main.py'), 'print("hello")\n');
+}
+
+/** A steps.db written by the real SQLite engine (python3's sqlite3 module), in LaForge's schema. */
+export function writeStepsDb(file: string): void {
+  const script = `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript('''
+CREATE TABLE steps (
+  id INTEGER PRIMARY KEY,
+  commit_sha_before TEXT NOT NULL,
+  commit_sha_after TEXT,
+  project_id TEXT NOT NULL,
+  parent_step_id INTEGER,
+  agent_config_json TEXT,
+  prompt TEXT,
+  started_at TEXT,
+  ended_at TEXT,
+  exit_code INTEGER,
+  is_active INTEGER NOT NULL DEFAULT 1
+);
+INSERT INTO steps (id, commit_sha_before, commit_sha_after, project_id, parent_step_id, agent_config_json, prompt, started_at, ended_at, exit_code)
+VALUES
+  (1, 'a1b2c3d4', 'b2c3d4e5', 'demo', NULL, '{"model": "demo-model"}', 'Add a greeting', '2025-01-01T10:00:00Z', '2025-01-01T10:02:00Z', 0),
+  (2, 'b2c3d4e5', 'c3d4e5f6', 'demo', 1, '{"model": "demo-model"}', 'Fix the greeting', '2025-01-01T10:05:00Z', '2025-01-01T10:06:30Z', 0);
+''')
+c.commit()
+c.close()
+`;
+  execFileSync('python3', ['-c', script, file], { stdio: 'inherit' });
+}
+
+export const withStepsDb: WorkspaceKind = {
+  name: 'with-steps-db',
+  make(dir) {
+    writeProjectFiles(dir);
+    writeStepsDb(path.join(dir, 'steps.db'));
+  },
+};
+
+export const withoutStepsDb: WorkspaceKind = {
+  name: 'without-steps-db',
+  make(dir) {
+    writeProjectFiles(dir);
+    // A file that merely mentions the name must not count.
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'steps.db lives elsewhere\n');
+  },
+};
+
+/** One editor session per integration suite, each on the workspace its suite needs. */
+export const integrationSessions = [
+  { name: 'with-steps-db', grep: WITH_DATABASE, workspace: withStepsDb },
+  { name: 'without-steps-db', grep: WITHOUT_DATABASE, workspace: withoutStepsDb },
+];

@@ -1,0 +1,7 @@
+/**
+ * The integration suites' root titles (no `vscode` import: the harness reads these too). Each
+ * names the workspace its tests need; the harness opens that workspace and runs only the
+ * matching suite (mocha `grep`), one editor session per workspace.
+ */
+export const WITH_DATABASE = 'In a workspace with a steps.db';
+export const WITHOUT_DATABASE = 'In a workspace without a step database';

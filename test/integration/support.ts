@@ -1,0 +1,32 @@
+/** Helpers shared by the integration tests, which run inside a real VS Code extension host. */
+import * as vscode from 'vscode';
+
+export const EXTENSION_ID = 'step-history.step-history';
+
+export { WITH_DATABASE, WITHOUT_DATABASE } from './suites';
+
+export function stepHistory(): vscode.Extension<unknown> {
+  const extension = vscode.extensions.getExtension(EXTENSION_ID);
+  if (!extension) {
+    const installed = vscode.extensions.all.map((e) => e.id).filter((id) => !id.startsWith('vscode.'));
+    throw new Error(`${EXTENSION_ID} is not installed; non-builtin extensions: ${installed.join(', ') || 'none'}`);
+  }
+  return extension;
+}
+
+/** Polls `condition` until it holds, failing with `what` after `timeoutMs`. */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Numbers a test measures; the runner writes them to the results file and the harness prints them. */
+export const metrics: Record<string, number> = {};
+
+export function reportMetric(name: string, value: number): void {
+  metrics[name] = value;
+}
