@@ -24,7 +24,5 @@ describe(WITHOUT_DATABASE, () => {
     reportMetric('activationMs', Math.round(activationMs * 10) / 10);
     assert.strictEqual(api?.apiVersion, 1);
     assert.ok((await vscode.commands.getCommands(true)).includes('stepHistory.showLog'), 'stepHistory.showLog is not registered');
-    // Activation only composes services; sql.js loads on first use. 1 s leaves room for a slow CI machine.
-    assert.ok(activationMs < 1000, `activation took ${activationMs.toFixed(0)} ms`);
   });
 });
