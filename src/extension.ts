@@ -1,45 +1,28 @@
-import * as path from 'path';
 import * as vscode from 'vscode';
-import type { Logger } from './core/log';
-import type { StepStore } from './core/stepStore';
-import { registerStepsView } from './ui/stepsView';
+import { createApi, type StepHistoryApi } from './ui/api';
+import { registerDetailsPanel } from './ui/detailsPanel';
+import { registerDiffs } from './ui/diffs';
+import { componentLogger } from './ui/log';
+import { registerStatusBar } from './ui/statusBar';
+import { registerStepsTree } from './ui/stepsTree';
+import { WorkspaceStepDatabases } from './ui/workspaceDatabases';
 
-/** What `activate` returns to tests and to other extensions. */
-export interface StepHistoryApi {
-  readonly apiVersion: 1;
-  /** Opens a step database read-only. sql.js and its WASM load on the first call, not at activation. */
-  openStepDatabase(dbPath: string): Promise<StepStore>;
-}
+export type { StepHistoryApi } from './ui/api';
 
+/** Composes the services; nothing else runs here. sql.js loads on the first database open. */
 export function activate(context: vscode.ExtensionContext): StepHistoryApi {
-  const log = vscode.window.createOutputChannel('Step History', { log: true });
-  context.subscriptions.push(
-    log,
-    vscode.commands.registerCommand('stepHistory.showLog', () => log.show()),
-    registerStepsView(),
-  );
+  const channel = vscode.window.createOutputChannel('Step History', { log: true });
+  context.subscriptions.push(channel, vscode.commands.registerCommand('stepHistory.showLog', () => channel.show()));
+  const log = (component: string) => componentLogger(channel, component);
 
-  const wasmPath = path.join(context.extensionPath, 'dist', 'sql-wasm.wasm');
-  const storeLog = tagged(log, 'store');
+  const databases = new WorkspaceStepDatabases({ context, log: log('databases') });
+  context.subscriptions.push(databases);
+  const tree = registerStepsTree(context, databases, log('tree'));
+  registerStatusBar(context, databases, log('status'));
+  registerDiffs(context, databases, log('diff'));
+  const details = registerDetailsPanel(context, databases, log('details'));
 
-  return {
-    apiVersion: 1,
-    async openStepDatabase(dbPath: string) {
-      const { StepStore } = await import('./core/stepStore');
-      return StepStore.open(dbPath, { wasmPath, log: storeLog });
-    },
-  };
+  return createApi(databases, { stepsTree: tree.provider, details });
 }
 
 export function deactivate(): void {}
-
-function tagged(channel: vscode.LogOutputChannel, component: string): Logger {
-  const prefix = `[${component}] `;
-  return {
-    trace: (m) => channel.trace(prefix + m),
-    debug: (m) => channel.debug(prefix + m),
-    info: (m) => channel.info(prefix + m),
-    warn: (m) => channel.warn(prefix + m),
-    error: (m) => channel.error(prefix + m),
-  };
-}

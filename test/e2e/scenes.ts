@@ -29,7 +29,7 @@ export const scenes: Scene[] = [
       await sideBar.locator('.composite.title', { hasText: 'Steps' }).waitFor({ state: 'visible' });
       await sideBar.locator('.pane-header[aria-label^="Steps"]').waitFor({ state: 'attached' });
       await sideBar.getByText('No step database found').waitFor({ state: 'visible' });
-      await sideBar.getByRole('button', { name: 'Open Log' }).waitFor({ state: 'visible' });
+      await sideBar.getByRole('button', { name: 'Open Step Database…' }).waitFor({ state: 'visible' });
       await wb.screenshot('step-history-view');
     },
   },

@@ -33,9 +33,11 @@ describe(WITH_DATABASE, () => {
   });
 
   it('returns its API from activation', () => {
-    const api = stepHistory().exports as { apiVersion?: unknown; openStepDatabase?: unknown };
+    const api = stepHistory().exports as Record<string, unknown>;
     assert.strictEqual(api?.apiVersion, 1);
-    assert.strictEqual(typeof api.openStepDatabase, 'function');
+    for (const member of ['databases', 'projects', 'steps', 'step', 'changedFiles', 'refresh', 'onDidChange']) {
+      assert.strictEqual(typeof api[member], 'function', `the API has no ${member}()`);
+    }
   });
 
   it('registers its commands and its Steps view', async () => {

@@ -1,16 +1,17 @@
 /**
- * Loads the built extension bundle (dist/extension.js) in plain Node with the smallest
- * `vscode` stand-in its activation touches, counting every WebAssembly compilation, so the
- * "activation loads no WASM" rule can be checked without an editor. The integration suite
- * checks the same bundle inside a real VS Code.
+ * Loads the built extension bundle (dist/extension.js) in plain Node and activates it against
+ * an inert `vscode` (every member exists and does nothing), counting every WebAssembly
+ * compilation and module load, so "activation loads no WASM" is checked on the bundle that
+ * ships. The integration suite runs the same bundle inside a real VS Code.
  */
 import Module = require('module');
 import * as path from 'path';
 
 export interface LoadedBundle {
-  api: { apiVersion: number; openStepDatabase(dbPath: string): Promise<{ projects(): unknown[]; close(): void }> };
+  api: { apiVersion: number };
   activationMs: number;
   wasmCompilations(): number;
+  /** Commands the activation registered, by id. */
   registeredCommands: string[];
 }
 
@@ -31,23 +32,44 @@ function countWasmCompilations() {
   }
 }
 
+/** A value whose every property, call and construction yields another inert value. */
+function inert(name: string, onCall?: (path: string, args: unknown[]) => void): unknown {
+  const fn = function () {};
+  return new Proxy(fn, {
+    get(_t, prop) {
+      if (prop === 'then') return undefined; // not a thenable
+      if (prop === Symbol.toPrimitive) return () => name;
+      if (prop === Symbol.iterator) return function* () {};
+      if (prop === 'dispose') return () => undefined;
+      return inert(`${name}.${String(prop)}`, onCall);
+    },
+    apply(_t, _this, args) {
+      onCall?.(name, args);
+      return inert(`${name}()`, onCall);
+    },
+    construct() {
+      return inert(`new ${name}`, onCall) as object;
+    },
+  });
+}
+
+const VSCODE_MEMBERS = [
+  'window', 'workspace', 'commands', 'env', 'languages', 'extensions', 'l10n', 'scm', 'tasks', 'debug', 'authentication',
+  'Uri', 'EventEmitter', 'Disposable', 'TreeItem', 'TreeItemCollapsibleState', 'ThemeIcon', 'ThemeColor',
+  'MarkdownString', 'StatusBarAlignment', 'RelativePattern', 'ViewColumn', 'FileDecoration', 'ProgressLocation',
+  'Range', 'Position', 'Selection', 'CancellationTokenSource', 'CancellationError', 'ConfigurationTarget',
+  'FileType', 'FileSystemError', 'QuickPickItemKind', 'TabInputTextDiff', 'TabInputText', 'TabInputWebview',
+  'DataTransferItem', 'DataTransfer', 'TreeItemCheckboxState', 'LogLevel', 'UIKind', 'ColorThemeKind',
+];
+
 export function loadBundle(extensionDir: string): LoadedBundle {
   countWasmCompilations();
   const registeredCommands: string[] = [];
-  const vscodeShim = {
-    window: {
-      createOutputChannel: () => ({
-        trace() {}, debug() {}, info() {}, warn() {}, error() {}, show() {}, dispose() {},
-      }),
-      registerTreeDataProvider: () => ({ dispose() {} }),
-    },
-    commands: {
-      registerCommand: (id: string) => {
-        registeredCommands.push(id);
-        return { dispose() {} };
-      },
-    },
+  const record = (name: string, args: unknown[]) => {
+    if (name === 'vscode.commands.registerCommand' && typeof args[0] === 'string') registeredCommands.push(args[0]);
   };
+  // Bundlers copy a CommonJS module's own keys, so the namespace lists the API's members.
+  const vscodeShim = Object.fromEntries(VSCODE_MEMBERS.map((m) => [m, inert(`vscode.${m}`, record)]));
   const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
   const load = loader._load;
   loader._load = (request, ...rest) => (request === 'vscode' ? vscodeShim : load(request, ...rest));
@@ -57,7 +79,17 @@ export function loadBundle(extensionDir: string): LoadedBundle {
     const t0 = performance.now();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const extension = require(bundlePath);
-    const api = extension.activate({ subscriptions: [], extensionPath: extensionDir });
+    const context = {
+      subscriptions: [] as unknown[],
+      extensionPath: extensionDir,
+      extensionUri: inert('extensionUri'),
+      globalStorageUri: inert('globalStorageUri'),
+      storageUri: inert('storageUri'),
+      workspaceState: { get: () => undefined, update: async () => undefined, keys: () => [] },
+      globalState: { get: () => undefined, update: async () => undefined, keys: () => [], setKeysForSync() {} },
+      asAbsolutePath: (p: string) => path.join(extensionDir, p),
+    };
+    const api = extension.activate(context);
     const activationMs = performance.now() - t0;
     return { api, activationMs, wasmCompilations: () => wasmCompilations - before, registeredCommands };
   } finally {

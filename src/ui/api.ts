@@ -1,0 +1,65 @@
+import type * as vscode from 'vscode';
+import type { ChangedFile } from '../core/git';
+import type { Step } from '../core/model';
+import type { ProjectSummary } from '../core/stepStore';
+import type { DetailsPanelProbe } from './detailsPanel';
+import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from './stepDatabases';
+import type { TreeNode } from './treeNodes';
+
+export interface DatabaseInfo {
+  id: string;
+  path: string;
+  label: string;
+  repositoryPath: string;
+  state: DatabaseState;
+}
+
+/** What `activate` returns to other extensions and to tests. */
+export interface StepHistoryApi {
+  readonly apiVersion: 1;
+  /** The step databases found in the workspace or added by the user. */
+  databases(): DatabaseInfo[];
+  projects(databaseId: string): Promise<ProjectSummary[]>;
+  /** A page of a project's steps, newest first. */
+  steps(databaseId: string, projectId: string, options?: StepPageOptions): Promise<Step[]>;
+  step(databaseId: string, stepId: number): Promise<Step | undefined>;
+  /** The files a step changed between its commit before and after. */
+  changedFiles(databaseId: string, stepId: number): Promise<ChangedFile[]>;
+  /** Looks for databases again and reloads the ones that changed. */
+  refresh(): Promise<void>;
+  /** Fires when the list of databases or the content of one changes. */
+  readonly onDidChange: vscode.Event<void>;
+  /** For Step History's own integration tests; not a stable interface. */
+  readonly testing: { readonly stepsTree: vscode.TreeDataProvider<TreeNode>; readonly details: DetailsPanelProbe };
+}
+
+export function createApi(databases: StepDatabases, testing: StepHistoryApi['testing']): StepHistoryApi {
+  const database = (id: string): StepDatabase => {
+    const found = databases.get(id);
+    if (!found) throw new Error(`Step History has no database ${id}.`);
+    return found;
+  };
+  const stepOf = async (databaseId: string, stepId: number): Promise<Step> => {
+    const step = await database(databaseId).step(stepId);
+    if (!step) throw new Error(`The database ${databaseId} has no step S${stepId}.`);
+    return step;
+  };
+  return {
+    apiVersion: 1,
+    databases: () =>
+      databases.all.map((d) => ({ id: d.id, path: d.path, label: d.label, repositoryPath: d.repositoryPath, state: d.state })),
+    projects: (databaseId) => database(databaseId).projects(),
+    steps: (databaseId, projectId, options) => database(databaseId).steps(projectId, options),
+    step: (databaseId, stepId) => database(databaseId).step(stepId),
+    changedFiles: async (databaseId, stepId) => database(databaseId).changedFiles(await stepOf(databaseId, stepId)),
+    refresh: () => databases.refresh(),
+    onDidChange: (listener, thisArgs, disposables) => {
+      const a = databases.onDidChangeDatabases(() => listener.call(thisArgs));
+      const b = databases.onDidChangeDatabase(() => listener.call(thisArgs));
+      const both = { dispose: () => (a.dispose(), b.dispose()) };
+      disposables?.push(both);
+      return both;
+    },
+    testing,
+  };
+}

@@ -1,0 +1,50 @@
+import * as vscode from 'vscode';
+import type { StepDatabases } from './stepDatabases';
+import type { StepNode } from './treeNodes';
+
+export interface PickStepOptions {
+  title: string;
+  placeHolder?: string;
+  activeOnly?: boolean;
+  /** Leave this step out (for "compare with…"). */
+  exclude?: StepNode;
+}
+
+interface StepPick extends vscode.QuickPickItem {
+  node: StepNode;
+}
+
+/**
+ * A quick pick of steps from every readable database and project, newest first; the
+ * palette's way to name a step when no tree item was the argument.
+ */
+export async function pickStep(databases: StepDatabases, options: PickStepOptions): Promise<StepNode | undefined> {
+  const load = async (): Promise<StepPick[]> => {
+    const picks: StepPick[] = [];
+    const many = databases.all.length > 1;
+    for (const database of databases.all) {
+      if (database.state.kind === 'error') continue;
+      for (const project of await database.projects()) {
+        const steps = await database.steps(project.id, { limit: 500, activeOnly: options.activeOnly });
+        for (const step of steps) {
+          if (options.exclude && options.exclude.database.id === database.id && options.exclude.step.id === step.id) continue;
+          const model = step.agentConfig?.model ?? step.agentConfigName ?? undefined;
+          picks.push({
+            label: step.label,
+            description: [step.status.toLowerCase(), model, step.startTime?.toLocaleString()].filter(Boolean).join(' · '),
+            detail: many ? `${project.id} — ${database.label}` : project.id,
+            node: { kind: 'step', database, projectId: project.id, step },
+          });
+        }
+      }
+    }
+    return picks;
+  };
+  const picked = await vscode.window.showQuickPick(load(), {
+    title: options.title,
+    placeHolder: options.placeHolder ?? 'Pick a step',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  return picked?.node;
+}

@@ -1,0 +1,77 @@
+/**
+ * The step databases of the open workspace, as every view and command sees them. A view
+ * never touches SQL or git arguments: it asks a StepDatabase, which answers from a
+ * StepStore (off the extension host's main thread) and the database's git repository.
+ */
+import type * as vscode from 'vscode';
+import type { ChangedFile, GitRepository } from '../core/git';
+import type { Step } from '../core/model';
+import type { ProjectSummary, StepAggregates } from '../core/stepStore';
+
+export type DatabaseState =
+  | { kind: 'loading' }
+  | { kind: 'ready' }
+  /** The database cannot be read: `message` is a sentence for the user, `detail` is for the log. */
+  | { kind: 'error'; message: string; detail: string };
+
+export interface StepFilter {
+  /** Only steps whose status is FAILED. */
+  failedOnly?: boolean;
+  /** Only steps run with this model (agent_config_json's model, or agent_config_name). */
+  model?: string;
+  /** Case-insensitive text found in the step's label (S12), commits, model or configuration. */
+  text?: string;
+}
+
+export interface StepPageOptions {
+  offset?: number;
+  limit?: number;
+  activeOnly?: boolean;
+  filter?: StepFilter;
+}
+
+export interface StepDatabase {
+  /** Stable key: the database file's absolute path. */
+  readonly id: string;
+  /** The database file's absolute path. */
+  readonly path: string;
+  /** Shown in the views: the workspace-relative path, or `~/.laforge/projects/<name>/steps.db`. */
+  readonly label: string;
+  /** The workspace folder this database belongs to, if any. */
+  readonly workspaceFolder: vscode.WorkspaceFolder | undefined;
+  /** The folder whose git repository holds the steps' commits. */
+  readonly repositoryPath: string;
+  readonly state: DatabaseState;
+
+  /** Projects, most recent activity first. Rejects with a StepDbError if the database can't be read. */
+  projects(): Promise<ProjectSummary[]>;
+  /** A page of a project's steps, newest first. */
+  steps(projectId: string, options?: StepPageOptions): Promise<Step[]>;
+  step(id: number): Promise<Step | undefined>;
+  latestActiveStep(projectId: string): Promise<Step | undefined>;
+  stepCount(projectId: string, options?: { activeOnly?: boolean; filter?: StepFilter }): Promise<number>;
+  /** Models used in a project, for the filter's pick list. */
+  models(projectId: string): Promise<string[]>;
+  aggregates(projectId?: string): Promise<StepAggregates>;
+
+  /** The git repository of the steps' commits; rejects with a GitError (NOT_A_REPOSITORY, GIT_MISSING, …). */
+  repository(): Promise<GitRepository>;
+  /** The files a step changed, cached per step; rejects with a StepFieldError or GitError. */
+  changedFiles(step: Step): Promise<ChangedFile[]>;
+}
+
+export interface StepDatabases extends vscode.Disposable {
+  /** Every database found or added, in a stable order. */
+  readonly all: readonly StepDatabase[];
+  get(id: string): StepDatabase | undefined;
+  /** True once the first discovery has finished (the views show "loading" until then). */
+  readonly discovered: boolean;
+  /** The list changed: a database was found, added or went away; or discovery finished. */
+  readonly onDidChangeDatabases: vscode.Event<void>;
+  /** One database's content or state changed: a reload after a write, or an error. */
+  readonly onDidChangeDatabase: vscode.Event<StepDatabase>;
+  /** Discovers databases again and reloads those whose files changed. */
+  refresh(): Promise<void>;
+  /** Adds a database the user picked; remembered for this workspace. */
+  add(dbPath: string): Promise<StepDatabase>;
+}

@@ -1,0 +1,54 @@
+/**
+ * The elements of the Steps tree. Commands receive them as arguments from the tree's menus,
+ * so every command that acts on a step or a file accepts these shapes.
+ */
+import type { ChangedFile } from '../core/git';
+import type { Step } from '../core/model';
+import type { ProjectSummary } from '../core/stepStore';
+import type { StepDatabase } from './stepDatabases';
+
+export interface ProjectNode {
+  readonly kind: 'project';
+  readonly database: StepDatabase;
+  readonly project: ProjectSummary;
+}
+
+export interface StepNode {
+  readonly kind: 'step';
+  readonly database: StepDatabase;
+  readonly projectId: string;
+  readonly step: Step;
+}
+
+export interface FileNode {
+  readonly kind: 'file';
+  readonly database: StepDatabase;
+  readonly projectId: string;
+  readonly step: Step;
+  readonly file: ChangedFile;
+}
+
+export interface LoadMoreNode {
+  readonly kind: 'loadMore';
+  readonly database: StepDatabase;
+  readonly projectId: string;
+  /** How many steps are shown before this item. */
+  readonly offset: number;
+}
+
+/** A line that explains something instead of showing data: an unreadable database, no git, … */
+export interface MessageNode {
+  readonly kind: 'message';
+  readonly id: string;
+  readonly message: string;
+  readonly detail?: string;
+  readonly severity: 'info' | 'warning' | 'error';
+}
+
+export type TreeNode = ProjectNode | StepNode | FileNode | LoadMoreNode | MessageNode;
+
+export const isStepNode = (value: unknown): value is StepNode =>
+  typeof value === 'object' && value !== null && (value as TreeNode).kind === 'step';
+
+export const isFileNode = (value: unknown): value is FileNode =>
+  typeof value === 'object' && value !== null && (value as TreeNode).kind === 'file';
