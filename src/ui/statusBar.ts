@@ -1,6 +1,117 @@
-// Placeholder until the status bar item lands.
-import type * as vscode from 'vscode';
+/**
+ * The status bar item: the latest active step of the current project (`$(history) S42 · 3m ago`),
+ * opening its details on click. The current project is the most recent one of the database
+ * that belongs to the active editor's workspace folder, else of the first readable database.
+ */
+import * as vscode from 'vscode';
+import { describeError } from '../core/errors';
 import type { Logger } from '../core/log';
-import type { StepDatabases } from './stepDatabases';
+import type { Step } from '../core/model';
+import { relativeTime, relativeTimeSpoken, statusWord, stepTooltipMarkdown } from './format';
+import type { StepDatabase, StepDatabases } from './stepDatabases';
+import type { StepNode } from './treeNodes';
 
-export function registerStatusBar(_context: vscode.ExtensionContext, _databases: StepDatabases, _log: Logger): void {}
+export const STATUS_BAR_ID = 'stepHistory.latestStep';
+
+interface Shown {
+  node: StepNode;
+}
+
+/** The databases to try, best first: the active editor's folder's, then the rest in order. */
+function candidates(databases: StepDatabases): StepDatabase[] {
+  const ready = databases.all.filter((d) => d.state.kind === 'ready');
+  const uri = vscode.window.activeTextEditor?.document.uri;
+  const folder = uri ? vscode.workspace.getWorkspaceFolder(uri) : undefined;
+  if (!folder) return ready;
+  const own = ready.filter((d) => d.workspaceFolder?.uri.toString() === folder.uri.toString());
+  return [...own, ...ready.filter((d) => !own.includes(d))];
+}
+
+/** The current project's latest active step; undefined when no database can be read. */
+async function currentStep(databases: StepDatabases, log: Logger): Promise<StepNode | undefined> {
+  for (const database of candidates(databases)) {
+    try {
+      const [project] = await database.projects();
+      if (!project) continue;
+      const step = await database.latestActiveStep(project.id);
+      if (step) return { kind: 'step', database, projectId: project.id, step };
+    } catch (err) {
+      const { message, detail } = describeError(err);
+      log.warn(`latest step of ${database.path}: ${message}\n${detail}`);
+    }
+  }
+  return undefined;
+}
+
+function text(step: Step): string {
+  const icon = step.status === 'RUNNING' ? '$(sync~spin)' : '$(history)';
+  const when = step.startTime ? ` · ${relativeTime(step.startTime)}` : '';
+  return `${icon} ${step.label}${step.status === 'RUNNING' ? ' running' : ''}${when}`;
+}
+
+export function registerStatusBar(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): void {
+  const item = vscode.window.createStatusBarItem(STATUS_BAR_ID, vscode.StatusBarAlignment.Left, 10);
+  item.name = 'Step History';
+  let shown: Shown | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  // Several updates may overlap (events arrive in bursts); only the latest one is shown.
+  let generation = 0;
+
+  const render = () => {
+    if (!shown) return;
+    const { node } = shown;
+    const { step } = node;
+    item.text = text(step);
+    const tooltip = new vscode.MarkdownString(
+      stepTooltipMarkdown(step, {
+        project: node.projectId,
+        database: databases.all.length > 1 ? node.database.label : undefined,
+      }),
+    );
+    tooltip.isTrusted = false;
+    tooltip.supportHtml = false;
+    item.tooltip = tooltip;
+    const when = step.startTime ? `, started ${relativeTimeSpoken(step.startTime)}` : '';
+    item.accessibilityInformation = { label: `Latest step ${step.label}, ${statusWord(step.status)}${when}` };
+    item.command = { command: 'stepHistory.openDetails', title: 'Open Step Details', arguments: [node] };
+  };
+
+  const setTimer = (on: boolean) => {
+    if (on && !timer) {
+      timer = setInterval(render, 60_000);
+      // Never keep the extension host (or a test process) alive for a clock.
+      timer.unref?.();
+    } else if (!on && timer) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+
+  const update = async () => {
+    const mine = ++generation;
+    let node: StepNode | undefined;
+    try {
+      node = databases.all.length ? await currentStep(databases, log) : undefined;
+    } catch (err) {
+      log.error(`status bar: ${describeError(err).detail}`);
+    }
+    if (mine !== generation) return;
+    shown = node ? { node } : undefined;
+    if (shown) {
+      render();
+      item.show();
+    } else {
+      item.hide();
+    }
+    setTimer(shown !== undefined);
+  };
+
+  context.subscriptions.push(
+    item,
+    { dispose: () => setTimer(false) },
+    databases.onDidChangeDatabases(() => void update()),
+    databases.onDidChangeDatabase(() => void update()),
+    vscode.window.onDidChangeActiveTextEditor(() => void update()),
+  );
+  void update();
+}

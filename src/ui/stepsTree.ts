@@ -1,19 +1,268 @@
-// Placeholder until the Steps tree lands: an empty tree, so the welcome view shows.
+/**
+ * The Steps view: StepsTreeProvider adapts StepsTreeModel's nodes into TreeItems; the model
+ * owns the data, paging, filter and change events. registerStepsTree wires both to the view,
+ * the settings, the context keys and the tree's commands.
+ */
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
+import type { Step } from '../core/model';
+import { fileResourceUri, registerFileDecorations } from './fileDecorations';
+import {
+  changeWord,
+  describeFilter,
+  fileTooltip,
+  splitPath,
+  stepAccessibilityLabel,
+  stepDescription,
+  stepTooltipMarkdown,
+} from './format';
 import type { StepDatabases } from './stepDatabases';
-import type { TreeNode } from './treeNodes';
+import { StepsTreeModel, fileKey, projectKey, stepKey, type StepsTreeSettings } from './stepsTreeModel';
+import { registerTreeCommands } from './treeCommands';
+import type { FileNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
 
 export const STEPS_VIEW_ID = 'stepHistory.steps';
 
 export interface StepsTree {
   readonly provider: vscode.TreeDataProvider<TreeNode>;
   readonly view: vscode.TreeView<TreeNode>;
+  readonly model: StepsTreeModel;
+  /**
+   * Shows a step in the tree, loading pages until it is there, and selects it. Resolves to
+   * false, after telling the user why, when the filter or the rolled-back toggle hides it.
+   */
+  reveal(databaseId: string, stepId: number, projectId?: string): Promise<boolean>;
 }
 
-export function registerStepsTree(context: vscode.ExtensionContext, _databases: StepDatabases, _log: Logger): StepsTree {
-  const provider: vscode.TreeDataProvider<TreeNode> = { getTreeItem: () => new vscode.TreeItem(''), getChildren: () => [] };
-  const view = vscode.window.createTreeView(STEPS_VIEW_ID, { treeDataProvider: provider });
-  context.subscriptions.push(view);
-  return { provider, view };
+/** `step.completed`, `step.failed`, `step.running`, `step.rolledBack`: menus match `/^step\./`. */
+export function stepContextValue(step: Step): string {
+  switch (step.status) {
+    case 'RUNNING':
+      return 'step.running';
+    case 'FAILED':
+      return 'step.failed';
+    case 'ROLLED BACK':
+      return 'step.rolledBack';
+    default:
+      return 'step.completed';
+  }
+}
+
+function stepIcon(step: Step): vscode.ThemeIcon {
+  switch (step.status) {
+    case 'RUNNING':
+      return new vscode.ThemeIcon('sync~spin');
+    case 'FAILED':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    case 'ROLLED BACK':
+      return new vscode.ThemeIcon('discard', new vscode.ThemeColor('disabledForeground'));
+    default:
+      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+  }
+}
+
+export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode> {
+  readonly onDidChangeTreeData: vscode.Event<TreeNode[] | undefined>;
+
+  constructor(
+    private readonly model: StepsTreeModel,
+    private readonly databases: StepDatabases,
+  ) {
+    this.onDidChangeTreeData = model.onDidChange;
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'project':
+        return this.projectItem(node);
+      case 'step':
+        return this.stepItem(node);
+      case 'file':
+        return this.fileItem(node);
+      case 'loadMore':
+        return this.loadMoreItem(node);
+      case 'message':
+        return this.messageItem(node);
+    }
+  }
+
+  getChildren(node?: TreeNode): vscode.ProviderResult<TreeNode[]> {
+    if (node && node.kind !== 'project') return this.model.getChildren(node);
+    // Databases and pages of steps can take a moment: show the view's progress bar.
+    return vscode.window.withProgress({ location: { viewId: STEPS_VIEW_ID } }, () => this.model.getChildren(node));
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    return this.model.getParent(node);
+  }
+
+  private projectItem(node: ProjectNode): vscode.TreeItem {
+    const { project, database } = node;
+    const first = this.databases.all[0];
+    const expanded = first?.id === database.id && this.model.firstProjectId(database.id) === project.id;
+    const item = new vscode.TreeItem(
+      project.id,
+      expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+    );
+    item.id = projectKey(database.id, project.id);
+    const count = `${project.stepCount} ${project.stepCount === 1 ? 'step' : 'steps'}`;
+    item.description = this.databases.all.length > 1 ? `${count} · ${database.label}` : count;
+    item.tooltip = `${project.id}\n${count}, ${project.activeCount} active\n${database.path}`;
+    item.iconPath = new vscode.ThemeIcon('project');
+    item.contextValue = 'project';
+    item.accessibilityInformation = { label: `Project ${project.id}, ${count}, in ${database.label}` };
+    return item;
+  }
+
+  private stepItem(node: StepNode): vscode.TreeItem {
+    const { step, database } = node;
+    const item = new vscode.TreeItem(step.label, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = stepKey(database.id, node.projectId, step);
+    const now = new Date();
+    item.description = stepDescription(step, now);
+    const tooltip = new vscode.MarkdownString(
+      stepTooltipMarkdown(step, {
+        project: node.projectId,
+        database: this.databases.all.length > 1 ? database.label : undefined,
+      }),
+    );
+    tooltip.isTrusted = false;
+    tooltip.supportHtml = false;
+    item.tooltip = tooltip;
+    item.iconPath = stepIcon(step);
+    item.contextValue = stepContextValue(step);
+    item.accessibilityInformation = { label: stepAccessibilityLabel(step, now) };
+    return item;
+  }
+
+  private fileItem(node: FileNode): vscode.TreeItem {
+    const { file } = node;
+    const { name, folder } = splitPath(file.path);
+    const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
+    item.id = fileKey(node, file);
+    item.description = folder;
+    item.resourceUri = fileResourceUri(node);
+    item.iconPath = vscode.ThemeIcon.File;
+    item.tooltip = fileTooltip(file);
+    item.contextValue = `file.${file.status}`;
+    item.command = { command: 'stepHistory.openFileDiff', title: 'Open Changes', arguments: [node] };
+    const where = folder ? ` in ${folder}` : '';
+    const renamed = file.oldPath && file.oldPath !== file.path ? `, from ${file.oldPath}` : '';
+    item.accessibilityInformation = { label: `${name}${where}, ${changeWord(file.status).toLowerCase()}${renamed}` };
+    return item;
+  }
+
+  private loadMoreItem(node: LoadMoreNode): vscode.TreeItem {
+    const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+    item.id = `${projectKey(node.database.id, node.projectId)}|loadMore`;
+    item.description = `${node.offset} shown, next ${this.model.pageSize}`;
+    item.iconPath = new vscode.ThemeIcon('more');
+    item.contextValue = 'loadMore';
+    item.command = { command: 'stepHistory.loadMore', title: 'Load More Steps', arguments: [node] };
+    item.accessibilityInformation = { label: `Load ${this.model.pageSize} more steps; ${node.offset} shown` };
+    return item;
+  }
+
+  private messageItem(node: MessageNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(node.message, vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.tooltip = node.message;
+    item.contextValue = 'message';
+    if (this.model.isBusy(node)) item.iconPath = new vscode.ThemeIcon('loading~spin');
+    else if (node.severity === 'error') item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+    else if (node.severity === 'warning') {
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+    } else item.iconPath = new vscode.ThemeIcon('info');
+    item.accessibilityInformation = { label: node.severity === 'info' ? node.message : `${node.severity}: ${node.message}` };
+    return item;
+  }
+}
+
+function readSettings(): StepsTreeSettings {
+  const config = vscode.workspace.getConfiguration('stepHistory');
+  const pageSize = config.get<number>('pageSize');
+  const showRolledBack = config.get<boolean>('showRolledBack');
+  return {
+    pageSize: typeof pageSize === 'number' && Number.isFinite(pageSize) ? Math.min(2000, Math.max(20, Math.floor(pageSize))) : 200,
+    showRolledBack: typeof showRolledBack === 'boolean' ? showRolledBack : true,
+  };
+}
+
+export function registerStepsTree(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): StepsTree {
+  const model = new StepsTreeModel(databases, readSettings(), log);
+  const provider = new StepsTreeProvider(model, databases);
+  const view = vscode.window.createTreeView(STEPS_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
+  context.subscriptions.push(model, view);
+  registerFileDecorations(context);
+
+  const showFilterState = () => {
+    view.description = describeFilter(model.filter);
+    view.message = model.nothingMatches() ? 'No steps match the filter.' : undefined;
+    void vscode.commands.executeCommand('setContext', 'stepHistory.filterActive', model.filterActive);
+    void vscode.commands.executeCommand('setContext', 'stepHistory.showRolledBack', model.showRolledBack);
+  };
+  showFilterState();
+  context.subscriptions.push(
+    model.onDidChangeFilter(showFilterState),
+    model.onDidLoadSteps(() => {
+      view.message = model.nothingMatches() ? 'No steps match the filter.' : undefined;
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('stepHistory.pageSize') || e.affectsConfiguration('stepHistory.showRolledBack')) {
+        model.updateSettings(readSettings());
+      }
+    }),
+  );
+
+  const tree: StepsTree = {
+    provider,
+    view,
+    model,
+    async reveal(databaseId, stepId, projectId) {
+      const database = databases.get(databaseId);
+      if (!database) return false;
+      let step: Step | undefined;
+      if (projectId === undefined) {
+        step = await database.step(stepId);
+        if (!step) {
+          void vscode.window.showInformationMessage(`S${stepId} is no longer in ${database.label}.`);
+          return false;
+        }
+        projectId = step.projectId;
+      }
+      const node = await model.findStep(databaseId, projectId, stepId);
+      if (node) {
+        await view.reveal(node, { select: true, focus: true, expand: true });
+        return true;
+      }
+      step ??= await database.step(stepId);
+      await explainHidden(model, step, `S${stepId}`, database.label);
+      return false;
+    },
+  };
+  registerTreeCommands(context, { databases, tree, viewId: STEPS_VIEW_ID, log });
+  return tree;
+}
+
+/** Why a step asked for is not in the tree, with the one action that would show it. */
+async function explainHidden(model: StepsTreeModel, step: Step | undefined, label: string, where: string): Promise<void> {
+  if (!step) {
+    void vscode.window.showInformationMessage(`${label} is no longer in ${where}.`);
+    return;
+  }
+  if (step.status === 'ROLLED BACK' && !model.showRolledBack) {
+    const show = 'Show Rolled-Back Steps';
+    if ((await vscode.window.showInformationMessage(`${label} is rolled back, and rolled-back steps are hidden.`, show)) === show) {
+      await vscode.commands.executeCommand('stepHistory.showRolledBack');
+    }
+    return;
+  }
+  if (model.filterActive) {
+    const clear = 'Clear Filter';
+    if ((await vscode.window.showInformationMessage(`${label} does not match the filter.`, clear)) === clear) {
+      model.setFilter({});
+    }
+    return;
+  }
+  void vscode.window.showInformationMessage(`${label} is not in the Steps view.`);
 }

@@ -43,6 +43,10 @@ function inert(name: string, onCall?: (path: string, args: unknown[]) => void): 
       if (prop === 'dispose') return () => undefined;
       return inert(`${name}.${String(prop)}`, onCall);
     },
+    // Accept any assignment (`item.name = …` would hit the function's read-only `name`).
+    set() {
+      return true;
+    },
     apply(_t, _this, args) {
       onCall?.(name, args);
       return inert(`${name}()`, onCall);

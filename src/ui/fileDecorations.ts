@@ -1,0 +1,49 @@
+/**
+ * The status letter and SCM colour on the Steps tree's file items. Each file item's
+ * resourceUri is on our own scheme and carries its change status, so this decorates
+ * nothing else and needs no state; the icon theme still picks the icon by file name.
+ */
+import * as vscode from 'vscode';
+import type { ChangeStatus } from '../core/git';
+import { changeLetter, changeWord } from './format';
+import type { FileNode } from './treeNodes';
+
+export const STEP_FILE_SCHEME = 'step-history-file';
+
+const COLORS: Partial<Record<ChangeStatus, string>> = {
+  added: 'gitDecoration.addedResourceForeground',
+  modified: 'gitDecoration.modifiedResourceForeground',
+  deleted: 'gitDecoration.deletedResourceForeground',
+  renamed: 'gitDecoration.renamedResourceForeground',
+  copied: 'gitDecoration.addedResourceForeground',
+  typeChanged: 'gitDecoration.modifiedResourceForeground',
+  unmerged: 'gitDecoration.conflictingResourceForeground',
+};
+
+const KNOWN: ReadonlySet<string> = new Set<ChangeStatus>([
+  'added', 'modified', 'deleted', 'renamed', 'copied', 'typeChanged', 'unmerged', 'unknown',
+]);
+
+/** `step-history-file:/src/a.ts?db=…&step=12&status=modified`. */
+export function fileResourceUri(node: FileNode): vscode.Uri {
+  const query = new URLSearchParams({ db: node.database.id, step: String(node.step.id), status: node.file.status });
+  return vscode.Uri.from({ scheme: STEP_FILE_SCHEME, path: `/${node.file.path}`, query: query.toString() });
+}
+
+export function statusOfResourceUri(uri: vscode.Uri): ChangeStatus | undefined {
+  if (uri.scheme !== STEP_FILE_SCHEME) return undefined;
+  const status = new URLSearchParams(uri.query).get('status');
+  return status !== null && KNOWN.has(status) ? (status as ChangeStatus) : undefined;
+}
+
+export function registerFileDecorations(context: vscode.ExtensionContext): void {
+  const provider: vscode.FileDecorationProvider = {
+    provideFileDecoration(uri) {
+      const status = statusOfResourceUri(uri);
+      if (!status) return undefined;
+      const color = COLORS[status];
+      return new vscode.FileDecoration(changeLetter(status), changeWord(status), color ? new vscode.ThemeColor(color) : undefined);
+    },
+  };
+  context.subscriptions.push(vscode.window.registerFileDecorationProvider(provider));
+}

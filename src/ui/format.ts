@@ -1,0 +1,216 @@
+/**
+ * How the views write times, durations, tokens, costs and step summaries. Pure functions with
+ * no `vscode` import, so they are tested in plain Node. Text that comes from a database goes
+ * through escapeMarkdown before it reaches a Markdown tooltip.
+ */
+import type { ChangeStatus, ChangedFile } from '../core/git';
+import type { Step, StepStatus } from '../core/model';
+import type { StepFilter } from './stepDatabases';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** `just now`, `3m ago`, `5h ago`, `2d ago`, `4mo ago`, `2y ago`. A time in the future reads as `just now`. */
+export function relativeTime(date: Date, now: Date = new Date()): string {
+  const ms = now.getTime() - date.getTime();
+  if (ms < MINUTE) return 'just now';
+  if (ms < HOUR) return `${Math.floor(ms / MINUTE)}m ago`;
+  if (ms < DAY) return `${Math.floor(ms / HOUR)}h ago`;
+  if (ms < 30 * DAY) return `${Math.floor(ms / DAY)}d ago`;
+  if (ms < 365 * DAY) return `${Math.floor(ms / (30 * DAY))}mo ago`;
+  return `${Math.floor(ms / (365 * DAY))}y ago`;
+}
+
+/** The same, spelled out for screen readers: `3 minutes ago`. */
+export function relativeTimeSpoken(date: Date, now: Date = new Date()): string {
+  const ms = now.getTime() - date.getTime();
+  const unit = (n: number, name: string) => `${n} ${name}${n === 1 ? '' : 's'} ago`;
+  if (ms < MINUTE) return 'just now';
+  if (ms < HOUR) return unit(Math.floor(ms / MINUTE), 'minute');
+  if (ms < DAY) return unit(Math.floor(ms / HOUR), 'hour');
+  if (ms < 30 * DAY) return unit(Math.floor(ms / DAY), 'day');
+  if (ms < 365 * DAY) return unit(Math.floor(ms / (30 * DAY)), 'month');
+  return unit(Math.floor(ms / (365 * DAY)), 'year');
+}
+
+/** `850ms`, `12s`, `1m 20s`, `2h 5m`, `3d 4h`; two units at most, the smaller one left out when 0. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < SECOND) return `${Math.round(ms)}ms`;
+  if (ms < MINUTE) return `${Math.floor(ms / SECOND)}s`;
+  const two = (big: number, bigUnit: string, small: number, smallUnit: string) =>
+    small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit} ${small}${smallUnit}`;
+  if (ms < HOUR) return two(Math.floor(ms / MINUTE), 'm', Math.floor((ms % MINUTE) / SECOND), 's');
+  if (ms < DAY) return two(Math.floor(ms / HOUR), 'h', Math.floor((ms % HOUR) / MINUTE), 'm');
+  return two(Math.floor(ms / DAY), 'd', Math.floor((ms % DAY) / HOUR), 'h');
+}
+
+/** `950`, `1.2k`, `12.3k`, `123k`, `1.2M`: one decimal below 100 of the unit, trailing `.0` dropped. */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return '?';
+  const sign = n < 0 ? '-' : '';
+  const abs = Math.abs(n);
+  const scaled = (value: number, suffix: string) => {
+    const text = value < 100 ? value.toFixed(1).replace(/\.0$/, '') : String(Math.round(value));
+    return `${sign}${text}${suffix}`;
+  };
+  if (abs < 1000) return `${sign}${Math.round(abs)}`;
+  // Round first so 999_950 reads 1M, not 1000k.
+  if (abs < 999_950) return scaled(abs / 1000, 'k');
+  if (abs < 999_950_000) return scaled(abs / 1e6, 'M');
+  return scaled(abs / 1e9, 'B');
+}
+
+export const formatTokens = (n: number): string => `${formatCount(n)} ${n === 1 ? 'token' : 'tokens'}`;
+
+/** `$0.04`, `$12.50`, `$123`; a positive cost under a cent reads `<$0.01`. */
+export function formatCost(cost: number): string {
+  if (!Number.isFinite(cost)) return '?';
+  if (cost > 0 && cost < 0.005) return '<$0.01';
+  if (cost >= 100) return `$${Math.round(cost).toLocaleString('en-US')}`;
+  return `$${cost.toFixed(2)}`;
+}
+
+const STATUS_WORDS: Record<StepStatus, string> = {
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  'ROLLED BACK': 'rolled back',
+};
+
+export const statusWord = (status: StepStatus): string => STATUS_WORDS[status];
+
+/** The model a step ran with: the configuration's model, else the configuration's name. */
+export const stepModel = (step: Step): string | undefined => step.agentConfig?.model ?? step.agentConfigName ?? undefined;
+
+/**
+ * A step's one-line summary for the tree: `3m ago · 1m 20s · 12.3k tokens · $0.04`,
+ * prefixed `rolled back ·` when rolled back. Token and cost parts are left out when zero
+ * (LaForge writes none for a step that is still running).
+ */
+export function stepDescription(step: Step, now: Date = new Date()): string {
+  const parts: string[] = [];
+  if (step.status === 'ROLLED BACK') parts.push('rolled back');
+  parts.push(step.startTime ? relativeTime(step.startTime, now) : 'no start time');
+  if (step.status === 'RUNNING') parts.push('running');
+  else if (step.durationMs !== null) parts.push(formatDuration(step.durationMs));
+  if (step.tokenUsage.totalTokens > 0) parts.push(formatTokens(step.tokenUsage.totalTokens));
+  if (step.tokenUsage.cost > 0) parts.push(formatCost(step.tokenUsage.cost));
+  return parts.join(' · ');
+}
+
+/** What a screen reader says for a step item: `S12, completed, 3 minutes ago, took 1m 20s, 12,345 tokens, $0.04`. */
+export function stepAccessibilityLabel(step: Step, now: Date = new Date()): string {
+  const parts = [step.label, statusWord(step.status)];
+  if (step.startTime) parts.push(`started ${relativeTimeSpoken(step.startTime, now)}`);
+  if (step.status !== 'RUNNING' && step.durationMs !== null) parts.push(`took ${formatDuration(step.durationMs)}`);
+  if (step.tokenUsage.totalTokens > 0) parts.push(`${step.tokenUsage.totalTokens.toLocaleString('en-US')} tokens`);
+  if (step.tokenUsage.cost > 0) parts.push(`cost ${formatCost(step.tokenUsage.cost)}`);
+  if (step.warnings.length) parts.push(`${step.warnings.length} ${step.warnings.length === 1 ? 'warning' : 'warnings'}`);
+  return parts.join(', ');
+}
+
+/**
+ * Escapes text so Markdown shows it literally: no emphasis, links, images, HTML or code
+ * spans from a database value. Line breaks become spaces so a value stays on its line.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/\r\n|\r|\n/g, ' ').replace(/[\\`*_{}[\]()#+\-.!|<>~&$:]/g, (c) => `\\${c}`);
+}
+
+const shortHash = (hash: string): string => hash.slice(0, 12);
+
+function dateTime(date: Date): string {
+  // ISO without milliseconds, in UTC, so the tooltip reads the same for everyone.
+  return date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+}
+
+/**
+ * A step's summary as Markdown for a tooltip: status, times, duration, exit code, model,
+ * tokens and cost, commits and warnings. Every value from the database is escaped; the
+ * result is meant for a MarkdownString that is neither trusted nor allowed HTML.
+ */
+export function stepTooltipMarkdown(step: Step, context: { project?: string; database?: string } = {}): string {
+  const lines: string[] = [];
+  const row = (name: string, value: string) => lines.push(`**${name}:** ${escapeMarkdown(value)}`);
+  lines.push(`**${escapeMarkdown(step.label)}** · ${escapeMarkdown(statusWord(step.status))}`);
+  if (context.project !== undefined) row('Project', context.project);
+  if (context.database !== undefined) row('Database', context.database);
+  row('Started', step.startTime ? dateTime(step.startTime) : 'unknown');
+  if (step.endTime) row('Ended', dateTime(step.endTime));
+  if (step.durationMs !== null) row('Duration', formatDuration(step.durationMs));
+  if (step.exitCode !== null) row('Exit code', String(step.exitCode));
+  const model = stepModel(step);
+  if (model) row('Model', model);
+  if (step.agentConfigName && step.agentConfigName !== model) row('Configuration', step.agentConfigName);
+  const usage = step.tokenUsage;
+  if (usage.totalTokens > 0 || usage.cost > 0) {
+    row(
+      'Tokens',
+      `${usage.totalTokens.toLocaleString('en-US')} (${usage.promptTokens.toLocaleString('en-US')} prompt, ` +
+        `${usage.completionTokens.toLocaleString('en-US')} completion) · ${formatCost(usage.cost)}`,
+    );
+  }
+  row('Commit before', step.commitBefore ? shortHash(step.commitBefore) : 'none');
+  row('Commit after', step.commitAfter ? shortHash(step.commitAfter) : step.status === 'RUNNING' ? 'not yet' : 'none');
+  if (step.parentStepId !== null) row('Parent', `S${step.parentStepId}`);
+  for (const warning of step.warnings) lines.push(`⚠ ${escapeMarkdown(warning.message)}`);
+  // Two trailing spaces: a Markdown line break, so each row stays on its own line.
+  return lines.join('  \n');
+}
+
+/** `Filter: failed · gpt-4o · "login"`, or undefined when no filter is set. */
+export function describeFilter(filter: StepFilter): string | undefined {
+  const parts: string[] = [];
+  if (filter.failedOnly) parts.push('failed');
+  if (filter.model) parts.push(filter.model);
+  if (filter.text) parts.push(`"${filter.text}"`);
+  return parts.length ? `Filter: ${parts.join(' · ')}` : undefined;
+}
+
+export const isFilterActive = (filter: StepFilter): boolean => describeFilter(filter) !== undefined;
+
+/** A path's file name and its folder (empty at the repository's root), as the SCM view shows them. */
+export function splitPath(path: string): { name: string; folder: string } {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? { name: path, folder: '' } : { name: path.slice(slash + 1), folder: path.slice(0, slash) };
+}
+
+const STATUS_LETTERS: Record<ChangeStatus, string> = {
+  added: 'A',
+  modified: 'M',
+  deleted: 'D',
+  renamed: 'R',
+  copied: 'C',
+  typeChanged: 'T',
+  unmerged: 'U',
+  unknown: '?',
+};
+
+export const changeLetter = (status: ChangeStatus): string => STATUS_LETTERS[status] ?? '?';
+
+const CHANGE_WORDS: Record<ChangeStatus, string> = {
+  added: 'Added',
+  modified: 'Modified',
+  deleted: 'Deleted',
+  renamed: 'Renamed',
+  copied: 'Copied',
+  typeChanged: 'Type changed',
+  unmerged: 'Unmerged',
+  unknown: 'Changed',
+};
+
+export const changeWord = (status: ChangeStatus): string => CHANGE_WORDS[status] ?? 'Changed';
+
+/** A changed file's tooltip as plain text: `src/a.ts → src/b.ts · Renamed (92% similar) · +3 −1`. */
+export function fileTooltip(file: ChangedFile): string {
+  const where = file.oldPath && file.oldPath !== file.path ? `${file.oldPath} → ${file.path}` : file.path;
+  let what = changeWord(file.status);
+  if (file.similarity !== undefined && (file.status === 'renamed' || file.status === 'copied')) {
+    what += ` (${file.similarity}% similar)`;
+  }
+  const lines = file.binary ? 'binary' : file.added !== null && file.removed !== null ? `+${file.added} −${file.removed}` : '';
+  return [where, what, lines].filter(Boolean).join(' · ');
+}

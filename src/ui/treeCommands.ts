@@ -1,0 +1,166 @@
+/**
+ * The Steps view's commands: refresh, reveal, filter, the rolled-back toggle, copy a commit
+ * hash, open the settings, load more. Each is wrapped in `guarded`, so a failure reaches the
+ * user as one sentence with "Show Log".
+ */
+import * as vscode from 'vscode';
+import type { Logger } from '../core/log';
+import { requireCommitBefore } from '../core/model';
+import { pickStep } from './pickStep';
+import { guarded } from './showError';
+import type { StepDatabases } from './stepDatabases';
+import type { StepsTree } from './stepsTree';
+import { isFileNode, isStepNode, type StepNode, type TreeNode } from './treeNodes';
+
+export const EXTENSION_ID = 'step-history.step-history';
+
+interface TreeCommandDeps {
+  databases: StepDatabases;
+  tree: StepsTree;
+  /** The Steps view's id, for its progress bar. */
+  viewId: string;
+  log: Logger;
+}
+
+export function registerTreeCommands(context: vscode.ExtensionContext, deps: TreeCommandDeps): void {
+  const { log } = deps;
+  const register = <A extends unknown[]>(id: string, handler: (...args: A) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, guarded(log, id, handler)));
+
+  register('stepHistory.refresh', () => refresh(deps));
+  register('stepHistory.revealStep', () => revealStep(deps));
+  register('stepHistory.filter', () => chooseFilter(deps));
+  register('stepHistory.clearFilter', () => deps.tree.model.setFilter({}));
+  register('stepHistory.showRolledBack', () => setShowRolledBack(deps, true));
+  register('stepHistory.hideRolledBack', () => setShowRolledBack(deps, false));
+  register('stepHistory.copyCommitHash', (arg?: unknown) => copyCommitHash(deps, arg));
+  register('stepHistory.openSettings', () =>
+    vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${EXTENSION_ID}`),
+  );
+  register('stepHistory.loadMore', (arg?: unknown) => {
+    const node = arg as TreeNode | undefined;
+    if (node?.kind === 'loadMore') return deps.tree.model.loadMore(node);
+  });
+}
+
+async function refresh({ databases, tree, viewId, log }: TreeCommandDeps): Promise<void> {
+  log.info('refresh');
+  await vscode.window.withProgress({ location: { viewId } }, () => databases.refresh());
+  tree.model.refreshAll();
+}
+
+async function revealStep({ databases, tree }: TreeCommandDeps): Promise<void> {
+  const node = await pickStep(databases, { title: 'Reveal Step in the Steps View' });
+  if (node) await tree.reveal(node.database.id, node.step.id, node.projectId);
+}
+
+interface FilterChoice extends vscode.QuickPickItem {
+  action: 'failed' | 'model' | 'text' | 'clear';
+}
+
+async function chooseFilter({ databases, tree }: TreeCommandDeps): Promise<void> {
+  const { model } = tree;
+  const current = model.filter;
+  const choices: FilterChoice[] = [
+    {
+      label: current.failedOnly ? '$(check) Failed steps only' : 'Failed steps only',
+      description: current.failedOnly ? 'on: pick to show every status' : undefined,
+      action: 'failed',
+    },
+    { label: 'By model…', description: current.model, action: 'model' },
+    { label: 'By text…', description: current.text && `"${current.text}"`, action: 'text' },
+  ];
+  if (model.filterActive) choices.push({ label: 'Clear filter', action: 'clear' });
+  const choice = await vscode.window.showQuickPick(choices, { title: 'Filter Steps', placeHolder: 'Show only some steps' });
+  if (!choice) return;
+  switch (choice.action) {
+    case 'failed':
+      return model.setFilter({ ...current, failedOnly: !current.failedOnly });
+    case 'clear':
+      return model.setFilter({});
+    case 'text': {
+      const text = await vscode.window.showInputBox({
+        title: 'Filter Steps by Text',
+        prompt: "Steps whose label (S12), commits, model or configuration contain this text; empty for any",
+        value: current.text ?? '',
+      });
+      if (text !== undefined) model.setFilter({ ...current, text });
+      return;
+    }
+    case 'model': {
+      const models = vscode.window.showQuickPick<vscode.QuickPickItem>(
+        knownModels(databases).then((names) => {
+          const items: vscode.QuickPickItem[] = names.map((name) => ({
+            label: name,
+            description: name === current.model ? 'current' : undefined,
+          }));
+          if (current.model) items.unshift({ label: 'Any model', description: 'stop filtering by model', alwaysShow: true });
+          return items;
+        }),
+        { title: 'Filter Steps by Model', placeHolder: 'Show only steps run with this model' },
+      );
+      const picked = await models;
+      if (!picked) return;
+      model.setFilter({ ...current, model: picked.label === 'Any model' && current.model ? undefined : picked.label });
+      return;
+    }
+  }
+}
+
+/** Every model named in any readable database's projects, sorted. */
+async function knownModels(databases: StepDatabases): Promise<string[]> {
+  const names = new Set<string>();
+  for (const database of databases.all) {
+    if (database.state.kind !== 'ready') continue;
+    for (const project of await database.projects()) {
+      for (const name of await database.models(project.id)) names.add(name);
+    }
+  }
+  return [...names].sort((a, b) => a.localeCompare(b));
+}
+
+async function setShowRolledBack({ tree }: TreeCommandDeps, show: boolean): Promise<void> {
+  const config = vscode.workspace.getConfiguration('stepHistory');
+  const inspected = config.inspect<boolean>('showRolledBack');
+  // Change the value where it is set, so a workspace value does not silently win.
+  const target =
+    inspected?.workspaceFolderValue !== undefined
+      ? vscode.ConfigurationTarget.WorkspaceFolder
+      : inspected?.workspaceValue !== undefined
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
+  await config.update('showRolledBack', show, target);
+  tree.model.updateSettings({ pageSize: tree.model.pageSize, showRolledBack: show });
+}
+
+/** The step a command acts on: its argument, else the tree's selection, else one the user picks. */
+async function stepArgument({ databases, tree }: TreeCommandDeps, arg: unknown, title: string): Promise<StepNode | undefined> {
+  const fromNode = (value: unknown): StepNode | undefined => {
+    if (isStepNode(value)) return value;
+    if (isFileNode(value)) return { kind: 'step', database: value.database, projectId: value.projectId, step: value.step };
+    return undefined;
+  };
+  return fromNode(arg) ?? fromNode(tree.view.selection[0]) ?? (await pickStep(databases, { title }));
+}
+
+interface CommitChoice extends vscode.QuickPickItem {
+  hash: string;
+}
+
+async function copyCommitHash(deps: TreeCommandDeps, arg: unknown): Promise<void> {
+  const node = await stepArgument(deps, arg, 'Copy Commit Hash of Step');
+  if (!node) return;
+  const { step } = node;
+  const choices: CommitChoice[] = [];
+  if (step.commitBefore) choices.push({ label: 'Commit before', description: step.commitBefore, hash: step.commitBefore });
+  if (step.commitAfter) choices.push({ label: 'Commit after', description: step.commitAfter, hash: step.commitAfter });
+  // No valid commit at all: the model's refusal says why (missing, or not a hash).
+  if (choices.length === 0) requireCommitBefore(step);
+  const choice =
+    choices.length === 1
+      ? choices[0]
+      : await vscode.window.showQuickPick(choices, { title: `Copy a Commit Hash of ${step.label}`, placeHolder: 'Which commit?' });
+  if (!choice) return;
+  await vscode.env.clipboard.writeText(choice.hash);
+  void vscode.window.showInformationMessage(`Copied ${step.label}'s ${choice.label.toLowerCase()} ${choice.hash.slice(0, 12)}.`);
+}
