@@ -52,15 +52,19 @@ export function formatCount(n: number): string {
   if (!Number.isFinite(n)) return '?';
   const sign = n < 0 ? '-' : '';
   const abs = Math.abs(n);
-  const scaled = (value: number, suffix: string) => {
-    const text = value < 100 ? value.toFixed(1).replace(/\.0$/, '') : String(Math.round(value));
-    return `${sign}${text}${suffix}`;
-  };
-  if (abs < 1000) return `${sign}${Math.round(abs)}`;
-  // Round first so 999_950 reads 1M, not 1000k.
-  if (abs < 999_950) return scaled(abs / 1000, 'k');
-  if (abs < 999_950_000) return scaled(abs / 1e6, 'M');
-  return scaled(abs / 1e9, 'B');
+  if (abs < 999.5) return `${sign}${Math.round(abs)}`;
+  const units: [number, string][] = [
+    [1e3, 'k'],
+    [1e6, 'M'],
+    [1e9, 'B'],
+  ];
+  for (const [size, suffix] of units) {
+    const value = abs / size;
+    const text = value < 99.95 ? value.toFixed(1).replace(/\.0$/, '') : String(Math.round(value));
+    // Rounding may reach the next unit: 999,949 reads 1M, not 1000k.
+    if (Number(text) < 1000 || suffix === 'B') return `${sign}${text}${suffix}`;
+  }
+  return `${sign}${abs}`;
 }
 
 export const formatTokens = (n: number): string => `${formatCount(n)} ${n === 1 ? 'token' : 'tokens'}`;

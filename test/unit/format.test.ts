@@ -1,0 +1,127 @@
+import * as assert from 'assert';
+import { stepFromRow } from '../../src/core/model';
+import {
+  describeFilter,
+  escapeMarkdown,
+  fileTooltip,
+  formatCost,
+  formatCount,
+  formatDuration,
+  relativeTime,
+  splitPath,
+  stepAccessibilityLabel,
+  stepDescription,
+  stepTooltipMarkdown,
+} from '../../src/ui/format';
+import { stepRow } from '../fixtures/stepFixtures';
+
+const now = new Date(Date.UTC(2026, 5, 1, 12, 0, 0));
+const ago = (ms: number) => new Date(now.getTime() - ms);
+const MIN = 60_000;
+
+describe('format', () => {
+  it('writes relative times the way the tree shows them', () => {
+    assert.strictEqual(relativeTime(ago(10_000), now), 'just now');
+    assert.strictEqual(relativeTime(ago(-5 * MIN), now), 'just now', 'a start in the future (clock skew)');
+    assert.strictEqual(relativeTime(ago(3 * MIN), now), '3m ago');
+    assert.strictEqual(relativeTime(ago(59 * MIN + 59_000), now), '59m ago');
+    assert.strictEqual(relativeTime(ago(60 * MIN), now), '1h ago');
+    assert.strictEqual(relativeTime(ago(2 * 24 * 60 * MIN), now), '2d ago');
+    assert.strictEqual(relativeTime(ago(65 * 24 * 60 * MIN), now), '2mo ago');
+    assert.strictEqual(relativeTime(ago(800 * 24 * 60 * MIN), now), '2y ago');
+  });
+
+  it('writes durations with at most two units', () => {
+    assert.strictEqual(formatDuration(850), '850ms');
+    assert.strictEqual(formatDuration(12_400), '12s');
+    assert.strictEqual(formatDuration(80_000), '1m 20s');
+    assert.strictEqual(formatDuration(120_000), '2m');
+    assert.strictEqual(formatDuration(2 * 3600_000 + 5 * MIN + 7_000), '2h 5m');
+    assert.strictEqual(formatDuration(3 * 86_400_000 + 4 * 3600_000), '3d 4h');
+    assert.strictEqual(formatDuration(-1), '?');
+  });
+
+  it('abbreviates counts and never writes 1000k', () => {
+    assert.strictEqual(formatCount(950), '950');
+    assert.strictEqual(formatCount(1_000), '1k');
+    assert.strictEqual(formatCount(12_345), '12.3k');
+    assert.strictEqual(formatCount(123_456), '123k');
+    assert.strictEqual(formatCount(99_960), '100k');
+    assert.strictEqual(formatCount(999_949), '1M');
+    assert.strictEqual(formatCount(999_950), '1M');
+    assert.strictEqual(formatCount(1_234_567), '1.2M');
+  });
+
+  it('writes costs in dollars, a positive cost under a cent as <$0.01', () => {
+    assert.strictEqual(formatCost(0.04), '$0.04');
+    assert.strictEqual(formatCost(0.001), '<$0.01');
+    assert.strictEqual(formatCost(0), '$0.00');
+    assert.strictEqual(formatCost(12.5), '$12.50');
+    assert.strictEqual(formatCost(1234.4), '$1,234');
+  });
+
+  it('describes a step as relative time · duration · tokens · cost', () => {
+    const step = stepFromRow(
+      stepRow(12, {
+        start_time: ago(3 * MIN).toISOString(),
+        end_time: ago(3 * MIN - 80_000).toISOString(),
+        duration_ms: 80_000,
+        token_usage_json: JSON.stringify({ prompt_tokens: 12_000, completion_tokens: 300, total_tokens: 12_300, cost: 0.04 }),
+      }),
+    );
+    assert.strictEqual(stepDescription(step, now), '3m ago · 1m 20s · 12.3k tokens · $0.04');
+    assert.strictEqual(
+      stepAccessibilityLabel(step, now),
+      'S12, completed, started 3 minutes ago, took 1m 20s, 12,300 tokens, cost $0.04',
+    );
+  });
+
+  it('marks a rolled-back step and a running one, leaving out zero tokens and cost', () => {
+    const rolledBack = stepFromRow(stepRow(3, { active: 0, start_time: ago(5 * MIN).toISOString(), end_time: null, duration_ms: 1000 }));
+    assert.match(stepDescription(rolledBack, now), /^rolled back · 5m ago · 1s · 120 tokens · \$0\.01$/);
+    const running = stepFromRow(
+      stepRow(4, { start_time: ago(MIN).toISOString(), end_time: null, duration_ms: null, token_usage_json: '{}' }),
+    );
+    assert.strictEqual(running.status, 'RUNNING');
+    assert.strictEqual(stepDescription(running, now), '1m ago · running');
+  });
+
+  it('escapes database text so a tooltip cannot carry links, images, HTML or emphasis', () => {
+    const hostile = '<img src=x onerror=alert(1)> [run](command:workbench.action.terminal.new) **bold** `code` https://evil.example';
+    const escaped = escapeMarkdown(hostile);
+    // Every Markdown-significant character is preceded by a backslash.
+    for (let i = 0; i < escaped.length; i++) {
+      if ('<>[]()*`:'.includes(escaped[i])) assert.strictEqual(escaped[i - 1], '\\', `unescaped ${escaped[i]} at ${i} in ${escaped}`);
+    }
+    assert.ok(!escapeMarkdown('a\nb').includes('\n'));
+
+    const step = stepFromRow(stepRow(7, { agent_config_json: JSON.stringify({ model: hostile }) }));
+    const tooltip = stepTooltipMarkdown(step, { project: '[p](command:x)' });
+    assert.ok(tooltip.includes(escapeMarkdown(hostile)), tooltip);
+    assert.ok(!/(^|[^\\])<img/.test(tooltip), tooltip);
+    assert.ok(!tooltip.includes('](command:'), tooltip);
+    assert.match(tooltip, /\*\*Commit before:\*\* 00000007abcd/);
+  });
+
+  it('lists the warnings of a step in its tooltip', () => {
+    const step = stepFromRow(stepRow(9, { commit_sha_after: 'not-a-hash' }));
+    assert.ok(step.warnings.length > 0);
+    assert.ok(stepTooltipMarkdown(step).includes('⚠ S9'));
+  });
+
+  it('names the active filter', () => {
+    assert.strictEqual(describeFilter({}), undefined);
+    assert.strictEqual(describeFilter({ failedOnly: true, model: 'gpt-4o' }), 'Filter: failed · gpt-4o');
+    assert.strictEqual(describeFilter({ text: 'login' }), 'Filter: "login"');
+  });
+
+  it('splits a path like the SCM view and shows renames as old → new', () => {
+    assert.deepStrictEqual(splitPath('src/ui/tree.ts'), { name: 'tree.ts', folder: 'src/ui' });
+    assert.deepStrictEqual(splitPath('README.md'), { name: 'README.md', folder: '' });
+    assert.strictEqual(
+      fileTooltip({ path: 'b.ts', oldPath: 'a.ts', status: 'renamed', added: 3, removed: 1, binary: false, similarity: 92 }),
+      'a.ts → b.ts · Renamed (92% similar) · +3 −1',
+    );
+    assert.strictEqual(fileTooltip({ path: 'x.png', status: 'added', added: null, removed: null, binary: true }), 'x.png · Added · binary');
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * The Steps tree's model in plain Node, against an in-memory StepDatabases: paging, reloads
+ * that keep what was shown and the nodes' identity, the filter, the rolled-back toggle,
+ * finding a step beyond the loaded pages, and errors shown as messages.
+ */
+import * as assert from 'assert';
+import type { ChangedFile } from '../../src/core/git';
+import { silentLogger } from '../../src/core/log';
+import { requireCommitAfter, stepFromRow, type Step } from '../../src/core/model';
+import type { ProjectSummary } from '../../src/core/stepStore';
+import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/ui/stepDatabases';
+import { StepsTreeModel, type TreeChange } from '../../src/ui/stepsTreeModel';
+import type { MessageNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
+import { stepRow } from '../fixtures/stepFixtures';
+
+type Listener<T> = (e: T) => unknown;
+function emitter<T>() {
+  const listeners = new Set<Listener<T>>();
+  return {
+    event: (l: Listener<T>) => (listeners.add(l), { dispose: () => void listeners.delete(l) }),
+    fire: (e: T) => listeners.forEach((l) => l(e)),
+  };
+}
+
+class FakeDatabase {
+  state: DatabaseState = { kind: 'ready' };
+  rows: Step[] = [];
+  queries: StepPageOptions[] = [];
+  constructor(
+    readonly id: string,
+    readonly label = id,
+  ) {}
+  get path() {
+    return `/work/${this.id}`;
+  }
+  add(id: number, overrides: Record<string, string | number | null> = {}) {
+    this.rows.push(stepFromRow(stepRow(id, overrides)));
+  }
+  async projects(): Promise<ProjectSummary[]> {
+    if (this.state.kind === 'error') throw new Error(this.state.message);
+    const ids = [...new Set(this.rows.map((s) => s.projectId))];
+    return ids.map((id) => {
+      const steps = this.rows.filter((s) => s.projectId === id);
+      return { id, stepCount: steps.length, activeCount: steps.filter((s) => s.active).length, lastStart: null };
+    });
+  }
+  async steps(projectId: string, options: StepPageOptions = {}): Promise<Step[]> {
+    this.queries.push(options);
+    const { offset = 0, limit = 200, activeOnly, filter } = options;
+    return this.rows
+      .filter((s) => s.projectId === projectId)
+      .filter((s) => !activeOnly || s.active)
+      .filter((s) => !filter?.failedOnly || s.status === 'FAILED')
+      .filter((s) => !filter?.model || s.agentConfig?.model === filter.model)
+      .filter((s) => !filter?.text || s.label.toLowerCase().includes(filter.text.toLowerCase()))
+      .sort((a, b) => b.id - a.id)
+      .slice(offset, offset + limit);
+  }
+  async changedFiles(step: Step): Promise<ChangedFile[]> {
+    requireCommitAfter(step);
+    return [{ path: `src/s${step.id}.ts`, status: 'modified', added: 1, removed: 0, binary: false }];
+  }
+}
+
+function fakeDatabases(...dbs: FakeDatabase[]) {
+  const list = emitter<void>();
+  const one = emitter<StepDatabase>();
+  const databases = {
+    all: dbs as unknown as StepDatabase[],
+    get: (id: string) => databases.all.find((d) => d.id === id),
+    discovered: true,
+    onDidChangeDatabases: list.event,
+    onDidChangeDatabase: one.event,
+    refresh: async () => undefined,
+    add: async () => {
+      throw new Error('no');
+    },
+    dispose() {},
+  };
+  return { databases: databases as unknown as StepDatabases, changed: (db: FakeDatabase) => one.fire(db as unknown as StepDatabase), listChanged: () => list.fire() };
+}
+
+function setup(db: FakeDatabase, settings = { pageSize: 2, showRolledBack: true }) {
+  const fake = fakeDatabases(db);
+  const model = new StepsTreeModel(fake.databases, settings, silentLogger);
+  const changes: TreeChange[] = [];
+  model.onDidChange((c) => changes.push(c));
+  return { model, changes, ...fake };
+}
+
+const labels = (nodes: TreeNode[]) =>
+  nodes.map((n) => (n.kind === 'step' ? n.step.label : n.kind === 'message' ? `msg:${n.message}` : n.kind));
+
+async function project(model: StepsTreeModel): Promise<ProjectNode> {
+  const [node] = await model.getChildren();
+  assert.strictEqual(node.kind, 'project');
+  return node as ProjectNode;
+}
+
+/** Waits until the model has fired `count` changes (a change event is handled asynchronously). */
+async function changesSettle(changes: TreeChange[], count: number) {
+  for (let i = 0; i < 100 && changes.length < count; i++) await new Promise((r) => setImmediate(r));
+  assert.strictEqual(changes.length, count, 'change events');
+}
+
+describe('StepsTreeModel', () => {
+  it('pages steps newest first and appends a page on "Load more"', async () => {
+    const db = new FakeDatabase('a');
+    for (let i = 1; i <= 5; i++) db.add(i);
+    const { model, changes } = setup(db);
+    const p = await project(model);
+    let children = await model.getChildren(p);
+    assert.deepStrictEqual(labels(children), ['S5', 'S4', 'loadMore']);
+    await model.loadMore(children[2] as never);
+    assert.deepStrictEqual(changes.at(-1), [p], 'only the project refreshes');
+    children = await model.getChildren(p);
+    assert.deepStrictEqual(labels(children), ['S5', 'S4', 'S3', 'S2', 'loadMore']);
+    await model.loadMore(children[4] as never);
+    assert.deepStrictEqual(labels(await model.getChildren(p)), ['S5', 'S4', 'S3', 'S2', 'S1']);
+  });
+
+  it('on a database change reloads as many steps as were shown, keeping node identity, and refreshes only its projects', async () => {
+    const db = new FakeDatabase('a');
+    for (let i = 1; i <= 5; i++) db.add(i);
+    const { model, changes, changed } = setup(db);
+    const p = await project(model);
+    const first = await model.getChildren(p);
+    await model.loadMore(first[2] as never);
+    const before = await model.getChildren(p);
+    const s5 = before[0] as StepNode;
+
+    db.add(6);
+    db.rows[4] = stepFromRow(stepRow(5, { exit_code: 2 })); // S5 now failed
+    changed(db);
+    await changesSettle(changes, 2);
+    assert.deepStrictEqual(changes[1], [p], 'the project subtree, not the root');
+    const after = await model.getChildren(p);
+    assert.deepStrictEqual(labels(after), ['S6', 'S5', 'S4', 'S3', 'loadMore']);
+    assert.strictEqual(after[1], s5, 'S5 is the same node object');
+    assert.strictEqual(s5.step.status, 'FAILED', 'with fresh data');
+  });
+
+  it('refreshes the root when the projects change', async () => {
+    const db = new FakeDatabase('a');
+    db.add(1);
+    const { model, changes, changed } = setup(db);
+    await project(model);
+    db.add(2, { project_id: 'other' });
+    changed(db);
+    await changesSettle(changes, 1);
+    assert.strictEqual(changes[0], undefined);
+    assert.deepStrictEqual((await model.getChildren()).map((n) => (n as ProjectNode).project.id), ['demo', 'other']);
+  });
+
+  it('filters, says when nothing matches, and clears', async () => {
+    const db = new FakeDatabase('a');
+    db.add(1);
+    db.add(2, { exit_code: 1 });
+    db.add(3);
+    const { model } = setup(db, { pageSize: 20, showRolledBack: true });
+    const p = await project(model);
+    model.setFilter({ failedOnly: true });
+    assert.ok(model.filterActive);
+    assert.deepStrictEqual(labels(await model.getChildren(p)), ['S2']);
+    assert.deepStrictEqual(db.queries.at(-1)?.filter, { failedOnly: true });
+    model.setFilter({ failedOnly: true, model: 'gpt-4o' });
+    assert.deepStrictEqual(labels(await model.getChildren(p)), ['msg:No steps match the filter.']);
+    assert.ok(model.nothingMatches());
+    model.setFilter({});
+    assert.ok(!model.nothingMatches());
+    assert.deepStrictEqual(labels(await model.getChildren(p)), ['S3', 'S2', 'S1']);
+    assert.strictEqual(db.queries.at(-1)?.filter, undefined);
+  });
+
+  it('hides rolled-back steps when asked and explains an all-rolled-back project', async () => {
+    const db = new FakeDatabase('a');
+    db.add(1, { active: 0 });
+    db.add(2, { active: 0 });
+    const { model } = setup(db);
+    const p = await project(model);
+    assert.deepStrictEqual(labels(await model.getChildren(p)), ['S2', 'S1']);
+    model.updateSettings({ pageSize: 2, showRolledBack: false });
+    assert.deepStrictEqual(labels(await model.getChildren(p)), ['msg:All 2 steps are rolled back and hidden.']);
+    assert.strictEqual(db.queries.at(-1)?.activeOnly, true);
+  });
+
+  it('finds a step beyond the loaded pages, and its parents for reveal', async () => {
+    const db = new FakeDatabase('a');
+    for (let i = 1; i <= 7; i++) db.add(i);
+    const { model, changes } = setup(db);
+    const node = await model.findStep('a', 'demo', 2);
+    assert.ok(node, 'found S2');
+    assert.strictEqual(node.step.label, 'S2');
+    const p = model.getParent(node) as ProjectNode;
+    assert.strictEqual(p.kind, 'project');
+    assert.strictEqual(model.getParent(p), undefined);
+    assert.deepStrictEqual(changes.at(-1), [p], 'the grown project is refreshed');
+    assert.ok((await model.getChildren(p)).includes(node), 'the tree returns the very node found');
+    assert.strictEqual(await model.findStep('a', 'demo', 99), undefined);
+  });
+
+  it('shows a step\'s files, and its sentence when they cannot be read', async () => {
+    const db = new FakeDatabase('a');
+    db.add(1);
+    db.add(2, { end_time: null, commit_sha_after: '' }); // still running
+    const { model } = setup(db, { pageSize: 20, showRolledBack: true });
+    const [s2, s1] = (await model.getChildren(await project(model))) as StepNode[];
+    const files = await model.getChildren(s1);
+    assert.deepStrictEqual(files.map((f) => f.kind === 'file' && f.file.path), ['src/s1.ts']);
+    assert.strictEqual(model.getParent(files[0]), s1);
+    const [msg] = (await model.getChildren(s2)) as MessageNode[];
+    assert.strictEqual(msg.kind, 'message');
+    assert.strictEqual(msg.message, 'S2 is still running and has no commit after yet.');
+    assert.strictEqual(msg.severity, 'warning');
+  });
+
+  it('shows a database in error, and one still loading, as messages', async () => {
+    const broken = new FakeDatabase('broken', 'broken/steps.db');
+    broken.state = { kind: 'error', message: 'This file is not a SQLite database.', detail: 'x' };
+    const loading = new FakeDatabase('loading', 'loading/steps.db');
+    loading.state = { kind: 'loading' };
+    const fake = fakeDatabases(broken, loading);
+    const model = new StepsTreeModel(fake.databases, { pageSize: 20, showRolledBack: true }, silentLogger);
+    const roots = (await model.getChildren()) as MessageNode[];
+    assert.deepStrictEqual(
+      roots.map((m) => [m.severity, m.message]),
+      [
+        ['error', 'broken/steps.db: This file is not a SQLite database.'],
+        ['info', 'Loading loading/steps.db…'],
+      ],
+    );
+    assert.ok(model.isBusy(roots[1]) && !model.isBusy(roots[0]));
+  });
+});
