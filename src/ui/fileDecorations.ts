@@ -9,6 +9,8 @@ import { changeLetter, changeWord } from './format';
 import type { FileNode } from './treeNodes';
 
 export const STEP_FILE_SCHEME = 'step-history-file';
+/** Step items carry a URI on this scheme only so that a rolled-back step's label can be dimmed. */
+export const STEP_ITEM_SCHEME = 'step-history-step';
 
 const COLORS: Partial<Record<ChangeStatus, string>> = {
   added: 'gitDecoration.addedResourceForeground',
@@ -36,9 +38,20 @@ export function statusOfResourceUri(uri: vscode.Uri): ChangeStatus | undefined {
   return status !== null && KNOWN.has(status) ? (status as ChangeStatus) : undefined;
 }
 
+/** `step-history-step:/S12?db=…&rolledBack=1`: a TreeItem's label can only be coloured by a decoration. */
+export function stepResourceUri(databaseId: string, projectId: string, stepLabel: string, rolledBack: boolean): vscode.Uri {
+  const query = new URLSearchParams({ db: databaseId, project: projectId });
+  if (rolledBack) query.set('rolledBack', '1');
+  return vscode.Uri.from({ scheme: STEP_ITEM_SCHEME, path: `/${stepLabel}`, query: query.toString() });
+}
+
 export function registerFileDecorations(context: vscode.ExtensionContext): void {
   const provider: vscode.FileDecorationProvider = {
     provideFileDecoration(uri) {
+      if (uri.scheme === STEP_ITEM_SCHEME) {
+        if (new URLSearchParams(uri.query).get('rolledBack') !== '1') return undefined;
+        return new vscode.FileDecoration(undefined, 'Rolled back', new vscode.ThemeColor('disabledForeground'));
+      }
       const status = statusOfResourceUri(uri);
       if (!status) return undefined;
       const color = COLORS[status];

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
-import { fileResourceUri, registerFileDecorations } from './fileDecorations';
+import { fileResourceUri, registerFileDecorations, stepResourceUri } from './fileDecorations';
 import {
   changeWord,
   describeFilter,
@@ -130,6 +130,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     tooltip.supportHtml = false;
     item.tooltip = tooltip;
     item.iconPath = stepIcon(step);
+    item.resourceUri = stepResourceUri(database.id, node.projectId, step.label, step.status === 'ROLLED BACK');
     item.contextValue = stepContextValue(step);
     item.accessibilityInformation = { label: stepAccessibilityLabel(step, now) };
     return item;
