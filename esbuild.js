@@ -1,4 +1,5 @@
-// Builds dist/extension.js (Node, CommonJS, `vscode` external) and puts sql.js's WASM beside it.
+// Builds dist/extension.js (Node, CommonJS, `vscode` external) and puts sql.js's WASM beside it,
+// and the webview pages' scripts into dist/webview/ (browser, IIFE).
 const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
@@ -29,26 +30,55 @@ const problemMatcherPlugin = {
   },
 };
 
+/** The same report for the webview bundle, which has no WASM to copy. */
+const webviewProblemMatcherPlugin = {
+  name: 'problem-matcher-webview',
+  setup(build) {
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+    });
+  },
+};
+
+const shared = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: 'silent',
+};
+
 async function main() {
-  const ctx = await esbuild.context({
-    entryPoints: { extension: 'src/extension.ts' },
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node18',
-    outdir,
-    external: ['vscode'],
-    minify: production,
-    sourcemap: !production,
-    sourcesContent: false,
-    logLevel: 'silent',
-    plugins: [problemMatcherPlugin],
-  });
+  const contexts = await Promise.all([
+    esbuild.context({
+      ...shared,
+      entryPoints: { extension: 'src/extension.ts' },
+      format: 'cjs',
+      platform: 'node',
+      target: 'node18',
+      outdir,
+      external: ['vscode'],
+      plugins: [problemMatcherPlugin],
+    }),
+    esbuild.context({
+      ...shared,
+      entryPoints: { details: 'src/webview/details.ts' },
+      format: 'iife',
+      platform: 'browser',
+      target: 'es2022',
+      outdir: path.join(outdir, 'webview'),
+      plugins: [webviewProblemMatcherPlugin],
+    }),
+  ]);
   if (watch) {
-    await ctx.watch();
+    await Promise.all(contexts.map((ctx) => ctx.watch()));
   } else {
-    await ctx.rebuild();
-    await ctx.dispose();
+    const results = await Promise.allSettled(contexts.map((ctx) => ctx.rebuild()));
+    await Promise.all(contexts.map((ctx) => ctx.dispose()));
+    if (results.some((r) => r.status === 'rejected')) process.exit(1);
   }
 }
 

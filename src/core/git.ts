@@ -269,6 +269,17 @@ export class GitRepository {
     return parseDiffOutput(await this.textNamingCommit(args, [from, to]));
   }
 
+  /**
+   * Tracked files that differ between `commit` and the files in the work tree, in one git
+   * process. Paths are relative to the repository root. Untracked files are not listed
+   * (see `status().untracked`).
+   */
+  async changedFilesAgainstWorkingTree(commit: string): Promise<ChangedFile[]> {
+    const from = requireCommitHash(commit);
+    const args = ['diff', '--raw', '--numstat', '-z', '-M', ...DIFF_OPTIONS, '--end-of-options', `${from}^{commit}`, '--'];
+    return parseDiffOutput(await this.text(args, { commits: [from] }));
+  }
+
   /** The bytes of `filePath` as stored in `commit`. */
   async fileAt(commit: string, filePath: string): Promise<Buffer> {
     const sha = requireCommitHash(commit);

@@ -1,6 +1,283 @@
-// Placeholder until per-step diffs land.
-import type * as vscode from 'vscode';
+/**
+ * Diffs of steps: a content provider on the `step-history` scheme that serves a file as
+ * stored in a commit, and the commands that open one file's diff, a step's changes, a step
+ * against the work tree, and two steps against each other.
+ *
+ * Opening a diff runs no git per file: the editors ask the provider for a side's content
+ * when they show it, so a step touching thousands of files opens as fast as its file list.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  BINARY_NOTICE,
+  changesTitle,
+  decodeDocumentRef,
+  documentText,
+  encodeDocumentRef,
+  planFileDiff,
+  stepComparison,
+  withUntracked,
+  workingTreeBase,
+  type DiffTarget,
+  type FileDiffPlan,
+  type FileSide,
+} from '../core/diffPlan';
+import { describeError, StepDbError } from '../core/errors';
+import type { ChangedFile } from '../core/git';
 import type { Logger } from '../core/log';
-import type { StepDatabases } from './stepDatabases';
+import { requireCommitRange } from '../core/model';
+import { pickStep } from './pickStep';
+import { guarded, showError } from './showError';
+import type { StepDatabase, StepDatabases } from './stepDatabases';
+import { isFileNode, isStepNode, type StepNode } from './treeNodes';
 
-export function registerDiffs(_context: vscode.ExtensionContext, _databases: StepDatabases, _log: Logger): void {}
+export const DIFF_SCHEME = 'step-history';
+
+const FALLBACK_NOTICE_KEY = 'stepHistory.changesEditorFallbackNoticeShown';
+
+export function registerDiffs(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): void {
+  const provider = new StepFileContentProvider(databases, log);
+  const diffs = new StepDiffs(context, databases, log);
+  context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(DIFF_SCHEME, provider),
+    vscode.commands.registerCommand('stepHistory.openFileDiff', guarded(log, 'openFileDiff', (node?: unknown) => diffs.openFileDiff(node))),
+    vscode.commands.registerCommand('stepHistory.showChanges', guarded(log, 'showChanges', (node?: unknown) => diffs.showChanges(node))),
+    vscode.commands.registerCommand(
+      'stepHistory.compareWithWorkingTree',
+      guarded(log, 'compareWithWorkingTree', (node?: unknown) => diffs.compareWithWorkingTree(node)),
+    ),
+    vscode.commands.registerCommand(
+      'stepHistory.compareSteps',
+      guarded(log, 'compareSteps', (a?: unknown, b?: unknown) => diffs.compareSteps(a, b)),
+    ),
+  );
+}
+
+/** The URI of a file at a commit, served by StepFileContentProvider. */
+function commitUri(database: StepDatabase, commit: string | null, filePath: string, binary = false): vscode.Uri {
+  // The path makes the tab label and the language; the query says what to serve.
+  return vscode.Uri.from({
+    scheme: DIFF_SCHEME,
+    path: `/${filePath}`,
+    query: encodeDocumentRef({ database: database.id, commit, path: filePath, binary }),
+  });
+}
+
+/**
+ * A side's URI. The single-file diff editor needs a document on both sides, so an absent
+ * side is an empty document there; the multi-file editor takes `undefined` and then shows
+ * the file as added or deleted.
+ */
+function sideUri(database: StepDatabase, root: string | undefined, side: FileSide, absentAs: 'empty' | 'undefined'): vscode.Uri | undefined {
+  switch (side.kind) {
+    case 'commit':
+      return commitUri(database, side.commit, side.path, side.binary);
+    case 'workingTree':
+      if (root === undefined) throw new Error('a work-tree side needs the repository root');
+      return vscode.Uri.file(path.join(root, side.path));
+    case 'absent':
+      return absentAs === 'empty' ? commitUri(database, null, side.path) : undefined;
+  }
+}
+
+/** Serves `step-history:` documents: a file's content at a commit, read from git when shown. */
+class StepFileContentProvider implements vscode.TextDocumentContentProvider {
+  /** Sentences on screen now: a moved repository would otherwise raise one per file shown. */
+  private readonly showing = new Set<string>();
+
+  constructor(
+    private readonly databases: StepDatabases,
+    private readonly log: Logger,
+  ) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const ref = decodeDocumentRef(uri.query);
+    if (!ref) return 'Step History cannot read this address.';
+    if (ref.commit === null) return '';
+    if (ref.binary) return BINARY_NOTICE;
+    try {
+      const database = this.databases.get(ref.database);
+      if (!database) {
+        throw new StepDbError('FILE_MISSING', `The step database ${ref.database} is no longer open in Step History.`);
+      }
+      const repository = await database.repository();
+      return documentText(await repository.fileAt(ref.commit, ref.path));
+    } catch (err) {
+      const { message } = describeError(err);
+      if (!this.showing.has(message)) {
+        this.showing.add(message);
+        void showError(err, this.log, `content of ${ref.path} at ${ref.commit.slice(0, 7)}`).finally(() => this.showing.delete(message));
+      } else {
+        this.log.debug(`content of ${ref.path} at ${ref.commit.slice(0, 7)}: ${message}`);
+      }
+      return message;
+    }
+  }
+}
+
+class StepDiffs {
+  private changesEditor: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly databases: StepDatabases,
+    private readonly log: Logger,
+  ) {}
+
+  async openFileDiff(node: unknown): Promise<void> {
+    if (!isFileNode(node)) {
+      void vscode.window.showInformationMessage('Pick a changed file under a step in the Steps view to see its changes.');
+      return;
+    }
+    const { before, after } = requireCommitRange(node.step);
+    const plan = planFileDiff(node.file, before, { kind: 'commit', commit: after }, node.step.label);
+    await this.openOne(node.database, undefined, plan, false);
+  }
+
+  async showChanges(arg: unknown): Promise<void> {
+    const node = await this.stepArgument(arg, 'Show Step Changes');
+    if (!node) return;
+    const { before, after } = requireCommitRange(node.step);
+    const files = await this.withProgress(`Reading ${node.step.label}'s changes…`, () => node.database.changedFiles(node.step));
+    if (files.length === 0) {
+      void vscode.window.showInformationMessage(`${node.step.label} changed no files.`);
+      return;
+    }
+    const root = (await node.database.repository()).root;
+    await this.openChanges(node.database, root, node.step.label, files, before, { kind: 'commit', commit: after });
+  }
+
+  async compareWithWorkingTree(arg: unknown): Promise<void> {
+    const node = await this.stepArgument(arg, 'Compare Step with Working Tree');
+    if (!node) return;
+    const base = workingTreeBase(node.step);
+    const label = `${node.step.label} ↔ Working Tree`;
+    const { root, files } = await this.withProgress(`Comparing ${node.step.label} with the working tree…`, async () => {
+      const repository = await node.database.repository();
+      const [tracked, status] = await Promise.all([repository.changedFilesAgainstWorkingTree(base), repository.status()]);
+      return { root: repository.root, files: withUntracked(tracked, status.untracked) };
+    });
+    if (files.length === 0) {
+      void vscode.window.showInformationMessage(`The working tree has the same files as ${node.step.label}'s commit ${base.slice(0, 7)}.`);
+      return;
+    }
+    await this.openChanges(node.database, root, label, files, base, { kind: 'workingTree' });
+  }
+
+  /**
+   * From a tree item, `a` is that step and `b` the tree's selection (two selected steps
+   * are compared directly); from the palette, both are picked.
+   */
+  async compareSteps(a: unknown, b: unknown): Promise<void> {
+    let first: StepNode | undefined;
+    let second: StepNode | undefined;
+    if (Array.isArray(b) && b.length === 2 && b.every(isStepNode)) [first, second] = b;
+    else if (isStepNode(a)) first = a;
+    else first = await pickStep(this.databases, { title: 'Compare Two Steps (1/2)', placeHolder: 'Pick the first step' });
+    if (!first) return;
+    second ??= await pickStep(this.databases, {
+      title: `Compare ${first.step.label} with… (2/2)`,
+      placeHolder: 'Pick the step to compare it with',
+      exclude: first,
+    });
+    if (!second) return;
+    const one = first;
+    const other = second;
+
+    const comparison = stepComparison(one.step, other.step);
+    const { root, files } = await this.withProgress(`Comparing ${comparison.label}…`, async () => {
+      const [repository, otherRepository] = await Promise.all([one.database.repository(), other.database.repository()]);
+      if (repository.root !== otherRepository.root) return { root: undefined, files: [] as ChangedFile[] };
+      return { root: repository.root, files: await repository.changedFiles(comparison.from, comparison.to) };
+    });
+    if (root === undefined) {
+      void vscode.window.showWarningMessage(
+        `${one.step.label} and ${other.step.label} belong to different git repositories, so they cannot be compared.`,
+      );
+      return;
+    }
+    if (files.length === 0) {
+      void vscode.window.showInformationMessage(`${comparison.older.label} and ${comparison.newer.label} left the same files.`);
+      return;
+    }
+    const database = comparison.older === one.step ? one.database : other.database;
+    await this.openChanges(database, root, comparison.label, files, comparison.from, { kind: 'commit', commit: comparison.to });
+  }
+
+  private async stepArgument(arg: unknown, title: string): Promise<StepNode | undefined> {
+    if (isStepNode(arg)) return arg;
+    return pickStep(this.databases, { title });
+  }
+
+  private async openOne(database: StepDatabase, root: string | undefined, plan: FileDiffPlan, preserveFocus: boolean): Promise<void> {
+    const left = sideUri(database, root, plan.left, 'empty');
+    const right = sideUri(database, root, plan.right, 'empty');
+    const options: vscode.TextDocumentShowOptions = { preview: true, preserveFocus };
+    await vscode.commands.executeCommand('vscode.diff', left, right, plan.title, options);
+  }
+
+  /** The multi-file diff editor (VS Code 1.86+), or a pick list of the files where it is missing. */
+  private async openChanges(
+    database: StepDatabase,
+    root: string,
+    label: string,
+    files: readonly ChangedFile[],
+    from: string,
+    to: DiffTarget,
+  ): Promise<void> {
+    const title = changesTitle(label, files.length);
+    const plans = files.map((file) => planFileDiff(file, from, to, label));
+    if (await this.hasChangesEditor()) {
+      const resources = plans.map((plan) => [
+        vscode.Uri.file(path.join(root, plan.file.path)),
+        sideUri(database, root, plan.left, 'undefined'),
+        sideUri(database, root, plan.right, 'undefined'),
+      ]);
+      await vscode.commands.executeCommand('vscode.changes', title, resources);
+      return;
+    }
+    await this.pickChangedFile(database, root, title, plans);
+  }
+
+  private hasChangesEditor(): Promise<boolean> {
+    this.changesEditor ??= Promise.resolve(vscode.commands.getCommands(true)).then(
+      (commands) => commands.includes('vscode.changes'),
+      () => false,
+    );
+    return this.changesEditor;
+  }
+
+  /** Where the multi-file diff editor is missing: the files in a list that stays open, each opening its diff. */
+  private async pickChangedFile(database: StepDatabase, root: string, title: string, plans: FileDiffPlan[]): Promise<void> {
+    if (!this.context.globalState.get<boolean>(FALLBACK_NOTICE_KEY)) {
+      void this.context.globalState.update(FALLBACK_NOTICE_KEY, true);
+      void vscode.window.showInformationMessage(
+        'This version of VS Code has no multi-file diff editor (it arrived in 1.86), so Step History lists the changed files: pick one to see its diff.',
+      );
+    }
+    type Item = vscode.QuickPickItem & { plan: FileDiffPlan };
+    const quickPick = vscode.window.createQuickPick<Item>();
+    quickPick.title = title;
+    quickPick.placeholder = 'Pick a file to see its changes';
+    quickPick.matchOnDescription = true;
+    quickPick.ignoreFocusOut = true;
+    quickPick.items = plans.map((plan) => ({ label: plan.file.path, description: describeChange(plan.file), detail: plan.file.oldPath ? `from ${plan.file.oldPath}` : undefined, plan }));
+    quickPick.onDidAccept(() => {
+      const item = quickPick.selectedItems[0];
+      if (item) {
+        this.openOne(database, root, item.plan, true).catch((err: unknown) => showError(err, this.log, 'open file diff'));
+      }
+    });
+    quickPick.onDidHide(() => quickPick.dispose());
+    quickPick.show();
+  }
+
+  private withProgress<T>(title: string, task: () => Promise<T>): Promise<T> {
+    return Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, task));
+  }
+}
+
+function describeChange(file: ChangedFile): string {
+  const counts = file.binary ? 'binary' : file.added === null ? '' : `+${file.added} −${file.removed ?? 0}`;
+  return [file.status, counts].filter(Boolean).join(' · ');
+}

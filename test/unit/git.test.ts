@@ -719,3 +719,80 @@ describe('toGitError', () => {
     assert.match(err.detail ?? '', /^git diff\nfatal: unable to read tree/);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+
+describe('GitRepository.changedFilesAgainstWorkingTree', () => {
+  let dir: string;
+  let base: string;
+  let repo: GitRepository;
+
+  before(async () => {
+    dir = makeRepo('worktree');
+    write(dir, 'keep.txt', 'unchanged\n');
+    write(dir, 'modify.txt', 'one\ntwo\nthree\n');
+    write(dir, 'delete.txt', lines('delete', 3));
+    write(dir, 'rename.txt', lines('rename', 20));
+    write(dir, 'image.bin', Buffer.from([0, 1, 2, 0, 255]));
+    write(dir, 'sub/dir/nested.txt', 'nested\n');
+    base = commitAll(dir, 'base');
+    repo = await GitRepository.open(path.join(dir, 'sub'));
+  });
+
+  function byPath(files: ChangedFile[]): Map<string, ChangedFile> {
+    return new Map(files.map((f) => [f.path, f]));
+  }
+
+  it('lists nothing for a clean work tree at that commit', async () => {
+    assert.deepEqual(await repo.changedFilesAgainstWorkingTree(base), []);
+  });
+
+  it('lists unstaged, staged and committed changes since the commit, with root-relative paths', async () => {
+    fs.writeFileSync(path.join(dir, 'modify.txt'), 'one\nTWO\nthree\nfour\n'); // unstaged
+    fs.rmSync(path.join(dir, 'delete.txt'));
+    git(dir, 'mv', 'rename.txt', 'renamed.txt'); // staged rename
+    write(dir, 'staged-new.txt', 'new\n');
+    git(dir, 'add', 'staged-new.txt');
+    write(dir, 'image.bin', Buffer.from([0, 1, 2, 0, 254, 7]));
+    write(dir, 'sub/dir/nested.txt', 'nested\nmore\n');
+    commitAll(dir, 'later'); // a commit after the step: still a difference from `base`
+    write(dir, 'sub/dir/nested.txt', 'nested\nmore\nand more\n');
+    write(dir, 'untracked.txt', 'not added\n');
+
+    const files = byPath(await repo.changedFilesAgainstWorkingTree(base));
+    assert.deepEqual([...files.keys()].sort(), ['delete.txt', 'image.bin', 'modify.txt', 'renamed.txt', 'staged-new.txt', 'sub/dir/nested.txt']);
+    assert.deepEqual(files.get('modify.txt'), { path: 'modify.txt', status: 'modified', added: 2, removed: 1, binary: false });
+    assert.deepEqual(files.get('delete.txt'), { path: 'delete.txt', status: 'deleted', added: 0, removed: 3, binary: false });
+    assert.deepEqual(files.get('staged-new.txt'), { path: 'staged-new.txt', status: 'added', added: 1, removed: 0, binary: false });
+    const renamed = files.get('renamed.txt');
+    assert.equal(renamed?.status, 'renamed');
+    assert.equal(renamed?.oldPath, 'rename.txt');
+    assert.equal(renamed?.similarity, 100);
+    assert.equal(files.get('image.bin')?.binary, true);
+    assert.deepEqual(files.get('sub/dir/nested.txt'), { path: 'sub/dir/nested.txt', status: 'modified', added: 2, removed: 0, binary: false });
+    assert.ok(!files.has('untracked.txt'), 'untracked files are left to status()');
+  });
+
+  it('names an unknown commit', async () => {
+    await rejectsWith(repo.changedFilesAgainstWorkingTree('0123456789abcdef0123456789abcdef01234567'), 'UNKNOWN_COMMIT', 'Commit 0123456 is not in this repository.');
+  });
+
+  it('refuses a hostile value with INVALID_COMMIT without running git', async () => {
+    const sandbox = makeTempDir('worktree-sandbox');
+    const wrapperLog = path.join(sandbox, 'invocations.log');
+    const wrapper = path.join(sandbox, 'git-wrapper');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${wrapperLog}'\nexec git "$@"\n`, { mode: 0o755 });
+    const wrapped = await GitRepository.open(dir, { gitBinary: wrapper });
+    const spawned = () => fs.readFileSync(wrapperLog, 'utf8').split('\n').filter(Boolean);
+    const before = spawned().length;
+    for (const bad of ['--output=' + path.join(sandbox, 'x'), 'HEAD', 'HEAD;touch x', 'deadbeef..HEAD', 'abc', '', '--end-of-options']) {
+      await rejectsWith(wrapped.changedFilesAgainstWorkingTree(bad), 'INVALID_COMMIT', `${JSON.stringify(bad)} is not a commit hash.`);
+    }
+    assert.equal(spawned().length, before, 'git was spawned for a hostile value');
+    assert.ok(!fs.existsSync(path.join(sandbox, 'x')));
+
+    await wrapped.changedFilesAgainstWorkingTree(base);
+    const last = spawned().at(-1) ?? '';
+    assert.match(last, new RegExp(`--end-of-options ${base}\\^\\{commit\\} --$`), 'the commit follows --end-of-options and paths follow --');
+  });
+});

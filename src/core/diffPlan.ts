@@ -1,0 +1,136 @@
+/**
+ * What a diff shows, decided without VS Code: which version of a file goes on each side, the
+ * editor titles, how a document reference is written into a URI's query, and how file bytes
+ * become text. `src/ui/diffs.ts` turns these plans into URIs and editor commands.
+ */
+import type { ChangedFile } from './git';
+import { isCommitHash, requireCommitAfter, requireCommitBefore, type Step } from './model';
+
+/** One side of a diff. `absent` is the empty side of an added or deleted file. */
+export type FileSide =
+  | { kind: 'commit'; commit: string; path: string; binary: boolean }
+  | { kind: 'workingTree'; path: string }
+  | { kind: 'absent'; path: string };
+
+export interface FileDiffPlan {
+  file: ChangedFile;
+  left: FileSide;
+  right: FileSide;
+  /** The editor title, e.g. `src/a.ts (S12)`. */
+  title: string;
+}
+
+/** The right side of a comparison: a commit, or the files in the work tree. */
+export type DiffTarget = { kind: 'commit'; commit: string } | { kind: 'workingTree' };
+
+/**
+ * Plans the diff of one changed file from commit `from` to `to`. An added file has nothing
+ * on the left, a deleted one nothing on the right; a renamed or copied file shows its old
+ * path on the left.
+ */
+export function planFileDiff(file: ChangedFile, from: string, to: DiffTarget, label: string): FileDiffPlan {
+  const leftPath = file.oldPath ?? file.path;
+  const left: FileSide =
+    file.status === 'added' ? { kind: 'absent', path: file.path } : { kind: 'commit', commit: from, path: leftPath, binary: file.binary };
+  let right: FileSide;
+  if (file.status === 'deleted') right = { kind: 'absent', path: file.path };
+  else if (to.kind === 'workingTree') right = { kind: 'workingTree', path: file.path };
+  else right = { kind: 'commit', commit: to.commit, path: file.path, binary: file.binary };
+  return { file, left, right, title: fileDiffTitle(file, label) };
+}
+
+export function fileDiffTitle(file: ChangedFile, label: string): string {
+  const name = file.oldPath && file.oldPath !== file.path ? `${file.oldPath} → ${file.path}` : file.path;
+  return `${name} (${label})`;
+}
+
+/** The multi-file diff editor's title: `S12: 14 files changed`. */
+export function changesTitle(label: string, count: number): string {
+  return `${label}: ${count} ${count === 1 ? 'file' : 'files'} changed`;
+}
+
+/**
+ * Adds untracked work-tree files to a comparison with the work tree, as added files. Their
+ * line counts are unknown (null) without reading them, which this avoids for speed.
+ */
+export function withUntracked(files: ChangedFile[], untracked: readonly string[]): ChangedFile[] {
+  if (untracked.length === 0) return files;
+  const known = new Set(files.map((f) => f.path));
+  const extra = untracked.filter((p) => !known.has(p)).map((p): ChangedFile => ({ path: p, status: 'added', added: null, removed: null, binary: false }));
+  return [...files, ...extra].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The commit a step is compared with the work tree from. A finished step's commit after: the
+ * work tree then shows what happened since the step ended. A running step has no commit
+ * after yet, so its commit before: the work tree then shows what it has done so far. Any
+ * other step without a valid commit after is refused with the model's sentence.
+ */
+export function workingTreeBase(step: Step): string {
+  if (step.status === 'RUNNING' && step.commitAfter === null) return requireCommitBefore(step);
+  return requireCommitAfter(step);
+}
+
+/**
+ * The two ends of "compare two steps": from the older step's commit after to the newer
+ * step's commit after, i.e. the state each step left behind. The diff then shows exactly
+ * the work of the steps after the older one, up to and including the newer one, which is
+ * what "what changed between S5 and S9" means; starting from the older step's commit
+ * before would mix in the older step's own change. Older means the smaller id, which is
+ * the order LaForge creates steps in.
+ */
+export function stepComparison(a: Step, b: Step): { older: Step; newer: Step; from: string; to: string; label: string } {
+  const [older, newer] = a.id <= b.id ? [a, b] : [b, a];
+  return { older, newer, from: requireCommitAfter(older), to: requireCommitAfter(newer), label: `${older.label} ↔ ${newer.label}` };
+}
+
+// ---------------------------------------------------------------------------------------
+// Document references, carried in the query of the diff provider's URIs.
+
+/** A file at a commit in a database's repository; `commit: null` is an empty document. */
+export interface DocumentRef {
+  database: string;
+  commit: string | null;
+  path: string;
+  /** Known binary (from the diff), so the provider need not read it. */
+  binary?: boolean;
+}
+
+export function encodeDocumentRef(ref: DocumentRef): string {
+  const value: Record<string, unknown> = { db: ref.database, commit: ref.commit, path: ref.path };
+  if (ref.binary) value.binary = true;
+  return JSON.stringify(value);
+}
+
+/** Reads a query written by encodeDocumentRef; undefined for anything else. */
+export function decodeDocumentRef(query: string): DocumentRef | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(query);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { db, commit, path, binary } = value as Record<string, unknown>;
+  if (typeof db !== 'string' || typeof path !== 'string' || path.length === 0) return undefined;
+  if (commit !== null && !isCommitHash(commit)) return undefined;
+  return { database: db, commit, path, ...(binary === true ? { binary: true } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------
+// File content as text
+
+export const BINARY_NOTICE = 'Binary file — not shown';
+
+/** Git's own test: a NUL byte in the first 8,000 bytes. */
+export function looksBinary(bytes: Uint8Array): boolean {
+  return bytes.subarray(0, 8000).includes(0);
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** The text a diff side shows for these bytes: UTF-8 (a BOM dropped), or the binary notice. */
+export function documentText(bytes: Uint8Array): string {
+  if (looksBinary(bytes)) return BINARY_NOTICE;
+  return utf8.decode(bytes);
+}

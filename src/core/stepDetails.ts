@@ -1,0 +1,121 @@
+/**
+ * Builds what the step details page shows from a Step, its commits and its changed files.
+ * Pure: the panel gathers the inputs (git failures as sentences) and posts the result.
+ */
+import type { CommitView, FileView, SectionView, StepDetailsView } from '../shared/detailsProtocol';
+import type { ChangedFile, CommitInfo } from './git';
+import type { Step } from './model';
+
+/** A git-backed input: its value, or the sentence saying why it is missing. */
+export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export interface StepDetailsInput {
+  database: { id: string; label: string };
+  step: Step;
+  commits: Fetched<CommitInfo[]>;
+  files: Fetched<ChangedFile[]>;
+}
+
+/** More rows than this are summarised; the multi-file diff editor shows them all. */
+export const FILE_LIMIT = 2000;
+export const COMMIT_LIMIT = 500;
+
+export function formatDuration(ms: number | null): string | null {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return null;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 10) return `${(Math.floor(seconds * 10) / 10).toFixed(1)} s`;
+  if (seconds < 60) return `${Math.floor(seconds)} s`;
+  const total = Math.floor(seconds);
+  const d = Math.floor(total / 86_400);
+  const h = Math.floor((total % 86_400) / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  return `${m} min ${s} s`;
+}
+
+export function formatCost(cost: number): string {
+  if (!Number.isFinite(cost)) return '—';
+  if (cost === 0) return '$0.00';
+  return `$${cost.toFixed(Math.abs(cost) < 1 ? 4 : 2)}`;
+}
+
+function storedText(value: unknown): string {
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  return typeof value === 'string' ? value : String(value);
+}
+
+const iso = (date: Date | null): string | null => (date ? date.toISOString() : null);
+
+function section<T, V>(fetched: Fetched<T[]>, limit: number, view: (item: T) => V): SectionView<V> {
+  if (!fetched.ok) return { state: 'error', message: fetched.message };
+  return { state: 'ok', items: fetched.value.slice(0, limit).map(view), total: fetched.value.length };
+}
+
+const commitView = (c: CommitInfo): CommitView => ({ sha: c.sha, shortSha: c.sha.slice(0, 7), subject: c.subject, stepId: c.stepId ?? null });
+
+const fileView = (f: ChangedFile): FileView => ({
+  path: f.path,
+  oldPath: f.oldPath ?? null,
+  status: f.status,
+  added: f.added,
+  removed: f.removed,
+  binary: f.binary,
+});
+
+export function stepDetailsView({ database, step, commits, files }: StepDetailsInput): StepDetailsView {
+  const config = step.agentConfig;
+  const rawConfig = step.raw.agentConfig;
+  const configUnreadable = config === null && step.warnings.some((w) => w.field === 'agentConfig');
+  return {
+    databaseId: database.id,
+    databaseLabel: database.label,
+    projectId: step.projectId,
+    id: step.id,
+    label: step.label,
+    status: step.status,
+    active: step.active,
+    startTime: iso(step.startTime),
+    endTime: iso(step.endTime),
+    createdAt: iso(step.createdAt),
+    durationMs: step.durationMs,
+    durationText: formatDuration(step.durationMs),
+    exitCode: step.exitCode,
+    commitBefore: step.commitBefore,
+    commitAfter: step.commitAfter,
+    agent: {
+      name: step.agentConfigName,
+      config: config
+        ? {
+            model: config.model ?? null,
+            maxTokens: config.maxTokens ?? null,
+            temperature: config.temperature ?? null,
+            systemPrompt: config.systemPrompt ?? null,
+            tools: [...(config.tools ?? [])],
+            metadata: Object.entries(config.metadata ?? {}).map(([key, value]) => ({ key, value })),
+          }
+        : null,
+      unreadable: configUnreadable ? storedText(rawConfig) : null,
+    },
+    tokens: {
+      prompt: step.tokenUsage.promptTokens,
+      completion: step.tokenUsage.completionTokens,
+      total: step.tokenUsage.totalTokens,
+      cost: step.tokenUsage.cost,
+      costText: formatCost(step.tokenUsage.cost),
+    },
+    parent:
+      step.parentStepId === null
+        ? null
+        : {
+            id: step.parentStepId,
+            label: `S${step.parentStepId}`,
+            missing: step.warnings.some((w) => w.field === 'parentStepId'),
+          },
+    commits: section(commits, COMMIT_LIMIT, commitView),
+    files: section(files, FILE_LIMIT, fileView),
+    warnings: step.warnings.map((w) => ({ field: w.field, message: w.message })),
+  };
+}

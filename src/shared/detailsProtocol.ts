@@ -1,0 +1,130 @@
+/**
+ * The messages between the extension host and the step details page, one union per
+ * direction. Imported by both bundles, so: no `vscode`, no DOM, plain JSON data only
+ * (dates are ISO 8601 strings). Every string that came from a database is data: the page
+ * shows it with textContent, never as HTML.
+ */
+
+export type StepStatusText = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'ROLLED BACK';
+
+export interface AgentConfigView {
+  model: string | null;
+  maxTokens: number | null;
+  temperature: number | null;
+  systemPrompt: string | null;
+  tools: string[];
+  metadata: { key: string; value: string }[];
+}
+
+export interface AgentView {
+  /** `agent_config_name`, in the newer schema. */
+  name: string | null;
+  /** `agent_config_json`, read. */
+  config: AgentConfigView | null;
+  /** The stored configuration text when it could not be read (a warning says why). */
+  unreadable: string | null;
+}
+
+export interface TokensView {
+  prompt: number;
+  completion: number;
+  total: number;
+  cost: number;
+  /** e.g. `$0.0123`. */
+  costText: string;
+}
+
+export interface ParentView {
+  id: number;
+  label: string;
+  /** The parent is not in this database (a warning says so); the link is not offered. */
+  missing: boolean;
+}
+
+export interface CommitView {
+  sha: string;
+  shortSha: string;
+  subject: string;
+  /** From the commit's `Step-id` note or trailer, e.g. `S12`. */
+  stepId: string | null;
+}
+
+export interface FileView {
+  path: string;
+  oldPath: string | null;
+  /** added, modified, deleted, renamed, copied, typeChanged, unmerged, unknown. */
+  status: string;
+  added: number | null;
+  removed: number | null;
+  binary: boolean;
+}
+
+/**
+ * A part of the page that needs git: its items (perhaps only the first `shown` of `total`),
+ * or the sentence saying why it is not available. The rest of the page shows either way.
+ */
+export type SectionView<T> = { state: 'ok'; items: T[]; total: number } | { state: 'error'; message: string };
+
+export interface WarningView {
+  field: string;
+  message: string;
+}
+
+export interface StepDetailsView {
+  databaseId: string;
+  databaseLabel: string;
+  projectId: string;
+  id: number;
+  label: string;
+  status: StepStatusText;
+  active: boolean;
+  startTime: string | null;
+  endTime: string | null;
+  createdAt: string | null;
+  durationMs: number | null;
+  /** e.g. `3 min 5 s`. */
+  durationText: string | null;
+  exitCode: number | null;
+  commitBefore: string | null;
+  commitAfter: string | null;
+  agent: AgentView;
+  tokens: TokensView;
+  parent: ParentView | null;
+  commits: SectionView<CommitView>;
+  files: SectionView<FileView>;
+  warnings: WarningView[];
+}
+
+/** Host → page. */
+export type HostMessage =
+  | { type: 'loading'; label: string }
+  | { type: 'details'; details: StepDetailsView }
+  | { type: 'error'; message: string };
+
+/** Page → host. The page sends `ready` first, and again whenever it is reloaded. */
+export type PageMessage =
+  | { type: 'ready' }
+  | { type: 'openStep'; stepId: number }
+  | { type: 'openFile'; stepId: number; path: string }
+  | { type: 'showChanges'; stepId: number }
+  | { type: 'copy'; text: string };
+
+/** The host's check of what the page sends: anything else is ignored. */
+export function isPageMessage(value: unknown): value is PageMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  const isId = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v);
+  switch (m.type) {
+    case 'ready':
+      return true;
+    case 'openStep':
+    case 'showChanges':
+      return isId(m.stepId);
+    case 'openFile':
+      return isId(m.stepId) && typeof m.path === 'string' && m.path.length > 0;
+    case 'copy':
+      return typeof m.text === 'string';
+    default:
+      return false;
+  }
+}

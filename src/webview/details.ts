@@ -1,0 +1,259 @@
+/// <reference lib="dom" />
+/**
+ * The step details page (browser). Builds its DOM with createElement and textContent only:
+ * every string from a database is shown as text, never parsed as HTML. Talks to the host
+ * with the messages of detailsProtocol, and says `ready` first.
+ */
+import type {
+  AgentView,
+  CommitView,
+  FileView,
+  HostMessage,
+  PageMessage,
+  SectionView,
+  StepDetailsView,
+} from '../shared/detailsProtocol';
+
+interface VsCodeApi {
+  postMessage(message: PageMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const root = document.getElementById('root') as HTMLElement;
+
+type Child = Node | string | null | undefined | false;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+function text(tag: keyof HTMLElementTagNameMap, value: string, className?: string): HTMLElement {
+  const node = el(tag, className);
+  node.textContent = value;
+  return node;
+}
+
+function button(label: string, onClick: () => void, options: { className?: string; title?: string; disabled?: boolean } = {}): HTMLButtonElement {
+  const node = el('button', options.className);
+  node.type = 'button';
+  node.textContent = label;
+  if (options.title) node.title = options.title;
+  if (options.disabled) node.disabled = true;
+  node.addEventListener('click', onClick);
+  return node;
+}
+
+function link(label: string, onActivate: () => void, title?: string): HTMLAnchorElement {
+  const node = el('a');
+  node.href = '#';
+  node.textContent = label;
+  if (title) node.title = title;
+  node.addEventListener('click', (event) => {
+    event.preventDefault();
+    onActivate();
+  });
+  return node;
+}
+
+const post = (message: PageMessage) => vscode.postMessage(message);
+const copyButton = (value: string, what: string) =>
+  button('Copy', () => post({ type: 'copy', text: value }), { className: 'secondary small', title: `Copy ${what}` });
+
+function section(title: string, id: string, ...children: Child[]): HTMLElement {
+  const heading = text('h2', title);
+  heading.id = id;
+  const node = el('section', undefined, heading, ...children);
+  node.setAttribute('aria-labelledby', id);
+  return node;
+}
+
+/** A definition list; rows whose value is null are left out. */
+function facts(rows: [string, Child | string | number | null][]): HTMLElement {
+  const list = el('dl', 'facts');
+  for (const [name, value] of rows) {
+    if (value === null || value === undefined || value === false) continue;
+    list.append(text('dt', name), el('dd', undefined, typeof value === 'number' ? String(value) : value));
+  }
+  return list;
+}
+
+function date(iso: string | null): HTMLElement | null {
+  if (!iso) return null;
+  const node = el('time');
+  node.dateTime = iso;
+  node.title = iso;
+  node.textContent = new Date(iso).toLocaleString();
+  return node;
+}
+
+function commitFact(sha: string | null, what: string): Child {
+  if (!sha) return null;
+  return el('span', 'commit', text('code', sha), ' ', copyButton(sha, what));
+}
+
+function sectionError(message: string): HTMLElement {
+  const node = text('p', message, 'section-error');
+  node.setAttribute('role', 'status');
+  return node;
+}
+
+function more<T>(view: Extract<SectionView<T>, { state: 'ok' }>, noun: string): Child {
+  return view.total > view.items.length ? text('p', `Showing ${view.items.length} of ${view.total} ${noun}.`, 'muted') : null;
+}
+
+function renderAgent(agent: AgentView): HTMLElement {
+  const children: Child[] = [];
+  if (agent.name) children.push(facts([['Configuration', text('span', agent.name)]]));
+  const config = agent.config;
+  if (config) {
+    const tools = config.tools.length ? el('ul', 'chips', ...config.tools.map((t) => text('li', t, 'chip'))) : null;
+    children.push(
+      facts([
+        ['Model', config.model],
+        ['Max tokens', config.maxTokens],
+        ['Temperature', config.temperature],
+        ['Tools', tools],
+      ]),
+    );
+    if (config.metadata.length) {
+      children.push(text('h3', 'Metadata'), facts(config.metadata.map(({ key, value }) => [key, value])));
+    }
+    if (config.systemPrompt !== null) children.push(text('h3', 'System prompt'), text('pre', config.systemPrompt, 'prompt'));
+  }
+  if (agent.unreadable !== null) children.push(text('h3', 'Stored configuration (unreadable)'), text('pre', agent.unreadable, 'prompt'));
+  if (children.length === 0) children.push(text('p', 'No agent configuration recorded.', 'muted'));
+  return section('Agent', 'agent', ...children);
+}
+
+function renderCommits(view: SectionView<CommitView>): HTMLElement {
+  if (view.state === 'error') return section('Commits', 'commits', sectionError(view.message));
+  if (view.items.length === 0) return section('Commits', 'commits', text('p', 'No commits between before and after.', 'muted'));
+  const list = el('ol', 'commits');
+  for (const commit of view.items) {
+    const sha = text('code', commit.shortSha);
+    sha.title = commit.sha;
+    list.append(
+      el('li', undefined, sha, ' ', text('span', commit.subject, 'subject'), commit.stepId ? text('span', commit.stepId, 'badge') : null, ' ', copyButton(commit.sha, `commit ${commit.shortSha}`)),
+    );
+  }
+  return section('Commits', 'commits', list, more(view, 'commits'));
+}
+
+const STATUS_LETTER: Record<string, string> = {
+  added: 'A', modified: 'M', deleted: 'D', renamed: 'R', copied: 'C', typeChanged: 'T', unmerged: 'U',
+};
+
+function renderFiles(view: SectionView<FileView>, stepId: number): HTMLElement {
+  if (view.state === 'error') return section('Changed files', 'files', sectionError(view.message));
+  if (view.items.length === 0) return section('Changed files', 'files', text('p', 'No files changed.', 'muted'));
+  const list = el('ul', 'files');
+  for (const file of view.items) {
+    const letter = text('span', STATUS_LETTER[file.status] ?? '?', `status-letter status-${file.status}`);
+    letter.title = file.status;
+    const name = button(file.oldPath ? `${file.oldPath} → ${file.path}` : file.path, () => post({ type: 'openFile', stepId, path: file.path }), {
+      className: 'link',
+      title: `Open the changes of ${file.path}`,
+    });
+    const counts = file.binary
+      ? text('span', 'binary', 'muted')
+      : el('span', 'counts', file.added !== null ? text('span', `+${file.added}`, 'added') : null, ' ', file.removed !== null ? text('span', `−${file.removed}`, 'removed') : null);
+    list.append(el('li', undefined, letter, name, counts));
+  }
+  return section(`Changed files (${view.total})`, 'files', list, more(view, 'files'));
+}
+
+function render(details: StepDetailsView): void {
+  const status = text('span', details.status, `badge status status-${details.status.toLowerCase().replace(' ', '-')}`);
+  const canShowChanges = details.files.state === 'ok' && details.files.total > 0;
+  const header = el(
+    'header',
+    undefined,
+    el('h1', undefined, details.label, ' ', status),
+    el(
+      'div',
+      'actions',
+      button('Show Changes', () => post({ type: 'showChanges', stepId: details.id }), { disabled: !canShowChanges, title: 'Open every changed file in the diff editor' }),
+    ),
+  );
+
+  const warnings = details.warnings.length
+    ? el('section', 'warnings', text('h2', 'Warnings'), el('ul', undefined, ...details.warnings.map((w) => text('li', w.message))))
+    : null;
+  if (warnings) warnings.setAttribute('role', 'note');
+
+  const parent = details.parent
+    ? details.parent.missing
+      ? text('span', `${details.parent.label} (not in this database)`)
+      : link(details.parent.label, () => post({ type: 'openStep', stepId: details.parent!.id }), `Open ${details.parent.label}'s details`)
+    : null;
+
+  const overview = section(
+    'Overview',
+    'overview',
+    facts([
+      ['Status', details.active ? details.status : `${details.status} (inactive)`],
+      ['Started', date(details.startTime)],
+      ['Ended', date(details.endTime)],
+      ['Duration', details.durationText],
+      ['Exit code', details.exitCode],
+      ['Parent', parent],
+      ['Project', details.projectId],
+      ['Database', details.databaseLabel],
+      ['Created', date(details.createdAt)],
+      ['Commit before', commitFact(details.commitBefore, 'commit before')],
+      ['Commit after', commitFact(details.commitAfter, 'commit after')],
+    ]),
+  );
+
+  const t = details.tokens;
+  const tokens = section(
+    'Tokens and cost',
+    'tokens',
+    facts([
+      ['Prompt', t.prompt.toLocaleString()],
+      ['Completion', t.completion.toLocaleString()],
+      ['Total', t.total.toLocaleString()],
+      ['Cost', t.costText],
+    ]),
+  );
+
+  root.replaceChildren(header, warnings ?? '', overview, renderAgent(details.agent), tokens, renderCommits(details.commits), renderFiles(details.files, details.id));
+}
+
+function showMessage(message: string, className: string): void {
+  root.replaceChildren(text('p', message, className));
+}
+
+window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
+  const message = event.data;
+  switch (message.type) {
+    case 'loading':
+      // Keeps the previous step on screen, dimmed, so a refresh does not flicker.
+      if (root.querySelector('header')) root.classList.add('stale');
+      else showMessage(`Loading ${message.label}…`, 'muted');
+      break;
+    case 'details':
+      root.classList.remove('stale');
+      vscode.setState({ details: message.details });
+      render(message.details);
+      break;
+    case 'error':
+      root.classList.remove('stale');
+      showMessage(message.message, 'section-error');
+      break;
+  }
+});
+
+// Shown at once when the page comes back; the host's reply to `ready` replaces it.
+const saved = vscode.getState() as { details?: StepDetailsView } | undefined;
+if (saved?.details) render(saved.details);
+post({ type: 'ready' });

@@ -1,0 +1,153 @@
+/**
+ * Runs the details page script (bundled as it ships) against a minimal DOM that records what
+ * the page builds. The DOM has no HTML parser at all, so markup in a field can only ever
+ * appear as text; the test also checks the page's source never reaches for one.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+import { buildSync } from 'esbuild';
+import type { ChangedFile } from '../../src/core/git';
+import { stepFromRow } from '../../src/core/model';
+import { stepDetailsView } from '../../src/core/stepDetails';
+import type { HostMessage, PageMessage } from '../../src/shared/detailsProtocol';
+import { stepRow } from '../fixtures/stepFixtures';
+
+const source = path.resolve(__dirname, '..', '..', 'src', 'webview', 'details.ts');
+
+class FakeText {
+  readonly nodeType = 3;
+  constructor(public data: string) {}
+  get textContent(): string {
+    return this.data;
+  }
+}
+
+class FakeElement {
+  readonly nodeType = 1;
+  children: (FakeElement | FakeText)[] = [];
+  attributes = new Map<string, string>();
+  listeners = new Map<string, ((event: unknown) => void)[]>();
+  className = '';
+  classList = { add: (c: string) => void (this.className += ` ${c}`), remove: (c: string) => void (this.className = this.className.replace(c, '')) };
+  [key: string]: unknown;
+  constructor(readonly tagName: string) {}
+  append(...nodes: (FakeElement | FakeText)[]): void {
+    this.children.push(...nodes);
+  }
+  replaceChildren(...nodes: (FakeElement | FakeText | string)[]): void {
+    this.children = nodes.map((n) => (typeof n === 'string' ? new FakeText(n) : n));
+  }
+  get textContent(): string {
+    return this.children.map((c) => c.textContent).join('');
+  }
+  set textContent(value: string) {
+    this.children = [new FakeText(value)];
+  }
+  setAttribute(name: string, value: string): void {
+    this.attributes.set(name, value);
+  }
+  addEventListener(type: string, listener: (event: unknown) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+  querySelector(tag: string): FakeElement | null {
+    return this.all().find((e) => e.tagName === tag) ?? null;
+  }
+  all(): FakeElement[] {
+    return this.children.flatMap((c) => (c instanceof FakeElement ? [c, ...c.all()] : []));
+  }
+  texts(): string[] {
+    return this.children.flatMap((c) => (c instanceof FakeElement ? c.texts() : [c.data]));
+  }
+  click(): void {
+    for (const l of this.listeners.get('click') ?? []) l({ preventDefault() {} });
+  }
+}
+
+function loadPage() {
+  const { outputFiles } = buildSync({ entryPoints: [source], bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'silent' });
+  const root = new FakeElement('main');
+  const posted: PageMessage[] = [];
+  const windowListeners: ((event: { data: HostMessage }) => void)[] = [];
+  const context = {
+    acquireVsCodeApi: () => ({ postMessage: (m: PageMessage) => posted.push(JSON.parse(JSON.stringify(m)) as PageMessage), getState: () => undefined, setState() {} }),
+    document: {
+      getElementById: (id: string) => (id === 'root' ? root : null),
+      createElement: (tag: string) => new FakeElement(tag),
+      createTextNode: (data: string) => new FakeText(data),
+    },
+    window: { addEventListener: (type: string, l: (event: { data: HostMessage }) => void) => type === 'message' && windowListeners.push(l) },
+  };
+  vm.runInNewContext(outputFiles[0].text, context);
+  const receive = (data: HostMessage) => windowListeners.forEach((l) => l({ data }));
+  return { root, posted, receive };
+}
+
+const html = '<img src=x onerror=alert(1)>';
+
+function detailsWithHtml() {
+  const step = stepFromRow(
+    stepRow(12, { agent_config_json: JSON.stringify({ model: html, system_prompt: html, tools: [html] }), project_id: `<b>${html}</b>` }),
+  );
+  const files: ChangedFile[] = [{ path: `${html}.ts`, status: 'modified', added: 1, removed: 2, binary: false }];
+  return stepDetailsView({
+    database: { id: '/w/steps.db', label: 'steps.db' },
+    step,
+    commits: { ok: true, value: [{ sha: 'a'.repeat(40), subject: html, stepId: 'S12' }] },
+    files: { ok: true, value: files },
+  });
+}
+
+describe('details page', () => {
+  it('says ready first', () => {
+    const { posted } = loadPage();
+    assert.deepEqual(posted, [{ type: 'ready' }]);
+  });
+
+  it('shows HTML in a field literally, as text, creating no element from it', () => {
+    const { root, receive } = loadPage();
+    receive({ type: 'details', details: detailsWithHtml() });
+    const texts = root.texts();
+    assert.ok(texts.includes(html), 'the system prompt appears as literal text');
+    assert.ok(texts.includes(`<b>${html}</b>`), 'the project id appears as literal text');
+    assert.ok(texts.some((t) => t.includes(`${html}.ts`)), 'the file path appears as literal text');
+    const tags = new Set(root.all().map((e) => e.tagName));
+    assert.ok(!tags.has('img') && !tags.has('b') && !tags.has('script'), `unexpected elements: ${[...tags].join(', ')}`);
+    const prompt = root.all().find((e) => e.tagName === 'pre');
+    assert.equal(prompt?.textContent, html);
+  });
+
+  it('shows the sections, and a git failure as a sentence in its section', () => {
+    const { root, receive } = loadPage();
+    const details = { ...detailsWithHtml(), commits: { state: 'error' as const, message: 'The folder /gone does not exist.' } };
+    receive({ type: 'details', details });
+    const headings = root.all().filter((e) => e.tagName === 'h2').map((e) => e.textContent);
+    assert.deepEqual(headings, ['Overview', 'Agent', 'Tokens and cost', 'Commits', 'Changed files (1)']);
+    assert.ok(root.texts().includes('The folder /gone does not exist.'));
+  });
+
+  it('asks the host to open a file, the parent step and the whole change, with real buttons and links', () => {
+    const { root, posted, receive } = loadPage();
+    receive({ type: 'details', details: detailsWithHtml() });
+    const fileButton = root.all().find((e) => e.tagName === 'button' && e.textContent === `${html}.ts`);
+    assert.ok(fileButton, 'the file is a button');
+    fileButton.click();
+    const parent = root.all().find((e) => e.tagName === 'a' && e.textContent === 'S11');
+    assert.ok(parent && parent.href === '#', 'the parent is a link');
+    parent.click();
+    root.all().find((e) => e.tagName === 'button' && e.textContent === 'Show Changes')?.click();
+    assert.deepEqual(posted.slice(1), [
+      { type: 'openFile', stepId: 12, path: `${html}.ts` },
+      { type: 'openStep', stepId: 11 },
+      { type: 'showChanges', stepId: 12 },
+    ]);
+  });
+
+  it('never asks the browser to parse HTML', () => {
+    const text = fs.readFileSync(source, 'utf8');
+    for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'DOMParser', 'createContextualFragment', 'srcdoc']) {
+      assert.ok(!text.includes(sink), `the page uses ${sink}`);
+    }
+  });
+});
