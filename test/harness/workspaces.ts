@@ -2,7 +2,8 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { WITH_DATABASE, WITHOUT_DATABASE } from '../integration/suites';
+import { makeDemoWorkspace } from '../fixtures/demoWorkspace';
+import { DEMO_DESCRIPTION, IN_DEMO, WITH_DATABASE, WITHOUT_DATABASE } from '../integration/suites';
 
 export interface WorkspaceKind {
   name: string;
@@ -63,8 +64,18 @@ export const withoutStepsDb: WorkspaceKind = {
   },
 };
 
+/** The demo workspace (a git repository with 22 recorded steps); its description goes beside it for the tests. */
+export const demo: WorkspaceKind = {
+  name: 'demo',
+  make(dir) {
+    const described = makeDemoWorkspace(dir);
+    fs.writeFileSync(path.join(dir, DEMO_DESCRIPTION), JSON.stringify(described, null, 2));
+  },
+};
+
 /** One editor session per integration suite, each on the workspace its suite needs. */
 export const integrationSessions = [
   { name: 'with-steps-db', grep: WITH_DATABASE, workspace: withStepsDb },
   { name: 'without-steps-db', grep: WITHOUT_DATABASE, workspace: withoutStepsDb },
+  { name: 'demo', grep: IN_DEMO, workspace: demo },
 ];

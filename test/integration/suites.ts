@@ -5,3 +5,7 @@
  */
 export const WITH_DATABASE = 'In a workspace with a steps.db';
 export const WITHOUT_DATABASE = 'In a workspace without a step database';
+export const IN_DEMO = 'In the demo workspace';
+
+/** Where the harness leaves the demo workspace's description (DemoWorkspace as JSON) for the tests. */
+export const DEMO_DESCRIPTION = '.git/step-history-demo.json';

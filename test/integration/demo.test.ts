@@ -1,0 +1,194 @@
+/**
+ * The editor on the demo workspace: a real git repository whose steps.db (written by the
+ * real SQLite engine) records 22 steps, with a failed step, a rolled-back branch, a running
+ * step, broken JSON and HTML in a field. The harness leaves the workspace's description
+ * beside it, so every expectation here comes from how the workspace was made, not from the
+ * code under test.
+ */
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { StepHistoryApi } from '../../src/extension';
+import type { FileNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
+import type { StepDetailsView } from '../../src/shared/detailsProtocol';
+import { appendDemoStep, type DemoWorkspace } from '../fixtures/demoWorkspace';
+import { DEMO_DESCRIPTION, IN_DEMO } from './suites';
+import { stepHistory, waitFor } from './support';
+
+describe(IN_DEMO, function () {
+  this.timeout(60_000);
+  let api: StepHistoryApi;
+  let demo: DemoWorkspace;
+  let root: string;
+
+  const tree = () => api.testing.stepsTree;
+  const children = async (node?: TreeNode) => ((await tree().getChildren(node)) ?? []) as TreeNode[];
+  const item = (node: TreeNode) => tree().getTreeItem(node) as vscode.TreeItem;
+  const label = (node: TreeNode) => {
+    const l = item(node).label;
+    return typeof l === 'string' ? l : l?.label;
+  };
+  const databaseId = () => api.databases().find((d) => fs.realpathSync(d.path) === fs.realpathSync(demo.dbPath))!.id;
+
+  async function project(): Promise<ProjectNode> {
+    const top = await children();
+    const found = top.find((n): n is ProjectNode => n.kind === 'project' && n.project.id === demo.projectId);
+    assert.ok(found, `no project ${demo.projectId} at the top of the tree: ${top.map((n) => `${n.kind}:${label(n)}`).join(', ')}`);
+    return found;
+  }
+
+  async function stepNode(id: number): Promise<StepNode> {
+    const steps = (await children(await project())).filter((n): n is StepNode => n.kind === 'step');
+    const found = steps.find((n) => n.step.id === id);
+    assert.ok(found, `S${id} is not in the tree: ${steps.map((n) => n.step.label).join(' ')}`);
+    return found;
+  }
+
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, maxBuffer: 1 << 26 });
+
+  before(async () => {
+    root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    demo = JSON.parse(fs.readFileSync(path.join(root, DEMO_DESCRIPTION), 'utf8'));
+    api = (await stepHistory().activate()) as StepHistoryApi;
+    await waitFor('the demo database to be found and read', () => api.databases().some((d) => d.state.kind === 'ready'), 30_000);
+  });
+
+  it('finds the demo database and reads its project and steps', async () => {
+    const db = api.databases().find((d) => d.id === databaseId())!;
+    assert.strictEqual(fs.realpathSync(db.path), fs.realpathSync(demo.dbPath));
+    assert.strictEqual(fs.realpathSync(db.repositoryPath), fs.realpathSync(demo.path));
+    const projects = await api.projects(db.id);
+    assert.deepStrictEqual(projects.map((p) => p.id), [demo.projectId]);
+    assert.strictEqual(projects[0].stepCount, demo.stepCount);
+    const steps = await api.steps(db.id, demo.projectId, { limit: 500 });
+    assert.deepStrictEqual(steps.map((s) => s.id), demo.steps.map((s) => s.id).reverse(), 'newest first');
+    for (const expected of demo.steps) {
+      const step = steps.find((s) => s.id === expected.id)!;
+      assert.strictEqual(step.active, expected.active, `${expected.label} active`);
+      assert.strictEqual(step.commitAfter, expected.commitAfter, `${expected.label} commit after`);
+    }
+  });
+
+  it('shows the steps in the tree, newest first, with an icon and menu kind for each status', async () => {
+    const nodes = (await children(await project())).filter((n): n is StepNode => n.kind === 'step');
+    assert.deepStrictEqual(nodes.map((n) => label(n)), demo.steps.map((s) => s.label).reverse());
+    const contextOf = (id: number) => nodes.find((n) => n.step.id === id) && item(nodes.find((n) => n.step.id === id)!).contextValue;
+    for (const id of demo.failedStepIds) assert.strictEqual(contextOf(id), 'step.failed');
+    for (const id of demo.rolledBackStepIds) assert.strictEqual(contextOf(id), 'step.rolledBack');
+    assert.strictEqual(contextOf(demo.runningStepId), 'step.running');
+    const running = item(nodes.find((n) => n.step.id === demo.runningStepId)!);
+    assert.strictEqual((running.iconPath as vscode.ThemeIcon).id, 'sync~spin');
+    // Every id is unique, so VS Code can keep expansion and selection across refreshes.
+    const ids = nodes.map((n) => item(n).id);
+    assert.strictEqual(new Set(ids).size, ids.length);
+  });
+
+  it("opens a step to the files it changed, rolled-back steps included", async () => {
+    for (const id of [demo.manyFilesStepId, demo.renameStepId, demo.rolledBackStepIds[0]]) {
+      const expected = demo.steps.find((s) => s.id === id)!;
+      const files = (await children(await stepNode(id))).filter((n): n is FileNode => n.kind === 'file');
+      assert.deepStrictEqual(
+        files.map((f) => f.file.path).sort(),
+        expected.files.map((f) => f.path).sort(),
+        `files of ${expected.label}`,
+      );
+      const open = item(files[0]).command;
+      assert.strictEqual(open?.command, 'stepHistory.openFileDiff');
+    }
+  });
+
+  it('explains, inside the tree, why a running step has no files yet', async () => {
+    const below = await children(await stepNode(demo.runningStepId));
+    assert.strictEqual(below.length, 1);
+    assert.strictEqual(below[0].kind, 'message');
+    assert.match(String(label(below[0])), /still running/);
+  });
+
+  it("opens a file's diff with the step's before and after contents", async () => {
+    const step = demo.steps.find((s) => s.status === 'COMPLETED' && s.files.some((f) => f.status === 'modified' && !f.binary))!;
+    const file = step.files.find((f) => f.status === 'modified' && !f.binary)!;
+    const node = (await children(await stepNode(step.id))).find((n): n is FileNode => n.kind === 'file' && n.file.path === file.path)!;
+    await vscode.commands.executeCommand('stepHistory.openFileDiff', node);
+    await waitFor('the diff editor', () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff);
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab!;
+    const input = tab.input as vscode.TabInputTextDiff;
+    assert.strictEqual(tab.label, `${file.path} (${step.label})`);
+    const left = await vscode.workspace.openTextDocument(input.original);
+    const right = await vscode.workspace.openTextDocument(input.modified);
+    assert.strictEqual(left.getText(), git('show', `${step.commitBefore}:${file.path}`).toString('utf8'));
+    assert.strictEqual(right.getText(), git('show', `${step.commitAfter}:${file.path}`).toString('utf8'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('diffs an added file against empty', async () => {
+    const step = demo.steps.find((s) => s.status === 'COMPLETED' && s.files.some((f) => f.status === 'added' && !f.binary))!;
+    const file = step.files.find((f) => f.status === 'added' && !f.binary)!;
+    const node = (await children(await stepNode(step.id))).find((n): n is FileNode => n.kind === 'file' && n.file.path === file.path)!;
+    await vscode.commands.executeCommand('stepHistory.openFileDiff', node);
+    await waitFor('the diff editor', () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff);
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab!.input as vscode.TabInputTextDiff;
+    assert.strictEqual((await vscode.workspace.openTextDocument(input.original)).getText(), '');
+    assert.strictEqual(
+      (await vscode.workspace.openTextDocument(input.modified)).getText(),
+      git('show', `${step.commitAfter}:${file.path}`).toString('utf8'),
+    );
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('sends the details panel the step, with HTML from the database kept as text', async () => {
+    const id = demo.htmlPromptStepId;
+    await vscode.commands.executeCommand('stepHistory.openDetails', await stepNode(id));
+    let details: StepDetailsView | undefined;
+    await waitFor(`details of S${id} with its files`, () => {
+      const posted = api.testing.details.lastPosted() as { type?: string; details?: StepDetailsView } | undefined;
+      details = posted?.type === 'details' ? posted.details : undefined;
+      return !!details && details.id === id && details.files.state === 'ok';
+    }, 20_000);
+    const expected = demo.steps.find((s) => s.id === id)!;
+    const text = JSON.stringify(details);
+    assert.ok(text.includes('<script>alert(\\"x\\")</script>'), 'the system prompt is passed as the text the database holds');
+    assert.ok(text.includes(expected.commitBefore), 'commit before');
+    assert.ok(text.includes(expected.model ?? '\u0000'), 'model');
+    for (const f of expected.files) assert.ok(text.includes(JSON.stringify(f.path)), `changed file ${f.path}`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('shows a step appended by a real SQLite writer without a manual refresh', async () => {
+    const before = (await children(await project())).length;
+    const appended = appendDemoStep(root);
+    await waitFor(
+      `${appended.label} in the tree`,
+      async () => (await children(await project())).some((n) => n.kind === 'step' && n.step.id === appended.id),
+      20_000,
+    );
+    assert.ok((await children(await project())).length > before);
+    const finished = (await api.step(databaseId(), demo.runningStepId))!;
+    assert.strictEqual(finished.status, 'COMPLETED', 'the previously running step reads as finished');
+  });
+
+  it('shows a corrupt database as an error in the view, and keeps working', async () => {
+    const broken = path.join(root, 'broken', 'steps.db');
+    fs.mkdirSync(path.dirname(broken), { recursive: true });
+    const good = fs.readFileSync(demo.dbPath);
+    const bytes = Buffer.from(good.subarray(0, 4096 * 2));
+    bytes.fill(0xa5, 100, 4096 * 2); // keep the header, wreck the schema page
+    fs.writeFileSync(broken, bytes);
+    try {
+      await api.refresh();
+      await waitFor('the broken database to be listed in error', () =>
+        api.databases().some((d) => fs.realpathSync(d.path) === fs.realpathSync(broken) && d.state.kind === 'error'),
+      20_000);
+      const state = api.databases().find((d) => fs.realpathSync(d.path) === fs.realpathSync(broken))!.state;
+      assert.ok(state.kind === 'error' && /damaged|not a SQLite|cannot read/i.test(state.message), JSON.stringify(state));
+      const messages = (await children()).filter((n) => n.kind === 'message');
+      assert.ok(messages.some((m) => m.kind === 'message' && m.severity === 'error'), 'the view shows the error');
+      // The good database still answers.
+      const steps = await api.steps(databaseId(), demo.projectId, { limit: 5 });
+      assert.strictEqual(steps.length, 5);
+    } finally {
+      fs.rmSync(path.dirname(broken), { recursive: true, force: true });
+    }
+  });
+});
