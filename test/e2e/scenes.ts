@@ -4,6 +4,7 @@
  * widgets), checks what it shows by waiting for it, and takes its screenshots. Add a scene by
  * appending to `scenes`.
  */
+import { demo, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
 import { Workbench } from './workbench';
 
 export interface Scene {
@@ -11,26 +12,20 @@ export interface Scene {
   run(wb: Workbench): Promise<void>;
 }
 
-export const scenes: Scene[] = [
+/** Opens the Step History container and waits for a step row, so the tree has loaded. */
+async function openSteps(wb: Workbench, row: string) {
+  await wb.reset();
+  const sideBar = await wb.openViewContainer('Step History');
+  await wb.treeRow(row).waitFor({ state: 'visible', timeout: 30_000 });
+  return sideBar;
+}
+
+const demoScenes: Scene[] = [
   {
     name: 'workspace-open',
     async run(wb) {
       await wb.sideBar().locator('.monaco-list-row', { hasText: 'steps.db' }).waitFor({ state: 'visible' });
       await wb.screenshot('workspace-open');
-    },
-  },
-  {
-    name: 'step-history-view',
-    async run(wb) {
-      await wb.reset();
-      const sideBar = await wb.openViewContainer('Step History');
-      // A container with one view shows it under the container's title ("Step History: Steps")
-      // and hides the view's own header, which still exists.
-      await sideBar.locator('.composite.title', { hasText: 'Steps' }).waitFor({ state: 'visible' });
-      await sideBar.locator('.pane-header[aria-label^="Steps"]').waitFor({ state: 'attached' });
-      await sideBar.getByText('No step database found').waitFor({ state: 'visible' });
-      await sideBar.getByRole('button', { name: 'Open Step Database…' }).waitFor({ state: 'visible' });
-      await wb.screenshot('step-history-view');
     },
   },
   {
@@ -54,4 +49,70 @@ export const scenes: Scene[] = [
       await wb.screenshot('show-log');
     },
   },
+  {
+    name: 'steps-tree',
+    async run(wb) {
+      await openSteps(wb, 'S22');
+      for (const label of ['S9', 'S16', 'S14']) await wb.treeRow(label).waitFor({ state: 'visible' });
+      await wb.screenshot('steps-tree');
+    },
+  },
+  {
+    name: 'step-files-and-diff',
+    async run(wb) {
+      await openSteps(wb, 'S22');
+      await wb.treeRow('S13').click();
+      await wb.page.keyboard.press('ArrowRight');
+      const file = wb.treeRow('README.md');
+      await file.waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('step-files');
+      await file.click();
+      await wb.editorTab(/README\.md \(S13\)/).waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible' });
+      await wb.screenshot('file-diff');
+    },
+  },
+  {
+    name: 'multi-file-diff',
+    async run(wb) {
+      await wb.reset();
+      await wb.runCommand('Step History: Show Step Changes');
+      await wb.pickQuickPickItem('S6');
+      await wb.editorTab(/S6: 30 files changed/).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.screenshot('multi-file-diff');
+    },
+  },
+  {
+    name: 'details-panel',
+    async run(wb) {
+      await wb.reset();
+      await wb.runCommand('Step History: Open Step Details');
+      await wb.pickQuickPickItem('S19');
+      await wb.editorTab(/S19 · Step Details/).waitFor({ state: 'visible', timeout: 20_000 });
+      const page = wb.webview();
+      // The system prompt holds HTML; the page shows it as text.
+      await page.getByText('<script>alert("x")</script>', { exact: false }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('details-panel');
+    },
+  },
+];
+
+const welcomeScenes: Scene[] = [
+  {
+    name: 'welcome-view',
+    async run(wb) {
+      await wb.reset();
+      const sideBar = await wb.openViewContainer('Step History');
+      await sideBar.getByText('No step database found').waitFor({ state: 'visible', timeout: 30_000 });
+      await sideBar.getByRole('button', { name: 'Open Step Database…' }).waitFor({ state: 'visible' });
+      await wb.screenshot('welcome-view');
+    },
+  },
+];
+
+/** One browser session per workspace, each running its scenes in order. */
+export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[] }[] = [
+  { name: 'demo', workspace: demo, scenes: demoScenes },
+  { name: 'no-database', workspace: withoutStepsDb, scenes: welcomeScenes },
 ];

@@ -1,6 +1,6 @@
 /** What the end-to-end scenes do to VS Code's workbench, in the user's terms. */
 import * as path from 'path';
-import { Locator, Page } from 'playwright-core';
+import { FrameLocator, Locator, Page } from 'playwright-core';
 
 export class Workbench {
   private shots = 0;
@@ -64,4 +64,32 @@ export class Workbench {
     await row.click();
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   }
+
+  /** A row of the side bar's tree whose label is exactly `label`. */
+  treeRow(label: string): Locator {
+    return this.sideBar().locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+  }
+
+  /** An editor tab whose label matches. */
+  editorTab(label: RegExp): Locator {
+    return this.page.locator('.tabs-container .tab', { hasText: label }).first();
+  }
+
+  /** Waits for the open quick pick to list an item starting with `label` and picks it. */
+  async pickQuickPickItem(label: string): Promise<void> {
+    await this.page.keyboard.type(label);
+    const row = this.page.locator('.quick-input-widget .monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.click();
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
+  /** The content of the active webview (VS Code nests the page in two iframes). */
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

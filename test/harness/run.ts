@@ -15,7 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Browser } from 'playwright-core';
 import type { SuiteResults } from '../integration/runner';
-import { scenes } from '../e2e/scenes';
+import { e2eSessions } from '../e2e/scenes';
 import { Workbench } from '../e2e/workbench';
 import { launchBrowser, openWorkbench } from './browser';
 import { buildRunnerExtension, ROOT, RUNNER_VSIX } from './buildRunner';
@@ -23,7 +23,7 @@ import { CodeServerSession, startCodeServer, tail } from './codeServer';
 import { log } from './log';
 import { onCleanup, stopAll, stopAllOnSignals, wasInterrupted } from './processes';
 import { ensureHarness, Harness } from './setup';
-import { integrationSessions, withStepsDb, WorkspaceKind } from './workspaces';
+import { integrationSessions, WorkspaceKind } from './workspaces';
 
 const VSIX = path.join(ROOT, 'step-history.vsix');
 const RESULTS = path.join(ROOT, 'test-results');
@@ -138,13 +138,14 @@ async function runIntegrationSession(h: Harness, browser: Browser, spec: (typeof
   if (results.failed > 0) log(spec.name, `logs kept in ${path.relative(ROOT, resultsDir)}`);
 }
 
-async function runE2e(h: Harness, browser: Browser, tally: Tally): Promise<void> {
-  const resultsDir = path.join(RESULTS, 'e2e');
-  const state = makeStateDir('e2e');
-  const workspace = makeWorkspace(state.dir, withStepsDb);
+async function runE2e(h: Harness, browser: Browser, spec: (typeof e2eSessions)[number], tally: Tally): Promise<void> {
+  const { scenes } = spec;
+  const resultsDir = path.join(RESULTS, 'e2e', spec.name);
+  const state = makeStateDir(`e2e-${spec.name}`);
+  const workspace = makeWorkspace(state.dir, spec.workspace);
   let session: CodeServerSession;
   try {
-    session = await startCodeServer(h, { name: 'e2e', stateDir: state.dir, workspace, vsixFiles: [VSIX], resultsDir });
+    session = await startCodeServer(h, { name: `e2e-${spec.name}`, stateDir: state.dir, workspace, vsixFiles: [VSIX], resultsDir });
   } catch (err) {
     tally.errors.push(`[e2e] ${(err as Error).message}`);
     state.remove();
@@ -178,7 +179,7 @@ async function runE2e(h: Harness, browser: Browser, tally: Tally): Promise<void>
     await session.stop();
     state.remove();
   }
-  if (scenes.length === 0) tally.errors.push('[e2e] no scenes');
+  if (scenes.length === 0) tally.errors.push(`[e2e ${spec.name}] no scenes`);
 }
 
 async function main(): Promise<number> {
@@ -203,7 +204,7 @@ async function main(): Promise<number> {
       fs.rmSync(path.join(RESULTS, 'e2e'), { recursive: true, force: true });
       const tally = newTally();
       tallies.push(['e2e', tally]);
-      await runE2e(h, browser, tally);
+      for (const spec of e2eSessions) if (!wasInterrupted()) await runE2e(h, browser, spec, tally);
     }
   } finally {
     await stopAll();
