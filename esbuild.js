@@ -1,4 +1,5 @@
-// Builds dist/extension.js (Node, CommonJS, `vscode` external) and puts sql.js's WASM beside it.
+// Builds dist/extension.js and the store worker dist/storeWorker.js (Node, CommonJS, `vscode`
+// external) and puts sql.js's WASM beside them.
 const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
@@ -31,7 +32,7 @@ const problemMatcherPlugin = {
 
 async function main() {
   const ctx = await esbuild.context({
-    entryPoints: { extension: 'src/extension.ts' },
+    entryPoints: { extension: 'src/extension.ts', storeWorker: 'src/core/storeWorker.ts' },
     bundle: true,
     format: 'cjs',
     platform: 'node',
