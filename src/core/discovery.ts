@@ -7,8 +7,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import picomatch from 'picomatch';
-import { glob } from 'tinyglobby';
+import picomatch = require('picomatch');
+// A require, so bundlers take the CommonJS builds: fdir's ESM build needs import.meta.url.
+import tinyglobby = require('tinyglobby');
 import { Logger, silentLogger } from './log';
 
 export interface DiscoveryFolder {
@@ -24,6 +25,8 @@ export interface DiscoveryOptions {
   folders: readonly DiscoveryFolder[];
   /** With no workspace folder: only absolute and `~` patterns mean anything. */
   patternsWithoutFolder?: readonly string[];
+  /** Databases the user added by path: kept while they exist, after everything discovered. */
+  added?: readonly string[];
   /** The home folder for `~` and `~/.laforge`; defaults to os.homedir(). */
   home?: string;
   log?: Logger;
@@ -38,7 +41,7 @@ export interface DiscoveredDatabase {
   repositoryPath: string;
   /** Workspace-relative path, `~/…` under the home folder, or the absolute path. */
   label: string;
-  source: 'pattern' | 'laforge';
+  source: 'pattern' | 'laforge' | 'added';
 }
 
 /** Skipped under every pattern: dependencies and git's own files never hold a step database. */
@@ -81,6 +84,26 @@ export async function discoverDatabases(options: DiscoveryOptions): Promise<Disc
       }
     }
   }
+  for (const file of options.added ?? []) {
+    const absolute = path.resolve(expandHome(file, home));
+    if (!(await isFile(absolute))) {
+      log.info(`The added step database ${absolute} no longer exists: left out.`);
+      continue;
+    }
+    const inside = options.folders.find((f) => isInside(absolute, f.path))?.path;
+    let repositoryPath = inside ?? path.dirname(absolute);
+    let workspaceFolder = inside;
+    if (!inside) {
+      // A LaForge project's database belongs to the repository its project.json names.
+      const project = await readProjectJson(path.join(path.dirname(absolute), 'project.json'), log);
+      if (project) {
+        repositoryPath = path.resolve(expandHome(project, home));
+        const real = await realPath(repositoryPath);
+        for (const f of options.folders) if ((await realPath(f.path)) === real) workspaceFolder = f.path;
+      }
+    }
+    await add({ path: absolute, workspaceFolder, repositoryPath, source: 'added' }, inside);
+  }
   log.debug(
     `Discovery in ${options.folders.length} folder(s): ${found.length} database(s)` +
       (found.length ? `: ${found.map((d) => `${d.path} (${d.source}, repository ${d.repositoryPath})`).join('; ')}` : '.'),
@@ -108,7 +131,7 @@ async function matchPattern(raw: string, folder: string | undefined, home: strin
   const cwd = base || '/';
   if (!(await isDirectory(cwd))) return [];
   try {
-    const files = await glob(rest, { cwd, absolute: true, dot: true, ignore: IGNORED, expandDirectories: false, onlyFiles: true });
+    const files = await tinyglobby.glob(rest, { cwd, absolute: true, dot: true, ignore: IGNORED, expandDirectories: false, onlyFiles: true });
     return files.map((f) => path.normalize(f)).sort(shallowFirst);
   } catch (err) {
     log.warn(`Pattern "${raw}" could not be searched in ${cwd}: ${err instanceof Error ? err.message : String(err)}`);
@@ -133,24 +156,8 @@ async function laforgeProjects(home: string, log: Logger): Promise<LaforgeProjec
   const projects: LaforgeProject[] = [];
   for (const name of names) {
     const dir = path.join(root, name);
-    const file = path.join(dir, 'project.json');
-    let text: string;
-    try {
-      text = await fs.promises.readFile(file, 'utf8');
-    } catch {
-      continue; // Not a project folder.
-    }
-    let repository: unknown;
-    try {
-      repository = (JSON.parse(text) as { repository_path?: unknown } | null)?.repository_path;
-    } catch (err) {
-      log.warn(`LaForge project ${file} skipped: its JSON cannot be read (${err instanceof Error ? err.message : err}).`);
-      continue;
-    }
-    if (typeof repository !== 'string' || repository.trim() === '') {
-      log.warn(`LaForge project ${file} skipped: it has no repository_path.`);
-      continue;
-    }
+    const repository = await readProjectJson(path.join(dir, 'project.json'), log);
+    if (repository === undefined) continue;
     const database = path.join(dir, 'steps.db');
     if (!(await isFile(database))) {
       log.debug(`LaForge project ${dir} has no steps.db yet: skipped.`);
@@ -165,6 +172,28 @@ async function laforgeProjects(home: string, log: Logger): Promise<LaforgeProjec
 function shallowFirst(a: string, b: string): number {
   const depth = (p: string) => p.split(path.sep).length;
   return depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** A LaForge project.json's repository_path; undefined, with a log line if it is broken, otherwise. */
+async function readProjectJson(file: string, log: Logger): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch {
+    return undefined; // Not a project folder.
+  }
+  let repository: unknown;
+  try {
+    repository = (JSON.parse(text) as { repository_path?: unknown } | null)?.repository_path;
+  } catch (err) {
+    log.warn(`LaForge project ${file} skipped: its JSON cannot be read (${err instanceof Error ? err.message : err}).`);
+    return undefined;
+  }
+  if (typeof repository !== 'string' || repository.trim() === '') {
+    log.warn(`LaForge project ${file} skipped: it has no repository_path.`);
+    return undefined;
+  }
+  return repository;
 }
 
 function labelFor(file: string, folder: string | undefined, home: string): string {

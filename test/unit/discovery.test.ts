@@ -159,6 +159,25 @@ describe('discoverDatabases', () => {
     }
   });
 
+  it('keeps databases the user added, after the discovered ones, and drops those that are gone', async () => {
+    const discovered = touch(path.join(ws, 'steps.db'));
+    const inWorkspace = touch(path.join(ws, 'data', 'picked.sqlite'));
+    const loose = touch(path.join(tmp, 'loose', 'picked.db'));
+    const repo = path.join(tmp, 'repo');
+    fs.mkdirSync(repo);
+    const project = laforgeProject('elsewhere', JSON.stringify({ repository_path: repo }));
+    const found = await discoverDatabases({
+      folders: [folder(ws)],
+      added: [inWorkspace, loose, project, discovered, path.join(tmp, 'deleted.db')],
+      home,
+    });
+    assert.deepStrictEqual(paths(found), [discovered, inWorkspace, loose, project]);
+    const [, a, b, c] = found;
+    assert.deepStrictEqual([a.source, a.workspaceFolder, a.repositoryPath, a.label], ['added', ws, ws, 'data/picked.sqlite']);
+    assert.deepStrictEqual([b.workspaceFolder, b.repositoryPath], [undefined, path.dirname(loose)]);
+    assert.deepStrictEqual([c.workspaceFolder, c.repositoryPath, c.label], [undefined, repo, '~/.laforge/projects/elsewhere/steps.db']);
+  });
+
   it('finds nothing, quietly, without a ~/.laforge folder or matching files', async () => {
     const found = await discoverDatabases({ folders: [folder(ws), folder(path.join(tmp, 'gone'))], home });
     assert.deepStrictEqual(found, []);
