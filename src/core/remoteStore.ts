@@ -6,8 +6,8 @@
 import { Worker } from 'worker_threads';
 import { StepDbError } from './errors';
 import { Logger, silentLogger } from './log';
-import type { ProjectSummary, StepAggregates, StepCountOptions, StepQueryOptions, Fingerprint, SchemaInfo } from './stepStore';
-import { readFingerprint, sameFingerprint } from './stepStore';
+import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
+import type { ProjectSummary, SchemaInfo, StepAggregates, StepCountOptions, StepQueryOptions } from './stepStore';
 import type { ErrorValue, OpenResult, StoreCalls, StoreMethod, WorkerRequest, WorkerResponse } from './storeProtocol';
 import type { Step } from './model';
 

@@ -4,7 +4,8 @@
  * client.
  */
 import type { StepDbErrorCode } from './errors';
-import type { Fingerprint, SchemaInfo, StepCountOptions, StepQueryOptions } from './stepStore';
+import type { Fingerprint } from './fingerprint';
+import type { SchemaInfo, StepCountOptions, StepQueryOptions } from './stepStore';
 
 /** The StepStore methods the worker answers, with their arguments. */
 export interface StoreCalls {

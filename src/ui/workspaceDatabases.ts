@@ -12,7 +12,7 @@ import { ChangedFile, GitRepository } from '../core/git';
 import type { Logger } from '../core/log';
 import { requireCommitRange, Step } from '../core/model';
 import { RemoteStepStore, StoreWorker } from '../core/remoteStore';
-import { Fingerprint, readFingerprint, sameFingerprint } from '../core/stepStore';
+import { Fingerprint, readFingerprint, sameFingerprint } from '../core/fingerprint';
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
 import { guarded } from './showError';
 import type { DatabaseState, StepDatabase, StepDatabases, StepFilter, StepPageOptions } from './stepDatabases';
