@@ -1,5 +1,6 @@
-// Builds dist/extension.js (Node, CommonJS, `vscode` external) and puts sql.js's WASM beside it,
-// and the webview pages' scripts into dist/webview/ (browser, IIFE).
+// Builds dist/extension.js and the store worker dist/storeWorker.js (Node, CommonJS, `vscode`
+// external) with sql.js's WASM beside them, and the webview pages' scripts into dist/webview/
+// (browser, IIFE).
 const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
@@ -55,7 +56,7 @@ async function main() {
   const contexts = await Promise.all([
     esbuild.context({
       ...shared,
-      entryPoints: { extension: 'src/extension.ts' },
+      entryPoints: { extension: 'src/extension.ts', storeWorker: 'src/core/storeWorker.ts' },
       format: 'cjs',
       platform: 'node',
       target: 'node18',

@@ -6,8 +6,13 @@
  *   probe sqljs <db> <wasm> <project>    plain sql.js: read + init + open + the same page query
  *   probe open <db> <wasm> <project>     StepStore.open + first page of 200 steps
  *   probe activate <extensionDir>        activate the built bundle
+ *   probe block <db> <wasm> <project> <worker|main> <workerPath>
+ *                                        the longest main-thread block while opening + first page,
+ *                                        through the store worker or on the main thread
  */
 import * as fs from 'fs';
+import { monitorEventLoopDelay } from 'perf_hooks';
+import { StoreWorker } from '../src/core/remoteStore';
 import { StepStore } from '../src/core/stepStore';
 import { loadBundle } from '../test/support/loadBundle';
 
@@ -68,12 +73,51 @@ async function activate(extensionDir: string) {
   return { activationMs: bundle.activationMs, compilationsAtActivation: bundle.wasmCompilations() };
 }
 
+/**
+ * Ticks every millisecond while the database opens and returns the longest gap between
+ * ticks beyond the 1 ms asked for: how long the event loop could not run anything else.
+ */
+async function block(db: string, wasm: string, project: string, where: string, workerPath: string) {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  let last = performance.now();
+  let longest = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last - 1);
+    last = now;
+  }, 1);
+  // Let the ticker settle before the work starts.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  longest = 0;
+  histogram.enable();
+  const t0 = performance.now();
+  let rows: number;
+  let worker: StoreWorker | undefined;
+  if (where === 'worker') {
+    worker = new StoreWorker({ workerPath, wasmPath: wasm });
+    const store = await worker.open(db);
+    rows = (await store.steps(project, { limit: 200 })).length;
+  } else {
+    const store = await StepStore.open(db, { wasmPath: wasm });
+    rows = store.steps(project, { limit: 200 }).length;
+    store.close();
+  }
+  const ms = performance.now() - t0;
+  // One more tick, so a block at the very end is counted too.
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  histogram.disable();
+  clearInterval(ticker);
+  worker?.dispose();
+  return { ms, rows, longestBlockMs: Math.max(longest, histogram.max / 1e6 - 1), loopDelayP99Ms: histogram.percentile(99) / 1e6 };
+}
+
 async function main() {
   let result: unknown;
   if (mode === 'floor') result = await floor(args[0], args[1]);
   else if (mode === 'sqljs') result = await plainSqlJs(args[0], args[1], args[2]);
   else if (mode === 'open') result = await open(args[0], args[1], args[2]);
   else if (mode === 'activate') result = await activate(args[0]);
+  else if (mode === 'block') result = await block(args[0], args[1], args[2], args[3], args[4]);
   else throw new Error(`unknown probe mode ${mode}`);
   process.stdout.write(JSON.stringify(result) + '\n');
 }

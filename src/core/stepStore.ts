@@ -18,69 +18,14 @@ import {
   stepFromRow,
   utcDay,
 } from './model';
+import { be32, Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import { loadSqlJs } from './sqljs';
 import { applyWal, dbPageSize, readWalHeader } from './wal';
 
-// ---------------------------------------------------------------------------------------
-// Fingerprints: a cheap "did the database change?" for every file-watcher event.
-
-export interface FileStamp {
-  size: number;
-  mtimeMs: number;
-  ino: number;
-}
-
-export interface Fingerprint {
-  /** The database file, with its header's change counter (bytes 24..27); null if missing. */
-  db: (FileStamp & { changeCounter: number }) | null;
-  /** The `-wal` file, with its header's checkpoint sequence and salts; null if missing. */
-  wal: (FileStamp & { checkpointSeq: number; salt1: number; salt2: number }) | null;
-}
-
-const be32 = (b: Uint8Array, at: number): number =>
-  b.length >= at + 4 ? ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0 : 0;
-
-function stampFile(file: string, headerBytes: number): { stamp: FileStamp; header: Buffer } | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    const header = Buffer.alloc(Math.min(headerBytes, st.size));
-    if (header.length > 0) fs.readSync(fd, header, 0, header.length, 0);
-    return { stamp: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, header };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** Two stats and two small reads: the database's first 100 bytes, the WAL's first 32. */
-export function readFingerprint(dbPath: string): Fingerprint {
-  const db = stampFile(dbPath, 100);
-  const wal = stampFile(dbPath + '-wal', 32);
-  return {
-    db: db && { ...db.stamp, changeCounter: be32(db.header, 24) },
-    wal: wal && {
-      ...wal.stamp,
-      checkpointSeq: be32(wal.header, 12),
-      salt1: be32(wal.header, 16),
-      salt2: be32(wal.header, 20),
-    },
-  };
-}
-
-export function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
-  const same = (x: object | null, y: object | null) => {
-    if (x === null || y === null) return x === y;
-    const yr = y as Record<string, unknown>;
-    return Object.entries(x).every(([k, v]) => yr[k] === v);
-  };
-  return same(a.db, b.db) && same(a.wal, b.wal);
-}
+// Fingerprints live in their own module so the extension host can check for changes
+// without bundling sql.js; re-exported here for callers of the store.
+export { readFingerprint, sameFingerprint } from './fingerprint';
+export type { FileStamp, Fingerprint } from './fingerprint';
 
 // ---------------------------------------------------------------------------------------
 // Public shapes
@@ -96,11 +41,26 @@ export interface StepStoreOptions {
   beforeSecondStat?: (attempt: number) => void;
 }
 
+export interface StepFilter {
+  /** Only steps whose status is FAILED. */
+  failedOnly?: boolean;
+  /** Only steps run with this model: agent_config_json's model, else agent_config_name. */
+  model?: string;
+  /** Case-insensitive text found in the step's label (S12), commits, model or configuration. */
+  text?: string;
+}
+
 export interface StepQueryOptions {
   offset?: number;
   /** Default 200. */
   limit?: number;
   activeOnly?: boolean;
+  filter?: StepFilter;
+}
+
+export interface StepCountOptions {
+  activeOnly?: boolean;
+  filter?: StepFilter;
 }
 
 export interface ProjectSummary {
@@ -164,6 +124,8 @@ const KNOWN = [
 ] as const satisfies readonly (keyof StepRow)[];
 type Known = (typeof KNOWN)[number];
 
+/** The characters JavaScript's trim() removes that matter in a stored value, for SQLite's trim(). */
+const WHITESPACE = `' ' || char(9, 10, 11, 12, 13)`;
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const quoteId = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(1)} ms`;
@@ -178,6 +140,9 @@ export class StepStore {
   private readonly statements = new Map<string, Statement>();
   private readonly col: Record<Known, string>;
   private readonly activeSql: string;
+  private readonly failedSql: string;
+  private readonly modelSql: string;
+  private readonly searchableSql: string;
   private readonly selectList: string;
   private closed = false;
 
@@ -203,6 +168,36 @@ export class StepStore {
         ? '1'
         : `(CASE WHEN ${a} IS NULL THEN 1 WHEN typeof(${a}) IN ('integer','real') THEN ${a} <> 0` +
           ` WHEN typeof(${a}) = 'text' AND lower(trim(${a})) IN ('0','false','f','no') THEN 0 ELSE 1 END)`;
+
+    // Mirrors model.deriveStatus with isBlank(end) and parseInteger(exit_code).
+    const end = this.col.end_time;
+    const exit = this.col.exit_code;
+    const hasEnd = end === 'NULL' ? '0' : `(${end} IS NOT NULL AND NOT (typeof(${end}) = 'text' AND trim(${end}, ${WHITESPACE}) = ''))`;
+    const t = `trim(${exit}, ${WHITESPACE})`;
+    const nonZeroExit =
+      exit === 'NULL'
+        ? '0'
+        : `(CASE typeof(${exit}) WHEN 'integer' THEN ${exit} <> 0` +
+          ` WHEN 'real' THEN ${exit} = CAST(${exit} AS INTEGER) AND ${exit} <> 0` +
+          ` WHEN 'text' THEN ((${t} <> '' AND ${t} NOT GLOB '*[^0-9]*') OR (${t} GLOB '-[0-9]*' AND substr(${t}, 2) NOT GLOB '*[^0-9]*'))` +
+          ` AND CAST(${t} AS INTEGER) <> 0 ELSE 0 END)`;
+    this.failedSql = `(${this.activeSql} AND ${hasEnd} AND ${nonZeroExit})`;
+
+    // As aggregates() names a step's model: the config's model, else the config name.
+    const cfg = this.col.agent_config_json;
+    const name = this.col.agent_config_name;
+    const jsonModel =
+      cfg === 'NULL'
+        ? 'NULL'
+        : `(CASE WHEN typeof(${cfg}) = 'text' AND json_valid(${cfg}) AND json_type(${cfg}, '$.model') = 'text' ` +
+          `THEN nullif(json_extract(${cfg}, '$.model'), '') END)`;
+    const configName = name === 'NULL' ? 'NULL' : `(CASE WHEN typeof(${name}) = 'text' THEN nullif(${name}, '') END)`;
+    this.modelSql = `coalesce(${jsonModel}, ${configName})`;
+    // One string to search; char(31) keeps a match from spanning two fields.
+    const field = (c: string) => (c === 'NULL' ? "''" : `coalesce(CAST(${c} AS TEXT), '')`);
+    this.searchableSql =
+      `lower('S' || id || char(31) || ${field(this.col.commit_sha_before)} || char(31) || ` +
+      `${field(this.col.commit_sha_after)} || char(31) || ${field(name)} || char(31) || ${field(cfg)})`;
   }
 
   /**
@@ -273,15 +268,23 @@ export class StepStore {
     }));
   }
 
-  /** A page of a project's steps, newest (highest id) first. */
+  /** A page of a project's steps, newest (highest id) first, optionally filtered. */
   steps(projectId: string, opts: StepQueryOptions = {}): Step[] {
     const limit = Math.max(0, Math.floor(opts.limit ?? 200));
     const offset = Math.max(0, Math.floor(opts.offset ?? 0));
-    const where = opts.activeOnly ? ` AND ${this.activeSql}` : '';
+    const where = this.conditions(opts.activeOnly, opts.filter);
     const sql =
-      `SELECT ${this.selectList} FROM steps WHERE ${this.col.project_id} = ?${where} ` +
+      `SELECT ${this.selectList} FROM steps WHERE ${this.col.project_id} = ?${where.sql} ` +
       `ORDER BY id DESC LIMIT ? OFFSET ?`;
-    return this.toSteps(this.query(opts.activeOnly ? 'pageActive' : 'page', sql, [projectId, limit, offset]));
+    return this.toSteps(this.query(`page:${where.key}`, sql, [projectId, ...where.params, limit, offset]));
+  }
+
+  /** The models a project's steps ran with (as the model filter names them), sorted. */
+  models(projectId: string): string[] {
+    const sql =
+      `SELECT DISTINCT m FROM (SELECT ${this.modelSql} AS m FROM steps WHERE ${this.col.project_id} = ?) ` +
+      `WHERE m IS NOT NULL ORDER BY m`;
+    return this.query('models', sql, [projectId]).map(([m]) => String(m));
   }
 
   step(id: number): Step | undefined {
@@ -297,14 +300,41 @@ export class StepStore {
     return this.toSteps(this.query('latestActive', sql, [projectId]))[0];
   }
 
-  stepCount(projectId?: string, opts: { activeOnly?: boolean } = {}): number {
-    const conditions: string[] = [];
-    if (projectId !== undefined) conditions.push(`${this.col.project_id} = ?`);
-    if (opts.activeOnly) conditions.push(this.activeSql);
-    const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-    const key = `count:${projectId !== undefined}:${!!opts.activeOnly}`;
-    const rows = this.query(key, `SELECT count(*) FROM steps${where}`, projectId !== undefined ? [projectId] : []);
+  stepCount(projectId?: string, opts: StepCountOptions = {}): number {
+    const where = this.conditions(opts.activeOnly, opts.filter);
+    const project = projectId !== undefined ? `${this.col.project_id} = ?` : '1';
+    const key = `count:${projectId !== undefined}:${where.key}`;
+    const params = [...(projectId !== undefined ? [projectId] : []), ...where.params];
+    const rows = this.query(key, `SELECT count(*) FROM steps WHERE ${project}${where.sql}`, params);
     return Number(rows[0][0]);
+  }
+
+  /** The `AND …` conditions for activeOnly and a filter, with a key naming their shape for the statement cache. */
+  private conditions(activeOnly: boolean | undefined, filter: StepFilter = {}): { sql: string; params: SqlValue[]; key: string } {
+    let sql = '';
+    let key = '';
+    const params: SqlValue[] = [];
+    if (activeOnly) {
+      sql += ` AND ${this.activeSql}`;
+      key += 'a';
+    }
+    if (filter.failedOnly) {
+      sql += ` AND ${this.failedSql}`;
+      key += 'f';
+    }
+    if (filter.model !== undefined && filter.model !== '') {
+      sql += ` AND ${this.modelSql} = ?`;
+      params.push(filter.model);
+      key += 'm';
+    }
+    const text = filter.text?.trim();
+    if (text) {
+      sql += ` AND instr(${this.searchableSql}, ?) > 0`;
+      // SQLite's lower() folds ASCII only; fold the needle the same way.
+      params.push(text.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+      key += 't';
+    }
+    return { sql, params, key };
   }
 
   /** The id LaForge will give its next step: AUTOINCREMENT's sequence if any, else max(id) + 1. */

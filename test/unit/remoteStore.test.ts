@@ -1,0 +1,164 @@
+import * as assert from 'assert';
+import * as esbuild from 'esbuild';
+import * as fs from 'fs';
+import * as path from 'path';
+import { StepDbError } from '../../src/core/errors';
+import type { Logger } from '../../src/core/log';
+import { RemoteStepStore, StoreWorker } from '../../src/core/remoteStore';
+import { StepStore } from '../../src/core/stepStore';
+import { DOCUMENTED_SCHEMA, makeTempDir, stepRow, writeWithSqlite } from '../fixtures/stepFixtures';
+
+const root = path.resolve(__dirname, '..', '..');
+const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
+
+async function expectDbError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<StepDbError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof StepDbError, `expected a StepDbError, got ${err instanceof Error ? err.stack : err}`);
+    assert.strictEqual(err.code, code, err.message);
+    if (message) assert.match(err.message, message);
+    return err;
+  }
+  assert.fail(`expected StepDbError ${code}, but it succeeded`);
+}
+
+describe('StoreWorker and RemoteStepStore (a real worker thread)', function () {
+  let dir: string;
+  let workerPath: string;
+  let db: string;
+  let worker: StoreWorker;
+  const logged: string[] = [];
+  const log: Logger = {
+    trace: (m) => logged.push(m),
+    debug: (m) => logged.push(m),
+    info: (m) => logged.push(m),
+    warn: (m) => logged.push(m),
+    error: (m) => logged.push(m),
+  };
+
+  before(async () => {
+    dir = makeTempDir();
+    // The worker as it ships: bundled by esbuild from its TypeScript entry.
+    workerPath = path.join(dir, 'storeWorker.js');
+    await esbuild.build({
+      entryPoints: [path.join(root, 'src', 'core', 'storeWorker.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node18',
+      outfile: workerPath,
+      logLevel: 'error',
+    });
+    db = path.join(dir, 'steps.db');
+    const rows = [];
+    for (let id = 1; id <= 30; id++) {
+      rows.push(stepRow(id, { exit_code: id % 10 === 0 ? 1 : 0, project_id: id <= 25 ? 'demo' : 'other' }));
+    }
+    await writeWithSqlite(db, DOCUMENTED_SCHEMA, rows);
+  });
+  beforeEach(() => {
+    logged.length = 0;
+    worker = new StoreWorker({ workerPath, wasmPath, log });
+  });
+  afterEach(() => worker.dispose());
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('starts no worker until the first open, then answers exactly as StepStore does', async () => {
+    assert.strictEqual(worker.running, false);
+    const remote = await worker.open(db);
+    assert.strictEqual(worker.running, true);
+    const local = await StepStore.open(db, { wasmPath });
+    try {
+      assert.deepStrictEqual(await remote.projects(), local.projects());
+      const page = await remote.steps('demo', { offset: 2, limit: 5 });
+      assert.deepStrictEqual(page, local.steps('demo', { offset: 2, limit: 5 }));
+      assert.ok(page[0].startTime instanceof Date, 'Dates survive the trip');
+      assert.deepStrictEqual(await remote.step(7), local.step(7));
+      assert.strictEqual(await remote.step(999), undefined);
+      assert.deepStrictEqual(await remote.latestActiveStep('other'), local.latestActiveStep('other'));
+      assert.strictEqual(await remote.stepCount('demo'), 25);
+      assert.strictEqual(await remote.nextStepId(), 31);
+      assert.deepStrictEqual(await remote.aggregates('demo'), local.aggregates('demo'));
+      assert.deepStrictEqual(await remote.models('demo'), ['claude-3.5-sonnet']);
+      assert.deepStrictEqual(remote.schema, local.schema);
+      assert.strictEqual(remote.hasChanged(), false);
+      assert.ok(logged.some((l) => l.startsWith(`Opened ${db}`)), `the worker's log reaches the client:\n${logged.join('\n')}`);
+    } finally {
+      local.close();
+    }
+  });
+
+  it('filters and counts in the worker', async () => {
+    const remote = await worker.open(db);
+    const failed = await remote.steps('demo', { filter: { failedOnly: true } });
+    assert.deepStrictEqual(failed.map((s) => s.id), [20, 10]);
+    assert.strictEqual(await remote.stepCount('demo', { filter: { text: 's2' } }), 7); // S2, S20..S25
+  });
+
+  it('serves several databases at once from one worker, answering concurrent requests by id', async () => {
+    const other = path.join(dir, 'second.db');
+    await writeWithSqlite(other, DOCUMENTED_SCHEMA, [stepRow(1, { project_id: 'second' })]);
+    const [a, b] = await Promise.all([worker.open(db), worker.open(other)]);
+    const answers = await Promise.all([a.stepCount(), b.stepCount(), a.step(3), b.step(1), a.projects(), b.projects()]);
+    assert.deepStrictEqual(answers.slice(0, 2), [30, 1]);
+    assert.strictEqual((answers[2] as { id: number }).id, 3);
+    assert.strictEqual((answers[3] as { projectId: string }).projectId, 'second');
+    assert.deepStrictEqual((answers[5] as { id: string }[]).map((p) => p.id), ['second']);
+  });
+
+  it('rebuilds typed errors from the worker as StepDbErrors with code, message and detail', async () => {
+    await expectDbError(worker.open(path.join(dir, 'missing.db')), 'FILE_MISSING', /does not exist/);
+    const text = path.join(dir, 'notes.db');
+    fs.writeFileSync(text, 'just some notes, not a database at all');
+    const err = await expectDbError(worker.open(text), 'NOT_SQLITE', /is not a SQLite database/);
+    assert.match(err.detail ?? '', /starts with bytes/);
+    const noTable = path.join(dir, 'other-schema.db');
+    await writeWithSqlite(noTable, 'CREATE TABLE things (id INTEGER);', []);
+    await expectDbError(worker.open(noTable), 'UNSUPPORTED_SCHEMA', /no steps table/);
+    // The worker is still serving after errors.
+    assert.strictEqual(await (await worker.open(db)).stepCount(), 30);
+  });
+
+  it('refuses queries on a closed store', async () => {
+    const remote = await worker.open(db);
+    await remote.close();
+    assert.strictEqual(remote.alive, false);
+    await expectDbError(remote.projects(), 'READ_FAILED', /already closed/);
+  });
+
+  it('rejects pending calls when the worker dies, and starts a new worker on the next call', async () => {
+    const remote = await worker.open(db);
+    const waiting = remote.steps('demo', { limit: 25 });
+    const crash = worker.crashForTesting();
+    await Promise.allSettled([waiting]);
+    await expectDbError(crash, 'READ_FAILED', /stopped unexpectedly/);
+    assert.strictEqual(worker.running, false);
+    assert.strictEqual(remote.alive, false);
+    await expectDbError(remote.projects(), 'READ_FAILED', /must be opened again/);
+    assert.ok(logged.some((l) => /exited with code 3/.test(l)), logged.join('\n'));
+
+    const reopened: RemoteStepStore = await worker.open(db);
+    assert.strictEqual(worker.running, true);
+    assert.strictEqual(reopened.alive, true);
+    assert.strictEqual(await reopened.stepCount('demo'), 25);
+  });
+
+  it('reports a worker that cannot start as a StepDbError, and recovers once it can', async () => {
+    const broken = new StoreWorker({ workerPath: path.join(dir, 'no-such-worker.js'), wasmPath, log });
+    try {
+      await expectDbError(broken.open(db), 'READ_FAILED', /stopped unexpectedly|could not start/);
+    } finally {
+      broken.dispose();
+    }
+  });
+
+  it('rejects calls after dispose and terminates the thread', async () => {
+    const remote = await worker.open(db);
+    const waiting = remote.aggregates();
+    worker.dispose();
+    await expectDbError(waiting, 'READ_FAILED', /stopped reading/);
+    assert.strictEqual(worker.running, false);
+    await expectDbError(worker.open(db), 'READ_FAILED', /stopped reading/);
+  });
+});
