@@ -244,6 +244,9 @@ export class StepsTreeModel implements Disposable {
     const state = database.state;
     entry.shownState = state.kind;
     if (state.kind === 'loading') {
+      // A database opens on first use, and showing it is its first use; its state change
+      // (ready or error) refreshes this part of the tree.
+      void database.projects().catch(() => undefined);
       const node = message(`${database.id}|loading`, `Loading ${database.label}…`, 'info');
       this.busy.add(node);
       return [node];

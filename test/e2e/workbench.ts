@@ -77,6 +77,8 @@ export class Workbench {
 
   /** Waits for the open quick pick to list an item starting with `label` and picks it. */
   async pickQuickPickItem(label: string): Promise<void> {
+    // Items may load after the pick opens; text typed before they arrive can be lost.
+    await this.page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
     await this.page.keyboard.type(label);
     const row = this.page.locator('.quick-input-widget .monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
     await row.waitFor({ state: 'visible', timeout: 20_000 });

@@ -52,7 +52,9 @@ describe(IN_DEMO, function () {
     root = vscode.workspace.workspaceFolders![0].uri.fsPath;
     demo = JSON.parse(fs.readFileSync(path.join(root, DEMO_DESCRIPTION), 'utf8'));
     api = (await stepHistory().activate()) as StepHistoryApi;
-    await waitFor('the demo database to be found and read', () => api.databases().some((d) => d.state.kind === 'ready'), 30_000);
+    await waitFor('the demo database to be found', () => api.databases().length > 0, 30_000);
+    // Databases open on first use; the hidden view has not used this one yet.
+    await api.projects(databaseId());
   });
 
   it('finds the demo database and reads its project and steps', async () => {
@@ -177,9 +179,10 @@ describe(IN_DEMO, function () {
     fs.writeFileSync(broken, bytes);
     try {
       await api.refresh();
-      await waitFor('the broken database to be listed in error', () =>
-        api.databases().some((d) => fs.realpathSync(d.path) === fs.realpathSync(broken) && d.state.kind === 'error'),
-      20_000);
+      await waitFor('the broken database to be listed in error', async () => {
+        await children(); // what the view does when it shows: opens every database
+        return api.databases().some((d) => fs.realpathSync(d.path) === fs.realpathSync(broken) && d.state.kind === 'error');
+      }, 20_000);
       const state = api.databases().find((d) => fs.realpathSync(d.path) === fs.realpathSync(broken))!.state;
       assert.ok(state.kind === 'error' && /damaged|not a SQLite|cannot read/i.test(state.message), JSON.stringify(state));
       const messages = (await children()).filter((n) => n.kind === 'message');
