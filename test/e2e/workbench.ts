@@ -34,20 +34,24 @@ export class Workbench {
     return this.page.locator('.part.panel');
   }
 
-  /** Opens a view container from the activity bar and waits for the side bar to show it. */
+  /** Opens a view container from the activity bar (unless it is already open) and waits for the side bar to show it. */
   async openViewContainer(title: string): Promise<Locator> {
-    await this.activityBarItem(title).click();
     const sideBar = this.sideBar();
-    await sideBar.locator('.composite.title', { hasText: new RegExp(title, 'i') }).waitFor({ state: 'visible' });
+    const heading = sideBar.locator('.composite.title', { hasText: new RegExp(title, 'i') });
+    // Clicking the item of the container already shown would close the side bar.
+    if (!(await heading.isVisible())) await this.activityBarItem(title).click();
+    await heading.waitFor({ state: 'visible' });
     return sideBar;
   }
 
-  /** F1, then types `text`; returns the quick input widget. */
+  /** F1, then enters `text` after the palette's `>`; returns the quick input widget. */
   async commandPalette(text: string): Promise<Locator> {
     await this.page.keyboard.press('F1');
     const widget = this.page.locator('.quick-input-widget');
-    await widget.locator('input').waitFor({ state: 'visible' });
-    await this.page.keyboard.type(text);
+    const input = widget.locator('input');
+    await input.waitFor({ state: 'visible' });
+    // fill() sets the whole value at once: keystrokes can be lost while the widget settles.
+    await input.fill(`>${text}`);
     return widget;
   }
 
@@ -61,8 +65,8 @@ export class Workbench {
     await this.commandPalette(label);
     const row = this.quickPickRow(label);
     await row.waitFor({ state: 'visible' });
-    await row.click();
-    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    await this.page.keyboard.press('Enter');
+    await row.waitFor({ state: 'hidden' });
   }
 
   /** A row of the side bar's tree whose label is exactly `label`. */
@@ -75,15 +79,15 @@ export class Workbench {
     return this.page.locator('.tabs-container .tab', { hasText: label }).first();
   }
 
-  /** Waits for the open quick pick to list an item starting with `label` and picks it. */
+  /** Waits for the open quick pick's items, filters them to `label`, and picks that item. */
   async pickQuickPickItem(label: string): Promise<void> {
-    // Items may load after the pick opens; text typed before they arrive can be lost.
-    await this.page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
-    await this.page.keyboard.type(label);
-    const row = this.page.locator('.quick-input-widget .monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+    const widget = this.page.locator('.quick-input-widget');
+    await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
+    await widget.locator('input').fill(label);
+    const row = widget.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
     await row.waitFor({ state: 'visible', timeout: 20_000 });
     await row.click();
-    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+    await widget.waitFor({ state: 'hidden' });
   }
 
   /** The content of the active webview (VS Code nests the page in two iframes). */
