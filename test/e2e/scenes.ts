@@ -32,8 +32,8 @@ const demoScenes: Scene[] = [
     name: 'command-palette',
     async run(wb) {
       await wb.reset();
-      await wb.commandPalette('Step History');
-      await wb.quickPickRow('Step History: Show Log').waitFor({ state: 'visible' });
+      await wb.paletteRow('Step History', 'Step History: Show Log');
+      await wb.quickPickRow('Step History: Open Step Details').waitFor({ state: 'visible' });
       await wb.screenshot('command-palette');
     },
   },
@@ -63,11 +63,11 @@ const demoScenes: Scene[] = [
       await openSteps(wb, 'S22');
       await wb.treeRow('S13').click();
       await wb.page.keyboard.press('ArrowRight');
-      const file = wb.treeRow('README.md');
+      const file = wb.treeRow('i18n.ts');
       await file.waitFor({ state: 'visible', timeout: 20_000 });
       await wb.screenshot('step-files');
       await file.click();
-      await wb.editorTab(/README\.md \(S13\)/).waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.editorTab(/src\/i18n\.ts \(S13\)/).waitFor({ state: 'visible', timeout: 20_000 });
       await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible' });
       await wb.screenshot('file-diff');
     },

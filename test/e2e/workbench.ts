@@ -60,11 +60,28 @@ export class Workbench {
     return this.page.locator('.quick-input-widget .monaco-list-row', { has: this.page.getByText(label, { exact: true }) });
   }
 
+  /**
+   * Opens the palette on `text` and waits for the row `label`. Right after the window opens the
+   * palette can still lack the extensions' commands, so a palette without the row is closed and
+   * opened again, a few times.
+   */
+  async paletteRow(text: string, label: string): Promise<Locator> {
+    const row = this.quickPickRow(label);
+    for (let attempt = 1; ; attempt++) {
+      await this.commandPalette(text);
+      try {
+        await row.waitFor({ state: 'visible', timeout: 5_000 });
+        return row;
+      } catch (err) {
+        if (attempt === 4) throw err;
+        await this.reset();
+      }
+    }
+  }
+
   /** Runs a command from the palette by its full label. */
   async runCommand(label: string): Promise<void> {
-    await this.commandPalette(label);
-    const row = this.quickPickRow(label);
-    await row.waitFor({ state: 'visible' });
+    const row = await this.paletteRow(label, label);
     await this.page.keyboard.press('Enter');
     await row.waitFor({ state: 'hidden' });
   }
