@@ -54,17 +54,41 @@ export class StepFieldError extends Error {
   }
 }
 
-export type StepHistoryError = StepDbError | GitError | StepFieldError;
+export type RollbackErrorCode =
+  | 'REFUSED'
+  | 'NEEDS_PROTECTION'
+  | 'DATABASE_CHANGED'
+  | 'DATABASE_BUSY'
+  | 'BRANCH_MOVED'
+  | 'NEW_WORK'
+  | 'NOTHING_TO_UNDO'
+  | 'WRITE_FAILED';
+
+/** A rollback or undo that stopped, or would not start; `remedy` says what the user can do. */
+export class RollbackError extends Error {
+  override readonly name = 'RollbackError';
+  constructor(
+    readonly code: RollbackErrorCode,
+    message: string,
+    readonly remedy?: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type StepHistoryError = StepDbError | GitError | StepFieldError | RollbackError;
 
 export function isStepHistoryError(err: unknown): err is StepHistoryError {
-  return err instanceof StepDbError || err instanceof GitError || err instanceof StepFieldError;
+  return err instanceof StepDbError || err instanceof GitError || err instanceof StepFieldError || err instanceof RollbackError;
 }
 
 /** The one place an unknown failure becomes a sentence for the user plus a detail for the log. */
 export function describeError(err: unknown): { message: string; detail: string } {
   if (isStepHistoryError(err)) {
     const detail = 'detail' in err && err.detail ? err.detail : err.stack ?? err.message;
-    return { message: err.message, detail };
+    const message = err instanceof RollbackError && err.remedy ? `${err.message} ${err.remedy}` : err.message;
+    return { message, detail };
   }
   if (err instanceof Error) {
     return { message: 'Step History hit an unexpected error. See the log for details.', detail: err.stack ?? err.message };
