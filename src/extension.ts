@@ -3,11 +3,13 @@ import { createApi, type StepHistoryApi } from './ui/api';
 import { registerDetailsPanel } from './ui/detailsPanel';
 import { registerDiffs } from './ui/diffs';
 import { componentLogger } from './ui/log';
+import { registerRollback } from './ui/rollback';
 import { registerStatusBar } from './ui/statusBar';
 import { registerStepsTree } from './ui/stepsTree';
 import { WorkspaceStepDatabases } from './ui/workspaceDatabases';
 
 export type { StepHistoryApi } from './ui/api';
+export type { RollbackOptions, RollbackOutcome, RollbackTargetArgument, UndoOutcome } from './ui/rollback';
 
 /** Composes the services; nothing else runs here. sql.js loads on the first database open. */
 export function activate(context: vscode.ExtensionContext): StepHistoryApi {
@@ -19,10 +21,11 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
   context.subscriptions.push(databases);
   const tree = registerStepsTree(context, databases, log('tree'));
   registerStatusBar(context, databases, log('status'));
-  registerDiffs(context, databases, log('diff'));
+  const diffs = registerDiffs(context, databases, log('diff'));
   const details = registerDetailsPanel(context, databases, log('details'));
+  const rollbacks = registerRollback(context, databases, log('rollback'), diffs);
 
-  return createApi(databases, { stepsTree: tree.provider, details });
+  return createApi(databases, rollbacks, { stepsTree: tree.provider, details });
 }
 
 export function deactivate(): void {}

@@ -3,6 +3,7 @@ import type { ChangedFile } from '../core/git';
 import type { Step } from '../core/model';
 import type { ProjectSummary } from '../core/stepStore';
 import type { DetailsPanelProbe } from './detailsPanel';
+import type { RollbackOptions, RollbackOutcome, RollbackService, UndoOutcome } from './rollback';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from './stepDatabases';
 import type { TreeNode } from './treeNodes';
 
@@ -25,6 +26,20 @@ export interface StepHistoryApi {
   step(databaseId: string, stepId: number): Promise<Step | undefined>;
   /** The files a step changed between its commit before and after. */
   changedFiles(databaseId: string, stepId: number): Promise<ChangedFile[]>;
+  /**
+   * Rolls a project back to a step: the step and every later one are marked rolled back and
+   * the branch is reset to the step's commit before. Asks with a modal confirmation unless
+   * `confirm: false`. Where uncommitted work or commits no step recorded would be lost, it
+   * goes ahead only with `protect: true` (they are kept in a stash and a backup ref first).
+   * Rejects with a RollbackError when refused (a running step, a moved branch, …).
+   */
+  rollback(databaseId: string, projectId: string, stepId: number, options?: RollbackOptions): Promise<RollbackOutcome>;
+  /**
+   * Undoes the newest rollback: the branch back, the stash re-applied, the steps active
+   * again. It only restores what the rollback kept, and refuses if new work happened on top,
+   * so it asks first only with `confirm: true`.
+   */
+  undoLastRollback(options?: { confirm?: boolean }): Promise<UndoOutcome>;
   /** Looks for databases again and reloads the ones that changed. */
   refresh(): Promise<void>;
   /** Fires when the list of databases or the content of one changes. */
@@ -33,7 +48,7 @@ export interface StepHistoryApi {
   readonly testing: { readonly stepsTree: vscode.TreeDataProvider<TreeNode>; readonly details: DetailsPanelProbe };
 }
 
-export function createApi(databases: StepDatabases, testing: StepHistoryApi['testing']): StepHistoryApi {
+export function createApi(databases: StepDatabases, rollbacks: RollbackService, testing: StepHistoryApi['testing']): StepHistoryApi {
   const database = (id: string): StepDatabase => {
     const found = databases.get(id);
     if (!found) throw new Error(`Step History has no database ${id}.`);
@@ -52,6 +67,8 @@ export function createApi(databases: StepDatabases, testing: StepHistoryApi['tes
     steps: (databaseId, projectId, options) => database(databaseId).steps(projectId, options),
     step: (databaseId, stepId) => database(databaseId).step(stepId),
     changedFiles: async (databaseId, stepId) => database(databaseId).changedFiles(await stepOf(databaseId, stepId)),
+    rollback: (databaseId, projectId, stepId, options) => rollbacks.rollback({ databaseId, projectId, stepId }, options),
+    undoLastRollback: (options) => rollbacks.undoLast(options),
     refresh: () => databases.refresh(),
     onDidChange: (listener, thisArgs, disposables) => {
       const a = databases.onDidChangeDatabases(() => listener.call(thisArgs));

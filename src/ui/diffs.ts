@@ -35,7 +35,12 @@ export const DIFF_SCHEME = 'step-history';
 
 const FALLBACK_NOTICE_KEY = 'stepHistory.changesEditorFallbackNoticeShown';
 
-export function registerDiffs(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): void {
+/** Opens a set of changed files in the multi-file diff editor; what other commands reuse. */
+export interface ChangesOpener {
+  openChanges(database: StepDatabase, root: string, label: string, files: readonly ChangedFile[], from: string, to: DiffTarget): Promise<void>;
+}
+
+export function registerDiffs(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): ChangesOpener {
   const provider = new StepFileContentProvider(databases, log);
   const diffs = new StepDiffs(context, databases, log);
   context.subscriptions.push(
@@ -51,6 +56,7 @@ export function registerDiffs(context: vscode.ExtensionContext, databases: StepD
       guarded(log, 'compareSteps', (a?: unknown, b?: unknown) => diffs.compareSteps(a, b)),
     ),
   );
+  return diffs;
 }
 
 /** The URI of a file at a commit, served by StepFileContentProvider. */
@@ -115,7 +121,7 @@ class StepFileContentProvider implements vscode.TextDocumentContentProvider {
   }
 }
 
-class StepDiffs {
+class StepDiffs implements ChangesOpener {
   private changesEditor: Promise<boolean> | undefined;
 
   constructor(
@@ -217,7 +223,7 @@ class StepDiffs {
   }
 
   /** The multi-file diff editor (VS Code 1.86+), or a pick list of the files where it is missing. */
-  private async openChanges(
+  async openChanges(
     database: StepDatabase,
     root: string,
     label: string,

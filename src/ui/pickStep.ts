@@ -5,6 +5,7 @@ import type { StepNode } from './treeNodes';
 export interface PickStepOptions {
   title: string;
   placeHolder?: string;
+  /** Only active steps (not rolled back): what a rollback can target. */
   activeOnly?: boolean;
   /** Leave this step out (for "compare with…"). */
   exclude?: StepNode;
@@ -29,10 +30,13 @@ export async function pickStep(databases: StepDatabases, options: PickStepOption
         for (const step of steps) {
           if (options.exclude && options.exclude.database.id === database.id && options.exclude.step.id === step.id) continue;
           const model = step.agentConfig?.model ?? step.agentConfigName ?? undefined;
+          // What the step was asked to do, when its configuration says, reads best as its summary.
+          const task = step.agentConfig?.metadata?.task;
+          const where = many ? `${project.id} — ${database.label}` : project.id;
           picks.push({
             label: step.label,
             description: [step.status.toLowerCase(), model, step.startTime?.toLocaleString()].filter(Boolean).join(' · '),
-            detail: many ? `${project.id} — ${database.label}` : project.id,
+            detail: task ? `${task} — ${where}` : where,
             node: { kind: 'step', database, projectId: project.id, step },
           });
         }

@@ -1,0 +1,511 @@
+/**
+ * Roll Back to Step… and Undo Last Rollback: the editor side of `src/core/rollback.ts`.
+ *
+ * A rollback is planned first (nothing changes), the plan is shown as a read-only document,
+ * then a modal confirmation says the consequence in one sentence; its default is to cancel,
+ * and where work would be lost the only way on is to keep it safe first. Rollbacks that
+ * stopped half-way are offered to be finished or reverted on the next start.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { RollbackError } from '../core/errors';
+import type { Logger } from '../core/log';
+import {
+  executeRollback,
+  finishRollback,
+  lastRollback,
+  pendingRollbacks,
+  planRollback,
+  revertRollback,
+  undoRollback,
+  type ExecuteOptions,
+  type RollbackJournal,
+  type RollbackPlan,
+  type RollbackResult,
+  type RollbackTarget,
+} from '../core/rollback';
+import type { ChangesOpener } from './diffs';
+import { pickStep } from './pickStep';
+import { confirmationDetail, pendingSentence, planMarkdown, undoSentence } from './rollbackText';
+import { showError } from './showError';
+import type { StepDatabase, StepDatabases } from './stepDatabases';
+import { isStepNode } from './treeNodes';
+
+export const PLAN_SCHEME = 'step-history-plan';
+export const CAN_UNDO_CONTEXT_KEY = 'stepHistory.canUndoRollback';
+/** How long after activation half-done rollbacks are looked for: activation never waits for it. */
+const RECOVERY_DELAY_MS = 1500;
+
+export const ROLL_BACK = 'Roll Back';
+export const PROTECT_AND_ROLL_BACK = 'Keep My Work Safe and Roll Back';
+export const SHOW_CHANGES = 'Show Changes';
+export const UNDO = 'Undo';
+export const UNDO_ROLLBACK = 'Undo Rollback';
+const SHOW_LOG = 'Show Log';
+
+export interface RollbackOptions {
+  /** Ask with a modal confirmation first; default true. Only an explicit `false` skips it. */
+  confirm?: boolean;
+  /** Keep uncommitted work and foreign commits safe (stash, backup ref) and proceed. */
+  protect?: boolean;
+}
+
+/** A step to roll back to, named for automation: the database by id or by its file's path. */
+export interface RollbackTargetArgument {
+  databaseId?: string;
+  dbPath?: string;
+  projectId: string;
+  stepId: number;
+}
+
+export type RollbackOutcome =
+  | { outcome: 'rolledBack'; message: string; journal: RollbackJournal }
+  | { outcome: 'cancelled' };
+
+export type UndoOutcome =
+  | { outcome: 'undone'; message: string; journal: RollbackJournal }
+  | { outcome: 'cancelled' }
+  | { outcome: 'nothingToUndo' };
+
+/** What the API offers; the commands go through the same paths. */
+export interface RollbackService {
+  rollback(target: RollbackTargetArgument, options?: RollbackOptions): Promise<RollbackOutcome>;
+  /** Undoes the newest rollback; asks first only with `confirm: true`. */
+  undoLast(options?: { confirm?: boolean }): Promise<UndoOutcome>;
+}
+
+interface ResolvedTarget {
+  database: StepDatabase;
+  projectId: string;
+  stepId: number;
+}
+
+export function registerRollback(
+  context: vscode.ExtensionContext,
+  databases: StepDatabases,
+  log: Logger,
+  diffs: ChangesOpener,
+): RollbackService {
+  const rollbacks = new Rollbacks(context, databases, log, diffs);
+  context.subscriptions.push(
+    vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, rollbacks.plans),
+    vscode.commands.registerCommand('stepHistory.rollback', (arg?: unknown, options?: RollbackOptions) => rollbacks.rollbackCommand(arg, options)),
+    vscode.commands.registerCommand('stepHistory.undoRollback', (options?: { confirm?: boolean }) => rollbacks.undoCommand(options)),
+    rollbacks,
+  );
+  rollbacks.startUp();
+  return {
+    rollback: (target, options) => rollbacks.rollbackFromApi(target, options),
+    undoLast: (options) => rollbacks.undoLast({ confirm: options?.confirm === true }),
+  };
+}
+
+/** The read-only plan documents, by URI; each plan gets a new URI so no stale copy is shown. */
+class PlanDocuments implements vscode.TextDocumentContentProvider {
+  private readonly documents = new Map<string, string>();
+  private count = 0;
+
+  add(title: string, markdown: string): vscode.Uri {
+    const uri = vscode.Uri.from({ scheme: PLAN_SCHEME, path: `/${title}.md`, query: `plan=${++this.count}` });
+    this.documents.set(uri.toString(), markdown);
+    // A long session keeps only the latest plans.
+    for (const key of this.documents.keys()) {
+      if (this.documents.size <= 20) break;
+      this.documents.delete(key);
+    }
+    return uri;
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.documents.get(uri.toString()) ?? 'This rollback plan is no longer available. Run Roll Back to Step… again for a fresh one.';
+  }
+}
+
+class Rollbacks implements vscode.Disposable {
+  readonly plans = new PlanDocuments();
+  /** One rollback, undo or recovery at a time: each moves the branch. */
+  private busy = false;
+  private readonly offered = new Set<string>();
+  private recoveryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly wasmPath: string;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly databases: StepDatabases,
+    private readonly log: Logger,
+    private readonly diffs: ChangesOpener,
+  ) {
+    this.wasmPath = context.asAbsolutePath(path.join('dist', 'sql-wasm.wasm'));
+  }
+
+  dispose(): void {
+    if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+  }
+
+  /** Sets the undo context key and, a little later, looks for half-done rollbacks. Returns at once. */
+  startUp(): void {
+    void this.updateCanUndo();
+    this.recoveryTimer = setTimeout(() => void this.offerRecovery(), RECOVERY_DELAY_MS);
+    (this.recoveryTimer as { unref?: () => void }).unref?.();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Entry points
+
+  /**
+   * The command, from the palette (no argument: pick a step), a step's context menu (its
+   * StepNode) or automation (a RollbackTargetArgument). A failure is shown; automation also
+   * gets it as the command's rejection.
+   */
+  async rollbackCommand(arg: unknown, options: RollbackOptions = {}): Promise<RollbackOutcome | undefined> {
+    const automated = isTargetArgument(arg);
+    try {
+      if (!this.checkTrust(!automated)) return undefined;
+      const target = automated ? this.resolve(arg) : await this.targetFromTreeOrPick(arg);
+      if (!target) return undefined;
+      return await this.rollback(target, options);
+    } catch (err) {
+      void showError(err, this.log, 'rollback');
+      if (automated) throw err;
+      return undefined;
+    }
+  }
+
+  async rollbackFromApi(arg: RollbackTargetArgument, options: RollbackOptions = {}): Promise<RollbackOutcome> {
+    this.requireTrust();
+    return this.rollback(this.resolve(arg), options);
+  }
+
+  async undoCommand(options: { confirm?: boolean } = {}): Promise<UndoOutcome | undefined> {
+    try {
+      if (!this.checkTrust(true)) return undefined;
+      return await this.undoLast({ confirm: options.confirm !== false, interactive: true });
+    } catch (err) {
+      void showError(err, this.log, 'undo rollback');
+      return undefined;
+    }
+  }
+
+  async undoLast(options: { confirm: boolean; interactive?: boolean }): Promise<UndoOutcome> {
+    this.requireTrust();
+    const journal = await lastRollback(await this.journalDir());
+    if (!journal) {
+      await this.updateCanUndo();
+      if (options.interactive) void vscode.window.showInformationMessage('There is no rollback to undo.');
+      return { outcome: 'nothingToUndo' };
+    }
+    return this.undo(journal, options.confirm);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Rollback
+
+  private async rollback(target: ResolvedTarget, options: RollbackOptions): Promise<RollbackOutcome> {
+    const confirm = options.confirm !== false;
+    const { database } = target;
+    const rollbackTarget: RollbackTarget = {
+      dbPath: database.path,
+      repositoryPath: database.repositoryPath,
+      projectId: target.projectId,
+      stepId: target.stepId,
+    };
+    const plan = await this.exclusive(() =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Planning rollback…' }, () =>
+        planRollback(rollbackTarget, { log: this.log, wasmPath: this.wasmPath }),
+      ),
+    );
+    this.log.info(`plan for ${target.projectId} to S${target.stepId}: ${plan.summary} (${plan.refusals.length} refusals, protection ${plan.needsProtection ? 'needed' : 'not needed'})`);
+    if (confirm) await this.showPlan(database, plan);
+
+    if (plan.refusals.length > 0) {
+      const [first] = plan.refusals;
+      const more = plan.refusals.length > 1 ? ` (${plan.refusals.length - 1} more ${plan.refusals.length === 2 ? 'reason' : 'reasons'} in the plan.)` : '';
+      throw new RollbackError(
+        'REFUSED',
+        first.message,
+        `${first.remedy}${more}`,
+        plan.refusals.map((r) => `${r.code}: ${r.message} ${r.remedy}`).join('\n'),
+      );
+    }
+
+    let protect = options.protect === true;
+    if (confirm) {
+      const choice = await this.confirm(plan);
+      if (choice === SHOW_CHANGES) {
+        await this.showPlanChanges(database, plan);
+        void this.offerAgain(target, plan);
+        return { outcome: 'cancelled' };
+      }
+      if (choice === undefined) {
+        this.log.info(`rollback to ${plan.step.label} cancelled`);
+        return { outcome: 'cancelled' };
+      }
+      protect = choice === PROTECT_AND_ROLL_BACK;
+    } else if (plan.needsProtection && !protect) {
+      throw new RollbackError(
+        'NEEDS_PROTECTION',
+        `Rolling back to ${plan.step.label} would lose uncommitted work or commits no step recorded, so nothing was changed.`,
+        'Pass protect: true to keep them safe in a stash and a backup ref first.',
+      );
+    }
+
+    const result = await this.run(`Rolling back ${target.projectId} to ${plan.step.label}`, (options) =>
+      executeRollback(plan, { ...options, protect }),
+    );
+    void this.announce(result);
+    return { outcome: 'rolledBack', message: result.message, journal: result.journal };
+  }
+
+  /** The modal confirmation; resolves to the button chosen, undefined for Cancel. */
+  private async confirm(plan: RollbackPlan): Promise<string | undefined> {
+    const primary = plan.needsProtection ? PROTECT_AND_ROLL_BACK : ROLL_BACK;
+    const buttons = plan.filesToChange.length > 0 && plan.head ? [primary, SHOW_CHANGES] : [primary];
+    return vscode.window.showWarningMessage(plan.summary, { modal: true, detail: confirmationDetail(plan) }, ...buttons);
+  }
+
+  private async showPlan(database: StepDatabase, plan: RollbackPlan): Promise<void> {
+    const markdown = planMarkdown(plan, { databaseLabel: database.label });
+    const uri = this.plans.add(`Rollback plan for ${plan.step.label}`, markdown);
+    try {
+      await vscode.commands.executeCommand('markdown.showPreview', uri);
+    } catch (err) {
+      // Without the built-in Markdown extension the plan still reads well as text.
+      this.log.debug(`Markdown preview unavailable (${String(err)}); showing the plan as text`);
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
+    }
+  }
+
+  /** The files that change, from HEAD to the commit the branch is reset to, in one diff. */
+  private async showPlanChanges(database: StepDatabase, plan: RollbackPlan): Promise<void> {
+    if (!plan.head) return;
+    const root = (await database.repository()).root;
+    await this.diffs.openChanges(database, root, `Rollback to ${plan.step.label}`, plan.filesToChange, plan.head, {
+      kind: 'commit',
+      commit: plan.resetTo,
+    });
+  }
+
+  /** After "Show Changes": nothing changed; a button starts over with a fresh plan. */
+  private async offerAgain(target: ResolvedTarget, plan: RollbackPlan): Promise<void> {
+    const again = `Roll Back to ${plan.step.label}…`;
+    const choice = await vscode.window.showInformationMessage(
+      `Nothing was rolled back. When you have looked at the changes, roll back to ${plan.step.label} from here.`,
+      again,
+    );
+    if (choice === again) {
+      await this.rollbackCommand({ databaseId: target.database.id, projectId: target.projectId, stepId: target.stepId }).catch(() => undefined);
+    }
+  }
+
+  private async announce(result: RollbackResult): Promise<void> {
+    const choice = await vscode.window.showInformationMessage(result.message, UNDO, SHOW_LOG);
+    if (choice === SHOW_LOG) await vscode.commands.executeCommand('stepHistory.showLog');
+    if (choice === UNDO) {
+      try {
+        this.requireTrust();
+        await this.undo(result.journal, true);
+      } catch (err) {
+        await showError(err, this.log, 'undo rollback');
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Undo and recovery
+
+  private async undo(journal: RollbackJournal, confirm: boolean): Promise<UndoOutcome> {
+    if (confirm) {
+      const choice = await vscode.window.showWarningMessage(
+        undoSentence(journal),
+        {
+          modal: true,
+          detail:
+            `Repository ${journal.target.repositoryPath}; the branch goes back to the backup ref ${journal.backupRef}. ` +
+            'If new work happened on top since the rollback, nothing changes and Step History says why.',
+        },
+        UNDO_ROLLBACK,
+      );
+      if (choice !== UNDO_ROLLBACK) return { outcome: 'cancelled' };
+    }
+    const result = await this.run(`Undoing the rollback of ${journal.target.projectId} to ${journal.stepLabel}`, (options) =>
+      undoRollback(journal, options),
+    );
+    void vscode.window.showInformationMessage(result.message, SHOW_LOG).then((choice) => {
+      if (choice === SHOW_LOG) void vscode.commands.executeCommand('stepHistory.showLog');
+    });
+    return { outcome: 'undone', message: result.message, journal: result.journal };
+  }
+
+  /** Offers to finish or revert each rollback of this workspace that stopped half-way. */
+  async offerRecovery(): Promise<void> {
+    let pending: RollbackJournal[];
+    try {
+      pending = await pendingRollbacks(await this.journalDir());
+    } catch (err) {
+      this.log.warn(`could not look for half-done rollbacks: ${String(err)}`);
+      return;
+    }
+    for (const journal of pending) {
+      if (this.offered.has(journal.id)) continue;
+      if (!this.inWorkspace(journal)) {
+        this.log.info(`half-done rollback ${journal.id} belongs to ${journal.target.repositoryPath}, not this workspace; left for its own window`);
+        continue;
+      }
+      this.offered.add(journal.id);
+      void this.offerOne(journal).finally(() => this.offered.delete(journal.id));
+    }
+  }
+
+  private async offerOne(journal: RollbackJournal): Promise<void> {
+    const sentence = pendingSentence(journal);
+    this.log.warn(`${sentence} Journal ${journal.id}.`);
+    const choice = await vscode.window.showWarningMessage(sentence, 'Finish Rollback', 'Revert', SHOW_LOG);
+    try {
+      if (choice === SHOW_LOG) await vscode.commands.executeCommand('stepHistory.showLog');
+      if (choice !== 'Finish Rollback' && choice !== 'Revert') return;
+      this.requireTrust();
+      const finish = choice === 'Finish Rollback';
+      const title = `${finish ? 'Finishing' : 'Reverting'} the rollback of ${journal.target.projectId} to ${journal.stepLabel}`;
+      // protect: the journal says what was kept safe; finishing must never discard the rest.
+      const result = await this.run(title, (options) =>
+        finish ? finishRollback(journal, { ...options, protect: true }) : revertRollback(journal, options),
+      );
+      void vscode.window.showInformationMessage(result.message, SHOW_LOG).then((c) => {
+        if (c === SHOW_LOG) void vscode.commands.executeCommand('stepHistory.showLog');
+      });
+    } catch (err) {
+      await showError(err, this.log, 'recover rollback');
+    }
+  }
+
+  private inWorkspace(journal: RollbackJournal): boolean {
+    const inside = (file: string, folder: string) => {
+      const relative = path.relative(folder, file);
+      return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+    };
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    const known = this.databases.all.map((d) => d.path);
+    return (
+      known.includes(journal.target.dbPath) ||
+      folders.some((folder) => inside(journal.target.repositoryPath, folder) || inside(journal.target.dbPath, folder))
+    );
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Shared steps
+
+  /** Runs a core operation under a progress notification, then refreshes the views and the undo key. */
+  private async run(title: string, operation: (options: ExecuteOptions) => Promise<RollbackResult>): Promise<RollbackResult> {
+    const journalDir = await this.journalDir();
+    try {
+      return await this.exclusive(() =>
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, (progress) =>
+          operation({
+            journalDir,
+            log: this.log,
+            wasmPath: this.wasmPath,
+            onProgress: (message) => {
+              this.log.info(`${title}: ${message}`);
+              progress.report({ message });
+            },
+          }),
+        ),
+      );
+    } catch (err) {
+      // A failure half-way leaves a journal: offer to finish or revert it now.
+      void this.offerRecovery();
+      throw err;
+    } finally {
+      await this.databases.refresh().catch((err: unknown) => this.log.warn(`refresh after ${title}: ${String(err)}`));
+      await this.updateCanUndo();
+    }
+  }
+
+  private async exclusive<T>(task: () => Thenable<T>): Promise<T> {
+    if (this.busy) {
+      throw new RollbackError('REFUSED', 'Another rollback or undo is under way.', 'Wait for it to finish, then try again.');
+    }
+    this.busy = true;
+    try {
+      return await task();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async updateCanUndo(): Promise<void> {
+    let canUndo = false;
+    try {
+      canUndo = (await lastRollback(await this.journalDir())) !== undefined;
+    } catch (err) {
+      this.log.debug(`no rollback journal to read: ${String(err)}`);
+    }
+    await vscode.commands.executeCommand('setContext', CAN_UNDO_CONTEXT_KEY, canUndo);
+  }
+
+  private async journalDir(): Promise<string> {
+    const dir = path.join(this.context.globalStorageUri.fsPath, 'rollbacks');
+    await fs.promises.mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  /** In Restricted Mode says why and returns false (commands), or throws (API). */
+  private checkTrust(interactive: boolean): boolean {
+    if (vscode.workspace.isTrusted) return true;
+    if (interactive) {
+      const manage = 'Manage Workspace Trust';
+      void vscode.window
+        .showWarningMessage('Roll back and undo change files and the branch, so they are unavailable in Restricted Mode. Trust this workspace to use them.', manage)
+        .then((choice) => {
+          if (choice === manage) void vscode.commands.executeCommand('workbench.trust.manage');
+        });
+      return false;
+    }
+    this.requireTrust();
+    return false;
+  }
+
+  private requireTrust(): void {
+    if (!vscode.workspace.isTrusted) {
+      throw new RollbackError('REFUSED', 'Roll back and undo are unavailable in Restricted Mode.', 'Trust this workspace to use them.');
+    }
+  }
+
+  private resolve(arg: RollbackTargetArgument): ResolvedTarget {
+    const database = arg.databaseId !== undefined ? this.databases.get(arg.databaseId) : this.databaseAt(arg.dbPath ?? '');
+    if (!database) {
+      throw new RollbackError(
+        'REFUSED',
+        `Step History has not opened the step database ${arg.databaseId ?? arg.dbPath ?? '(none named)'}.`,
+        'Open it with Open Step Database… first.',
+      );
+    }
+    return { database, projectId: arg.projectId, stepId: arg.stepId };
+  }
+
+  private databaseAt(dbPath: string): StepDatabase | undefined {
+    const real = (p: string) => {
+      try {
+        return fs.realpathSync(p);
+      } catch {
+        return path.resolve(p);
+      }
+    };
+    const wanted = real(dbPath);
+    return this.databases.all.find((d) => d.path === dbPath || real(d.path) === wanted);
+  }
+
+  private async targetFromTreeOrPick(arg: unknown): Promise<ResolvedTarget | undefined> {
+    const node = isStepNode(arg)
+      ? arg
+      : await pickStep(this.databases, { title: 'Roll Back to Step', placeHolder: 'Pick the step to roll back to: it and every later step are rolled back', activeOnly: true });
+    return node && { database: node.database, projectId: node.projectId, stepId: node.step.id };
+  }
+}
+
+function isTargetArgument(value: unknown): value is RollbackTargetArgument {
+  if (typeof value !== 'object' || value === null || isStepNode(value)) return false;
+  const v = value as Record<string, unknown>;
+  return (typeof v.databaseId === 'string' || typeof v.dbPath === 'string') && typeof v.projectId === 'string' && typeof v.stepId === 'number';
+}

@@ -1,0 +1,192 @@
+/**
+ * What the rollback commands say: the plan as a Markdown document, the confirmation's
+ * detail, the undo and recovery sentences. Pure functions with no `vscode` import, so they
+ * are tested in plain Node. Every value that comes from a database or from git (paths,
+ * commit subjects, branch and project names) is escaped or put in a code span, so it shows
+ * as the text it is and never as Markdown or HTML.
+ */
+import type { StatusEntry } from '../core/git';
+import type { JournalPhase, RollbackJournal, RollbackPlan } from '../core/rollback';
+import { changeWord, escapeMarkdown, stepDescription, stepModel } from './format';
+
+/** How many entries a list in the plan shows before "and N more". */
+export const PLAN_LIST_LIMIT = 200;
+
+/**
+ * A Markdown code span holding `text` literally: the fence is one backtick longer than the
+ * longest run inside, and line breaks become spaces. Code spans show HTML and Markdown as text.
+ */
+export function codeSpan(text: string): string {
+  const flat = text.replace(/\r\n|\r|\n/g, ' ');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') || flat.length === 0 ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+export const shortSha = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : 'none');
+
+/** `S20–S22` for a run of ids, `S3, S5, S9` otherwise, `S7` for one. */
+export function stepRange(ids: readonly number[]): string {
+  const sorted = [...ids].sort((a, b) => a - b);
+  if (sorted.length === 0) return 'no steps';
+  if (sorted.length === 1) return `S${sorted[0]}`;
+  const contiguous = sorted.every((id, i) => i === 0 || id === sorted[i - 1] + 1);
+  return contiguous ? `S${sorted[0]}–S${sorted[sorted.length - 1]}` : sorted.map((id) => `S${id}`).join(', ');
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** A list of at most `limit` Markdown bullet lines, then "and N more". */
+function bullets<T>(items: readonly T[], line: (item: T) => string, limit = PLAN_LIST_LIMIT): string[] {
+  const lines = items.slice(0, limit).map((item) => `- ${line(item)}`);
+  if (items.length > limit) lines.push(`- … and ${items.length - limit} more`);
+  return lines;
+}
+
+const entryLine = (entry: StatusEntry): string =>
+  `${codeSpan(entry.path)} — ${changeWord(entry.status).toLowerCase()}${entry.oldPath ? ` from ${codeSpan(entry.oldPath)}` : ''}`;
+
+export interface PlanDocumentContext {
+  /** The database as the views name it. */
+  databaseLabel: string;
+}
+
+/**
+ * The plan as Markdown: what the rollback will do and what it found, before anything
+ * changes. Meant for a read-only document; nothing in it is trusted or runs.
+ */
+export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): string {
+  const out: string[] = [];
+  const { target, step } = plan;
+  out.push(`# Roll back ${escapeMarkdown(target.projectId)} to ${escapeMarkdown(step.label)}`, '');
+  out.push(escapeMarkdown(plan.summary), '');
+  out.push(`Database ${codeSpan(context.databaseLabel)}, repository ${codeSpan(target.repositoryPath)}.`, '');
+
+  if (plan.refusals.length > 0) {
+    out.push('## Refused: nothing will change', '');
+    for (const r of plan.refusals) out.push(`- **${escapeMarkdown(r.message)}** ${escapeMarkdown(r.remedy)}`);
+    out.push('');
+  } else if (plan.needsProtection) {
+    out.push('## Your work is kept safe first', '');
+    out.push(
+      'There is work that a plain reset would lose. **Keep My Work Safe and Roll Back** first puts ' +
+        'uncommitted and untracked changes in a stash kept under a named ref, and keeps the commits ' +
+        'below under a backup ref; **Undo Last Rollback** brings them back.',
+      '',
+    );
+  }
+
+  out.push(`## Steps marked rolled back (${plan.stepsToDeactivate.length})`, '');
+  out.push(
+    ...bullets(plan.stepsToDeactivate, (s) => {
+      const task = s.agentConfig?.metadata?.task;
+      const parts = [`**${escapeMarkdown(s.label)}**`, escapeMarkdown(stepDescription(s))];
+      const model = stepModel(s);
+      if (model) parts.push(escapeMarkdown(model));
+      return `${parts.join(' · ')}${task ? ` — ${escapeMarkdown(task)}` : ''}`;
+    }),
+    '',
+  );
+
+  out.push('## Branch', '');
+  if (plan.branch) {
+    out.push(`${codeSpan(plan.branch)} moves from ${codeSpan(shortSha(plan.head))} to ${codeSpan(shortSha(plan.resetTo))}, ${escapeMarkdown(step.label)}'s commit before.`);
+  } else {
+    out.push(`HEAD is ${plan.detached ? `detached at ${codeSpan(shortSha(plan.head))}` : 'not on a branch'}; the reset target is ${codeSpan(shortSha(plan.resetTo))}.`);
+  }
+  if (!plan.headOnLine) out.push('', '**HEAD is not on the line of these steps**: the branch has moved away from the commits they recorded.');
+  out.push('');
+
+  out.push(`## Files that change (${plan.filesToChange.length})`, '');
+  if (plan.filesToChange.length === 0) out.push('No tracked file changes between HEAD and the reset target.');
+  else {
+    out.push('**Show Changes** in the confirmation opens them in a diff, from HEAD to the reset target.', '');
+    out.push(
+      ...bullets(plan.filesToChange, (f) => {
+        const counts = f.binary ? 'binary' : f.added === null ? '' : `+${f.added} −${f.removed ?? 0}`;
+        const from = f.oldPath && f.oldPath !== f.path ? ` from ${codeSpan(f.oldPath)}` : '';
+        return `${codeSpan(f.path)} — ${changeWord(f.status).toLowerCase()}${from}${counts ? ` (${counts})` : ''}`;
+      }),
+    );
+  }
+  out.push('');
+
+  const uncommitted = plan.staged.length + plan.unstaged.length;
+  out.push(`## Uncommitted changes (${uncommitted})`, '');
+  if (uncommitted === 0) out.push('None.');
+  if (plan.staged.length > 0) out.push('Staged:', '', ...bullets(plan.staged, entryLine), '');
+  if (plan.unstaged.length > 0) out.push('Not staged:', '', ...bullets(plan.unstaged, entryLine));
+  out.push('');
+
+  out.push(`## Untracked files a reset would overwrite (${plan.untrackedOverwritten.length})`, '');
+  out.push(...(plan.untrackedOverwritten.length ? bullets(plan.untrackedOverwritten, codeSpan) : ['None.']), '');
+
+  if (plan.untrackedKept.length > 0) {
+    out.push(`## Untracked files left as they are (${plan.untrackedKept.length})`, '');
+    out.push(...bullets(plan.untrackedKept, codeSpan), '');
+  }
+
+  out.push(`## Commits no step recorded (${plan.foreignCommits.length})`, '');
+  if (plan.foreignCommits.length === 0) out.push('None: every commit on the branch after these steps belongs to a step.');
+  else {
+    out.push('Someone else\'s work after the last step; it leaves the branch but stays under the backup ref.', '');
+    out.push(...bullets(plan.foreignCommits, (c) => `${codeSpan(shortSha(c.sha))} ${escapeMarkdown(c.subject)}`));
+  }
+  out.push('');
+
+  out.push(`## Running steps (${plan.runningSteps.length})`, '');
+  out.push(...(plan.runningSteps.length ? bullets(plan.runningSteps, (s) => `**${escapeMarkdown(s.label)}** is still running`) : ['None.']), '');
+
+  out.push('Ignored files are never touched.', '');
+  return out.join('\n');
+}
+
+/** The confirmation's detail (plain text): what is kept safe, and where. */
+export function confirmationDetail(plan: RollbackPlan): string {
+  const lines: string[] = [];
+  lines.push(`Steps ${stepRange(plan.stepsToDeactivate.map((s) => s.id))} are marked rolled back; ${plural(plan.filesToChange.length, 'file')} change.`);
+  if (plan.needsProtection) {
+    const work = [...plan.staged, ...plan.unstaged].map((e) => e.path);
+    const untracked = plan.untrackedOverwritten.length + plan.untrackedKept.length;
+    if (work.length > 0 || untracked > 0) {
+      const shown = work.slice(0, 5).join(', ') + (work.length > 5 ? `, and ${work.length - 5} more` : '');
+      const parts: string[] = [];
+      if (work.length > 0) parts.push(`${plural(work.length, 'uncommitted change')} (${shown})`);
+      if (untracked > 0) parts.push(plural(untracked, 'untracked file'));
+      lines.push(`Stashed first, under refs/step-history/stash/: ${parts.join(' and ')}.`);
+    }
+    if (plan.foreignCommits.length > 0) {
+      const shown = plan.foreignCommits.slice(0, 5).map((c) => `${shortSha(c.sha)} ${c.subject.replace(/\s+/g, ' ')}`);
+      if (plan.foreignCommits.length > 5) shown.push(`and ${plan.foreignCommits.length - 5} more`);
+      lines.push(`Kept under a backup ref (refs/step-history/backup/): ${plural(plan.foreignCommits.length, 'commit')} no step recorded: ${shown.join('; ')}.`);
+    }
+  }
+  lines.push('Undo Last Rollback puts everything back.');
+  return lines.join('\n\n');
+}
+
+const PHASES: Record<JournalPhase, string> = {
+  planned: 'before anything changed',
+  'backed-up': 'after the backup, before the branch was reset',
+  'git-reset': 'after the branch was reset, before the database was written',
+  'database-written': 'after the database was written',
+  done: 'finished',
+  undone: 'undone',
+};
+
+export const phaseDescription = (phase: JournalPhase): string => PHASES[phase] ?? phase;
+
+/** The recovery notification: `A rollback of ledgerline to S12 stopped half-way (…).` */
+export function pendingSentence(journal: RollbackJournal): string {
+  return `A rollback of ${journal.target.projectId} to ${journal.stepLabel} stopped half-way (${phaseDescription(journal.phase)}).`;
+}
+
+/** The undo confirmation, one sentence. */
+export function undoSentence(journal: RollbackJournal): string {
+  const stash = journal.stashRef ? ', and re-applies the work kept in the stash' : '';
+  return (
+    `Undoing the rollback of ${journal.target.projectId} to ${journal.stepLabel} returns ${journal.branch} to ` +
+    `${shortSha(journal.oldHead)}, marks ${stepRange(journal.stepIds)} active again${stash}.`
+  );
+}
