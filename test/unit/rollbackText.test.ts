@@ -1,0 +1,179 @@
+import * as assert from 'assert';
+import { stepFromRow } from '../../src/core/model';
+import type { RollbackJournal, RollbackPlan } from '../../src/core/rollback';
+import { codeSpan, confirmationDetail, pendingSentence, planMarkdown, PLAN_LIST_LIMIT, stepRange, undoSentence } from '../../src/ui/rollbackText';
+import { stepRow } from '../fixtures/stepFixtures';
+
+// markdown-it is the renderer of VS Code's Markdown preview, where the plan is shown.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const MarkdownIt = require('markdown-it') as new (options?: object) => { render(text: string): string };
+// The preview's own options: HTML allowed, links made from bare URLs.
+const render = (markdown: string) => new MarkdownIt({ html: true, linkify: true }).render(markdown);
+
+const HOSTILE = '<img src=x onerror="alert(1)"> [click](command:evil) **bold** `tick` $x$';
+
+function plan(overrides: Partial<RollbackPlan> = {}): RollbackPlan {
+  const step = stepFromRow(stepRow(20, { project_id: 'ledgerline' }));
+  const later = [20, 21, 22].map((id) => stepFromRow(stepRow(id, { project_id: 'ledgerline' })));
+  return {
+    target: { dbPath: '/w/steps.db', repositoryPath: '/w', projectId: 'ledgerline', stepId: 20 },
+    step,
+    stepsToDeactivate: later,
+    resetTo: step.commitBefore!,
+    branch: 'main',
+    head: 'f'.repeat(40),
+    detached: false,
+    filesToChange: [{ path: 'src/a.ts', status: 'modified', added: 3, removed: 1, binary: false }],
+    staged: [],
+    unstaged: [],
+    untrackedOverwritten: [],
+    untrackedKept: [],
+    foreignCommits: [],
+    headOnLine: true,
+    runningSteps: [],
+    database: { size: 4096, mtimeMs: 0, changeCounter: 1 },
+    refusals: [],
+    needsProtection: false,
+    summary: 'Roll back ledgerline to S20: S20–S22 are marked rolled back and main is reset to 0000014.',
+    ...overrides,
+  };
+}
+
+describe('rollback text', () => {
+  it('names a run of steps as a range, and others one by one', () => {
+    assert.strictEqual(stepRange([22, 20, 21]), 'S20–S22');
+    assert.strictEqual(stepRange([7]), 'S7');
+    assert.strictEqual(stepRange([3, 5, 9]), 'S3, S5, S9');
+    assert.strictEqual(stepRange([]), 'no steps');
+  });
+
+  it('keeps backticks and line breaks inside a code span', () => {
+    assert.strictEqual(codeSpan('a.ts'), '`a.ts`');
+    assert.strictEqual(codeSpan('a`b'), '``a`b``');
+    assert.strictEqual(codeSpan('`x`'), '`` `x` ``');
+    assert.strictEqual(codeSpan('one\ntwo'), '`one two`');
+    assert.match(render(codeSpan('a``b')), /<code>a``b<\/code>/);
+  });
+
+  it('lists what the plan found under its headings', () => {
+    const md = planMarkdown(
+      plan({
+        needsProtection: true,
+        unstaged: [{ path: 'src/b.ts', status: 'modified' }],
+        staged: [{ path: 'src/c.ts', status: 'added' }],
+        untrackedOverwritten: ['notes/x.md'],
+        untrackedKept: ['scratch.txt'],
+        foreignCommits: [{ sha: 'a'.repeat(40), subject: 'Hand-made fix' }],
+        runningSteps: [stepFromRow(stepRow(22, { end_time: null, commit_sha_after: null }))],
+      }),
+      { databaseLabel: 'steps.db' },
+    );
+    for (const expected of [
+      '# Roll back ledgerline to S20',
+      '## Steps marked rolled back (3)',
+      '## Files that change (1)',
+      '`src/a.ts` — modified (+3 −1)',
+      '## Uncommitted changes (2)',
+      '`src/b.ts`',
+      '`src/c.ts`',
+      '## Untracked files a reset would overwrite (1)',
+      '`notes/x.md`',
+      '`scratch.txt`',
+      '## Commits no step recorded (1)',
+      '`aaaaaaa` Hand',
+      '**S22** is still running',
+      '## Your work is kept safe first',
+      `\`main\` moves from \`fffffff\` to \`${stepFromRow(stepRow(20)).commitBefore!.slice(0, 7)}\``,
+    ]) {
+      assert.ok(md.includes(expected), `missing ${JSON.stringify(expected)} in:\n${md}`);
+    }
+    assert.ok(!md.includes('## Refused'));
+  });
+
+  it('puts refusals first, with their remedies', () => {
+    const md = planMarkdown(
+      plan({ refusals: [{ code: 'STEP_RUNNING', message: 'S22 is still running.', remedy: 'Wait for it to finish.' }] }),
+      { databaseLabel: 'steps.db' },
+    );
+    const html = render(md);
+    assert.ok(md.indexOf('## Refused') < md.indexOf('## Steps marked'), 'refusals come before the details');
+    assert.match(html, /S22 is still running\./);
+    assert.match(html, /Wait for it to finish\./);
+  });
+
+  it('shows HTML and Markdown from the database and from git as text', () => {
+    const hostileStep = stepFromRow(
+      stepRow(21, { project_id: 'ledgerline', agent_config_json: JSON.stringify({ model: HOSTILE, metadata: { task: HOSTILE } }) }),
+    );
+    const md = planMarkdown(
+      plan({
+        target: { dbPath: '/w/steps.db', repositoryPath: '/w/<b>repo</b>', projectId: '<i>proj</i>', stepId: 20 },
+        stepsToDeactivate: [hostileStep],
+        branch: 'feat/<script>x</script>',
+        filesToChange: [{ path: '<img src=x>.ts', oldPath: 'a`b.ts', status: 'renamed', added: 0, removed: 0, binary: false }],
+        unstaged: [{ path: '[x](command:y)', status: 'modified' }],
+        untrackedOverwritten: ['<svg onload=alert(1)>'],
+        foreignCommits: [{ sha: 'b'.repeat(40), subject: HOSTILE }],
+        summary: `Roll back ${HOSTILE}.`,
+      }),
+      { databaseLabel: '<u>db</u>' },
+    );
+    const html = render(md);
+    // No element and no link comes from the data: only the plan's own tags.
+    const tags = new Set([...html.matchAll(/<([a-z0-9]+)[\s>]/g)].map((m) => m[1]));
+    for (const tag of tags) assert.ok(['h1', 'h2', 'p', 'ul', 'li', 'strong', 'code'].includes(tag), `unexpected <${tag}> in:\n${html}`);
+    assert.ok(!/href=/.test(html), 'no link');
+    assert.ok(html.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'), 'the hostile text is shown as text');
+    assert.ok(html.includes('<code>a`b.ts</code>'), 'a backtick in a path stays in its code span');
+    assert.ok(!/^#/m.test(md.replace(/^#+ (Roll back|Refused|Your work|Steps|Branch|Files|Uncommitted|Untracked|Commits|Running)/gm, '')), 'no heading from data');
+  });
+
+  it('cuts long lists and says how many more', () => {
+    const files = Array.from({ length: PLAN_LIST_LIMIT + 5 }, (_, i) => ({ path: `f${i}.ts`, status: 'modified' as const, added: 1, removed: 0, binary: false }));
+    const md = planMarkdown(plan({ filesToChange: files }), { databaseLabel: 'steps.db' });
+    assert.ok(md.includes(`## Files that change (${PLAN_LIST_LIMIT + 5})`));
+    assert.ok(md.includes('… and 5 more'));
+    assert.ok(!md.includes(`f${PLAN_LIST_LIMIT}.ts`));
+  });
+
+  it('says in the confirmation what is stashed and which commits are kept', () => {
+    const detail = confirmationDetail(
+      plan({
+        needsProtection: true,
+        unstaged: [{ path: 'src/b.ts', status: 'modified' }],
+        untrackedKept: ['scratch.txt'],
+        foreignCommits: [{ sha: 'a'.repeat(40), subject: 'Hand-made fix' }],
+      }),
+    );
+    assert.match(detail, /S20–S22 are marked rolled back; 1 file change/);
+    assert.match(detail, /Stashed first.*1 uncommitted change \(src\/b\.ts\) and 1 untracked file/);
+    assert.match(detail, /backup ref.*1 commit no step recorded: aaaaaaa Hand-made fix/);
+    assert.doesNotMatch(confirmationDetail(plan()), /Stashed|backup ref/);
+  });
+
+  it('words the undo confirmation and the recovery notice', () => {
+    const journal: RollbackJournal = {
+      id: 'j1',
+      createdAt: '2026-01-01T00:00:00Z',
+      phase: 'git-reset',
+      target: { dbPath: '/w/steps.db', repositoryPath: '/w', projectId: 'ledgerline', stepId: 12 },
+      stepLabel: 'S12',
+      stepIds: [12, 13, 14],
+      branch: 'main',
+      oldHead: 'c'.repeat(40),
+      resetTo: 'd'.repeat(40),
+      backupRef: 'refs/step-history/backup/1',
+      stashRef: 'refs/step-history/stash/1',
+      database: { size: 1, mtimeMs: 0, changeCounter: 1 },
+    };
+    assert.strictEqual(
+      pendingSentence(journal),
+      'A rollback of ledgerline to S12 stopped half-way (after the branch was reset, before the database was written).',
+    );
+    assert.strictEqual(
+      undoSentence(journal),
+      'Undoing the rollback of ledgerline to S12 returns main to ccccccc, marks S12–S14 active again, and re-applies the work kept in the stash.',
+    );
+    assert.ok(!undoSentence({ ...journal, stashRef: undefined }).includes('stash'));
+  });
+});
