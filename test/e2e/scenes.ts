@@ -4,12 +4,21 @@
  * widgets), checks what it shows by waiting for it, and takes its screenshots. Add a scene by
  * appending to `scenes`.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import { appendDemoStep } from '../fixtures/demoWorkspace';
 import { demo, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
 import { Workbench } from './workbench';
 
+/** What a scene knows of its session besides the window. */
+export interface SceneContext {
+  /** The workspace folder the window has open, for scenes that act as another program would. */
+  workspace: string;
+}
+
 export interface Scene {
   name: string;
-  run(wb: Workbench): Promise<void>;
+  run(wb: Workbench, session: SceneContext): Promise<void>;
 }
 
 /** Opens the Step History container and waits for a step row, so the tree has loaded. */
@@ -94,6 +103,41 @@ const demoScenes: Scene[] = [
       // The system prompt holds HTML; the page shows it as text.
       await page.getByText('<script>alert("x")</script>', { exact: false }).first().waitFor({ state: 'visible', timeout: 20_000 });
       await wb.screenshot('details-panel');
+    },
+  },
+  {
+    name: 'rollback-and-undo',
+    async run(wb, { workspace }) {
+      // The running step finishes and one more completes, as LaForge would; then the user
+      // edits a file without committing, so the rollback has work to keep safe.
+      const appended = appendDemoStep(workspace);
+      fs.appendFileSync(path.join(workspace, 'src', 'cli.ts'), '\n// an edit of my own, not committed\n');
+      await openSteps(wb, appended.label);
+
+      await wb.runCommand('Step History: Roll Back to Step…');
+      await wb.pickQuickPickItem('S20');
+      await wb.editorTab(/Rollback plan for S20/).waitFor({ state: 'visible', timeout: 30_000 });
+      const dialog = wb.page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+      await dialog.getByText(/S20/).first().waitFor({ state: 'visible' });
+      await wb.screenshot('rollback-confirm');
+      await dialog.getByRole('button', { name: 'Keep My Work Safe and Roll Back' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+
+      const toasts = wb.page.locator('.notifications-toasts');
+      const undo = toasts.getByRole('button', { name: 'Undo', exact: true });
+      await undo.waitFor({ state: 'visible', timeout: 60_000 });
+      await wb.treeRow('S20').filter({ hasText: 'rolled back' }).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.screenshot('rollback-done');
+
+      await undo.click();
+      await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+      await dialog.getByRole('button', { name: 'Undo Rollback' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      for (const label of ['S20', 'S21', appended.label]) {
+        await wb.treeRow(label).filter({ hasNotText: 'rolled back' }).waitFor({ state: 'visible', timeout: 60_000 });
+      }
+      await wb.screenshot('rollback-undone');
     },
   },
 ];

@@ -159,7 +159,7 @@ async function runE2e(h: Harness, browser: Browser, spec: (typeof e2eSessions)[n
         if (wasInterrupted()) break;
         const started = Date.now();
         try {
-          await scene.run(wb);
+          await scene.run(wb, { workspace });
           tally.passed++;
           console.log(`    ✓ ${scene.name} (${Date.now() - started} ms)`);
         } catch (err) {

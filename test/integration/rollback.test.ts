@@ -1,0 +1,153 @@
+/**
+ * Rollback and undo in the editor, on the demo workspace. The suite's root title is the demo
+ * suite's, so it runs in the same session, after demo.test.ts (files load in name order):
+ * by then an appended step has completed the demo's running step. Every check compares with
+ * what git and the files on disk say, read before the operation.
+ */
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { StepHistoryApi } from '../../src/extension';
+import type { ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
+import { appendDemoStep, type DemoWorkspace } from '../fixtures/demoWorkspace';
+import { DEMO_DESCRIPTION, IN_DEMO } from './suites';
+import { stepHistory, waitFor } from './support';
+
+/** Every file under `root` but git's own and the step database's, with its bytes. */
+function snapshot(root: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const relative = path.relative(root, full);
+      if (relative === '.git' || relative.startsWith('steps.db')) continue;
+      if (entry.isDirectory()) walk(full);
+      else files.set(relative, fs.readFileSync(full));
+    }
+  };
+  walk(root);
+  return files;
+}
+
+function assertSameFiles(actual: Map<string, Buffer>, expected: Map<string, Buffer>, what: string): void {
+  const missing = [...expected.keys()].filter((f) => !actual.has(f));
+  const extra = [...actual.keys()].filter((f) => !expected.has(f));
+  const changed = [...expected.keys()].filter((f) => actual.has(f) && !actual.get(f)!.equals(expected.get(f)!));
+  assert.deepStrictEqual({ missing, extra, changed }, { missing: [], extra: [], changed: [] }, what);
+}
+
+describe(IN_DEMO, function () {
+  this.timeout(90_000);
+  let api: StepHistoryApi;
+  let demo: DemoWorkspace;
+  let root: string;
+
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, maxBuffer: 1 << 26 });
+  const gitText = (...args: string[]) => git(...args).toString('utf8').trim();
+  const databaseId = () => api.databases().find((d) => fs.realpathSync(d.path) === fs.realpathSync(demo.dbPath))!.id;
+  const activeIds = async () =>
+    (await api.steps(databaseId(), demo.projectId, { limit: 500 })).filter((s) => s.active).map((s) => s.id).sort((a, b) => a - b);
+
+  const tree = () => api.testing.stepsTree;
+  const children = async (node?: TreeNode) => ((await tree().getChildren(node)) ?? []) as TreeNode[];
+  async function treeContexts(): Promise<Map<number, string | undefined>> {
+    const project = (await children()).find((n): n is ProjectNode => n.kind === 'project' && n.project.id === demo.projectId);
+    assert.ok(project, 'the demo project is in the tree');
+    const steps = (await children(project)).filter((n): n is StepNode => n.kind === 'step');
+    return new Map(steps.map((n) => [n.step.id, (tree().getTreeItem(n) as vscode.TreeItem).contextValue]));
+  }
+
+  before(async () => {
+    root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    demo = JSON.parse(fs.readFileSync(path.join(root, DEMO_DESCRIPTION), 'utf8'));
+    api = (await stepHistory().activate()) as StepHistoryApi;
+    await waitFor('the demo database to be found', () => api.databases().some((d) => fs.realpathSync(d.path) === fs.realpathSync(demo.dbPath)), 30_000);
+    await api.projects(databaseId());
+  });
+
+  it('refuses to roll back over a running step, and changes nothing', async () => {
+    const running = appendDemoStep(root, { running: true });
+    await waitFor(`${running.label} running`, async () => (await api.step(databaseId(), running.id))?.status === 'RUNNING', 20_000);
+    const head = gitText('rev-parse', 'HEAD');
+    const files = snapshot(root);
+    const database = fs.readFileSync(demo.dbPath);
+    const active = await activeIds();
+
+    await assert.rejects(
+      async () =>
+        vscode.commands.executeCommand('stepHistory.rollback', { dbPath: demo.dbPath, projectId: demo.projectId, stepId: 20 }, { confirm: false, protect: true }),
+      (err: { code?: string; message?: string; remedy?: string }) => {
+        assert.strictEqual(err.code, 'REFUSED', String(err.message));
+        assert.match(String(err.message), new RegExp(`${running.label}|running`, 'i'));
+        assert.ok(err.remedy, 'the refusal says what to do');
+        return true;
+      },
+    );
+    assert.strictEqual(gitText('rev-parse', 'HEAD'), head, 'the branch did not move');
+    assertSameFiles(snapshot(root), files, 'no file changed');
+    assert.ok(fs.readFileSync(demo.dbPath).equals(database), 'the database was not written');
+    assert.deepStrictEqual(await activeIds(), active);
+  });
+
+  it('rolls back to S20 keeping uncommitted work in a stash, then undoes it byte for byte', async () => {
+    // The running step finishes (as LaForge would) and one more completes after it.
+    const appended = appendDemoStep(root);
+    await waitFor(`${appended.label} in the database`, async () => (await api.step(databaseId(), appended.id)) !== undefined, 20_000);
+    // Then the user edits a tracked file and starts an untracked one.
+    const edited = 'src/cli.ts';
+    const untracked = 'scratch/ideas.md';
+    fs.appendFileSync(path.join(root, edited), '\n// my own edit, not committed\n');
+    fs.mkdirSync(path.join(root, 'scratch'), { recursive: true });
+    fs.writeFileSync(path.join(root, untracked), '# Ideas\n\nKeep these.\n');
+
+    const target = demo.steps.find((s) => s.id === 20)!;
+    const oldHead = gitText('rev-parse', 'HEAD');
+    const before = snapshot(root);
+    const statusBefore = gitText('status', '--porcelain');
+    const activeBefore = await activeIds();
+    const laterIds = activeBefore.filter((id) => id >= 20);
+    assert.ok(laterIds.length >= 3, `S20 and later are active: ${activeBefore.join(' ')}`);
+
+    const outcome = await api.rollback(databaseId(), demo.projectId, 20, { confirm: false, protect: true });
+    assert.strictEqual(outcome.outcome, 'rolledBack');
+    if (outcome.outcome !== 'rolledBack') return;
+    const { journal } = outcome;
+
+    // The branch is at S20's commit before, and the work tree is exactly that commit.
+    assert.strictEqual(gitText('rev-parse', 'HEAD'), target.commitBefore);
+    assert.strictEqual(gitText('status', '--porcelain', '--untracked-files=all'), '', 'the work tree equals the reset target');
+    for (const file of gitText('ls-tree', '-r', '--name-only', '-z', target.commitBefore).split('\0').filter(Boolean)) {
+      assert.ok(fs.readFileSync(path.join(root, file)).equals(git('show', `${target.commitBefore}:${file}`)), `${file} as in ${target.commitBefore.slice(0, 7)}`);
+    }
+    // The uncommitted work is in the stash, the old HEAD under the backup ref.
+    assert.ok(journal.stashRef, 'a stash was made');
+    assert.ok(git('show', `${journal.stashRef}:${edited}`).equals(before.get(edited)!), 'the edit is in the stash');
+    assert.ok(git('show', `${journal.stashRef}^3:${untracked}`).equals(before.get(untracked)!), 'the untracked file is in the stash');
+    assert.strictEqual(gitText('rev-parse', journal.backupRef), oldHead);
+
+    // S20 and later read as rolled back, in the API and in the tree.
+    await waitFor('S20 and later rolled back', async () => (await activeIds()).every((id) => id < 20), 20_000);
+    await waitFor('the tree to show S20 and later rolled back', async () => {
+      const contexts = await treeContexts();
+      return laterIds.every((id) => contexts.get(id) === 'step.rolledBack') && contexts.get(19) !== 'step.rolledBack';
+    }, 20_000);
+
+    const undone = await api.undoLastRollback();
+    assert.strictEqual(undone.outcome, 'undone');
+    assert.strictEqual(gitText('rev-parse', 'HEAD'), oldHead, 'the branch is back');
+    assertSameFiles(snapshot(root), before, 'every file is back, byte for byte');
+    assert.strictEqual(gitText('status', '--porcelain'), statusBefore);
+    await waitFor('the steps active again', async () => JSON.stringify(await activeIds()) === JSON.stringify(activeBefore), 20_000);
+    await waitFor('the tree to show them active again', async () => {
+      const contexts = await treeContexts();
+      return laterIds.every((id) => contexts.get(id) !== 'step.rolledBack');
+    }, 20_000);
+    assert.deepStrictEqual(await api.undoLastRollback(), { outcome: 'nothingToUndo' });
+
+    // Leave the workspace as the user had it minus the edits, for whatever runs next.
+    git('checkout', '--', edited);
+    fs.rmSync(path.join(root, 'scratch'), { recursive: true, force: true });
+  });
+});
