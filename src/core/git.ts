@@ -86,6 +86,23 @@ export function requireCommitHash(value: unknown): string {
   throw new GitError('INVALID_COMMIT', `${describeValue(value)} is not a commit hash.`, `rejected commit reference: ${describeValue(value, 500)}`);
 }
 
+const STEP_HISTORY_REF = /^refs\/step-history\/(?:backup|stash)\/[0-9A-Za-z][0-9A-Za-z._-]{0,80}$/;
+
+/** Returns `ref` if it is one of Step History's own refs (`refs/step-history/backup|stash/<name>`). */
+export function requireStepHistoryRef(ref: unknown): string {
+  if (typeof ref === 'string' && STEP_HISTORY_REF.test(ref) && !ref.includes('..') && !ref.endsWith('.lock') && !ref.endsWith('.')) return ref;
+  throw new GitError('GIT_FAILED', `${describeValue(ref)} is not a Step History ref.`, `rejected ref: ${describeValue(ref, 500)}`);
+}
+
+/** A ref that may be read: Step History's own, `refs/stash`, or a commit hash. */
+function requireReadableRef(ref: unknown): string {
+  if (ref === 'refs/stash' || ref === 'HEAD') return ref;
+  if (isCommitHash(ref)) return ref;
+  return requireStepHistoryRef(ref);
+}
+
+const oneLine = (text: string): string => text.replace(/[\r\n\0]+/g, ' ').slice(0, 300);
+
 function describeValue(value: unknown, limit = 80): string {
   if (value === undefined) return 'An empty value';
   if (value === null) return 'An empty value';
@@ -349,6 +366,132 @@ export class GitRepository {
     ]);
     const branch = ref === null ? null : ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;
     return { sha, branch, detached: ref === null };
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Operations for rollback and undo. Refs written here are only Step History's own
+  // (`refs/step-history/...`, built from a timestamp), checked by requireStepHistoryRef.
+
+  /** The commit a ref points at, or null if the ref does not exist. */
+  async refTarget(ref: string): Promise<string | null> {
+    const name = requireReadableRef(ref);
+    try {
+      const out = await this.text(['rev-parse', '--verify', '--quiet', '--end-of-options', `${name}^{commit}`], {});
+      return out.trim() || null;
+    } catch (err) {
+      if (err instanceof GitError && (err.code === 'UNKNOWN_COMMIT' || err.code === 'GIT_FAILED')) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Points one of Step History's refs at `commit`. With `expectedOld` the update happens only
+   * if the ref is at that commit now; `null` means it must not exist yet.
+   */
+  async updateRef(ref: string, commit: string, reason: string, expectedOld?: string | null): Promise<void> {
+    const name = requireStepHistoryRef(ref);
+    const sha = requireCommitHash(commit);
+    const old = expectedOld === undefined ? [] : expectedOld === null ? [''] : [requireCommitHash(expectedOld)];
+    await this.text(['update-ref', '-m', oneLine(reason), '--end-of-options', name, `${sha}^{commit}`, ...old], { commits: [sha] });
+    this.log.info(`[git] ${name} -> ${shortSha(sha)}`);
+  }
+
+  /** Whether `ancestor` is `descendant` or one of its ancestors. */
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    const a = requireCommitHash(ancestor);
+    const d = requireCommitHash(descendant);
+    const args = ['merge-base', '--is-ancestor', '--end-of-options', `${a}^{commit}`, `${d}^{commit}`];
+    try {
+      await this.textNamingCommit(args, [a, d]);
+      return true;
+    } catch (err) {
+      if (err instanceof GitError && err.code === 'GIT_FAILED' && /\(exit 1\)/.test(err.detail ?? '')) return false;
+      throw err;
+    }
+  }
+
+  /** The commits reachable from `tip` but not from `base`, each with its parents: `git rev-list --parents base..tip`. */
+  async commitGraph(base: string, tip: string): Promise<Map<string, string[]>> {
+    const from = requireCommitHash(base);
+    const to = requireCommitHash(tip);
+    const out = await this.textNamingCommit(
+      ['rev-list', '--parents', '--end-of-options', `${from}^{commit}..${to}^{commit}`, '--'],
+      [from, to],
+    );
+    const graph = new Map<string, string[]>();
+    for (const line of out.split('\n')) {
+      if (!line) continue;
+      const [sha, ...parents] = line.split(' ');
+      if (!isCommitHash(sha) || !parents.every(isCommitHash)) throw unexpected('a commit list', out);
+      graph.set(sha, parents);
+    }
+    return graph;
+  }
+
+  /**
+   * Every file path in `commit`'s tree (or, with `parent`, in its n-th parent's tree, as in a
+   * stash's untracked files at `^3`); null when that parent does not exist.
+   */
+  async treePaths(commit: string, parent?: 1 | 2 | 3): Promise<string[] | null> {
+    const sha = requireCommitHash(commit);
+    const name = parent ? `${sha}^${parent}^{commit}` : `${sha}^{commit}`;
+    let out: string;
+    try {
+      out = await this.text(['ls-tree', '-r', '-z', '--name-only', '--full-tree', '--end-of-options', name], { commits: [sha] });
+    } catch (err) {
+      if (parent && err instanceof GitError && err.code === 'UNKNOWN_COMMIT' && (await this.commitExists(sha))) return null;
+      throw err;
+    }
+    return out.split('\0').filter((p) => p.length > 0);
+  }
+
+  /** The paths in the index (tracked files, staged additions included). */
+  async indexPaths(): Promise<string[]> {
+    const out = await this.text(['ls-files', '-z', '--full-name', '--cached'], {});
+    return [...new Set(out.split('\0').filter((p) => p.length > 0))];
+  }
+
+  /**
+   * `git reset --hard <commit>` on the current branch. Refuses to run on a detached HEAD: the
+   * caller names the branch it expects, and it must be the one checked out.
+   */
+  async resetHard(commit: string, expectedBranch: string): Promise<void> {
+    const sha = requireCommitHash(commit);
+    const head = await this.head();
+    if (head.detached || head.branch !== expectedBranch) {
+      throw new GitError('GIT_FAILED', `The branch checked out is ${head.branch ?? 'none (detached HEAD)'}, not ${expectedBranch}.`, `reset --hard refused: HEAD ${head.branch ?? 'detached'}`);
+    }
+    // reset does not take --end-of-options in every git version; `<sha>^{commit}` starts with a hex digit.
+    await this.text(['reset', '--hard', '--quiet', `${sha}^{commit}`, '--'], { commits: [sha] });
+    this.log.info(`[git] reset --hard ${expectedBranch} to ${shortSha(sha)}`);
+  }
+
+  /**
+   * `git stash push --include-untracked` (or `--all` for ignored files) of exactly `paths`,
+   * read literally (no glob). Returns the stash commit, or null when there was nothing to stash.
+   */
+  async stashPush(message: string, paths: readonly string[], options: { includeIgnored?: boolean } = {}): Promise<string | null> {
+    const clean = paths.filter((p) => typeof p === 'string' && p.length > 0 && !p.includes('\0'));
+    if (clean.length === 0) return null;
+    const before = await this.refTarget('refs/stash');
+    await this.text(
+      ['--literal-pathspecs', 'stash', 'push', options.includeIgnored ? '--all' : '--include-untracked', '-m', oneLine(message), '--', ...clean],
+      {},
+    );
+    const after = await this.refTarget('refs/stash');
+    if (!after || after === before) return null;
+    this.log.info(`[git] stashed ${clean.length} path(s) as ${shortSha(after)}`);
+    return after;
+  }
+
+  /**
+   * `git stash apply --index <stash>`: the staged and unstaged changes and untracked files of
+   * a stash commit back in the work tree. The stash itself stays where it is.
+   */
+  async stashApply(stash: string): Promise<void> {
+    const sha = requireCommitHash(stash);
+    await this.text(['stash', 'apply', '--index', '--quiet', '--end-of-options', sha], { commits: [sha] });
+    this.log.info(`[git] applied stash ${shortSha(sha)}`);
   }
 
   /** Runs git for text output; UNKNOWN_COMMIT names whichever of `commits` is missing. */
