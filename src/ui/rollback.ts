@@ -299,7 +299,7 @@ class Rollbacks implements vscode.Disposable {
   }
 
   private async announce(result: RollbackResult): Promise<void> {
-    const choice = await vscode.window.showInformationMessage(result.message, UNDO, SHOW_LOG);
+    const choice = await tell(result, UNDO, SHOW_LOG);
     if (choice === SHOW_LOG) await vscode.commands.executeCommand('stepHistory.showLog');
     if (choice === UNDO) {
       try {
@@ -331,7 +331,7 @@ class Rollbacks implements vscode.Disposable {
     const result = await this.run(`Undoing the rollback of ${journal.target.projectId} to ${journal.stepLabel}`, (options) =>
       undoRollback(journal, options),
     );
-    void vscode.window.showInformationMessage(result.message, SHOW_LOG).then((choice) => {
+    void tell(result, SHOW_LOG).then((choice) => {
       if (choice === SHOW_LOG) void vscode.commands.executeCommand('stepHistory.showLog');
     });
     return { outcome: 'undone', message: result.message, journal: result.journal };
@@ -371,7 +371,7 @@ class Rollbacks implements vscode.Disposable {
       const result = await this.run(title, (options) =>
         finish ? finishRollback(journal, { ...options, protect: true }) : revertRollback(journal, options),
       );
-      void vscode.window.showInformationMessage(result.message, SHOW_LOG).then((c) => {
+      void tell(result, SHOW_LOG).then((c) => {
         if (c === SHOW_LOG) void vscode.commands.executeCommand('stepHistory.showLog');
       });
     } catch (err) {
@@ -502,6 +502,12 @@ class Rollbacks implements vscode.Disposable {
       : await pickStep(this.databases, { title: 'Roll Back to Step', placeHolder: 'Pick the step to roll back to: it and every later step are rolled back', activeOnly: true });
     return node && { database: node.database, projectId: node.projectId, stepId: node.step.id };
   }
+}
+
+/** The result sentence; a warning instead when something did not go as planned (a stash that did not apply cleanly). */
+function tell(result: RollbackResult, ...buttons: string[]): Thenable<string | undefined> {
+  if (result.warnings.length === 0) return vscode.window.showInformationMessage(result.message, ...buttons);
+  return vscode.window.showWarningMessage(`${result.message} ${result.warnings.join(' ')}`, ...buttons);
 }
 
 function isTargetArgument(value: unknown): value is RollbackTargetArgument {

@@ -71,8 +71,8 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
     out.push('## Your work is kept safe first', '');
     out.push(
       'There is work that a plain reset would lose. **Keep My Work Safe and Roll Back** first puts ' +
-        'uncommitted and untracked changes in a stash kept under a named ref, and keeps the commits ' +
-        'below under a backup ref; **Undo Last Rollback** brings them back.',
+        'the uncommitted changes and the untracked files a reset would overwrite in a stash kept under ' +
+        'a named ref, and keeps the commits below under a backup ref; **Undo Last Rollback** brings them back.',
       '',
     );
   }
@@ -122,6 +122,11 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
   out.push(`## Untracked files a reset would overwrite (${plan.untrackedOverwritten.length})`, '');
   out.push(...(plan.untrackedOverwritten.length ? bullets(plan.untrackedOverwritten, codeSpan) : ['None.']), '');
 
+  if (plan.ignoredOverwritten.length > 0) {
+    out.push(`## Ignored files a reset would overwrite (${plan.ignoredOverwritten.length})`, '');
+    out.push(...bullets(plan.ignoredOverwritten, codeSpan), '');
+  }
+
   if (plan.untrackedKept.length > 0) {
     out.push(`## Untracked files left as they are (${plan.untrackedKept.length})`, '');
     out.push(...bullets(plan.untrackedKept, codeSpan), '');
@@ -138,7 +143,7 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
   out.push(`## Running steps (${plan.runningSteps.length})`, '');
   out.push(...(plan.runningSteps.length ? bullets(plan.runningSteps, (s) => `**${escapeMarkdown(s.label)}** is still running`) : ['None.']), '');
 
-  out.push('Ignored files are never touched.', '');
+  out.push('Other ignored files are never touched.', '');
   return out.join('\n');
 }
 
@@ -148,12 +153,13 @@ export function confirmationDetail(plan: RollbackPlan): string {
   lines.push(`Steps ${stepRange(plan.stepsToDeactivate.map((s) => s.id))} are marked rolled back; ${plural(plan.filesToChange.length, 'file')} change.`);
   if (plan.needsProtection) {
     const work = [...plan.staged, ...plan.unstaged].map((e) => e.path);
-    const untracked = plan.untrackedOverwritten.length + plan.untrackedKept.length;
+    // Only what the reset would overwrite is stashed; other untracked files stay where they are.
+    const untracked = plan.untrackedOverwritten.length + plan.ignoredOverwritten.length;
     if (work.length > 0 || untracked > 0) {
       const shown = work.slice(0, 5).join(', ') + (work.length > 5 ? `, and ${work.length - 5} more` : '');
       const parts: string[] = [];
       if (work.length > 0) parts.push(`${plural(work.length, 'uncommitted change')} (${shown})`);
-      if (untracked > 0) parts.push(plural(untracked, 'untracked file'));
+      if (untracked > 0) parts.push(`${plural(untracked, 'untracked file')} the reset would overwrite`);
       lines.push(`Stashed first, under refs/step-history/stash/: ${parts.join(' and ')}.`);
     }
     if (plan.foreignCommits.length > 0) {

@@ -115,16 +115,17 @@ describe(IN_DEMO, function () {
     if (outcome.outcome !== 'rolledBack') return;
     const { journal } = outcome;
 
-    // The branch is at S20's commit before, and the work tree is exactly that commit.
+    // The branch is at S20's commit before, and the work tree is exactly that commit, plus
+    // the untracked file no reset touches, left where it was.
     assert.strictEqual(gitText('rev-parse', 'HEAD'), target.commitBefore);
-    assert.strictEqual(gitText('status', '--porcelain', '--untracked-files=all'), '', 'the work tree equals the reset target');
+    assert.strictEqual(gitText('status', '--porcelain', '--untracked-files=all'), `?? ${untracked}`, 'the work tree equals the reset target');
+    assert.ok(fs.readFileSync(path.join(root, untracked)).equals(before.get(untracked)!), 'the untracked file is untouched');
     for (const file of gitText('ls-tree', '-r', '--name-only', '-z', target.commitBefore).split('\0').filter(Boolean)) {
       assert.ok(fs.readFileSync(path.join(root, file)).equals(git('show', `${target.commitBefore}:${file}`)), `${file} as in ${target.commitBefore.slice(0, 7)}`);
     }
-    // The uncommitted work is in the stash, the old HEAD under the backup ref.
+    // The uncommitted edit is in the stash, the old HEAD under the backup ref.
     assert.ok(journal.stashRef, 'a stash was made');
     assert.ok(git('show', `${journal.stashRef}:${edited}`).equals(before.get(edited)!), 'the edit is in the stash');
-    assert.ok(git('show', `${journal.stashRef}^3:${untracked}`).equals(before.get(untracked)!), 'the untracked file is in the stash');
     assert.strictEqual(gitText('rev-parse', journal.backupRef), oldHead);
 
     // S20 and later read as rolled back, in the API and in the tree.

@@ -28,6 +28,7 @@ function plan(overrides: Partial<RollbackPlan> = {}): RollbackPlan {
     unstaged: [],
     untrackedOverwritten: [],
     untrackedKept: [],
+    ignoredOverwritten: [],
     foreignCommits: [],
     headOnLine: true,
     runningSteps: [],
@@ -63,6 +64,7 @@ describe('rollback text', () => {
         staged: [{ path: 'src/c.ts', status: 'added' }],
         untrackedOverwritten: ['notes/x.md'],
         untrackedKept: ['scratch.txt'],
+        ignoredOverwritten: ['dist/out.js'],
         foreignCommits: [{ sha: 'a'.repeat(40), subject: 'Hand-made fix' }],
         runningSteps: [stepFromRow(stepRow(22, { end_time: null, commit_sha_after: null }))],
       }),
@@ -79,6 +81,8 @@ describe('rollback text', () => {
       '## Untracked files a reset would overwrite (1)',
       '`notes/x.md`',
       '`scratch.txt`',
+      '## Ignored files a reset would overwrite (1)',
+      '`dist/out.js`',
       '## Commits no step recorded (1)',
       '`aaaaaaa` Hand',
       '**S22** is still running',
@@ -141,12 +145,13 @@ describe('rollback text', () => {
       plan({
         needsProtection: true,
         unstaged: [{ path: 'src/b.ts', status: 'modified' }],
+        untrackedOverwritten: ['notes/x.md'],
         untrackedKept: ['scratch.txt'],
         foreignCommits: [{ sha: 'a'.repeat(40), subject: 'Hand-made fix' }],
       }),
     );
     assert.match(detail, /S20–S22 are marked rolled back; 1 file change/);
-    assert.match(detail, /Stashed first.*1 uncommitted change \(src\/b\.ts\) and 1 untracked file/);
+    assert.match(detail, /Stashed first.*1 uncommitted change \(src\/b\.ts\) and 1 untracked file the reset would overwrite/);
     assert.match(detail, /backup ref.*1 commit no step recorded: aaaaaaa Hand-made fix/);
     assert.doesNotMatch(confirmationDetail(plan()), /Stashed|backup ref/);
   });
@@ -165,6 +170,8 @@ describe('rollback text', () => {
       backupRef: 'refs/step-history/backup/1',
       stashRef: 'refs/step-history/stash/1',
       database: { size: 1, mtimeMs: 0, changeCounter: 1 },
+      protect: true,
+      updatedAt: '2026-01-01T00:00:01Z',
     };
     assert.strictEqual(
       pendingSentence(journal),
