@@ -23,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
   registerStatusBar(context, databases, log('status'));
   const diffs = registerDiffs(context, databases, log('diff'));
   const details = registerDetailsPanel(context, databases, log('details'));
-  const rollbacks = registerRollback(context, databases, log('rollback'), diffs);
+  const rollbacks = registerRollback(context, databases, log('rollback commands'), diffs);
 
   return createApi(databases, rollbacks, { stepsTree: tree.provider, details });
 }

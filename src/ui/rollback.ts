@@ -405,10 +405,8 @@ class Rollbacks implements vscode.Disposable {
             journalDir,
             log: this.log,
             wasmPath: this.wasmPath,
-            onProgress: (message) => {
-              this.log.info(`${title}: ${message}`);
-              progress.report({ message });
-            },
+            // The core logs each phase itself.
+            onProgress: (message) => progress.report({ message }),
           }),
         ),
       );

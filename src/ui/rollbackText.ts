@@ -59,7 +59,7 @@ export interface PlanDocumentContext {
 export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): string {
   const out: string[] = [];
   const { target, step } = plan;
-  out.push(`# Roll back ${escapeMarkdown(target.projectId)} to ${escapeMarkdown(step.label)}`, '');
+  out.push(`# Roll back ${escapeMarkdown(target.projectId)} to before ${escapeMarkdown(step.label)}`, '');
   out.push(escapeMarkdown(plan.summary), '');
   out.push(`Database ${codeSpan(context.databaseLabel)}, repository ${codeSpan(target.repositoryPath)}.`, '');
 

@@ -71,7 +71,7 @@ describe('rollback text', () => {
       { databaseLabel: 'steps.db' },
     );
     for (const expected of [
-      '# Roll back ledgerline to S20',
+      '# Roll back ledgerline to before S20',
       '## Steps marked rolled back (3)',
       '## Files that change (1)',
       '`src/a.ts` — modified (+3 −1)',
