@@ -1013,7 +1013,11 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
   const stash = journal.stashRef ? ((await repo.refTarget(journal.stashRef)) ?? journal.stashCommit ?? null) : null;
   if (stash) {
     const stashedUntracked = (await repo.treePaths(stash, 3)) ?? [];
-    const present = stashedUntracked.filter((p) => fs.existsSync(path.join(repo.root, p)));
+    // A tracked file the reset to the backup removes is no obstacle; anything else in the way is.
+    const [tracked, backupTree] = gitReset ? await Promise.all([repo.indexPaths(), repo.treePaths(backup)]) : [[], []];
+    const removedByReset = new Set(tracked);
+    for (const p of backupTree ?? []) removedByReset.delete(p);
+    const present = stashedUntracked.filter((p) => !removedByReset.has(p) && fs.existsSync(path.join(repo.root, p)));
     if (present.length > 0) throw newWork(`${plural(present.length, 'file')} kept in the stash now exist${present.length === 1 ? 's' : ''} again in the work tree (${present.slice(0, 3).join(', ')}).`);
   }
 

@@ -1,0 +1,579 @@
+/**
+ * Rollback and undo on real repositories and real step databases (the demo workspace: git
+ * plus a steps.db written by python3's sqlite3), in temp folders removed afterwards. Every
+ * end-to-end case checks that no file content is lost and that SQLite's integrity_check
+ * passes on the written database.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RollbackError } from '../../src/core/errors';
+import {
+  executeRollback,
+  finishRollback,
+  foreignCommitShas,
+  lastRollback,
+  pendingRollbacks,
+  planRollback,
+  revertRollback,
+  undoRollback,
+  type RollbackPlan,
+  type RollbackTarget,
+} from '../../src/core/rollback';
+import { appendDemoStep, makeDemoWorkspace, type DemoWorkspace } from '../fixtures/demoWorkspace';
+
+const tempDirs: string[] = [];
+function tempDir(label: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `step-history-rollback-${label}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+const helperEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toUpperCase().startsWith('GIT_')));
+helperEnv.LC_ALL = 'C';
+helperEnv.GIT_CONFIG_NOSYSTEM = '1';
+helperEnv.GIT_CONFIG_GLOBAL = os.devNull;
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env: helperEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 }).trim();
+}
+
+function gitOk(cwd: string, ...args: string[]): boolean {
+  try {
+    git(cwd, ...args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs python3's sqlite3 on `db`: `sql` statements, then the answer of `query`. */
+function sqlite(db: string, sql: string[], query?: string): unknown[][] {
+  const script = String.raw`
+import json, sqlite3, sys
+req = json.load(sys.stdin)
+db = sqlite3.connect(req["db"], isolation_level=None)
+for s in req["sql"]:
+    db.execute(s)
+rows = db.execute(req["query"]).fetchall() if req.get("query") else []
+db.close()
+print(json.dumps(rows))
+`;
+  return JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify({ db, sql, query }), encoding: 'utf8' }));
+}
+
+const integrity = (db: string) => sqlite(db, [], 'PRAGMA integrity_check')[0][0];
+const activeIds = (db: string) => sqlite(db, [], 'SELECT id FROM steps WHERE active ORDER BY id').map((r) => Number(r[0]));
+const allRows = (db: string) => sqlite(db, [], 'SELECT * FROM steps ORDER BY id');
+
+/** Every file of the work tree except .git and the step database, path -> sha256 of its bytes. */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${entry.name}` : entry.name;
+      if (p === '.git' || p.startsWith('steps.db')) continue;
+      if (entry.isDirectory()) walk(p);
+      else out.set(p, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, p))).digest('hex'));
+    }
+  };
+  walk('');
+  return out;
+}
+
+function write(dir: string, file: string, content: string | Buffer): void {
+  fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+  fs.writeFileSync(path.join(dir, file), content);
+}
+
+const stepHistoryRefs = (dir: string) => git(dir, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/step-history/').split('\n').filter(Boolean);
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<RollbackError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof RollbackError, `expected RollbackError ${code}, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    assert.ok(err.message.length > 0);
+    return err;
+  }
+  assert.fail(`expected RollbackError ${code}`);
+}
+
+// The demo workspace takes seconds to build: build each kind once and copy it per test.
+const templates = new Map<string, DemoWorkspace>();
+function demoTemplate(kind: 'finished' | 'running' | 'wal'): DemoWorkspace {
+  let ws = templates.get(kind);
+  if (!ws) {
+    const dir = path.join(tempDir(`template-${kind}`), 'ledgerline');
+    ws = makeDemoWorkspace(dir, { now: new Date('2026-03-01T12:00:00Z'), journalMode: kind === 'wal' ? 'wal' : 'delete' });
+    // The running step finishes and one more step is recorded: a clean tree, S17-S23 active.
+    if (kind !== 'running') appendDemoStep(dir, { now: new Date('2026-03-01T12:10:00Z') });
+    templates.set(kind, ws);
+  }
+  return ws;
+}
+
+interface Demo {
+  dir: string;
+  db: string;
+  journalDir: string;
+  ws: DemoWorkspace;
+  target(stepId: number): RollbackTarget;
+  before(stepId: number): string;
+}
+
+function demo(kind: 'finished' | 'running' | 'wal' = 'finished'): Demo {
+  const ws = demoTemplate(kind);
+  const root = tempDir(kind);
+  const dir = path.join(root, 'ledgerline');
+  fs.cpSync(ws.path, dir, { recursive: true });
+  const db = path.join(dir, 'steps.db');
+  return {
+    dir,
+    db,
+    journalDir: path.join(root, 'journals'),
+    ws,
+    target: (stepId) => ({ dbPath: db, repositoryPath: dir, projectId: ws.projectId, stepId }),
+    before: (stepId) => String(sqlite(db, [], `SELECT commit_sha_before FROM steps WHERE id = ${stepId}`)[0][0]),
+  };
+}
+
+after(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('planRollback', function () {
+  this.timeout(60_000);
+
+  it('plans a rollback on a clean tree and changes nothing', async () => {
+    const d = demo();
+    const files = snapshot(d.dir);
+    const dbBytes = fs.readFileSync(d.db);
+    const head = git(d.dir, 'rev-parse', 'HEAD');
+    const plan = await planRollback(d.target(17));
+    assert.deepEqual(plan.refusals, []);
+    assert.deepEqual(plan.stepsToDeactivate.map((s) => s.id), [17, 18, 19, 20, 21, 22, 23]);
+    assert.equal(plan.resetTo, d.before(17));
+    assert.equal(plan.head, head);
+    assert.equal(plan.branch, 'main');
+    assert.equal(plan.detached, false);
+    const changed = git(d.dir, 'diff', '--name-only', '-z', head, plan.resetTo).split('\0').filter(Boolean);
+    assert.deepEqual(plan.filesToChange.map((f) => f.path).sort(), changed.sort());
+    assert.deepEqual([plan.staged, plan.unstaged, plan.untrackedOverwritten, plan.untrackedKept, plan.foreignCommits], [[], [], [], [], []]);
+    assert.equal(plan.headOnLine, true);
+    assert.equal(plan.needsProtection, false);
+    assert.equal(plan.database.size, dbBytes.length);
+    assert.equal(plan.database.changeCounter, dbBytes.readUInt32BE(24));
+    assert.equal(
+      plan.summary,
+      `Roll back ledgerline to before S17: 7 steps (S17–S23) become inactive and main moves from ${head.slice(0, 7)} to ${plan.resetTo.slice(0, 7)}, changing ${changed.length} files.`,
+    );
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.ok(fs.readFileSync(d.db).equals(dbBytes));
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), head);
+    assert.deepEqual(stepHistoryRefs(d.dir), []);
+  });
+
+  it('lists staged and unstaged changes, untracked files a reset would overwrite and those it keeps, and never ignored files', async () => {
+    const d = demo();
+    // S13 deleted locales/he.json and ar.json; they are back in the tree S13 started from.
+    write(d.dir, 'README.md', 'edited by hand\n');
+    write(d.dir, 'src/cli.ts', '// staged edit\n');
+    git(d.dir, 'add', 'src/cli.ts');
+    write(d.dir, 'locales/he.json', '{"mine": true}\n');
+    write(d.dir, 'notes/todo.txt', 'keep me\n');
+    write(d.dir, 'dist/cli.js', 'built\n');
+    write(d.dir, 'debug.log', 'ignored\n');
+    const plan = await planRollback(d.target(13));
+    assert.deepEqual(plan.refusals, []);
+    assert.deepEqual(plan.stepsToDeactivate.map((s) => s.id), [13, 17, 18, 19, 20, 21, 22, 23]);
+    assert.deepEqual(plan.staged.map((e) => [e.path, e.status]), [['src/cli.ts', 'modified']]);
+    assert.deepEqual(plan.unstaged.map((e) => [e.path, e.status]), [['README.md', 'modified']]);
+    assert.deepEqual(plan.untrackedOverwritten, ['locales/he.json']);
+    assert.deepEqual(plan.untrackedKept, ['notes/todo.txt']);
+    assert.deepEqual(plan.ignoredOverwritten, []);
+    const listed = JSON.stringify(plan);
+    assert.ok(!listed.includes('dist/cli.js') && !listed.includes('debug.log'), 'ignored files are not listed');
+    assert.equal(plan.needsProtection, true);
+    assert.match(plan.summary, /; 2 uncommitted changes, 1 untracked file the reset would overwrite must be kept safe first\.$/);
+  });
+
+  it('lists an ignored file that the target tree would overwrite', async () => {
+    const d = demo();
+    // A file tracked in the target but ignored now: the reset would overwrite it.
+    write(d.dir, '.git/info/exclude', fs.readFileSync(path.join(d.dir, '.git/info/exclude'), 'utf8') + 'locales/ar.json\n');
+    write(d.dir, 'locales/ar.json', 'local copy\n');
+    const plan = await planRollback(d.target(13));
+    assert.deepEqual(plan.ignoredOverwritten, ['locales/ar.json']);
+    assert.deepEqual(plan.untrackedOverwritten, []);
+    assert.equal(plan.needsProtection, true);
+  });
+
+  it('finds a commit on the branch that no step made', async () => {
+    const d = demo();
+    write(d.dir, 'HANDMADE.md', 'by a person\n');
+    git(d.dir, 'add', 'HANDMADE.md');
+    git(d.dir, 'commit', '-q', '-m', 'A commit made by hand');
+    const sha = git(d.dir, 'rev-parse', 'HEAD');
+    const plan = await planRollback(d.target(17));
+    assert.deepEqual(plan.refusals, []);
+    assert.deepEqual(plan.foreignCommits.map((c) => [c.sha, c.subject]), [[sha, 'A commit made by hand']]);
+    assert.equal(plan.needsProtection, true);
+    assert.match(plan.summary, /1 commit no step made must be kept safe first\.$/);
+  });
+
+  it('refuses a target whose commit before is not a commit hash', async () => {
+    const d = demo();
+    sqlite(d.db, [`UPDATE steps SET commit_sha_before = '--output=/tmp/x; rm -rf ~' WHERE id = 17`]);
+    const plan = await planRollback(d.target(17));
+    assert.deepEqual(plan.refusals.map((r) => r.code), ['TARGET_COMMIT_INVALID']);
+    assert.ok(plan.refusals[0].remedy.length > 0);
+    assert.match(plan.summary, /^Cannot roll back ledgerline to before S17: /);
+  });
+
+  it('refuses a target whose commit is not in the repository', async () => {
+    const d = demo();
+    sqlite(d.db, [`UPDATE steps SET commit_sha_before = '${'deadbeef'.repeat(5)}' WHERE id = 17`]);
+    const plan = await planRollback(d.target(17));
+    assert.deepEqual(plan.refusals.map((r) => r.code), ['TARGET_COMMIT_MISSING']);
+  });
+
+  it('refuses while a step in the range is running', async () => {
+    const d = demo('running');
+    const plan = await planRollback(d.target(17));
+    assert.deepEqual(plan.runningSteps.map((s) => s.id), [22]);
+    assert.ok(plan.refusals.some((r) => r.code === 'STEP_RUNNING'));
+    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+    assert.deepEqual(stepHistoryRefs(d.dir), []);
+  });
+
+  it('refuses a detached HEAD', async () => {
+    const d = demo();
+    git(d.dir, 'checkout', '-q', '--detach');
+    const plan = await planRollback(d.target(17));
+    assert.deepEqual(plan.refusals.map((r) => r.code), ['DETACHED_HEAD']);
+    assert.equal(plan.detached, true);
+  });
+
+  it('refuses when HEAD is not on the line of the steps', async () => {
+    const d = demo();
+    git(d.dir, 'checkout', '-q', '-b', 'elsewhere', d.ws.rolledBackRef);
+    const plan = await planRollback(d.target(17));
+    assert.equal(plan.headOnLine, false);
+    assert.deepEqual(plan.refusals.map((r) => r.code), ['HEAD_OFF_LINE']);
+  });
+
+  it('refuses a step that is already rolled back, and a step that does not exist', async () => {
+    const d = demo();
+    const plan = await planRollback(d.target(15));
+    assert.ok(plan.refusals.some((r) => r.code === 'STEP_NOT_ACTIVE'));
+    await rejectsWith(planRollback(d.target(999)), 'REFUSED');
+  });
+
+  it('refuses a folder that is not a git repository', async () => {
+    const d = demo();
+    const plan = await planRollback({ ...d.target(17), repositoryPath: tempDir('plain') });
+    assert.deepEqual(plan.refusals.map((r) => r.code), ['NOT_A_REPOSITORY']);
+  });
+
+  it('refuses while the -wal holds frames', async () => {
+    const d = demo('wal');
+    appendDemoStep(d.dir, { keepWal: true, now: new Date('2026-03-01T12:20:00Z') });
+    assert.ok(fs.statSync(`${d.db}-wal`).size > 32);
+    const plan = await planRollback(d.target(17));
+    assert.deepEqual(plan.stepsToDeactivate.map((s) => s.id), [17, 18, 19, 20, 21, 22, 23, 24]);
+    assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
+  });
+
+  it('refuses while a writer is in the middle of a transaction (hot journal)', async () => {
+    const d = demo();
+    execFileSync('python3', ['-c', `
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+db.execute("UPDATE steps SET exit_code = 7")
+os._exit(0)`, d.db]);
+    assert.ok(fs.existsSync(`${d.db}-journal`));
+    const plan = await planRollback(d.target(17));
+    assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
+  });
+});
+
+describe('foreignCommitShas', () => {
+  it('counts the commits in (before, after] of each step as the step\'s, through merges', () => {
+    // a <- b <- m(b, x) <- c ; x <- y ; the step went from b to m (merging x); c is someone else's.
+    const graph = new Map([
+      ['c'.repeat(40), ['d'.repeat(40)]],
+      ['d'.repeat(40), ['b'.repeat(40), 'e'.repeat(40)]],
+      ['e'.repeat(40), ['f'.repeat(40)]],
+      ['f'.repeat(40), []],
+      ['b'.repeat(40), []],
+    ]);
+    const foreign = foreignCommitShas(graph, [{ commitBefore: 'b'.repeat(40), commitAfter: 'd'.repeat(12) }]);
+    assert.deepEqual([...foreign].sort(), ['b'.repeat(40), 'c'.repeat(40)]);
+  });
+});
+
+describe('executeRollback and undoRollback', function () {
+  this.timeout(60_000);
+
+  async function planned(d: Demo, stepId: number): Promise<RollbackPlan> {
+    const plan = await planRollback(d.target(stepId));
+    assert.deepEqual(plan.refusals, []);
+    return plan;
+  }
+
+  it('rolls back a clean tree and undoes it, losing nothing', async () => {
+    const d = demo();
+    const files = snapshot(d.dir);
+    const rows = allRows(d.db);
+    const mode = 0o640;
+    fs.chmodSync(d.db, mode);
+    const head = git(d.dir, 'rev-parse', 'HEAD');
+    const plan = await planned(d, 17);
+    const progress: string[] = [];
+    const result = await executeRollback(plan, { journalDir: d.journalDir, onProgress: (m) => progress.push(m) });
+    assert.equal(result.journal.phase, 'done');
+    assert.ok(progress.length >= 3);
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), plan.resetTo);
+    assert.equal(git(d.dir, 'symbolic-ref', 'HEAD'), 'refs/heads/main');
+    assert.equal(git(d.dir, 'status', '--porcelain'), '');
+    assert.deepEqual(stepHistoryRefs(d.dir), [`${result.journal.backupRef} ${head}`]);
+    assert.equal(integrity(d.db), 'ok');
+    assert.deepEqual(activeIds(d.db), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert.equal(fs.statSync(d.db).mode & 0o777, mode);
+    assert.deepEqual(fs.readdirSync(d.dir).filter((f) => f.includes('.tmp')), []);
+    assert.deepEqual(await pendingRollbacks(d.journalDir), []);
+    const last = await lastRollback(d.journalDir);
+    assert.equal(last?.id, result.journal.id);
+
+    const undone = await undoRollback(last!, { journalDir: d.journalDir });
+    assert.equal(undone.journal.phase, 'undone');
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), head);
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.equal(integrity(d.db), 'ok');
+    assert.deepEqual(allRows(d.db), rows);
+    assert.equal(await lastRollback(d.journalDir), undefined);
+    await rejectsWith(undoRollback(undone.journal, { journalDir: d.journalDir }), 'NOTHING_TO_UNDO');
+  });
+
+  it('keeps modified, staged, untracked and ignored files safe with protection, and undo restores them byte for byte', async () => {
+    const d = demo();
+    write(d.dir, 'README.md', 'edited by hand\n');
+    write(d.dir, 'src/cli.ts', '// staged edit\n');
+    git(d.dir, 'add', 'src/cli.ts');
+    write(d.dir, 'locales/he.json', '{"mine": true}\n');
+    write(d.dir, 'notes/todo.txt', 'keep me\n');
+    write(d.dir, 'dist/cli.js', Buffer.from([0, 1, 2, 255]));
+    const files = snapshot(d.dir);
+    const stagedBefore = git(d.dir, 'diff', '--cached', '--name-status');
+    const plan = await planned(d, 13);
+    assert.equal(plan.needsProtection, true);
+
+    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir }), 'NEEDS_PROTECTION');
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.deepEqual(stepHistoryRefs(d.dir), []);
+
+    const result = await executeRollback(plan, { journalDir: d.journalDir, protect: true });
+    const { stashRef } = result.journal;
+    assert.ok(stashRef);
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), plan.resetTo);
+    // The stash holds the work exactly.
+    assert.equal(git(d.dir, 'show', `${stashRef}:README.md`), 'edited by hand');
+    assert.equal(git(d.dir, 'show', `${stashRef}^2:src/cli.ts`), '// staged edit');
+    assert.equal(git(d.dir, 'show', `${stashRef}^3:locales/he.json`), '{"mine": true}');
+    assert.match(git(d.dir, 'log', '-1', '--format=%s', stashRef), /Step History: before rolling back to S13/);
+    // The reset put the target's files in place; untouched: the untracked file it kept and the ignored one.
+    assert.equal(fs.readFileSync(path.join(d.dir, 'locales/he.json'), 'utf8'), git(d.dir, 'show', `${plan.resetTo}:locales/he.json`) + '\n');
+    assert.equal(fs.readFileSync(path.join(d.dir, 'notes/todo.txt'), 'utf8'), 'keep me\n');
+    assert.ok(fs.readFileSync(path.join(d.dir, 'dist/cli.js')).equals(Buffer.from([0, 1, 2, 255])));
+    assert.equal(integrity(d.db), 'ok');
+    assert.deepEqual(activeIds(d.db), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+
+    await undoRollback(result.journal, { journalDir: d.journalDir });
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.equal(git(d.dir, 'diff', '--cached', '--name-status'), stagedBefore);
+    assert.equal(integrity(d.db), 'ok');
+    assert.equal(activeIds(d.db).length, 20);
+    assert.ok(stepHistoryRefs(d.dir).some((r) => r.startsWith(stashRef)), 'the stash ref is kept');
+  });
+
+  it('keeps a foreign commit reachable from the backup ref, and undo brings it back on the branch', async () => {
+    const d = demo();
+    write(d.dir, 'HANDMADE.md', 'by a person\n');
+    git(d.dir, 'add', 'HANDMADE.md');
+    git(d.dir, 'commit', '-q', '-m', 'A commit made by hand');
+    const foreign = git(d.dir, 'rev-parse', 'HEAD');
+    const files = snapshot(d.dir);
+    const plan = await planned(d, 17);
+    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir }), 'NEEDS_PROTECTION');
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), foreign);
+
+    const result = await executeRollback(plan, { journalDir: d.journalDir, protect: true });
+    assert.equal(result.journal.stashRef, undefined);
+    assert.ok(!gitOk(d.dir, 'merge-base', '--is-ancestor', foreign, 'main'));
+    assert.ok(gitOk(d.dir, 'merge-base', '--is-ancestor', foreign, result.journal.backupRef));
+    assert.ok(!fs.existsSync(path.join(d.dir, 'HANDMADE.md')));
+
+    await undoRollback(result.journal, { journalDir: d.journalDir });
+    assert.equal(git(d.dir, 'rev-parse', 'main'), foreign);
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.equal(integrity(d.db), 'ok');
+  });
+
+  it('stops with DATABASE_CHANGED when a real SQLite writer changed the database after the plan, before touching git', async () => {
+    const d = demo();
+    const head = git(d.dir, 'rev-parse', 'HEAD');
+    const files = snapshot(d.dir);
+    const plan = await planned(d, 17);
+    sqlite(d.db, [`UPDATE steps SET token_usage_json = '{"total_tokens": 1}' WHERE id = 1`]);
+    const written = allRows(d.db);
+    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir }), 'DATABASE_CHANGED');
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), head);
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.deepEqual(stepHistoryRefs(d.dir), []);
+    assert.deepEqual(allRows(d.db), written);
+    assert.equal(await lastRollback(d.journalDir), undefined);
+  });
+
+  it('does not replace a database written between the git reset and the database write; finishing later keeps that write', async () => {
+    const d = demo();
+    const plan = await planned(d, 17);
+    const afterPhase = (phase: string) => {
+      if (phase === 'git-reset') sqlite(d.db, [`UPDATE steps SET exit_code = 3 WHERE id = 2`]);
+    };
+    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, afterPhase }), 'DATABASE_CHANGED');
+    assert.deepEqual(fs.readdirSync(d.dir).filter((f) => f.includes('.tmp')), []);
+    const [pending] = await pendingRollbacks(d.journalDir);
+    assert.equal(pending.phase, 'git-reset');
+    assert.match(pending.lastError ?? '', /changed since it was read/);
+    assert.equal(activeIds(d.db).length, 20);
+
+    const finished = await finishRollback(pending, { journalDir: d.journalDir });
+    assert.equal(finished.journal.phase, 'done');
+    assert.deepEqual(activeIds(d.db), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert.equal(sqlite(d.db, [], 'SELECT exit_code FROM steps WHERE id = 2')[0][0], 3);
+    assert.equal(integrity(d.db), 'ok');
+  });
+
+  it('writes a WAL database back in WAL mode, and refuses while its -wal holds frames', async () => {
+    const d = demo('wal');
+    const header = fs.readFileSync(d.db).subarray(18, 20);
+    assert.deepEqual([...header], [2, 2]);
+    assert.ok(!fs.existsSync(`${d.db}-wal`) || fs.statSync(`${d.db}-wal`).size === 0);
+    const plan = await planned(d, 17);
+    const result = await executeRollback(plan, { journalDir: d.journalDir });
+    assert.deepEqual([...fs.readFileSync(d.db).subarray(18, 20)], [2, 2]);
+    assert.equal(integrity(d.db), 'ok');
+    assert.equal(sqlite(d.db, [], 'PRAGMA journal_mode')[0][0], 'wal');
+    assert.deepEqual(activeIds(d.db), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    await undoRollback(result.journal, { journalDir: d.journalDir });
+    assert.equal(activeIds(d.db).length, 20);
+
+    // A writer that keeps its transactions in the -wal: refused at execution too.
+    const plan2 = await planned(d, 17);
+    appendDemoStep(d.dir, { keepWal: true, now: new Date('2026-03-01T12:30:00Z') });
+    await rejectsWith(executeRollback(plan2, { journalDir: d.journalDir }), 'DATABASE_BUSY');
+    assert.equal(activeIds(d.db).length, 21);
+  });
+
+  it('recovers a rollback that crashed between the git reset and the database write: finish', async () => {
+    const d = demo();
+    const plan = await planned(d, 17);
+    const crash = (phase: string) => {
+      if (phase === 'git-reset') throw new Error('simulated crash');
+    };
+    await assert.rejects(executeRollback(plan, { journalDir: d.journalDir, afterPhase: crash }), /simulated crash/);
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), plan.resetTo);
+    assert.equal(activeIds(d.db).length, 20);
+    const pending = await pendingRollbacks(d.journalDir);
+    assert.deepEqual(pending.map((j) => j.phase), ['git-reset']);
+    assert.equal(await lastRollback(d.journalDir), undefined);
+
+    const result = await finishRollback(pending[0], { journalDir: d.journalDir });
+    assert.equal(result.journal.phase, 'done');
+    assert.deepEqual(activeIds(d.db), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert.equal(integrity(d.db), 'ok');
+    assert.deepEqual(await pendingRollbacks(d.journalDir), []);
+    // Finishing again changes nothing.
+    await finishRollback(result.journal, { journalDir: d.journalDir });
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), plan.resetTo);
+  });
+
+  it('recovers a rollback that crashed between the git reset and the database write: revert, with stashed work', async () => {
+    const d = demo();
+    write(d.dir, 'README.md', 'edited by hand\n');
+    write(d.dir, 'notes/new.txt', 'new\n');
+    const files = snapshot(d.dir);
+    const rows = allRows(d.db);
+    const head = git(d.dir, 'rev-parse', 'HEAD');
+    const plan = await planned(d, 17);
+    const crash = (phase: string) => {
+      if (phase === 'git-reset') throw new Error('simulated crash');
+    };
+    await assert.rejects(executeRollback(plan, { journalDir: d.journalDir, protect: true, afterPhase: crash }));
+    const [pending] = await pendingRollbacks(d.journalDir);
+    assert.ok(pending.stashRef);
+
+    const result = await revertRollback(pending, { journalDir: d.journalDir });
+    assert.equal(result.journal.phase, 'undone');
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), head);
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.deepEqual(allRows(d.db), rows);
+    assert.deepEqual(await pendingRollbacks(d.journalDir), []);
+  });
+
+  it('reverts a rollback whose database was written but not marked done', async () => {
+    const d = demo();
+    const rows = allRows(d.db);
+    const plan = await planned(d, 17);
+    const crash = (phase: string) => {
+      if (phase === 'database-written') throw new Error('simulated crash');
+    };
+    await assert.rejects(executeRollback(plan, { journalDir: d.journalDir, afterPhase: crash }));
+    const [pending] = await pendingRollbacks(d.journalDir);
+    assert.equal(pending.phase, 'database-written');
+    await revertRollback(pending, { journalDir: d.journalDir });
+    assert.deepEqual(allRows(d.db), rows);
+    assert.equal(integrity(d.db), 'ok');
+  });
+
+  it('refuses to undo after new work: a new commit, or changes in the work tree', async () => {
+    const d = demo();
+    const plan = await planned(d, 17);
+    const result = await executeRollback(plan, { journalDir: d.journalDir });
+
+    write(d.dir, 'README.md', 'new work after the rollback\n');
+    const files = snapshot(d.dir);
+    await rejectsWith(undoRollback(result.journal, { journalDir: d.journalDir }), 'NEW_WORK');
+    assert.deepEqual(snapshot(d.dir), files);
+
+    git(d.dir, 'commit', '-q', '-am', 'New work on top');
+    const head = git(d.dir, 'rev-parse', 'HEAD');
+    const err = await rejectsWith(undoRollback(result.journal, { journalDir: d.journalDir }), 'NEW_WORK');
+    assert.ok(err.remedy);
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), head);
+    assert.deepEqual(activeIds(d.db), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+  });
+
+  it('refuses to undo when an untracked file now sits where the old tree has a file', async () => {
+    const d = demo();
+    const plan = await planned(d, 17);
+    const result = await executeRollback(plan, { journalDir: d.journalDir });
+    write(d.dir, 'src/commands/export.ts', 'mine now\n');
+    await rejectsWith(undoRollback(result.journal, { journalDir: d.journalDir }), 'NEW_WORK');
+    assert.equal(fs.readFileSync(path.join(d.dir, 'src/commands/export.ts'), 'utf8'), 'mine now\n');
+  });
+
+  it('stops with BRANCH_MOVED when the branch moved between plan and execution', async () => {
+    const d = demo();
+    const plan = await planned(d, 17);
+    git(d.dir, 'commit', '-q', '--allow-empty', '-m', 'moved');
+    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'BRANCH_MOVED');
+    assert.deepEqual(stepHistoryRefs(d.dir), []);
+  });
+});
