@@ -468,19 +468,20 @@ export class GitRepository {
 
   /**
    * `git stash push --include-untracked` (or `--all` for ignored files) of exactly `paths`,
-   * read literally (no glob). Returns the stash commit, or null when there was nothing to stash.
+   * read literally (no glob), or of every change. Each path must be in the index or on disk
+   * (git refuses a pathspec that matches nothing, after having saved the stash). Returns the
+   * stash commit, or null when there was nothing to stash.
    */
-  async stashPush(message: string, paths: readonly string[], options: { includeIgnored?: boolean } = {}): Promise<string | null> {
-    const clean = paths.filter((p) => typeof p === 'string' && p.length > 0 && !p.includes('\0'));
-    if (clean.length === 0) return null;
+  async stashPush(message: string, paths: readonly string[] | 'everything', options: { includeIgnored?: boolean } = {}): Promise<string | null> {
+    const clean = paths === 'everything' ? [] : paths.filter((p) => typeof p === 'string' && p.length > 0 && !p.includes('\0'));
+    if (paths !== 'everything' && clean.length === 0) return null;
     const before = await this.refTarget('refs/stash');
-    await this.text(
-      ['--literal-pathspecs', 'stash', 'push', options.includeIgnored ? '--all' : '--include-untracked', '-m', oneLine(message), '--', ...clean],
-      {},
-    );
+    // Without a pathspec, --literal-pathspecs would make git leave the untracked files out.
+    const command = ['stash', 'push', options.includeIgnored ? '--all' : '--include-untracked', '-m', oneLine(message)];
+    await this.text(paths === 'everything' ? command : ['--literal-pathspecs', ...command, '--', ...clean], {});
     const after = await this.refTarget('refs/stash');
     if (!after || after === before) return null;
-    this.log.info(`[git] stashed ${clean.length} path(s) as ${shortSha(after)}`);
+    this.log.info(`[git] stashed ${paths === 'everything' ? 'all changes' : `${clean.length} path(s)`} as ${shortSha(after)}`);
     return after;
   }
 

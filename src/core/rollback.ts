@@ -218,6 +218,16 @@ export function databaseBusyReason(dbPath: string): string | null {
   return null;
 }
 
+/** Whether something (a file, folder or symlink, even a broken one) is at `rel` in the work tree. */
+function onDisk(root: string, rel: string): boolean {
+  try {
+    fs.lstatSync(path.join(root, rel));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function readIfExists(file: string, limit?: number): Buffer | undefined {
   let fd: number;
   try {
@@ -905,7 +915,20 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
           const paths = pathsToStash(work);
           if (paths.length > 0) {
             progress(`Keeping ${plural(paths.length, 'uncommitted file')} in a stash…`);
-            const stash = await repo.stashPush(`Step History: before rolling back to ${journal.stepLabel}`, paths, {
+            // A staged rename or deletion names a path no longer in the index, which git cannot
+            // stash on its own: then everything is stashed (the untracked files kept included).
+            const index = new Set(await repo.indexPaths());
+            const partial = paths.every((p) => index.has(p) || onDisk(repo.root, p));
+            if (!partial) log.info('[rollback] the index holds a rename or deletion: stashing every change');
+            if (!partial && work.ignoredOverwritten.length > 0) {
+              // Stashing everything with ignored files would sweep up every ignored file (build output, dependencies).
+              throw new RollbackError(
+                'REFUSED',
+                `The index holds a rename or deletion, and the reset would overwrite ignored files (${work.ignoredOverwritten.slice(0, 3).join(', ')}).`,
+                'Commit or unstage the rename or deletion, or move those ignored files elsewhere, then roll back.',
+              );
+            }
+            const stash = await repo.stashPush(`Step History: before rolling back to ${journal.stepLabel}`, partial ? paths : 'everything', {
               includeIgnored: work.ignoredOverwritten.length > 0,
             });
             if (stash) {
@@ -1017,7 +1040,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     const [tracked, backupTree] = gitReset ? await Promise.all([repo.indexPaths(), repo.treePaths(backup)]) : [[], []];
     const removedByReset = new Set(tracked);
     for (const p of backupTree ?? []) removedByReset.delete(p);
-    const present = stashedUntracked.filter((p) => !removedByReset.has(p) && fs.existsSync(path.join(repo.root, p)));
+    const present = stashedUntracked.filter((p) => !removedByReset.has(p) && onDisk(repo.root, p));
     if (present.length > 0) throw newWork(`${plural(present.length, 'file')} kept in the stash now exist${present.length === 1 ? 's' : ''} again in the work tree (${present.slice(0, 3).join(', ')}).`);
   }
 

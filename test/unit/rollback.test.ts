@@ -402,6 +402,26 @@ describe('executeRollback and undoRollback', function () {
     assert.ok(stepHistoryRefs(d.dir).some((r) => r.startsWith(stashRef)), 'the stash ref is kept');
   });
 
+  it('keeps a staged rename and deletion safe (stashing everything), and undo restores the index and the files', async () => {
+    const d = demo();
+    git(d.dir, 'mv', 'README.md', 'README.txt');
+    git(d.dir, 'rm', '-q', 'CHANGELOG.md');
+    write(d.dir, 'notes/todo.txt', 'keep me\n');
+    const files = snapshot(d.dir);
+    const index = git(d.dir, 'status', '--porcelain', '--untracked-files=all');
+    const plan = await planned(d, 17);
+    assert.deepEqual(plan.staged.map((e) => e.status).sort(), ['deleted', 'renamed']);
+    const lines: string[] = [];
+    const log = { trace() {}, debug() {}, info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(m), error() {} };
+    const result = await executeRollback(plan, { journalDir: d.journalDir, protect: true, log });
+    assert.ok(result.journal.stashRef);
+    assert.equal(git(d.dir, 'status', '--porcelain', '--untracked-files=all'), '', lines.join('\n'));
+    assert.equal(git(d.dir, 'show', `${result.journal.stashRef}^3:notes/todo.txt`), 'keep me');
+    await undoRollback(result.journal, { journalDir: d.journalDir });
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.equal(git(d.dir, 'status', '--porcelain', '--untracked-files=all'), index);
+  });
+
   it('keeps a foreign commit reachable from the backup ref, and undo brings it back on the branch', async () => {
     const d = demo();
     write(d.dir, 'HANDMADE.md', 'by a person\n');
