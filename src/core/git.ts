@@ -376,7 +376,8 @@ export class GitRepository {
   async refTarget(ref: string): Promise<string | null> {
     const name = requireReadableRef(ref);
     try {
-      const out = await this.text(['rev-parse', '--verify', '--quiet', '--end-of-options', `${name}^{commit}`], {});
+      // Not --quiet: simple-git waits 50 ms more for a process that printed nothing.
+      const out = await this.text(['rev-parse', '--verify', '--end-of-options', `${name}^{commit}`], {});
       return out.trim() || null;
     } catch (err) {
       if (err instanceof GitError && (err.code === 'UNKNOWN_COMMIT' || err.code === 'GIT_FAILED')) return null;
@@ -400,10 +401,12 @@ export class GitRepository {
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
     const a = requireCommitHash(ancestor);
     const d = requireCommitHash(descendant);
-    const args = ['merge-base', '--is-ancestor', '--end-of-options', `${a}^{commit}`, `${d}^{commit}`];
+    // `merge-base --all a d` is exactly `a` when a is an ancestor of d; unlike --is-ancestor
+    // it prints something, which spares simple-git's 50 ms wait for a silent process.
+    const args = ['merge-base', '--all', '--end-of-options', `${a}^{commit}`, `${d}^{commit}`];
     try {
-      await this.textNamingCommit(args, [a, d]);
-      return true;
+      const bases = (await this.textNamingCommit(args, [a, d])).split('\n').filter(Boolean);
+      return bases.length === 1 && bases[0].startsWith(a.toLowerCase());
     } catch (err) {
       if (err instanceof GitError && err.code === 'GIT_FAILED' && /\(exit 1\)/.test(err.detail ?? '')) return false;
       throw err;
@@ -462,7 +465,7 @@ export class GitRepository {
       throw new GitError('GIT_FAILED', `The branch checked out is ${head.branch ?? 'none (detached HEAD)'}, not ${expectedBranch}.`, `reset --hard refused: HEAD ${head.branch ?? 'detached'}`);
     }
     // reset does not take --end-of-options in every git version; `<sha>^{commit}` starts with a hex digit.
-    await this.text(['reset', '--hard', '--quiet', `${sha}^{commit}`, '--'], { commits: [sha] });
+    await this.text(['reset', '--hard', `${sha}^{commit}`, '--'], { commits: [sha] });
     this.log.info(`[git] reset --hard ${expectedBranch} to ${shortSha(sha)}`);
   }
 
@@ -491,7 +494,7 @@ export class GitRepository {
    */
   async stashApply(stash: string): Promise<void> {
     const sha = requireCommitHash(stash);
-    await this.text(['stash', 'apply', '--index', '--quiet', '--end-of-options', sha], { commits: [sha] });
+    await this.text(['stash', 'apply', '--index', '--end-of-options', sha], { commits: [sha] });
     this.log.info(`[git] applied stash ${shortSha(sha)}`);
   }
 
