@@ -201,6 +201,13 @@ export function sameDatabaseStamp(a: DatabaseStamp, b: DatabaseStamp): boolean {
  * in progress, or one that crashed and must be rolled back by SQLite first).
  */
 export function databaseBusyReason(dbPath: string): string | null {
+  const header = readIfExists(dbPath, 20);
+  const walMode = !!header && header.length >= 20 && (header[18] === 2 || header[19] === 2);
+  if (walMode && (fs.existsSync(dbPath + '-wal') || fs.existsSync(dbPath + '-shm'))) {
+    // SQLite removes both when the last connection closes; while one is open, a file renamed
+    // over the database would not be the one that connection keeps writing to.
+    return `another program has it open in WAL mode (${path.basename(dbPath)}-wal or -shm exists)`;
+  }
   const wal = readIfExists(dbPath + '-wal');
   if (wal && wal.length > WAL_HEADER_SIZE) {
     const header = readWalHeader(wal);
@@ -840,7 +847,7 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
     createdAt: new Date().toISOString(),
     updatedAt: '',
     phase: 'planned',
-    target,
+    target: { ...target, dbPath: path.resolve(target.dbPath), repositoryPath: path.resolve(target.repositoryPath) },
     stepLabel: plan.step.label,
     stepIds: plan.stepsToDeactivate.map((s) => s.id),
     branch: plan.branch,
@@ -853,7 +860,31 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
   log.info(`[rollback] starting ${journal.id}: ${plan.summary}`);
   saveJournal(options.journalDir, journal, log);
   await options.afterPhase?.('planned');
-  return runPhases(journal, repo, options, plan.database);
+  try {
+    return await runPhases(journal, repo, options, plan.database);
+  } catch (err) {
+    await closeIfNothingChanged(journal, repo, options.journalDir, log);
+    throw err;
+  }
+}
+
+/**
+ * A fresh rollback that stopped before the reset and made no stash changed nothing but a
+ * backup ref: its journal is closed, so that the next start does not offer to finish it.
+ */
+async function closeIfNothingChanged(journal: RollbackJournal, repo: GitRepository, journalDir: string, log: Logger): Promise<void> {
+  if ((journal.phase !== 'planned' && journal.phase !== 'backed-up') || journal.stashRef) return;
+  // Stopped while stashing: a stash may exist that the journal does not name yet; keep it open.
+  if (journal.phase === 'planned' && journal.protect) return;
+  try {
+    const head = await repo.head();
+    if (head.sha !== journal.oldHead || head.branch !== journal.branch) return;
+    journal.phase = 'undone';
+    saveJournal(journalDir, journal, log);
+    log.info(`[rollback] ${journal.id} stopped before changing anything; journal closed.`);
+  } catch (err) {
+    log.warn(`[rollback] could not close the journal of ${journal.id}: ${String(err)}`);
+  }
 }
 
 export async function finishRollback(journal: RollbackJournal, options: ExecuteOptions): Promise<RollbackResult> {

@@ -24,6 +24,7 @@ import {
   type RollbackTarget,
 } from '../../src/core/rollback';
 import { appendDemoStep, makeDemoWorkspace, type DemoWorkspace } from '../fixtures/demoWorkspace';
+import { SqliteProcess } from '../fixtures/stepFixtures';
 
 const tempDirs: string[] = [];
 function tempDir(label: string): string {
@@ -287,6 +288,28 @@ describe('planRollback', function () {
     const plan = await planRollback(d.target(17));
     assert.deepEqual(plan.stepsToDeactivate.map((s) => s.id), [17, 18, 19, 20, 21, 22, 23, 24]);
     assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
+  });
+
+  it('refuses while another program holds a WAL database open, even with its log checkpointed', async () => {
+    const d = demo('wal');
+    const conn = new SqliteProcess(d.db);
+    try {
+      await conn.query('SELECT count(*) FROM steps');
+      await conn.query('PRAGMA wal_checkpoint(TRUNCATE)');
+      assert.equal(fs.statSync(`${d.db}-wal`).size, 0);
+      const plan = await planRollback(d.target(17));
+      assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
+      assert.match(plan.refusals[0].message, /another program has it open/);
+    } finally {
+      await conn.close().catch(() => conn.kill());
+    }
+    assert.deepEqual((await planRollback(d.target(17))).refusals, []);
+  });
+
+  it('says what happens to a single step', async () => {
+    const d = demo();
+    const plan = await planRollback(d.target(23));
+    assert.match(plan.summary, /^Roll back ledgerline to before S23: 1 step \(S23\) becomes inactive and main moves from \w{7} to \w{7}, changing 1 file\.$/);
   });
 
   it('refuses while a writer is in the middle of a transaction (hot journal)', async () => {
@@ -587,6 +610,30 @@ describe('executeRollback and undoRollback', function () {
     write(d.dir, 'src/commands/export.ts', 'mine now\n');
     await rejectsWith(undoRollback(result.journal, { journalDir: d.journalDir }), 'NEW_WORK');
     assert.equal(fs.readFileSync(path.join(d.dir, 'src/commands/export.ts'), 'utf8'), 'mine now\n');
+  });
+
+  it('checks the work tree again right before the reset, and closes the journal of a rollback that changed nothing', async () => {
+    const d = demo();
+    const head = git(d.dir, 'rev-parse', 'HEAD');
+    const plan = await planned(d, 17);
+    const edit = (phase: string) => {
+      if (phase === 'backed-up') write(d.dir, 'README.md', 'typed while the rollback started\n');
+    };
+    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, afterPhase: edit }), 'NEEDS_PROTECTION');
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), head);
+    assert.equal(fs.readFileSync(path.join(d.dir, 'README.md'), 'utf8'), 'typed while the rollback started\n');
+    assert.deepEqual(await pendingRollbacks(d.journalDir), []);
+    assert.equal(activeIds(d.db).length, 20);
+  });
+
+  it('skips files in the journal folder that are not journals', async () => {
+    const d = demo();
+    fs.mkdirSync(d.journalDir, { recursive: true });
+    fs.writeFileSync(path.join(d.journalDir, 'rollback-broken.json'), '{"id": ');
+    fs.writeFileSync(path.join(d.journalDir, 'rollback-other.json'), '{"id": "x", "phase": "git-reset"}');
+    assert.deepEqual(await pendingRollbacks(d.journalDir), []);
+    assert.equal(await lastRollback(d.journalDir), undefined);
+    assert.deepEqual(await pendingRollbacks(path.join(d.journalDir, 'missing')), []);
   });
 
   it('stops with BRANCH_MOVED when the branch moved between plan and execution', async () => {
