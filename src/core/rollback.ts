@@ -701,12 +701,14 @@ async function writeStepsActive(
   let bytes: Buffer;
   let readStamp: DatabaseStamp;
   let mode: number;
+  let owner: { uid: number; gid: number };
   try {
     const st = fs.fstatSync(fd);
     bytes = Buffer.alloc(st.size);
     if (st.size > 0) fs.readSync(fd, bytes, 0, st.size, 0);
     readStamp = { size: st.size, mtimeMs: st.mtimeMs, changeCounter: be32(bytes, 24), ino: st.ino };
     mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
   } finally {
     fs.closeSync(fd);
   }
@@ -766,6 +768,11 @@ async function writeStepsActive(
     const tfd = fs.openSync(tmp, 'wx', mode);
     try {
       fs.fchmodSync(tfd, mode);
+      try {
+        fs.fchownSync(tfd, owner.uid, owner.gid);
+      } catch {
+        // Only root may give a file away; then it belongs to whoever runs the editor.
+      }
       writeAll(tfd, out);
       fs.fsyncSync(tfd);
     } finally {
@@ -939,6 +946,22 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
       const existing = await repo.refTarget(journal.backupRef);
       if (existing === null) await repo.updateRef(journal.backupRef, journal.oldHead, `Step History: before rolling back to ${journal.stepLabel}`, null);
       else if (existing !== journal.oldHead) throw new RollbackError('WRITE_FAILED', `${journal.backupRef} already points elsewhere.`, 'See the log for details.');
+      const stashMessage = `Step History: before rolling back to ${journal.stepLabel} (${journal.id})`;
+      if (journal.protect && !journal.stashRef) {
+        // Stopped right after a stash push last time: the stash is the newest one, with this
+        // rollback's id in its message.
+        const top = await repo.refTarget('refs/stash');
+        const topCommit = top ? (await repo.commitsBetween(journal.oldHead, top).catch(() => [])).find((c) => c.sha === top) : undefined;
+        if (top && topCommit?.subject.endsWith(stashMessage)) {
+          log.info(`[rollback] found the stash ${short(top)} made before the interruption`);
+          journal.stashCommit = top;
+          journal.stashRef = `refs/step-history/stash/${journal.id}`;
+          saveJournal(options.journalDir, journal, log);
+        }
+      }
+      if (journal.stashRef && journal.stashCommit && (await repo.refTarget(journal.stashRef)) === null) {
+        await repo.updateRef(journal.stashRef, journal.stashCommit, `Step History: work kept before rolling back to ${journal.stepLabel}`, null);
+      }
       if (journal.protect && !journal.stashRef) {
         const head = await repo.head();
         if (head.sha === journal.oldHead && head.branch === journal.branch) {
@@ -959,7 +982,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
                 'Commit or unstage the rename or deletion, or move those ignored files elsewhere, then roll back.',
               );
             }
-            const stash = await repo.stashPush(`Step History: before rolling back to ${journal.stepLabel}`, partial ? paths : 'everything', {
+            const stash = await repo.stashPush(stashMessage, partial ? paths : 'everything', {
               includeIgnored: work.ignoredOverwritten.length > 0,
             });
             if (stash) {

@@ -636,6 +636,40 @@ describe('executeRollback and undoRollback', function () {
     assert.deepEqual(await pendingRollbacks(path.join(d.journalDir, 'missing')), []);
   });
 
+  it('finishes a rollback interrupted right after its stash was made, and undo re-applies that stash', async () => {
+    const d = demo();
+    write(d.dir, 'README.md', 'edited by hand\n');
+    const files = snapshot(d.dir);
+    const plan = await planned(d, 17);
+    const crash = (phase: string) => {
+      if (phase === 'planned') throw new Error('simulated crash');
+    };
+    await assert.rejects(executeRollback(plan, { journalDir: d.journalDir, protect: true, afterPhase: crash }));
+    const [pending] = await pendingRollbacks(d.journalDir);
+    assert.equal(pending.phase, 'planned');
+    // The stash push the crash interrupted, as git would have left it.
+    git(d.dir, 'stash', 'push', '--include-untracked', '-m', `Step History: before rolling back to S17 (${pending.id})`);
+    const stash = git(d.dir, 'rev-parse', 'refs/stash');
+
+    const result = await finishRollback(pending, { journalDir: d.journalDir, protect: true });
+    assert.equal(result.journal.phase, 'done');
+    assert.equal(result.journal.stashCommit, stash);
+    assert.equal(git(d.dir, 'rev-parse', result.journal.stashRef!), stash);
+    await undoRollback(result.journal, { journalDir: d.journalDir });
+    assert.deepEqual(snapshot(d.dir), files);
+  });
+
+  it('undoes only finished rollbacks, and finishes nothing already undone', async () => {
+    const d = demo();
+    const plan = await planned(d, 17);
+    await assert.rejects(executeRollback(plan, { journalDir: d.journalDir, afterPhase: (p) => { if (p === 'git-reset') throw new Error('crash'); } }));
+    const [pending] = await pendingRollbacks(d.journalDir);
+    await rejectsWith(undoRollback(pending, { journalDir: d.journalDir }), 'NOTHING_TO_UNDO');
+    const reverted = await revertRollback(pending, { journalDir: d.journalDir });
+    await rejectsWith(finishRollback(reverted.journal, { journalDir: d.journalDir }), 'NOTHING_TO_UNDO');
+    await rejectsWith(revertRollback(reverted.journal, { journalDir: d.journalDir }), 'NOTHING_TO_UNDO');
+  });
+
   it('stops with BRANCH_MOVED when the branch moved between plan and execution', async () => {
     const d = demo();
     const plan = await planned(d, 17);
