@@ -1,5 +1,6 @@
 /**
- * Read-only git operations for Step History, over simple-git.
+ * Git operations for Step History, over simple-git: reading, and the few writes rollback and
+ * undo need (Step History's own refs, a hard reset of the named branch, stash push and apply).
  *
  * Commit references handed to this module usually come from a step database, so they are
  * untrusted: each one is checked as 4 to 64 hex digits before any git process exists, and
@@ -7,7 +8,8 @@
  * front of a `<sha>^{commit}` / `<sha>^{commit}:<path>` object name, which starts with a hex
  * digit). Paths only ever appear after `--` or inside such an object name. No shell is used,
  * and no database value goes through a simple-git API that builds options from strings or
- * objects: every call passes a complete argv array.
+ * objects: every call passes a complete argv array. Refs written are only
+ * `refs/step-history/backup|stash/<name>`, built by Step History from a timestamp.
  */
 
 import * as fs from 'node:fs';

@@ -832,6 +832,11 @@ describe('GitRepository write operations for rollback', () => {
   it('tells ancestors apart and lists the commits between two commits with their parents', async () => {
     assert.equal(await repo.isAncestor(first, second), true);
     assert.equal(await repo.isAncestor(second, first), false);
+    assert.equal(await repo.isAncestor(first.slice(0, 10), second), true);
+    git(dir, 'checkout', '-q', '--orphan', 'unrelated');
+    const orphan = commitAll(dir, 'unrelated root');
+    assert.equal(await repo.isAncestor(first, orphan), false);
+    git(dir, 'checkout', '-q', 'main');
     await rejectsWith(repo.isAncestor('0123456789abcdef0123456789abcdef01234567', second), 'UNKNOWN_COMMIT');
     const graph = await repo.commitGraph(first, second);
     assert.deepEqual([...graph], [[second, [first]]]);

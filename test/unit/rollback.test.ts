@@ -327,6 +327,18 @@ os._exit(0)`, d.db]);
 });
 
 describe('foreignCommitShas', () => {
+  it('finds a commit made between two steps and one after the last, on a straight line', () => {
+    const c = (n: number) => String(n).repeat(40).slice(0, 40);
+    // 1 <- 2 (step A) <- 3 (by hand) <- 4 (step B) <- 5 (by hand); the reset goes to 1.
+    const graph = new Map([[c(2), [c(1)]], [c(3), [c(2)]], [c(4), [c(3)]], [c(5), [c(4)]]]);
+    const steps = [
+      { commitBefore: c(1), commitAfter: c(2) },
+      { commitBefore: c(3), commitAfter: c(4) },
+      { commitBefore: c(4), commitAfter: null },
+    ];
+    assert.deepEqual([...foreignCommitShas(graph, steps)].sort(), [c(3), c(5)]);
+  });
+
   it('counts the commits in (before, after] of each step as the step\'s, through merges', () => {
     // a <- b <- m(b, x) <- c ; x <- y ; the step went from b to m (merging x); c is someone else's.
     const graph = new Map([
