@@ -1107,7 +1107,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     const first = Math.min(...journal.stepIds);
     const newer = steps.filter((s) => s.active && s.id > first && !ids.has(s.id));
     if (kind === 'undo' && newer.length > 0) {
-      throw newWork(`${plural(newer.length, 'new step')} (${describeStepIds(newer.map((s) => s.id))}) were recorded since the rollback.`);
+      throw newWork(`${plural(newer.length, 'new step')} (${describeStepIds(newer.map((s) => s.id))}) ${newer.length === 1 ? 'was' : 'were'} recorded since the rollback.`);
     }
     dbToRestore = steps.some((s) => ids.has(s.id) && !s.active);
   } finally {
