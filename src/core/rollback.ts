@@ -846,7 +846,15 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
       'Review the rollback again.',
     );
   }
-  if (!options.protect && hasWorkAtRisk(await readWorkAtRisk(repo, plan.resetTo))) throw needsProtection();
+  const work = await readWorkAtRisk(repo, plan.resetTo);
+  if (work.conflicted.length > 0) {
+    throw new RollbackError(
+      'REFUSED',
+      `${plural(work.conflicted.length, 'file has', 'files have')} unresolved merge conflicts (${work.conflicted.slice(0, 3).join(', ')}).`,
+      'Resolve or abort the merge first, then roll back.',
+    );
+  }
+  if (!options.protect && hasWorkAtRisk(work)) throw needsProtection();
 
   const id = newJournalId();
   const journal: RollbackJournal = {

@@ -682,6 +682,27 @@ describe('executeRollback and undoRollback', function () {
     await rejectsWith(revertRollback(reverted.journal, { journalDir: d.journalDir }), 'NOTHING_TO_UNDO');
   });
 
+  it('refuses while a merge has unresolved conflicts, even with protection', async () => {
+    const d = demo();
+    const head = git(d.dir, 'rev-parse', 'HEAD');
+    git(d.dir, 'checkout', '-q', '-b', 'side', 'HEAD~1');
+    write(d.dir, 'README.md', 'side\n');
+    git(d.dir, 'commit', '-q', '-am', 'side');
+    git(d.dir, 'checkout', '-q', 'main');
+    write(d.dir, 'README.md', 'main\n');
+    git(d.dir, 'commit', '-q', '-am', 'main');
+    assert.ok(!gitOk(d.dir, 'merge', 'side'));
+    const files = snapshot(d.dir);
+    const plan = await planned(d, 17);
+    assert.deepEqual(plan.unstaged.map((e) => [e.path, e.status]), [['README.md', 'unmerged']]);
+    const err = await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+    assert.match(err.message, /1 file has unresolved merge conflicts \(README\.md\)/);
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.notEqual(git(d.dir, 'rev-parse', 'HEAD'), head);
+    assert.deepEqual(stepHistoryRefs(d.dir), []);
+    assert.deepEqual(await pendingRollbacks(d.journalDir), []);
+  });
+
   it('stops with BRANCH_MOVED when the branch moved between plan and execution', async () => {
     const d = demo();
     const plan = await planned(d, 17);
