@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as esbuild from 'esbuild';
 import { GitRepository } from '../src/core/git';
+import { executeRollback, planRollback, undoRollback } from '../src/core/rollback';
 import { StepStore } from '../src/core/stepStore';
 
 const root = path.resolve(__dirname, '..');
@@ -209,6 +210,56 @@ async function main() {
     rows.push({
       measure: 'changedFiles, step touching 1,000 files', ours: median(ours), reference: median(sameWork),
       referenceName: 'git diff --raw --numstat -z -M process', unit: 'ms',
+    });
+  }
+
+  {
+    // Rollback of the step that touched 1,000 files: ours (journal, backup ref, reset, safe
+    // database write) against the bare work: git reset --hard plus the UPDATE by the sqlite3 CLI.
+    const { dir, before, after } = ensureRepository();
+    const db = path.join(work, 'rollback-steps.db');
+    const journalDir = path.join(work, 'rollback-journals');
+    fs.rmSync(journalDir, { recursive: true, force: true });
+    fs.rmSync(db, { force: true });
+    execFileSync('python3', ['-c', [
+      'import sqlite3, sys',
+      'db = sqlite3.connect(sys.argv[1])',
+      'db.executescript(open(sys.argv[2]).read())',
+      "db.execute(\"INSERT INTO steps (id, active, commit_sha_before, commit_sha_after, agent_config_json, start_time, end_time, duration_ms, exit_code, project_id) VALUES (1, 1, ?, ?, '{}', '2026-01-01T10:00:00Z', '2026-01-01T10:05:00Z', 300000, 0, ?)\", (sys.argv[3], sys.argv[4], sys.argv[5]))",
+      'db.commit()',
+      'db.close()',
+    ].join('\n'), db, path.join(root, 'test', 'fixtures', 'laforge-schema.sql'), before, after, project]);
+    const target = { dbPath: db, repositoryPath: dir, projectId: project, stepId: 1 };
+    const ours: number[] = [];
+    const withPlan: number[] = [];
+    const bare: number[] = [];
+    const update = (active: number) =>
+      timeProcess('sqlite3', [db, `UPDATE steps SET active = ${active} WHERE project_id = '${project}' AND id IN (1)`]);
+    for (let i = 0; i < (quick ? 3 : 7); i++) {
+      const t0 = performance.now();
+      const plan = await planRollback(target, { wasmPath: wasm });
+      const t1 = performance.now();
+      if (plan.refusals.length || plan.filesToChange.length !== 1_000) throw new Error(`rollback plan wrong: ${plan.summary}`);
+      const result = await executeRollback(plan, { journalDir, wasmPath: wasm });
+      const t2 = performance.now();
+      ours.push(t2 - t1);
+      withPlan.push(t2 - t0);
+      if (git(dir, 'rev-parse', 'HEAD') !== before) throw new Error('rollback did not reset the branch');
+      await undoRollback(result.journal, { journalDir, wasmPath: wasm });
+      if (git(dir, 'rev-parse', 'HEAD') !== after) throw new Error('undo did not restore the branch');
+      git(dir, 'update-ref', '-d', result.journal.backupRef);
+
+      bare.push(timeProcess('git', ['reset', '--hard', '--quiet', before], dir) + update(0));
+      timeProcess('git', ['reset', '--hard', '--quiet', after], dir);
+      update(1);
+    }
+    rows.push({
+      measure: 'rollback of a step touching 1,000 files', ours: median(ours), reference: median(bare),
+      referenceName: 'git reset --hard + sqlite3 CLI UPDATE', unit: 'ms',
+    });
+    rows.push({
+      measure: 'rollback of a step touching 1,000 files, plan included', ours: median(withPlan), reference: median(bare),
+      referenceName: 'git reset --hard + sqlite3 CLI UPDATE', unit: 'ms',
     });
   }
 

@@ -1,5 +1,6 @@
 /**
- * Read-only git operations for Step History, over simple-git.
+ * Git operations for Step History, over simple-git: reading, and the few writes rollback and
+ * undo need (Step History's own refs, a hard reset of the named branch, stash push and apply).
  *
  * Commit references handed to this module usually come from a step database, so they are
  * untrusted: each one is checked as 4 to 64 hex digits before any git process exists, and
@@ -7,7 +8,8 @@
  * front of a `<sha>^{commit}` / `<sha>^{commit}:<path>` object name, which starts with a hex
  * digit). Paths only ever appear after `--` or inside such an object name. No shell is used,
  * and no database value goes through a simple-git API that builds options from strings or
- * objects: every call passes a complete argv array.
+ * objects: every call passes a complete argv array. Refs written are only
+ * `refs/step-history/backup|stash/<name>`, built by Step History from a timestamp.
  */
 
 import * as fs from 'node:fs';
@@ -376,7 +378,8 @@ export class GitRepository {
   async refTarget(ref: string): Promise<string | null> {
     const name = requireReadableRef(ref);
     try {
-      const out = await this.text(['rev-parse', '--verify', '--quiet', '--end-of-options', `${name}^{commit}`], {});
+      // Not --quiet: simple-git waits 50 ms more for a process that printed nothing.
+      const out = await this.text(['rev-parse', '--verify', '--end-of-options', `${name}^{commit}`], {});
       return out.trim() || null;
     } catch (err) {
       if (err instanceof GitError && (err.code === 'UNKNOWN_COMMIT' || err.code === 'GIT_FAILED')) return null;
@@ -400,10 +403,12 @@ export class GitRepository {
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
     const a = requireCommitHash(ancestor);
     const d = requireCommitHash(descendant);
-    const args = ['merge-base', '--is-ancestor', '--end-of-options', `${a}^{commit}`, `${d}^{commit}`];
+    // `merge-base --all a d` is exactly `a` when a is an ancestor of d; unlike --is-ancestor
+    // it prints something, which spares simple-git's 50 ms wait for a silent process.
+    const args = ['merge-base', '--all', '--end-of-options', `${a}^{commit}`, `${d}^{commit}`];
     try {
-      await this.textNamingCommit(args, [a, d]);
-      return true;
+      const bases = (await this.textNamingCommit(args, [a, d])).split('\n').filter(Boolean);
+      return bases.length === 1 && bases[0].startsWith(a.toLowerCase());
     } catch (err) {
       if (err instanceof GitError && err.code === 'GIT_FAILED' && /\(exit 1\)/.test(err.detail ?? '')) return false;
       throw err;
@@ -462,25 +467,26 @@ export class GitRepository {
       throw new GitError('GIT_FAILED', `The branch checked out is ${head.branch ?? 'none (detached HEAD)'}, not ${expectedBranch}.`, `reset --hard refused: HEAD ${head.branch ?? 'detached'}`);
     }
     // reset does not take --end-of-options in every git version; `<sha>^{commit}` starts with a hex digit.
-    await this.text(['reset', '--hard', '--quiet', `${sha}^{commit}`, '--'], { commits: [sha] });
+    await this.text(['reset', '--hard', `${sha}^{commit}`, '--'], { commits: [sha] });
     this.log.info(`[git] reset --hard ${expectedBranch} to ${shortSha(sha)}`);
   }
 
   /**
    * `git stash push --include-untracked` (or `--all` for ignored files) of exactly `paths`,
-   * read literally (no glob). Returns the stash commit, or null when there was nothing to stash.
+   * read literally (no glob), or of every change. Each path must be in the index or on disk
+   * (git refuses a pathspec that matches nothing, after having saved the stash). Returns the
+   * stash commit, or null when there was nothing to stash.
    */
-  async stashPush(message: string, paths: readonly string[], options: { includeIgnored?: boolean } = {}): Promise<string | null> {
-    const clean = paths.filter((p) => typeof p === 'string' && p.length > 0 && !p.includes('\0'));
-    if (clean.length === 0) return null;
+  async stashPush(message: string, paths: readonly string[] | 'everything', options: { includeIgnored?: boolean } = {}): Promise<string | null> {
+    const clean = paths === 'everything' ? [] : paths.filter((p) => typeof p === 'string' && p.length > 0 && !p.includes('\0'));
+    if (paths !== 'everything' && clean.length === 0) return null;
     const before = await this.refTarget('refs/stash');
-    await this.text(
-      ['--literal-pathspecs', 'stash', 'push', options.includeIgnored ? '--all' : '--include-untracked', '-m', oneLine(message), '--', ...clean],
-      {},
-    );
+    // Without a pathspec, --literal-pathspecs would make git leave the untracked files out.
+    const command = ['stash', 'push', options.includeIgnored ? '--all' : '--include-untracked', '-m', oneLine(message)];
+    await this.text(paths === 'everything' ? command : ['--literal-pathspecs', ...command, '--', ...clean], {});
     const after = await this.refTarget('refs/stash');
     if (!after || after === before) return null;
-    this.log.info(`[git] stashed ${clean.length} path(s) as ${shortSha(after)}`);
+    this.log.info(`[git] stashed ${paths === 'everything' ? 'all changes' : `${clean.length} path(s)`} as ${shortSha(after)}`);
     return after;
   }
 
@@ -490,7 +496,7 @@ export class GitRepository {
    */
   async stashApply(stash: string): Promise<void> {
     const sha = requireCommitHash(stash);
-    await this.text(['stash', 'apply', '--index', '--quiet', '--end-of-options', sha], { commits: [sha] });
+    await this.text(['stash', 'apply', '--index', '--end-of-options', sha], { commits: [sha] });
     this.log.info(`[git] applied stash ${shortSha(sha)}`);
   }
 

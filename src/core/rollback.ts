@@ -201,6 +201,13 @@ export function sameDatabaseStamp(a: DatabaseStamp, b: DatabaseStamp): boolean {
  * in progress, or one that crashed and must be rolled back by SQLite first).
  */
 export function databaseBusyReason(dbPath: string): string | null {
+  const header = readIfExists(dbPath, 20);
+  const walMode = !!header && header.length >= 20 && (header[18] === 2 || header[19] === 2);
+  if (walMode && (fs.existsSync(dbPath + '-wal') || fs.existsSync(dbPath + '-shm'))) {
+    // SQLite removes both when the last connection closes; while one is open, a file renamed
+    // over the database would not be the one that connection keeps writing to.
+    return `another program has it open in WAL mode (${path.basename(dbPath)}-wal or -shm exists)`;
+  }
   const wal = readIfExists(dbPath + '-wal');
   if (wal && wal.length > WAL_HEADER_SIZE) {
     const header = readWalHeader(wal);
@@ -216,6 +223,16 @@ export function databaseBusyReason(dbPath: string): string | null {
     return `a transaction is in progress or was interrupted (${path.basename(dbPath)}-journal exists)`;
   }
   return null;
+}
+
+/** Whether something (a file, folder or symlink, even a broken one) is at `rel` in the work tree. */
+function onDisk(root: string, rel: string): boolean {
+  try {
+    fs.lstatSync(path.join(root, rel));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readIfExists(file: string, limit?: number): Buffer | undefined {
@@ -684,12 +701,14 @@ async function writeStepsActive(
   let bytes: Buffer;
   let readStamp: DatabaseStamp;
   let mode: number;
+  let owner: { uid: number; gid: number };
   try {
     const st = fs.fstatSync(fd);
     bytes = Buffer.alloc(st.size);
     if (st.size > 0) fs.readSync(fd, bytes, 0, st.size, 0);
     readStamp = { size: st.size, mtimeMs: st.mtimeMs, changeCounter: be32(bytes, 24), ino: st.ino };
     mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
   } finally {
     fs.closeSync(fd);
   }
@@ -749,6 +768,11 @@ async function writeStepsActive(
     const tfd = fs.openSync(tmp, 'wx', mode);
     try {
       fs.fchmodSync(tfd, mode);
+      try {
+        fs.fchownSync(tfd, owner.uid, owner.gid);
+      } catch {
+        // Only root may give a file away; then it belongs to whoever runs the editor.
+      }
       writeAll(tfd, out);
       fs.fsyncSync(tfd);
     } finally {
@@ -822,7 +846,15 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
       'Review the rollback again.',
     );
   }
-  if (!options.protect && hasWorkAtRisk(await readWorkAtRisk(repo, plan.resetTo))) throw needsProtection();
+  const work = await readWorkAtRisk(repo, plan.resetTo);
+  if (work.conflicted.length > 0) {
+    throw new RollbackError(
+      'REFUSED',
+      `${plural(work.conflicted.length, 'file has', 'files have')} unresolved merge conflicts (${work.conflicted.slice(0, 3).join(', ')}).`,
+      'Resolve or abort the merge first, then roll back.',
+    );
+  }
+  if (!options.protect && hasWorkAtRisk(work)) throw needsProtection();
 
   const id = newJournalId();
   const journal: RollbackJournal = {
@@ -830,7 +862,7 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
     createdAt: new Date().toISOString(),
     updatedAt: '',
     phase: 'planned',
-    target,
+    target: { ...target, dbPath: path.resolve(target.dbPath), repositoryPath: path.resolve(target.repositoryPath) },
     stepLabel: plan.step.label,
     stepIds: plan.stepsToDeactivate.map((s) => s.id),
     branch: plan.branch,
@@ -843,7 +875,31 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
   log.info(`[rollback] starting ${journal.id}: ${plan.summary}`);
   saveJournal(options.journalDir, journal, log);
   await options.afterPhase?.('planned');
-  return runPhases(journal, repo, options, plan.database);
+  try {
+    return await runPhases(journal, repo, options, plan.database);
+  } catch (err) {
+    await closeIfNothingChanged(journal, repo, options.journalDir, log);
+    throw err;
+  }
+}
+
+/**
+ * A fresh rollback that stopped before the reset and made no stash changed nothing but a
+ * backup ref: its journal is closed, so that the next start does not offer to finish it.
+ */
+async function closeIfNothingChanged(journal: RollbackJournal, repo: GitRepository, journalDir: string, log: Logger): Promise<void> {
+  if ((journal.phase !== 'planned' && journal.phase !== 'backed-up') || journal.stashRef) return;
+  // Stopped while stashing: a stash may exist that the journal does not name yet; keep it open.
+  if (journal.phase === 'planned' && journal.protect) return;
+  try {
+    const head = await repo.head();
+    if (head.sha !== journal.oldHead || head.branch !== journal.branch) return;
+    journal.phase = 'undone';
+    saveJournal(journalDir, journal, log);
+    log.info(`[rollback] ${journal.id} stopped before changing anything; journal closed.`);
+  } catch (err) {
+    log.warn(`[rollback] could not close the journal of ${journal.id}: ${String(err)}`);
+  }
 }
 
 export async function finishRollback(journal: RollbackJournal, options: ExecuteOptions): Promise<RollbackResult> {
@@ -898,6 +954,22 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
       const existing = await repo.refTarget(journal.backupRef);
       if (existing === null) await repo.updateRef(journal.backupRef, journal.oldHead, `Step History: before rolling back to ${journal.stepLabel}`, null);
       else if (existing !== journal.oldHead) throw new RollbackError('WRITE_FAILED', `${journal.backupRef} already points elsewhere.`, 'See the log for details.');
+      const stashMessage = `Step History: before rolling back to ${journal.stepLabel} (${journal.id})`;
+      if (journal.protect && !journal.stashRef) {
+        // Stopped right after a stash push last time: the stash is the newest one, with this
+        // rollback's id in its message.
+        const top = await repo.refTarget('refs/stash');
+        const topCommit = top ? (await repo.commitsBetween(journal.oldHead, top).catch(() => [])).find((c) => c.sha === top) : undefined;
+        if (top && topCommit?.subject.endsWith(stashMessage)) {
+          log.info(`[rollback] found the stash ${short(top)} made before the interruption`);
+          journal.stashCommit = top;
+          journal.stashRef = `refs/step-history/stash/${journal.id}`;
+          saveJournal(options.journalDir, journal, log);
+        }
+      }
+      if (journal.stashRef && journal.stashCommit && (await repo.refTarget(journal.stashRef)) === null) {
+        await repo.updateRef(journal.stashRef, journal.stashCommit, `Step History: work kept before rolling back to ${journal.stepLabel}`, null);
+      }
       if (journal.protect && !journal.stashRef) {
         const head = await repo.head();
         if (head.sha === journal.oldHead && head.branch === journal.branch) {
@@ -905,7 +977,20 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
           const paths = pathsToStash(work);
           if (paths.length > 0) {
             progress(`Keeping ${plural(paths.length, 'uncommitted file')} in a stash…`);
-            const stash = await repo.stashPush(`Step History: before rolling back to ${journal.stepLabel}`, paths, {
+            // A staged rename or deletion names a path no longer in the index, which git cannot
+            // stash on its own: then everything is stashed (the untracked files kept included).
+            const index = new Set(await repo.indexPaths());
+            const partial = paths.every((p) => index.has(p) || onDisk(repo.root, p));
+            if (!partial) log.info('[rollback] the index holds a rename or deletion: stashing every change');
+            if (!partial && work.ignoredOverwritten.length > 0) {
+              // Stashing everything with ignored files would sweep up every ignored file (build output, dependencies).
+              throw new RollbackError(
+                'REFUSED',
+                `The index holds a rename or deletion, and the reset would overwrite ignored files (${work.ignoredOverwritten.slice(0, 3).join(', ')}).`,
+                'Commit or unstage the rename or deletion, or move those ignored files elsewhere, then roll back.',
+              );
+            }
+            const stash = await repo.stashPush(stashMessage, partial ? paths : 'everything', {
               includeIgnored: work.ignoredOverwritten.length > 0,
             });
             if (stash) {
@@ -1017,7 +1102,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     const [tracked, backupTree] = gitReset ? await Promise.all([repo.indexPaths(), repo.treePaths(backup)]) : [[], []];
     const removedByReset = new Set(tracked);
     for (const p of backupTree ?? []) removedByReset.delete(p);
-    const present = stashedUntracked.filter((p) => !removedByReset.has(p) && fs.existsSync(path.join(repo.root, p)));
+    const present = stashedUntracked.filter((p) => !removedByReset.has(p) && onDisk(repo.root, p));
     if (present.length > 0) throw newWork(`${plural(present.length, 'file')} kept in the stash now exist${present.length === 1 ? 's' : ''} again in the work tree (${present.slice(0, 3).join(', ')}).`);
   }
 
@@ -1030,7 +1115,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     const first = Math.min(...journal.stepIds);
     const newer = steps.filter((s) => s.active && s.id > first && !ids.has(s.id));
     if (kind === 'undo' && newer.length > 0) {
-      throw newWork(`${plural(newer.length, 'new step')} (${describeStepIds(newer.map((s) => s.id))}) were recorded since the rollback.`);
+      throw newWork(`${plural(newer.length, 'new step')} (${describeStepIds(newer.map((s) => s.id))}) ${newer.length === 1 ? 'was' : 'were'} recorded since the rollback.`);
     }
     dbToRestore = steps.some((s) => ids.has(s.id) && !s.active);
   } finally {

@@ -796,3 +796,80 @@ describe('GitRepository.changedFilesAgainstWorkingTree', () => {
     assert.match(last, new RegExp(`--end-of-options ${base}\\^\\{commit\\} --$`), 'the commit follows --end-of-options and paths follow --');
   });
 });
+
+describe('GitRepository write operations for rollback', () => {
+  let dir: string;
+  let repo: GitRepository;
+  let first: string;
+  let second: string;
+
+  beforeEach(async () => {
+    dir = makeRepo('write');
+    write(dir, 'a.txt', 'one\n');
+    first = commitAll(dir, 'first');
+    write(dir, 'a.txt', 'two\n');
+    write(dir, 'b.txt', 'b\n');
+    second = commitAll(dir, 'second');
+    repo = await GitRepository.open(dir);
+  });
+
+  it('points only Step History refs, and only at validated commits', async () => {
+    await repo.updateRef('refs/step-history/backup/20260101T000000000Z-abc', first, 'test', null);
+    assert.equal(git(dir, 'rev-parse', 'refs/step-history/backup/20260101T000000000Z-abc').trim(), first);
+    assert.equal(await repo.refTarget('refs/step-history/backup/20260101T000000000Z-abc'), first);
+    assert.equal(await repo.refTarget('refs/step-history/backup/none'), null);
+    // Created only if missing; moved only from the expected commit.
+    await rejectsWith(repo.updateRef('refs/step-history/backup/20260101T000000000Z-abc', second, 'test', null), 'GIT_FAILED');
+    await repo.updateRef('refs/step-history/backup/20260101T000000000Z-abc', second, 'test', first);
+    assert.equal(await repo.refTarget('refs/step-history/backup/20260101T000000000Z-abc'), second);
+    for (const bad of ['refs/heads/main', 'HEAD', 'refs/step-history/backup/../../heads/main', 'refs/step-history/other/x', '--all', 'refs/step-history/stash/-x']) {
+      await rejectsWith(repo.updateRef(bad, first, 'test'), 'GIT_FAILED', /is not a Step History ref/);
+    }
+    await rejectsWith(repo.updateRef('refs/step-history/stash/x', '--output=x', 'test'), 'INVALID_COMMIT');
+    assert.equal(git(dir, 'rev-parse', 'main').trim(), second);
+  });
+
+  it('tells ancestors apart and lists the commits between two commits with their parents', async () => {
+    assert.equal(await repo.isAncestor(first, second), true);
+    assert.equal(await repo.isAncestor(second, first), false);
+    assert.equal(await repo.isAncestor(first.slice(0, 10), second), true);
+    git(dir, 'checkout', '-q', '--orphan', 'unrelated');
+    const orphan = commitAll(dir, 'unrelated root');
+    assert.equal(await repo.isAncestor(first, orphan), false);
+    git(dir, 'checkout', '-q', 'main');
+    await rejectsWith(repo.isAncestor('0123456789abcdef0123456789abcdef01234567', second), 'UNKNOWN_COMMIT');
+    const graph = await repo.commitGraph(first, second);
+    assert.deepEqual([...graph], [[second, [first]]]);
+    assert.deepEqual(await repo.treePaths(first), ['a.txt']);
+    assert.equal(await repo.treePaths(second, 3), null);
+    assert.deepEqual(await repo.indexPaths(), ['a.txt', 'b.txt']);
+  });
+
+  it('resets only the named branch, and never a detached HEAD', async () => {
+    await repo.resetHard(first, 'main');
+    assert.equal(git(dir, 'rev-parse', 'HEAD').trim(), first);
+    assert.equal(fs.readFileSync(path.join(dir, 'a.txt'), 'utf8'), 'one\n');
+    await rejectsWith(repo.resetHard(second, 'other'), 'GIT_FAILED', /not other/);
+    git(dir, 'checkout', '-q', '--detach');
+    await rejectsWith(repo.resetHard(second, 'main'), 'GIT_FAILED', /detached/);
+    assert.equal(git(dir, 'rev-parse', 'HEAD').trim(), first);
+  });
+
+  it('stashes exactly the paths given, read literally, and applies the stash back with its index', async () => {
+    write(dir, 'a.txt', 'changed\n');
+    write(dir, 'b.txt', 'staged\n');
+    git(dir, 'add', 'b.txt');
+    write(dir, '[ab].txt', 'untracked with a glob in its name\n');
+    write(dir, '*.txt', 'another\n');
+    write(dir, 'keep.txt', 'not stashed\n');
+    const stash = await repo.stashPush('Step History: test', ['a.txt', 'b.txt', '[ab].txt']);
+    assert.ok(stash);
+    assert.equal(git(dir, 'status', '--porcelain', '--untracked-files=all'), '?? *.txt\n?? keep.txt\n');
+    assert.deepEqual(await repo.treePaths(stash, 3), ['[ab].txt']);
+    assert.equal(await repo.stashPush('nothing', ['missing.txt']).catch(() => null), null);
+    await repo.stashApply(stash);
+    assert.equal(fs.readFileSync(path.join(dir, 'a.txt'), 'utf8'), 'changed\n');
+    assert.equal(fs.readFileSync(path.join(dir, '[ab].txt'), 'utf8'), 'untracked with a glob in its name\n');
+    assert.equal(git(dir, 'diff', '--cached', '--name-only'), 'b.txt\n');
+  });
+});

@@ -24,6 +24,7 @@ import {
   type RollbackTarget,
 } from '../../src/core/rollback';
 import { appendDemoStep, makeDemoWorkspace, type DemoWorkspace } from '../fixtures/demoWorkspace';
+import { SqliteProcess } from '../fixtures/stepFixtures';
 
 const tempDirs: string[] = [];
 function tempDir(label: string): string {
@@ -289,6 +290,28 @@ describe('planRollback', function () {
     assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
   });
 
+  it('refuses while another program holds a WAL database open, even with its log checkpointed', async () => {
+    const d = demo('wal');
+    const conn = new SqliteProcess(d.db);
+    try {
+      await conn.query('SELECT count(*) FROM steps');
+      await conn.query('PRAGMA wal_checkpoint(TRUNCATE)');
+      assert.equal(fs.statSync(`${d.db}-wal`).size, 0);
+      const plan = await planRollback(d.target(17));
+      assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
+      assert.match(plan.refusals[0].message, /another program has it open/);
+    } finally {
+      await conn.close().catch(() => conn.kill());
+    }
+    assert.deepEqual((await planRollback(d.target(17))).refusals, []);
+  });
+
+  it('says what happens to a single step', async () => {
+    const d = demo();
+    const plan = await planRollback(d.target(23));
+    assert.match(plan.summary, /^Roll back ledgerline to before S23: 1 step \(S23\) becomes inactive and main moves from \w{7} to \w{7}, changing 1 file\.$/);
+  });
+
   it('refuses while a writer is in the middle of a transaction (hot journal)', async () => {
     const d = demo();
     execFileSync('python3', ['-c', `
@@ -304,6 +327,18 @@ os._exit(0)`, d.db]);
 });
 
 describe('foreignCommitShas', () => {
+  it('finds a commit made between two steps and one after the last, on a straight line', () => {
+    const c = (n: number) => String(n).repeat(40).slice(0, 40);
+    // 1 <- 2 (step A) <- 3 (by hand) <- 4 (step B) <- 5 (by hand); the reset goes to 1.
+    const graph = new Map([[c(2), [c(1)]], [c(3), [c(2)]], [c(4), [c(3)]], [c(5), [c(4)]]]);
+    const steps = [
+      { commitBefore: c(1), commitAfter: c(2) },
+      { commitBefore: c(3), commitAfter: c(4) },
+      { commitBefore: c(4), commitAfter: null },
+    ];
+    assert.deepEqual([...foreignCommitShas(graph, steps)].sort(), [c(3), c(5)]);
+  });
+
   it('counts the commits in (before, after] of each step as the step\'s, through merges', () => {
     // a <- b <- m(b, x) <- c ; x <- y ; the step went from b to m (merging x); c is someone else's.
     const graph = new Map([
@@ -400,6 +435,26 @@ describe('executeRollback and undoRollback', function () {
     assert.equal(integrity(d.db), 'ok');
     assert.equal(activeIds(d.db).length, 20);
     assert.ok(stepHistoryRefs(d.dir).some((r) => r.startsWith(stashRef)), 'the stash ref is kept');
+  });
+
+  it('keeps a staged rename and deletion safe (stashing everything), and undo restores the index and the files', async () => {
+    const d = demo();
+    git(d.dir, 'mv', 'README.md', 'README.txt');
+    git(d.dir, 'rm', '-q', 'CHANGELOG.md');
+    write(d.dir, 'notes/todo.txt', 'keep me\n');
+    const files = snapshot(d.dir);
+    const index = git(d.dir, 'status', '--porcelain', '--untracked-files=all');
+    const plan = await planned(d, 17);
+    assert.deepEqual(plan.staged.map((e) => e.status).sort(), ['deleted', 'renamed']);
+    const lines: string[] = [];
+    const log = { trace() {}, debug() {}, info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(m), error() {} };
+    const result = await executeRollback(plan, { journalDir: d.journalDir, protect: true, log });
+    assert.ok(result.journal.stashRef);
+    assert.equal(git(d.dir, 'status', '--porcelain', '--untracked-files=all'), '', lines.join('\n'));
+    assert.equal(git(d.dir, 'show', `${result.journal.stashRef}^3:notes/todo.txt`), 'keep me');
+    await undoRollback(result.journal, { journalDir: d.journalDir });
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.equal(git(d.dir, 'status', '--porcelain', '--untracked-files=all'), index);
   });
 
   it('keeps a foreign commit reachable from the backup ref, and undo brings it back on the branch', async () => {
@@ -567,6 +622,85 @@ describe('executeRollback and undoRollback', function () {
     write(d.dir, 'src/commands/export.ts', 'mine now\n');
     await rejectsWith(undoRollback(result.journal, { journalDir: d.journalDir }), 'NEW_WORK');
     assert.equal(fs.readFileSync(path.join(d.dir, 'src/commands/export.ts'), 'utf8'), 'mine now\n');
+  });
+
+  it('checks the work tree again right before the reset, and closes the journal of a rollback that changed nothing', async () => {
+    const d = demo();
+    const head = git(d.dir, 'rev-parse', 'HEAD');
+    const plan = await planned(d, 17);
+    const edit = (phase: string) => {
+      if (phase === 'backed-up') write(d.dir, 'README.md', 'typed while the rollback started\n');
+    };
+    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, afterPhase: edit }), 'NEEDS_PROTECTION');
+    assert.equal(git(d.dir, 'rev-parse', 'HEAD'), head);
+    assert.equal(fs.readFileSync(path.join(d.dir, 'README.md'), 'utf8'), 'typed while the rollback started\n');
+    assert.deepEqual(await pendingRollbacks(d.journalDir), []);
+    assert.equal(activeIds(d.db).length, 20);
+  });
+
+  it('skips files in the journal folder that are not journals', async () => {
+    const d = demo();
+    fs.mkdirSync(d.journalDir, { recursive: true });
+    fs.writeFileSync(path.join(d.journalDir, 'rollback-broken.json'), '{"id": ');
+    fs.writeFileSync(path.join(d.journalDir, 'rollback-other.json'), '{"id": "x", "phase": "git-reset"}');
+    assert.deepEqual(await pendingRollbacks(d.journalDir), []);
+    assert.equal(await lastRollback(d.journalDir), undefined);
+    assert.deepEqual(await pendingRollbacks(path.join(d.journalDir, 'missing')), []);
+  });
+
+  it('finishes a rollback interrupted right after its stash was made, and undo re-applies that stash', async () => {
+    const d = demo();
+    write(d.dir, 'README.md', 'edited by hand\n');
+    const files = snapshot(d.dir);
+    const plan = await planned(d, 17);
+    const crash = (phase: string) => {
+      if (phase === 'planned') throw new Error('simulated crash');
+    };
+    await assert.rejects(executeRollback(plan, { journalDir: d.journalDir, protect: true, afterPhase: crash }));
+    const [pending] = await pendingRollbacks(d.journalDir);
+    assert.equal(pending.phase, 'planned');
+    // The stash push the crash interrupted, as git would have left it.
+    git(d.dir, 'stash', 'push', '--include-untracked', '-m', `Step History: before rolling back to S17 (${pending.id})`);
+    const stash = git(d.dir, 'rev-parse', 'refs/stash');
+
+    const result = await finishRollback(pending, { journalDir: d.journalDir, protect: true });
+    assert.equal(result.journal.phase, 'done');
+    assert.equal(result.journal.stashCommit, stash);
+    assert.equal(git(d.dir, 'rev-parse', result.journal.stashRef!), stash);
+    await undoRollback(result.journal, { journalDir: d.journalDir });
+    assert.deepEqual(snapshot(d.dir), files);
+  });
+
+  it('undoes only finished rollbacks, and finishes nothing already undone', async () => {
+    const d = demo();
+    const plan = await planned(d, 17);
+    await assert.rejects(executeRollback(plan, { journalDir: d.journalDir, afterPhase: (p) => { if (p === 'git-reset') throw new Error('crash'); } }));
+    const [pending] = await pendingRollbacks(d.journalDir);
+    await rejectsWith(undoRollback(pending, { journalDir: d.journalDir }), 'NOTHING_TO_UNDO');
+    const reverted = await revertRollback(pending, { journalDir: d.journalDir });
+    await rejectsWith(finishRollback(reverted.journal, { journalDir: d.journalDir }), 'NOTHING_TO_UNDO');
+    await rejectsWith(revertRollback(reverted.journal, { journalDir: d.journalDir }), 'NOTHING_TO_UNDO');
+  });
+
+  it('refuses while a merge has unresolved conflicts, even with protection', async () => {
+    const d = demo();
+    const head = git(d.dir, 'rev-parse', 'HEAD');
+    git(d.dir, 'checkout', '-q', '-b', 'side', 'HEAD~1');
+    write(d.dir, 'README.md', 'side\n');
+    git(d.dir, 'commit', '-q', '-am', 'side');
+    git(d.dir, 'checkout', '-q', 'main');
+    write(d.dir, 'README.md', 'main\n');
+    git(d.dir, 'commit', '-q', '-am', 'main');
+    assert.ok(!gitOk(d.dir, 'merge', 'side'));
+    const files = snapshot(d.dir);
+    const plan = await planned(d, 17);
+    assert.deepEqual(plan.unstaged.map((e) => [e.path, e.status]), [['README.md', 'unmerged']]);
+    const err = await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+    assert.match(err.message, /1 file has unresolved merge conflicts \(README\.md\)/);
+    assert.deepEqual(snapshot(d.dir), files);
+    assert.notEqual(git(d.dir, 'rev-parse', 'HEAD'), head);
+    assert.deepEqual(stepHistoryRefs(d.dir), []);
+    assert.deepEqual(await pendingRollbacks(d.journalDir), []);
   });
 
   it('stops with BRANCH_MOVED when the branch moved between plan and execution', async () => {
