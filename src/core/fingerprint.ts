@@ -20,7 +20,8 @@ export interface Fingerprint {
 export const be32 = (b: Uint8Array, at: number): number =>
   b.length >= at + 4 ? ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0 : 0;
 
-function stampFile(file: string, headerBytes: number): { stamp: FileStamp; header: Buffer } | null {
+/** A file's size, mtime and inode with its first `headerBytes` bytes, from one open; null if it does not exist. */
+export function readFileHead(file: string, headerBytes: number): { stamp: FileStamp; header: Buffer } | null {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -40,8 +41,8 @@ function stampFile(file: string, headerBytes: number): { stamp: FileStamp; heade
 
 /** Two stats and two small reads: the database's first 100 bytes, the WAL's first 32. */
 export function readFingerprint(dbPath: string): Fingerprint {
-  const db = stampFile(dbPath, 100);
-  const wal = stampFile(dbPath + '-wal', 32);
+  const db = readFileHead(dbPath, 100);
+  const wal = readFileHead(dbPath + '-wal', 32);
   return {
     db: db && { ...db.stamp, changeCounter: be32(db.header, 24) },
     wal: wal && {

@@ -10,7 +10,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { GitError, RollbackError, StepDbError } from './errors';
-import { be32 } from './fingerprint';
+import { be32, readFileHead } from './fingerprint';
 import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } from './git';
 import { silentLogger, type Logger } from './log';
 import { isCommitHash, stepLabel, type Step } from './model';
@@ -175,15 +175,9 @@ async function readWorkAtRisk(repo: GitRepository, target: string): Promise<Work
 
 /** Reads the database file's stamp: size, mtime, inode and the header's change counter. */
 export function readDatabaseStamp(dbPath: string): DatabaseStamp {
-  const fd = fs.openSync(dbPath, 'r');
-  try {
-    const st = fs.fstatSync(fd);
-    const header = Buffer.alloc(Math.min(100, st.size));
-    if (header.length > 0) fs.readSync(fd, header, 0, header.length, 0);
-    return { size: st.size, mtimeMs: st.mtimeMs, changeCounter: be32(header, 24), ino: st.ino };
-  } finally {
-    fs.closeSync(fd);
-  }
+  const head = readFileHead(dbPath, 100);
+  if (!head) throw Object.assign(new Error(`ENOENT: no such file, open '${dbPath}'`), { code: 'ENOENT', path: dbPath });
+  return { ...head.stamp, changeCounter: be32(head.header, 24) };
 }
 
 export function sameDatabaseStamp(a: DatabaseStamp, b: DatabaseStamp): boolean {
@@ -235,22 +229,8 @@ function onDisk(root: string, rel: string): boolean {
   }
 }
 
-function readIfExists(file: string, limit?: number): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const buf = Buffer.alloc(limit === undefined ? size : Math.min(limit, size));
-    if (buf.length > 0) fs.readSync(fd, buf, 0, buf.length, 0);
-    return buf;
-  } finally {
-    fs.closeSync(fd);
-  }
+function readIfExists(file: string, limit = Number.MAX_SAFE_INTEGER): Buffer | undefined {
+  return readFileHead(file, limit)?.header;
 }
 
 const busyRemedy =
