@@ -219,10 +219,11 @@ async function main(): Promise<number> {
     if (t.skipped > 0) console.log(`${name}: ERROR ${t.skipped} skipped test(s); a skipped test is not a pass`);
     ok &&= t.failed === 0 && t.errors.length === 0 && t.passed > 0 && t.skipped === 0;
   }
+  log('harness', `${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${path.relative(ROOT, RESULTS)}/`);
+  // The count lines close the output: CI reads them there.
   for (const [name, t] of tallies) {
     console.log(`${name}: ${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ''}`);
   }
-  log('harness', `${ok ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${path.relative(ROOT, RESULTS)}/`);
   return ok ? 0 : 1;
 }
 
