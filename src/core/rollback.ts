@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { GitError, RollbackError, StepDbError } from './errors';
 import { be32, readFileHead } from './fingerprint';
+import { otherProcessesHolding } from './openFiles';
 import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } from './git';
 import { silentLogger, type Logger } from './log';
 import { isCommitHash, stepLabel, type Step } from './model';
@@ -215,6 +216,13 @@ export function databaseBusyReason(dbPath: string): string | null {
   const journal = readIfExists(dbPath + '-journal', 28);
   if (journal && journal.length > 0 && journal.some((b) => b !== 0)) {
     return `a transaction is in progress or was interrupted (${path.basename(dbPath)}-journal exists)`;
+  }
+  // In rollback-journal mode an idle writer leaves no file behind; the system may still say
+  // who has the database open.
+  const holders = otherProcessesHolding(dbPath);
+  if (holders.length > 0) {
+    const who = holders.map((h) => `${h.name} (pid ${h.pid})`).join(', ');
+    return `another program has it open: ${who}`;
   }
   return null;
 }

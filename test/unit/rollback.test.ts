@@ -306,6 +306,22 @@ describe('planRollback', function () {
     assert.deepEqual((await planRollback(d.target(17))).refusals, []);
   });
 
+  it('refuses while another program holds a rollback-journal database open, naming it', async function () {
+    if (!fs.existsSync('/proc/self/fd')) this.skip(); // only Linux says who holds a file
+    const d = demo();
+    const conn = new SqliteProcess(d.db);
+    try {
+      await conn.query('SELECT count(*) FROM steps');
+      assert.ok(!fs.existsSync(`${d.db}-journal`) && !fs.existsSync(`${d.db}-wal`), 'an idle writer leaves no file behind');
+      const plan = await planRollback(d.target(17));
+      assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
+      assert.match(plan.refusals[0].message, /another program has it open: python3? \(pid \d+\)/);
+    } finally {
+      await conn.close().catch(() => conn.kill());
+    }
+    assert.deepEqual((await planRollback(d.target(17))).refusals, []);
+  });
+
   it('says what happens to a single step', async () => {
     const d = demo();
     const plan = await planRollback(d.target(23));
