@@ -30,6 +30,8 @@ export interface SessionOptions {
   /** Where the server's output and its logs folder are kept (test-results/...). */
   resultsDir: string;
   env?: Record<string, string>;
+  /** Open the workspace in Restricted Mode (workspace trust on, the folder not trusted). */
+  restricted?: boolean;
 }
 
 /** Settings that keep the workbench quiet and predictable for tests and screenshots. */
@@ -54,7 +56,11 @@ export async function startCodeServer(h: Harness, opts: SessionOptions): Promise
   const home = path.join(opts.stateDir, 'home');
   for (const dir of [userDataDir, extensionsDir, home, opts.resultsDir]) fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+  // Restricted Mode: trust on, no prompt (it would cover the window), the folder left untrusted.
+  const settings = opts.restricted
+    ? { ...USER_SETTINGS, 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }
+    : USER_SETTINGS;
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   const configFile = path.join(opts.stateDir, 'code-server.yaml');
   fs.writeFileSync(configFile, '# Options are on the command line; a config file of its own keeps ~/.config/code-server untouched.\nauth: none\n');
 
@@ -82,7 +88,7 @@ export async function startCodeServer(h: Harness, opts: SessionOptions): Promise
   const child = spawn(
     h.node24,
     [h.codeServerEntry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
-      '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', opts.workspace],
+      '--disable-update-check', ...(opts.restricted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', opts.workspace],
     { env, detached: true, stdio: ['ignore', out, out] },
   );
   fs.closeSync(out);

@@ -87,6 +87,7 @@ async function runIntegrationSession(h: Harness, browser: Browser, spec: (typeof
       workspace,
       vsixFiles: [VSIX, RUNNER_VSIX],
       resultsDir,
+      restricted: spec.restricted,
       env: { STEP_HISTORY_TEST_AUTORUN: '1', STEP_HISTORY_TEST_RESULTS: resultsFile, STEP_HISTORY_TEST_GREP: spec.grep },
     });
   } catch (err) {

@@ -3,7 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeDemoWorkspace } from '../fixtures/demoWorkspace';
-import { DEMO_DESCRIPTION, IN_DEMO, WITH_DATABASE, WITHOUT_DATABASE } from '../integration/suites';
+import { DEMO_DESCRIPTION, IN_DEMO, IN_RESTRICTED_MODE, WITH_DATABASE, WITHOUT_DATABASE } from '../integration/suites';
 
 export interface WorkspaceKind {
   name: string;
@@ -74,8 +74,9 @@ export const demo: WorkspaceKind = {
 };
 
 /** One editor session per integration suite, each on the workspace its suite needs. */
-export const integrationSessions = [
+export const integrationSessions: { name: string; grep: string; workspace: WorkspaceKind; restricted?: boolean }[] = [
   { name: 'with-steps-db', grep: WITH_DATABASE, workspace: withStepsDb },
   { name: 'without-steps-db', grep: WITHOUT_DATABASE, workspace: withoutStepsDb },
   { name: 'demo', grep: IN_DEMO, workspace: demo },
+  { name: 'restricted', grep: IN_RESTRICTED_MODE, workspace: demo, restricted: true },
 ];

@@ -6,6 +6,7 @@
 export const WITH_DATABASE = 'In a workspace with a steps.db';
 export const WITHOUT_DATABASE = 'In a workspace without a step database';
 export const IN_DEMO = 'In the demo workspace';
+export const IN_RESTRICTED_MODE = 'In an untrusted workspace, in Restricted Mode';
 
 /** Where the harness leaves the demo workspace's description (DemoWorkspace as JSON) for the tests. */
 export const DEMO_DESCRIPTION = '.git/step-history-demo.json';
