@@ -61,14 +61,26 @@ function stepIcon(step: Step): vscode.ThemeIcon {
   }
 }
 
-export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode> {
-  readonly onDidChangeTreeData: vscode.Event<TreeNode[] | undefined>;
+export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changes = new vscode.EventEmitter<TreeNode[] | undefined>();
+  readonly onDidChangeTreeData = this.changes.event;
+  private readonly fromModel: { dispose(): void };
 
   constructor(
     private readonly model: StepsTreeModel,
     private readonly databases: StepDatabases,
   ) {
-    this.onDidChangeTreeData = model.onDidChange;
+    this.fromModel = model.onDidChange((nodes) => this.changes.fire(nodes));
+  }
+
+  /** Redraws every item from the data already loaded, so relative times ("3m ago") stay true. */
+  redraw(): void {
+    this.changes.fire(undefined);
+  }
+
+  dispose(): void {
+    this.fromModel.dispose();
+    this.changes.dispose();
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -193,7 +205,10 @@ export function registerStepsTree(context: vscode.ExtensionContext, databases: S
   const model = new StepsTreeModel(databases, readSettings(), log);
   const provider = new StepsTreeProvider(model, databases);
   const view = vscode.window.createTreeView(STEPS_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
-  context.subscriptions.push(model, view);
+  // Once a minute while the view is on screen: descriptions say "3m ago".
+  const clock = setInterval(() => view.visible && provider.redraw(), 60_000);
+  clock.unref?.();
+  context.subscriptions.push(model, view, provider, { dispose: () => clearInterval(clock) });
   registerFileDecorations(context);
 
   const showFilterState = () => {
