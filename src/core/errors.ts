@@ -59,6 +59,8 @@ export type RollbackErrorCode =
   | 'NEEDS_PROTECTION'
   | 'DATABASE_CHANGED'
   | 'DATABASE_BUSY'
+  | 'DATABASE_WAL_UNKNOWN'
+  | 'DATABASE_MISSING'
   | 'BRANCH_MOVED'
   | 'NEW_WORK'
   | 'NOTHING_TO_UNDO'

@@ -473,21 +473,45 @@ export class GitRepository {
 
   /**
    * `git stash push --include-untracked` (or `--all` for ignored files) of exactly `paths`,
-   * read literally (no glob), or of every change. Each path must be in the index or on disk
-   * (git refuses a pathspec that matches nothing, after having saved the stash). Returns the
-   * stash commit, or null when there was nothing to stash.
+   * read literally (no glob), or of every change; never of the paths in `exclude` (the step
+   * database and its sidecar files), whatever the index and work tree hold. Each path must be
+   * in the index or on disk (git refuses a pathspec that matches nothing, after having saved
+   * the stash). Returns the stash commit, or null when there was nothing to stash.
    */
-  async stashPush(message: string, paths: readonly string[] | 'everything', options: { includeIgnored?: boolean } = {}): Promise<string | null> {
-    const clean = paths === 'everything' ? [] : paths.filter((p) => typeof p === 'string' && p.length > 0 && !p.includes('\0'));
+  async stashPush(
+    message: string,
+    paths: readonly string[] | 'everything',
+    options: { includeIgnored?: boolean; exclude?: readonly string[] } = {},
+  ): Promise<string | null> {
+    const usable = (p: unknown): p is string => typeof p === 'string' && p.length > 0 && !p.includes('\0');
+    const excluded = new Set((options.exclude ?? []).filter(usable));
+    const clean = paths === 'everything' ? [] : paths.filter((p) => usable(p) && !excluded.has(p));
     if (paths !== 'everything' && clean.length === 0) return null;
     const before = await this.refTarget('refs/stash');
-    // Without a pathspec, --literal-pathspecs would make git leave the untracked files out.
-    const command = ['stash', 'push', options.includeIgnored ? '--all' : '--include-untracked', '-m', oneLine(message)];
-    await this.text(paths === 'everything' ? command : ['--literal-pathspecs', ...command, '--', ...clean], {});
+    // Pathspec magic, not --literal-pathspecs, so that exclusions work: `top` anchors each
+    // path at the root, `literal` reads it without globs.
+    const pathspecs = [
+      ...(paths === 'everything' ? [':(top)'] : clean.map((p) => `:(top,literal)${p}`)),
+      ...[...excluded].map((p) => `:(exclude,top,literal)${p}`),
+    ];
+    const command = ['stash', 'push', options.includeIgnored ? '--all' : '--include-untracked', '-m', oneLine(message), '--', ...pathspecs];
+    await this.text(command, {});
     const after = await this.refTarget('refs/stash');
     if (!after || after === before) return null;
-    this.log.info(`[git] stashed ${paths === 'everything' ? 'all changes' : `${clean.length} path(s)`} as ${shortSha(after)}`);
+    this.log.info(`[git] stashed ${paths === 'everything' ? 'all changes' : `${clean.length} path(s)`} as ${shortSha(after)}${excluded.size ? `, leaving ${excluded.size} protected path(s) alone` : ''}`);
     return after;
+  }
+
+  /** The `n`-th parent of `commit` (a stash's untracked files are its third), or null when it has none. */
+  async parentOf(commit: string, n: 1 | 2 | 3): Promise<string | null> {
+    const sha = requireCommitHash(commit);
+    try {
+      const out = await this.text(['rev-parse', '--verify', '--end-of-options', `${sha}^${n}^{commit}`], { commits: [sha] });
+      return out.trim() || null;
+    } catch (err) {
+      if (err instanceof GitError && (err.code === 'UNKNOWN_COMMIT' || err.code === 'GIT_FAILED') && (await this.commitExists(sha))) return null;
+      throw err;
+    }
   }
 
   /**

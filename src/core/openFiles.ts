@@ -7,18 +7,37 @@ export interface FileHolder {
 }
 
 /**
- * The other processes that have `file` open, where the system tells (Linux's /proc); an empty
- * list elsewhere, and for processes this user may not inspect. A database renamed over while
- * a writer holds it open would keep that writer writing to the old, unlinked file.
+ * Who else has any of `files` open: a list (empty when nobody), or null where the system
+ * cannot tell. Tests pass their own to stand in for a system without /proc.
  */
-export function otherProcessesHolding(file: string): FileHolder[] {
-  let target: string;
+export type HolderLookup = (files: readonly string[]) => FileHolder[] | null;
+
+/** Whether this system says which processes hold a file open (Linux's /proc). */
+export function canTellFileHolders(): boolean {
+  return fs.existsSync('/proc/self/fd');
+}
+
+/**
+ * The other processes that have any of `files` open, where the system tells (Linux's /proc);
+ * null elsewhere. Processes this user may not inspect are not seen. A database renamed over
+ * while a writer holds it open would keep that writer writing to the old, unlinked file.
+ */
+export const holdersOf: HolderLookup = (files) => {
+  if (!canTellFileHolders()) return null;
+  const targets = new Set<string>();
+  for (const file of files) {
+    try {
+      targets.add(fs.realpathSync(file));
+    } catch {
+      // not there: nobody holds it
+    }
+  }
+  if (targets.size === 0) return [];
   let pids: string[];
   try {
-    target = fs.realpathSync(file);
     pids = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    return [];
+    return null;
   }
   const holders: FileHolder[] = [];
   for (const pid of pids) {
@@ -36,13 +55,18 @@ export function otherProcessesHolding(file: string): FileHolder[] {
       } catch {
         continue;
       }
-      if (link === target) {
+      if (targets.has(link)) {
         holders.push({ pid: Number(pid), name: processName(pid) });
         break;
       }
     }
   }
   return holders;
+};
+
+/** The other processes that have `file` open, where the system tells; an empty list elsewhere. */
+export function otherProcessesHolding(file: string): FileHolder[] {
+  return holdersOf([file]) ?? [];
 }
 
 function processName(pid: string): string {

@@ -9,15 +9,29 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { GitError, RollbackError, StepDbError } from './errors';
-import { be32, readFileHead } from './fingerprint';
-import { otherProcessesHolding } from './openFiles';
+import {
+  databaseFiles,
+  databaseChanged,
+  inspectDatabase,
+  keepFile,
+  readDatabaseStamp,
+  refusalError,
+  restoreKeptFile,
+  sameDatabaseStamp,
+  writeFileAtomic,
+  writeStepsActive,
+  type DatabaseStamp,
+  type DatabaseWriteStep,
+  type KeptFile,
+} from './databaseFile';
+import { GitError, RollbackError } from './errors';
 import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } from './git';
 import { silentLogger, type Logger } from './log';
 import { isCommitHash, stepLabel, type Step } from './model';
-import { loadSqlJs } from './sqljs';
+import type { HolderLookup } from './openFiles';
 import { StepStore } from './stepStore';
-import { readWalHeader, WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE } from './wal';
+
+export { readDatabaseStamp, sameDatabaseStamp, type DatabaseStamp, type KeptFile } from './databaseFile';
 
 /** What to roll back: a project's steps from `stepId` on, in the database at `dbPath`. */
 export interface RollbackTarget {
@@ -38,19 +52,12 @@ export interface RollbackRefusal {
     | 'DETACHED_HEAD'
     | 'HEAD_OFF_LINE'
     | 'DATABASE_BUSY'
+    | 'DATABASE_WAL_UNKNOWN'
     | 'NOT_A_REPOSITORY';
   message: string;
   remedy: string;
-}
-
-/** The database file as the plan read it; the write happens only if it is still so. */
-export interface DatabaseStamp {
-  size: number;
-  mtimeMs: number;
-  /** The header's file change counter (bytes 24..27). */
-  changeCounter: number;
-  /** The file's inode: a writer that replaced the file by renaming changes it. */
-  ino?: number;
+  /** The user may choose to go ahead anyway (`assumeNoWriter`), its risk stated in `remedy`. */
+  overridable?: boolean;
 }
 
 export interface RollbackPlan {
@@ -85,6 +92,18 @@ export interface RollbackPlan {
   /** Steps in the range still running. */
   runningSteps: Step[];
   database: DatabaseStamp;
+  /**
+   * The database's `-wal` was left by a writer that has exited: the rollback folds it into the
+   * database file (keeping a copy of it) before writing.
+   */
+  leftoverWal: boolean;
+  /**
+   * The step database's files (and the journal folder) that lie inside the work tree, relative
+   * to its root. No stash, reset or checkout takes them.
+   */
+  protectedPaths: string[];
+  /** Of those, the ones git tracks or the target tree has: kept aside and put back around the reset. */
+  protectedKept: string[];
   /** Empty when the rollback may go ahead. */
   refusals: RollbackRefusal[];
   /** Uncommitted work or foreign commits exist: proceeding needs `protect: true`. */
@@ -97,11 +116,56 @@ export interface PlanOptions {
   log?: Logger;
   /** sql.js's WASM file, when not taken from the installed package. */
   wasmPath?: string;
+  /** Folder for rollback journals (the extension's storage); never stashed or reset when inside the work tree. */
+  journalDir?: string;
+  /** Who holds the database's files open; null from it means "cannot tell". Default: the system's (Linux). */
+  holders?: HolderLookup;
 }
 
 const short = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : '(none)');
 
-/** What a reset to `resetTo` would destroy in the work tree, read now. */
+/**
+ * The step database's files and the journal folder, where they lie inside a work tree: no
+ * stash, reset or checkout may take, move or overwrite them, whatever the index holds.
+ */
+export class ProtectedPaths {
+  /** Relative to the work tree root, with `/`. */
+  readonly files: string[];
+  readonly folders: string[];
+
+  constructor(root: string, dbPath: string, journalDir: string | undefined) {
+    const realRoot = realPath(root);
+    const inside = (abs: string): string | null => {
+      const rel = path.relative(realRoot, abs);
+      return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : null;
+    };
+    const dbReal = path.join(realPath(path.dirname(dbPath)), path.basename(dbPath));
+    this.files = databaseFiles(dbReal).map(inside).filter((p): p is string => p !== null);
+    const journal = journalDir ? inside(realPath(journalDir)) : null;
+    this.folders = journal ? [journal] : [];
+  }
+
+  has(rel: string): boolean {
+    return this.files.includes(rel) || this.folders.some((f) => rel === f || rel.startsWith(f + '/'));
+  }
+
+  /** Exclusions for a stash: the files, and the folders' contents. */
+  get all(): string[] {
+    return [...this.files, ...this.folders];
+  }
+}
+
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    // Not there (yet): resolve the part that is.
+    const parent = path.dirname(p);
+    return parent === p ? p : path.join(realPath(parent), path.basename(p));
+  }
+}
+
+/** What a reset to `resetTo` would destroy in the work tree, read now; the protected paths are never counted as work. */
 interface WorkAtRisk {
   branch: string | null;
   head: string | null;
@@ -112,6 +176,13 @@ interface WorkAtRisk {
   untracked: string[];
   untrackedOverwritten: string[];
   ignoredOverwritten: string[];
+  /** Protected files git tracks or `target` has: the reset would overwrite or delete them. */
+  protectedTouched: string[];
+  /**
+   * Protected paths git sees (tracked, or untracked and not ignored). A stash that leaves
+   * ignored files alone must exclude only these: git refuses to exclude an ignored path there.
+   */
+  protectedVisible: string[];
 }
 
 const hasTrackedChanges = (w: WorkAtRisk) => w.staged.length + w.unstaged.length + w.conflicted.length > 0;
@@ -132,17 +203,21 @@ function pathsToStash(w: WorkAtRisk): string[] {
 /**
  * The work tree against `target`'s tree: uncommitted changes, and the files that are not in
  * the index but exist on disk where `target` has a file (untracked or ignored), which
- * `git reset --hard target` would overwrite.
+ * `git reset --hard target` would overwrite. Protected paths are set apart.
  */
-async function readWorkAtRisk(repo: GitRepository, target: string): Promise<WorkAtRisk> {
+async function readWorkAtRisk(repo: GitRepository, target: string, guard: ProtectedPaths): Promise<WorkAtRisk> {
   const [status, treePaths, indexPaths] = await Promise.all([repo.status(), repo.treePaths(target), repo.indexPaths()]);
   const tracked = new Set(indexPaths);
   const untracked = new Set(status.untracked);
   const untrackedOverwritten: string[] = [];
   const ignoredOverwritten: string[] = [];
-  const untrackedList = status.untracked;
+  const untrackedList = status.untracked.filter((p) => !guard.has(p));
+  const inTarget = new Set(treePaths ?? []);
+  const protectedTouched = guard.files.filter((p) => tracked.has(p) || inTarget.has(p));
+  const seen = [...indexPaths, ...status.untracked];
+  const protectedVisible = guard.all.filter((p) => tracked.has(p) || untracked.has(p) || seen.some((q) => q.startsWith(p + '/')));
   for (const p of treePaths ?? []) {
-    if (tracked.has(p)) continue;
+    if (tracked.has(p) || guard.has(p)) continue;
     let st: fs.Stats;
     try {
       st = await fs.promises.lstat(path.join(repo.root, p));
@@ -161,70 +236,20 @@ async function readWorkAtRisk(repo: GitRepository, target: string): Promise<Work
       ignoredOverwritten.push(p);
     }
   }
+  const work = (e: StatusEntry) => !guard.has(e.path) && !(e.oldPath && guard.has(e.oldPath));
   return {
     branch: status.branch,
     head: status.head,
     detached: status.detached,
-    staged: status.staged,
-    unstaged: status.unstaged,
-    conflicted: status.conflicted,
-    untracked: status.untracked,
+    staged: status.staged.filter(work),
+    unstaged: status.unstaged.filter(work),
+    conflicted: status.conflicted.filter((p) => !guard.has(p)),
+    untracked: untrackedList,
     untrackedOverwritten,
     ignoredOverwritten,
+    protectedTouched,
+    protectedVisible,
   };
-}
-
-/** Reads the database file's stamp: size, mtime, inode and the header's change counter. */
-export function readDatabaseStamp(dbPath: string): DatabaseStamp {
-  const head = readFileHead(dbPath, 100);
-  if (!head) throw Object.assign(new Error(`ENOENT: no such file, open '${dbPath}'`), { code: 'ENOENT', path: dbPath });
-  return { ...head.stamp, changeCounter: be32(head.header, 24) };
-}
-
-export function sameDatabaseStamp(a: DatabaseStamp, b: DatabaseStamp): boolean {
-  return (
-    a.size === b.size &&
-    a.mtimeMs === b.mtimeMs &&
-    a.changeCounter === b.changeCounter &&
-    (a.ino === undefined || b.ino === undefined || a.ino === b.ino)
-  );
-}
-
-/**
- * Why the database cannot be written now, or null: a `-wal` that holds frames (a writer's
- * transactions not yet checkpointed into the main file), or a hot `-journal` (a transaction
- * in progress, or one that crashed and must be rolled back by SQLite first).
- */
-export function databaseBusyReason(dbPath: string): string | null {
-  const header = readIfExists(dbPath, 20);
-  const walMode = !!header && header.length >= 20 && (header[18] === 2 || header[19] === 2);
-  if (walMode && (fs.existsSync(dbPath + '-wal') || fs.existsSync(dbPath + '-shm'))) {
-    // SQLite removes both when the last connection closes; while one is open, a file renamed
-    // over the database would not be the one that connection keeps writing to.
-    return `another program has it open in WAL mode (${path.basename(dbPath)}-wal or -shm exists)`;
-  }
-  const wal = readIfExists(dbPath + '-wal');
-  if (wal && wal.length > WAL_HEADER_SIZE) {
-    const header = readWalHeader(wal);
-    if (typeof header !== 'string' && wal.length >= WAL_HEADER_SIZE + WAL_FRAME_HEADER_SIZE + header.pageSize) {
-      const at = WAL_HEADER_SIZE;
-      if (be32(wal, at) !== 0 && be32(wal, at + 8) === header.salt1 && be32(wal, at + 12) === header.salt2) {
-        return `its write-ahead log (${path.basename(dbPath)}-wal) holds transactions not yet written into the database file`;
-      }
-    }
-  }
-  const journal = readIfExists(dbPath + '-journal', 28);
-  if (journal && journal.length > 0 && journal.some((b) => b !== 0)) {
-    return `a transaction is in progress or was interrupted (${path.basename(dbPath)}-journal exists)`;
-  }
-  // In rollback-journal mode an idle writer leaves no file behind; the system may still say
-  // who has the database open.
-  const holders = otherProcessesHolding(dbPath);
-  if (holders.length > 0) {
-    const who = holders.map((h) => `${h.name} (pid ${h.pid})`).join(', ');
-    return `another program has it open: ${who}`;
-  }
-  return null;
 }
 
 /** Whether something (a file, folder or symlink, even a broken one) is at `rel` in the work tree. */
@@ -236,13 +261,6 @@ function onDisk(root: string, rel: string): boolean {
     return false;
   }
 }
-
-function readIfExists(file: string, limit = Number.MAX_SAFE_INTEGER): Buffer | undefined {
-  return readFileHead(file, limit)?.header;
-}
-
-const busyRemedy =
-  'Wait until the agent has finished writing (or close it), so that SQLite writes its log into the database file, then try again.';
 
 /** "S14–S16" for a run of ids, "S14, S15, S18" otherwise (shortened past eight). */
 export function describeStepIds(ids: readonly number[]): string {
@@ -314,13 +332,28 @@ export function foreignCommitShas(graph: Map<string, string[]>, steps: readonly 
   return new Set(keys.filter((k) => !made.has(k)));
 }
 
+const AUTOMERGE = /^Automerge step-S(\d+) into \S/;
+
+/**
+ * Whether a commit is one of the rolled-back steps' own although the database does not record
+ * it (LaForge today stores the commit before as the commit after): its `Step-id` note (or
+ * trailer) names a step in `range`, or it is LaForge's `Automerge step-S<N> into <branch>`
+ * merge of such a step.
+ */
+export function isStepsOwnCommit(commit: CommitInfo, range: ReadonlySet<number>): boolean {
+  const noted = commit.stepId ? Number(commit.stepId.slice(1)) : NaN;
+  if (range.has(noted)) return true;
+  const merge = AUTOMERGE.exec(commit.subject);
+  return !!merge && range.has(Number(merge[1]));
+}
+
 export async function planRollback(target: RollbackTarget, options: PlanOptions = {}): Promise<RollbackPlan> {
   const log = options.log ?? silentLogger;
   const t0 = performance.now();
   const store = await StepStore.open(target.dbPath, { wasmPath: options.wasmPath, log });
   let plan: RollbackPlan;
   try {
-    plan = await buildPlan(store, target, log);
+    plan = await buildPlan(store, target, options, log);
   } finally {
     store.close();
   }
@@ -333,7 +366,7 @@ export async function planRollback(target: RollbackTarget, options: PlanOptions 
   return plan;
 }
 
-async function buildPlan(store: StepStore, target: RollbackTarget, log: Logger): Promise<RollbackPlan> {
+async function buildPlan(store: StepStore, target: RollbackTarget, options: PlanOptions, log: Logger): Promise<RollbackPlan> {
   const step = store.step(target.stepId);
   if (!step || step.projectId !== target.projectId) {
     throw new RollbackError(
@@ -343,7 +376,14 @@ async function buildPlan(store: StepStore, target: RollbackTarget, log: Logger):
     );
   }
   const fp = store.fingerprint.db!;
-  const database: DatabaseStamp = { size: fp.size, mtimeMs: fp.mtimeMs, changeCounter: fp.changeCounter, ino: fp.ino };
+  const wal = store.fingerprint.wal;
+  const database: DatabaseStamp = {
+    size: fp.size,
+    mtimeMs: fp.mtimeMs,
+    changeCounter: fp.changeCounter,
+    ino: fp.ino,
+    wal: wal && { size: wal.size, mtimeMs: wal.mtimeMs },
+  };
   const projectSteps = store.steps(target.projectId, { limit: store.stepCount(target.projectId) + 1 });
   const stepsToDeactivate = projectSteps.filter((s) => s.active && s.id >= target.stepId).sort((a, b) => a.id - b.id);
   const runningSteps = stepsToDeactivate.filter((s) => s.status === 'RUNNING');
@@ -366,6 +406,9 @@ async function buildPlan(store: StepStore, target: RollbackTarget, log: Logger):
     headOnLine: false,
     runningSteps,
     database,
+    leftoverWal: false,
+    protectedPaths: [],
+    protectedKept: [],
     refusals,
     needsProtection: false,
     summary: '',
@@ -385,8 +428,9 @@ async function buildPlan(store: StepStore, target: RollbackTarget, log: Logger):
       remedy: 'Wait for the step to finish (or stop the agent), then roll back.',
     });
   }
-  const busy = databaseBusyReason(target.dbPath);
-  if (busy) refusals.push({ code: 'DATABASE_BUSY', message: `The step database is busy: ${busy}.`, remedy: busyRemedy });
+  const dbState = inspectDatabase(target.dbPath, { holders: options.holders });
+  if (dbState.refusal) refusals.push({ ...dbState.refusal });
+  plan.leftoverWal = dbState.leftoverWal;
 
   let repo: GitRepository;
   try {
@@ -437,21 +481,24 @@ async function buildPlan(store: StepStore, target: RollbackTarget, log: Logger):
     return plan;
   }
 
+  const guard = new ProtectedPaths(repo.root, target.dbPath, options.journalDir);
+  plan.protectedPaths = guard.all;
   const lastAfter = [...stepsToDeactivate].reverse().find((s) => s.commitAfter)?.commitAfter ?? null;
   const [filesToChange, work, graph, onFromTarget, onFromLast] = await Promise.all([
     repo.changedFiles(head.sha, resolved),
-    readWorkAtRisk(repo, resolved),
+    readWorkAtRisk(repo, resolved, guard),
     repo.commitGraph(resolved, head.sha),
     repo.isAncestor(resolved, head.sha),
     lastAfter ? repo.isAncestor(lastAfter, head.sha).catch(() => false) : Promise.resolve(true),
   ]);
-  plan.filesToChange = filesToChange;
+  plan.filesToChange = filesToChange.filter((f) => !guard.has(f.path));
   plan.staged = work.staged;
   plan.unstaged = [...work.unstaged, ...work.conflicted.map((p): StatusEntry => ({ path: p, status: 'unmerged' }))];
   plan.untrackedOverwritten = work.untrackedOverwritten;
   const overwritten = new Set(work.untrackedOverwritten);
   plan.untrackedKept = work.untracked.filter((p) => !overwritten.has(p));
   plan.ignoredOverwritten = work.ignoredOverwritten;
+  plan.protectedKept = work.protectedTouched;
   plan.headOnLine = onFromTarget && onFromLast;
   if (!plan.headOnLine) {
     refusals.push({
@@ -464,7 +511,8 @@ async function buildPlan(store: StepStore, target: RollbackTarget, log: Logger):
     const foreign = foreignCommitShas(graph, allSteps(store));
     if (foreign.size > 0) {
       const infos = await repo.commitsBetween(resolved, head.sha);
-      plan.foreignCommits = infos.filter((c) => foreign.has(c.sha));
+      const range = new Set(projectSteps.filter((s) => s.id >= target.stepId).map((s) => s.id));
+      plan.foreignCommits = infos.filter((c) => foreign.has(c.sha) && !isStepsOwnCommit(c, range));
     }
   }
   plan.needsProtection = hasWorkAtRisk(work) || plan.foreignCommits.length > 0;
@@ -505,6 +553,11 @@ export interface ExecuteOptions extends PlanOptions {
    * backup ref. Without it such a plan is refused.
    */
   protect?: boolean;
+  /**
+   * The user chose to go ahead although this system cannot tell whether the program that left
+   * the database's write-ahead log still has it open (a DATABASE_WAL_UNKNOWN refusal).
+   */
+  assumeNoWriter?: boolean;
   /** Called as each phase starts, for a progress notification. */
   onProgress?: (message: string) => void;
   /**
@@ -512,7 +565,21 @@ export interface ExecuteOptions extends PlanOptions {
    * rollback as a crash would at that point.
    */
   afterPhase?: (phase: JournalPhase) => void | Promise<void>;
+  /** Tests only: called at each file-system step inside a phase; a throw stops there as a crash would. */
+  onStep?: (step: RollbackStep) => void | Promise<void>;
 }
+
+/** The file-system steps of a rollback or its undo, for fault injection. */
+export type RollbackStep =
+  | DatabaseWriteStep
+  | 'stash-pushed'
+  | 'files-kept'
+  | 'branch-reset'
+  | 'files-restored'
+  | 'undo-files-kept'
+  | 'undo-branch-reset'
+  | 'undo-files-restored'
+  | 'undo-stash-applied';
 
 export type JournalPhase = 'planned' | 'backed-up' | 'git-reset' | 'database-written' | 'done' | 'undone';
 
@@ -534,8 +601,16 @@ export interface RollbackJournal {
   database: DatabaseStamp;
   /** Whether the user chose to keep uncommitted work and foreign commits safe first. */
   protect: boolean;
+  /** The user chose to go ahead without knowing whether a WAL writer is gone. */
+  assumeNoWriter?: boolean;
   /** The stash commit `stashRef` was made at. */
   stashCommit?: string;
+  /** Protected files (the database in the work tree) kept before the reset, put back after it. */
+  kept?: KeptFile[];
+  /** A leftover write-ahead log folded into the database, kept as it was. */
+  keptWal?: KeptFile[];
+  /** An undo or revert under way: how far it got, and the files it kept around its reset. */
+  restoring?: { kind: 'undo' | 'revert'; stage: 'started' | 'reset' | 'stash-applied'; kept: KeptFile[] };
   /** The database file as written by the rollback. */
   writtenDatabase?: DatabaseStamp;
   updatedAt: string;
@@ -560,50 +635,14 @@ function journalFile(journalDir: string, id: string): string {
   return path.join(journalDir, `${JOURNAL_PREFIX}${id}.json`);
 }
 
+/** The folder beside a journal where the bytes it kept are: `rollback-<id>.kept/`. */
+export function keptFolder(journalDir: string, id: string): string {
+  return path.join(journalDir, `${JOURNAL_PREFIX}${id}.kept`);
+}
+
 /** A time-ordered id that is also a valid ref name component: `20260101T120000123Z-1a2b3c`. */
 function newJournalId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:.]/g, '')}-${crypto.randomBytes(3).toString('hex')}`;
-}
-
-/** Writes `data` to `file` atomically: a temporary file in the same folder, flushed, renamed over it, the folder flushed. */
-function writeFileAtomic(file: string, text: string, mode?: number): void {
-  const data = Buffer.from(text, 'utf8');
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx', mode ?? 0o644);
-  try {
-    if (mode !== undefined) fs.fchmodSync(fd, mode);
-    writeAll(fd, data);
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fsyncDir(dir);
-}
-
-function writeAll(fd: number, data: Uint8Array): void {
-  for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at, data.length - at);
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Windows cannot open or flush a folder; the rename is as durable as it gets there.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }
 
 function saveJournal(journalDir: string, journal: RollbackJournal, log: Logger): void {
@@ -657,154 +696,107 @@ export async function lastRollback(journalDir: string): Promise<RollbackJournal 
 }
 
 // ---------------------------------------------------------------------------------------
-// The database write
+// The step database around git's resets
 
-interface WriteResult {
-  written: boolean;
-  stamp: DatabaseStamp;
-  changed: number;
+/** Copies the protected files a reset would touch into the journal's kept folder. */
+function keepProtected(root: string, rels: readonly string[], folder: string, tag: string): KeptFile[] {
+  const kept: KeptFile[] = [];
+  rels.forEach((rel, i) => {
+    const file = keepFile(path.join(root, rel), path.join(folder, `${tag}-${i}-${path.basename(rel)}`));
+    if (file) kept.push(file);
+  });
+  return kept;
 }
 
 /**
- * Sets `active` of the project's steps `ids` in the database file: the file read into sql.js,
- * updated there, exported, written to a temporary file in the same folder, flushed, and renamed
- * over the original only if the original is still as it was read (size, mtime, inode, change
- * counter) and no writer holds a -wal or hot -journal. With `expected`, the file must also be
- * as the plan read it. The file mode is kept, and so is WAL mode in the header (bytes 18/19),
- * which is safe because no -wal content exists at that moment.
+ * Puts back the kept files a reset overwrote or deleted: a file is restored when it is
+ * missing, or when its bytes are git's version of it at HEAD (the reset wrote them). A file
+ * changed by anything else since is left alone and named in a warning, with its copy's place.
  */
-async function writeStepsActive(
-  dbPath: string,
-  projectId: string,
-  ids: readonly number[],
-  active: boolean,
-  options: { expected?: DatabaseStamp; wasmPath?: string; log: Logger },
-): Promise<WriteResult> {
-  const { log } = options;
-  const t0 = performance.now();
-  const busy = databaseBusyReason(dbPath);
-  if (busy) throw new RollbackError('DATABASE_BUSY', `The step database is busy: ${busy}.`, busyRemedy);
-
-  const fd = fs.openSync(dbPath, 'r');
-  let bytes: Buffer;
-  let readStamp: DatabaseStamp;
-  let mode: number;
-  let owner: { uid: number; gid: number };
-  try {
-    const st = fs.fstatSync(fd);
-    bytes = Buffer.alloc(st.size);
-    if (st.size > 0) fs.readSync(fd, bytes, 0, st.size, 0);
-    readStamp = { size: st.size, mtimeMs: st.mtimeMs, changeCounter: be32(bytes, 24), ino: st.ino };
-    mode = st.mode & 0o7777;
-    owner = { uid: st.uid, gid: st.gid };
-  } finally {
-    fs.closeSync(fd);
-  }
-  if (options.expected && !sameDatabaseStamp(options.expected, readStamp)) throw databaseChanged(dbPath);
-
-  const walMode = bytes.length >= 20 && (bytes[18] === 2 || bytes[19] === 2);
-  const image = new Uint8Array(bytes);
-  if (walMode) {
-    // sql.js has no WAL support; the header goes back to WAL mode after the export.
-    image[18] = 1;
-    image[19] = 1;
-  }
-  const SQL = await loadSqlJs(options.wasmPath);
-  let db;
-  try {
-    db = new SQL.Database(image);
-  } catch (err) {
-    throw new StepDbError('CORRUPT', `SQLite could not open ${dbPath}.`, String(err));
-  }
-  let out: Uint8Array;
-  let changed = 0;
-  try {
-    const value = active ? 1 : 0;
-    const pending: number[] = [];
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const marks = chunk.map(() => '?').join(',');
-      const res = db.exec(`SELECT id FROM steps WHERE project_id = ? AND id IN (${marks}) AND active IS NOT ?`, [projectId, ...chunk, value]);
-      for (const row of res[0]?.values ?? []) pending.push(Number(row[0]));
+async function restoreProtected(repo: GitRepository, kept: readonly KeptFile[] | undefined, log: Logger, warnings: string[]): Promise<void> {
+  if (!kept?.length) return;
+  const head = (await repo.head()).sha;
+  for (const file of kept) {
+    const rel = path.relative(repo.root, file.path).split(path.sep).join('/');
+    let gitVersion: Buffer | null = null;
+    if (head && !rel.startsWith('..')) {
+      gitVersion = await repo.fileAt(head, rel).catch((err) => {
+        if (err instanceof GitError && err.code === 'NOT_IN_COMMIT') return null;
+        throw err;
+      });
     }
-    if (pending.length === 0) {
-      log.info(`[rollback] ${dbPath}: ${describeStepIds(ids)} already ${active ? 'active' : 'inactive'}; nothing written.`);
-      return { written: false, stamp: readStamp, changed: 0 };
+    const outcome = restoreKeptFile(file, (current) => gitVersion !== null && current.equals(gitVersion));
+    if (outcome === 'restored') log.info(`[rollback] put back ${file.path} (${file.size} bytes) from ${file.copy}`);
+    if (outcome === 'changed-since') {
+      const warning = `${file.path} changed since Step History kept a copy of it; it was left as it is, and the copy is at ${file.copy}.`;
+      log.warn(`[rollback] ${warning}`);
+      warnings.push(warning);
     }
-    db.run('BEGIN');
-    for (let i = 0; i < pending.length; i += 500) {
-      const chunk = pending.slice(i, i + 500);
-      db.run(`UPDATE steps SET active = ? WHERE project_id = ? AND id IN (${chunk.map(() => '?').join(',')})`, [value, projectId, ...chunk]);
-      changed += db.getRowsModified();
-    }
-    db.run('COMMIT');
-    out = db.export();
-  } catch (err) {
-    if (err instanceof RollbackError) throw err;
-    throw new RollbackError('WRITE_FAILED', `Step History could not update the steps in ${dbPath}.`, 'See the log for details.', String(err));
-  } finally {
-    db.close();
   }
-  if (walMode) {
-    out[18] = 2;
-    out[19] = 2;
-  }
+}
 
-  const dir = path.dirname(dbPath);
-  const tmp = path.join(dir, `.${path.basename(dbPath)}.step-history-${crypto.randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const tfd = fs.openSync(tmp, 'wx', mode);
-    try {
-      fs.fchmodSync(tfd, mode);
-      try {
-        fs.fchownSync(tfd, owner.uid, owner.gid);
-      } catch {
-        // Only root may give a file away; then it belongs to whoever runs the editor.
+/**
+ * The database must exist before it is written. A rollback that kept it puts it back from
+ * there; a stash made by an earlier version of Step History may hold it (and its `-wal`);
+ * otherwise DATABASE_MISSING says so, naming where it was.
+ */
+async function ensureDatabasePresent(journal: RollbackJournal, repo: GitRepository, log: Logger): Promise<void> {
+  const dbPath = journal.target.dbPath;
+  if (fs.existsSync(dbPath)) return;
+  const copy = [...(journal.kept ?? []), ...(journal.restoring?.kept ?? [])].find((k) => k.path === dbPath && fs.existsSync(k.copy));
+  if (copy) {
+    restoreKeptFile(copy, () => false);
+    log.info(`[rollback] the step database was missing; put back from ${copy.copy}`);
+    return;
+  }
+  const stash = journal.stashCommit;
+  const rel = path.relative(repo.root, dbPath).split(path.sep).join('/');
+  if (stash && !rel.startsWith('..') && !path.isAbsolute(rel)) {
+    const sources = [await repo.parentOf(stash, 3).catch(() => null), stash].filter((c): c is string => !!c);
+    for (const source of sources) {
+      const bytes = await repo.fileAt(source, rel).catch(() => null);
+      if (!bytes) continue;
+      for (const [suffix, data] of [['-wal', await repo.fileAt(source, rel + '-wal').catch(() => null)], ['', bytes]] as const) {
+        if (data && !fs.existsSync(dbPath + suffix)) writeFileAtomic(dbPath + suffix, data, 0o644);
       }
-      writeAll(tfd, out);
-      fs.fsyncSync(tfd);
-    } finally {
-      fs.closeSync(tfd);
+      log.info(`[rollback] the step database was missing; put back from the stash ${journal.stashRef ?? stash}`);
+      return;
     }
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw new RollbackError('WRITE_FAILED', `Step History could not write beside ${dbPath}.`, 'Check that the folder is writable and has free space.', String(err));
   }
-  // The last moment before the rename: the file must still be the one read.
-  const nowBusy = databaseBusyReason(dbPath);
-  let now: DatabaseStamp | undefined;
-  try {
-    now = readDatabaseStamp(dbPath);
-  } catch {
-    now = undefined;
-  }
-  if (nowBusy || !now || !sameDatabaseStamp(readStamp, now)) {
-    fs.rmSync(tmp, { force: true });
-    if (nowBusy) throw new RollbackError('DATABASE_BUSY', `The step database is busy: ${nowBusy}.`, busyRemedy);
-    throw databaseChanged(dbPath);
-  }
-  try {
-    fs.renameSync(tmp, dbPath);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw new RollbackError('WRITE_FAILED', `Step History could not replace ${dbPath}.`, 'Check that the file is not locked by another program.', String(err));
-  }
-  fsyncDir(dir);
-  const stamp = readDatabaseStamp(dbPath);
-  log.info(
-    `[rollback] ${dbPath}: ${plural(changed, 'step')} marked ${active ? 'active' : 'inactive'} ` +
-      `(${out.length} bytes${walMode ? ', WAL mode kept' : ''}) in ${(performance.now() - t0).toFixed(1)} ms.`,
+  throw new RollbackError(
+    'DATABASE_MISSING',
+    `The step database ${dbPath} is missing, and this rollback kept no copy of it.`,
+    'Put the database file back (from a backup, or where the agent keeps it), then finish or revert the rollback.',
   );
-  return { written: true, stamp, changed };
 }
 
-function databaseChanged(dbPath: string): RollbackError {
-  return new RollbackError(
-    'DATABASE_CHANGED',
-    `The step database ${path.basename(dbPath)} changed since it was read: an agent wrote to it meanwhile.`,
-    'Review the steps again and retry.',
-  );
+function dbWriteOptions(journal: RollbackJournal, options: ExecuteOptions, log: Logger, expected?: DatabaseStamp) {
+  const folder = keptFolder(options.journalDir, journal.id);
+  return {
+    expected,
+    wasmPath: options.wasmPath,
+    log,
+    holders: options.holders,
+    assumeNoWriter: journal.assumeNoWriter,
+    keepWal: (walPath: string) => {
+      const kept = keepFile(walPath, path.join(folder, `wal-${(journal.keptWal?.length ?? 0) + 1}-${path.basename(walPath)}`));
+      if (kept) {
+        (journal.keptWal ??= []).push(kept);
+        saveJournal(options.journalDir, journal, log);
+      }
+      return kept;
+    },
+    onStep: options.onStep,
+  };
 }
+
+const projectRows = (journal: RollbackJournal, active: boolean) => ({
+  where: 'project_id = ?',
+  params: [journal.target.projectId],
+  ids: journal.stepIds,
+  active,
+  describe: describeStepIds(journal.stepIds),
+});
 
 // ---------------------------------------------------------------------------------------
 // Rollback
@@ -812,17 +804,18 @@ function databaseChanged(dbPath: string): RollbackError {
 export async function executeRollback(plan: RollbackPlan, options: ExecuteOptions): Promise<RollbackResult> {
   const log = options.log ?? silentLogger;
   const { target } = plan;
-  if (plan.refusals.length > 0) {
-    const first = plan.refusals[0];
-    throw new RollbackError('REFUSED', first.message, first.remedy, plan.refusals.map((r) => r.code).join(', '));
+  const refusals = plan.refusals.filter((r) => !(r.code === 'DATABASE_WAL_UNKNOWN' && options.assumeNoWriter));
+  if (refusals.length > 0) {
+    const first = refusals[0];
+    throw new RollbackError('REFUSED', first.message, first.remedy, refusals.map((r) => r.code).join(', '));
   }
   if (plan.needsProtection && !options.protect) throw needsProtection();
   if (!plan.branch || !plan.head || plan.detached) {
     throw new RollbackError('BRANCH_MOVED', 'No branch is checked out.', 'Check out the branch the steps were made on, then roll back.');
   }
 
-  const busy = databaseBusyReason(target.dbPath);
-  if (busy) throw new RollbackError('DATABASE_BUSY', `The step database is busy: ${busy}.`, busyRemedy);
+  const dbState = inspectDatabase(target.dbPath, options);
+  if (dbState.refusal) throw refusalError(dbState.refusal);
   if (!sameDatabaseStamp(plan.database, readDatabaseStamp(target.dbPath))) throw databaseChanged(target.dbPath);
 
   const repo = await GitRepository.open(target.repositoryPath, { log });
@@ -834,7 +827,7 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
       'Review the rollback again.',
     );
   }
-  const work = await readWorkAtRisk(repo, plan.resetTo);
+  const work = await readWorkAtRisk(repo, plan.resetTo, new ProtectedPaths(repo.root, target.dbPath, options.journalDir));
   if (work.conflicted.length > 0) {
     throw new RollbackError(
       'REFUSED',
@@ -859,6 +852,7 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
     backupRef: `refs/step-history/backup/${id}`,
     database: plan.database,
     protect: !!options.protect,
+    ...(options.assumeNoWriter ? { assumeNoWriter: true } : {}),
   };
   log.info(`[rollback] starting ${journal.id}: ${plan.summary}`);
   saveJournal(options.journalDir, journal, log);
@@ -916,6 +910,8 @@ function needsProtection(): RollbackError {
  */
 async function runPhases(journal: RollbackJournal, repo: GitRepository, options: ExecuteOptions, expected: DatabaseStamp | undefined): Promise<RollbackResult> {
   const log = options.log ?? silentLogger;
+  const warnings: string[] = [];
+  const guard = new ProtectedPaths(repo.root, journal.target.dbPath, options.journalDir);
   const progress = (message: string) => {
     log.info(`[rollback] ${message}`);
     options.onProgress?.(message);
@@ -961,12 +957,13 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
       if (journal.protect && !journal.stashRef) {
         const head = await repo.head();
         if (head.sha === journal.oldHead && head.branch === journal.branch) {
-          const work = await readWorkAtRisk(repo, journal.resetTo);
+          const work = await readWorkAtRisk(repo, journal.resetTo, guard);
           const paths = pathsToStash(work);
           if (paths.length > 0) {
             progress(`Keeping ${plural(paths.length, 'uncommitted file')} in a stash…`);
             // A staged rename or deletion names a path no longer in the index, which git cannot
-            // stash on its own: then everything is stashed (the untracked files kept included).
+            // stash on its own: then everything is stashed (the untracked files kept included),
+            // always without the step database and its files.
             const index = new Set(await repo.indexPaths());
             const partial = paths.every((p) => index.has(p) || onDisk(repo.root, p));
             if (!partial) log.info('[rollback] the index holds a rename or deletion: stashing every change');
@@ -980,8 +977,10 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
             }
             const stash = await repo.stashPush(stashMessage, partial ? paths : 'everything', {
               includeIgnored: work.ignoredOverwritten.length > 0,
+              exclude: work.ignoredOverwritten.length > 0 ? guard.all : work.protectedVisible,
             });
             if (stash) {
+              await options.onStep?.('stash-pushed');
               journal.stashCommit = stash;
               journal.stashRef = `refs/step-history/stash/${journal.id}`;
               saveJournal(options.journalDir, journal, log);
@@ -1002,20 +1001,28 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
         if (head.sha !== journal.oldHead) {
           throw new RollbackError('BRANCH_MOVED', `${journal.branch} moved to ${short(head.sha)} since the rollback started at ${short(journal.oldHead)}.`, 'Review the rollback again.');
         }
-        if (hasWorkAtRisk(await readWorkAtRisk(repo, journal.resetTo))) throw needsProtection();
+        const work = await readWorkAtRisk(repo, journal.resetTo, guard);
+        if (hasWorkAtRisk(work)) throw needsProtection();
+        if (work.protectedTouched.length > 0) {
+          // Git tracks the database (or the target tree has it): the reset would put an old
+          // version in its place. Its bytes are kept and put back right after.
+          journal.kept = keepProtected(repo.root, work.protectedTouched, keptFolder(options.journalDir, journal.id), 'rollback');
+          saveJournal(options.journalDir, journal, log);
+          await options.onStep?.('files-kept');
+        }
         progress(`Resetting ${journal.branch} to ${short(journal.resetTo)}…`);
         await repo.resetHard(journal.resetTo, journal.branch);
+        await options.onStep?.('branch-reset');
       }
+      await restoreProtected(repo, journal.kept, log, warnings);
+      await options.onStep?.('files-restored');
       await advance('git-reset');
     }
 
     if (journal.phase === 'git-reset') {
       progress(`Marking ${describeStepIds(journal.stepIds)} inactive…`);
-      const result = await writeStepsActive(journal.target.dbPath, journal.target.projectId, journal.stepIds, false, {
-        expected,
-        wasmPath: options.wasmPath,
-        log,
-      });
+      await ensureDatabasePresent(journal, repo, log);
+      const result = await writeStepsActive(journal.target.dbPath, projectRows(journal, false), dbWriteOptions(journal, options, log, expected));
       journal.writtenDatabase = result.stamp;
       await advance('database-written');
     }
@@ -1030,7 +1037,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
     (journal.stashRef ? `, uncommitted work kept in ${journal.stashRef}` : '') +
     `; the previous state is kept under ${journal.backupRef}.`;
   log.info(`[rollback] ${message}`);
-  return { journal, message, warnings: [] };
+  return { journal, message, warnings };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1047,7 +1054,8 @@ export async function undoRollback(journal: RollbackJournal, options: ExecuteOpt
 /**
  * Puts the branch, the stashed work and the steps back as they were before the rollback.
  * Undo needs a finished rollback and refuses NEW_WORK when anything happened on top; revert
- * takes a rollback stopped in any phase.
+ * takes a rollback stopped in any phase. Its own progress is journaled, so an undo stopped
+ * anywhere is taken up again where it stopped.
  */
 async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'undo' | 'revert'): Promise<RollbackResult> {
   const log = options.log ?? silentLogger;
@@ -1063,8 +1071,16 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
   };
   const newWork = (message: string) =>
     new RollbackError('NEW_WORK', message, `Commit or stash that work first; the state before the rollback stays under ${journal.backupRef}.`);
+  const save = () => saveJournal(options.journalDir, journal, log);
+  const warnings: string[] = [];
 
   const repo = await GitRepository.open(journal.target.repositoryPath, { log });
+  const guard = new ProtectedPaths(repo.root, journal.target.dbPath, options.journalDir);
+  // What an interrupted rollback or undo overwrote goes back first.
+  if (journal.phase !== 'done') await restoreProtected(repo, journal.kept, log, warnings);
+  await restoreProtected(repo, journal.restoring?.kept, log, warnings);
+  await ensureDatabasePresent(journal, repo, log);
+
   const head = await repo.head();
   if (head.detached || head.branch !== journal.branch) {
     throw new RollbackError('BRANCH_MOVED', `${journal.branch} is not checked out (HEAD: ${head.branch ?? 'detached'}).`, `Check out ${journal.branch}, then ${what} the rollback.`);
@@ -1078,14 +1094,15 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
 
   // Nothing may be lost going back: no uncommitted changes, nothing the backup's tree or the
   // stash's untracked files would overwrite.
-  const work = gitReset ? await readWorkAtRisk(repo, backup) : undefined;
+  const work = gitReset ? await readWorkAtRisk(repo, backup, guard) : undefined;
   if (work && hasWorkAtRisk(work)) {
     const n = pathsToStash(work).length;
     throw newWork(`The work tree has ${plural(n, 'change')} made since the rollback that going back would overwrite.`);
   }
   const stash = journal.stashRef ? ((await repo.refTarget(journal.stashRef)) ?? journal.stashCommit ?? null) : null;
-  if (stash) {
-    const stashedUntracked = (await repo.treePaths(stash, 3)) ?? [];
+  const stashApplied = journal.restoring?.stage === 'stash-applied';
+  if (stash && !stashApplied) {
+    const stashedUntracked = ((await repo.treePaths(stash, 3)) ?? []).filter((p) => !guard.has(p));
     // A tracked file the reset to the backup removes is no obstacle; anything else in the way is.
     const [tracked, backupTree] = gitReset ? await Promise.all([repo.indexPaths(), repo.treePaths(backup)]) : [[], []];
     const removedByReset = new Set(tracked);
@@ -1110,17 +1127,27 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     store.close();
   }
   if (dbToRestore) {
-    const busy = databaseBusyReason(journal.target.dbPath);
-    if (busy) throw new RollbackError('DATABASE_BUSY', `The step database is busy: ${busy}.`, busyRemedy);
+    const state = inspectDatabase(journal.target.dbPath, { holders: options.holders, assumeNoWriter: journal.assumeNoWriter });
+    if (state.refusal) throw refusalError(state.refusal);
   }
 
-  const warnings: string[] = [];
   try {
     if (gitReset) {
+      journal.restoring = { kind, stage: 'started', kept: [] };
+      if (work && work.protectedTouched.length > 0) {
+        journal.restoring.kept = keepProtected(repo.root, work.protectedTouched, keptFolder(options.journalDir, journal.id), kind);
+      }
+      save();
+      await options.onStep?.('undo-files-kept');
       progress(`Moving ${journal.branch} back to ${short(backup)}…`);
       await repo.resetHard(backup, journal.branch);
+      await options.onStep?.('undo-branch-reset');
+      await restoreProtected(repo, journal.restoring.kept, log, warnings);
+      journal.restoring.stage = 'reset';
+      save();
+      await options.onStep?.('undo-files-restored');
     }
-    if (stash) {
+    if (stash && !stashApplied) {
       progress('Re-applying the stashed work…');
       try {
         await repo.stashApply(stash);
@@ -1130,20 +1157,24 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
         log.warn(`[rollback] ${warning}\n${err.detail ?? ''}`);
         warnings.push(warning);
       }
+      journal.restoring = { kind, kept: journal.restoring?.kept ?? [], stage: 'stash-applied' };
+      save();
+      await options.onStep?.('undo-stash-applied');
     }
     if (dbToRestore) {
       progress(`Marking ${describeStepIds(journal.stepIds)} active again…`);
-      const result = await writeStepsActive(journal.target.dbPath, journal.target.projectId, journal.stepIds, true, { wasmPath: options.wasmPath, log });
+      const result = await writeStepsActive(journal.target.dbPath, projectRows(journal, true), dbWriteOptions(journal, options, log));
       journal.writtenDatabase = result.stamp;
     }
   } catch (err) {
     journal.lastError = err instanceof Error ? err.message : String(err);
-    saveJournal(options.journalDir, journal, log);
+    save();
     throw err;
   }
   journal.phase = 'undone';
   delete journal.lastError;
-  saveJournal(options.journalDir, journal, log);
+  delete journal.restoring;
+  save();
   const message =
     `${kind === 'undo' ? 'Undid' : 'Reverted'} the rollback of ${journal.target.projectId} to before ${journal.stepLabel}: ` +
     `${journal.branch} is back at ${short(backup)}` +
@@ -1153,4 +1184,3 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
   log.info(`[rollback] ${message}`);
   return { journal, message, warnings };
 }
-

@@ -281,13 +281,19 @@ describe('planRollback', function () {
     assert.deepEqual(plan.refusals.map((r) => r.code), ['NOT_A_REPOSITORY']);
   });
 
-  it('refuses while the -wal holds frames', async () => {
+  it('plans to fold a -wal left by a writer that has exited instead of refusing; refuses with a choice where holders cannot be known', async () => {
     const d = demo('wal');
     appendDemoStep(d.dir, { keepWal: true, now: new Date('2026-03-01T12:20:00Z') });
     assert.ok(fs.statSync(`${d.db}-wal`).size > 32);
     const plan = await planRollback(d.target(17));
     assert.deepEqual(plan.stepsToDeactivate.map((s) => s.id), [17, 18, 19, 20, 21, 22, 23, 24]);
-    assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
+    assert.deepEqual(plan.refusals, []);
+    assert.equal(plan.leftoverWal, true);
+
+    const unknown = await planRollback(d.target(17), { holders: () => null });
+    assert.deepEqual(unknown.refusals.map((r) => [r.code, r.overridable]), [['DATABASE_WAL_UNKNOWN', true]]);
+    assert.match(unknown.refusals[0].message, /cannot tell whether the program that wrote it still has it open/);
+    assert.match(unknown.refusals[0].remedy, /could be lost/);
   });
 
   it('refuses while another program holds a WAL database open, even with its log checkpointed', async () => {
@@ -531,7 +537,7 @@ describe('executeRollback and undoRollback', function () {
     assert.equal(integrity(d.db), 'ok');
   });
 
-  it('writes a WAL database back in WAL mode, and refuses while its -wal holds frames', async () => {
+  it('writes a WAL database back in WAL mode, and refuses when its -wal changed after the plan', async () => {
     const d = demo('wal');
     const header = fs.readFileSync(d.db).subarray(18, 20);
     assert.deepEqual([...header], [2, 2]);
@@ -545,10 +551,10 @@ describe('executeRollback and undoRollback', function () {
     await undoRollback(result.journal, { journalDir: d.journalDir });
     assert.equal(activeIds(d.db).length, 20);
 
-    // A writer that keeps its transactions in the -wal: refused at execution too.
+    // A writer that added a transaction to the -wal after the plan read the database: nothing is written.
     const plan2 = await planned(d, 17);
     appendDemoStep(d.dir, { keepWal: true, now: new Date('2026-03-01T12:30:00Z') });
-    await rejectsWith(executeRollback(plan2, { journalDir: d.journalDir }), 'DATABASE_BUSY');
+    await rejectsWith(executeRollback(plan2, { journalDir: d.journalDir }), 'DATABASE_CHANGED');
     assert.equal(activeIds(d.db).length, 21);
   });
 
