@@ -713,8 +713,9 @@ function keepProtected(root: string, rels: readonly string[], folder: string, ta
  * missing, or when its bytes are git's version of it at HEAD (the reset wrote them). A file
  * changed by anything else since is left alone and named in a warning, with its copy's place.
  */
-async function restoreProtected(repo: GitRepository, kept: readonly KeptFile[] | undefined, log: Logger, warnings: string[]): Promise<void> {
-  if (!kept?.length) return;
+async function restoreProtected(repo: GitRepository, kept: readonly KeptFile[] | undefined, log: Logger, warnings: string[]): Promise<string[]> {
+  const restored: string[] = [];
+  if (!kept?.length) return restored;
   const head = (await repo.head()).sha;
   for (const file of kept) {
     const rel = path.relative(repo.root, file.path).split(path.sep).join('/');
@@ -726,13 +727,17 @@ async function restoreProtected(repo: GitRepository, kept: readonly KeptFile[] |
       });
     }
     const outcome = restoreKeptFile(file, (current) => gitVersion !== null && current.equals(gitVersion));
-    if (outcome === 'restored') log.info(`[rollback] put back ${file.path} (${file.size} bytes) from ${file.copy}`);
+    if (outcome === 'restored') {
+      restored.push(file.path);
+      log.info(`[rollback] put back ${file.path} (${file.size} bytes) from ${file.copy}`);
+    }
     if (outcome === 'changed-since') {
       const warning = `${file.path} changed since Step History kept a copy of it; it was left as it is, and the copy is at ${file.copy}.`;
       log.warn(`[rollback] ${warning}`);
       warnings.push(warning);
     }
   }
+  return restored;
 }
 
 /**
@@ -895,6 +900,23 @@ export async function finishRollback(journal: RollbackJournal, options: ExecuteO
   return runPhases(current, repo, options, undefined);
 }
 
+const stashMessage = (journal: RollbackJournal) => `Step History: before rolling back to ${journal.stepLabel} (${journal.id})`;
+
+/**
+ * A rollback stopped right after its stash push, before the journal named the stash: the
+ * stash is the newest one, with this rollback's id in its message. Taken into the journal.
+ */
+async function adoptInterruptedStash(journal: RollbackJournal, repo: GitRepository, journalDir: string, log: Logger): Promise<void> {
+  if (!journal.protect || journal.stashRef) return;
+  const top = await repo.refTarget('refs/stash');
+  const topCommit = top ? (await repo.commitsBetween(journal.oldHead, top).catch(() => [])).find((c) => c.sha === top) : undefined;
+  if (!top || !topCommit?.subject.endsWith(stashMessage(journal))) return;
+  log.info(`[rollback] found the stash ${short(top)} made before the interruption`);
+  journal.stashCommit = top;
+  journal.stashRef = `refs/step-history/stash/${journal.id}`;
+  saveJournal(journalDir, journal, log);
+}
+
 function needsProtection(): RollbackError {
   return new RollbackError(
     'NEEDS_PROTECTION',
@@ -938,19 +960,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
       const existing = await repo.refTarget(journal.backupRef);
       if (existing === null) await repo.updateRef(journal.backupRef, journal.oldHead, `Step History: before rolling back to ${journal.stepLabel}`, null);
       else if (existing !== journal.oldHead) throw new RollbackError('WRITE_FAILED', `${journal.backupRef} already points elsewhere.`, 'See the log for details.');
-      const stashMessage = `Step History: before rolling back to ${journal.stepLabel} (${journal.id})`;
-      if (journal.protect && !journal.stashRef) {
-        // Stopped right after a stash push last time: the stash is the newest one, with this
-        // rollback's id in its message.
-        const top = await repo.refTarget('refs/stash');
-        const topCommit = top ? (await repo.commitsBetween(journal.oldHead, top).catch(() => [])).find((c) => c.sha === top) : undefined;
-        if (top && topCommit?.subject.endsWith(stashMessage)) {
-          log.info(`[rollback] found the stash ${short(top)} made before the interruption`);
-          journal.stashCommit = top;
-          journal.stashRef = `refs/step-history/stash/${journal.id}`;
-          saveJournal(options.journalDir, journal, log);
-        }
-      }
+      await adoptInterruptedStash(journal, repo, options.journalDir, log);
       if (journal.stashRef && journal.stashCommit && (await repo.refTarget(journal.stashRef)) === null) {
         await repo.updateRef(journal.stashRef, journal.stashCommit, `Step History: work kept before rolling back to ${journal.stepLabel}`, null);
       }
@@ -975,7 +985,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
                 'Commit or unstage the rename or deletion, or move those ignored files elsewhere, then roll back.',
               );
             }
-            const stash = await repo.stashPush(stashMessage, partial ? paths : 'everything', {
+            const stash = await repo.stashPush(stashMessage(journal), partial ? paths : 'everything', {
               includeIgnored: work.ignoredOverwritten.length > 0,
               exclude: work.ignoredOverwritten.length > 0 ? guard.all : work.protectedVisible,
             });
@@ -1006,6 +1016,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
         if (work.protectedTouched.length > 0) {
           // Git tracks the database (or the target tree has it): the reset would put an old
           // version in its place. Its bytes are kept and put back right after.
+          if (expected && !sameDatabaseStamp(expected, readDatabaseStamp(journal.target.dbPath))) throw databaseChanged(journal.target.dbPath);
           journal.kept = keepProtected(repo.root, work.protectedTouched, keptFolder(options.journalDir, journal.id), 'rollback');
           saveJournal(options.journalDir, journal, log);
           await options.onStep?.('files-kept');
@@ -1014,7 +1025,10 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
         await repo.resetHard(journal.resetTo, journal.branch);
         await options.onStep?.('branch-reset');
       }
-      await restoreProtected(repo, journal.kept, log, warnings);
+      if ((await restoreProtected(repo, journal.kept, log, warnings)).includes(journal.target.dbPath) && expected) {
+        // The bytes put back are the ones kept, which were as the plan read them.
+        expected = readDatabaseStamp(journal.target.dbPath);
+      }
       await options.onStep?.('files-restored');
       await advance('git-reset');
     }
@@ -1076,6 +1090,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
 
   const repo = await GitRepository.open(journal.target.repositoryPath, { log });
   const guard = new ProtectedPaths(repo.root, journal.target.dbPath, options.journalDir);
+  if (journal.phase === 'planned') await adoptInterruptedStash(journal, repo, options.journalDir, log);
   // What an interrupted rollback or undo overwrote goes back first.
   if (journal.phase !== 'done') await restoreProtected(repo, journal.kept, log, warnings);
   await restoreProtected(repo, journal.restoring?.kept, log, warnings);
