@@ -15,6 +15,7 @@ import { otherProcessesHolding } from './openFiles';
 import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } from './git';
 import { silentLogger, type Logger } from './log';
 import { isCommitHash, stepLabel, type Step } from './model';
+import { releaseRollbackStates } from './rollbackRetention';
 import { loadSqlJs } from './sqljs';
 import { StepStore } from './stepStore';
 import { readWalHeader, WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE } from './wal';
@@ -556,7 +557,7 @@ export interface RollbackResult {
 
 const JOURNAL_PREFIX = 'rollback-';
 
-function journalFile(journalDir: string, id: string): string {
+export function journalFile(journalDir: string, id: string): string {
   return path.join(journalDir, `${JOURNAL_PREFIX}${id}.json`);
 }
 
@@ -1144,6 +1145,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
   journal.phase = 'undone';
   delete journal.lastError;
   saveJournal(options.journalDir, journal, log);
+  await releaseRollbackStates(journal, { log, keepStash: warnings.length > 0 });
   const message =
     `${kind === 'undo' ? 'Undid' : 'Reverted'} the rollback of ${journal.target.projectId} to before ${journal.stepLabel}: ` +
     `${journal.branch} is back at ${short(backup)}` +
