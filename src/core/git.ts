@@ -557,6 +557,107 @@ export class GitRepository {
       throw failure;
     }
   }
+
+  // -------------------------------------------------------------------------------------
+  // Kept rollback states (see rollbackRetention.ts): Step History's refs and the stash
+  // entries they name, listed and removed. Refs are checked by requireStepHistoryRef before
+  // git sees them; a stash entry is only ever dropped by a position Step History computed,
+  // after checking that the position still holds the expected stash commit.
+
+  /**
+   * Step History's refs (`refs/step-history/backup|stash/<name>`), each with its commit and that
+   * commit's committer date; other names under `refs/step-history/` are left out.
+   */
+  async stepHistoryRefs(): Promise<{ ref: string; commit: string; committed: Date }[]> {
+    const out = await this.text(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(creatordate:unix)', 'refs/step-history/'], {});
+    const refs: { ref: string; commit: string; committed: Date }[] = [];
+    for (const line of out.split('\n')) {
+      if (!line) continue;
+      const [ref, commit, seconds] = line.split('\0');
+      if (!isCommitHash(commit)) throw unexpected('a ref list', out);
+      try {
+        refs.push({ ref: requireStepHistoryRef(ref), commit, committed: new Date(Number(seconds) * 1000) });
+      } catch {
+        this.log.debug(`[git] ${describeValue(ref)} is under refs/step-history/ but not one of Step History's refs; left alone`);
+      }
+    }
+    return refs;
+  }
+
+  /** The stash list, newest first (`stash@{0}` first): each entry's commit and reflog subject. */
+  async stashList(): Promise<{ commit: string; subject: string }[]> {
+    const out = await this.text(['stash', 'list', '--no-color', '--format=%H%x00%gs'], {});
+    const entries: { commit: string; subject: string }[] = [];
+    for (const line of out.split('\n')) {
+      if (!line) continue;
+      const at = line.indexOf('\0');
+      const commit = at < 0 ? line : line.slice(0, at);
+      if (!isCommitHash(commit)) throw unexpected('a stash list', out);
+      entries.push({ commit, subject: at < 0 ? '' : line.slice(at + 1) });
+    }
+    return entries;
+  }
+
+  /**
+   * Drops the stash entry holding `commit` (a full hash) with `git stash drop stash@{n}`, if
+   * there is one; the position is checked to hold that commit right before. Returns whether one
+   * was dropped.
+   */
+  async dropStash(commit: string): Promise<boolean> {
+    const sha = requireCommitHash(commit).toLowerCase();
+    const index = (await this.stashList()).findIndex((e) => e.commit.toLowerCase() === sha);
+    if (index < 0) return false;
+    const entry = `stash@{${index}}`;
+    const now = (await this.text(['rev-parse', '--verify', '--end-of-options', entry], {})).trim().toLowerCase();
+    if (now !== sha) {
+      throw new GitError('GIT_FAILED', `The stash list changed while Step History was dropping stash ${shortSha(sha)}.`, `${entry} is ${now}, not ${sha}`);
+    }
+    await this.text(['stash', 'drop', '--quiet', '--end-of-options', entry], {});
+    this.log.info(`[git] dropped ${entry} (${shortSha(sha)})`);
+    return true;
+  }
+
+  /** Deletes one of Step History's refs if it still points at `expected`; false if the ref does not exist. */
+  async deleteStepHistoryRef(ref: string, expected: string): Promise<boolean> {
+    const name = requireStepHistoryRef(ref);
+    const sha = requireCommitHash(expected);
+    if ((await this.refTarget(name)) === null) return false;
+    await this.text(['update-ref', '-d', '--end-of-options', name, sha], { commits: [sha] });
+    this.log.info(`[git] deleted ${name} (was ${shortSha(sha)})`);
+    return true;
+  }
+
+  /** How many commits `ref` reaches that no branch, tag or remote-tracking branch does: those only it keeps. */
+  async commitsOnNoBranch(ref: string): Promise<number> {
+    const name = requireReadableRef(ref);
+    const out = await this.text(
+      ['rev-list', '--count', '--not', '--branches', '--tags', '--remotes', '--not', '--end-of-options', `${name}^{commit}`, '--'],
+      {},
+    );
+    const count = Number.parseInt(out.trim(), 10);
+    if (!Number.isInteger(count) || count < 0) throw unexpected('a commit count', out);
+    return count;
+  }
+
+  /** The paths a stash commit holds: its staged and unstaged changes and its untracked files. */
+  async stashFiles(stash: string): Promise<string[]> {
+    const sha = requireCommitHash(stash);
+    const line = (await this.text(['rev-list', '--parents', '-n', '1', '--end-of-options', `${sha}^{commit}`, '--'], { commits: [sha] })).trim();
+    const [, base, index] = line.split(' ');
+    if (!isCommitHash(base)) throw unexpected('a stash commit', line);
+    const [worktree, staged, untracked] = await Promise.all([
+      this.changedFiles(base, sha),
+      isCommitHash(index) ? this.changedFiles(base, index) : Promise.resolve([]),
+      this.treePaths(sha, 3),
+    ]);
+    const paths = new Set<string>();
+    for (const f of [...worktree, ...staged]) {
+      paths.add(f.path);
+      if (f.oldPath) paths.add(f.oldPath);
+    }
+    for (const p of untracked ?? []) paths.add(p);
+    return [...paths].sort();
+  }
 }
 
 const STATUS_LETTERS: Record<string, ChangeStatus> = {

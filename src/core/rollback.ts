@@ -29,6 +29,7 @@ import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } fr
 import { silentLogger, type Logger } from './log';
 import { isCommitHash, stepLabel, type Step } from './model';
 import type { HolderLookup } from './openFiles';
+import { releaseRollbackStates } from './rollbackRetention';
 import { StepStore } from './stepStore';
 
 export { readDatabaseStamp, sameDatabaseStamp, type DatabaseStamp, type KeptFile } from './databaseFile';
@@ -631,7 +632,7 @@ export interface RollbackResult {
 
 const JOURNAL_PREFIX = 'rollback-';
 
-function journalFile(journalDir: string, id: string): string {
+export function journalFile(journalDir: string, id: string): string {
   return path.join(journalDir, `${JOURNAL_PREFIX}${id}.json`);
 }
 
@@ -716,6 +717,7 @@ function keepProtected(root: string, rels: readonly string[], folder: string, ta
 async function restoreProtected(repo: GitRepository, kept: readonly KeptFile[] | undefined, log: Logger, warnings: string[]): Promise<string[]> {
   const restored: string[] = [];
   if (!kept?.length) return restored;
+  // The warnings name the copies left: those must outlive the journal's release.
   const head = (await repo.head()).sha;
   for (const file of kept) {
     const rel = path.relative(repo.root, file.path).split(path.sep).join('/');
@@ -1087,6 +1089,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     new RollbackError('NEW_WORK', message, `Commit or stash that work first; the state before the rollback stays under ${journal.backupRef}.`);
   const save = () => saveJournal(options.journalDir, journal, log);
   const warnings: string[] = [];
+  let stashFailed = false;
 
   const repo = await GitRepository.open(journal.target.repositoryPath, { log });
   const guard = new ProtectedPaths(repo.root, journal.target.dbPath, options.journalDir);
@@ -1168,6 +1171,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
         await repo.stashApply(stash);
       } catch (err) {
         if (!(err instanceof GitError)) throw err;
+        stashFailed = true;
         const warning = `The stashed work did not apply cleanly (${err.message}); it is kept under ${journal.stashRef}: run "git stash apply --index ${journal.stashRef}" after resolving.`;
         log.warn(`[rollback] ${warning}\n${err.detail ?? ''}`);
         warnings.push(warning);
@@ -1190,6 +1194,8 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
   delete journal.lastError;
   delete journal.restoring;
   save();
+  const copiesLeft = warnings.some((w) => w.includes(keptFolder(options.journalDir, journal.id)));
+  await releaseRollbackStates(journal, { log, keepStash: stashFailed, journalDir: options.journalDir, keepCopies: copiesLeft });
   const message =
     `${kind === 'undo' ? 'Undid' : 'Reverted'} the rollback of ${journal.target.projectId} to before ${journal.stepLabel}: ` +
     `${journal.branch} is back at ${short(backup)}` +

@@ -1,16 +1,19 @@
 /**
- * Roll Back to Step… and Undo Last Rollback: the editor side of `src/core/rollback.ts`.
+ * Roll Back to Step…, Undo Last Rollback and Manage Kept Rollback States…: the editor side of
+ * `src/core/rollback.ts` and `src/core/rollbackRetention.ts`.
  *
  * A rollback is planned first (nothing changes), the plan is shown as a read-only document,
  * then a modal confirmation says the consequence in one sentence; its default is to cancel,
  * and where work would be lost the only way on is to keep it safe first. Rollbacks that
- * stopped half-way are offered to be finished or reverted on the next start.
+ * stopped half-way are offered to be finished or reverted on the next start, and a little
+ * later what the retention settings no longer keep is pruned.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RollbackError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { countStates, deleteKeptStates, listKeptStates, pruneKeptStates, type KeptState } from '../core/rollbackRetention';
 import {
   executeRollback,
   finishRollback,
@@ -27,6 +30,7 @@ import {
 } from '../core/rollback';
 import type { ChangesOpener } from './diffs';
 import { pickStep } from './pickStep';
+import { deleteConfirmation, keptStateItem } from './rollbackStatesText';
 import { confirmationDetail, pendingSentence, planMarkdown, undoSentence } from './rollbackText';
 import { showError } from './showError';
 import type { StepDatabase, StepDatabases } from './stepDatabases';
@@ -36,6 +40,8 @@ export const PLAN_SCHEME = 'step-history-plan';
 export const CAN_UNDO_CONTEXT_KEY = 'stepHistory.canUndoRollback';
 /** How long after activation half-done rollbacks are looked for: activation never waits for it. */
 const RECOVERY_DELAY_MS = 1500;
+/** How long after activation kept rollback states are pruned, and how long to wait while a rollback runs. */
+const PRUNE_DELAY_MS = 10_000;
 
 export const ROLL_BACK = 'Roll Back';
 export const PROTECT_AND_ROLL_BACK = 'Keep My Work Safe and Roll Back';
@@ -92,6 +98,7 @@ export function registerRollback(
     vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, rollbacks.plans),
     vscode.commands.registerCommand('stepHistory.rollback', (arg?: unknown, options?: RollbackOptions) => rollbacks.rollbackCommand(arg, options)),
     vscode.commands.registerCommand('stepHistory.undoRollback', (options?: { confirm?: boolean }) => rollbacks.undoCommand(options)),
+    vscode.commands.registerCommand('stepHistory.manageRollbackStates', () => rollbacks.manageStatesCommand()),
     rollbacks,
   );
   rollbacks.startUp();
@@ -128,6 +135,9 @@ class Rollbacks implements vscode.Disposable {
   private busy = false;
   private readonly offered = new Set<string>();
   private recoveryTimer: ReturnType<typeof setTimeout> | undefined;
+  private pruneTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A prune under way: a rollback or undo waits for it. */
+  private pruning: Promise<void> | undefined;
   private readonly wasmPath: string;
 
   constructor(
@@ -141,13 +151,15 @@ class Rollbacks implements vscode.Disposable {
 
   dispose(): void {
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    if (this.pruneTimer) clearTimeout(this.pruneTimer);
   }
 
-  /** Sets the undo context key and, a little later, looks for half-done rollbacks. Returns at once. */
+  /** Sets the undo context key and, a little later, looks for half-done rollbacks and prunes kept states. Returns at once. */
   startUp(): void {
     void this.updateCanUndo();
     this.recoveryTimer = setTimeout(() => void this.offerRecovery(), RECOVERY_DELAY_MS);
     (this.recoveryTimer as { unref?: () => void }).unref?.();
+    this.schedulePrune();
   }
 
   // -------------------------------------------------------------------------------------
@@ -393,6 +405,83 @@ class Rollbacks implements vscode.Disposable {
   }
 
   // -------------------------------------------------------------------------------------
+  // Kept rollback states
+
+  private schedulePrune(): void {
+    this.pruneTimer = setTimeout(() => void this.prune(), PRUNE_DELAY_MS);
+    (this.pruneTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Prunes what the settings no longer keep, in this workspace's repositories; logs, never throws. Waits while a rollback runs. */
+  private async prune(): Promise<void> {
+    // Pruning runs git in the workspace's repositories: only in a trusted workspace.
+    if (vscode.workspace.isTrusted !== true) return;
+    if (this.busy) {
+      this.schedulePrune();
+      return;
+    }
+    const run = async () => {
+      try {
+        const config = vscode.workspace.getConfiguration('stepHistory.rollback');
+        await pruneKeptStates({
+          journalDir: await this.journalDir(),
+          repositories: this.repositories(),
+          policy: { keepCount: config.get<number>('keepCount'), keepDays: config.get<number>('keepDays') },
+          log: this.log,
+        });
+        await this.updateCanUndo();
+      } catch (err) {
+        this.log.warn(`could not prune kept rollback states: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    this.pruning = run().finally(() => (this.pruning = undefined));
+    await this.pruning;
+  }
+
+  /** Manage Kept Rollback States…: lists them, deletes those picked after a modal confirmation. */
+  async manageStatesCommand(): Promise<void> {
+    try {
+      if (!this.checkTrust(true)) return;
+      const journalDir = await this.journalDir();
+      const states = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Reading kept rollback states…' }, () =>
+        listKeptStates({ journalDir, repositories: this.repositories(), sizes: true, log: this.log }),
+      );
+      if (states.length === 0) {
+        void vscode.window.showInformationMessage('Step History keeps no rollback states in the repositories of this workspace.');
+        return;
+      }
+      const picked = await vscode.window.showQuickPick(keptStatePicks(states), {
+        title: 'Kept Rollback States',
+        placeHolder: 'Pick the states to delete',
+        canPickMany: true,
+        matchOnDescription: true,
+        matchOnDetail: true,
+      });
+      const chosen = (picked ?? []).flatMap((p) => (p.state ? [p.state] : []));
+      if (chosen.length === 0) return;
+      const { message, detail } = deleteConfirmation(chosen);
+      if ((await vscode.window.showWarningMessage(message, { modal: true, detail }, 'Delete')) !== 'Delete') return;
+      const { deleted, failures } = await this.exclusive(() => deleteKeptStates(chosen, { journalDir, log: this.log }));
+      await this.updateCanUndo();
+      if (failures.length === 0) {
+        void vscode.window.showInformationMessage(`Deleted ${countStates(deleted)}.`);
+      } else {
+        void vscode.window.showWarningMessage(`Deleted ${countStates(deleted)}. ${failures.join(' ')}`, SHOW_LOG).then((choice) => {
+          if (choice === SHOW_LOG) void vscode.commands.executeCommand('stepHistory.showLog');
+        });
+      }
+    } catch (err) {
+      void showError(err, this.log, 'manage kept rollback states');
+    }
+  }
+
+  /** The folders whose repositories hold this workspace's rollbacks: the databases' repositories and the workspace folders. */
+  private repositories(): string[] {
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+    return [...new Set([...this.databases.all.map((d) => d.repositoryPath), ...folders])];
+  }
+
+  // -------------------------------------------------------------------------------------
   // Shared steps
 
   /** Runs a core operation under a progress notification, then refreshes the views and the undo key. */
@@ -426,6 +515,7 @@ class Rollbacks implements vscode.Disposable {
     }
     this.busy = true;
     try {
+      await this.pruning;
       return await task();
     } finally {
       this.busy = false;
@@ -500,6 +590,22 @@ class Rollbacks implements vscode.Disposable {
       : await pickStep(this.databases, { title: 'Roll Back to Step', placeHolder: 'Pick the step to roll back to: it and every later step are rolled back', activeOnly: true });
     return node && { database: node.database, projectId: node.projectId, stepId: node.step.id };
   }
+}
+
+interface KeptStatePick extends vscode.QuickPickItem {
+  state?: KeptState;
+}
+
+/** One item per state, under a separator per repository when there are several. */
+function keptStatePicks(states: readonly KeptState[]): KeptStatePick[] {
+  const now = new Date();
+  const roots = [...new Set(states.map((s) => s.repositoryRoot))];
+  const picks: KeptStatePick[] = [];
+  for (const root of roots) {
+    if (roots.length > 1) picks.push({ label: path.basename(root) || root, kind: vscode.QuickPickItemKind.Separator });
+    for (const state of states.filter((s) => s.repositoryRoot === root)) picks.push({ ...keptStateItem(state, now), state });
+  }
+  return picks;
 }
 
 /** The result sentence; a warning instead when something did not go as planned (a stash that did not apply cleanly). */

@@ -337,7 +337,9 @@ describe('executeRollback and undoRollback', function () {
     assert.equal(git(d.dir, 'diff', '--cached', '--name-status'), stagedBefore);
     assert.equal(integrity(d.db), 'ok');
     assert.equal(activeIds(d.db).length, 20);
-    assert.ok(stepHistoryRefs(d.dir).some((r) => r.startsWith(stashRef)), 'the stash ref is kept');
+    // Undo used the stash and the backup: neither is kept any longer.
+    assert.deepEqual(stepHistoryRefs(d.dir), []);
+    assert.ok(!git(d.dir, 'stash', 'list', '--format=%H').includes(result.journal.stashCommit!), 'the stash entry was dropped');
   });
 
   it('keeps a staged rename and deletion safe (stashing everything), and undo restores the index and the files', async () => {
