@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as esbuild from 'esbuild';
 import { GitRepository } from '../src/core/git';
+import { DEFAULT_MAX_DATABASE_SIZE_MB } from '../src/core/remoteStore';
 import { executeRollback, planRollback, undoRollback } from '../src/core/rollback';
 import { StepStore } from '../src/core/stepStore';
 
@@ -16,6 +17,8 @@ const wasm = require.resolve('sql.js/dist/sql-wasm.wasm');
 const project = 'bench-project';
 const quick = process.argv.includes('--quick');
 const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+/** Databases opened at the store worker's default limits; 900,000 steps come just under 1 GB. */
+const limitSizes = quick ? [10_000] : [100_000, 300_000, 900_000];
 
 interface Row {
   measure: string;
@@ -164,6 +167,52 @@ async function main() {
     });
   }
 
+  const limits: {
+    steps: number | null; fileBytes: number; opened: boolean; code?: string; openMs?: number; heavyMs?: number;
+    openPeakMB?: number; allPeakMB?: number; workerHeapAfterAggregatesMB?: number; workerHeapUsedMB?: number; workerHeapLimitMB?: number;
+  }[] = [];
+  {
+    // The memory a database costs at the store worker's default limits, one fresh process per
+    // size (one run each: the sizes, not the noise, are what change the figures), and a file
+    // just over the size limit, sparse, which must be refused before it is read.
+    const workerPath = path.join(root, 'dist', 'storeWorker.js');
+    const mb = (bytes: number) => bytes / 2 ** 20;
+    for (const steps of limitSizes) {
+      const r = probe('limits', ensureDatabase(steps), wasm, project, workerPath);
+      if (r.opened && (r.rows !== 200 || r.totals !== steps)) throw new Error(`database of ${steps} steps read wrong: ${JSON.stringify(r)}`);
+      limits.push({
+        steps, fileBytes: r.fileBytes, opened: !!r.opened, openMs: r.openMs, heavyMs: r.heavyMs,
+        openPeakMB: r.openPeakBytes === undefined ? undefined : mb(r.openPeakBytes),
+        allPeakMB: r.allPeakBytes === undefined ? undefined : mb(r.allPeakBytes),
+        workerHeapAfterAggregatesMB: r.workerHeapAfterAggregatesBytes === undefined ? undefined : mb(r.workerHeapAfterAggregatesBytes),
+        workerHeapUsedMB: r.workerHeapUsedBytes === undefined ? undefined : mb(r.workerHeapUsedBytes),
+        workerHeapLimitMB: r.workerHeapLimitBytes === undefined ? undefined : mb(r.workerHeapLimitBytes),
+      });
+    }
+    const over = path.join(work, 'over-the-limit.db');
+    fs.copyFileSync(ensureDatabase(1_000), over);
+    fs.truncateSync(over, (DEFAULT_MAX_DATABASE_SIZE_MB + 1) * 2 ** 20);
+    const refused = probe('limits', over, wasm, project, workerPath) as unknown as { opened: boolean; code: string; ms: number; addedPeakBytes: number };
+    fs.rmSync(over);
+    if (refused.opened || refused.code !== 'TOO_LARGE') throw new Error(`a file over the limit was not refused: ${JSON.stringify(refused)}`);
+    limits.push({ steps: null, fileBytes: (DEFAULT_MAX_DATABASE_SIZE_MB + 1) * 2 ** 20, opened: false, code: refused.code, openMs: refused.ms, openPeakMB: mb(refused.addedPeakBytes) });
+
+    const largest = limits.filter((l) => l.opened).sort((a, b) => b.fileBytes - a.fileBytes)[0];
+    const label = `${largest.steps!.toLocaleString('en-US')} steps, ${mb(largest.fileBytes).toFixed(0)} MB`;
+    rows.push({
+      measure: 'largest step database that opens through the store worker', ours: mb(largest.fileBytes),
+      reference: DEFAULT_MAX_DATABASE_SIZE_MB, referenceName: 'default size limit', unit: 'MB',
+    });
+    rows.push({
+      measure: `peak memory added by open + first page (${label})`, ours: largest.openPeakMB!,
+      reference: mb(largest.fileBytes), referenceName: 'file size', unit: 'MB',
+    });
+    rows.push({
+      measure: `peak memory added by open, first page, aggregates and models (${label})`, ours: largest.allPeakMB!,
+      reference: mb(largest.fileBytes), referenceName: 'file size', unit: 'MB',
+    });
+  }
+
   {
     const db = ensureDatabase(10_000);
     const store = await StepStore.open(db, { wasmPath: wasm });
@@ -281,6 +330,21 @@ async function main() {
     'ours MB': m.oursAddedPeakMB.toFixed(1),
     'floor MB': m.floorAddedPeakMB.toFixed(1),
   })));
+  console.log('Store worker at its default limits: peak memory added (process VmHWM minus RSS before the worker starts)');
+  console.table(limits.map((l) => ({
+    steps: l.steps === null ? '(sparse file)' : l.steps.toLocaleString('en-US'),
+    'file MB': (l.fileBytes / 2 ** 20).toFixed(1),
+    opens: l.opened ? 'yes' : `no: ${l.code}`,
+    'open + page ms': l.openMs?.toFixed(0) ?? '',
+    'open + page MB': l.openPeakMB?.toFixed(0) ?? '',
+    'x file': l.openPeakMB === undefined ? '' : (l.openPeakMB / (l.fileBytes / 2 ** 20)).toFixed(2),
+    'aggregates + models ms': l.heavyMs?.toFixed(0) ?? '',
+    'all MB': l.allPeakMB?.toFixed(0) ?? '',
+    'all x file': l.allPeakMB === undefined ? '' : (l.allPeakMB / (l.fileBytes / 2 ** 20)).toFixed(2),
+    'worker heap MB after aggregates / at end / limit': l.workerHeapUsedMB === undefined
+      ? ''
+      : `${l.workerHeapAfterAggregatesMB!.toFixed(0)} / ${l.workerHeapUsedMB.toFixed(0)} / ${l.workerHeapLimitMB!.toFixed(0)}`,
+  })));
   console.log(
     `Activation: ${activation.activationMs.toFixed(1)} ms, WASM compilations at activation: ${activation.compilationsAtActivation}`,
   );
@@ -291,6 +355,7 @@ async function main() {
     quick,
     rows: rows.map((r) => ({ ...r, ratio: r.ours / r.reference })),
     memory,
+    limits,
     activation,
   };
   fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });

@@ -33,8 +33,19 @@ def main():
     db = sqlite3.connect(path)
     with open(SCHEMA_FILE, encoding="utf-8") as f:
         db.executescript(f.read())
+    db.executemany(
+        "INSERT INTO steps (active, parent_step_id, commit_sha_before, commit_sha_after,"
+        " agent_config_json, start_time, end_time, duration_ms, token_usage_json, exit_code,"
+        " project_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows(rng, count),
+    )
+    db.commit()
+    db.close()
+
+
+def rows(rng, count):
+    """The rows one at a time, so a million steps do not sit in memory at once."""
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    rows = []
     sha = "%040x" % rng.getrandbits(160)
     for i in range(1, count + 1):
         before = sha
@@ -57,7 +68,7 @@ def main():
             "total_tokens": prompt_tokens + completion,
             "cost": round((prompt_tokens * 3 + completion * 15) / 1_000_000, 6),
         }
-        rows.append((
+        yield (
             0 if i % 50 == 0 else 1,
             i - 1 if i > 1 else None,
             before,
@@ -70,15 +81,7 @@ def main():
             1 if i % 17 == 0 else 0,
             "bench-project",
             t0.strftime("%Y-%m-%d %H:%M:%S"),
-        ))
-    db.executemany(
-        "INSERT INTO steps (active, parent_step_id, commit_sha_before, commit_sha_after,"
-        " agent_config_json, start_time, end_time, duration_ms, token_usage_json, exit_code,"
-        " project_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        rows,
-    )
-    db.commit()
-    db.close()
+        )
 
 
 if __name__ == "__main__":

@@ -9,9 +9,14 @@
  *   probe block <db> <wasm> <project> <worker|main> <workerPath>
  *                                        the longest main-thread block while opening + first page,
  *                                        through the store worker or on the main thread
+ *   probe limits <db> <wasm> <project> <workerPath>
+ *                                        through the store worker at its default limits: open + first
+ *                                        page, then aggregates + models (the heaviest calls), with the
+ *                                        peak memory each stage added to the process, or the refusal
  */
 import * as fs from 'fs';
 import { monitorEventLoopDelay } from 'perf_hooks';
+import { StepDbError } from '../src/core/errors';
 import { StoreWorker } from '../src/core/remoteStore';
 import { StepStore } from '../src/core/stepStore';
 import { loadBundle } from '../test/support/loadBundle';
@@ -111,6 +116,44 @@ async function block(db: string, wasm: string, project: string, where: string, w
   return { ms, rows, longestBlockMs: Math.max(longest, histogram.max / 1e6 - 1), loopDelayP99Ms: histogram.percentile(99) / 1e6 };
 }
 
+/**
+ * Peak memory is the process's resident high-water mark (VmHWM) minus its resident size just
+ * before the worker starts: the worker thread's own start, the file's bytes, sql.js's WASM
+ * memory and both heaps, as the extension host's process would carry them.
+ */
+async function limits(db: string, wasm: string, project: string, workerPath: string) {
+  const fileBytes = fs.statSync(db).size + (fs.existsSync(db + '-wal') ? fs.statSync(db + '-wal').size : 0);
+  const rssBefore = process.memoryUsage().rss;
+  const worker = new StoreWorker({ workerPath, wasmPath: wasm });
+  try {
+    const t0 = performance.now();
+    let store;
+    try {
+      store = await worker.open(db);
+    } catch (err) {
+      if (!(err instanceof StepDbError)) throw err;
+      return { fileBytes, opened: false, code: err.code, message: err.message, ms: performance.now() - t0, addedPeakBytes: peakRssBytes() - rssBefore };
+    }
+    const rows = (await store.steps(project, { limit: 200 })).length;
+    const openMs = performance.now() - t0;
+    const openPeakBytes = peakRssBytes() - rssBefore;
+    const t1 = performance.now();
+    const totals = (await store.aggregates()).totals.steps;
+    // Aggregates folds every row in the worker's heap: its garbage is still there now.
+    const afterAggregates = await worker.memoryUsage();
+    const models = (await store.models(project)).length;
+    const heavyMs = performance.now() - t1;
+    const allPeakBytes = peakRssBytes() - rssBefore;
+    const memory = await worker.memoryUsage();
+    return {
+      fileBytes, opened: true, rows, totals, models, openMs, heavyMs, openPeakBytes, allPeakBytes,
+      workerHeapAfterAggregatesBytes: afterAggregates.heapUsed, workerHeapUsedBytes: memory.heapUsed, workerHeapLimitBytes: memory.heapLimit, workerArrayBufferBytes: memory.arrayBuffers,
+    };
+  } finally {
+    worker.dispose();
+  }
+}
+
 async function main() {
   let result: unknown;
   if (mode === 'floor') result = await floor(args[0], args[1]);
@@ -118,6 +161,7 @@ async function main() {
   else if (mode === 'open') result = await open(args[0], args[1], args[2]);
   else if (mode === 'activate') result = await activate(args[0]);
   else if (mode === 'block') result = await block(args[0], args[1], args[2], args[3], args[4]);
+  else if (mode === 'limits') result = await limits(args[0], args[1], args[2], args[3]);
   else throw new Error(`unknown probe mode ${mode}`);
   process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -9,6 +9,8 @@ export type StepDbErrorCode =
   | 'CORRUPT'
   | 'UNSUPPORTED_SCHEMA'
   | 'CHANGED_WHILE_READING'
+  /** Too large for the memory Step History's database reader may use: refused before reading, or it ran out. */
+  | 'TOO_LARGE'
   | 'READ_FAILED';
 
 export class StepDbError extends Error {

@@ -1,15 +1,37 @@
 /**
  * StepStore behind a worker thread: one worker for every database, started on the first
  * open (never at activation), answering requests matched by id. Reading and parsing a
- * 100 MB database happens there; the extension host only receives pages of steps.
+ * 100 MB database happens there; the extension host only receives pages of steps. A
+ * database over the size limit is refused before it is read, and a worker that exhausts
+ * its heap stops alone: every waiting call fails with TOO_LARGE and the next starts anew.
  */
-import { Worker } from 'worker_threads';
+import * as v8 from 'v8';
+import { ResourceLimits, Worker } from 'worker_threads';
 import { StepDbError } from './errors';
 import { Logger, silentLogger } from './log';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import type { ProjectSummary, SchemaInfo, StepAggregates, StepCountOptions, StepQueryOptions } from './stepStore';
-import type { ErrorValue, OpenResult, StoreCalls, StoreMethod, WorkerRequest, WorkerResponse } from './storeProtocol';
+import type { ErrorValue, OpenResult, StoreCalls, StoreMethod, WorkerMemory, WorkerRequest, WorkerResponse } from './storeProtocol';
 import type { Step } from './model';
+
+/**
+ * The largest step database (file and -wal together) an open reads, in MB, by default. The
+ * worker holds the whole file in memory, outside its V8 heap where no resource limit bounds
+ * it, in the extension host's process: `npm run bench` measures about 1.05x the file's size
+ * added by open + first page of 951 MB, and 2.5x once aggregates and models have run too.
+ * 1 GB holds about a million realistic steps and is half of what Node reads into one Buffer.
+ */
+export const DEFAULT_MAX_DATABASE_SIZE_MB = 1024;
+/** Node reads at most 2 GiB into one Buffer, so no limit above this can be honoured. */
+export const MAX_DATABASE_SIZE_MB = 2047;
+/**
+ * The worker's V8 old generation, in MB. The heap a database needs grows with its rows
+ * (aggregates folds every one: about 0.45 MB per MB of file, `npm run bench`), so this
+ * covers a database at MAX_DATABASE_SIZE_MB twice over, while a runaway stops here rather
+ * than at V8's default, which is sized for the whole machine. Never more than the extension
+ * host's own heap limit. (sql.js's WASM memory is outside it; its build caps it at 2 GB.)
+ */
+export const WORKER_HEAP_LIMIT_MB = 2048;
 
 export interface StoreWorkerOptions {
   /** The worker's script: dist/storeWorker.js beside the extension bundle. */
@@ -19,6 +41,14 @@ export interface StoreWorkerOptions {
   log?: Logger;
   /** Node options for the worker (tests may load TypeScript through a loader). */
   execArgv?: string[];
+  /**
+   * The largest database an open reads, in MB (DEFAULT_MAX_DATABASE_SIZE_MB unless given;
+   * at most MAX_DATABASE_SIZE_MB); a function is asked at every open, so a changed setting
+   * applies to the next one.
+   */
+  maxDatabaseSizeMb?: number | (() => number | undefined);
+  /** The worker's V8 limits; by default its old generation is WORKER_HEAP_LIMIT_MB. */
+  resourceLimits?: ResourceLimits;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -27,6 +57,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(err: unknown): void;
   what: string;
+  /** The database the request reads, for the sentence if the worker dies meanwhile. */
+  file?: string;
 }
 
 export class StoreWorker {
@@ -54,8 +86,16 @@ export class StoreWorker {
 
   /** Opens a database in the worker. Rejects with a StepDbError, as StepStore.open does. */
   async open(dbPath: string): Promise<RemoteStepStore> {
-    const { value, generation } = await this.request<OpenResult>({ kind: 'open', path: dbPath, wasmPath: this.options.wasmPath });
+    const { value, generation } = await this.request<OpenResult>(
+      { kind: 'open', path: dbPath, wasmPath: this.options.wasmPath, maxSizeMb: this.maxDatabaseSizeMb() },
+      dbPath,
+    );
     return new RemoteStepStore(this, dbPath, value, generation);
+  }
+
+  /** The worker's heap and the memory outside it, as the worker sees them (starts it if needed). */
+  memoryUsage(): Promise<WorkerMemory> {
+    return this.request<WorkerMemory>({ kind: 'memory' }).then((r) => r.value);
   }
 
   /** Tests only: makes the worker exit as if it had crashed. */
@@ -63,8 +103,16 @@ export class StoreWorker {
     return this.request({ kind: 'crash' }).then((r) => r.value);
   }
 
-  /** Sends one request; the generation tells which worker answered. */
-  request<T>(message: DistributiveOmit<WorkerRequest, 'id'>): Promise<{ value: T; generation: number }> {
+  /** The size limit for the next open, in MB. */
+  maxDatabaseSizeMb(): number {
+    const { maxDatabaseSizeMb: given } = this.options;
+    const mb = typeof given === 'function' ? given() : given;
+    if (typeof mb !== 'number' || !Number.isFinite(mb) || mb <= 0) return DEFAULT_MAX_DATABASE_SIZE_MB;
+    return Math.min(mb, MAX_DATABASE_SIZE_MB);
+  }
+
+  /** Sends one request; the generation tells which worker answered. `file` is the database it reads. */
+  request<T>(message: DistributiveOmit<WorkerRequest, 'id'>, file?: string): Promise<{ value: T; generation: number }> {
     if (this.disposed) return Promise.reject(new StepDbError('READ_FAILED', 'Step History has stopped reading step databases.', 'store worker disposed'));
     let worker: Worker;
     try {
@@ -76,7 +124,7 @@ export class StoreWorker {
     const id = this.nextId++;
     const what = message.kind === 'call' ? message.method : message.kind;
     return new Promise<{ value: T; generation: number }>((resolve, reject) => {
-      this.pending.set(id, { resolve: (value) => resolve({ value: value as T, generation }), reject, what });
+      this.pending.set(id, { resolve: (value) => resolve({ value: value as T, generation }), reject, what, file });
       if (this.pending.size === 1) worker.ref();
       worker.postMessage({ ...message, id } as WorkerRequest);
     });
@@ -88,14 +136,18 @@ export class StoreWorker {
     this.disposed = true;
     const worker = this.worker;
     this.worker = undefined;
-    this.failPending(new StepDbError('READ_FAILED', 'Step History has stopped reading step databases.', 'store worker disposed'));
+    const stopped = new StepDbError('READ_FAILED', 'Step History has stopped reading step databases.', 'store worker disposed');
+    this.failPending(() => stopped);
     if (worker) void worker.terminate();
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const t0 = performance.now();
-    const worker = new Worker(this.options.workerPath, { execArgv: this.options.execArgv });
+    const resourceLimits = this.options.resourceLimits ?? {
+      maxOldGenerationSizeMb: Math.min(WORKER_HEAP_LIMIT_MB, Math.floor(v8.getHeapStatistics().heap_size_limit / 2 ** 20)),
+    };
+    const worker = new Worker(this.options.workerPath, { execArgv: this.options.execArgv, resourceLimits });
     this.generationCount++;
     this.worker = worker;
     worker.unref();
@@ -121,19 +173,38 @@ export class StoreWorker {
       this.worker = undefined;
       const detail = `store worker exited with code ${code}${failure ? `: ${failure.stack ?? failure.message}` : ''}`;
       this.log.warn(`${detail}; the next request starts a new one.`);
-      this.failPending(
-        new StepDbError('READ_FAILED', 'Step History\'s database reader stopped unexpectedly. Try again; it restarts on the next request.', detail),
-      );
+      if ((failure as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        const limit = resourceLimits.maxOldGenerationSizeMb;
+        this.failPending((p) => outOfMemory(p.file, limit, detail));
+      } else {
+        const stopped = new StepDbError(
+          'READ_FAILED', 'Step History\'s database reader stopped unexpectedly. Try again; it restarts on the next request.', detail,
+        );
+        this.failPending(() => stopped);
+      }
     });
-    this.log.debug(`Started the store worker (generation ${this.generationCount}) in ${(performance.now() - t0).toFixed(1)} ms.`);
+    this.log.debug(
+      `Started the store worker (generation ${this.generationCount}, heap limit ` +
+        `${resourceLimits.maxOldGenerationSizeMb ?? 'default'} MB) in ${(performance.now() - t0).toFixed(1)} ms.`,
+    );
     return worker;
   }
 
-  private failPending(err: StepDbError): void {
+  private failPending(errorFor: (pending: Pending) => StepDbError): void {
     const waiting = [...this.pending.values()];
     this.pending.clear();
-    for (const p of waiting) p.reject(err);
+    for (const p of waiting) p.reject(errorFor(p));
   }
+}
+
+/** Every request waiting when the worker hit its heap limit fails so, not only the one that grew it. */
+function outOfMemory(file: string | undefined, limitMb: number | undefined, detail: string): StepDbError {
+  return new StepDbError(
+    'TOO_LARGE',
+    `Step History ran out of memory reading ${file ? `the step database ${file}` : 'a step database'}` +
+      `${limitMb ? `: its database reader may use up to ${limitMb} MB` : ''}. The reader restarts on the next request.`,
+    detail,
+  );
 }
 
 function rebuildError(error: ErrorValue): StepDbError {
@@ -209,7 +280,7 @@ export class RemoteStepStore {
     this.closed = true;
     if (this.host.generation !== this.generation) return;
     try {
-      await this.host.request({ kind: 'close', handle: this.handle });
+      await this.host.request({ kind: 'close', handle: this.handle }, this.path);
     } catch {
       // The worker is gone or going; nothing is left to free.
     }
@@ -224,7 +295,7 @@ export class RemoteStepStore {
         `store opened in worker generation ${this.generation}, now ${this.host.generation}`,
       );
     }
-    const { value } = await this.host.request<R>({ kind: 'call', handle: this.handle, method, args });
+    const { value } = await this.host.request<R>({ kind: 'call', handle: this.handle, method, args }, this.path);
     return value;
   }
 }

@@ -21,9 +21,11 @@ export interface StoreCalls {
 export type StoreMethod = keyof StoreCalls;
 
 export type WorkerRequest =
-  | { id: number; kind: 'open'; path: string; wasmPath?: string }
+  /** `maxSizeMb`: refuse, before reading, a database whose file and -wal together are larger. */
+  | { id: number; kind: 'open'; path: string; wasmPath?: string; maxSizeMb?: number }
   | { id: number; kind: 'call'; handle: number; method: StoreMethod; args: unknown[] }
   | { id: number; kind: 'close'; handle: number }
+  | { id: number; kind: 'memory' }
   /** Tests only: makes the worker exit, as a crash would. */
   | { id: number; kind: 'crash' };
 
@@ -33,6 +35,16 @@ export interface OpenResult {
   fingerprint: Fingerprint;
   framesApplied: number;
   ms: number;
+}
+
+/** The worker's memory, as its own thread sees it, in bytes. */
+export interface WorkerMemory {
+  /** V8 heap in use, and the most it may grow to (resource limits included). */
+  heapUsed: number;
+  heapLimit: number;
+  /** Memory outside the V8 heap that its objects hold: file bytes, sql.js's WASM memory. */
+  external: number;
+  arrayBuffers: number;
 }
 
 export interface ErrorValue {

@@ -63,6 +63,7 @@ export class WorkspaceStepDatabases implements StepDatabases {
       workerPath: options.workerPath ?? context.asAbsolutePath(path.join('dist', 'storeWorker.js')),
       wasmPath: options.wasmPath ?? context.asAbsolutePath(path.join('dist', 'sql-wasm.wasm')),
       log,
+      maxDatabaseSizeMb: () => vscode.workspace.getConfiguration('stepHistory').get<number>('maxDatabaseSizeMb'),
     });
     this.disposables.push(
       vscode.commands.registerCommand('stepHistory.openDatabase', guarded(log, 'Open Step Database', () => this.pickAndAdd())),

@@ -2,11 +2,12 @@ import * as assert from 'assert';
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as v8 from 'v8';
 import { StepDbError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/log';
 import { RemoteStepStore, StoreWorker } from '../../src/core/remoteStore';
 import { StepStore } from '../../src/core/stepStore';
-import { DOCUMENTED_SCHEMA, makeTempDir, stepRow, writeWithSqlite } from '../fixtures/stepFixtures';
+import { DOCUMENTED_SCHEMA, makeTempDir, SqliteProcess, stepRow, writeWithSqlite } from '../fixtures/stepFixtures';
 
 const root = path.resolve(__dirname, '..', '..');
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
@@ -151,6 +152,134 @@ describe('StoreWorker and RemoteStepStore (a real worker thread)', function () {
     } finally {
       broken.dispose();
     }
+  });
+
+  describe('memory limits', () => {
+    /** A real database of `steps` steps whose agent configurations carry `promptBytes` of prompt each. */
+    async function bulkyDatabase(file: string, steps: number, promptBytes: number): Promise<void> {
+      const rows = [];
+      for (let id = 1; id <= steps; id++) {
+        const system_prompt = `step ${id} `.padEnd(promptBytes, 'abcdefghij');
+        rows.push(stepRow(id, { agent_config_json: JSON.stringify({ model: 'claude-3.5-sonnet', system_prompt }) }));
+      }
+      await writeWithSqlite(file, DOCUMENTED_SCHEMA, rows);
+    }
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+    it('refuses a database larger than the size limit with its size and the limit, and the next open works', async () => {
+      const big = path.join(dir, 'big.db');
+      await bulkyDatabase(big, 33, 100_000);
+      const size = fs.statSync(big).size;
+      assert.ok(size > 3 * 2 ** 20 && size < 3.5 * 2 ** 20, `the big database is ${size} bytes`);
+      let limitMb = 1;
+      const limited = new StoreWorker({ workerPath, wasmPath, log, maxDatabaseSizeMb: () => limitMb });
+      try {
+        const err = await expectDbError(limited.open(big), 'TOO_LARGE');
+        assert.strictEqual(
+          err.message,
+          `The step database ${big} is ${(size / 2 ** 20).toFixed(1)} MB; Step History can open step databases up to 1 MB ` +
+            '(the stepHistory.maxDatabaseSizeMb setting).',
+        );
+        assert.match(err.detail ?? '', new RegExp(`^${size} bytes .* over the limit of 1 MB`));
+        const generation = limited.generation;
+        // The same worker opens a small database next.
+        const small = await limited.open(db);
+        assert.strictEqual(await small.stepCount('demo'), 25);
+        assert.strictEqual(limited.generation, generation, 'a refused open does not restart the worker');
+        // The limit is asked at every open: raised, the big database opens and reads whole.
+        limitMb = 8;
+        const opened = await limited.open(big);
+        const steps = await opened.steps('demo', { limit: 50 });
+        assert.strictEqual(steps.length, 33);
+        assert.strictEqual(steps[0].agentConfig?.systemPrompt?.length, 100_000);
+      } finally {
+        limited.dispose();
+      }
+    });
+
+    it('refuses a 3 GB file under the default limit before reading a byte of it', async () => {
+      // Sparse: 3 GiB long, a few bytes on disk. Read, it would fail otherwise (Node reads at most 2 GiB at once).
+      const huge = path.join(dir, 'huge', 'steps.db');
+      fs.mkdirSync(path.dirname(huge));
+      fs.copyFileSync(db, huge);
+      fs.truncateSync(huge, 3 * 2 ** 30);
+      await expectDbError(
+        worker.open(huge),
+        'TOO_LARGE',
+        new RegExp(`^The step database ${escape(huge)} is 3\\.0 GB; Step History can open step databases up to 1024 MB `),
+      );
+      assert.strictEqual(await (await worker.open(db)).stepCount(), 30);
+    });
+
+    it('counts the -wal file in the size', async () => {
+      const live = path.join(dir, 'live.db');
+      await bulkyDatabase(live, 6, 100_000);
+      const conn = new SqliteProcess(live);
+      const copy = path.join(dir, 'live-copy.db');
+      try {
+        await conn.script('PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;');
+        await conn.exec('BEGIN');
+        for (let id = 7; id <= 12; id++) {
+          await conn.insert(stepRow(id, { agent_config_json: JSON.stringify({ system_prompt: 'w'.repeat(100_000) }) }));
+        }
+        await conn.exec('COMMIT');
+        await conn.copyTo(copy);
+        await conn.close();
+      } finally {
+        conn.kill();
+      }
+      const main = fs.statSync(copy).size;
+      const wal = fs.statSync(copy + '-wal').size;
+      assert.ok(main < 2 ** 20 && wal < 2 ** 20 && main + wal > 2 ** 20, `database ${main} bytes, WAL ${wal} bytes`);
+      const limited = new StoreWorker({ workerPath, wasmPath, log, maxDatabaseSizeMb: 1 });
+      const roomy = new StoreWorker({ workerPath, wasmPath, log, maxDatabaseSizeMb: 2 });
+      try {
+        await expectDbError(limited.open(copy), 'TOO_LARGE', /MB with its -wal file; Step History can open step databases up to 1 MB/);
+        assert.strictEqual(await (await roomy.open(copy)).stepCount(), 12);
+      } finally {
+        limited.dispose();
+        roomy.dispose();
+      }
+    });
+
+    it('runs the worker with a heap limit of its own', async () => {
+      const memory = await worker.memoryUsage();
+      const expectedMb = Math.min(2048, Math.floor(v8.getHeapStatistics().heap_size_limit / 2 ** 20));
+      const limitMb = memory.heapLimit / 2 ** 20;
+      // V8 adds the young generation (tens of MB) to the old generation's limit.
+      assert.ok(limitMb >= expectedMb && limitMb <= expectedMb + 128, `the worker's heap limit is ${limitMb} MB`);
+    });
+
+    it('fails every waiting call with TOO_LARGE when a read runs the worker out of heap, then restarts it', async () => {
+      const bulky = path.join(dir, 'bulky.db');
+      await bulkyDatabase(bulky, 40, 1_000_000);
+      const small = new StoreWorker({ workerPath, wasmPath, log, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+      try {
+        const store = await small.open(bulky);
+        const other = await small.open(db);
+        assert.strictEqual(await store.stepCount(), 40, 'opening needs little heap: the file is outside it');
+        const generation = small.generation;
+        // Forty steps of 1 MB prompts, as strings and parsed configurations, do not fit in 16 MB.
+        const page = store.steps('demo', { limit: 40 });
+        const waiting = other.steps('demo');
+        const err = await expectDbError(
+          page,
+          'TOO_LARGE',
+          new RegExp(`^Step History ran out of memory reading the step database ${escape(bulky)}: its database reader may use up to 16 MB\\.`),
+        );
+        assert.match(err.detail ?? '', /ERR_WORKER_OUT_OF_MEMORY/);
+        await expectDbError(waiting, 'TOO_LARGE', new RegExp(`ran out of memory reading the step database ${escape(db)}`));
+        assert.strictEqual(small.running, false);
+        assert.strictEqual(store.alive, false);
+        // A new worker answers the next open; this process, the extension host's stand-in, carried on.
+        const reopened = await small.open(db);
+        assert.strictEqual(small.generation, generation + 1);
+        assert.strictEqual(await reopened.stepCount('demo'), 25);
+        assert.deepStrictEqual((await (await small.open(bulky)).steps('demo', { limit: 2 })).map((s) => s.id), [40, 39]);
+      } finally {
+        small.dispose();
+      }
+    });
   });
 
   it('rejects calls after dispose and terminates the thread', async () => {
