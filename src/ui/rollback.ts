@@ -46,6 +46,7 @@ const PRUNE_DELAY_MS = 10_000;
 export const ROLL_BACK = 'Roll Back';
 export const PROTECT_AND_ROLL_BACK = 'Keep My Work Safe and Roll Back';
 export const SHOW_CHANGES = 'Show Changes';
+export const ROLL_BACK_ANYWAY = 'No Agent Is Running: Roll Back';
 export const UNDO = 'Undo';
 export const UNDO_ROLLBACK = 'Undo Rollback';
 const SHOW_LOG = 'Show Log';
@@ -55,6 +56,11 @@ export interface RollbackOptions {
   confirm?: boolean;
   /** Keep uncommitted work and foreign commits safe (stash, backup ref) and proceed. */
   protect?: boolean;
+  /**
+   * Go ahead where the system cannot tell whether the program that left the database's
+   * write-ahead log still has it open (only then: on Linux it is known).
+   */
+  assumeNoWriter?: boolean;
 }
 
 /** A step to roll back to, named for automation: the database by id or by its file's path. */
@@ -222,22 +228,32 @@ class Rollbacks implements vscode.Disposable {
       projectId: target.projectId,
       stepId: target.stepId,
     };
+    const journalDir = await this.journalDir();
     const plan = await this.exclusive(() =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Planning rollback…' }, () =>
-        planRollback(rollbackTarget, { log: this.log, wasmPath: this.wasmPath }),
+        planRollback(rollbackTarget, { log: this.log, wasmPath: this.wasmPath, journalDir }),
       ),
     );
     this.log.info(`plan for ${target.projectId} to S${target.stepId}: ${plan.summary} (${plan.refusals.length} refusals, protection ${plan.needsProtection ? 'needed' : 'not needed'})`);
     if (confirm) await this.showPlan(database, plan);
 
-    if (plan.refusals.length > 0) {
-      const [first] = plan.refusals;
-      const more = plan.refusals.length > 1 ? ` (${plan.refusals.length - 1} more ${plan.refusals.length === 2 ? 'reason' : 'reasons'} in the plan.)` : '';
+    let assumeNoWriter = options.assumeNoWriter === true;
+    if (confirm && plan.refusals.length > 0 && plan.refusals.every((r) => r.overridable) && !assumeNoWriter) {
+      assumeNoWriter = (await this.askAboutWriter(plan)) === ROLL_BACK_ANYWAY;
+      if (!assumeNoWriter) {
+        this.log.info(`rollback to ${plan.step.label} cancelled: ${plan.refusals[0].code}`);
+        return { outcome: 'cancelled' };
+      }
+    }
+    const refusals = plan.refusals.filter((r) => !(r.overridable && assumeNoWriter));
+    if (refusals.length > 0) {
+      const [first] = refusals;
+      const more = refusals.length > 1 ? ` (${refusals.length - 1} more ${refusals.length === 2 ? 'reason' : 'reasons'} in the plan.)` : '';
       throw new RollbackError(
         'REFUSED',
         first.message,
         `${first.remedy}${more}`,
-        plan.refusals.map((r) => `${r.code}: ${r.message} ${r.remedy}`).join('\n'),
+        refusals.map((r) => `${r.code}: ${r.message} ${r.remedy}`).join('\n'),
       );
     }
 
@@ -263,10 +279,16 @@ class Rollbacks implements vscode.Disposable {
     }
 
     const result = await this.run(`Rolling back ${target.projectId} to ${plan.step.label}`, (options) =>
-      executeRollback(plan, { ...options, protect }),
+      executeRollback(plan, { ...options, protect, assumeNoWriter }),
     );
     void this.announce(result);
     return { outcome: 'rolledBack', message: result.message, journal: result.journal };
+  }
+
+  /** Where it cannot be known whether a writer still holds the WAL: the finding, the risk, and the choice. */
+  private async askAboutWriter(plan: RollbackPlan): Promise<string | undefined> {
+    const [refusal] = plan.refusals;
+    return vscode.window.showWarningMessage(refusal.message, { modal: true, detail: refusal.remedy }, ROLL_BACK_ANYWAY);
   }
 
   /** The modal confirmation; resolves to the button chosen, undefined for Cancel. */

@@ -47,6 +47,28 @@ function bullets<T>(items: readonly T[], line: (item: T) => string, limit = PLAN
 const entryLine = (entry: StatusEntry): string =>
   `${codeSpan(entry.path)} — ${changeWord(entry.status).toLowerCase()}${entry.oldPath ? ` from ${codeSpan(entry.oldPath)}` : ''}`;
 
+/** What happens to the step database's own files: never stashed or reset; kept and put back when git tracks it; a leftover log folded in. */
+function databaseLines(plan: RollbackPlan): string[] {
+  const lines: string[] = [];
+  const inTree = plan.protectedPaths.filter((p) => !p.endsWith('-wal') && !p.endsWith('-shm') && !p.endsWith('-journal'));
+  if (inTree.length > 0) {
+    lines.push(`Inside the work tree: ${inTree.map(codeSpan).join(', ')}. No stash, reset or checkout takes, moves or overwrites the database, its \`-wal\`, \`-shm\` and \`-journal\`, or the rollback journals.`);
+  }
+  if (plan.protectedKept.length > 0) {
+    lines.push(
+      '',
+      `Git tracks ${plan.protectedKept.map(codeSpan).join(', ')} (or the reset target has it): a reset would put an old version in its place, so its current bytes are kept beside the rollback journal and put back right after the reset, before the steps are marked.`,
+    );
+  }
+  if (plan.leftoverWal) {
+    lines.push(
+      '',
+      'Its write-ahead log was left by a program that has exited: it is folded into the database file before the steps are marked, and a copy of the log is kept beside the rollback journal.',
+    );
+  }
+  return lines;
+}
+
 export interface PlanDocumentContext {
   /** The database as the views name it. */
   databaseLabel: string;
@@ -131,6 +153,9 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
     out.push(`## Untracked files left as they are (${plan.untrackedKept.length})`, '');
     out.push(...bullets(plan.untrackedKept, codeSpan), '');
   }
+
+  const database = databaseLines(plan);
+  if (database.length > 0) out.push('## The step database', '', ...database, '');
 
   out.push(`## Commits no step recorded (${plan.foreignCommits.length})`, '');
   if (plan.foreignCommits.length === 0) out.push('None: every commit on the branch after these steps belongs to a step.');

@@ -132,7 +132,7 @@ describe('rollback text', () => {
     assert.ok(!/href=/.test(html), 'no link');
     assert.ok(html.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'), 'the hostile text is shown as text');
     assert.ok(html.includes('<code>a`b.ts</code>'), 'a backtick in a path stays in its code span');
-    assert.ok(!/^#/m.test(md.replace(/^#+ (Roll back|Refused|Your work|Steps|Branch|Files|Uncommitted|Untracked|Commits|Running)/gm, '')), 'no heading from data');
+    assert.ok(!/^#/m.test(md.replace(/^#+ (Roll back|Refused|Your work|Steps|Branch|Files|Uncommitted|Untracked|Commits|Running|The step database)/gm, '')), 'no heading from data');
   });
 
   it('cuts long lists and says how many more', () => {
@@ -185,5 +185,17 @@ describe('rollback text', () => {
       'Undoing the rollback of ledgerline to S12 returns main to ccccccc, marks S12–S14 active again, and re-applies the work kept in the stash.',
     );
     assert.ok(!undoSentence({ ...journal, stashRef: undefined }).includes('stash'));
+  });
+
+  it('says what happens to the step database inside the work tree: untracked, tracked, with a leftover log', () => {
+    const untracked = planMarkdown(plan(), { databaseLabel: 'steps.db' });
+    assert.match(untracked, /## The step database\n\nInside the work tree: `steps.db`\. No stash, reset or checkout takes, moves or overwrites the database/);
+    assert.doesNotMatch(untracked, /Git tracks/);
+    assert.doesNotMatch(untracked, /write-ahead log/);
+    const tracked = planMarkdown(plan({ protectedKept: ['steps.db'], leftoverWal: true }), { databaseLabel: 'steps.db' });
+    assert.match(tracked, /Git tracks `steps.db` \(or the reset target has it\): a reset would put an old version in its place, so its current bytes are kept/);
+    assert.match(tracked, /write-ahead log was left by a program that has exited: it is folded into the database file/);
+    const outside = planMarkdown(plan({ protectedPaths: [] }), { databaseLabel: 'steps.db' });
+    assert.doesNotMatch(outside, /## The step database/);
   });
 });
