@@ -151,4 +151,46 @@ describe(IN_DEMO, function () {
     git('checkout', '--', edited);
     fs.rmSync(path.join(root, 'scratch'), { recursive: true, force: true });
   });
+
+  it('rolls back with a staged rename and the database untracked in the work tree, from the palette command, then undoes it: the database intact, every file byte for byte', async () => {
+    // The database is no longer ignored: an untracked file, as many agents keep it.
+    const exclude = path.join(root, '.git', 'info', 'exclude');
+    const excludeBefore = fs.readFileSync(exclude, 'utf8');
+    fs.writeFileSync(exclude, excludeBefore.split('\n').filter((line) => !line.startsWith('steps.db')).join('\n'));
+    try {
+      git('mv', 'README.md', 'README.txt');
+      fs.writeFileSync(path.join(root, 'notes-untracked.txt'), 'mine\n');
+      assert.match(gitText('status', '--porcelain', '--untracked-files=all'), /^\?\? steps\.db$/m);
+      const oldHead = gitText('rev-parse', 'HEAD');
+      const before = snapshot(root);
+      const statusBefore = gitText('status', '--porcelain', '--untracked-files=all');
+      const rowsBefore = execFileSync('python3', ['-c', 'import sqlite3,sys,json; print(json.dumps(sqlite3.connect(sys.argv[1]).execute("SELECT * FROM steps ORDER BY id").fetchall()))', demo.dbPath]).toString();
+      const activeBefore = await activeIds();
+
+      const outcome = (await vscode.commands.executeCommand('stepHistory.rollback', { dbPath: demo.dbPath, projectId: demo.projectId, stepId: 20 }, { confirm: false, protect: true })) as {
+        outcome: string;
+        journal?: { stashRef?: string };
+      };
+      assert.strictEqual(outcome.outcome, 'rolledBack');
+      assert.ok(fs.existsSync(demo.dbPath), 'the database is where it was');
+      assert.ok(outcome.journal?.stashRef, 'the work was stashed');
+      assert.doesNotMatch(gitText('ls-tree', '-r', '--name-only', `${outcome.journal!.stashRef}^3`), /steps\.db/, 'the stash did not take the database');
+      await waitFor('S20 and later rolled back', async () => (await activeIds()).every((id) => id < 20), 20_000);
+
+      const undone = (await vscode.commands.executeCommand('stepHistory.undoRollback', { confirm: false })) as { outcome: string };
+      assert.strictEqual(undone.outcome, 'undone');
+      assert.strictEqual(gitText('rev-parse', 'HEAD'), oldHead, 'the branch is back');
+      assertSameFiles(snapshot(root), before, 'every file is back, byte for byte');
+      assert.strictEqual(gitText('status', '--porcelain', '--untracked-files=all'), statusBefore, 'the staged rename is staged again');
+      await waitFor('the steps active again', async () => JSON.stringify(await activeIds()) === JSON.stringify(activeBefore), 20_000);
+      const rowsAfter = execFileSync('python3', ['-c', 'import sqlite3,sys,json; print(json.dumps(sqlite3.connect(sys.argv[1]).execute("SELECT * FROM steps ORDER BY id").fetchall()))', demo.dbPath]).toString();
+      assert.strictEqual(rowsAfter, rowsBefore, 'every row of the database as before');
+      assert.strictEqual(execFileSync('python3', ['-c', 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])', demo.dbPath]).toString().trim(), 'ok');
+    } finally {
+      git('reset', '-q', '--', 'README.md', 'README.txt');
+      if (fs.existsSync(path.join(root, 'README.txt'))) fs.renameSync(path.join(root, 'README.txt'), path.join(root, 'README.md'));
+      fs.rmSync(path.join(root, 'notes-untracked.txt'), { force: true });
+      fs.writeFileSync(exclude, excludeBefore);
+    }
+  });
 });
