@@ -366,3 +366,44 @@ describe('a leftover write-ahead log', function () {
     }
   });
 });
+
+describe("the steps' own commits, as LaForge records them today", function () {
+  this.timeout(120_000);
+
+  it('counts commits with a Step-id note of a step in the range, and Automerge merges of them, as the steps\' own; only a person\'s commit is foreign', async () => {
+    const d = demo();
+    // LaForge today: the real commit carries a note, and the database says after = before.
+    const made = sqlite(d.db, [], "SELECT id, commit_sha_after FROM steps WHERE id >= 17 AND commit_sha_after != '' ORDER BY id");
+    assert.ok(made.length >= 5);
+    for (const [id, sha] of made) git(d.dir, 'notes', 'add', '-f', '-m', `Step-id: S${id}`, String(sha));
+    sqlite(d.db, ['UPDATE steps SET commit_sha_after = commit_sha_before']);
+
+    // A person commits on the branch while S24 runs on its own branch; S24 merges in with a real merge.
+    const lease = git(d.dir, 'rev-parse', 'HEAD');
+    write(d.dir, 'HANDMADE.md', 'made by hand\n');
+    git(d.dir, 'add', 'HANDMADE.md');
+    git(d.dir, 'commit', '-q', '-m', 'A commit made by hand');
+    const person = git(d.dir, 'rev-parse', 'HEAD');
+    git(d.dir, 'checkout', '-q', '-b', 'step-S24', lease);
+    write(d.dir, 'notes/step-24.md', 'S24\n');
+    git(d.dir, 'add', 'notes/step-24.md');
+    git(d.dir, 'commit', '-q', '-m', 'Write the notes of step 24');
+    git(d.dir, 'notes', 'add', '-m', 'Step-id: S24', 'HEAD');
+    git(d.dir, 'checkout', '-q', 'main');
+    git(d.dir, 'merge', '-q', '--no-ff', '-m', 'Automerge step-S24 into main', 'step-S24');
+    git(d.dir, 'branch', '-q', '-D', 'step-S24');
+    sqlite(d.db, [
+      `INSERT INTO steps (id, commit_sha_before, commit_sha_after, agent_config_json, start_time, end_time, duration_ms, exit_code, project_id, parent_step_id)
+       VALUES (24, '${lease}', '${lease}', '{}', '2026-03-01 12:30:00', '2026-03-01 12:31:00', 60000, 0, 'ledgerline', 23)`,
+    ]);
+
+    const plan = await planRollback(d.target(17), { journalDir: d.journalDir });
+    assert.deepEqual(plan.refusals, []);
+    assert.deepEqual(plan.foreignCommits.map((c) => c.sha), [person], plan.foreignCommits.map((c) => c.subject).join('; '));
+
+    // Rolling back S24 alone: its commit and its merge are its own, the person's commit (made after S24 began) is not.
+    const onlyS24 = await planRollback(d.target(24), { journalDir: d.journalDir });
+    assert.deepEqual(onlyS24.foreignCommits.map((c) => c.sha), [person]);
+    assert.equal(onlyS24.stepsToDeactivate.length, 1);
+  });
+});
