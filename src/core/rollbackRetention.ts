@@ -148,13 +148,7 @@ function newestFirst(a: { time: Date; rollbackId: string }, b: { time: Date; rol
 // Reading what is kept
 
 /** Everything kept of one rollback. */
-interface KeptRollback {
-  rollbackId: string;
-  repositoryRoot: string;
-  time: Date;
-  journal: RollbackJournal | null;
-  stepLabel: string | null;
-  neededFor: RollbackNeed | null;
+interface KeptRollback extends KeptStateBase {
   backup?: { ref: string; commit: string; root: string };
   stash?: { ref: string | null; commit: string; index: number | null; root: string };
 }

@@ -116,7 +116,7 @@ export interface Demo {
   dispose(): void;
 }
 
-export function demo(kind: 'finished' | 'running' | 'wal' = 'finished'): Demo {
+export function demo(kind: 'finished' | 'running' | 'wal' = 'finished', options: { journalDir?: string } = {}): Demo {
   const ws = demoTemplate(kind);
   const root = tempDir(kind);
   const dir = path.join(root, 'ledgerline');
@@ -125,7 +125,7 @@ export function demo(kind: 'finished' | 'running' | 'wal' = 'finished'): Demo {
   return {
     dir,
     db,
-    journalDir: path.join(root, 'journals'),
+    journalDir: options.journalDir ?? path.join(root, 'journals'),
     ws,
     target: (stepId) => ({ dbPath: db, repositoryPath: dir, projectId: ws.projectId, stepId }),
     before: (stepId) => String(sqlite(db, [], `SELECT commit_sha_before FROM steps WHERE id = ${stepId}`)[0][0]),

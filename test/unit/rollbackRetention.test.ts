@@ -4,10 +4,7 @@
  * revert release, listing and deleting chosen states.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   executeRollback,
@@ -19,7 +16,6 @@ import {
   revertRollback,
   undoRollback,
   type RollbackJournal,
-  type RollbackTarget,
 } from '../../src/core/rollback';
 import {
   deleteKeptStates,
@@ -31,85 +27,20 @@ import {
   selectForPruning,
   type KeptState,
 } from '../../src/core/rollbackRetention';
-import { appendDemoStep, makeDemoWorkspace, type DemoWorkspace } from '../fixtures/demoWorkspace';
+import { cleanupTempDirs, demo as demoOf, git, snapshot, tempDir, write, type Demo } from '../support/rollbackWorkspace';
+
+const demo = (journalDir?: string) => demoOf('finished', { journalDir });
 
 const DAY = 24 * 60 * 60 * 1000;
-
-const tempDirs: string[] = [];
-function tempDir(label: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `step-history-retention-${label}-`));
-  tempDirs.push(dir);
-  return dir;
-}
-
-const helperEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toUpperCase().startsWith('GIT_')));
-helperEnv.LC_ALL = 'C';
-helperEnv.GIT_CONFIG_NOSYSTEM = '1';
-helperEnv.GIT_CONFIG_GLOBAL = os.devNull;
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: helperEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 }).trim();
-}
 
 const refsOf = (dir: string) => git(dir, 'for-each-ref', '--format=%(refname)', 'refs/step-history/').split('\n').filter(Boolean).sort();
 const stashList = (dir: string) => git(dir, 'stash', 'list', '--format=%H').split('\n').filter(Boolean);
 const journalIds = (journalDir: string) =>
   (fs.existsSync(journalDir) ? fs.readdirSync(journalDir) : []).map((f) => /^rollback-(.+)\.json$/.exec(f)?.[1]).filter((id): id is string => !!id).sort();
 
-/** Every file of the work tree except .git and the step database, path -> sha256 of its bytes. */
-function snapshot(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (rel: string) => {
-    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${entry.name}` : entry.name;
-      if (p === '.git' || p.startsWith('steps.db')) continue;
-      if (entry.isDirectory()) walk(p);
-      else out.set(p, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, p))).digest('hex'));
-    }
-  };
-  walk('');
-  return out;
-}
-
-function write(dir: string, file: string, content: string): void {
-  fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-  fs.writeFileSync(path.join(dir, file), content);
-}
-
 /** A rollback id for `time`, as Step History makes them. */
 const idAt = (time: Date, suffix = 'a1b2c3') => `${time.toISOString().replace(/[-:.]/g, '')}-${suffix}`;
 
-let template: DemoWorkspace | undefined;
-function demoTemplate(): DemoWorkspace {
-  if (!template) {
-    const dir = path.join(tempDir('template'), 'ledgerline');
-    template = makeDemoWorkspace(dir, { now: new Date('2026-03-01T12:00:00Z') });
-    // The running step finishes and one more is recorded: a clean tree, S17-S23 active.
-    appendDemoStep(dir, { now: new Date('2026-03-01T12:10:00Z') });
-  }
-  return template;
-}
-
-interface Demo {
-  dir: string;
-  db: string;
-  journalDir: string;
-  target(stepId: number): RollbackTarget;
-}
-
-function demo(journalDir?: string): Demo {
-  const ws = demoTemplate();
-  const root = tempDir('ws');
-  const dir = path.join(root, 'ledgerline');
-  fs.cpSync(ws.path, dir, { recursive: true });
-  const db = path.join(dir, 'steps.db');
-  return {
-    dir,
-    db,
-    journalDir: journalDir ?? path.join(root, 'journals'),
-    target: (stepId) => ({ dbPath: db, repositoryPath: dir, projectId: ws.projectId, stepId }),
-  };
-}
 
 /** Rolls back to `stepId`; with `edit`, README.md is changed first so that the rollback keeps it in a stash. */
 async function rollBack(d: Demo, stepId: number, options: { edit?: boolean; crashAt?: string } = {}): Promise<RollbackJournal> {
@@ -133,8 +64,9 @@ async function rollBack(d: Demo, stepId: number, options: { edit?: boolean; cras
 /** The refs a rollback made, as they should be while it is kept. */
 const refsOfRollback = (j: RollbackJournal) => [j.backupRef, ...(j.stashRef ? [j.stashRef] : [])];
 
-after(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+after(function () {
+  this.timeout(120_000);
+  cleanupTempDirs();
 });
 
 describe('selectForPruning and the policy', () => {
