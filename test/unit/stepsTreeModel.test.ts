@@ -5,12 +5,13 @@
  */
 import * as assert from 'assert';
 import type { ChangedFile } from '../../src/core/git';
-import { silentLogger } from '../../src/core/log';
+import { silentLogger, type Logger } from '../../src/core/log';
 import { requireCommitAfter, stepFromRow, type Step } from '../../src/core/model';
 import type { ProjectSummary } from '../../src/core/stepStore';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/ui/stepDatabases';
 import { StepsTreeModel, type TreeChange } from '../../src/ui/stepsTreeModel';
 import type { MessageNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
+import { recordingLogger } from '../fixtures/recordingLogger';
 import { stepRow } from '../fixtures/stepFixtures';
 
 type Listener<T> = (e: T) => unknown;
@@ -80,9 +81,9 @@ function fakeDatabases(...dbs: FakeDatabase[]) {
   return { databases: databases as unknown as StepDatabases, changed: (db: FakeDatabase) => one.fire(db as unknown as StepDatabase), listChanged: () => list.fire() };
 }
 
-function setup(db: FakeDatabase, settings = { pageSize: 2, showRolledBack: true }) {
+function setup(db: FakeDatabase, settings = { pageSize: 2, showRolledBack: true }, log: Logger = silentLogger) {
   const fake = fakeDatabases(db);
-  const model = new StepsTreeModel(fake.databases, settings, silentLogger);
+  const model = new StepsTreeModel(fake.databases, settings, log);
   const changes: TreeChange[] = [];
   model.onDidChange((c) => changes.push(c));
   return { model, changes, ...fake };
@@ -212,6 +213,29 @@ describe('StepsTreeModel', () => {
     assert.strictEqual(msg.kind, 'message');
     assert.strictEqual(msg.message, 'S2 is still running and has no commit after yet.');
     assert.strictEqual(msg.severity, 'warning');
+  });
+
+  it("logs a running step's missing commit after as one info line with no stack, each time it is met", async () => {
+    const db = new FakeDatabase('a');
+    db.add(1, { end_time: null, commit_sha_after: '' }); // still running
+    const log = recordingLogger();
+    const { model, changed, changes } = setup(db, { pageSize: 20, showRolledBack: true }, log);
+    const [s1] = (await model.getChildren(await project(model))) as StepNode[];
+    await model.getChildren(s1);
+    assert.deepStrictEqual(log.lines.filter((l) => l.level !== 'trace' && l.level !== 'debug'), [
+      { level: 'info', message: 'files of S1 in /work/a: S1 is still running and has no commit after yet.' },
+    ]);
+    // Met again after a reload: one more line, still one line.
+    changed(db);
+    await changesSettle(changes, 1);
+    const [again] = (await model.getChildren(await project(model))) as StepNode[];
+    await model.getChildren(again);
+    const lines = log.lines.filter((l) => l.level !== 'trace' && l.level !== 'debug');
+    assert.strictEqual(lines.length, 2);
+    for (const line of lines) {
+      assert.strictEqual(line.level, 'info');
+      assert.ok(!line.message.includes('\n') && !/\bat .+:\d+:\d+/.test(line.message), `no stack: ${line.message}`);
+    }
   });
 
   it('shows a database in error, and one still loading, as messages', async () => {
