@@ -103,6 +103,12 @@ describe('format', () => {
     assert.match(tooltip, /\*\*Commit before:\*\* 00000007abcd/);
   });
 
+  it('escapes control characters in Markdown too, where an escape itself stays literal', () => {
+    assert.strictEqual(escapeMarkdown('a\u202Eb\u0000'), 'a\\\\u202Eb\\\\u0000');
+    const step = stepFromRow(stepRow(8, { project_id: 'p\u202E' }));
+    assert.ok(stepTooltipMarkdown(step, { project: step.projectId }).includes('**Project:** p\\\\u202E'));
+  });
+
   it('lists the warnings of a step in its tooltip', () => {
     const step = stepFromRow(stepRow(9, { commit_sha_after: 'not-a-hash' }));
     assert.ok(step.warnings.length > 0);

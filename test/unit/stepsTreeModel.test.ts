@@ -4,15 +4,19 @@
  * finding a step beyond the loaded pages, and errors shown as messages.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import type { ChangedFile } from '../../src/core/git';
 import { silentLogger, type Logger } from '../../src/core/log';
 import { requireCommitAfter, stepFromRow, type Step } from '../../src/core/model';
-import type { ProjectSummary } from '../../src/core/stepStore';
+import { StepStore, type ProjectSummary } from '../../src/core/stepStore';
+import { projectItemText, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/ui/stepDatabases';
 import { StepsTreeModel, type TreeChange } from '../../src/ui/stepsTreeModel';
 import type { MessageNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
 import { recordingLogger } from '../fixtures/recordingLogger';
-import { stepRow } from '../fixtures/stepFixtures';
+import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
+import { storeDatabase } from '../fixtures/storeDatabase';
 
 type Listener<T> = (e: T) => unknown;
 function emitter<T>() {
@@ -254,5 +258,58 @@ describe('StepsTreeModel', () => {
       ],
     );
     assert.ok(model.isBusy(roots[1]) && !model.isBusy(roots[0]));
+  });
+});
+
+describe('StepsTreeModel over a real database', () => {
+  let dir: string;
+  let file: string;
+  const stores: StepStore[] = [];
+  const open = async () => {
+    const store = await StepStore.open(file);
+    stores.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    dir = makeTempDir();
+    file = path.join(dir, 'steps.db');
+  });
+  afterEach(() => {
+    for (const s of stores.splice(0)) s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function treeOf(store: StepStore) {
+    const database = storeDatabase(store);
+    const model = new StepsTreeModel(fakeDatabases(database as unknown as FakeDatabase).databases, { pageSize: 20, showRolledBack: true }, silentLogger);
+    return { model, database };
+  }
+
+  it('shows a project id with U+202E and NUL escaped, so "1 step" reads forwards and nothing shows as a box', async () => {
+    const model = 'gpt\u202E-4o';
+    await writeProjectRows(file, UNTYPED_PROJECT_SCHEMA, [`'evil' || char(8238) || 'x' || char(0) || 'y'`], [
+      { agent_config_json: JSON.stringify({ model, metadata: { task: 'fix\u0000it\u202E' } }) },
+    ]);
+    const { model: tree, database } = treeOf(await open());
+    const [node] = (await tree.getChildren()) as ProjectNode[];
+    assert.strictEqual(node.project.id, 'evil\u202Ex\u0000y', 'the key is the stored text, NUL and all');
+    const text = projectItemText(node.project, database, true);
+    assert.strictEqual(text.label, 'evil\\u202Ex\\u0000y');
+    assert.strictEqual(text.description, '1 step · steps.db');
+    assert.strictEqual(text.accessibilityLabel, 'Project evil\\u202Ex\\u0000y, 1 step, in steps.db');
+    for (const shown of [text.label, text.description, text.tooltip, text.accessibilityLabel]) {
+      assert.ok(!/[\u0000\u202E]/.test(shown), `nothing raw in ${JSON.stringify(shown)}`);
+    }
+    const [stepNode] = (await tree.getChildren(node)) as StepNode[];
+    const tooltip = stepTooltipMarkdown(stepNode.step, { project: stepNode.projectId });
+    assert.ok(tooltip.includes('**Project:** evil\\\\u202Ex\\\\u0000y'), tooltip);
+    assert.ok(tooltip.includes('**Model:** gpt\\\\u202E\\-4o'), tooltip);
+    assert.ok(!/[\u0000\u202E]/.test(tooltip));
+    const pick = stepPickText(stepNode.step, { project: stepNode.projectId, database: database.label });
+    assert.deepStrictEqual([pick.label, pick.description.split(' · ').slice(0, 2), pick.detail], [
+      'S1',
+      ['completed', 'gpt\\u202E-4o'],
+      'fix\\u0000it\\u202E — evil\\u202Ex\\u0000y — steps.db',
+    ]);
   });
 });
