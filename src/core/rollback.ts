@@ -15,6 +15,7 @@ import { otherProcessesHolding } from './openFiles';
 import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } from './git';
 import { silentLogger, type Logger } from './log';
 import { isCommitHash, stepLabel, type Step } from './model';
+import { projectWhere } from './projectKey';
 import { loadSqlJs } from './sqljs';
 import { StepStore } from './stepStore';
 import { readWalHeader, WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE } from './wal';
@@ -720,11 +721,13 @@ async function writeStepsActive(
   let changed = 0;
   try {
     const value = active ? 1 : 0;
+    // The rows the store lists under this project, whatever project_id holds.
+    const project = projectWhere(projectId);
     const pending: number[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
       const marks = chunk.map(() => '?').join(',');
-      const res = db.exec(`SELECT id FROM steps WHERE project_id = ? AND id IN (${marks}) AND active IS NOT ?`, [projectId, ...chunk, value]);
+      const res = db.exec(`SELECT id FROM steps WHERE ${project.sql} AND id IN (${marks}) AND active IS NOT ?`, [...project.params, ...chunk, value]);
       for (const row of res[0]?.values ?? []) pending.push(Number(row[0]));
     }
     if (pending.length === 0) {
@@ -734,7 +737,7 @@ async function writeStepsActive(
     db.run('BEGIN');
     for (let i = 0; i < pending.length; i += 500) {
       const chunk = pending.slice(i, i + 500);
-      db.run(`UPDATE steps SET active = ? WHERE project_id = ? AND id IN (${chunk.map(() => '?').join(',')})`, [value, projectId, ...chunk]);
+      db.run(`UPDATE steps SET active = ? WHERE ${project.sql} AND id IN (${chunk.map(() => '?').join(',')})`, [value, ...project.params, ...chunk]);
       changed += db.getRowsModified();
     }
     db.run('COMMIT');

@@ -6,6 +6,7 @@
  */
 import type { ChangeStatus, ChangedFile } from '../core/git';
 import type { Step, StepStatus } from '../core/model';
+import { projectKeyKind, projectLabel } from '../core/projectKey';
 import type { ProjectSummary } from '../core/stepStore';
 import { safeText } from '../shared/safeText';
 import type { StepFilter } from './stepDatabases';
@@ -128,14 +129,31 @@ export function escapeMarkdown(text: string): string {
   return safeText(text.replace(/\r\n|\r|\n/g, ' ')).replace(/[\\`*_{}[\]()#+\-.!|<>~&$:]/g, (c) => `\\${c}`);
 }
 
-/** A project's name as the views show it, made safe. */
-export const projectName = (projectId: string): string => safeText(projectId);
+/** A project's name as the views show it: `(no project)`, `42`, `X'0102'`, or its text, made safe. */
+export const projectName = (projectId: string): string => safeText(projectLabel(projectId));
+
+/** Why a project's name is not a text project id, or undefined when it is one. */
+export function projectNote(projectId: string): string | undefined {
+  switch (projectKeyKind(projectId)) {
+    case 'none':
+      return 'These steps have no project id.';
+    case 'integer':
+    case 'real':
+      return `These steps' project id is the number ${projectName(projectId)}, not text.`;
+    case 'blob':
+      return "These steps' project id is binary data, not text.";
+    case 'text':
+      return undefined;
+  }
+}
 
 export interface ProjectItemText {
   label: string;
   description: string;
   tooltip: string;
   accessibilityLabel: string;
+  /** Set when the project stands for rows without a text project id: the item shows a warning. */
+  warning: string | undefined;
 }
 
 /** What the Steps view shows for a project. */
@@ -143,11 +161,13 @@ export function projectItemText(project: ProjectSummary, database: { label: stri
   const name = projectName(project.id);
   const where = safeText(database.label);
   const count = `${project.stepCount} ${project.stepCount === 1 ? 'step' : 'steps'}`;
+  const warning = projectNote(project.id);
   return {
     label: name,
     description: showDatabase ? `${count} · ${where}` : count,
-    tooltip: [name, `${count}, ${project.activeCount} active`, safeText(database.path)].join('\n'),
-    accessibilityLabel: `Project ${name}, ${count}, in ${where}`,
+    tooltip: [name, ...(warning ? [warning] : []), `${count}, ${project.activeCount} active`, safeText(database.path)].join('\n'),
+    accessibilityLabel: `Project ${name}, ${count}${warning ? `, ${warning}` : ''}, in ${where}`,
+    warning,
   };
 }
 
@@ -165,6 +185,17 @@ export function stepPickText(step: Step, context: { project: string; database?: 
   };
 }
 
+/**
+ * The decoration of a step item: dimmed when rolled back, and a warning badge (coloured unless
+ * dimmed) when its row has warnings. Undefined when it needs none.
+ */
+export function stepDecoration(rolledBack: boolean, warnings: number): { badge?: string; tooltip: string; color: string } | undefined {
+  const warned = warnings > 0 ? `${warnings} ${warnings === 1 ? 'warning' : 'warnings'}` : undefined;
+  if (rolledBack) return { badge: warned && '⚠', tooltip: warned ? `Rolled back · ${warned}` : 'Rolled back', color: 'disabledForeground' };
+  if (warned) return { badge: '⚠', tooltip: warned, color: 'list.warningForeground' };
+  return undefined;
+}
+
 const shortHash = (hash: string): string => hash.slice(0, 12);
 
 function dateTime(date: Date): string {
@@ -174,14 +205,15 @@ function dateTime(date: Date): string {
 
 /**
  * A step's summary as Markdown for a tooltip: status, times, duration, exit code, model,
- * tokens and cost, commits and warnings. Every value from the database is escaped; the
- * result is meant for a MarkdownString that is neither trusted nor allowed HTML.
+ * tokens and cost, commits and warnings. `project` is the project's key, named as the views
+ * name it. Every value from the database is escaped; the result is meant for a
+ * MarkdownString that is neither trusted nor allowed HTML.
  */
 export function stepTooltipMarkdown(step: Step, context: { project?: string; database?: string } = {}): string {
   const lines: string[] = [];
   const row = (name: string, value: string) => lines.push(`**${name}:** ${escapeMarkdown(value)}`);
   lines.push(`**${escapeMarkdown(step.label)}** · ${escapeMarkdown(statusWord(step.status))}`);
-  if (context.project !== undefined) row('Project', context.project);
+  if (context.project !== undefined) row('Project', projectLabel(context.project));
   if (context.database !== undefined) row('Database', context.database);
   row('Started', step.startTime ? dateTime(step.startTime) : 'unknown');
   if (step.endTime) row('Ended', dateTime(step.endTime));

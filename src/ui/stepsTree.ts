@@ -122,7 +122,9 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.id = projectKey(database.id, project.id);
     item.description = text.description;
     item.tooltip = text.tooltip;
-    item.iconPath = new vscode.ThemeIcon('project');
+    item.iconPath = text.warning
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+      : new vscode.ThemeIcon('project');
     item.contextValue = 'project';
     item.accessibilityInformation = { label: text.accessibilityLabel };
     return item;
@@ -144,7 +146,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     tooltip.supportHtml = false;
     item.tooltip = tooltip;
     item.iconPath = stepIcon(step);
-    item.resourceUri = stepResourceUri(database.id, node.projectId, step.label, step.status === 'ROLLED BACK');
+    item.resourceUri = stepResourceUri(database.id, node.projectId, step.label, step.status === 'ROLLED BACK', step.warnings.length);
     item.contextValue = stepContextValue(step);
     item.accessibilityInformation = { label: stepAccessibilityLabel(step, now) };
     return item;

@@ -11,6 +11,7 @@ import { describeError, GitError, logFailure } from '../core/errors';
 import type { ChangedFile } from '../core/git';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
+import { projectLabel } from '../core/projectKey';
 import type { ProjectSummary } from '../core/stepStore';
 import { isFilterActive } from './format';
 import type { StepDatabase, StepDatabases, StepFilter } from './stepDatabases';
@@ -376,7 +377,7 @@ export class StepsTreeModel implements Disposable {
       });
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
-      logFailure(this.log, `reading the steps of ${project.id} in ${database.path}`, err);
+      logFailure(this.log, `reading the steps of ${projectLabel(project.id)} in ${database.path}`, err);
       state.error = message(`${state.key}|error`, sentence, 'error', detail);
       this.parents.set(state.error, state.node);
       return undefined;

@@ -209,7 +209,7 @@ function render(details: StepDetailsView): void {
       ['Duration', details.durationText],
       ['Exit code', details.exitCode],
       ['Parent', parent],
-      ['Project', details.projectId],
+      ['Project', details.projectLabel],
       ['Database', details.databaseLabel],
       ['Created', date(details.createdAt)],
       ['Commit before', commitFact(details.commitBefore, 'commit before')],

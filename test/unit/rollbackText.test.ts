@@ -135,17 +135,18 @@ describe('rollback text', () => {
     assert.ok(!/^#/m.test(md.replace(/^#+ (Roll back|Refused|Your work|Steps|Branch|Files|Uncommitted|Untracked|Commits|Running)/gm, '')), 'no heading from data');
   });
 
-  it('shows control characters from the database and from git as escapes', async () => {
+  it('shows control characters from the database and from git as escapes, and names a project id that is not text', async () => {
     const dir = makeTempDir();
     const file = path.join(dir, 'steps.db');
     try {
-      // Written by the real SQLite engine: a text project id with U+202E and NUL.
-      await writeProjectRows(file, UNTYPED_PROJECT_SCHEMA, [`'ledger' || char(8238) || char(0) || 'line'`], [
+      // Written by the real SQLite engine: a text project id with U+202E and NUL, and one that is an integer.
+      await writeProjectRows(file, UNTYPED_PROJECT_SCHEMA, [`'ledger' || char(8238) || char(0) || 'line'`, '42'], [
         { agent_config_json: JSON.stringify({ model: 'o3\u202E', metadata: { task: 'fix\u0000it' } }) },
       ]);
       const store = await StepStore.open(file);
-      const [text] = store.projects();
+      const [numbered, text] = store.projects();
       const step = store.steps(text.id)[0];
+      const other = store.steps(numbered.id)[0];
       store.close();
       assert.strictEqual(text.id, 'ledger\u202E\u0000line');
       const md = planMarkdown(
@@ -171,6 +172,8 @@ describe('rollback text', () => {
       ]) {
         assert.ok(html.includes(expected), `missing ${JSON.stringify(expected)} in:\n${html}`);
       }
+      const otherMd = planMarkdown(plan({ target: { dbPath: file, repositoryPath: '/w', projectId: numbered.id, stepId: 2 }, step: other }), { databaseLabel: 'steps.db' });
+      assert.ok(otherMd.startsWith('# Roll back 42 to before S2\n'), otherMd.split('\n')[0]);
       const journal = { target: { projectId: text.id }, stepLabel: 'S1', phase: 'planned', branch: 'feat\u202E', stepIds: [1], oldHead: 'c'.repeat(40) } as RollbackJournal;
       assert.strictEqual(pendingSentence(journal), 'A rollback of ledger\\u202E\\u0000line to S1 stopped half-way (before anything changed).');
       assert.match(undoSentence(journal), /^Undoing the rollback of ledger\\u202E\\u0000line to S1 returns feat\\u202E to ccccccc,/);

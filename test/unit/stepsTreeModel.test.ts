@@ -10,7 +10,7 @@ import type { ChangedFile } from '../../src/core/git';
 import { silentLogger, type Logger } from '../../src/core/log';
 import { requireCommitAfter, stepFromRow, type Step } from '../../src/core/model';
 import { StepStore, type ProjectSummary } from '../../src/core/stepStore';
-import { projectItemText, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
+import { projectItemText, stepDecoration, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/ui/stepDatabases';
 import { StepsTreeModel, type TreeChange } from '../../src/ui/stepsTreeModel';
 import type { MessageNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
@@ -284,6 +284,41 @@ describe('StepsTreeModel over a real database', () => {
     const model = new StepsTreeModel(fakeDatabases(database as unknown as FakeDatabase).databases, { pageSize: 20, showRolledBack: true }, silentLogger);
     return { model, database };
   }
+
+  it('lists a project for every kind of project id, each expanding to as many steps as it says, with their warnings', async () => {
+    // Written by the real SQLite engine into an untyped column, so each keeps its storage class.
+    await writeProjectRows(file, UNTYPED_PROJECT_SCHEMA, [`'alpha'`, `NULL`, `''`, `42`, `1.5`, `X'0102'`, `NULL`]);
+    const { model, database } = treeOf(await open());
+    const projects = (await model.getChildren()) as ProjectNode[];
+    const shown = projects.map((p) => projectItemText(p.project, database, false));
+    assert.deepStrictEqual(
+      shown.map((t) => [t.label, t.description, t.warning]),
+      [
+        ['(no project)', '3 steps', 'These steps have no project id.'],
+        ["X'0102'", '1 step', "These steps' project id is binary data, not text."],
+        ['1.5', '1 step', "These steps' project id is the number 1.5, not text."],
+        ['42', '1 step', "These steps' project id is the number 42, not text."],
+        ['alpha', '1 step', undefined],
+      ],
+    );
+    for (const node of projects) {
+      const children = await model.getChildren(node);
+      assert.ok(children.every((c) => c.kind === 'step'), `only steps under ${node.project.id}: ${labels(children)}`);
+      assert.strictEqual(children.length, node.project.stepCount, `${projectItemText(node.project, database, false).label} lists what it counts`);
+      for (const { step } of children as StepNode[]) {
+        const warned = node.project.id !== 'alpha';
+        assert.strictEqual(step.warnings.some((w) => w.field === 'projectId'), warned, `${step.label}'s project warning`);
+        // The tree marks a warned step, and its tooltip says why.
+        assert.strictEqual(stepDecoration(false, step.warnings.length)?.badge, warned ? '⚠' : undefined);
+        if (warned) assert.ok(stepTooltipMarkdown(step, { project: node.project.id }).includes('⚠'), 'the tooltip lists the warning');
+      }
+    }
+    const none = (await model.getChildren(projects[0])) as StepNode[];
+    assert.deepStrictEqual(none.map((n) => n.step.label), ['S7', 'S3', 'S2']);
+    assert.strictEqual(none[0].step.warnings.find((w) => w.field === 'projectId')?.message, 'S7 has no project id; it is listed under (no project).');
+    const found = await model.findStep(database.id, projects[3].project.id, 4);
+    assert.strictEqual(found?.step.label, 'S4', 'a step of project 42 is found for reveal');
+  });
 
   it('shows a project id with U+202E and NUL escaped, so "1 step" reads forwards and nothing shows as a box', async () => {
     const model = 'gpt\u202E-4o';
