@@ -2,6 +2,7 @@
  * Typed errors, born where the failure is found. `message` is always a sentence a user
  * understands; `detail` carries what belongs in the log (stderr, SQLite's own message).
  */
+import type { Logger } from './log';
 
 export type StepDbErrorCode =
   | 'FILE_MISSING'
@@ -87,10 +88,14 @@ export function isStepHistoryError(err: unknown): err is StepHistoryError {
   return err instanceof StepDbError || err instanceof GitError || err instanceof StepFieldError || err instanceof RollbackError;
 }
 
-/** The one place an unknown failure becomes a sentence for the user plus a detail for the log. */
+/**
+ * The one place an unknown failure becomes a sentence for the user plus a detail for the log.
+ * A typed error was raised on purpose, so its detail is what it carries (stderr, SQLite's
+ * message), possibly nothing; only an unexpected error brings its stack.
+ */
 export function describeError(err: unknown): { message: string; detail: string } {
   if (isStepHistoryError(err)) {
-    const detail = 'detail' in err && err.detail ? err.detail : err.stack ?? err.message;
+    const detail = 'detail' in err && err.detail ? err.detail : '';
     const message = err instanceof RollbackError && err.remedy ? `${err.message} ${err.remedy}` : err.message;
     return { message, detail };
   }
@@ -98,4 +103,19 @@ export function describeError(err: unknown): { message: string; detail: string }
     return { message: 'Step History hit an unexpected error. See the log for details.', detail: err.stack ?? err.message };
   }
   return { message: 'Step History hit an unexpected error. See the log for details.', detail: String(err) };
+}
+
+/**
+ * Logs a failure met while doing `what`, as much as it deserves:
+ * - a StepFieldError is an expected state of a step (still running, so no commit after yet; a
+ *   field LaForge left empty): one line at info;
+ * - another typed error is a real failure: its sentence and its detail, if any, at `level`;
+ * - anything else is unexpected: an error with its stack.
+ */
+export function logFailure(log: Logger, what: string | undefined, err: unknown, level: 'warn' | 'error' = 'error'): void {
+  const { message, detail } = describeError(err);
+  const line = what ? `${what}: ${message}` : message;
+  if (err instanceof StepFieldError) log.info(line.replace(/\s*[\r\n]+\s*/g, ' '));
+  else if (isStepHistoryError(err)) log[level](detail ? `${line}\n${detail}` : line);
+  else log.error(`${line}\n${detail}`);
 }

@@ -4,6 +4,7 @@
  * `require*` helpers refuse, with a sentence, the operations that need that value.
  */
 import { StepFieldError } from './errors';
+import { projectKeyOfValue, projectKeyWarning } from './projectKey';
 
 /** A git commit hash as LaForge stores it: 4 to 64 hex digits (abbreviated SHA-1 up to full SHA-256). */
 export function isCommitHash(value: unknown): value is string {
@@ -52,6 +53,7 @@ export interface Step {
   durationMs: number | null;
   tokenUsage: TokenUsage;
   exitCode: number | null;
+  /** The project's key (see projectKey.ts): the text as stored, or '' for none, or a marked key. */
   projectId: string;
   createdAt: Date | null;
   status: StepStatus;
@@ -83,6 +85,8 @@ export interface StepRow {
   exit_code?: unknown;
   project_id?: unknown;
   created_at?: unknown;
+  /** The project key SQLite computed for the row (projectKeySql); without it, derived from project_id. */
+  project_key?: unknown;
 }
 
 export const stepLabel = (id: number): string => `S${id}`;
@@ -333,10 +337,9 @@ export function stepFromRow(row: StepRow, parentExists?: (id: number) => boolean
   const exit = parseInteger(row.exit_code);
   if (exit.problem) warn('exitCode', `${label}'s exit code ${exit.problem}.`);
 
-  let projectId = '';
-  if (typeof row.project_id === 'string') projectId = row.project_id;
-  else if (typeof row.project_id === 'number' || typeof row.project_id === 'bigint') projectId = String(row.project_id);
-  if (projectId === '') warn('projectId', `${label} has no project id.`);
+  const projectId = typeof row.project_key === 'string' ? row.project_key : projectKeyOfValue(row.project_id);
+  const projectWarning = projectKeyWarning(projectId, label);
+  if (projectWarning) warn('projectId', projectWarning);
 
   return {
     id,

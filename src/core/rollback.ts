@@ -29,6 +29,8 @@ import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } fr
 import { silentLogger, type Logger } from './log';
 import { isCommitHash, stepLabel, type Step } from './model';
 import type { HolderLookup } from './openFiles';
+import { projectLabel, projectWhere } from './projectKey';
+import { safeText } from '../shared/safeText';
 import { releaseRollbackStates } from './rollbackRetention';
 import { StepStore } from './stepStore';
 
@@ -122,6 +124,9 @@ export interface PlanOptions {
   /** Who holds the database's files open; null from it means "cannot tell". Default: the system's (Linux). */
   holders?: HolderLookup;
 }
+
+/** A project as the views name it, its control characters escaped: for sentences. */
+const projectName = (key: string): string => safeText(projectLabel(key));
 
 const short = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : '(none)');
 
@@ -372,7 +377,7 @@ async function buildPlan(store: StepStore, target: RollbackTarget, options: Plan
   if (!step || step.projectId !== target.projectId) {
     throw new RollbackError(
       'REFUSED',
-      `There is no step ${stepLabel(target.stepId)} in project ${target.projectId}.`,
+      `There is no step ${stepLabel(target.stepId)} in project ${projectName(target.projectId)}.`,
       'Refresh the Steps view and pick a step from the list.',
     );
   }
@@ -525,7 +530,7 @@ async function buildPlan(store: StepStore, target: RollbackTarget, options: Plan
 function summarize(plan: RollbackPlan): string {
   const { target, step } = plan;
   if (plan.refusals.length > 0) {
-    return `Cannot roll back ${target.projectId} to before ${step.label}: ${plan.refusals[0].message}`;
+    return `Cannot roll back ${projectName(target.projectId)} to before ${step.label}: ${plan.refusals[0].message}`;
   }
   const ids = plan.stepsToDeactivate.map((s) => s.id);
   const steps = `${plural(ids.length, 'step')} (${describeStepIds(ids)}) ${ids.length === 1 ? 'becomes' : 'become'} inactive`;
@@ -541,7 +546,7 @@ function summarize(plan: RollbackPlan): string {
   if (overwritten) kept.push(`${plural(overwritten, 'untracked file')} the reset would overwrite`);
   if (plan.foreignCommits.length) kept.push(`${plural(plan.foreignCommits.length, 'commit')} no step made`);
   const safety = kept.length ? `; ${kept.join(', ')} must be kept safe first` : '';
-  return `Roll back ${target.projectId} to before ${step.label}: ${steps} and ${move}${safety}.`;
+  return `Roll back ${projectName(target.projectId)} to before ${step.label}: ${steps} and ${move}${safety}.`;
 }
 
 
@@ -797,13 +802,11 @@ function dbWriteOptions(journal: RollbackJournal, options: ExecuteOptions, log: 
   };
 }
 
-const projectRows = (journal: RollbackJournal, active: boolean) => ({
-  where: 'project_id = ?',
-  params: [journal.target.projectId],
-  ids: journal.stepIds,
-  active,
-  describe: describeStepIds(journal.stepIds),
-});
+/** The journal's steps, picked by the same predicate the store lists a project's rows with, whatever project_id holds. */
+function projectRows(journal: RollbackJournal, active: boolean) {
+  const project = projectWhere(journal.target.projectId);
+  return { where: project.sql, params: project.params, ids: journal.stepIds, active, describe: describeStepIds(journal.stepIds) };
+}
 
 // ---------------------------------------------------------------------------------------
 // Rollback
@@ -1048,7 +1051,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
     fail(err);
   }
   const message =
-    `Rolled back ${journal.target.projectId} to before ${journal.stepLabel}: ${describeStepIds(journal.stepIds)} inactive, ` +
+    `Rolled back ${projectName(journal.target.projectId)} to before ${journal.stepLabel}: ${describeStepIds(journal.stepIds)} inactive, ` +
     `${journal.branch} at ${short(journal.resetTo)}` +
     (journal.stashRef ? `, uncommitted work kept in ${journal.stashRef}` : '') +
     `; the previous state is kept under ${journal.backupRef}.`;
@@ -1197,7 +1200,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
   const copiesLeft = warnings.some((w) => w.includes(keptFolder(options.journalDir, journal.id)));
   await releaseRollbackStates(journal, { log, keepStash: stashFailed, journalDir: options.journalDir, keepCopies: copiesLeft });
   const message =
-    `${kind === 'undo' ? 'Undid' : 'Reverted'} the rollback of ${journal.target.projectId} to before ${journal.stepLabel}: ` +
+    `${kind === 'undo' ? 'Undid' : 'Reverted'} the rollback of ${projectName(journal.target.projectId)} to before ${journal.stepLabel}: ` +
     `${journal.branch} is back at ${short(backup)}` +
     (dbToRestore ? ` and ${describeStepIds(journal.stepIds)} are active again` : '') +
     (stash && warnings.length === 0 ? ', with the stashed work re-applied' : '') +

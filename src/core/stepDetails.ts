@@ -5,6 +5,7 @@
 import type { CommitView, FileView, SectionView, StepDetailsView } from '../shared/detailsProtocol';
 import type { ChangedFile, CommitInfo } from './git';
 import type { Step } from './model';
+import { projectLabel } from './projectKey';
 
 /** A git-backed input: its value, or the sentence saying why it is missing. */
 export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -73,6 +74,7 @@ export function stepDetailsView({ database, step, commits, files }: StepDetailsI
     databaseId: database.id,
     databaseLabel: database.label,
     projectId: step.projectId,
+    projectLabel: projectLabel(step.projectId),
     id: step.id,
     label: step.label,
     status: step.status,

@@ -19,6 +19,7 @@ import {
   utcDay,
 } from './model';
 import { be32, Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
+import { columnAffinity, projectKeySql, projectWhere } from './projectKey';
 import { loadSqlJs } from './sqljs';
 import { applyWal, dbPageSize, readWalHeader } from './wal';
 
@@ -64,6 +65,7 @@ export interface StepCountOptions {
 }
 
 export interface ProjectSummary {
+  /** The project's key (projectKey.ts): what steps(), stepCount() and a Step's projectId use; projectLabel() names it. */
   id: string;
   stepCount: number;
   activeCount: number;
@@ -143,6 +145,10 @@ export class StepStore {
   private readonly failedSql: string;
   private readonly modelSql: string;
   private readonly searchableSql: string;
+  /** The project key of a row: the one expression that decides which project a row is listed under. */
+  private readonly projectKeySql: string;
+  /** project_id has TEXT or no affinity, so an index on it can serve a text key. */
+  private readonly projectIndexable: boolean;
   private readonly selectList: string;
   private closed = false;
 
@@ -155,12 +161,17 @@ export class StepStore {
     /** Committed WAL frames applied on top of the main file. */
     readonly framesApplied: number,
     private readonly log: Logger,
+    /** The declared type of project_id, for its affinity. */
+    projectIdType: string,
   ) {
     const have = new Map(schema.columns.map((c) => [c.toLowerCase(), c]));
     this.col = Object.fromEntries(
       KNOWN.map((k) => [k, have.has(k) ? quoteId(have.get(k)!) : 'NULL']),
     ) as Record<Known, string>;
-    this.selectList = KNOWN.map((k) => this.col[k]).join(', ');
+    this.projectKeySql = projectKeySql(this.col.project_id);
+    this.projectIndexable = ['TEXT', 'BLOB'].includes(columnAffinity(projectIdType));
+    // The known columns, then the row's project key.
+    this.selectList = [...KNOWN.map((k) => this.col[k]), this.projectKeySql].join(', ');
     const a = this.col.active;
     // Mirrors model.parseActive.
     this.activeSql =
@@ -236,8 +247,8 @@ export class StepStore {
       throw sqliteError(dbPath, err);
     }
     try {
-      const schema = readSchema(dbPath, db);
-      const store = new StepStore(dbPath, db, schema, snapshot.fingerprint, framesApplied, log);
+      const { schema, projectIdType } = readSchema(dbPath, db);
+      const store = new StepStore(dbPath, db, schema, snapshot.fingerprint, framesApplied, log, projectIdType);
       // Reads the table's root page, so a wrecked table shows up now rather than on the first page.
       store.query('maxId', `SELECT max(id) FROM steps`, []);
       log.debug(
@@ -253,15 +264,15 @@ export class StepStore {
     }
   }
 
-  /** Every project with steps, most recently active first. */
+  /** Every project with steps, most recently active first; every row is in exactly one. */
   projects(): ProjectSummary[] {
     const start = this.col.start_time === 'NULL' ? 'NULL' : `s.${this.col.start_time}`;
     const sql =
       `SELECT c.pid, c.n, c.a, ${start} FROM ` +
-      `(SELECT ${this.col.project_id} AS pid, count(*) AS n, sum(${this.activeSql}) AS a, max(id) AS m ` +
+      `(SELECT ${this.projectKeySql} AS pid, count(*) AS n, sum(${this.activeSql}) AS a, max(id) AS m ` +
       `FROM steps GROUP BY 1) c JOIN steps s ON s.id = c.m ORDER BY c.m DESC`;
     return this.query('projects', sql, []).map(([pid, n, a, start]) => ({
-      id: pid === null ? '' : String(pid),
+      id: String(pid),
       stepCount: Number(n),
       activeCount: Number(a ?? 0),
       lastStart: parseDbDate(start),
@@ -273,18 +284,20 @@ export class StepStore {
     const limit = Math.max(0, Math.floor(opts.limit ?? 200));
     const offset = Math.max(0, Math.floor(opts.offset ?? 0));
     const where = this.conditions(opts.activeOnly, opts.filter);
+    const project = this.project(projectId);
     const sql =
-      `SELECT ${this.selectList} FROM steps WHERE ${this.col.project_id} = ?${where.sql} ` +
+      `SELECT ${this.selectList} FROM steps WHERE ${project.sql}${where.sql} ` +
       `ORDER BY id DESC LIMIT ? OFFSET ?`;
-    return this.toSteps(this.query(`page:${where.key}`, sql, [projectId, ...where.params, limit, offset]));
+    return this.toSteps(this.query(`page:${project.key}:${where.key}`, sql, [...project.params, ...where.params, limit, offset]));
   }
 
   /** The models a project's steps ran with (as the model filter names them), sorted. */
   models(projectId: string): string[] {
+    const project = this.project(projectId);
     const sql =
-      `SELECT DISTINCT m FROM (SELECT ${this.modelSql} AS m FROM steps WHERE ${this.col.project_id} = ?) ` +
+      `SELECT DISTINCT m FROM (SELECT ${this.modelSql} AS m FROM steps WHERE ${project.sql}) ` +
       `WHERE m IS NOT NULL ORDER BY m`;
-    return this.query('models', sql, [projectId]).map(([m]) => String(m));
+    return this.query(`models:${project.key}`, sql, project.params).map(([m]) => String(m));
   }
 
   step(id: number): Step | undefined {
@@ -294,19 +307,30 @@ export class StepStore {
 
   /** The project's newest active step: the one a new step would take as parent. */
   latestActiveStep(projectId: string): Step | undefined {
+    const project = this.project(projectId);
     const sql =
-      `SELECT ${this.selectList} FROM steps WHERE ${this.col.project_id} = ? AND ${this.activeSql} ` +
+      `SELECT ${this.selectList} FROM steps WHERE ${project.sql} AND ${this.activeSql} ` +
       `ORDER BY id DESC LIMIT 1`;
-    return this.toSteps(this.query('latestActive', sql, [projectId]))[0];
+    return this.toSteps(this.query(`latestActive:${project.key}`, sql, project.params))[0];
   }
 
   stepCount(projectId?: string, opts: StepCountOptions = {}): number {
     const where = this.conditions(opts.activeOnly, opts.filter);
-    const project = projectId !== undefined ? `${this.col.project_id} = ?` : '1';
-    const key = `count:${projectId !== undefined}:${where.key}`;
-    const params = [...(projectId !== undefined ? [projectId] : []), ...where.params];
-    const rows = this.query(key, `SELECT count(*) FROM steps WHERE ${project}${where.sql}`, params);
+    const project = this.project(projectId);
+    const rows = this.query(
+      `count:${project.key}:${where.key}`,
+      `SELECT count(*) FROM steps WHERE ${project.sql}${where.sql}`,
+      [...project.params, ...where.params],
+    );
     return Number(rows[0][0]);
+  }
+
+  /** The rows of one project (all rows when undefined), with a key naming the statement's shape. */
+  private project(projectId: string | undefined): { sql: string; params: SqlValue[]; key: string } {
+    if (projectId === undefined) return { sql: '1', params: [], key: 'all' };
+    const where = projectWhere(projectId, { column: this.col.project_id, indexable: this.projectIndexable });
+    // The condition's text is its shape: a text key may use the index, another key may not.
+    return { ...where, key: where.sql };
   }
 
   /** The `AND …` conditions for activeOnly and a filter, with a key naming their shape for the statement cache. */
@@ -350,6 +374,7 @@ export class StepStore {
 
   /** Totals by day, by model, and overall; one scan in SQL, rows folded in JS. */
   aggregates(projectId?: string): StepAggregates {
+    const project = this.project(projectId);
     const cfg = this.col.agent_config_json;
     const modelSql =
       cfg === 'NULL'
@@ -359,9 +384,8 @@ export class StepStore {
     const sql =
       `SELECT ${this.col.start_time}, ${this.col.end_time}, ${this.col.duration_ms}, ` +
       `${this.col.token_usage_json}, ${this.col.exit_code}, ${this.activeSql}, ${modelSql}, ` +
-      `${this.col.agent_config_name} FROM steps` +
-      (projectId !== undefined ? ` WHERE ${this.col.project_id} = ?` : '');
-    const rows = this.query(`agg:${projectId !== undefined}`, sql, projectId !== undefined ? [projectId] : []);
+      `${this.col.agent_config_name} FROM steps WHERE ${project.sql}`;
+    const rows = this.query(`agg:${project.key}`, sql, project.params);
 
     const zero = (): StepCounters => ({
       steps: 0, durationMs: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0, failures: 0, rollbacks: 0,
@@ -425,7 +449,7 @@ export class StepStore {
     const objects = rows.map((r) => {
       const row = {} as Record<Known, SqlValue>;
       KNOWN.forEach((k, i) => (row[k] = r[i]));
-      return row as StepRow;
+      return { ...row, project_key: r[KNOWN.length] } as StepRow;
     });
     const pageIds = new Set(objects.map((r) => Number(r.id)));
     const unknownParents = new Set<number>();
@@ -592,11 +616,13 @@ function describeStart(bytes: Buffer): string {
   return `starts with bytes ${head.toString('hex')}`;
 }
 
-function readSchema(dbPath: string, db: Database): SchemaInfo {
+function readSchema(dbPath: string, db: Database): { schema: SchemaInfo; projectIdType: string } {
   let columns: string[];
+  let types: string[];
   try {
     const result = db.exec(`PRAGMA table_info(steps)`);
     columns = result.length ? result[0].values.map((r) => String(r[1])) : [];
+    types = result.length ? result[0].values.map((r) => String(r[2] ?? '')) : [];
   } catch (err) {
     throw sqliteError(dbPath, err);
   }
@@ -624,7 +650,7 @@ function readSchema(dbPath: string, db: Database): SchemaInfo {
   }
   const json = have.has('agent_config_json');
   const name = have.has('agent_config_name');
-  return {
+  const schema: SchemaInfo = {
     variant: json && name ? 'both' : json ? 'agent_config_json' : name ? 'agent_config_name' : 'neither',
     columns,
     missingOptional: KNOWN.filter((k) => !have.has(k) && !(REQUIRED as readonly string[]).includes(k)).filter(
@@ -632,4 +658,5 @@ function readSchema(dbPath: string, db: Database): SchemaInfo {
       (k) => !((k === 'agent_config_json' && name) || (k === 'agent_config_name' && json)),
     ),
   };
+  return { schema, projectIdType: types[columns.findIndex((c) => c.toLowerCase() === 'project_id')] ?? '' };
 }

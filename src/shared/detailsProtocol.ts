@@ -73,7 +73,10 @@ export interface WarningView {
 export interface StepDetailsView {
   databaseId: string;
   databaseLabel: string;
+  /** The project's key, as the store names it. */
   projectId: string;
+  /** The project as the views name it: `(no project)`, `42`, or its text. */
+  projectLabel: string;
   id: number;
   label: string;
   status: StepStatusText;

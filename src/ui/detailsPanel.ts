@@ -7,7 +7,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { describeError } from '../core/errors';
+import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import { requireCommitRange, type Step } from '../core/model';
 import { stepDetailsView, type Fetched } from '../core/stepDetails';
@@ -127,9 +127,8 @@ class DetailsPanel implements vscode.Disposable {
       this.post({ type: 'details', details });
     } catch (err) {
       if (!isCurrent()) return;
-      const { message, detail } = describeError(err);
-      this.log.error(`${label}: ${message}\n${detail}`);
-      this.post({ type: 'error', message });
+      logFailure(this.log, label, err);
+      this.post({ type: 'error', message: describeError(err).message });
     }
   }
 
@@ -138,9 +137,8 @@ class DetailsPanel implements vscode.Disposable {
     try {
       return { ok: true, value: await run() };
     } catch (err) {
-      const { message, detail } = describeError(err);
-      this.log.warn(`${what}: ${message}\n${detail}`);
-      return { ok: false, message };
+      logFailure(this.log, what, err, 'warn');
+      return { ok: false, message: describeError(err).message };
     }
   }
 

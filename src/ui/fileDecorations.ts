@@ -5,11 +5,11 @@
  */
 import * as vscode from 'vscode';
 import type { ChangeStatus } from '../core/git';
-import { changeLetter, changeWord } from './format';
+import { changeLetter, changeWord, stepDecoration } from './format';
 import type { FileNode } from './treeNodes';
 
 export const STEP_FILE_SCHEME = 'step-history-file';
-/** Step items carry a URI on this scheme only so that a rolled-back step's label can be dimmed. */
+/** Step items carry a URI on this scheme only so that a rolled-back step's label can be dimmed, and a warned one marked. */
 export const STEP_ITEM_SCHEME = 'step-history-step';
 
 const COLORS: Partial<Record<ChangeStatus, string>> = {
@@ -38,10 +38,11 @@ export function statusOfResourceUri(uri: vscode.Uri): ChangeStatus | undefined {
   return status !== null && KNOWN.has(status) ? (status as ChangeStatus) : undefined;
 }
 
-/** `step-history-step:/S12?db=…&rolledBack=1`: a TreeItem's label can only be coloured by a decoration. */
-export function stepResourceUri(databaseId: string, projectId: string, stepLabel: string, rolledBack: boolean): vscode.Uri {
+/** `step-history-step:/S12?db=…&rolledBack=1&warnings=2`: a TreeItem's label can only be coloured by a decoration. */
+export function stepResourceUri(databaseId: string, projectId: string, stepLabel: string, rolledBack: boolean, warnings = 0): vscode.Uri {
   const query = new URLSearchParams({ db: databaseId, project: projectId });
   if (rolledBack) query.set('rolledBack', '1');
+  if (warnings > 0) query.set('warnings', String(warnings));
   return vscode.Uri.from({ scheme: STEP_ITEM_SCHEME, path: `/${stepLabel}`, query: query.toString() });
 }
 
@@ -49,8 +50,10 @@ export function registerFileDecorations(context: vscode.ExtensionContext): void 
   const provider: vscode.FileDecorationProvider = {
     provideFileDecoration(uri) {
       if (uri.scheme === STEP_ITEM_SCHEME) {
-        if (new URLSearchParams(uri.query).get('rolledBack') !== '1') return undefined;
-        return new vscode.FileDecoration(undefined, 'Rolled back', new vscode.ThemeColor('disabledForeground'));
+        const query = new URLSearchParams(uri.query);
+        const decoration = stepDecoration(query.get('rolledBack') === '1', Number(query.get('warnings') ?? 0) || 0);
+        if (!decoration) return undefined;
+        return new vscode.FileDecoration(decoration.badge, decoration.tooltip, new vscode.ThemeColor(decoration.color));
       }
       const status = statusOfResourceUri(uri);
       if (!status) return undefined;

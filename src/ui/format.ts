@@ -1,10 +1,14 @@
 /**
- * How the views write times, durations, tokens, costs and step summaries. Pure functions with
- * no `vscode` import, so they are tested in plain Node. Text that comes from a database goes
- * through escapeMarkdown before it reaches a Markdown tooltip.
+ * How the views write times, durations, tokens, costs, projects and step summaries. Pure
+ * functions with no `vscode` import, so they are tested in plain Node. Text that comes from a
+ * database goes through safeText before it reaches the user, and through escapeMarkdown (which
+ * applies safeText) before it reaches a Markdown tooltip.
  */
 import type { ChangeStatus, ChangedFile } from '../core/git';
 import type { Step, StepStatus } from '../core/model';
+import { projectKeyKind, projectLabel } from '../core/projectKey';
+import type { ProjectSummary } from '../core/stepStore';
+import { safeText } from '../shared/safeText';
 import type { StepFilter } from './stepDatabases';
 
 const SECOND = 1000;
@@ -118,10 +122,78 @@ export function stepAccessibilityLabel(step: Step, now: Date = new Date()): stri
 
 /**
  * Escapes text so Markdown shows it literally: no emphasis, links, images, HTML or code
- * spans from a database value. Line breaks become spaces so a value stays on its line.
+ * spans from a database value, and no control character (safeText). Line breaks become spaces
+ * so a value stays on its line.
  */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/\r\n|\r|\n/g, ' ').replace(/[\\`*_{}[\]()#+\-.!|<>~&$:]/g, (c) => `\\${c}`);
+  return safeText(text.replace(/\r\n|\r|\n/g, ' ')).replace(/[\\`*_{}[\]()#+\-.!|<>~&$:]/g, (c) => `\\${c}`);
+}
+
+/** A project's name as the views show it: `(no project)`, `42`, `X'0102'`, or its text, made safe. */
+export const projectName = (projectId: string): string => safeText(projectLabel(projectId));
+
+/** Why a project's name is not a text project id, or undefined when it is one. */
+export function projectNote(projectId: string): string | undefined {
+  switch (projectKeyKind(projectId)) {
+    case 'none':
+      return 'These steps have no project id.';
+    case 'integer':
+    case 'real':
+      return `These steps' project id is the number ${projectName(projectId)}, not text.`;
+    case 'blob':
+      return "These steps' project id is binary data, not text.";
+    case 'text':
+      return undefined;
+  }
+}
+
+export interface ProjectItemText {
+  label: string;
+  description: string;
+  tooltip: string;
+  accessibilityLabel: string;
+  /** Set when the project stands for rows without a text project id: the item shows a warning. */
+  warning: string | undefined;
+}
+
+/** What the Steps view shows for a project. */
+export function projectItemText(project: ProjectSummary, database: { label: string; path: string }, showDatabase: boolean): ProjectItemText {
+  const name = projectName(project.id);
+  const where = safeText(database.label);
+  const count = `${project.stepCount} ${project.stepCount === 1 ? 'step' : 'steps'}`;
+  const warning = projectNote(project.id);
+  return {
+    label: name,
+    description: showDatabase ? `${count} · ${where}` : count,
+    tooltip: [name, ...(warning ? [warning] : []), `${count}, ${project.activeCount} active`, safeText(database.path)].join('\n'),
+    accessibilityLabel: `Project ${name}, ${count}${warning ? `, ${warning}` : ''}, in ${where}`,
+    warning,
+  };
+}
+
+/** A step in a quick pick: `S12`, `completed · gpt-4o · <start>`, `<task> — <project>`. */
+export function stepPickText(step: Step, context: { project: string; database?: string }): { label: string; description: string; detail: string } {
+  const model = stepModel(step);
+  // What the step was asked to do, when its configuration says, reads best as its summary.
+  const task = step.agentConfig?.metadata?.task;
+  const project = projectName(context.project);
+  const where = context.database !== undefined ? `${project} — ${safeText(context.database)}` : project;
+  return {
+    label: step.label,
+    description: [step.status.toLowerCase(), model && safeText(model), step.startTime?.toLocaleString()].filter(Boolean).join(' · '),
+    detail: task ? `${safeText(task)} — ${where}` : where,
+  };
+}
+
+/**
+ * The decoration of a step item: dimmed when rolled back, and a warning badge (coloured unless
+ * dimmed) when its row has warnings. Undefined when it needs none.
+ */
+export function stepDecoration(rolledBack: boolean, warnings: number): { badge?: string; tooltip: string; color: string } | undefined {
+  const warned = warnings > 0 ? `${warnings} ${warnings === 1 ? 'warning' : 'warnings'}` : undefined;
+  if (rolledBack) return { badge: warned && '⚠', tooltip: warned ? `Rolled back · ${warned}` : 'Rolled back', color: 'disabledForeground' };
+  if (warned) return { badge: '⚠', tooltip: warned, color: 'list.warningForeground' };
+  return undefined;
 }
 
 const shortHash = (hash: string): string => hash.slice(0, 12);
@@ -133,14 +205,15 @@ function dateTime(date: Date): string {
 
 /**
  * A step's summary as Markdown for a tooltip: status, times, duration, exit code, model,
- * tokens and cost, commits and warnings. Every value from the database is escaped; the
- * result is meant for a MarkdownString that is neither trusted nor allowed HTML.
+ * tokens and cost, commits and warnings. `project` is the project's key, named as the views
+ * name it. Every value from the database is escaped; the result is meant for a
+ * MarkdownString that is neither trusted nor allowed HTML.
  */
 export function stepTooltipMarkdown(step: Step, context: { project?: string; database?: string } = {}): string {
   const lines: string[] = [];
   const row = (name: string, value: string) => lines.push(`**${name}:** ${escapeMarkdown(value)}`);
   lines.push(`**${escapeMarkdown(step.label)}** · ${escapeMarkdown(statusWord(step.status))}`);
-  if (context.project !== undefined) row('Project', context.project);
+  if (context.project !== undefined) row('Project', projectLabel(context.project));
   if (context.database !== undefined) row('Database', context.database);
   row('Started', step.startTime ? dateTime(step.startTime) : 'unknown');
   if (step.endTime) row('Ended', dateTime(step.endTime));
@@ -169,8 +242,8 @@ export function stepTooltipMarkdown(step: Step, context: { project?: string; dat
 export function describeFilter(filter: StepFilter): string | undefined {
   const parts: string[] = [];
   if (filter.failedOnly) parts.push('failed');
-  if (filter.model) parts.push(filter.model);
-  if (filter.text) parts.push(`"${filter.text}"`);
+  if (filter.model) parts.push(safeText(filter.model));
+  if (filter.text) parts.push(`"${safeText(filter.text)}"`);
   return parts.length ? `Filter: ${parts.join(' · ')}` : undefined;
 }
 
@@ -210,7 +283,7 @@ export const changeWord = (status: ChangeStatus): string => CHANGE_WORDS[status]
 
 /** A changed file's tooltip as plain text: `src/a.ts → src/b.ts · Renamed (92% similar) · +3 −1`. */
 export function fileTooltip(file: ChangedFile): string {
-  const where = file.oldPath && file.oldPath !== file.path ? `${file.oldPath} → ${file.path}` : file.path;
+  const where = safeText(file.oldPath && file.oldPath !== file.path ? `${file.oldPath} → ${file.path}` : file.path);
   let what = changeWord(file.status);
   if (file.similarity !== undefined && (file.status === 'renamed' || file.status === 'copied')) {
     what += ` (${file.similarity}% similar)`;

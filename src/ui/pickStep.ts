@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { stepPickText } from './format';
 import type { StepDatabases } from './stepDatabases';
 import type { StepNode } from './treeNodes';
 
@@ -29,14 +30,8 @@ export async function pickStep(databases: StepDatabases, options: PickStepOption
         const steps = await database.steps(project.id, { limit: 500, activeOnly: options.activeOnly });
         for (const step of steps) {
           if (options.exclude && options.exclude.database.id === database.id && options.exclude.step.id === step.id) continue;
-          const model = step.agentConfig?.model ?? step.agentConfigName ?? undefined;
-          // What the step was asked to do, when its configuration says, reads best as its summary.
-          const task = step.agentConfig?.metadata?.task;
-          const where = many ? `${project.id} — ${database.label}` : project.id;
           picks.push({
-            label: step.label,
-            description: [step.status.toLowerCase(), model, step.startTime?.toLocaleString()].filter(Boolean).join(' · '),
-            detail: task ? `${task} — ${where}` : where,
+            ...stepPickText(step, { project: project.id, database: many ? database.label : undefined }),
             node: { kind: 'step', database, projectId: project.id, step },
           });
         }

@@ -3,21 +3,24 @@
  * detail, the undo and recovery sentences. Pure functions with no `vscode` import, so they
  * are tested in plain Node. Every value that comes from a database or from git (paths,
  * commit subjects, branch and project names) is escaped or put in a code span, so it shows
- * as the text it is and never as Markdown or HTML.
+ * as the text it is and never as Markdown or HTML, and its control characters as escapes
+ * (safeText).
  */
 import type { StatusEntry } from '../core/git';
 import type { JournalPhase, RollbackJournal, RollbackPlan } from '../core/rollback';
-import { changeWord, escapeMarkdown, stepDescription, stepModel } from './format';
+import { safeText } from '../shared/safeText';
+import { changeWord, escapeMarkdown, projectName, stepDescription, stepModel } from './format';
 
 /** How many entries a list in the plan shows before "and N more". */
 export const PLAN_LIST_LIMIT = 200;
 
 /**
  * A Markdown code span holding `text` literally: the fence is one backtick longer than the
- * longest run inside, and line breaks become spaces. Code spans show HTML and Markdown as text.
+ * longest run inside, line breaks become spaces and control characters escapes. Code spans
+ * show HTML and Markdown as text.
  */
 export function codeSpan(text: string): string {
-  const flat = text.replace(/\r\n|\r|\n/g, ' ');
+  const flat = safeText(text.replace(/\r\n|\r|\n/g, ' '));
   const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
   const fence = '`'.repeat(longest + 1);
   const pad = flat.startsWith('`') || flat.endsWith('`') || flat.length === 0 ? ' ' : '';
@@ -81,7 +84,7 @@ export interface PlanDocumentContext {
 export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): string {
   const out: string[] = [];
   const { target, step } = plan;
-  out.push(`# Roll back ${escapeMarkdown(target.projectId)} to before ${escapeMarkdown(step.label)}`, '');
+  out.push(`# Roll back ${escapeMarkdown(projectName(target.projectId))} to before ${escapeMarkdown(step.label)}`, '');
   out.push(escapeMarkdown(plan.summary), '');
   out.push(`Database ${codeSpan(context.databaseLabel)}, repository ${codeSpan(target.repositoryPath)}.`, '');
 
@@ -181,14 +184,14 @@ export function confirmationDetail(plan: RollbackPlan): string {
     // Only what the reset would overwrite is stashed; other untracked files stay where they are.
     const untracked = plan.untrackedOverwritten.length + plan.ignoredOverwritten.length;
     if (work.length > 0 || untracked > 0) {
-      const shown = work.slice(0, 5).join(', ') + (work.length > 5 ? `, and ${work.length - 5} more` : '');
+      const shown = work.slice(0, 5).map((p) => safeText(p)).join(', ') + (work.length > 5 ? `, and ${work.length - 5} more` : '');
       const parts: string[] = [];
       if (work.length > 0) parts.push(`${plural(work.length, 'uncommitted change')} (${shown})`);
       if (untracked > 0) parts.push(`${plural(untracked, 'untracked file')} the reset would overwrite`);
       lines.push(`Stashed first, under refs/step-history/stash/: ${parts.join(' and ')}.`);
     }
     if (plan.foreignCommits.length > 0) {
-      const shown = plan.foreignCommits.slice(0, 5).map((c) => `${shortSha(c.sha)} ${c.subject.replace(/\s+/g, ' ')}`);
+      const shown = plan.foreignCommits.slice(0, 5).map((c) => `${shortSha(c.sha)} ${safeText(c.subject.replace(/\s+/g, ' '))}`);
       if (plan.foreignCommits.length > 5) shown.push(`and ${plan.foreignCommits.length - 5} more`);
       lines.push(`Kept under a backup ref (refs/step-history/backup/): ${plural(plan.foreignCommits.length, 'commit')} no step recorded: ${shown.join('; ')}.`);
     }
@@ -210,14 +213,14 @@ export const phaseDescription = (phase: JournalPhase): string => PHASES[phase] ?
 
 /** The recovery notification: `A rollback of ledgerline to S12 stopped half-way (…).` */
 export function pendingSentence(journal: RollbackJournal): string {
-  return `A rollback of ${journal.target.projectId} to ${journal.stepLabel} stopped half-way (${phaseDescription(journal.phase)}).`;
+  return `A rollback of ${projectName(journal.target.projectId)} to ${journal.stepLabel} stopped half-way (${phaseDescription(journal.phase)}).`;
 }
 
 /** The undo confirmation, one sentence. */
 export function undoSentence(journal: RollbackJournal): string {
   const stash = journal.stashRef ? ', and re-applies the work kept in the stash' : '';
   return (
-    `Undoing the rollback of ${journal.target.projectId} to ${journal.stepLabel} returns ${journal.branch} to ` +
+    `Undoing the rollback of ${projectName(journal.target.projectId)} to ${journal.stepLabel} returns ${safeText(journal.branch)} to ` +
     `${shortSha(journal.oldHead)}, marks ${stepRange(journal.stepIds)} active again${stash}.`
   );
 }

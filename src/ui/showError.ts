@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { describeError } from '../core/errors';
+import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 
 /**
@@ -7,8 +7,8 @@ import type { Logger } from '../core/log';
  * "Show Log", its detail in the log. Never throws.
  */
 export async function showError(err: unknown, log: Logger, context?: string): Promise<void> {
-  const { message, detail } = describeError(err);
-  log.error(`${context ? `${context}: ` : ''}${message}\n${detail}`);
+  const { message } = describeError(err);
+  logFailure(log, context, err);
   const choice = await vscode.window.showErrorMessage(message, 'Show Log');
   if (choice === 'Show Log') await vscode.commands.executeCommand('stepHistory.showLog');
 }

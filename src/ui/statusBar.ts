@@ -4,7 +4,7 @@
  * that belongs to the active editor's workspace folder, else of the first readable database.
  */
 import * as vscode from 'vscode';
-import { describeError } from '../core/errors';
+import { logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
 import { relativeTime, relativeTimeSpoken, statusWord, stepTooltipMarkdown } from './format';
@@ -36,8 +36,7 @@ async function currentStep(databases: StepDatabases, log: Logger): Promise<StepN
       const step = await database.latestActiveStep(project.id);
       if (step) return { kind: 'step', database, projectId: project.id, step };
     } catch (err) {
-      const { message, detail } = describeError(err);
-      log.warn(`latest step of ${database.path}: ${message}\n${detail}`);
+      logFailure(log, `latest step of ${database.path}`, err, 'warn');
     }
   }
   return undefined;
@@ -93,7 +92,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     try {
       node = databases.all.length ? await currentStep(databases, log) : undefined;
     } catch (err) {
-      log.error(`status bar: ${describeError(err).detail}`);
+      logFailure(log, 'status bar', err);
     }
     if (mine !== generation) return;
     shown = node ? { node } : undefined;

@@ -6,11 +6,13 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
+import { safeText } from '../shared/safeText';
 import { fileResourceUri, registerFileDecorations, stepResourceUri } from './fileDecorations';
 import {
   changeWord,
   describeFilter,
   fileTooltip,
+  projectItemText,
   splitPath,
   stepAccessibilityLabel,
   stepDescription,
@@ -112,17 +114,19 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const { project, database } = node;
     const first = this.databases.all[0];
     const expanded = first?.id === database.id && this.model.firstProjectId(database.id) === project.id;
+    const text = projectItemText(project, database, this.databases.all.length > 1);
     const item = new vscode.TreeItem(
-      project.id,
+      text.label,
       expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
     );
     item.id = projectKey(database.id, project.id);
-    const count = `${project.stepCount} ${project.stepCount === 1 ? 'step' : 'steps'}`;
-    item.description = this.databases.all.length > 1 ? `${count} · ${database.label}` : count;
-    item.tooltip = `${project.id}\n${count}, ${project.activeCount} active\n${database.path}`;
-    item.iconPath = new vscode.ThemeIcon('project');
+    item.description = text.description;
+    item.tooltip = text.tooltip;
+    item.iconPath = text.warning
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+      : new vscode.ThemeIcon('project');
     item.contextValue = 'project';
-    item.accessibilityInformation = { label: `Project ${project.id}, ${count}, in ${database.label}` };
+    item.accessibilityInformation = { label: text.accessibilityLabel };
     return item;
   }
 
@@ -142,7 +146,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     tooltip.supportHtml = false;
     item.tooltip = tooltip;
     item.iconPath = stepIcon(step);
-    item.resourceUri = stepResourceUri(database.id, node.projectId, step.label, step.status === 'ROLLED BACK');
+    item.resourceUri = stepResourceUri(database.id, node.projectId, step.label, step.status === 'ROLLED BACK', step.warnings.length);
     item.contextValue = stepContextValue(step);
     item.accessibilityInformation = { label: stepAccessibilityLabel(step, now) };
     return item;
@@ -150,7 +154,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
 
   private fileItem(node: FileNode): vscode.TreeItem {
     const { file } = node;
-    const { name, folder } = splitPath(file.path);
+    const { name, folder } = splitPath(safeText(file.path));
     const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
     item.id = fileKey(node, file);
     item.description = folder;
@@ -160,7 +164,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.contextValue = `file.${file.status}`;
     item.command = { command: 'stepHistory.openFileDiff', title: 'Open Changes', arguments: [node] };
     const where = folder ? ` in ${folder}` : '';
-    const renamed = file.oldPath && file.oldPath !== file.path ? `, from ${file.oldPath}` : '';
+    const renamed = file.oldPath && file.oldPath !== file.path ? `, from ${safeText(file.oldPath)}` : '';
     item.accessibilityInformation = { label: `${name}${where}, ${changeWord(file.status).toLowerCase()}${renamed}` };
     return item;
   }
@@ -177,16 +181,18 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
   }
 
   private messageItem(node: MessageNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(node.message, vscode.TreeItemCollapsibleState.None);
+    // Sentences may quote a stored value.
+    const text = safeText(node.message);
+    const item = new vscode.TreeItem(text, vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
-    item.tooltip = node.message;
+    item.tooltip = text;
     item.contextValue = 'message';
     if (this.model.isBusy(node)) item.iconPath = new vscode.ThemeIcon('loading~spin');
     else if (node.severity === 'error') item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
     else if (node.severity === 'warning') {
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
     } else item.iconPath = new vscode.ThemeIcon('info');
-    item.accessibilityInformation = { label: node.severity === 'info' ? node.message : `${node.severity}: ${node.message}` };
+    item.accessibilityInformation = { label: node.severity === 'info' ? text : `${node.severity}: ${text}` };
     return item;
   }
 }

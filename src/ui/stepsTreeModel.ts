@@ -7,10 +7,11 @@
  * Nodes keep their identity across reloads (same object, fields updated in place): VS Code
  * finds the subtree to refresh, and the element to reveal, by the object it was given.
  */
-import { describeError, GitError } from '../core/errors';
+import { describeError, GitError, logFailure } from '../core/errors';
 import type { ChangedFile } from '../core/git';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
+import { projectLabel } from '../core/projectKey';
 import type { ProjectSummary } from '../core/stepStore';
 import { isFilterActive } from './format';
 import type { StepDatabase, StepDatabases, StepFilter } from './stepDatabases';
@@ -275,7 +276,7 @@ export class StepsTreeModel implements Disposable {
         : message(`${database.id}|empty`, `${database.label} holds no steps yet.`, 'info');
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
-      this.log.error(`listing the projects of ${database.path}: ${sentence}\n${detail}`);
+      logFailure(this.log, `listing the projects of ${database.path}`, err);
       entry.message = message(`${database.id}|error`, `${database.label}: ${sentence}`, 'error', detail);
     }
   }
@@ -376,7 +377,7 @@ export class StepsTreeModel implements Disposable {
       });
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
-      this.log.error(`reading the steps of ${project.id} in ${database.path}: ${sentence}\n${detail}`);
+      logFailure(this.log, `reading the steps of ${projectLabel(project.id)} in ${database.path}`, err);
       state.error = message(`${state.key}|error`, sentence, 'error', detail);
       this.parents.set(state.error, state.node);
       return undefined;
@@ -440,7 +441,7 @@ export class StepsTreeModel implements Disposable {
       if (children.length === 0) children = [message(`${key}|empty`, 'No files changed.', 'info')];
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
-      this.log.warn(`files of ${node.step.label} in ${node.database.path}: ${sentence}\n${detail}`);
+      logFailure(this.log, `files of ${node.step.label} in ${node.database.path}`, err, 'warn');
       // A step's own gap (no commit after yet) is a fact about it; a git failure is an error.
       const severity = err instanceof GitError ? 'error' : 'warning';
       children = [message(`${key}|error`, sentence, severity, detail)];

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import { requireCommitBefore } from '../core/model';
+import { safeText } from '../shared/safeText';
 import { pickStep } from './pickStep';
 import { guarded } from './showError';
 import type { StepDatabases } from './stepDatabases';
@@ -88,20 +89,23 @@ async function chooseFilter({ databases, tree }: TreeCommandDeps): Promise<void>
       return;
     }
     case 'model': {
-      const models = vscode.window.showQuickPick<vscode.QuickPickItem>(
+      // The label shows the name made safe; the filter needs the name as stored.
+      type ModelPick = vscode.QuickPickItem & { model: string | undefined };
+      const models = vscode.window.showQuickPick<ModelPick>(
         knownModels(databases).then((names) => {
-          const items: vscode.QuickPickItem[] = names.map((name) => ({
-            label: name,
+          const items: ModelPick[] = names.map((name) => ({
+            label: safeText(name),
             description: name === current.model ? 'current' : undefined,
+            model: name,
           }));
-          if (current.model) items.unshift({ label: 'Any model', description: 'stop filtering by model', alwaysShow: true });
+          if (current.model) items.unshift({ label: 'Any model', description: 'stop filtering by model', alwaysShow: true, model: undefined });
           return items;
         }),
         { title: 'Filter Steps by Model', placeHolder: 'Show only steps run with this model' },
       );
       const picked = await models;
       if (!picked) return;
-      model.setFilter({ ...current, model: picked.label === 'Any model' && current.model ? undefined : picked.label });
+      model.setFilter({ ...current, model: picked.model });
       return;
     }
   }

@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DiscoveredDatabase, discoverDatabases, DiscoveryFolder } from '../core/discovery';
-import { describeError, StepDbError } from '../core/errors';
+import { describeError, logFailure, StepDbError } from '../core/errors';
 import { ChangedFile, GitRepository } from '../core/git';
 import type { Logger } from '../core/log';
 import { requireCommitRange, Step } from '../core/model';
@@ -186,8 +186,7 @@ export class WorkspaceStepDatabases implements StepDatabases {
         log: this.log,
       });
     } catch (err) {
-      const { message, detail } = describeError(err);
-      this.log.error(`Discovery failed (${why}): ${message}\n${detail}`);
+      logFailure(this.log, `Discovery failed (${why})`, err);
     }
     if (this.disposed) return;
     const changed = this.reconcile(found);
@@ -506,7 +505,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
         void old?.close();
         const { message, detail } = describeError(error);
         this.currentState = { kind: 'error', message, detail };
-        this.log.warn(`Could not load ${this.path} (${why}) after ${(performance.now() - t0).toFixed(1)} ms: ${message}\n${detail}`);
+        logFailure(this.log, `Could not load ${this.path} (${why}) after ${(performance.now() - t0).toFixed(1)} ms`, error, 'warn');
         this.changed(this);
         throw error;
       }

@@ -1,9 +1,11 @@
 /// <reference lib="dom" />
 /**
  * The step details page (browser). Builds its DOM with createElement and textContent only:
- * every string from a database is shown as text, never parsed as HTML. Talks to the host
- * with the messages of detailsProtocol, and says `ready` first.
+ * every string from a database is shown as text, never parsed as HTML, and with its control
+ * characters escaped (safeText) by the helpers below. Talks to the host with the messages of
+ * detailsProtocol, and says `ready` first.
  */
+import { safeText } from '../shared/safeText';
 import type {
   AgentView,
   CommitView,
@@ -31,22 +33,23 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, .
   if (className) node.className = className;
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    node.append(typeof child === 'string' ? document.createTextNode(safeText(child)) : child);
   }
   return node;
 }
 
+/** A `pre` keeps its line breaks; anything else shows on one line. */
 function text(tag: keyof HTMLElementTagNameMap, value: string, className?: string): HTMLElement {
   const node = el(tag, className);
-  node.textContent = value;
+  node.textContent = safeText(value, { multiline: tag === 'pre' });
   return node;
 }
 
 function button(label: string, onClick: () => void, options: { className?: string; title?: string; disabled?: boolean } = {}): HTMLButtonElement {
   const node = el('button', options.className);
   node.type = 'button';
-  node.textContent = label;
-  if (options.title) node.title = options.title;
+  node.textContent = safeText(label);
+  if (options.title) node.title = safeText(options.title);
   if (options.disabled) node.disabled = true;
   node.addEventListener('click', onClick);
   return node;
@@ -55,8 +58,8 @@ function button(label: string, onClick: () => void, options: { className?: strin
 function link(label: string, onActivate: () => void, title?: string): HTMLAnchorElement {
   const node = el('a');
   node.href = '#';
-  node.textContent = label;
-  if (title) node.title = title;
+  node.textContent = safeText(label);
+  if (title) node.title = safeText(title);
   node.addEventListener('click', (event) => {
     event.preventDefault();
     onActivate();
@@ -140,7 +143,7 @@ function renderCommits(view: SectionView<CommitView>): HTMLElement {
   const list = el('ol', 'commits');
   for (const commit of view.items) {
     const sha = text('code', commit.shortSha);
-    sha.title = commit.sha;
+    sha.title = safeText(commit.sha);
     list.append(
       el('li', undefined, sha, ' ', text('span', commit.subject, 'subject'), commit.stepId ? text('span', commit.stepId, 'badge') : null, ' ', copyButton(commit.sha, `commit ${commit.shortSha}`)),
     );
@@ -158,7 +161,7 @@ function renderFiles(view: SectionView<FileView>, stepId: number): HTMLElement {
   const list = el('ul', 'files');
   for (const file of view.items) {
     const letter = text('span', STATUS_LETTER[file.status] ?? '?', `status-letter status-${file.status}`);
-    letter.title = file.status;
+    letter.title = safeText(file.status);
     const name = button(file.oldPath ? `${file.oldPath} → ${file.path}` : file.path, () => post({ type: 'openFile', stepId, path: file.path }), {
       className: 'link',
       title: `Open the changes of ${file.path}`,
@@ -206,7 +209,7 @@ function render(details: StepDetailsView): void {
       ['Duration', details.durationText],
       ['Exit code', details.exitCode],
       ['Parent', parent],
-      ['Project', details.projectId],
+      ['Project', details.projectLabel],
       ['Database', details.databaseLabel],
       ['Created', date(details.createdAt)],
       ['Commit before', commitFact(details.commitBefore, 'commit before')],

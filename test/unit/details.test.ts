@@ -1,9 +1,12 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { ChangedFile, CommitInfo } from '../../src/core/git';
 import { stepFromRow } from '../../src/core/model';
 import { COMMIT_LIMIT, FILE_LIMIT, formatCost, formatDuration, stepDetailsView, type StepDetailsInput } from '../../src/core/stepDetails';
+import { StepStore } from '../../src/core/stepStore';
 import { isPageMessage } from '../../src/shared/detailsProtocol';
-import { stepRow } from '../fixtures/stepFixtures';
+import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
 
 const database = { id: '/w/steps.db', label: 'steps.db' };
 const commits: CommitInfo[] = [
@@ -131,6 +134,28 @@ describe('step details view', () => {
     assert.equal(view.projectId, html);
     assert.equal(view.commits.state === 'ok' && view.commits.items[0].subject, html);
     assert.equal(view.files.state === 'ok' && view.files.items[0].path, html);
+  });
+
+  it('names a project id that is not text as the tree does, and shows its warning', async () => {
+    const dir = makeTempDir();
+    const file = path.join(dir, 'steps.db');
+    try {
+      await writeProjectRows(file, UNTYPED_PROJECT_SCHEMA, ['NULL', '42', "X'0102'", "'demo'"]);
+      const store = await StepStore.open(file);
+      const views = [1, 2, 3, 4].map((id) => stepDetailsView({ ...input(), step: store.step(id)! }));
+      store.close();
+      assert.deepEqual(
+        views.map((v) => [v.projectLabel, v.warnings.filter((w) => w.field === 'projectId').map((w) => w.message)]),
+        [
+          ['(no project)', ['S1 has no project id; it is listed under (no project).']],
+          ['42', ["S2's project id is the number 42, not text; it is listed under project 42."]],
+          ["X'0102'", ["S3's project id is binary data, not text; it is listed under project X'0102'."]],
+          ['demo', []],
+        ],
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('limits very long file and commit lists but reports their totals', () => {

@@ -11,8 +11,9 @@ import { buildSync } from 'esbuild';
 import type { ChangedFile } from '../../src/core/git';
 import { stepFromRow } from '../../src/core/model';
 import { stepDetailsView } from '../../src/core/stepDetails';
+import { StepStore } from '../../src/core/stepStore';
 import type { HostMessage, PageMessage } from '../../src/shared/detailsProtocol';
-import { stepRow } from '../fixtures/stepFixtures';
+import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
 
 const source = path.resolve(__dirname, '..', '..', 'src', 'webview', 'details.ts');
 
@@ -116,6 +117,40 @@ describe('details page', () => {
     assert.ok(!tags.has('img') && !tags.has('b') && !tags.has('script'), `unexpected elements: ${[...tags].join(', ')}`);
     const prompt = root.all().find((e) => e.tagName === 'pre');
     assert.equal(prompt?.textContent, html);
+  });
+
+  it('shows U+202E and NUL from the database as escapes, keeping the line breaks of a prompt', async () => {
+    const dir = makeTempDir();
+    const file = path.join(dir, 'steps.db');
+    let step;
+    try {
+      // Written by the real SQLite engine: the project id holds U+202E and NUL, and so do JSON strings.
+      await writeProjectRows(file, UNTYPED_PROJECT_SCHEMA, [`'evil' || char(8238) || char(0) || 'proj'`], [
+        { agent_config_json: JSON.stringify({ model: 'o3\u202E', system_prompt: 'line one\u202E\nline\u0000two', tools: ['ba\u202Esh'] }) },
+      ]);
+      const store = await StepStore.open(file);
+      [step] = store.steps(store.projects()[0].id);
+      store.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const { root, receive } = loadPage();
+    const details = stepDetailsView({
+      database: { id: file, label: 'steps.db' },
+      step,
+      commits: { ok: true, value: [{ sha: 'a'.repeat(40), subject: 'fix\u202Eit', stepId: 'S1' }] },
+      files: { ok: true, value: [{ path: 'src/\u202Etxt.exe', status: 'modified', added: 1, removed: 0, binary: false }] },
+    });
+    receive({ type: 'details', details });
+    const texts = root.texts();
+    const titles = root.all().map((e) => e.title).filter((t): t is string => typeof t === 'string');
+    for (const shown of [...texts, ...titles]) assert.ok(!/[\u0000\u202E]/.test(shown), `raw control character in ${JSON.stringify(shown)}`);
+    for (const expected of ['evil\\u202E\\u0000proj', 'o3\\u202E', 'ba\\u202Esh', 'fix\\u202Eit']) {
+      assert.ok(texts.includes(expected), `missing ${JSON.stringify(expected)} in ${JSON.stringify(texts)}`);
+    }
+    assert.ok(root.all().some((e) => e.tagName === 'button' && e.textContent === 'src/\\u202Etxt.exe'), 'the file button');
+    assert.ok(titles.includes('Open the changes of src/\\u202Etxt.exe'), 'the file button title');
+    assert.equal(root.all().find((e) => e.tagName === 'pre')?.textContent, 'line one\\u202E\nline\\u0000two');
   });
 
   it('shows the sections, and a git failure as a sentence in its section', () => {

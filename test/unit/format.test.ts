@@ -7,8 +7,10 @@ import {
   formatCost,
   formatCount,
   formatDuration,
+  projectItemText,
   relativeTime,
   splitPath,
+  stepDecoration,
   stepAccessibilityLabel,
   stepDescription,
   stepTooltipMarkdown,
@@ -101,6 +103,34 @@ describe('format', () => {
     assert.ok(!/(^|[^\\])<img/.test(tooltip), tooltip);
     assert.ok(!tooltip.includes('](command:'), tooltip);
     assert.match(tooltip, /\*\*Commit before:\*\* 00000007abcd/);
+  });
+
+  it('escapes control characters in Markdown too, where an escape itself stays literal', () => {
+    assert.strictEqual(escapeMarkdown('a\u202Eb\u0000'), 'a\\\\u202Eb\\\\u0000');
+    const step = stepFromRow(stepRow(8, { project_id: 'p\u202E' }));
+    assert.ok(stepTooltipMarkdown(step, { project: step.projectId }).includes('**Project:** p\\\\u202E'));
+  });
+
+  it('marks a step with warnings in the tree, dimmed when rolled back', () => {
+    assert.strictEqual(stepDecoration(false, 0), undefined);
+    assert.deepStrictEqual(stepDecoration(false, 2), { badge: '⚠', tooltip: '2 warnings', color: 'list.warningForeground' });
+    assert.deepStrictEqual(stepDecoration(true, 1), { badge: '⚠', tooltip: 'Rolled back · 1 warning', color: 'disabledForeground' });
+    assert.deepStrictEqual(stepDecoration(true, 0), { badge: undefined, tooltip: 'Rolled back', color: 'disabledForeground' });
+  });
+
+  it('names a project, and the database only when there are several', () => {
+    const project = { id: 'ledgerline', stepCount: 1, activeCount: 1, lastStart: null };
+    const db = { label: 'app/steps.db', path: '/w/app/steps.db' };
+    assert.deepStrictEqual(projectItemText(project, db, false), {
+      label: 'ledgerline',
+      description: '1 step',
+      tooltip: 'ledgerline\n1 step, 1 active\n/w/app/steps.db',
+      accessibilityLabel: 'Project ledgerline, 1 step, in app/steps.db',
+      warning: undefined,
+    });
+    const none = projectItemText({ ...project, id: '', stepCount: 3, activeCount: 2 }, db, true);
+    assert.deepStrictEqual([none.label, none.description, none.warning], ['(no project)', '3 steps · app/steps.db', 'These steps have no project id.']);
+    assert.strictEqual(none.tooltip, '(no project)\nThese steps have no project id.\n3 steps, 2 active\n/w/app/steps.db');
   });
 
   it('lists the warnings of a step in its tooltip', () => {

@@ -1,8 +1,11 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import { stepFromRow } from '../../src/core/model';
 import type { RollbackJournal, RollbackPlan } from '../../src/core/rollback';
+import { StepStore } from '../../src/core/stepStore';
 import { codeSpan, confirmationDetail, pendingSentence, planMarkdown, PLAN_LIST_LIMIT, stepRange, undoSentence } from '../../src/ui/rollbackText';
-import { stepRow } from '../fixtures/stepFixtures';
+import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
 
 // markdown-it is the renderer of VS Code's Markdown preview, where the plan is shown.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -133,6 +136,53 @@ describe('rollback text', () => {
     assert.ok(html.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'), 'the hostile text is shown as text');
     assert.ok(html.includes('<code>a`b.ts</code>'), 'a backtick in a path stays in its code span');
     assert.ok(!/^#/m.test(md.replace(/^#+ (Roll back|Refused|Your work|Steps|Branch|Files|Uncommitted|Untracked|Commits|Running|The step database)/gm, '')), 'no heading from data');
+  });
+
+  it('shows control characters from the database and from git as escapes, and names a project id that is not text', async () => {
+    const dir = makeTempDir();
+    const file = path.join(dir, 'steps.db');
+    try {
+      // Written by the real SQLite engine: a text project id with U+202E and NUL, and one that is an integer.
+      await writeProjectRows(file, UNTYPED_PROJECT_SCHEMA, [`'ledger' || char(8238) || char(0) || 'line'`, '42'], [
+        { agent_config_json: JSON.stringify({ model: 'o3\u202E', metadata: { task: 'fix\u0000it' } }) },
+      ]);
+      const store = await StepStore.open(file);
+      const [numbered, text] = store.projects();
+      const step = store.steps(text.id)[0];
+      const other = store.steps(numbered.id)[0];
+      store.close();
+      assert.strictEqual(text.id, 'ledger\u202E\u0000line');
+      const md = planMarkdown(
+        plan({
+          target: { dbPath: file, repositoryPath: '/w', projectId: text.id, stepId: step.id },
+          step,
+          stepsToDeactivate: [step],
+          branch: 'feat\u202E',
+          filesToChange: [{ path: 'src/\u202Etxt.exe', status: 'modified', added: 1, removed: 0, binary: false }],
+          foreignCommits: [{ sha: 'b'.repeat(40), subject: 'evil\u0000\u202E' }],
+        }),
+        { databaseLabel: 'steps.db' },
+      );
+      assert.ok(!/[\u0000\u202E]/.test(md), `no raw control character in:\n${md}`);
+      const html = render(md);
+      for (const expected of [
+        '<h1>Roll back ledger\\u202E\\u0000line to before S1</h1>',
+        '<strong>S1</strong>',
+        'o3\\u202E — fix\\u0000it',
+        '<code>feat\\u202E</code>',
+        '<code>src/\\u202Etxt.exe</code>',
+        '<code>bbbbbbb</code> evil\\u0000\\u202E',
+      ]) {
+        assert.ok(html.includes(expected), `missing ${JSON.stringify(expected)} in:\n${html}`);
+      }
+      const otherMd = planMarkdown(plan({ target: { dbPath: file, repositoryPath: '/w', projectId: numbered.id, stepId: 2 }, step: other }), { databaseLabel: 'steps.db' });
+      assert.ok(otherMd.startsWith('# Roll back 42 to before S2\n'), otherMd.split('\n')[0]);
+      const journal = { target: { projectId: text.id }, stepLabel: 'S1', phase: 'planned', branch: 'feat\u202E', stepIds: [1], oldHead: 'c'.repeat(40) } as RollbackJournal;
+      assert.strictEqual(pendingSentence(journal), 'A rollback of ledger\\u202E\\u0000line to S1 stopped half-way (before anything changed).');
+      assert.match(undoSentence(journal), /^Undoing the rollback of ledger\\u202E\\u0000line to S1 returns feat\\u202E to ccccccc,/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('cuts long lists and says how many more', () => {

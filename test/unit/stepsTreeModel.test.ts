@@ -4,14 +4,19 @@
  * finding a step beyond the loaded pages, and errors shown as messages.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import type { ChangedFile } from '../../src/core/git';
-import { silentLogger } from '../../src/core/log';
+import { silentLogger, type Logger } from '../../src/core/log';
 import { requireCommitAfter, stepFromRow, type Step } from '../../src/core/model';
-import type { ProjectSummary } from '../../src/core/stepStore';
+import { StepStore, type ProjectSummary } from '../../src/core/stepStore';
+import { projectItemText, stepDecoration, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/ui/stepDatabases';
 import { StepsTreeModel, type TreeChange } from '../../src/ui/stepsTreeModel';
 import type { MessageNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
-import { stepRow } from '../fixtures/stepFixtures';
+import { recordingLogger } from '../fixtures/recordingLogger';
+import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
+import { storeDatabase } from '../fixtures/storeDatabase';
 
 type Listener<T> = (e: T) => unknown;
 function emitter<T>() {
@@ -80,9 +85,9 @@ function fakeDatabases(...dbs: FakeDatabase[]) {
   return { databases: databases as unknown as StepDatabases, changed: (db: FakeDatabase) => one.fire(db as unknown as StepDatabase), listChanged: () => list.fire() };
 }
 
-function setup(db: FakeDatabase, settings = { pageSize: 2, showRolledBack: true }) {
+function setup(db: FakeDatabase, settings = { pageSize: 2, showRolledBack: true }, log: Logger = silentLogger) {
   const fake = fakeDatabases(db);
-  const model = new StepsTreeModel(fake.databases, settings, silentLogger);
+  const model = new StepsTreeModel(fake.databases, settings, log);
   const changes: TreeChange[] = [];
   model.onDidChange((c) => changes.push(c));
   return { model, changes, ...fake };
@@ -214,6 +219,29 @@ describe('StepsTreeModel', () => {
     assert.strictEqual(msg.severity, 'warning');
   });
 
+  it("logs a running step's missing commit after as one info line with no stack, each time it is met", async () => {
+    const db = new FakeDatabase('a');
+    db.add(1, { end_time: null, commit_sha_after: '' }); // still running
+    const log = recordingLogger();
+    const { model, changed, changes } = setup(db, { pageSize: 20, showRolledBack: true }, log);
+    const [s1] = (await model.getChildren(await project(model))) as StepNode[];
+    await model.getChildren(s1);
+    assert.deepStrictEqual(log.lines.filter((l) => l.level !== 'trace' && l.level !== 'debug'), [
+      { level: 'info', message: 'files of S1 in /work/a: S1 is still running and has no commit after yet.' },
+    ]);
+    // Met again after a reload: one more line, still one line.
+    changed(db);
+    await changesSettle(changes, 1);
+    const [again] = (await model.getChildren(await project(model))) as StepNode[];
+    await model.getChildren(again);
+    const lines = log.lines.filter((l) => l.level !== 'trace' && l.level !== 'debug');
+    assert.strictEqual(lines.length, 2);
+    for (const line of lines) {
+      assert.strictEqual(line.level, 'info');
+      assert.ok(!line.message.includes('\n') && !/\bat .+:\d+:\d+/.test(line.message), `no stack: ${line.message}`);
+    }
+  });
+
   it('shows a database in error, and one still loading, as messages', async () => {
     const broken = new FakeDatabase('broken', 'broken/steps.db');
     broken.state = { kind: 'error', message: 'This file is not a SQLite database.', detail: 'x' };
@@ -230,5 +258,93 @@ describe('StepsTreeModel', () => {
       ],
     );
     assert.ok(model.isBusy(roots[1]) && !model.isBusy(roots[0]));
+  });
+});
+
+describe('StepsTreeModel over a real database', () => {
+  let dir: string;
+  let file: string;
+  const stores: StepStore[] = [];
+  const open = async () => {
+    const store = await StepStore.open(file);
+    stores.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    dir = makeTempDir();
+    file = path.join(dir, 'steps.db');
+  });
+  afterEach(() => {
+    for (const s of stores.splice(0)) s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function treeOf(store: StepStore) {
+    const database = storeDatabase(store);
+    const model = new StepsTreeModel(fakeDatabases(database as unknown as FakeDatabase).databases, { pageSize: 20, showRolledBack: true }, silentLogger);
+    return { model, database };
+  }
+
+  it('lists a project for every kind of project id, each expanding to as many steps as it says, with their warnings', async () => {
+    // Written by the real SQLite engine into an untyped column, so each keeps its storage class.
+    await writeProjectRows(file, UNTYPED_PROJECT_SCHEMA, [`'alpha'`, `NULL`, `''`, `42`, `1.5`, `X'0102'`, `NULL`]);
+    const { model, database } = treeOf(await open());
+    const projects = (await model.getChildren()) as ProjectNode[];
+    const shown = projects.map((p) => projectItemText(p.project, database, false));
+    assert.deepStrictEqual(
+      shown.map((t) => [t.label, t.description, t.warning]),
+      [
+        ['(no project)', '3 steps', 'These steps have no project id.'],
+        ["X'0102'", '1 step', "These steps' project id is binary data, not text."],
+        ['1.5', '1 step', "These steps' project id is the number 1.5, not text."],
+        ['42', '1 step', "These steps' project id is the number 42, not text."],
+        ['alpha', '1 step', undefined],
+      ],
+    );
+    for (const node of projects) {
+      const children = await model.getChildren(node);
+      assert.ok(children.every((c) => c.kind === 'step'), `only steps under ${node.project.id}: ${labels(children)}`);
+      assert.strictEqual(children.length, node.project.stepCount, `${projectItemText(node.project, database, false).label} lists what it counts`);
+      for (const { step } of children as StepNode[]) {
+        const warned = node.project.id !== 'alpha';
+        assert.strictEqual(step.warnings.some((w) => w.field === 'projectId'), warned, `${step.label}'s project warning`);
+        // The tree marks a warned step, and its tooltip says why.
+        assert.strictEqual(stepDecoration(false, step.warnings.length)?.badge, warned ? '⚠' : undefined);
+        if (warned) assert.ok(stepTooltipMarkdown(step, { project: node.project.id }).includes('⚠'), 'the tooltip lists the warning');
+      }
+    }
+    const none = (await model.getChildren(projects[0])) as StepNode[];
+    assert.deepStrictEqual(none.map((n) => n.step.label), ['S7', 'S3', 'S2']);
+    assert.strictEqual(none[0].step.warnings.find((w) => w.field === 'projectId')?.message, 'S7 has no project id; it is listed under (no project).');
+    const found = await model.findStep(database.id, projects[3].project.id, 4);
+    assert.strictEqual(found?.step.label, 'S4', 'a step of project 42 is found for reveal');
+  });
+
+  it('shows a project id with U+202E and NUL escaped, so "1 step" reads forwards and nothing shows as a box', async () => {
+    const model = 'gpt\u202E-4o';
+    await writeProjectRows(file, UNTYPED_PROJECT_SCHEMA, [`'evil' || char(8238) || 'x' || char(0) || 'y'`], [
+      { agent_config_json: JSON.stringify({ model, metadata: { task: 'fix\u0000it\u202E' } }) },
+    ]);
+    const { model: tree, database } = treeOf(await open());
+    const [node] = (await tree.getChildren()) as ProjectNode[];
+    assert.strictEqual(node.project.id, 'evil\u202Ex\u0000y', 'the key is the stored text, NUL and all');
+    const text = projectItemText(node.project, database, true);
+    assert.strictEqual(text.label, 'evil\\u202Ex\\u0000y');
+    assert.strictEqual(text.description, '1 step · steps.db');
+    assert.strictEqual(text.accessibilityLabel, 'Project evil\\u202Ex\\u0000y, 1 step, in steps.db');
+    for (const shown of [text.label, text.description, text.tooltip, text.accessibilityLabel]) {
+      assert.ok(!/[\u0000\u202E]/.test(shown), `nothing raw in ${JSON.stringify(shown)}`);
+    }
+    const [stepNode] = (await tree.getChildren(node)) as StepNode[];
+    const tooltip = stepTooltipMarkdown(stepNode.step, { project: stepNode.projectId });
+    assert.ok(tooltip.includes('**Project:** evil\\\\u202Ex\\\\u0000y'), tooltip);
+    assert.ok(tooltip.includes('**Model:** gpt\\\\u202E\\-4o'), tooltip);
+    assert.ok(!/[\u0000\u202E]/.test(tooltip));
+    const pick = stepPickText(stepNode.step, { project: stepNode.projectId, database: database.label });
+    assert.deepStrictEqual([pick.label, pick.description.split(' · ').slice(0, 2), pick.detail], [
+      'S1',
+      ['completed', 'gpt\\u202E-4o'],
+      'fix\\u0000it\\u202E — evil\\u202Ex\\u0000y — steps.db',
+    ]);
   });
 });
