@@ -64,11 +64,6 @@ export const holdersOf: HolderLookup = (files) => {
   return holders;
 };
 
-/** The other processes that have `file` open, where the system tells; an empty list elsewhere. */
-export function otherProcessesHolding(file: string): FileHolder[] {
-  return holdersOf([file]) ?? [];
-}
-
 function processName(pid: string): string {
   try {
     return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() || `process ${pid}`;
