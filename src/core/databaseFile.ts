@@ -70,6 +70,8 @@ export interface InspectOptions {
   holders?: HolderLookup;
   /** The user chose to go ahead although it cannot be told whether a writer holds the WAL. */
   assumeNoWriter?: boolean;
+  /** What the sentences call the database; default "step database". */
+  what?: string;
 }
 
 const busyRemedy =
@@ -99,7 +101,8 @@ function walHasFrames(wal: Buffer | undefined): boolean {
 export function inspectDatabase(dbPath: string, options: InspectOptions = {}): DatabaseState {
   const name = path.basename(dbPath);
   const holders = (options.holders ?? holdersOf)(databaseFiles(dbPath));
-  const busy = (message: string, remedy = busyRemedy): DatabaseState => ({ refusal: { code: 'DATABASE_BUSY', message: `The step database is busy: ${message}.`, remedy }, leftoverWal: false });
+  const what = options.what ?? 'step database';
+  const busy = (message: string, remedy = busyRemedy): DatabaseState => ({ refusal: { code: 'DATABASE_BUSY', message: `The ${what} is busy: ${message}.`, remedy }, leftoverWal: false });
   if (holders && holders.length > 0) {
     return busy(`another program has it open: ${holders.map((h) => `${h.name} (pid ${h.pid})`).join(', ')}`);
   }
@@ -117,7 +120,7 @@ export function inspectDatabase(dbPath: string, options: InspectOptions = {}): D
     return {
       refusal: {
         code: 'DATABASE_WAL_UNKNOWN',
-        message: `The step database has a write-ahead log (${name}-wal or -shm), and this system cannot tell whether the program that wrote it still has it open.`,
+        message: `The ${what} has a write-ahead log (${name}-wal or -shm), and this system cannot tell whether the program that wrote it still has it open.`,
         remedy:
           'If no agent is running, Step History can fold the log into the database file (a copy of the log is kept) and go ahead. If an agent is still writing, what it writes from then on could be lost: close it first.',
         overridable: true,
@@ -190,7 +193,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: 
   fsyncDir(path.dirname(file));
 }
 
-const sha256 = (data: Uint8Array) => crypto.createHash('sha256').update(data).digest('hex');
+export const sha256 = (data: Uint8Array): string => crypto.createHash('sha256').update(data).digest('hex');
 
 /** A file's bytes kept aside before an operation that may overwrite it, and where. */
 export interface KeptFile {

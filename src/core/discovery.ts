@@ -11,6 +11,7 @@ import picomatch = require('picomatch');
 // A require, so bundlers take the CommonJS builds: fdir's ESM build needs import.meta.url.
 import tinyglobby = require('tinyglobby');
 import { Logger, silentLogger } from './log';
+import { readLaforgeProject } from './laforgeProject';
 
 export interface DiscoveryFolder {
   /** The workspace folder's absolute path. */
@@ -176,24 +177,7 @@ function shallowFirst(a: string, b: string): number {
 
 /** A LaForge project.json's repository_path; undefined, with a log line if it is broken, otherwise. */
 async function readProjectJson(file: string, log: Logger): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await fs.promises.readFile(file, 'utf8');
-  } catch {
-    return undefined; // Not a project folder.
-  }
-  let repository: unknown;
-  try {
-    repository = (JSON.parse(text) as { repository_path?: unknown } | null)?.repository_path;
-  } catch (err) {
-    log.warn(`LaForge project ${file} skipped: its JSON cannot be read (${err instanceof Error ? err.message : err}).`);
-    return undefined;
-  }
-  if (typeof repository !== 'string' || repository.trim() === '') {
-    log.warn(`LaForge project ${file} skipped: it has no repository_path.`);
-    return undefined;
-  }
-  return repository;
+  return (await readLaforgeProject(file, log))?.repositoryPath;
 }
 
 function labelFor(file: string, folder: string | undefined, home: string): string {

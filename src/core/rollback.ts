@@ -18,6 +18,7 @@ import {
   refusalError,
   restoreKeptFile,
   sameDatabaseStamp,
+  sha256,
   writeFileAtomic,
   writeStepsActive,
   type DatabaseStamp,
@@ -29,6 +30,7 @@ import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } fr
 import { silentLogger, type Logger } from './log';
 import { isCommitHash, stepLabel, type Step } from './model';
 import type { HolderLookup } from './openFiles';
+import { laforgeProjectOf } from './laforgeProject';
 import { projectLabel, projectWhere } from './projectKey';
 import { safeText } from '../shared/safeText';
 import { releaseRollbackStates } from './rollbackRetention';
@@ -53,6 +55,7 @@ export interface RollbackRefusal {
     | 'STEP_NOT_ACTIVE'
     | 'STEP_RUNNING'
     | 'DETACHED_HEAD'
+    | 'NOT_MAIN_BRANCH'
     | 'HEAD_OFF_LINE'
     | 'DATABASE_BUSY'
     | 'DATABASE_WAL_UNKNOWN'
@@ -107,6 +110,13 @@ export interface RollbackPlan {
   protectedPaths: string[];
   /** Of those, the ones git tracks or the target tree has: kept aside and put back around the reset. */
   protectedKept: string[];
+  /**
+   * The older LaForge's copy of its task database from before the target step
+   * (`tasks-S<N>.db` beside the step database), and the task database it would replace
+   * (`tasks.db`), as LaForge's own rollback did; null when there is none. Restored only on
+   * request (`restoreTasks`), the current one kept first.
+   */
+  taskDatabase: { backup: string; current: string } | null;
   /** Empty when the rollback may go ahead. */
   refusals: RollbackRefusal[];
   /** Uncommitted work or foreign commits exist: proceeding needs `protect: true`. */
@@ -131,8 +141,9 @@ const projectName = (key: string): string => safeText(projectLabel(key));
 const short = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : '(none)');
 
 /**
- * The step database's files and the journal folder, where they lie inside a work tree: no
- * stash, reset or checkout may take, move or overwrite them, whatever the index holds.
+ * The step database's files (and LaForge's task databases beside it) and the journal folder,
+ * where they lie inside a work tree: no stash, reset or checkout may take, move or overwrite
+ * them, whatever the index holds.
  */
 export class ProtectedPaths {
   /** Relative to the work tree root, with `/`. */
@@ -145,8 +156,11 @@ export class ProtectedPaths {
       const rel = path.relative(realRoot, abs);
       return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : null;
     };
-    const dbReal = path.join(realPath(path.dirname(dbPath)), path.basename(dbPath));
-    this.files = databaseFiles(dbReal).map(inside).filter((p): p is string => p !== null);
+    const dbDir = realPath(path.dirname(dbPath));
+    const dbReal = path.join(dbDir, path.basename(dbPath));
+    // LaForge's task database beside it, and the copies of it the older LaForge made before each step.
+    const tasks = listFolder(dbDir).filter((name) => TASK_DATABASE.test(name)).map((name) => path.join(dbDir, name));
+    this.files = [...databaseFiles(dbReal), ...tasks].map(inside).filter((p): p is string => p !== null);
     const journal = journalDir ? inside(realPath(journalDir)) : null;
     this.folders = journal ? [journal] : [];
   }
@@ -158,6 +172,16 @@ export class ProtectedPaths {
   /** Exclusions for a stash: the files, and the folders' contents. */
   get all(): string[] {
     return [...this.files, ...this.folders];
+  }
+}
+
+const TASK_DATABASE = /^tasks(?:-S\d+)?\.db(?:-wal|-shm|-journal)?$/;
+
+function listFolder(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).sort();
+  } catch {
+    return [];
   }
 }
 
@@ -338,6 +362,14 @@ export function foreignCommitShas(graph: Map<string, string[]>, steps: readonly 
   return new Set(keys.filter((k) => !made.has(k)));
 }
 
+/** `tasks-S<N>.db` and `tasks.db` beside the step database, when both exist. */
+function taskDatabaseOf(target: RollbackTarget): RollbackPlan['taskDatabase'] {
+  const dir = path.dirname(target.dbPath);
+  const backup = path.join(dir, `tasks-S${target.stepId}.db`);
+  const current = path.join(dir, 'tasks.db');
+  return fs.existsSync(backup) && fs.existsSync(current) ? { backup, current } : null;
+}
+
 const AUTOMERGE = /^Automerge step-S(\d+) into \S/;
 
 /**
@@ -415,6 +447,7 @@ async function buildPlan(store: StepStore, target: RollbackTarget, options: Plan
     leftoverWal: false,
     protectedPaths: [],
     protectedKept: [],
+    taskDatabase: taskDatabaseOf(target),
     refusals,
     needsProtection: false,
     summary: '',
@@ -450,7 +483,7 @@ async function buildPlan(store: StepStore, target: RollbackTarget, options: Plan
     throw err;
   }
 
-  const head = await repo.head();
+  const [head, project] = await Promise.all([repo.head(), laforgeProjectOf(target.dbPath, log)]);
   plan.branch = head.branch;
   plan.head = head.sha;
   plan.detached = head.detached;
@@ -459,6 +492,12 @@ async function buildPlan(store: StepStore, target: RollbackTarget, options: Plan
       code: 'DETACHED_HEAD',
       message: 'HEAD is detached: no branch is checked out, so there is no branch to move.',
       remedy: 'Check out the branch the steps were made on, then roll back.',
+    });
+  } else if (project?.mainBranch && head.branch && head.branch !== project.mainBranch) {
+    refusals.push({
+      code: 'NOT_MAIN_BRANCH',
+      message: `${head.branch} is checked out, but this LaForge project merges its steps into ${project.mainBranch} (its project.json's main_branch).`,
+      remedy: `Check out ${project.mainBranch}, then roll back.`,
     });
   }
 
@@ -564,6 +603,8 @@ export interface ExecuteOptions extends PlanOptions {
    * the database's write-ahead log still has it open (a DATABASE_WAL_UNKNOWN refusal).
    */
   assumeNoWriter?: boolean;
+  /** Also put the plan's `taskDatabase` backup in place of `tasks.db` (the current one is kept; undo puts it back). */
+  restoreTasks?: boolean;
   /** Called as each phase starts, for a progress notification. */
   onProgress?: (message: string) => void;
   /**
@@ -582,6 +623,8 @@ export type RollbackStep =
   | 'files-kept'
   | 'branch-reset'
   | 'files-restored'
+  | 'tasks-kept'
+  | 'tasks-restored'
   | 'undo-files-kept'
   | 'undo-branch-reset'
   | 'undo-files-restored'
@@ -615,6 +658,8 @@ export interface RollbackJournal {
   kept?: KeptFile[];
   /** A leftover write-ahead log folded into the database, kept as it was. */
   keptWal?: KeptFile[];
+  /** The task database put back from LaForge's copy: the copy, the file, what was kept of it, and whether it is done. */
+  tasks?: { backup: string; current: string; backupSha256?: string; kept?: KeptFile; restored?: boolean };
   /** An undo or revert under way: how far it got, and the files it kept around its reset. */
   restoring?: { kind: 'undo' | 'revert'; stage: 'started' | 'reset' | 'stash-applied'; kept: KeptFile[] };
   /** The database file as written by the rollback. */
@@ -802,6 +847,51 @@ function dbWriteOptions(journal: RollbackJournal, options: ExecuteOptions, log: 
   };
 }
 
+/**
+ * Puts LaForge's copy of its task database from before the step in place of `tasks.db`, as
+ * LaForge's own rollback did, the current `tasks.db` kept first. Refused while a program holds
+ * it or a write-ahead log lies beside it (its frames would land on the restored file).
+ */
+async function restoreTaskDatabase(journal: RollbackJournal, options: ExecuteOptions, log: Logger): Promise<void> {
+  const tasks = journal.tasks!;
+  const state = inspectDatabase(tasks.current, { holders: options.holders, what: 'task database' });
+  if (state.refusal) throw refusalError(state.refusal);
+  if (state.leftoverWal) {
+    throw new RollbackError(
+      'DATABASE_BUSY',
+      `The task database ${path.basename(tasks.current)} has a write-ahead log beside it that the restored copy would not match.`,
+      'Open it once with SQLite (for example `sqlite3 tasks.db "PRAGMA wal_checkpoint(TRUNCATE)"`), then finish the rollback.',
+    );
+  }
+  log.info(`[rollback] restoring ${tasks.current} from ${tasks.backup}`);
+  options.onProgress?.(`Restoring ${path.basename(tasks.current)} from ${path.basename(tasks.backup)}…`);
+  const backup = fs.readFileSync(tasks.backup);
+  if (!tasks.kept) {
+    const kept = keepFile(tasks.current, path.join(keptFolder(options.journalDir, journal.id), `tasks-${path.basename(tasks.current)}`));
+    if (kept) tasks.kept = kept;
+    tasks.backupSha256 = sha256(backup);
+    saveJournal(options.journalDir, journal, log);
+    await options.onStep?.('tasks-kept');
+  }
+  writeFileAtomic(tasks.current, backup, tasks.kept?.mode ?? 0o644);
+  tasks.restored = true;
+  saveJournal(options.journalDir, journal, log);
+  await options.onStep?.('tasks-restored');
+}
+
+/** Puts the task database back as it was before the rollback, if it is still the restored copy. */
+function putBackTaskDatabase(journal: RollbackJournal, log: Logger, warnings: string[]): void {
+  const tasks = journal.tasks;
+  if (!tasks?.kept || !tasks.backupSha256) return;
+  const outcome = restoreKeptFile(tasks.kept, (current) => sha256(current) === tasks.backupSha256);
+  if (outcome === 'restored') log.info(`[rollback] put back ${tasks.current} from ${tasks.kept.copy}`);
+  if (outcome === 'changed-since') {
+    const warning = `${tasks.current} changed since the rollback restored it; it was left as it is, and the task database from before the rollback is at ${tasks.kept.copy}.`;
+    log.warn(`[rollback] ${warning}`);
+    warnings.push(warning);
+  }
+}
+
 /** The journal's steps, picked by the same predicate the store lists a project's rows with, whatever project_id holds. */
 function projectRows(journal: RollbackJournal, active: boolean) {
   const project = projectWhere(journal.target.projectId);
@@ -863,6 +953,7 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
     database: plan.database,
     protect: !!options.protect,
     ...(options.assumeNoWriter ? { assumeNoWriter: true } : {}),
+    ...(options.restoreTasks && plan.taskDatabase ? { tasks: { ...plan.taskDatabase } } : {}),
   };
   log.info(`[rollback] starting ${journal.id}: ${plan.summary}`);
   saveJournal(options.journalDir, journal, log);
@@ -1039,6 +1130,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
     }
 
     if (journal.phase === 'git-reset') {
+      if (journal.tasks && !journal.tasks.restored) await restoreTaskDatabase(journal, options, log);
       progress(`Marking ${describeStepIds(journal.stepIds)} inactive…`);
       await ensureDatabasePresent(journal, repo, log);
       const result = await writeStepsActive(journal.target.dbPath, projectRows(journal, false), dbWriteOptions(journal, options, log, expected));
@@ -1183,6 +1275,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
       save();
       await options.onStep?.('undo-stash-applied');
     }
+    putBackTaskDatabase(journal, log, warnings);
     if (dbToRestore) {
       progress(`Marking ${describeStepIds(journal.stepIds)} active again…`);
       const result = await writeStepsActive(journal.target.dbPath, projectRows(journal, true), dbWriteOptions(journal, options, log));

@@ -46,6 +46,8 @@ const PRUNE_DELAY_MS = 10_000;
 export const ROLL_BACK = 'Roll Back';
 export const PROTECT_AND_ROLL_BACK = 'Keep My Work Safe and Roll Back';
 export const SHOW_CHANGES = 'Show Changes';
+export const RESTORE_TASKS = 'Restore Task Database';
+export const KEEP_TASKS = 'Leave It As It Is';
 export const ROLL_BACK_ANYWAY = 'No Agent Is Running: Roll Back';
 export const UNDO = 'Undo';
 export const UNDO_ROLLBACK = 'Undo Rollback';
@@ -61,6 +63,8 @@ export interface RollbackOptions {
    * write-ahead log still has it open (only then: on Linux it is known).
    */
   assumeNoWriter?: boolean;
+  /** Also restore the older LaForge's `tasks-S<N>.db` in place of `tasks.db`, where the plan found one. */
+  restoreTasks?: boolean;
 }
 
 /** A step to roll back to, named for automation: the database by id or by its file's path. */
@@ -258,6 +262,7 @@ class Rollbacks implements vscode.Disposable {
     }
 
     let protect = options.protect === true;
+    let restoreTasks = options.restoreTasks === true;
     if (confirm) {
       const choice = await this.confirm(plan);
       if (choice === SHOW_CHANGES) {
@@ -270,6 +275,14 @@ class Rollbacks implements vscode.Disposable {
         return { outcome: 'cancelled' };
       }
       protect = choice === PROTECT_AND_ROLL_BACK;
+      if (plan.taskDatabase) {
+        const tasks = await this.askAboutTasks(plan);
+        if (tasks === undefined) {
+          this.log.info(`rollback to ${plan.step.label} cancelled`);
+          return { outcome: 'cancelled' };
+        }
+        restoreTasks = tasks === RESTORE_TASKS;
+      }
     } else if (plan.needsProtection && !protect) {
       throw new RollbackError(
         'NEEDS_PROTECTION',
@@ -279,7 +292,7 @@ class Rollbacks implements vscode.Disposable {
     }
 
     const result = await this.run(`Rolling back ${target.projectId} to ${plan.step.label}`, (options) =>
-      executeRollback(plan, { ...options, protect, assumeNoWriter }),
+      executeRollback(plan, { ...options, protect, assumeNoWriter, restoreTasks }),
     );
     void this.announce(result);
     return { outcome: 'rolledBack', message: result.message, journal: result.journal };
@@ -289,6 +302,20 @@ class Rollbacks implements vscode.Disposable {
   private async askAboutWriter(plan: RollbackPlan): Promise<string | undefined> {
     const [refusal] = plan.refusals;
     return vscode.window.showWarningMessage(refusal.message, { modal: true, detail: refusal.remedy }, ROLL_BACK_ANYWAY);
+  }
+
+  /** The older LaForge's task database backup beside the database: restore it too, as LaForge's rollback did? */
+  private async askAboutTasks(plan: RollbackPlan): Promise<string | undefined> {
+    const { backup, current } = plan.taskDatabase!;
+    return vscode.window.showWarningMessage(
+      `Also restore ${path.basename(current)} from ${path.basename(backup)}, as LaForge's own rollback did?`,
+      {
+        modal: true,
+        detail: `${path.basename(backup)} is the copy of the task database LaForge made before ${plan.step.label}. The current ${path.basename(current)} is kept first, and Undo Last Rollback puts it back.`,
+      },
+      RESTORE_TASKS,
+      KEEP_TASKS,
+    );
   }
 
   /** The modal confirmation; resolves to the button chosen, undefined for Cancel. */

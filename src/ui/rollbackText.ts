@@ -6,6 +6,7 @@
  * as the text it is and never as Markdown or HTML, and its control characters as escapes
  * (safeText).
  */
+import { basename } from 'path';
 import type { StatusEntry } from '../core/git';
 import type { JournalPhase, RollbackJournal, RollbackPlan } from '../core/rollback';
 import { safeText } from '../shared/safeText';
@@ -159,6 +160,15 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
 
   const database = databaseLines(plan);
   if (database.length > 0) out.push('## The step database', '', ...database, '');
+  if (plan.taskDatabase) {
+    out.push(
+      '## The task database',
+      '',
+      `${codeSpan(basename(plan.taskDatabase.backup))}, the copy of the task database LaForge made before ${escapeMarkdown(step.label)}, is beside the step database. ` +
+        `The confirmation offers to put it in place of ${codeSpan(basename(plan.taskDatabase.current))}, as LaForge's own rollback did; the current one is kept first, and **Undo Last Rollback** puts it back.`,
+      '',
+    );
+  }
 
   out.push(`## Commits no step recorded (${plan.foreignCommits.length})`, '');
   if (plan.foreignCommits.length === 0) out.push('None: every commit on the branch after these steps belongs to a step.');

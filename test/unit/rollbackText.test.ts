@@ -39,6 +39,7 @@ function plan(overrides: Partial<RollbackPlan> = {}): RollbackPlan {
     leftoverWal: false,
     protectedPaths: ['steps.db', 'steps.db-wal', 'steps.db-shm', 'steps.db-journal'],
     protectedKept: [],
+    taskDatabase: null,
     refusals: [],
     needsProtection: false,
     summary: 'Roll back ledgerline to S20: S20–S22 are marked rolled back and main is reset to 0000014.',
@@ -135,7 +136,7 @@ describe('rollback text', () => {
     assert.ok(!/href=/.test(html), 'no link');
     assert.ok(html.includes('&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'), 'the hostile text is shown as text');
     assert.ok(html.includes('<code>a`b.ts</code>'), 'a backtick in a path stays in its code span');
-    assert.ok(!/^#/m.test(md.replace(/^#+ (Roll back|Refused|Your work|Steps|Branch|Files|Uncommitted|Untracked|Commits|Running|The step database)/gm, '')), 'no heading from data');
+    assert.ok(!/^#/m.test(md.replace(/^#+ (Roll back|Refused|Your work|Steps|Branch|Files|Uncommitted|Untracked|Commits|Running|The step database|The task database)/gm, '')), 'no heading from data');
   });
 
   it('shows control characters from the database and from git as escapes, and names a project id that is not text', async () => {
@@ -247,5 +248,12 @@ describe('rollback text', () => {
     assert.match(tracked, /write-ahead log was left by a program that has exited: it is folded into the database file/);
     const outside = planMarkdown(plan({ protectedPaths: [] }), { databaseLabel: 'steps.db' });
     assert.doesNotMatch(outside, /## The step database/);
+  });
+
+  it('names the older LaForge task database backup and says it is restored only when chosen, and undone by Undo', () => {
+    const md = planMarkdown(plan({ taskDatabase: { backup: '/p/tasks-S20.db', current: '/p/tasks.db' } }), { databaseLabel: 'steps.db' });
+    assert.match(md, /## The task database\n\n`tasks-S20.db`, the copy of the task database LaForge made before S20, is beside the step database\. The confirmation offers to put it in place of `tasks.db`/);
+    assert.match(md, /\*\*Undo Last Rollback\*\* puts it back/);
+    assert.doesNotMatch(planMarkdown(plan(), { databaseLabel: 'steps.db' }), /## The task database/);
   });
 });
