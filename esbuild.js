@@ -1,6 +1,6 @@
 // Builds dist/extension.js and the store worker dist/storeWorker.js (Node, CommonJS, `vscode`
-// external) with sql.js's WASM beside them, and the webview pages' scripts into dist/webview/
-// (browser, IIFE).
+// external) with sql.js's WASM beside them, the command line dist/cli.js (Node, CommonJS,
+// the same WASM), and the webview pages' scripts into dist/webview/ (browser, IIFE).
 const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
@@ -52,6 +52,29 @@ const shared = {
   logLevel: 'silent',
 };
 
+/** The command line `step-history` (package.json `bin`); also built by its tests. */
+function cliOptions(out) {
+  return {
+    ...shared,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    format: 'cjs',
+    platform: 'node',
+    target: 'node18',
+    outdir: out,
+    banner: { js: '#!/usr/bin/env node' },
+  };
+}
+
+/** Marks the bundle executable, so the `bin` runs as it is. */
+const executablePlugin = {
+  name: 'executable',
+  setup(build) {
+    build.onEnd((result) => {
+      if (result.errors.length === 0) fs.chmodSync(path.join(build.initialOptions.outdir, 'cli.js'), 0o755);
+    });
+  },
+};
+
 async function main() {
   const contexts = await Promise.all([
     esbuild.context({
@@ -64,6 +87,7 @@ async function main() {
       external: ['vscode'],
       plugins: [problemMatcherPlugin],
     }),
+    esbuild.context({ ...cliOptions(outdir), plugins: [webviewProblemMatcherPlugin, executablePlugin] }),
     esbuild.context({
       ...shared,
       entryPoints: { details: 'src/webview/details.ts' },
@@ -83,7 +107,11 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+module.exports = { cliOptions };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -91,18 +91,19 @@ export function isStepHistoryError(err: unknown): err is StepHistoryError {
 /**
  * The one place an unknown failure becomes a sentence for the user plus a detail for the log.
  * A typed error was raised on purpose, so its detail is what it carries (stderr, SQLite's
- * message), possibly nothing; only an unexpected error brings its stack.
+ * message), possibly nothing; only an unexpected error brings its stack. `whereDetails` says
+ * where that stack can be read (the editor's log, or the command line's `--verbose`).
  */
-export function describeError(err: unknown): { message: string; detail: string } {
+export function describeError(err: unknown, whereDetails = 'See the log for details.'): { message: string; detail: string } {
   if (isStepHistoryError(err)) {
     const detail = 'detail' in err && err.detail ? err.detail : '';
     const message = err instanceof RollbackError && err.remedy ? `${err.message} ${err.remedy}` : err.message;
     return { message, detail };
   }
   if (err instanceof Error) {
-    return { message: 'Step History hit an unexpected error. See the log for details.', detail: err.stack ?? err.message };
+    return { message: `Step History hit an unexpected error. ${whereDetails}`, detail: err.stack ?? err.message };
   }
-  return { message: 'Step History hit an unexpected error. See the log for details.', detail: String(err) };
+  return { message: `Step History hit an unexpected error. ${whereDetails}`, detail: String(err) };
 }
 
 /**

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RollbackError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { prepareJournalDir } from '../core/stateDir';
 import { countStates, deleteKeptStates, listKeptStates, pruneKeptStates, type KeptState } from '../core/rollbackRetention';
 import {
   executeRollback,
@@ -149,6 +150,10 @@ class Rollbacks implements vscode.Disposable {
   /** A prune under way: a rollback or undo waits for it. */
   private pruning: Promise<void> | undefined;
   private readonly wasmPath: string;
+  private journalDirReady: Promise<string> | undefined;
+  private journalWatcher: fs.FSWatcher | undefined;
+  private journalChangeTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -160,13 +165,16 @@ class Rollbacks implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
     if (this.pruneTimer) clearTimeout(this.pruneTimer);
+    if (this.journalChangeTimer) clearTimeout(this.journalChangeTimer);
+    this.journalWatcher?.close();
   }
 
   /** Sets the undo context key and, a little later, looks for half-done rollbacks and prunes kept states. Returns at once. */
   startUp(): void {
-    void this.updateCanUndo();
+    void this.updateCanUndo().then(() => this.watchJournals());
     this.recoveryTimer = setTimeout(() => void this.offerRecovery(), RECOVERY_DELAY_MS);
     (this.recoveryTimer as { unref?: () => void }).unref?.();
     this.schedulePrune();
@@ -581,10 +589,33 @@ class Rollbacks implements vscode.Disposable {
     await vscode.commands.executeCommand('setContext', CAN_UNDO_CONTEXT_KEY, canUndo);
   }
 
-  private async journalDir(): Promise<string> {
-    const dir = path.join(this.context.globalStorageUri.fsPath, 'rollbacks');
-    await fs.promises.mkdir(dir, { recursive: true });
-    return dir;
+  /**
+   * The journal folder the command line shares (core/stateDir.ts); journals an older version
+   * kept in the editor's global storage are moved into it first, once per session.
+   */
+  private journalDir(): Promise<string> {
+    if (!this.journalDirReady) {
+      const legacy = path.join(this.context.globalStorageUri.fsPath, 'rollbacks');
+      this.journalDirReady = prepareJournalDir([legacy], this.log);
+      // A failure (the folder cannot be made) is reported by the caller; the next call tries again.
+      this.journalDirReady.catch(() => (this.journalDirReady = undefined));
+    }
+    return this.journalDirReady;
+  }
+
+  /** A rollback or undo made by the command line changes whether Undo Last Rollback has something to undo. */
+  private async watchJournals(): Promise<void> {
+    try {
+      const dir = await this.journalDir();
+      if (this.disposed) return;
+      this.journalWatcher = fs.watch(dir, () => {
+        if (this.journalChangeTimer) clearTimeout(this.journalChangeTimer);
+        this.journalChangeTimer = setTimeout(() => void this.updateCanUndo(), 300);
+      });
+      this.journalWatcher.on('error', (err) => this.log.debug(`rollback journal watcher stopped: ${String(err)}`));
+    } catch (err) {
+      this.log.debug(`rollback journals are not watched: ${String(err)}`);
+    }
   }
 
   /** In Restricted Mode says why and returns false (commands), or throws (API). */

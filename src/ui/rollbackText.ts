@@ -76,7 +76,24 @@ function databaseLines(plan: RollbackPlan): string[] {
 export interface PlanDocumentContext {
   /** The database as the views name it. */
   databaseLabel: string;
+  /** How the actions are named where the plan is read; the editor's buttons by default. */
+  wording?: PlanWording;
 }
+
+export interface PlanWording {
+  /** What keeps the work safe and rolls back. */
+  protect: string;
+  /** What undoes the rollback. */
+  undo: string;
+  /** The sentence on how to see the files' diff; null where there is none. */
+  showChanges: string | null;
+}
+
+export const EDITOR_PLAN_WORDING: PlanWording = {
+  protect: '**Keep My Work Safe and Roll Back**',
+  undo: '**Undo Last Rollback**',
+  showChanges: '**Show Changes** in the confirmation opens them in a diff, from HEAD to the reset target.',
+};
 
 /**
  * The plan as Markdown: what the rollback will do and what it found, before anything
@@ -85,6 +102,7 @@ export interface PlanDocumentContext {
 export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): string {
   const out: string[] = [];
   const { target, step } = plan;
+  const wording = context.wording ?? EDITOR_PLAN_WORDING;
   out.push(`# Roll back ${escapeMarkdown(projectName(target.projectId))} to before ${escapeMarkdown(step.label)}`, '');
   out.push(escapeMarkdown(plan.summary), '');
   out.push(`Database ${codeSpan(context.databaseLabel)}, repository ${codeSpan(target.repositoryPath)}.`, '');
@@ -96,9 +114,9 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
   } else if (plan.needsProtection) {
     out.push('## Your work is kept safe first', '');
     out.push(
-      'There is work that a plain reset would lose. **Keep My Work Safe and Roll Back** first puts ' +
+      `There is work that a plain reset would lose. ${wording.protect} first puts ` +
         'the uncommitted changes and the untracked files a reset would overwrite in a stash kept under ' +
-        'a named ref, and keeps the commits below under a backup ref; **Undo Last Rollback** brings them back.',
+        `a named ref, and keeps the commits below under a backup ref; ${wording.undo} brings them back.`,
       '',
     );
   }
@@ -127,7 +145,7 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
   out.push(`## Files that change (${plan.filesToChange.length})`, '');
   if (plan.filesToChange.length === 0) out.push('No tracked file changes between HEAD and the reset target.');
   else {
-    out.push('**Show Changes** in the confirmation opens them in a diff, from HEAD to the reset target.', '');
+    if (wording.showChanges) out.push(wording.showChanges, '');
     out.push(
       ...bullets(plan.filesToChange, (f) => {
         const counts = f.binary ? 'binary' : f.added === null ? '' : `+${f.added} −${f.removed ?? 0}`;

@@ -69,6 +69,8 @@ export async function startCodeServer(h: Harness, opts: SessionOptions): Promise
     ...withoutNpmVariables(process.env),
     XDG_CONFIG_HOME: path.join(home, '.config'),
     XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    // Step History's rollback journals (core/stateDir.ts) stay in the session too.
+    XDG_STATE_HOME: path.join(home, '.local', 'state'),
     ...opts.env,
   };
   const common = ['--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];

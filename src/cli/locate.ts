@@ -1,0 +1,46 @@
+/**
+ * Which step databases a PATH on the command line means, and the repository of each: a file
+ * (with a LaForge project's `project.json` beside it, its `repository_path`), a LaForge project
+ * folder, or a folder to discover in as the editor does (`**\/steps.db`, and the LaForge
+ * projects whose `repository_path` is that folder).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { discoverDatabases, type DiscoveredDatabase } from '../core/discovery';
+import { StepDbError } from '../core/errors';
+import type { Logger } from '../core/log';
+
+export interface LocateOptions {
+  /** Overrides every database's repository. */
+  repo?: string;
+  home?: string;
+  log: Logger;
+}
+
+export async function locateDatabases(given: string, options: LocateOptions): Promise<DiscoveredDatabase[]> {
+  const target = path.resolve(given);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(target);
+  } catch {
+    throw new StepDbError('FILE_MISSING', `There is no file or folder at ${target}.`);
+  }
+  let found: DiscoveredDatabase[];
+  const projectDatabase = path.join(target, 'steps.db');
+  if (stat.isFile()) {
+    found = await discoverDatabases({ folders: [], added: [target], home: options.home, log: options.log });
+  } else if (fs.existsSync(path.join(target, 'project.json')) && fs.existsSync(projectDatabase)) {
+    found = await discoverDatabases({ folders: [], added: [projectDatabase], home: options.home, log: options.log });
+  } else {
+    found = await discoverDatabases({
+      folders: [{ path: target, patterns: ['**/steps.db'], laforgeProjects: true }],
+      home: options.home,
+      log: options.log,
+    });
+  }
+  if (found.length === 0) {
+    throw new StepDbError('FILE_MISSING', `No step database was found in ${target}.`, 'looked for **/steps.db and LaForge projects whose repository_path is this folder');
+  }
+  const repo = options.repo;
+  return repo ? found.map((d) => ({ ...d, repositoryPath: path.resolve(repo) })) : found;
+}

@@ -1,0 +1,19 @@
+/**
+ * A step's token figures as the command line reports them. LaForge today records zeros for
+ * every step (no usage was measured), so zero or absent usage is `null`, never 0.
+ */
+import type { Step } from '../core/model';
+
+export interface TokenFigures {
+  tokens: { prompt: number; completion: number; total: number } | null;
+  cost: number | null;
+}
+
+export function tokenFigures(step: Step): TokenFigures {
+  const u = step.tokenUsage;
+  const recorded = u.promptTokens > 0 || u.completionTokens > 0 || u.totalTokens > 0;
+  return {
+    tokens: recorded ? { prompt: u.promptTokens, completion: u.completionTokens, total: u.totalTokens } : null,
+    cost: u.cost > 0 ? u.cost : null,
+  };
+}
