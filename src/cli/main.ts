@@ -14,7 +14,7 @@ import { rollbackCommand, undoCommand } from './rollback';
 
 export const USAGE = `Usage:
   step-history inspect PATH [--project ID] [--repo DIR] [--json]
-  step-history rollback PATH --project ID --step N [--repo DIR] [--protect] [--assume-no-writer] [--yes] [--json]
+  step-history rollback PATH --project ID --step N [--repo DIR] [--protect] [--assume-no-writer] [--restore-tasks] [--yes] [--json]
   step-history undo [--repo DIR] [--yes] [--json]
 
 PATH is a step database, a LaForge project folder (~/.laforge/projects/<id>), or a folder
@@ -27,6 +27,7 @@ the database's folder, or the repository_path of the LaForge project).
 
   --protect           keep uncommitted work and commits no step recorded in a stash and a backup ref first
   --assume-no-writer  go ahead where it cannot be known whether an agent still writes the database
+  --restore-tasks     also put the older LaForge's tasks-S<N>.db in place of tasks.db (the current one kept; undo puts it back)
   --json              one JSON object on stdout (see the README)
   --verbose           log lines and error details on stderr
   --help              this text
@@ -42,6 +43,7 @@ const OPTIONS = {
   yes: { type: 'boolean' },
   protect: { type: 'boolean' },
   'assume-no-writer': { type: 'boolean' },
+  'restore-tasks': { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -81,7 +83,7 @@ export async function run(argv: readonly string[], io: Io, env: NodeJS.ProcessEn
     switch (command) {
       case 'inspect': {
         if (rest.length !== 1) throw new UsageError('inspect takes one PATH.');
-        for (const flag of ['step', 'yes', 'protect', 'assume-no-writer'] as const) if (values[flag] !== undefined) throw new UsageError(`inspect does not take --${flag}.`);
+        for (const flag of ['step', 'yes', 'protect', 'assume-no-writer', 'restore-tasks'] as const) if (values[flag] !== undefined) throw new UsageError(`inspect does not take --${flag}.`);
         const databases = await locateDatabases(rest[0], { repo: values.repo, log });
         const report = await inspect(databases, { projectId: values.project, withFiles: json, wasmPath: ctx.wasmPath, log });
         io.out(json ? JSON.stringify(report, null, 2) + '\n' : inspectText(report));
@@ -97,13 +99,13 @@ export async function run(argv: readonly string[], io: Io, env: NodeJS.ProcessEn
         }
         return await rollbackCommand(
           databases[0],
-          { projectId: values.project, stepId, protect: values.protect === true, assumeNoWriter: values['assume-no-writer'] === true },
+          { projectId: values.project, stepId, protect: values.protect === true, assumeNoWriter: values['assume-no-writer'] === true, restoreTasks: values['restore-tasks'] === true },
           ctx,
         );
       }
       case 'undo': {
         if (rest.length !== 0) throw new UsageError('undo takes no PATH; --repo DIR picks the repository.');
-        for (const flag of ['project', 'step', 'protect', 'assume-no-writer'] as const) if (values[flag] !== undefined) throw new UsageError(`undo does not take --${flag}.`);
+        for (const flag of ['project', 'step', 'protect', 'assume-no-writer', 'restore-tasks'] as const) if (values[flag] !== undefined) throw new UsageError(`undo does not take --${flag}.`);
         return await undoCommand({ repo: values.repo }, ctx);
       }
       case undefined:

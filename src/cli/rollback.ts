@@ -42,7 +42,7 @@ const CLI_WORDING: PlanWording = {
 
 export async function rollbackCommand(
   db: DiscoveredDatabase,
-  request: { projectId: string; stepId: number; protect: boolean; assumeNoWriter: boolean },
+  request: { projectId: string; stepId: number; protect: boolean; assumeNoWriter: boolean; restoreTasks: boolean },
   ctx: CommandContext,
 ): Promise<number> {
   const target = { dbPath: path.resolve(db.path), repositoryPath: path.resolve(db.repositoryPath), projectId: request.projectId, stepId: request.stepId };
@@ -67,6 +67,7 @@ export async function rollbackCommand(
     wasmPath: ctx.wasmPath,
     protect: request.protect,
     assumeNoWriter: request.assumeNoWriter,
+    restoreTasks: request.restoreTasks,
     onProgress: progress(ctx),
   });
   if (ctx.json) ctx.io.out(json({ command: 'rollback', outcome: 'rolledBack', plan: planReport(plan), ...resultReport(result) }));

@@ -210,6 +210,25 @@ describe('step-history command line', function () {
       assert.match(again.stderr, /^step-history: There is no rollback to undo\.\n$/);
     });
 
+    it('restores the older LaForge task database with --restore-tasks, and undo puts the current one back', () => {
+      const d = demo('finished');
+      const state = tempDir('state');
+      const tasks = path.join(d.dir, 'tasks.db');
+      sqlite(tasks, ['CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT)', "INSERT INTO tasks VALUES (1, 'now')"]);
+      sqlite(path.join(d.dir, 'tasks-S20.db'), ['CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT)', "INSERT INTO tasks VALUES (1, 'before S20')"]);
+      const current = fs.readFileSync(tasks);
+
+      const plan = cli(['rollback', d.dir, '--project', d.ws.projectId, '--step', '20'], state);
+      assert.equal(plan.code, 0, plan.stderr);
+      assert.match(plan.stdout, /## The task database/);
+      const run = cli(['rollback', d.dir, '--project', d.ws.projectId, '--step', '20', '--restore-tasks', '--yes'], state);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(sqlite(tasks, [], 'SELECT title FROM tasks'), [['before S20']]);
+      const undo = cli(['undo', '--yes'], state);
+      assert.equal(undo.code, 0, undo.stderr);
+      assert.ok(fs.readFileSync(tasks).equals(current), 'the task database is back, byte for byte');
+    });
+
     it('a rollback made by the command line is undone by the core function the editor uses, and the reverse', async () => {
       const d = demo('finished');
       const state = tempDir('state');
