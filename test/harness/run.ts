@@ -56,11 +56,11 @@ function makeStateDir(name: string): { dir: string; remove(): void } {
   return { dir, remove };
 }
 
-function makeWorkspace(stateDir: string, kind: WorkspaceKind): string {
+function makeWorkspace(stateDir: string, kind: WorkspaceKind): { folder: string; env: Record<string, string> } {
   const dir = path.join(stateDir, kind.name);
   fs.mkdirSync(dir);
-  kind.make(dir);
-  return dir;
+  const made = kind.make(dir);
+  return { folder: made?.folder ?? dir, env: made?.env ?? {} };
 }
 
 async function waitForFile(file: string, timeoutMs: number, abort: () => string | undefined): Promise<void> {
@@ -77,7 +77,7 @@ async function runIntegrationSession(h: Harness, browser: Browser, spec: (typeof
   const resultsDir = path.join(RESULTS, 'integration', spec.name);
   const resultsFile = path.join(resultsDir, 'results.json');
   const state = makeStateDir(spec.name);
-  const workspace = makeWorkspace(state.dir, spec.workspace);
+  const { folder: workspace, env: workspaceEnv } = makeWorkspace(state.dir, spec.workspace);
   log(spec.name, `suite "${spec.grep}" on ${workspace}`);
   let session: CodeServerSession;
   try {
@@ -88,7 +88,7 @@ async function runIntegrationSession(h: Harness, browser: Browser, spec: (typeof
       vsixFiles: [VSIX, RUNNER_VSIX],
       resultsDir,
       restricted: spec.restricted,
-      env: { STEP_HISTORY_TEST_AUTORUN: '1', STEP_HISTORY_TEST_RESULTS: resultsFile, STEP_HISTORY_TEST_GREP: spec.grep },
+      env: { ...workspaceEnv, STEP_HISTORY_TEST_AUTORUN: '1', STEP_HISTORY_TEST_RESULTS: resultsFile, STEP_HISTORY_TEST_GREP: spec.grep },
     });
   } catch (err) {
     tally.errors.push(`[${spec.name}] ${(err as Error).message}`);
@@ -143,10 +143,10 @@ async function runE2e(h: Harness, browser: Browser, spec: (typeof e2eSessions)[n
   const { scenes } = spec;
   const resultsDir = path.join(RESULTS, 'e2e', spec.name);
   const state = makeStateDir(`e2e-${spec.name}`);
-  const workspace = makeWorkspace(state.dir, spec.workspace);
+  const { folder: workspace, env: workspaceEnv } = makeWorkspace(state.dir, spec.workspace);
   let session: CodeServerSession;
   try {
-    session = await startCodeServer(h, { name: `e2e-${spec.name}`, stateDir: state.dir, workspace, vsixFiles: [VSIX], resultsDir });
+    session = await startCodeServer(h, { name: `e2e-${spec.name}`, stateDir: state.dir, workspace, vsixFiles: [VSIX], resultsDir, env: workspaceEnv });
   } catch (err) {
     tally.errors.push(`[e2e] ${(err as Error).message}`);
     state.remove();

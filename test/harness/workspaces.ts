@@ -3,12 +3,16 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeDemoWorkspace } from '../fixtures/demoWorkspace';
-import { DEMO_DESCRIPTION, IN_DEMO, IN_RESTRICTED_MODE, WITH_DATABASE, WITHOUT_DATABASE } from '../integration/suites';
+import { makeLaforgeToday } from '../fixtures/laforgeToday';
+import { DEMO_DESCRIPTION, IN_DEMO, IN_LAFORGE, IN_RESTRICTED_MODE, LAFORGE_DESCRIPTION, WITH_DATABASE, WITHOUT_DATABASE } from '../integration/suites';
 
 export interface WorkspaceKind {
   name: string;
-  /** Fills the empty folder `dir`. */
-  make(dir: string): void;
+  /**
+   * Fills the empty folder `dir`. Returns, when the editor should open another folder than
+   * `dir` or run with more environment (a HOME of its own), which.
+   */
+  make(dir: string): void | { folder: string; env?: Record<string, string> };
 }
 
 function writeProjectFiles(dir: string): void {
@@ -73,10 +77,25 @@ export const demo: WorkspaceKind = {
   },
 };
 
+/**
+ * A project as LaForge at HEAD leaves it: `~/.laforge/projects/<id>/` (project.json, steps.db,
+ * logs) under a HOME of the session's own, the repository elsewhere; the editor opens the
+ * repository and finds the project through `~/.laforge` discovery.
+ */
+export const laforge: WorkspaceKind = {
+  name: 'laforge',
+  make(dir) {
+    const fixture = makeLaforgeToday({ root: dir, now: new Date('2026-11-20T17:00:00Z') });
+    fs.writeFileSync(path.join(fixture.repoPath, LAFORGE_DESCRIPTION), JSON.stringify(fixture, null, 2));
+    return { folder: fixture.repoPath, env: { HOME: fixture.home } };
+  },
+};
+
 /** One editor session per integration suite, each on the workspace its suite needs. */
 export const integrationSessions: { name: string; grep: string; workspace: WorkspaceKind; restricted?: boolean }[] = [
   { name: 'with-steps-db', grep: WITH_DATABASE, workspace: withStepsDb },
   { name: 'without-steps-db', grep: WITHOUT_DATABASE, workspace: withoutStepsDb },
   { name: 'demo', grep: IN_DEMO, workspace: demo },
   { name: 'restricted', grep: IN_RESTRICTED_MODE, workspace: demo, restricted: true },
+  { name: 'laforge', grep: IN_LAFORGE, workspace: laforge },
 ];
