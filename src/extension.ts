@@ -5,6 +5,7 @@ import { registerDiffs } from './ui/diffs';
 import { componentLogger } from './ui/log';
 import { registerRollback } from './ui/rollback';
 import { registerStatusBar } from './ui/statusBar';
+import { registerStepLogs } from './ui/stepLogs';
 import { registerStepsTree } from './ui/stepsTree';
 import { WorkspaceStepDatabases } from './ui/workspaceDatabases';
 
@@ -19,13 +20,14 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
 
   const databases = new WorkspaceStepDatabases({ context, log: log('databases') });
   context.subscriptions.push(databases);
-  const tree = registerStepsTree(context, databases, log('tree'));
+  const stepLogs = registerStepLogs(context, databases, log('step logs'));
+  const tree = registerStepsTree(context, databases, log('tree'), stepLogs.logs);
   registerStatusBar(context, databases, log('status'));
   const diffs = registerDiffs(context, databases, log('diff'));
-  const details = registerDetailsPanel(context, databases, log('details'));
+  const details = registerDetailsPanel(context, databases, log('details'), stepLogs.logs);
   const rollbacks = registerRollback(context, databases, log('rollback commands'), diffs);
 
-  return createApi(databases, rollbacks, { stepsTree: tree.provider, details });
+  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, stepLogs: stepLogs.probe });
 }
 
 export function deactivate(): void {}

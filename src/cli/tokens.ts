@@ -1,6 +1,6 @@
 /**
  * A step's token figures as the command line reports them. LaForge today records zeros for
- * every step (no usage was measured), so zero or absent usage is `null`, never 0.
+ * every step (no usage was measured): the model reads that as not recorded, `null` here, never 0.
  */
 import type { Step } from '../core/model';
 
@@ -11,9 +11,10 @@ export interface TokenFigures {
 
 export function tokenFigures(step: Step): TokenFigures {
   const u = step.tokenUsage;
-  const recorded = u.promptTokens > 0 || u.completionTokens > 0 || u.totalTokens > 0;
+  if (!u) return { tokens: null, cost: null };
+  const counted = u.promptTokens > 0 || u.completionTokens > 0 || u.totalTokens > 0;
   return {
-    tokens: recorded ? { prompt: u.promptTokens, completion: u.completionTokens, total: u.totalTokens } : null,
+    tokens: counted ? { prompt: u.promptTokens, completion: u.completionTokens, total: u.totalTokens } : null,
     cost: u.cost > 0 ? u.cost : null,
   };
 }

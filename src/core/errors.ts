@@ -57,6 +57,20 @@ export class StepFieldError extends Error {
   }
 }
 
+export type StepLogErrorCode = 'LOG_MISSING' | 'READ_FAILED';
+
+/** A step log that was found but could not be read. */
+export class StepLogError extends Error {
+  override readonly name = 'StepLogError';
+  constructor(
+    readonly code: StepLogErrorCode,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
 export type RollbackErrorCode =
   | 'REFUSED'
   | 'NEEDS_PROTECTION'
@@ -82,10 +96,12 @@ export class RollbackError extends Error {
   }
 }
 
-export type StepHistoryError = StepDbError | GitError | StepFieldError | RollbackError;
+export type StepHistoryError = StepDbError | GitError | StepFieldError | RollbackError | StepLogError;
 
 export function isStepHistoryError(err: unknown): err is StepHistoryError {
-  return err instanceof StepDbError || err instanceof GitError || err instanceof StepFieldError || err instanceof RollbackError;
+  return (
+    err instanceof StepDbError || err instanceof GitError || err instanceof StepFieldError || err instanceof RollbackError || err instanceof StepLogError
+  );
 }
 
 /**

@@ -51,7 +51,11 @@ export interface Step {
   endTime: Date | null;
   /** The stored duration, or end minus start when none is stored. */
   durationMs: number | null;
-  tokenUsage: TokenUsage;
+  /**
+   * null when the row records none: no value, `{}`, or every member zero (LaForge today writes
+   * zeros for every step, running or finished), or a value that cannot be read.
+   */
+  tokenUsage: TokenUsage | null;
   exitCode: number | null;
   /** The project's key (see projectKey.ts): the text as stored, or '' for none, or a marked key. */
   projectId: string;
@@ -206,13 +210,15 @@ export function parseAgentConfig(value: unknown): Parsed<AgentConfig | null> {
   return { value: config, problem: wrong.length ? `has members of the wrong type: ${wrong.join(', ')}` : undefined };
 }
 
-export const zeroTokenUsage = (): TokenUsage => ({ promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 });
-
-/** LaForge's `token_usage_json`; an absent member reads as 0, and so does one that is not a number. */
-export function parseTokenUsage(value: unknown): Parsed<TokenUsage> {
-  const usage = zeroTokenUsage();
+/**
+ * LaForge's `token_usage_json`: null when it records nothing (absent, `{}`, every member zero
+ * or absent) or cannot be read; an absent member of a recorded usage reads as 0, and so does
+ * one that is not a number (with a problem).
+ */
+export function parseTokenUsage(value: unknown): Parsed<TokenUsage | null> {
+  const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 };
   const { value: obj, problem } = parseJsonObject(value);
-  if (!obj) return { value: usage, problem };
+  if (!obj) return { value: null, problem };
   const wrong: string[] = [];
   const take = (key: string, field: keyof TokenUsage) => {
     const v = obj[key];
@@ -224,7 +230,11 @@ export function parseTokenUsage(value: unknown): Parsed<TokenUsage> {
   take('completion_tokens', 'completionTokens');
   take('total_tokens', 'totalTokens');
   take('cost', 'cost');
-  return { value: usage, problem: wrong.length ? `has members that are not numbers: ${wrong.join(', ')}` : undefined };
+  const recorded = Object.values(usage).some((n) => n !== 0);
+  return {
+    value: recorded ? usage : null,
+    problem: wrong.length ? `has members that are not numbers: ${wrong.join(', ')}` : undefined,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -309,7 +319,10 @@ export function stepFromRow(row: StepRow, parentExists?: (id: number) => boolean
     typeof row.agent_config_name === 'string' && row.agent_config_name !== '' ? row.agent_config_name : null;
 
   const tokens = parseTokenUsage(row.token_usage_json);
-  if (tokens.problem) warn('tokenUsage', `${label}'s token usage ${tokens.problem}; it counts as zero.`);
+  if (tokens.problem) {
+    const shownAs = tokens.value ? 'they count as zero' : 'it is shown as not recorded';
+    warn('tokenUsage', `${label}'s token usage ${tokens.problem}; ${shownAs}.`);
+  }
 
   const startTime = parseDbDate(row.start_time);
   if (startTime === null) {

@@ -5,6 +5,7 @@
 import type { CommitView, FileView, SectionView, StepDetailsView } from '../shared/detailsProtocol';
 import type { ChangedFile, CommitInfo } from './git';
 import type { Step } from './model';
+import type { StepLogSummary } from './stepLog';
 import { projectLabel } from './projectKey';
 
 /** A git-backed input: its value, or the sentence saying why it is missing. */
@@ -15,6 +16,8 @@ export interface StepDetailsInput {
   step: Step;
   commits: Fetched<CommitInfo[]>;
   files: Fetched<ChangedFile[]>;
+  /** The step's log and its summary; null or left out when it has none. */
+  log?: { summary: StepLogSummary | null } | null;
 }
 
 /** More rows than this are summarised; the multi-file diff editor shows them all. */
@@ -66,7 +69,9 @@ const fileView = (f: ChangedFile): FileView => ({
   binary: f.binary,
 });
 
-export function stepDetailsView({ database, step, commits, files }: StepDetailsInput): StepDetailsView {
+export function stepDetailsView({ database, step, commits, files, log }: StepDetailsInput): StepDetailsView {
+  const usage = step.tokenUsage;
+  const summary = log?.summary ?? null;
   const config = step.agentConfig;
   const rawConfig = step.raw.agentConfig;
   const configUnreadable = config === null && step.warnings.some((w) => w.field === 'agentConfig');
@@ -101,13 +106,24 @@ export function stepDetailsView({ database, step, commits, files }: StepDetailsI
         : null,
       unreadable: configUnreadable ? storedText(rawConfig) : null,
     },
-    tokens: {
-      prompt: step.tokenUsage.promptTokens,
-      completion: step.tokenUsage.completionTokens,
-      total: step.tokenUsage.totalTokens,
-      cost: step.tokenUsage.cost,
-      costText: formatCost(step.tokenUsage.cost),
+    tokens: usage && {
+      prompt: usage.promptTokens,
+      completion: usage.completionTokens,
+      total: usage.totalTokens,
+      cost: usage.cost,
+      costText: formatCost(usage.cost),
     },
+    log: log
+      ? {
+          summary: summary && {
+            outcome: summary.outcome,
+            turns: summary.turns,
+            durationText: formatDuration(summary.durationMs),
+            costText: summary.costUsd === null ? null : formatCost(summary.costUsd),
+            finalMessage: summary.finalMessage,
+          },
+        }
+      : null,
     parent:
       step.parentStepId === null
         ? null

@@ -76,6 +76,8 @@ export interface ProjectSummary {
 export interface StepCounters {
   steps: number;
   durationMs: number;
+  /** Steps whose row records token usage; the token and cost sums are theirs alone. */
+  usageSteps: number;
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
@@ -92,6 +94,8 @@ export interface StepAggregates {
   totals: StepCounters;
   /** Steps counted in totals and byModel but in no day, for want of a readable start time. */
   undatedSteps: number;
+  /** The steps whose row records no token usage, lowest id first: their cost may be in their logs. */
+  unrecordedStepIds: number[];
 }
 
 /** Which of LaForge's two known schemas the database has. */
@@ -382,23 +386,25 @@ export class StepStore {
         : `(CASE WHEN typeof(${cfg}) = 'text' AND json_valid(${cfg}) THEN ` +
           `CASE WHEN json_type(${cfg}, '$.model') = 'text' THEN json_extract(${cfg}, '$.model') END END)`;
     const sql =
-      `SELECT ${this.col.start_time}, ${this.col.end_time}, ${this.col.duration_ms}, ` +
+      `SELECT id, ${this.col.start_time}, ${this.col.end_time}, ${this.col.duration_ms}, ` +
       `${this.col.token_usage_json}, ${this.col.exit_code}, ${this.activeSql}, ${modelSql}, ` +
-      `${this.col.agent_config_name} FROM steps WHERE ${project.sql}`;
+      `${this.col.agent_config_name} FROM steps WHERE ${project.sql} ORDER BY id`;
     const rows = this.query(`agg:${project.key}`, sql, project.params);
 
     const zero = (): StepCounters => ({
-      steps: 0, durationMs: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0, failures: 0, rollbacks: 0,
+      steps: 0, durationMs: 0, usageSteps: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0, failures: 0, rollbacks: 0,
     });
     const totals = zero();
     const days = new Map<string, StepCounters>();
     const models = new Map<string, StepCounters>();
     let undatedSteps = 0;
-    for (const [startRaw, endRaw, durationRaw, tokensRaw, exitRaw, active, model, configName] of rows) {
+    const unrecordedStepIds: number[] = [];
+    for (const [id, startRaw, endRaw, durationRaw, tokensRaw, exitRaw, active, model, configName] of rows) {
       const start = parseDbDate(startRaw);
       const end = parseDbDate(endRaw);
       const duration = resolveDuration(durationRaw, start, end) ?? 0;
       const tokens = parseTokenUsage(tokensRaw).value;
+      if (!tokens) unrecordedStepIds.push(Number(id));
       const status = deriveStatus(Number(active) !== 0, !isBlank(endRaw), parseInteger(exitRaw).value);
       const name =
         typeof model === 'string' && model !== ''
@@ -412,10 +418,13 @@ export class StepStore {
       for (const c of targets) {
         c.steps++;
         c.durationMs += duration;
-        c.promptTokens += tokens.promptTokens;
-        c.completionTokens += tokens.completionTokens;
-        c.totalTokens += tokens.totalTokens;
-        c.cost += tokens.cost;
+        if (tokens) {
+          c.usageSteps++;
+          c.promptTokens += tokens.promptTokens;
+          c.completionTokens += tokens.completionTokens;
+          c.totalTokens += tokens.totalTokens;
+          c.cost += tokens.cost;
+        }
         if (status === 'FAILED') c.failures++;
         if (status === 'ROLLED BACK') c.rollbacks++;
       }
@@ -427,6 +436,7 @@ export class StepStore {
         .map(([model, c]) => ({ model, ...c })),
       totals,
       undatedSteps,
+      unrecordedStepIds,
     };
   }
 

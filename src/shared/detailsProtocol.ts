@@ -34,6 +34,21 @@ export interface TokensView {
   costText: string;
 }
 
+/** A step's log (LaForge's `logs/step-S<N>-*.log`), and the summary at its end. */
+export interface LogView {
+  /** null while the step runs, or when the agent stopped without a summary line. */
+  summary: {
+    outcome: 'success' | 'error';
+    turns: number | null;
+    /** The agent's own time, e.g. `1 min 25 s`. */
+    durationText: string | null;
+    /** e.g. `$0.4213`. */
+    costText: string | null;
+    /** The agent's final message, as text. */
+    finalMessage: string;
+  } | null;
+}
+
 export interface ParentView {
   id: number;
   label: string;
@@ -91,7 +106,10 @@ export interface StepDetailsView {
   commitBefore: string | null;
   commitAfter: string | null;
   agent: AgentView;
-  tokens: TokensView;
+  /** null when the row records no token usage: shown as not recorded, never as zero. */
+  tokens: TokensView | null;
+  /** null when the step has no log. */
+  log: LogView | null;
   parent: ParentView | null;
   commits: SectionView<CommitView>;
   files: SectionView<FileView>;
@@ -110,6 +128,7 @@ export type PageMessage =
   | { type: 'openStep'; stepId: number }
   | { type: 'openFile'; stepId: number; path: string }
   | { type: 'showChanges'; stepId: number }
+  | { type: 'openLog'; stepId: number }
   | { type: 'copy'; text: string };
 
 /** The host's check of what the page sends: anything else is ignored. */
@@ -122,6 +141,7 @@ export function isPageMessage(value: unknown): value is PageMessage {
       return true;
     case 'openStep':
     case 'showChanges':
+    case 'openLog':
       return isId(m.stepId);
     case 'openFile':
       return isId(m.stepId) && typeof m.path === 'string' && m.path.length > 0;

@@ -5,6 +5,7 @@ import type { ProjectSummary } from '../core/stepStore';
 import type { DetailsPanelProbe } from './detailsPanel';
 import type { RollbackOptions, RollbackOutcome, RollbackService, UndoOutcome } from './rollback';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from './stepDatabases';
+import type { StepLogsProbe } from './stepLogs';
 import type { TreeNode } from './treeNodes';
 
 export interface DatabaseInfo {
@@ -45,7 +46,11 @@ export interface StepHistoryApi {
   /** Fires when the list of databases or the content of one changes. */
   readonly onDidChange: vscode.Event<void>;
   /** For Step History's own integration tests; not a stable interface. */
-  readonly testing: { readonly stepsTree: vscode.TreeDataProvider<TreeNode>; readonly details: DetailsPanelProbe };
+  readonly testing: {
+    readonly stepsTree: vscode.TreeDataProvider<TreeNode>;
+    readonly details: DetailsPanelProbe;
+    readonly stepLogs: StepLogsProbe;
+  };
 }
 
 export function createApi(databases: StepDatabases, rollbacks: RollbackService, testing: StepHistoryApi['testing']): StepHistoryApi {

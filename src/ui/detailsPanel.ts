@@ -15,6 +15,7 @@ import { isPageMessage, type HostMessage, type PageMessage } from '../shared/det
 import { pickStep } from './pickStep';
 import { guarded, showError } from './showError';
 import type { StepDatabase, StepDatabases } from './stepDatabases';
+import type { StepLogs } from './stepLogs';
 import { isStepNode, type FileNode, type StepNode } from './treeNodes';
 
 /** What the integration tests read of the details panel. */
@@ -25,8 +26,8 @@ export interface DetailsPanelProbe {
 
 const VIEW_TYPE = 'stepHistory.details';
 
-export function registerDetailsPanel(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): DetailsPanelProbe {
-  const details = new DetailsPanel(context, databases, log);
+export function registerDetailsPanel(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger, logs?: StepLogs): DetailsPanelProbe {
+  const details = new DetailsPanel(context, databases, log, logs);
   context.subscriptions.push(
     details,
     vscode.commands.registerCommand(
@@ -55,6 +56,7 @@ class DetailsPanel implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly databases: StepDatabases,
     private readonly log: Logger,
+    private readonly logs?: StepLogs,
   ) {
     this.subscriptions.push(
       databases.onDidChangeDatabase((database) => {
@@ -115,15 +117,16 @@ class DetailsPanel implements vscode.Disposable {
       }
       target.database = database;
       target.step = step;
-      const [commits, files] = await Promise.all([
+      const [commits, files, stepLog] = await Promise.all([
         this.fetch(`${label} commits`, async () => {
           const { before, after } = requireCommitRange(step);
           return (await database.repository()).commitsBetween(before, after);
         }),
         this.fetch(`${label} files`, () => database.changedFiles(step)),
+        this.logs?.info(database, step.id) ?? Promise.resolve(null),
       ]);
       if (!isCurrent()) return;
-      const details = stepDetailsView({ database: { id: database.id, label: database.label }, step, commits, files });
+      const details = stepDetailsView({ database: { id: database.id, label: database.label }, step, commits, files, log: stepLog });
       this.post({ type: 'details', details });
     } catch (err) {
       if (!isCurrent()) return;
@@ -199,6 +202,12 @@ class DetailsPanel implements vscode.Disposable {
         if (!current?.step || current.step.id !== message.stepId) return;
         const node: StepNode = { kind: 'step', database: current.database, projectId: current.step.projectId, step: current.step };
         await vscode.commands.executeCommand('stepHistory.showChanges', node);
+        return;
+      }
+      case 'openLog': {
+        if (!current?.step || current.step.id !== message.stepId) return;
+        const node: StepNode = { kind: 'step', database: current.database, projectId: current.step.projectId, step: current.step };
+        await vscode.commands.executeCommand('stepHistory.openStepLog', node);
         return;
       }
       case 'copy':

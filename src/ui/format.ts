@@ -7,7 +7,8 @@
 import type { ChangeStatus, ChangedFile } from '../core/git';
 import type { Step, StepStatus } from '../core/model';
 import { projectKeyKind, projectLabel } from '../core/projectKey';
-import type { ProjectSummary } from '../core/stepStore';
+import type { StepLogSummary } from '../core/stepLog';
+import type { ProjectSummary, StepCounters } from '../core/stepStore';
 import { safeText } from '../shared/safeText';
 import type { StepFilter } from './stepDatabases';
 
@@ -93,31 +94,102 @@ export const statusWord = (status: StepStatus): string => STATUS_WORDS[status];
 /** The model a step ran with: the configuration's model, else the configuration's name. */
 export const stepModel = (step: Step): string | undefined => step.agentConfig?.model ?? step.agentConfigName ?? undefined;
 
+/** What a step's row says of tokens when it records none. */
+export const NOT_RECORDED = 'not recorded';
+/** The mark of a figure read from the step's log rather than its row. */
+export const FROM_THE_LOG = '(from the log)';
+
+/** The figures a step's log adds where its row has none: its summary line (src/core/stepLog.ts). */
+export type LogFigures = Pick<StepLogSummary, 'outcome' | 'turns' | 'durationMs' | 'costUsd'>;
+
+/** The cost the log gives, when the row records none: `$0.42 (from the log)`. */
+function logCost(step: Step, log: LogFigures | undefined): string | undefined {
+  if (step.tokenUsage && step.tokenUsage.cost > 0) return undefined;
+  return log?.costUsd ? `${formatCost(log.costUsd)} ${FROM_THE_LOG}` : undefined;
+}
+
+/** The agent's own time from the log, when the row has no duration. */
+function logDuration(step: Step, log: LogFigures | undefined): string | undefined {
+  if (step.durationMs !== null || !log?.durationMs) return undefined;
+  return `${formatDuration(log.durationMs)} ${FROM_THE_LOG}`;
+}
+
 /**
  * A step's one-line summary for the tree: `3m ago · 1m 20s · 12.3k tokens · $0.04`,
- * prefixed `rolled back ·` when rolled back. Token and cost parts are left out when zero
- * (LaForge writes none for a step that is still running).
+ * prefixed `rolled back ·` when rolled back. Tokens and cost are left out when the row records
+ * none (LaForge today records none for any step); the log's cost stands in, marked.
  */
-export function stepDescription(step: Step, now: Date = new Date()): string {
+export function stepDescription(step: Step, now: Date = new Date(), log?: LogFigures): string {
   const parts: string[] = [];
   if (step.status === 'ROLLED BACK') parts.push('rolled back');
   parts.push(step.startTime ? relativeTime(step.startTime, now) : 'no start time');
   if (step.status === 'RUNNING') parts.push('running');
   else if (step.durationMs !== null) parts.push(formatDuration(step.durationMs));
-  if (step.tokenUsage.totalTokens > 0) parts.push(formatTokens(step.tokenUsage.totalTokens));
-  if (step.tokenUsage.cost > 0) parts.push(formatCost(step.tokenUsage.cost));
+  else {
+    const fromLog = logDuration(step, log);
+    if (fromLog) parts.push(fromLog);
+  }
+  const usage = step.tokenUsage;
+  if (usage && usage.totalTokens > 0) parts.push(formatTokens(usage.totalTokens));
+  if (usage && usage.cost > 0) parts.push(formatCost(usage.cost));
+  const cost = logCost(step, log);
+  if (cost) parts.push(cost);
   return parts.join(' · ');
 }
 
 /** What a screen reader says for a step item: `S12, completed, 3 minutes ago, took 1m 20s, 12,345 tokens, $0.04`. */
-export function stepAccessibilityLabel(step: Step, now: Date = new Date()): string {
+export function stepAccessibilityLabel(step: Step, now: Date = new Date(), log?: LogFigures): string {
   const parts = [step.label, statusWord(step.status)];
   if (step.startTime) parts.push(`started ${relativeTimeSpoken(step.startTime, now)}`);
   if (step.status !== 'RUNNING' && step.durationMs !== null) parts.push(`took ${formatDuration(step.durationMs)}`);
-  if (step.tokenUsage.totalTokens > 0) parts.push(`${step.tokenUsage.totalTokens.toLocaleString('en-US')} tokens`);
-  if (step.tokenUsage.cost > 0) parts.push(`cost ${formatCost(step.tokenUsage.cost)}`);
+  const usage = step.tokenUsage;
+  if (!usage) parts.push(`tokens ${NOT_RECORDED}`);
+  if (usage && usage.totalTokens > 0) parts.push(`${usage.totalTokens.toLocaleString('en-US')} tokens`);
+  if (usage && usage.cost > 0) parts.push(`cost ${formatCost(usage.cost)}`);
+  const cost = logCost(step, log);
+  if (cost) parts.push(`cost ${cost.replace(FROM_THE_LOG, 'from the log')}`);
   if (step.warnings.length) parts.push(`${step.warnings.length} ${step.warnings.length === 1 ? 'warning' : 'warnings'}`);
   return parts.join(', ');
+}
+
+/** A step's token usage for a tooltip: `12,345 (12,000 prompt, 345 completion) · $0.04`, or `not recorded`. */
+export function tokenUsageText(step: Step): string {
+  const usage = step.tokenUsage;
+  if (!usage) return NOT_RECORDED;
+  return (
+    `${usage.totalTokens.toLocaleString('en-US')} (${usage.promptTokens.toLocaleString('en-US')} prompt, ` +
+    `${usage.completionTokens.toLocaleString('en-US')} completion) · ${formatCost(usage.cost)}`
+  );
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** What the logs add to a project's totals: the cost of the steps whose row records none. */
+export interface LogCostTotals {
+  steps: number;
+  cost: number;
+}
+
+/**
+ * A project's cost: `$3.20, cost of 12 of 29 steps (5 from their logs)`, `$4.10, cost of all
+ * 3 steps`, or `cost not recorded for any of the 29 steps`. Steps whose row records no
+ * usage are counted apart, never as $0.
+ */
+export function costTotalText(totals: Pick<StepCounters, 'steps' | 'usageSteps' | 'cost'>, logs: LogCostTotals = { steps: 0, cost: 0 }): string {
+  const counted = totals.usageSteps + logs.steps;
+  if (counted === 0) {
+    return totals.steps === 1 ? `cost ${NOT_RECORDED} for the step` : `cost ${NOT_RECORDED} for any of the ${plural(totals.steps, 'step')}`;
+  }
+  const of = counted === totals.steps ? (counted === 1 ? 'the step' : `all ${plural(counted, 'step')}`) : `${counted.toLocaleString('en-US')} of ${plural(totals.steps, 'step')}`;
+  const fromLogs = logs.steps === 0 ? '' : logs.steps === counted ? ' (from their logs)' : ` (${logs.steps.toLocaleString('en-US')} from their logs)`;
+  return `${formatCost(totals.cost + logs.cost)}, cost of ${of}${fromLogs}`;
+}
+
+/** A project's tokens: `1.2M tokens in 12 of 29 steps`, or `tokens not recorded`. */
+export function tokenTotalText(totals: Pick<StepCounters, 'steps' | 'usageSteps' | 'totalTokens'>): string {
+  if (totals.usageSteps === 0) return `tokens ${NOT_RECORDED}`;
+  const of = totals.usageSteps === totals.steps ? `all ${plural(totals.steps, 'step')}` : `${totals.usageSteps.toLocaleString('en-US')} of ${plural(totals.steps, 'step')}`;
+  return `${formatTokens(totals.totalTokens)} in ${of}`;
 }
 
 /**
@@ -157,7 +229,13 @@ export interface ProjectItemText {
 }
 
 /** What the Steps view shows for a project. */
-export function projectItemText(project: ProjectSummary, database: { label: string; path: string }, showDatabase: boolean): ProjectItemText {
+export function projectItemText(
+  project: ProjectSummary,
+  database: { label: string; path: string },
+  showDatabase: boolean,
+  /** The project's totals, once read (the tooltip is resolved on hover). */
+  totals?: { counters: StepCounters; logs: LogCostTotals },
+): ProjectItemText {
   const name = projectName(project.id);
   const where = safeText(database.label);
   const count = `${project.stepCount} ${project.stepCount === 1 ? 'step' : 'steps'}`;
@@ -165,11 +243,19 @@ export function projectItemText(project: ProjectSummary, database: { label: stri
   return {
     label: name,
     description: showDatabase ? `${count} · ${where}` : count,
-    tooltip: [name, ...(warning ? [warning] : []), `${count}, ${project.activeCount} active`, safeText(database.path)].join('\n'),
+    tooltip: [
+      name,
+      ...(warning ? [warning] : []),
+      `${count}, ${project.activeCount} active`,
+      ...(totals ? [capitalise(costTotalText(totals.counters, totals.logs)), capitalise(tokenTotalText(totals.counters))] : []),
+      safeText(database.path),
+    ].join('\n'),
     accessibilityLabel: `Project ${name}, ${count}${warning ? `, ${warning}` : ''}, in ${where}`,
     warning,
   };
 }
+
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** A step in a quick pick: `S12`, `completed · gpt-4o · <start>`, `<task> — <project>`. */
 export function stepPickText(step: Step, context: { project: string; database?: string }): { label: string; description: string; detail: string } {
@@ -209,7 +295,7 @@ function dateTime(date: Date): string {
  * name it. Every value from the database is escaped; the result is meant for a
  * MarkdownString that is neither trusted nor allowed HTML.
  */
-export function stepTooltipMarkdown(step: Step, context: { project?: string; database?: string } = {}): string {
+export function stepTooltipMarkdown(step: Step, context: { project?: string; database?: string; log?: LogFigures } = {}): string {
   const lines: string[] = [];
   const row = (name: string, value: string) => lines.push(`**${name}:** ${escapeMarkdown(value)}`);
   lines.push(`**${escapeMarkdown(step.label)}** · ${escapeMarkdown(statusWord(step.status))}`);
@@ -218,17 +304,18 @@ export function stepTooltipMarkdown(step: Step, context: { project?: string; dat
   row('Started', step.startTime ? dateTime(step.startTime) : 'unknown');
   if (step.endTime) row('Ended', dateTime(step.endTime));
   if (step.durationMs !== null) row('Duration', formatDuration(step.durationMs));
+  const { log } = context;
   if (step.exitCode !== null) row('Exit code', String(step.exitCode));
   const model = stepModel(step);
   if (model) row('Model', model);
   if (step.agentConfigName && step.agentConfigName !== model) row('Configuration', step.agentConfigName);
-  const usage = step.tokenUsage;
-  if (usage.totalTokens > 0 || usage.cost > 0) {
-    row(
-      'Tokens',
-      `${usage.totalTokens.toLocaleString('en-US')} (${usage.promptTokens.toLocaleString('en-US')} prompt, ` +
-        `${usage.completionTokens.toLocaleString('en-US')} completion) · ${formatCost(usage.cost)}`,
-    );
+  row('Tokens', tokenUsageText(step));
+  const cost = logCost(step, log);
+  if (cost) row('Cost', cost);
+  if (log) {
+    if (log.turns !== null) row('Turns', `${log.turns} ${FROM_THE_LOG}`);
+    if (log.durationMs !== null) row('Agent time', `${formatDuration(log.durationMs)} ${FROM_THE_LOG}`);
+    row('Agent result', `${log.outcome === 'success' ? 'success' : 'error'} ${FROM_THE_LOG}`);
   }
   row('Commit before', step.commitBefore ? shortHash(step.commitBefore) : 'none');
   row('Commit after', step.commitAfter ? shortHash(step.commitAfter) : step.status === 'RUNNING' ? 'not yet' : 'none');
@@ -290,4 +377,57 @@ export function fileTooltip(file: ChangedFile): string {
   }
   const lines = file.binary ? 'binary' : file.added !== null && file.removed !== null ? `+${file.added} −${file.removed}` : '';
   return [where, what, lines].filter(Boolean).join(' · ');
+}
+
+/** `Showing the last 5.0 MB of 40.0 MB of this log.` when a log is shown in part. */
+export function logTruncationNote(shownBytes: number, size: number): string {
+  const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
+  return `Showing the last ${mb(shownBytes)} of ${mb(size)} of this log; the start is left out.`;
+}
+
+/**
+ * A step log's Markdown made safe to render: LaForge writes Markdown, but the agent's text and
+ * its tools' output inside it are data. Outside code, a `<` cannot start HTML and `![` cannot
+ * load an image (they are escaped with a backslash, which the preview hides); code spans and
+ * fenced blocks show their text literally already, so they are left as they are. Control
+ * characters are escaped everywhere (safeText).
+ */
+export function stepLogMarkdown(text: string): string {
+  const lines = safeText(text, { multiline: true }).split('\n');
+  let fence: string | undefined;
+  const out = lines.map((line) => {
+    const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line);
+    if (fence !== undefined) {
+      if (marker && marker[1][0] === fence[0] && marker[1].length >= fence.length && line.trim() === marker[1]) fence = undefined;
+      return line;
+    }
+    if (marker) {
+      fence = marker[1];
+      return line;
+    }
+    // Outside a fence: escape outside inline code spans (a run of backticks to the same run).
+    let result = '';
+    let i = 0;
+    while (i < line.length) {
+      if (line[i] === '`') {
+        const run = /^`+/.exec(line.slice(i))![0];
+        const close = line.indexOf(run, i + run.length);
+        if (close > 0) {
+          result += line.slice(i, close + run.length);
+          i = close + run.length;
+          continue;
+        }
+        result += run;
+        i += run.length;
+        continue;
+      }
+      const c = line[i];
+      if (c === '<') result += '\\<';
+      else if (c === '!' && line[i + 1] === '[') result += '!\\';
+      else result += c;
+      i++;
+    }
+    return result;
+  });
+  return out.join('\n');
 }

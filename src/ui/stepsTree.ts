@@ -19,6 +19,7 @@ import {
   stepTooltipMarkdown,
 } from './format';
 import type { StepDatabases } from './stepDatabases';
+import type { StepLogs } from './stepLogs';
 import { StepsTreeModel, fileKey, projectKey, stepKey, type StepsTreeSettings } from './stepsTreeModel';
 import { registerTreeCommands } from './treeCommands';
 import type { FileNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
@@ -67,12 +68,22 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
   private readonly changes = new vscode.EventEmitter<TreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.changes.event;
   private readonly fromModel: { dispose(): void };
+  private readonly fromLogs: { dispose(): void } | undefined;
+  /** Step items drawn without their log's figures, by database, to redraw once those are read. */
+  private readonly awaitingLogs = new Map<string, Set<StepNode>>();
 
   constructor(
     private readonly model: StepsTreeModel,
     private readonly databases: StepDatabases,
+    private readonly logs?: StepLogs,
   ) {
     this.fromModel = model.onDidChange((nodes) => this.changes.fire(nodes));
+    this.fromLogs = logs?.onDidLoad((databaseId) => {
+      const waiting = this.awaitingLogs.get(databaseId);
+      if (!waiting?.size) return;
+      this.awaitingLogs.delete(databaseId);
+      this.changes.fire([...waiting]);
+    });
   }
 
   /** Redraws every item from the data already loaded, so relative times ("3m ago") stay true. */
@@ -82,7 +93,34 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
 
   dispose(): void {
     this.fromModel.dispose();
+    this.fromLogs?.dispose();
     this.changes.dispose();
+  }
+
+  /** A project's tooltip, with its totals, read when the pointer rests on it. */
+  async resolveTreeItem(item: vscode.TreeItem, node: TreeNode): Promise<vscode.TreeItem> {
+    if (node.kind !== 'project') return item;
+    const { database, project } = node;
+    try {
+      const aggregates = await database.aggregates(project.id);
+      const logs = this.logs ? await this.logs.costOf(database, aggregates.unrecordedStepIds) : { steps: 0, cost: 0 };
+      item.tooltip = projectItemText(project, database, this.databases.all.length > 1, { counters: aggregates.totals, logs }).tooltip;
+    } catch {
+      // The tooltip without totals; the tree shows why the database cannot be read.
+    }
+    return item;
+  }
+
+  /** The figures of the step's log, when read; otherwise it is read and the item drawn again. */
+  private logFigures(node: StepNode) {
+    if (!this.logs) return undefined;
+    const info = this.logs.peek(node.database, node.step.id);
+    if (info === undefined) {
+      let waiting = this.awaitingLogs.get(node.database.id);
+      if (!waiting) this.awaitingLogs.set(node.database.id, (waiting = new Set()));
+      waiting.add(node);
+    }
+    return info?.summary ?? undefined;
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -135,11 +173,13 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const item = new vscode.TreeItem(step.label, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = stepKey(database.id, node.projectId, step);
     const now = new Date();
-    item.description = stepDescription(step, now);
+    const log = this.logFigures(node);
+    item.description = stepDescription(step, now, log);
     const tooltip = new vscode.MarkdownString(
       stepTooltipMarkdown(step, {
         project: node.projectId,
         database: this.databases.all.length > 1 ? database.label : undefined,
+        log,
       }),
     );
     tooltip.isTrusted = false;
@@ -148,7 +188,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.iconPath = stepIcon(step);
     item.resourceUri = stepResourceUri(database.id, node.projectId, step.label, step.status === 'ROLLED BACK', step.warnings.length);
     item.contextValue = stepContextValue(step);
-    item.accessibilityInformation = { label: stepAccessibilityLabel(step, now) };
+    item.accessibilityInformation = { label: stepAccessibilityLabel(step, now, log) };
     return item;
   }
 
@@ -207,9 +247,9 @@ function readSettings(): StepsTreeSettings {
   };
 }
 
-export function registerStepsTree(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): StepsTree {
+export function registerStepsTree(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger, logs?: StepLogs): StepsTree {
   const model = new StepsTreeModel(databases, readSettings(), log);
-  const provider = new StepsTreeProvider(model, databases);
+  const provider = new StepsTreeProvider(model, databases, logs);
   const view = vscode.window.createTreeView(STEPS_VIEW_ID, { treeDataProvider: provider, showCollapseAll: true });
   // Once a minute while the view is on screen: descriptions say "3m ago".
   const clock = setInterval(() => view.visible && provider.redraw(), 60_000);

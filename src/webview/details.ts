@@ -11,6 +11,7 @@ import type {
   CommitView,
   FileView,
   HostMessage,
+  LogView,
   PageMessage,
   SectionView,
   StepDetailsView,
@@ -174,6 +175,36 @@ function renderFiles(view: SectionView<FileView>, stepId: number): HTMLElement {
   return section(`Changed files (${view.total})`, 'files', list, more(view, 'files'));
 }
 
+const FROM_THE_LOG = '(from the log)';
+
+/** Tokens and cost: the row's, or "Not recorded" and the figures of the log's summary, marked. */
+function renderTokens(details: StepDetailsView): HTMLElement {
+  const t = details.tokens;
+  const summary = details.log?.summary ?? null;
+  const rows: [string, string | null][] = t
+    ? [
+        ['Prompt', t.prompt.toLocaleString()],
+        ['Completion', t.completion.toLocaleString()],
+        ['Total', t.total.toLocaleString()],
+        ['Cost', t.costText],
+      ]
+    : [['Tokens', 'Not recorded']];
+  if (summary) {
+    if (summary.costText && (!t || t.cost === 0)) rows.push(['Cost', `${summary.costText} ${FROM_THE_LOG}`]);
+    if (summary.turns !== null) rows.push(['Turns', `${summary.turns} ${FROM_THE_LOG}`]);
+    if (summary.durationText) rows.push(['Agent time', `${summary.durationText} ${FROM_THE_LOG}`]);
+    rows.push(['Agent result', `${summary.outcome === 'success' ? 'Success' : 'Error'} ${FROM_THE_LOG}`]);
+  }
+  return section('Tokens and cost', 'tokens', facts(rows), renderFinalMessage(details.log));
+}
+
+function renderFinalMessage(log: LogView | null): Child {
+  if (!log) return null;
+  if (!log.summary) return text('p', 'The log has no summary yet: the step is running, or the agent stopped without one.', 'muted');
+  if (!log.summary.finalMessage) return null;
+  return el('div', undefined, text('h3', 'Final message'), text('pre', log.summary.finalMessage, 'prompt'));
+}
+
 function render(details: StepDetailsView): void {
   const status = text('span', details.status, `badge status status-${details.status.toLowerCase().replace(' ', '-')}`);
   const canShowChanges = details.files.state === 'ok' && details.files.total > 0;
@@ -185,6 +216,9 @@ function render(details: StepDetailsView): void {
       'div',
       'actions',
       button('Show Changes', () => post({ type: 'showChanges', stepId: details.id }), { disabled: !canShowChanges, title: 'Open every changed file in the diff editor' }),
+      details.log
+        ? button('Open Step Log', () => post({ type: 'openLog', stepId: details.id }), { className: 'secondary', title: "Open the agent's transcript of this step" })
+        : null,
     ),
   );
 
@@ -217,18 +251,7 @@ function render(details: StepDetailsView): void {
     ]),
   );
 
-  const t = details.tokens;
-  const tokens = section(
-    'Tokens and cost',
-    'tokens',
-    facts([
-      ['Prompt', t.prompt.toLocaleString()],
-      ['Completion', t.completion.toLocaleString()],
-      ['Total', t.total.toLocaleString()],
-      ['Cost', t.costText],
-    ]),
-  );
-
+  const tokens = renderTokens(details);
   root.replaceChildren(header, warnings ?? '', overview, renderAgent(details.agent), tokens, renderCommits(details.commits), renderFiles(details.files, details.id));
 }
 

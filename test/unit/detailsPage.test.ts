@@ -179,6 +179,31 @@ describe('details page', () => {
     ]);
   });
 
+  it("shows tokens not recorded, the log's figures marked, its final message as text, and asks the host to open the log", () => {
+    const { root, posted, receive } = loadPage();
+    const step = stepFromRow(stepRow(21, { token_usage_json: '{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"cost":0}' }));
+    const details = stepDetailsView({
+      database: { id: '/w/steps.db', label: 'steps.db' },
+      step,
+      commits: { ok: true, value: [] },
+      files: { ok: true, value: [] },
+      log: { summary: { outcome: 'success', turns: 12, durationMs: 85_300, costUsd: 0.4213, finalMessage: `Done: ${html}` } },
+    });
+    receive({ type: 'details', details });
+    const texts = root.texts();
+    for (const expected of ['Not recorded', '$0.4213 (from the log)', '12 (from the log)', '1 min 25 s (from the log)', 'Success (from the log)', 'Final message']) {
+      assert.ok(texts.includes(expected), `missing ${JSON.stringify(expected)} in ${JSON.stringify(texts)}`);
+    }
+    assert.ok(!texts.includes('$0.00') && !texts.includes('Prompt') && !texts.includes('Completion'), 'no zero figures');
+    assert.equal(root.all().find((e) => e.tagName === 'pre')?.textContent, `Done: ${html}`, 'the final message is text');
+    root.all().find((e) => e.tagName === 'button' && e.textContent === 'Open Step Log')?.click();
+    assert.deepEqual(posted.slice(1), [{ type: 'openLog', stepId: 21 }]);
+
+    // Without a log: no button.
+    receive({ type: 'details', details: { ...details, log: null } });
+    assert.ok(!root.all().some((e) => e.tagName === 'button' && e.textContent === 'Open Step Log'));
+  });
+
   it('never asks the browser to parse HTML', () => {
     const text = fs.readFileSync(source, 'utf8');
     for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'DOMParser', 'createContextualFragment', 'srcdoc']) {

@@ -14,6 +14,11 @@ import {
   stepAccessibilityLabel,
   stepDescription,
   stepTooltipMarkdown,
+  costTotalText,
+  logTruncationNote,
+  stepLogMarkdown,
+  tokenTotalText,
+  type LogFigures,
 } from '../../src/ui/format';
 import { stepRow } from '../fixtures/stepFixtures';
 
@@ -153,5 +158,84 @@ describe('format', () => {
       'a.ts → b.ts · Renamed (92% similar) · +3 −1',
     );
     assert.strictEqual(fileTooltip({ path: 'x.png', status: 'added', added: null, removed: null, binary: true }), 'x.png · Added · binary');
+  });
+});
+
+describe('format: figures a step does not record', () => {
+  const laforgeZeros = JSON.stringify({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 });
+  const finished = (overrides: Record<string, string | number | null> = {}) =>
+    stepFromRow(stepRow(21, { start_time: ago(3 * MIN).toISOString(), end_time: ago(MIN).toISOString(), duration_ms: 120_000, token_usage_json: laforgeZeros, ...overrides }));
+  const log: LogFigures = { outcome: 'success', turns: 12, durationMs: 85_300, costUsd: 0.4213 };
+
+  it('never shows "0 tokens · $0.00" for a step whose row records none, and says "not recorded"', () => {
+    for (const usage of [laforgeZeros, '{}', '']) {
+      const step = finished({ token_usage_json: usage });
+      assert.strictEqual(step.tokenUsage, null);
+      assert.strictEqual(stepDescription(step, now), '3m ago · 2m', `description for ${JSON.stringify(usage)}`);
+      const tooltip = stepTooltipMarkdown(step);
+      assert.ok(tooltip.includes('**Tokens:** not recorded'), tooltip);
+      assert.ok(!/\$0\.00|\b0 tokens/.test(tooltip), tooltip);
+      assert.strictEqual(stepAccessibilityLabel(step, now), 'S21, completed, started 3 minutes ago, took 2m, tokens not recorded');
+    }
+  });
+
+  it("shows the log's cost, turns and agent time, marked as from the log", () => {
+    const step = finished();
+    assert.strictEqual(stepDescription(step, now, log), '3m ago · 2m · $0.42 (from the log)');
+    assert.strictEqual(
+      stepAccessibilityLabel(step, now, log),
+      'S21, completed, started 3 minutes ago, took 2m, tokens not recorded, cost $0.42 from the log',
+    );
+    const tooltip = stepTooltipMarkdown(step, { log });
+    for (const row of ['**Tokens:** not recorded', '**Cost:** \\$0\\.42 \\(from the log\\)', '**Turns:** 12 \\(from the log\\)', '**Agent time:** 1m 25s \\(from the log\\)', '**Agent result:** success \\(from the log\\)']) {
+      assert.ok(tooltip.includes(row), `${row} in ${tooltip}`);
+    }
+    // No duration in the row: the log's agent time stands in, marked.
+    assert.strictEqual(stepDescription(finished({ duration_ms: null, end_time: null, start_time: null }), now, log), 'no start time · running · $0.42 (from the log)');
+    const noDuration = finished({ duration_ms: null, end_time: 'garbage' });
+    assert.strictEqual(stepDescription(noDuration, now, log), '3m ago · 1m 25s (from the log) · $0.42 (from the log)');
+    // A row that records its cost keeps it: the log does not replace it.
+    const recorded = finished({ token_usage_json: JSON.stringify({ prompt_tokens: 10, completion_tokens: 2, total_tokens: 12, cost: 0.04 }) });
+    assert.strictEqual(stepDescription(recorded, now, log), '3m ago · 2m · 12 tokens · $0.04');
+  });
+
+  it('counts apart, in totals, the steps whose cost is not recorded', () => {
+    const counters = { steps: 29, usageSteps: 12, cost: 3.2, totalTokens: 1_200_000 };
+    assert.strictEqual(costTotalText(counters), '$3.20, cost of 12 of 29 steps');
+    assert.strictEqual(costTotalText(counters, { steps: 5, cost: 1.1 }), '$4.30, cost of 17 of 29 steps (5 from their logs)');
+    assert.strictEqual(costTotalText({ steps: 3, usageSteps: 0, cost: 0 }, { steps: 3, cost: 0.5 }), '$0.50, cost of all 3 steps (from their logs)');
+    assert.strictEqual(costTotalText({ steps: 29, usageSteps: 0, cost: 0 }), 'cost not recorded for any of the 29 steps');
+    assert.strictEqual(costTotalText({ steps: 1, usageSteps: 0, cost: 0 }), 'cost not recorded for the step');
+    assert.strictEqual(tokenTotalText(counters), '1.2M tokens in 12 of 29 steps');
+    assert.strictEqual(tokenTotalText({ steps: 4, usageSteps: 0, totalTokens: 0 }), 'tokens not recorded');
+    const project = { id: 'p', stepCount: 29, activeCount: 29, lastStart: null };
+    const text = projectItemText(project, { label: 'steps.db', path: '/p/steps.db' }, false, {
+      counters: { ...counters, durationMs: 0, promptTokens: 0, completionTokens: 0, failures: 0, rollbacks: 0 },
+      logs: { steps: 5, cost: 1.1 },
+    });
+    assert.strictEqual(text.tooltip, 'p\n29 steps, 29 active\n$4.30, cost of 17 of 29 steps (5 from their logs)\n1.2M tokens in 12 of 29 steps\n/p/steps.db');
+  });
+});
+
+describe('format: step log Markdown', () => {
+  it('keeps LaForge Markdown and code as they are, and lets no HTML or image through outside code', () => {
+    const log = [
+      '# Claude Code (claude-sonnet-4-5)',
+      '`/workspace` • Session: `abc`',
+      'I will add <script>alert(1)</script> and ![x](https://evil.example/p.png) here; `a <b> c` stays.',
+      '**Tool result:**',
+      '```',
+      '<div onclick="x">literal in code</div>',
+      '```',
+      'after \u202E the block <img src=x>',
+    ].join('\n');
+    const md = stepLogMarkdown(log);
+    const lines = md.split('\n');
+    assert.strictEqual(lines[0], '# Claude Code (claude-sonnet-4-5)');
+    assert.strictEqual(lines[1], '`/workspace` • Session: `abc`');
+    assert.strictEqual(lines[2], 'I will add \\<script>alert(1)\\</script> and !\\[x](https://evil.example/p.png) here; `a <b> c` stays.');
+    assert.strictEqual(lines[5], '<div onclick="x">literal in code</div>', 'inside a fence: shown literally by the preview already');
+    assert.strictEqual(lines[7], 'after \\u202E the block \\<img src=x>');
+    assert.strictEqual(logTruncationNote(5 * 1024 * 1024, 40 * 1024 * 1024), 'Showing the last 5.0 MB of 40.0 MB of this log; the start is left out.');
   });
 });

@@ -100,7 +100,7 @@ describe('model: stepFromRow', () => {
       (id) => id !== 99,
     );
     assert.strictEqual(step.agentConfig, null);
-    assert.deepStrictEqual(step.tokenUsage, { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 });
+    assert.strictEqual(step.tokenUsage, null, 'unreadable usage is not recorded, not zero');
     assert.strictEqual(step.commitBefore, null);
     assert.strictEqual(step.commitAfter, null);
     assert.strictEqual(step.raw.commitBefore, 'xyz');
@@ -113,7 +113,7 @@ describe('model: stepFromRow', () => {
     assert.match(text, /S7's parent step S99 does not exist in this database\./);
     assert.match(text, /S7 ends \(2026-01-01T10:00:00.000Z\) before it starts/);
     assert.match(text, /S7's agent configuration is not valid JSON/);
-    assert.match(text, /S7's token usage is not valid JSON: "not json"; it counts as zero\./);
+    assert.match(text, /S7's token usage is not valid JSON: "not json"; it is shown as not recorded\./);
     for (const w of step.warnings) assert.match(w.message, /^S7.*\.$/, 'each warning is one sentence');
   });
 
@@ -121,6 +121,17 @@ describe('model: stepFromRow', () => {
     const step = stepFromRow(stepRow(3, { token_usage_json: '{"prompt_tokens": 5, "cost": "1.5"}' }));
     assert.deepStrictEqual(step.tokenUsage, { promptTokens: 5, completionTokens: 0, totalTokens: 0, cost: 0 });
     assert.deepStrictEqual(step.warnings.map((w) => w.field), ['tokenUsage']);
+    assert.match(step.warnings[0].message, /cost; they count as zero\.$/);
+  });
+
+  it('reads no usage, `{}`, JSON null and all zeros (what LaForge writes today) as not recorded, without a warning', () => {
+    const laforge = '{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"cost":0}';
+    for (const value of [null, '', '{}', 'null', laforge, '{"cost": 0}']) {
+      const step = stepFromRow(stepRow(4, { token_usage_json: value }));
+      assert.strictEqual(step.tokenUsage, null, String(value));
+      assert.deepStrictEqual(step.warnings, [], String(value));
+    }
+    assert.deepStrictEqual(stepFromRow(stepRow(4, { token_usage_json: '{"cost": 0.25}' })).tokenUsage, { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0.25 });
   });
 
   it('warns about a missing or unreadable start time', () => {

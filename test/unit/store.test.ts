@@ -94,7 +94,7 @@ describe('StepStore', function () {
       assert.strictEqual(step.active, true);
       assert.strictEqual(step.endTime, null);
       assert.strictEqual(step.status, 'RUNNING');
-      assert.deepStrictEqual(step.tokenUsage, { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 });
+      assert.strictEqual(step.tokenUsage, null, 'no token_usage_json column: not recorded');
       assert.deepStrictEqual(step.warnings, []);
       assert.strictEqual(store.projects()[0].lastStart?.toISOString(), '2026-01-01T00:00:00.000Z');
     });
@@ -309,21 +309,38 @@ describe('StepStore', function () {
       ]);
       const store = await open();
       const agg = store.aggregates('demo');
-      const counters = (steps: number, durationMs: number, promptTokens: number, completionTokens: number, cost: number, failures: number, rollbacks: number) =>
-        ({ steps, durationMs, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cost, failures, rollbacks });
+      const counters = (steps: number, durationMs: number, usageSteps: number, promptTokens: number, completionTokens: number, cost: number, failures: number, rollbacks: number) =>
+        ({ steps, durationMs, usageSteps, promptTokens, completionTokens, totalTokens: promptTokens + completionTokens, cost, failures, rollbacks });
       assert.deepStrictEqual(agg.byDay, [
-        { day: '2026-03-01', ...counters(3, 1000 + 10_000 + 2000, 111, 6, 1.75, 1, 1) },
-        { day: '2026-03-02', ...counters(1, 0, 0, 0, 0, 0, 0) },
+        { day: '2026-03-01', ...counters(3, 1000 + 10_000 + 2000, 3, 111, 6, 1.75, 1, 1) },
+        { day: '2026-03-02', ...counters(1, 0, 0, 0, 0, 0, 0, 0) },
       ]);
-      assert.deepStrictEqual(agg.totals, counters(5, 17_000, 118, 9, 1.875, 1, 1));
+      assert.deepStrictEqual(agg.totals, counters(5, 17_000, 4, 118, 9, 1.875, 1, 1));
       assert.strictEqual(agg.undatedSteps, 1);
+      assert.deepStrictEqual(agg.unrecordedStepIds, [4], 'the broken token JSON is not recorded usage');
       assert.deepStrictEqual(agg.byModel, [
-        { model: 'm1', ...counters(2, 3000, 110, 5, 1.5, 0, 1) },
-        { model: 'unknown', ...counters(2, 4000, 7, 3, 0.125, 0, 0) },
-        { model: 'm2', ...counters(1, 10_000, 1, 1, 0.25, 1, 0) },
+        { model: 'm1', ...counters(2, 3000, 2, 110, 5, 1.5, 0, 1) },
+        { model: 'unknown', ...counters(2, 4000, 1, 7, 3, 0.125, 0, 0) },
+        { model: 'm2', ...counters(1, 10_000, 1, 1, 1, 0.25, 1, 0) },
       ]);
       assert.strictEqual(store.aggregates().totals.steps, 6);
       assert.strictEqual(store.aggregates().totals.promptTokens, 1118);
+    });
+
+    it('counts apart the steps that record no usage, as LaForge writes them today (zeros), `{}` or empty', async () => {
+      const zeros = JSON.stringify({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 });
+      const rows = Array.from({ length: 29 }, (_, i) =>
+        stepRow(i + 1, {
+          token_usage_json: i < 12 ? JSON.stringify({ prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100, cost: 0.25 }) : i % 3 === 0 ? zeros : i % 3 === 1 ? '{}' : '',
+        }),
+      );
+      await writeWithSqlite(db, DOCUMENTED_SCHEMA, rows);
+      const { totals, unrecordedStepIds } = (await open()).aggregates('demo');
+      assert.strictEqual(totals.steps, 29);
+      assert.strictEqual(totals.usageSteps, 12);
+      assert.strictEqual(totals.cost, 3);
+      assert.strictEqual(totals.totalTokens, 12 * 1100);
+      assert.deepStrictEqual(unrecordedStepIds, Array.from({ length: 17 }, (_, i) => i + 13));
     });
   });
 
