@@ -1,0 +1,91 @@
+/**
+ * A project as LaForge at HEAD leaves it (test/fixtures/laforgeToday.ts): found through
+ * `~/.laforge/projects` (the harness gives this session a HOME of its own), each step's own
+ * changes in the tree, and a rollback plan whose only foreign commit is the person's.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ChangedFile } from '../../src/core/git';
+import { planRollback } from '../../src/core/rollback';
+import type { StepHistoryApi } from '../../src/extension';
+import type { FileNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
+import type { LaforgeFixture } from '../fixtures/laforgeToday';
+import { IN_LAFORGE, LAFORGE_DESCRIPTION } from './suites';
+import { stepHistory, waitFor } from './support';
+
+/** A changed file as `git diff --name-status -M` prints it, without the similarity score. */
+function nameStatus(file: ChangedFile): string {
+  const letter = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R', copied: 'C', typeChanged: 'T', unmerged: 'U', unknown: 'X' }[file.status];
+  return file.oldPath && file.oldPath !== file.path ? `${letter}\t${file.oldPath}\t${file.path}` : `${letter}\t${file.path}`;
+}
+const withoutScore = (line: string) => line.replace(/^([RC])\d+\t/, '$1\t');
+
+describe(IN_LAFORGE, function () {
+  this.timeout(90_000);
+  let api: StepHistoryApi;
+  let fixture: LaforgeFixture;
+  let databaseId: string;
+
+  const tree = () => api.testing.stepsTree;
+  const children = async (node?: TreeNode) => ((await tree().getChildren(node)) ?? []) as TreeNode[];
+
+  before(async () => {
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    fixture = JSON.parse(fs.readFileSync(path.join(root, LAFORGE_DESCRIPTION), 'utf8'));
+    api = (await stepHistory().activate()) as StepHistoryApi;
+    const same = (a: string, b: string) => fs.realpathSync(a) === fs.realpathSync(b);
+    await waitFor('the LaForge project to be found under ~/.laforge', () => api.databases().some((d) => same(d.path, fixture.dbPath)), 30_000);
+    databaseId = api.databases().find((d) => same(d.path, fixture.dbPath))!.id;
+  });
+
+  it('finds the project through ~/.laforge/projects, with its repository the workspace folder', () => {
+    const db = api.databases().find((d) => d.id === databaseId)!;
+    assert.strictEqual(fs.realpathSync(db.repositoryPath), fs.realpathSync(fixture.repoPath));
+  });
+
+  it('shows under every step exactly the files git diff --name-status -M <before> <step commit> lists', async () => {
+    const project = (await children()).find((n): n is ProjectNode => n.kind === 'project' && n.project.id === fixture.projectId);
+    assert.ok(project, 'the project is in the tree');
+    const stepNodes = new Map(
+      (await children(project))
+        .filter((n): n is StepNode => n.kind === 'step')
+        .map((n) => [n.step.id, n]),
+    );
+    const committed = fixture.steps.filter((s) => s.commit && s.nameStatus.length > 0);
+    assert.ok(committed.length >= 5, 'the scenario has steps with changes');
+    for (const step of committed) {
+      const node = stepNodes.get(step.id);
+      assert.ok(node, `${step.label} is in the tree`);
+      const files = (await children(node)).filter((n): n is FileNode => n.kind === 'file').map((n) => nameStatus(n.file));
+      assert.deepStrictEqual(files.sort(), step.nameStatus.map(withoutScore).sort(), `${step.label}'s files`);
+      const viaApi = (await api.changedFiles(databaseId, step.id)).map(nameStatus);
+      assert.deepStrictEqual(viaApi.sort(), step.nameStatus.map(withoutScore).sort(), `${step.label}'s files through the API`);
+    }
+  });
+
+  it('plans a rollback of the whole project whose only commits to keep safe are the person\'s', async () => {
+    const first = fixture.steps.find((s) => s.finished && s.commitBefore)!;
+    const plan = await planRollback({ dbPath: fixture.dbPath, repositoryPath: fixture.repoPath, projectId: fixture.projectId, stepId: first.id });
+    const persons = new Set(fixture.personCommits.map((c) => c.sha));
+    assert.ok(persons.size > 0, 'the scenario has a person\'s commit');
+    assert.deepStrictEqual(
+      plan.foreignCommits.map((c) => c.sha).sort(),
+      [...persons].sort(),
+      plan.foreignCommits.map((c) => `${c.sha.slice(0, 7)} ${c.subject}`).join('; '),
+    );
+  });
+
+  it('opens a step\'s log, the document holding its summary line', async () => {
+    const withLog = fixture.steps.find((s) => s.finished && s.logSummary && fs.existsSync(s.logFile));
+    assert.ok(withLog, 'the scenario writes logs with a summary');
+    const project = (await children()).find((n): n is ProjectNode => n.kind === 'project' && n.project.id === fixture.projectId)!;
+    const node = (await children(project)).find((n): n is StepNode => n.kind === 'step' && n.step.id === withLog!.id);
+    assert.ok(node, `${withLog!.label} is in the tree`);
+    const uri = (await vscode.commands.executeCommand('stepHistory.openStepLog', node)) as vscode.Uri | undefined;
+    assert.ok(uri, 'the log opened');
+    const doc = await vscode.workspace.openTextDocument(uri!);
+    assert.ok(doc.getText().includes(withLog!.logSummary!), `the document is ${withLog!.label}'s log`);
+  });
+});
