@@ -38,7 +38,17 @@ describe(IN_LAFORGE, function () {
     const same = (a: string, b: string) => fs.realpathSync(a) === fs.realpathSync(b);
     await waitFor('the LaForge project to be found under ~/.laforge', () => api.databases().some((d) => same(d.path, fixture.dbPath)), 30_000);
     databaseId = api.databases().find((d) => same(d.path, fixture.dbPath))!.id;
+    assert.ok((await api.projects(databaseId)).some((p) => p.id === fixture.projectId), 'the database lists the project');
   });
+
+  async function projectNode(): Promise<ProjectNode> {
+    let found: ProjectNode | undefined;
+    await waitFor('the project in the tree', async () => {
+      found = (await children()).find((n): n is ProjectNode => n.kind === 'project' && n.project.id === fixture.projectId);
+      return found !== undefined;
+    }, 20_000);
+    return found!;
+  }
 
   it('finds the project through ~/.laforge/projects, with its repository the workspace folder', () => {
     const db = api.databases().find((d) => d.id === databaseId)!;
@@ -46,8 +56,7 @@ describe(IN_LAFORGE, function () {
   });
 
   it('shows under every step exactly the files git diff --name-status -M <before> <step commit> lists', async () => {
-    const project = (await children()).find((n): n is ProjectNode => n.kind === 'project' && n.project.id === fixture.projectId);
-    assert.ok(project, 'the project is in the tree');
+    const project = await projectNode();
     const stepNodes = new Map(
       (await children(project))
         .filter((n): n is StepNode => n.kind === 'step')
@@ -67,7 +76,10 @@ describe(IN_LAFORGE, function () {
 
   it('plans a rollback of the whole project whose only commits to keep safe are the person\'s', async () => {
     const first = fixture.steps.find((s) => s.finished && s.commitBefore)!;
-    const plan = await planRollback({ dbPath: fixture.dbPath, repositoryPath: fixture.repoPath, projectId: fixture.projectId, stepId: first.id });
+    const plan = await planRollback(
+      { dbPath: fixture.dbPath, repositoryPath: fixture.repoPath, projectId: fixture.projectId, stepId: first.id },
+      { wasmPath: path.join(stepHistory().extensionPath, 'dist', 'sql-wasm.wasm') },
+    );
     const persons = new Set(fixture.personCommits.map((c) => c.sha));
     assert.ok(persons.size > 0, 'the scenario has a person\'s commit');
     assert.deepStrictEqual(
@@ -80,7 +92,7 @@ describe(IN_LAFORGE, function () {
   it('opens a step\'s log, the document holding its summary line', async () => {
     const withLog = fixture.steps.find((s) => s.finished && s.logSummary && fs.existsSync(s.logFile));
     assert.ok(withLog, 'the scenario writes logs with a summary');
-    const project = (await children()).find((n): n is ProjectNode => n.kind === 'project' && n.project.id === fixture.projectId)!;
+    const project = await projectNode();
     const node = (await children(project)).find((n): n is StepNode => n.kind === 'step' && n.step.id === withLog!.id);
     assert.ok(node, `${withLog!.label} is in the tree`);
     const uri = (await vscode.commands.executeCommand('stepHistory.openStepLog', node)) as vscode.Uri | undefined;

@@ -70,7 +70,9 @@ describe(IN_DEMO, function () {
 
     it('renders the log as Markdown by default', async () => {
       const step = demo.steps.find((s) => s.status === 'COMPLETED')!;
-      writeStepLog(logsFolder, step.id, step.startTime, sessionLines({ turns: 1, result: { numTurns: 1, costUsd: 0.1, text: 'Done <b>now</b>.' } }));
+      // The workspace's description is JSON: its times are strings.
+      const started = new Date(step.startTime);
+      writeStepLog(logsFolder, step.id, started, sessionLines({ turns: 1, result: { numTurns: 1, costUsd: 0.1, text: 'Done <b>now</b>.' } }));
       const uri = (await vscode.commands.executeCommand('stepHistory.openStepLog', await node(step.id))) as vscode.Uri | undefined;
       assert.ok(uri && uri.path.endsWith('.md'), `a Markdown document: ${uri?.toString()}`);
       const document = await vscode.workspace.openTextDocument(uri);
