@@ -95,6 +95,17 @@ export function stepCommitSourceText(commit: StepCommit): string {
   }
 }
 
+/** `not merged (step-S9)` for a kept branch that is not in HEAD's history, else undefined. */
+export function notMergedText(commit: StepCommit | undefined): string | undefined {
+  return commit?.notMerged ? `not merged (${commit.branch ?? 'step branch'})` : undefined;
+}
+
+/** The step's commit for a summary: `abc1234 (from its Step-id note)`, or `made no commit`. */
+export function stepCommitSummary(commit: StepCommit): string {
+  if (!commit.commit) return 'made no commit';
+  return `${commit.commit.slice(0, 7)} (${stepCommitSourceText(commit)})`;
+}
+
 /**
  * Both ends of the step's own change: its commit before → its commit. Refuses, with a
  * sentence, a step without a usable commit before, a running step without a commit yet, and
@@ -121,6 +132,7 @@ export const isNoCommit = (err: unknown): boolean => err instanceof StepFieldErr
 export function stepEnd(step: Step, commit: StepCommit): string {
   if (commit.commit) return commit.commit;
   if (step.status === 'RUNNING') return requireCommitBefore(step);
+  if (!step.commitAfter && !isBlank(step.raw.commitAfter)) requireCommitAfter(step);
   return step.commitAfter ?? requireCommitBefore(step);
 }
 

@@ -6,6 +6,7 @@ import type { CommitView, FileView, SectionView, StepDetailsView } from '../shar
 import type { ChangedFile, CommitInfo } from './git';
 import type { Step } from './model';
 import { projectLabel } from './projectKey';
+import { notMergedText, stepCommitSourceText, type StepCommit } from './stepCommits';
 
 /** A git-backed input: its value, or the sentence saying why it is missing. */
 export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -13,6 +14,8 @@ export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string }
 export interface StepDetailsInput {
   database: { id: string; label: string };
   step: Step;
+  /** The step's own commit; undefined when git could not tell. */
+  stepCommit?: StepCommit;
   commits: Fetched<CommitInfo[]>;
   files: Fetched<ChangedFile[]>;
 }
@@ -66,7 +69,7 @@ const fileView = (f: ChangedFile): FileView => ({
   binary: f.binary,
 });
 
-export function stepDetailsView({ database, step, commits, files }: StepDetailsInput): StepDetailsView {
+export function stepDetailsView({ database, step, stepCommit, commits, files }: StepDetailsInput): StepDetailsView {
   const config = step.agentConfig;
   const rawConfig = step.raw.agentConfig;
   const configUnreadable = config === null && step.warnings.some((w) => w.field === 'agentConfig');
@@ -87,6 +90,13 @@ export function stepDetailsView({ database, step, commits, files }: StepDetailsI
     exitCode: step.exitCode,
     commitBefore: step.commitBefore,
     commitAfter: step.commitAfter,
+    stepCommit: stepCommit
+      ? {
+          sha: stepCommit.commit,
+          source: stepCommit.commit ? stepCommitSourceText(stepCommit) : step.status === 'RUNNING' ? 'none yet' : 'made no commit',
+          notMerged: notMergedText(stepCommit) ?? null,
+        }
+      : null,
     agent: {
       name: step.agentConfigName,
       config: config

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GitRepository } from '../../src/core/git';
+import { planRollback } from '../../src/core/rollback';
 import type { Step } from '../../src/core/model';
 import { isNoCommit, refsKey, stepChange, stepCommitSourceText, stepEnd, StepCommitResolver } from '../../src/core/stepCommits';
 import { StepStore } from '../../src/core/stepStore';
@@ -325,5 +326,21 @@ describe('StepCommitResolver', function () {
     assert.equal(refsKey(folders, 'refs/notes/commits'), key);
     git(r.dir, 'branch', '-f', 'step-S1', 'main');
     assert.notEqual(refsKey(folders, 'refs/notes/commits'), key);
+  });
+});
+
+describe('the rollback plan with the steps’ own commits', function () {
+  this.timeout(120_000);
+
+  it('keeps HEAD on the line of steps whose commits are in notes and kept branches, and names only others’ commits as foreign', async () => {
+    const built = build();
+    const plan = await planRollback({ dbPath: built.db, repositoryPath: built.dir, projectId: 'p1', stepId: 2 });
+    assert.deepEqual(plan.refusals.filter((r) => r.code === 'HEAD_OFF_LINE'), []);
+    assert.equal(plan.resetTo, built.expected.get(2)!.before);
+    const subjects = plan.foreignCommits.map((c) => c.subject);
+    assert.ok(subjects.includes('someone else'), subjects.join());
+    assert.ok(!subjects.some((s) => s.startsWith('LaForge step S2')), subjects.join());
+    // The kept branches are untouched by planning.
+    assert.deepEqual(git(built.dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/step-S*').split('\n'), ['step-S3', 'step-S5', 'step-S6']);
   });
 });
