@@ -9,6 +9,7 @@ import * as esbuild from 'esbuild';
 import { GitRepository } from '../src/core/git';
 import { DEFAULT_MAX_DATABASE_SIZE_MB } from '../src/core/remoteStore';
 import { executeRollback, planRollback, undoRollback } from '../src/core/rollback';
+import { refsKey, StepCommitResolver } from '../src/core/stepCommits';
 import { StepStore } from '../src/core/stepStore';
 
 const root = path.resolve(__dirname, '..');
@@ -87,6 +88,36 @@ function ensureRepository(): { dir: string; before: string; after: string } {
     fs.writeFileSync(path.join(dir, '.git', 'bench-ready'), '');
   }
   return { dir, before: git(dir, 'rev-parse', 'HEAD~1'), after: git(dir, 'rev-parse', 'HEAD') };
+}
+
+/**
+ * A repository of 10,000 step commits on main, each with a note `Step-id: S<N>` on
+ * refs/notes/commits, and 20 kept step-S<N> branches; made by one `git fast-import`.
+ */
+function ensureNotesRepository(steps: number): string {
+  const dir = path.join(work, `repo-notes-${steps}`);
+  if (fs.existsSync(path.join(dir, '.git', 'bench-ready'))) return dir;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  git(dir, 'init', '-q', '-b', 'main');
+  const out: string[] = [];
+  for (let i = 1; i <= steps; i++) {
+    const message = `LaForge step S${i} - Automated changes`;
+    const body = `${i}\n`;
+    out.push(`commit refs/heads/main\nmark :${i}\ncommitter LaForge <laforge@example.com> ${1_760_000_000 + i} +0000\ndata ${message.length}\n${message}\n`);
+    out.push(`M 100644 inline src/f${i % 200}.txt\ndata ${body.length}\n${body}\n`);
+  }
+  out.push('commit refs/notes/commits\ncommitter LaForge <laforge@example.com> 1800000000 +0000\ndata 5\nnotes\n');
+  for (let i = 1; i <= steps; i++) {
+    const note = `Step-id: S${i}\n`;
+    out.push(`N inline :${i}\ndata ${note.length}\n${note}`);
+  }
+  out.push('\n');
+  for (let k = 0; k < 20; k++) out.push(`reset refs/heads/step-S${steps + 1 + k}\nfrom :${steps - k * 7}\n\n`);
+  execFileSync('git', ['fast-import', '--quiet'], { cwd: dir, input: out.join(''), maxBuffer: 1 << 28 });
+  git(dir, 'reset', '-q', '--hard', 'main');
+  fs.writeFileSync(path.join(dir, '.git', 'bench-ready'), '');
+  return dir;
 }
 
 async function main() {
@@ -309,6 +340,43 @@ async function main() {
     rows.push({
       measure: 'rollback of a step touching 1,000 files, plan included', ours: median(withPlan), reference: median(bare),
       referenceName: 'git reset --hard + sqlite3 CLI UPDATE', unit: 'ms',
+    });
+  }
+
+
+  {
+    // Each step's own commit: every note read and every step-S<N> branch listed, beside the
+    // bare processes that only list them; and the check that nothing moved since, beside one
+    // git process that would list the same refs.
+    const steps = 10_000;
+    const dir = ensureNotesRepository(steps);
+    const repo = await GitRepository.open(dir);
+    const ours: number[] = [];
+    const bare: number[] = [];
+    const keyOurs: number[] = [];
+    const keyGit: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const resolver = new StepCommitResolver(repo);
+      const index = await resolver.index();
+      let noted = 0;
+      for (let id = 1; id <= steps; id++) if (index.resolve({ id, commitBefore: null, commitAfter: null, status: 'COMPLETED' }).source === 'note') noted++;
+      ours.push(performance.now() - t0);
+      if (noted !== steps) throw new Error(`resolved ${noted} of ${steps} steps from their notes`);
+      bare.push(timeProcess('git', ['notes', 'list'], dir) + timeProcess('git', ['for-each-ref', 'refs/heads/step-S*'], dir));
+      const dirs = await repo.gitDirs();
+      const k0 = performance.now();
+      for (let j = 0; j < 100; j++) refsKey(dirs, 'refs/notes/commits');
+      keyOurs.push((performance.now() - k0) / 100);
+      keyGit.push(timeProcess('git', ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads', 'refs/notes'], dir));
+    }
+    rows.push({
+      measure: `step commits of ${steps.toLocaleString('en-US')} steps (notes + step branches), cold`, ours: median(ours), reference: median(bare),
+      referenceName: 'git notes list + git for-each-ref processes', unit: 'ms', target: '<= 1.5x',
+    });
+    rows.push({
+      measure: 'step commits: nothing moved since the last reading', ours: median(keyOurs), reference: median(keyGit),
+      referenceName: 'git for-each-ref refs/heads refs/notes process', unit: 'ms',
     });
   }
 

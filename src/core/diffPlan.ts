@@ -4,7 +4,8 @@
  * become text. `src/ui/diffs.ts` turns these plans into URIs and editor commands.
  */
 import type { ChangedFile } from './git';
-import { isCommitHash, requireCommitAfter, requireCommitBefore, type Step } from './model';
+import { isCommitHash, type Step } from './model';
+import { stepEnd, type StepCommit } from './stepCommits';
 
 /** One side of a diff. `absent` is the empty side of an added or deleted file. */
 export type FileSide =
@@ -61,14 +62,13 @@ export function withUntracked(files: ChangedFile[], untracked: readonly string[]
 }
 
 /**
- * The commit a step is compared with the work tree from. A finished step's commit after: the
- * work tree then shows what happened since the step ended. A running step has no commit
- * after yet, so its commit before: the work tree then shows what it has done so far. Any
- * other step without a valid commit after is refused with the model's sentence.
+ * The commit a step is compared with the work tree from: the one it left the repository at
+ * (its own commit, see stepEnd), so the work tree shows what happened since the step ended. A
+ * running step without a commit yet: its commit before, so the work tree shows what it has
+ * done so far.
  */
-export function workingTreeBase(step: Step): string {
-  if (step.status === 'RUNNING' && step.commitAfter === null) return requireCommitBefore(step);
-  return requireCommitAfter(step);
+export function workingTreeBase(step: Step, commit: StepCommit): string {
+  return stepEnd(step, commit);
 }
 
 /**
@@ -79,9 +79,18 @@ export function workingTreeBase(step: Step): string {
  * before would mix in the older step's own change. Older means the smaller id, which is
  * the order LaForge creates steps in.
  */
-export function stepComparison(a: Step, b: Step): { older: Step; newer: Step; from: string; to: string; label: string } {
-  const [older, newer] = a.id <= b.id ? [a, b] : [b, a];
-  return { older, newer, from: requireCommitAfter(older), to: requireCommitAfter(newer), label: `${older.label} ↔ ${newer.label}` };
+export function stepComparison(
+  a: { step: Step; commit: StepCommit },
+  b: { step: Step; commit: StepCommit },
+): { older: Step; newer: Step; from: string; to: string; label: string } {
+  const [older, newer] = a.step.id <= b.step.id ? [a, b] : [b, a];
+  return {
+    older: older.step,
+    newer: newer.step,
+    from: stepEnd(older.step, older.commit),
+    to: stepEnd(newer.step, newer.commit),
+    label: `${older.step.label} ↔ ${newer.step.label}`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
  * `refs/step-history/backup|stash/<name>`, built by Step History from a timestamp.
  */
 
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GitError as SimpleGitError, simpleGit, type SimpleGit } from 'simple-git';
@@ -194,7 +195,8 @@ function formatArgs(args: readonly string[]): string {
  */
 const DROPPED_ENV = new Set(['EDITOR', 'PAGER', 'PREFIX', 'SSH_ASKPASS', 'VISUAL', 'LANGUAGE', 'LANG']);
 
-function gitEnvironment(): Record<string, string> {
+/** The environment every git process runs in: ambient GIT_* and locale settings removed, no prompts, no optional locks. */
+export function gitEnvironment(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value === undefined) continue;
@@ -240,6 +242,7 @@ export class GitRepository {
     readonly root: string,
     private readonly git: SimpleGit,
     private readonly log: Logger,
+    private readonly binary = 'git',
   ) {}
 
   /**
@@ -274,7 +277,7 @@ export class GitRepository {
       throw new GitError('NOT_A_REPOSITORY', `${folder} is not inside a git work tree.`, 'git rev-parse --show-toplevel printed nothing');
     }
     log.info(`[git] opened repository ${root}`);
-    return new GitRepository(root, createGit(root, options.gitBinary), log);
+    return new GitRepository(root, createGit(root, options.gitBinary), log, options.gitBinary ?? 'git');
   }
 
   /** Files changed between two commits, in one git process. */
@@ -524,6 +527,81 @@ export class GitRepository {
     this.log.info(`[git] applied stash ${shortSha(sha)}`);
   }
 
+  // -------------------------------------------------------------------------------------
+  // What LaForge leaves in the repository for each step (see stepCommits.ts): a git note
+  // `Step-id: S<N>` on the step's commit, and a kept branch `step-S<N>` when it was not merged.
+
+  /** The git folder and the common folder (they differ in a linked work tree), as absolute paths. */
+  async gitDirs(): Promise<{ gitDir: string; commonDir: string }> {
+    const [gitDir, commonDir] = (await this.text(['rev-parse', '--absolute-git-dir', '--git-common-dir'], {})).split('\n');
+    if (!gitDir || !commonDir) throw unexpected('the git folders', `${gitDir}\n${commonDir}`);
+    return { gitDir, commonDir: path.resolve(this.root, commonDir) };
+  }
+
+  /** The notes ref `git notes` reads: `refs/notes/commits`, or `core.notesRef`. */
+  async notesRef(): Promise<string> {
+    const ref = (await this.text(['notes', 'get-ref'], {})).trim();
+    if (!ref.startsWith('refs/')) throw unexpected('a notes ref', ref);
+    return ref;
+  }
+
+  /**
+   * Every note of the notes ref, with the object it annotates, in two git processes run side by
+   * side: `git notes list` piped into one `git cat-file --batch`, which reads all the notes'
+   * text. A repository without notes gives an empty list.
+   */
+  async notes(): Promise<{ object: string; text: string }[]> {
+    const listArgs = ['--no-pager', 'notes', 'list'];
+    // %(rest) is the annotated object `git notes list` prints after the note's blob.
+    const catArgs = ['--no-pager', 'cat-file', '--batch=%(objectname) %(objecttype) %(objectsize) %(rest)', '--buffer'];
+    const started = performance.now();
+    const spawnGit = (args: string[]) =>
+      spawn(this.binary, args, { cwd: this.root, env: gitEnvironment(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    const list = spawnGit(listArgs);
+    const cat = spawnGit(catArgs);
+    list.stdin.end();
+    list.stdout.pipe(cat.stdin);
+    const finished = (child: typeof list, args: string[]) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+        child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+        child.on('error', (e) => reject(toGitError(e, { args, folder: this.root })));
+        child.on('close', (code) => {
+          this.log.debug(`[git] git ${formatArgs(args)}${code ? ` failed (exit ${code})` : ''} (${(performance.now() - started).toFixed(1)} ms)`);
+          if (code === 0) resolve(Buffer.concat(out));
+          else reject(toGitError(new GitProcessFailure(code ?? -1, Buffer.concat(err).toString('utf8')), { args, folder: this.root }));
+        });
+      });
+    cat.stdin.on('error', () => undefined); // cat-file gone early: its own exit says why
+    const [, output] = await Promise.all([finished(list, listArgs), finished(cat, catArgs)]);
+    return parseNoteBatch(output);
+  }
+
+  /**
+   * The branches `step-S<N>` (LaForge keeps one when the step failed or its merge conflicted),
+   * each with its tip and whether that tip is in HEAD's history, in two git processes.
+   */
+  async stepBranches(): Promise<{ name: string; stepId: number; commit: string; merged: boolean }[]> {
+    const format = '--format=%(objectname) %(refname)';
+    const [all, unmerged] = await Promise.all([
+      this.text(['for-each-ref', format, 'refs/heads/step-S*'], {}),
+      this.text(['for-each-ref', format, '--no-merged=HEAD', 'refs/heads/step-S*'], {}).catch((err: unknown) => {
+        // No HEAD commit yet (an empty repository): nothing is merged.
+        if (err instanceof GitError && (err.code === 'UNKNOWN_COMMIT' || err.code === 'GIT_FAILED')) return null;
+        throw err;
+      }),
+    ]);
+    const read = (out: string) =>
+      out.split('\n').flatMap((line) => {
+        const m = /^([0-9a-f]{40}(?:[0-9a-f]{24})?) refs\/heads\/(step-S(\d+))$/.exec(line);
+        return m ? [{ commit: m[1], name: m[2], stepId: Number(m[3]) }] : [];
+      });
+    const notMerged = unmerged === null ? null : new Set(read(unmerged).map((b) => b.name));
+    return read(all).map((b) => ({ ...b, merged: notMerged !== null && !notMerged.has(b.name) }));
+  }
+
   /** Runs git for text output; UNKNOWN_COMMIT names whichever of `commits` is missing. */
   private async textNamingCommit(args: string[], commits: string[]): Promise<string> {
     try {
@@ -734,6 +812,26 @@ export function parseDiffOutput(output: string): ChangedFile[] {
     }
   }
   return files;
+}
+
+/** Parses `git cat-file --batch='%(objectname) %(objecttype) %(objectsize) %(rest)'` output fed by `git notes list`. */
+export function parseNoteBatch(output: Buffer): { object: string; text: string }[] {
+  const notes: { object: string; text: string }[] = [];
+  let at = 0;
+  while (at < output.length) {
+    const end = output.indexOf(0x0a, at);
+    if (end < 0) throw unexpected('a list of notes', output.subarray(at).toString('utf8'));
+    const header = output.subarray(at, end).toString('utf8');
+    at = end + 1;
+    const [, type, size, rest] = header.split(' ');
+    if (type === 'missing' || size === undefined) continue;
+    const length = Number(size);
+    if (!Number.isSafeInteger(length) || at + length > output.length) throw unexpected('a list of notes', header);
+    const text = output.subarray(at, at + length).toString('utf8');
+    at += length + 1;
+    if (type === 'blob' && isCommitHash(rest)) notes.push({ object: rest, text });
+  }
+  return notes;
 }
 
 const STEP_ID = /^\s*Step-id:\s*S?(\d+)\s*$/im;

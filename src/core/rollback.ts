@@ -25,7 +25,7 @@ import {
   type DatabaseWriteStep,
   type KeptFile,
 } from './databaseFile';
-import { GitError, RollbackError } from './errors';
+import { GitError, logFailure, RollbackError } from './errors';
 import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } from './git';
 import { silentLogger, type Logger } from './log';
 import { isCommitHash, stepLabel, type Step } from './model';
@@ -34,6 +34,7 @@ import { laforgeProjectOf } from './laforgeProject';
 import { projectLabel, projectWhere } from './projectKey';
 import { safeText } from '../shared/safeText';
 import { releaseRollbackStates } from './rollbackRetention';
+import { StepCommitResolver } from './stepCommits';
 import { StepStore } from './stepStore';
 
 export { readDatabaseStamp, sameDatabaseStamp, type DatabaseStamp, type KeptFile } from './databaseFile';
@@ -528,7 +529,18 @@ async function buildPlan(store: StepStore, target: RollbackTarget, options: Plan
 
   const guard = new ProtectedPaths(repo.root, target.dbPath, options.journalDir);
   plan.protectedPaths = guard.all;
-  const lastAfter = [...stepsToDeactivate].reverse().find((s) => s.commitAfter)?.commitAfter ?? null;
+  // Each step's own commit (its Step-id note, its kept branch), not only the recorded commit
+  // after: LaForge today records commit after = commit before. A kept, unmerged step-S<N>
+  // branch is off HEAD's line by nature, so such a step counts by its recorded commit.
+  const own = await new StepCommitResolver(repo, log).index().catch((err: unknown) => {
+    logFailure(log, "[rollback] the steps' own commits", err, 'warn');
+    return undefined;
+  });
+  const endOf = (s: Step): string | null => {
+    const c = own?.resolve(s);
+    return c?.commit && !c.notMerged ? c.commit : s.commitAfter;
+  };
+  const lastAfter = [...stepsToDeactivate].reverse().map(endOf).find((c) => c) ?? null;
   const [filesToChange, work, graph, onFromTarget, onFromLast] = await Promise.all([
     repo.changedFiles(head.sha, resolved),
     readWorkAtRisk(repo, resolved, guard),
@@ -553,7 +565,7 @@ async function buildPlan(store: StepStore, target: RollbackTarget, options: Plan
     });
   }
   if (graph.size > 0) {
-    const foreign = foreignCommitShas(graph, allSteps(store));
+    const foreign = foreignCommitShas(graph, allSteps(store).map((s) => ({ commitBefore: s.commitBefore, commitAfter: endOf(s) })));
     if (foreign.size > 0) {
       const infos = await repo.commitsBetween(resolved, head.sha);
       const range = new Set(projectSteps.filter((s) => s.id >= target.stepId).map((s) => s.id));

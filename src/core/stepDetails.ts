@@ -7,6 +7,7 @@ import type { ChangedFile, CommitInfo } from './git';
 import type { Step } from './model';
 import type { StepLogSummary } from './stepLog';
 import { projectLabel } from './projectKey';
+import { notMergedText, stepCommitSourceText, type StepCommit } from './stepCommits';
 
 /** A git-backed input: its value, or the sentence saying why it is missing. */
 export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -14,6 +15,8 @@ export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string }
 export interface StepDetailsInput {
   database: { id: string; label: string };
   step: Step;
+  /** The step's own commit; undefined when git could not tell. */
+  stepCommit?: StepCommit;
   commits: Fetched<CommitInfo[]>;
   files: Fetched<ChangedFile[]>;
   /** The step's log and its summary; null or left out when it has none. */
@@ -69,7 +72,7 @@ const fileView = (f: ChangedFile): FileView => ({
   binary: f.binary,
 });
 
-export function stepDetailsView({ database, step, commits, files, log }: StepDetailsInput): StepDetailsView {
+export function stepDetailsView({ database, step, stepCommit, commits, files, log }: StepDetailsInput): StepDetailsView {
   const usage = step.tokenUsage;
   const summary = log?.summary ?? null;
   const config = step.agentConfig;
@@ -92,6 +95,13 @@ export function stepDetailsView({ database, step, commits, files, log }: StepDet
     exitCode: step.exitCode,
     commitBefore: step.commitBefore,
     commitAfter: step.commitAfter,
+    stepCommit: stepCommit
+      ? {
+          sha: stepCommit.commit,
+          source: stepCommit.commit ? stepCommitSourceText(stepCommit) : step.status === 'RUNNING' ? 'none yet' : 'made no commit',
+          notMerged: notMergedText(stepCommit) ?? null,
+        }
+      : null,
     agent: {
       name: step.agentConfigName,
       config: config

@@ -74,6 +74,15 @@ export interface FileView {
   binary: boolean;
 }
 
+export interface StepCommitView {
+  /** Null when the step made no commit. */
+  sha: string | null;
+  /** `from its Step-id note`, `from branch step-S9`, `recorded`, or `made no commit`. */
+  source: string;
+  /** `not merged (step-S9)` for a kept branch outside HEAD's history. */
+  notMerged: string | null;
+}
+
 /**
  * A part of the page that needs git: its items (perhaps only the first `shown` of `total`),
  * or the sentence saying why it is not available. The rest of the page shows either way.
@@ -105,6 +114,8 @@ export interface StepDetailsView {
   exitCode: number | null;
   commitBefore: string | null;
   commitAfter: string | null;
+  /** The step's own commit and where it came from; null when git could not tell. */
+  stepCommit: StepCommitView | null;
   agent: AgentView;
   /** null when the row records no token usage: shown as not recorded, never as zero. */
   tokens: TokensView | null;

@@ -9,7 +9,8 @@ import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
-import { requireCommitRange, type Step } from '../core/model';
+import type { Step } from '../core/model';
+import { stepChange, type StepCommit } from '../core/stepCommits';
 import { stepDetailsView, type Fetched } from '../core/stepDetails';
 import { isPageMessage, type HostMessage, type PageMessage } from '../shared/detailsProtocol';
 import { pickStep } from './pickStep';
@@ -117,16 +118,19 @@ class DetailsPanel implements vscode.Disposable {
       }
       target.database = database;
       target.step = step;
+      const resolved = await this.fetch(`${label} commit`, () => database.stepCommit(step));
+      const stepCommit: StepCommit | undefined = resolved.ok ? resolved.value : undefined;
       const [commits, files, stepLog] = await Promise.all([
         this.fetch(`${label} commits`, async () => {
-          const { before, after } = requireCommitRange(step);
+          if (!resolved.ok) throw new Error(resolved.message);
+          const { before, after } = stepChange(step, resolved.value);
           return (await database.repository()).commitsBetween(before, after);
         }),
         this.fetch(`${label} files`, () => database.changedFiles(step)),
         this.logs?.info(database, step.id) ?? Promise.resolve(null),
       ]);
       if (!isCurrent()) return;
-      const details = stepDetailsView({ database: { id: database.id, label: database.label }, step, commits, files, log: stepLog });
+      const details = stepDetailsView({ database: { id: database.id, label: database.label }, step, stepCommit, commits, files, log: stepLog });
       this.post({ type: 'details', details });
     } catch (err) {
       if (!isCurrent()) return;

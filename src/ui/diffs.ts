@@ -25,7 +25,7 @@ import {
 import { describeError, StepDbError } from '../core/errors';
 import type { ChangedFile } from '../core/git';
 import type { Logger } from '../core/log';
-import { requireCommitRange } from '../core/model';
+import { isNoCommit, stepChange } from '../core/stepCommits';
 import { pickStep } from './pickStep';
 import { guarded, showError } from './showError';
 import type { StepDatabase, StepDatabases } from './stepDatabases';
@@ -135,7 +135,7 @@ class StepDiffs implements ChangesOpener {
       void vscode.window.showInformationMessage('Pick a changed file under a step in the Steps view to see its changes.');
       return;
     }
-    const { before, after } = requireCommitRange(node.step);
+    const { before, after } = stepChange(node.step, await node.database.stepCommit(node.step));
     const plan = planFileDiff(node.file, before, { kind: 'commit', commit: after }, node.step.label);
     await this.openOne(node.database, undefined, plan, false);
   }
@@ -143,7 +143,16 @@ class StepDiffs implements ChangesOpener {
   async showChanges(arg: unknown): Promise<void> {
     const node = await this.stepArgument(arg, 'Show Step Changes');
     if (!node) return;
-    const { before, after } = requireCommitRange(node.step);
+    let range: { before: string; after: string };
+    try {
+      range = stepChange(node.step, await node.database.stepCommit(node.step));
+    } catch (err) {
+      // "S14 made no commit." is a fact about the step, not a failure.
+      if (!isNoCommit(err)) throw err;
+      void vscode.window.showInformationMessage((err as Error).message);
+      return;
+    }
+    const { before, after } = range;
     const files = await this.withProgress(`Reading ${node.step.label}'s changes…`, () => node.database.changedFiles(node.step));
     if (files.length === 0) {
       void vscode.window.showInformationMessage(`${node.step.label} changed no files.`);
@@ -156,7 +165,7 @@ class StepDiffs implements ChangesOpener {
   async compareWithWorkingTree(arg: unknown): Promise<void> {
     const node = await this.stepArgument(arg, 'Compare Step with Working Tree');
     if (!node) return;
-    const base = workingTreeBase(node.step);
+    const base = workingTreeBase(node.step, await node.database.stepCommit(node.step));
     const label = `${node.step.label} ↔ Working Tree`;
     const { root, files } = await this.withProgress(`Comparing ${node.step.label} with the working tree…`, async () => {
       const repository = await node.database.repository();
@@ -190,7 +199,8 @@ class StepDiffs implements ChangesOpener {
     const one = first;
     const other = second;
 
-    const comparison = stepComparison(one.step, other.step);
+    const [oneCommit, otherCommit] = await Promise.all([one.database.stepCommit(one.step), other.database.stepCommit(other.step)]);
+    const comparison = stepComparison({ step: one.step, commit: oneCommit }, { step: other.step, commit: otherCommit });
     const { root, files } = await this.withProgress(`Comparing ${comparison.label}…`, async () => {
       const [repository, otherRepository] = await Promise.all([one.database.repository(), other.database.repository()]);
       if (repository.root !== otherRepository.root) return { root: undefined, files: [] as ChangedFile[] };

@@ -6,6 +6,7 @@
  */
 import type { ChangeStatus, ChangedFile } from '../core/git';
 import type { Step, StepStatus } from '../core/model';
+import { notMergedText, stepCommitSummary, type StepCommit } from '../core/stepCommits';
 import { projectKeyKind, projectLabel } from '../core/projectKey';
 import type { StepLogSummary } from '../core/stepLog';
 import type { ProjectSummary, StepCounters } from '../core/stepStore';
@@ -295,7 +296,7 @@ function dateTime(date: Date): string {
  * name it. Every value from the database is escaped; the result is meant for a
  * MarkdownString that is neither trusted nor allowed HTML.
  */
-export function stepTooltipMarkdown(step: Step, context: { project?: string; database?: string; log?: LogFigures } = {}): string {
+export function stepTooltipMarkdown(step: Step, context: { project?: string; database?: string; log?: LogFigures; commit?: StepCommit } = {}): string {
   const lines: string[] = [];
   const row = (name: string, value: string) => lines.push(`**${name}:** ${escapeMarkdown(value)}`);
   lines.push(`**${escapeMarkdown(step.label)}** · ${escapeMarkdown(statusWord(step.status))}`);
@@ -319,6 +320,9 @@ export function stepTooltipMarkdown(step: Step, context: { project?: string; dat
   }
   row('Commit before', step.commitBefore ? shortHash(step.commitBefore) : 'none');
   row('Commit after', step.commitAfter ? shortHash(step.commitAfter) : step.status === 'RUNNING' ? 'not yet' : 'none');
+  if (context.commit && !(step.status === 'RUNNING' && !context.commit.commit)) row('Step commit', stepCommitSummary(context.commit));
+  const notMerged = notMergedText(context.commit);
+  if (notMerged) row('Branch', notMerged);
   if (step.parentStepId !== null) row('Parent', `S${step.parentStepId}`);
   for (const warning of step.warnings) lines.push(`⚠ ${escapeMarkdown(warning.message)}`);
   // Two trailing spaces: a Markdown line break, so each row stays on its own line.

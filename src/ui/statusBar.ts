@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
+import type { StepCommit } from '../core/stepCommits';
 import { relativeTime, relativeTimeSpoken, statusWord, stepTooltipMarkdown } from './format';
 import type { StepDatabase, StepDatabases } from './stepDatabases';
 import type { StepNode } from './treeNodes';
@@ -34,7 +35,13 @@ async function currentStep(databases: StepDatabases, log: Logger): Promise<StepN
       const [project] = await database.projects();
       if (!project) continue;
       const step = await database.latestActiveStep(project.id);
-      if (step) return { kind: 'step', database, projectId: project.id, step };
+      if (!step) continue;
+      // The tooltip names the step's own commit; without git it still shows the step.
+      const commit: StepCommit | undefined = await database.stepCommit(step).catch((err: unknown) => {
+        logFailure(log, `${step.label}'s commit in ${database.repositoryPath}`, err);
+        return undefined;
+      });
+      return { kind: 'step', database, projectId: project.id, step, commit };
     } catch (err) {
       logFailure(log, `latest step of ${database.path}`, err, 'warn');
     }
@@ -63,6 +70,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     item.text = text(step);
     const tooltip = new vscode.MarkdownString(
       stepTooltipMarkdown(step, {
+        commit: node.commit,
         project: node.projectId,
         database: databases.all.length > 1 ? node.database.label : undefined,
       }),

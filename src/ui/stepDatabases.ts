@@ -6,6 +6,7 @@
 import type * as vscode from 'vscode';
 import type { ChangedFile, GitRepository } from '../core/git';
 import type { Step } from '../core/model';
+import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
 
 export type DatabaseState =
@@ -56,7 +57,9 @@ export interface StepDatabase {
 
   /** The git repository of the steps' commits; rejects with a GitError (NOT_A_REPOSITORY, GIT_MISSING, …). */
   repository(): Promise<GitRepository>;
-  /** The files a step changed, cached per step; rejects with a StepFieldError or GitError. */
+  /** The step's own commit (recorded, from its Step-id note, or its kept branch, or none); rejects with a GitError. */
+  stepCommit(step: Step): Promise<StepCommit>;
+  /** The files a step changed, from its commit before to its own commit, cached; rejects with a StepFieldError or GitError. */
   changedFiles(step: Step): Promise<ChangedFile[]>;
 }
 

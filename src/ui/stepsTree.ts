@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
+import { notMergedText } from '../core/stepCommits';
 import { safeText } from '../shared/safeText';
 import { fileResourceUri, registerFileDecorations, stepResourceUri } from './fileDecorations';
 import {
@@ -174,9 +175,10 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.id = stepKey(database.id, node.projectId, step);
     const now = new Date();
     const log = this.logFigures(node);
-    item.description = stepDescription(step, now, log);
+    item.description = [stepDescription(step, now, log), notMergedText(node.commit)].filter(Boolean).join(' · ');
     const tooltip = new vscode.MarkdownString(
       stepTooltipMarkdown(step, {
+        commit: node.commit,
         project: node.projectId,
         database: this.databases.all.length > 1 ? database.label : undefined,
         log,

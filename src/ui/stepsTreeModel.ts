@@ -8,6 +8,7 @@
  * finds the subtree to refresh, and the element to reveal, by the object it was given.
  */
 import { describeError, GitError, logFailure } from '../core/errors';
+import { isNoCommit, type StepCommit } from '../core/stepCommits';
 import type { ChangedFile } from '../core/git';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
@@ -357,9 +358,12 @@ export class StepsTreeModel implements Disposable {
           state.hasMore = false;
           break;
         }
+        const shown = page.slice(0, want);
+        const commits = await this.stepCommits(state, shown);
+        if (state.stale) continue;
         state.error = undefined;
         state.hasMore = page.length > want;
-        state.steps = page.slice(0, want).map((step) => this.stepNode(state, step));
+        state.steps = shown.map((step, i) => this.stepNode(state, step, commits?.[i]));
       }
       this.loadedSteps.fire();
     });
@@ -384,14 +388,26 @@ export class StepsTreeModel implements Disposable {
     }
   }
 
-  private stepNode(state: ProjectState, step: Step): Mutable<StepNode> {
+  /** The steps' own commits (one reading of the repository for the page); undefined when git cannot tell. */
+  private async stepCommits(state: ProjectState, steps: Step[]): Promise<StepCommit[] | undefined> {
+    const { database } = state.node;
+    try {
+      return await Promise.all(steps.map((step) => database.stepCommit(step)));
+    } catch (err) {
+      logFailure(this.log, `the steps' commits in ${database.repositoryPath}`, err, 'warn');
+      return undefined;
+    }
+  }
+
+  private stepNode(state: ProjectState, step: Step, commit: StepCommit | undefined): Mutable<StepNode> {
     const existing = state.steps?.find((node) => node.step.id === step.id);
     if (existing) {
       existing.step = step;
       existing.database = state.node.database;
+      existing.commit = commit;
       return existing;
     }
-    return { kind: 'step', database: state.node.database, projectId: state.node.project.id, step };
+    return { kind: 'step', database: state.node.database, projectId: state.node.project.id, step, commit };
   }
 
   /** Appends the next page of a project's steps. */
@@ -412,7 +428,9 @@ export class StepsTreeModel implements Disposable {
     // A step that arrived since shifts the pages by one; never show a step twice.
     const shown = new Set(state.steps.map((node) => node.step.id));
     const fresh = page.slice(0, pageSize).filter((step) => !shown.has(step.id));
-    state.steps = [...state.steps, ...fresh.map((step) => this.stepNode(state, step))];
+    const commits = await this.stepCommits(state, fresh);
+    if (state.stale) return;
+    state.steps = [...state.steps, ...fresh.map((step, i) => this.stepNode(state, step, commits?.[i]))];
     state.hasMore = page.length > pageSize;
     state.want = Math.max(state.want, state.steps.length);
     this.loadedSteps.fire();
@@ -420,7 +438,7 @@ export class StepsTreeModel implements Disposable {
 
   private async stepChildren(node: StepNode): Promise<TreeNode[]> {
     const key = stepKey(node.database.id, node.projectId, node.step);
-    const commits = `${node.step.commitBefore ?? ''}..${node.step.commitAfter ?? ''}`;
+    const commits = stepRange(node);
     const cached = this.files.get(key);
     if (cached && cached.commits === commits) return cached.children;
     let load = this.fileLoads.get(key);
@@ -442,13 +460,14 @@ export class StepsTreeModel implements Disposable {
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
       logFailure(this.log, `files of ${node.step.label} in ${node.database.path}`, err, 'warn');
-      // A step's own gap (no commit after yet) is a fact about it; a git failure is an error.
-      const severity = err instanceof GitError ? 'error' : 'warning';
+      // "S14 made no commit." is what happened; a step's own gap (no commit yet) is a fact
+      // about it; a git failure is an error.
+      const severity = isNoCommit(err) ? 'info' : err instanceof GitError ? 'error' : 'warning';
       children = [message(`${key}|error`, sentence, severity, detail)];
     }
     for (const child of children) this.parents.set(child, node);
     // Only keep what was read for the step's current commits.
-    if (`${node.step.commitBefore ?? ''}..${node.step.commitAfter ?? ''}` === commits) this.files.set(key, { commits, children });
+    if (stepRange(node) === commits) this.files.set(key, { commits, children });
     return children;
   }
 
@@ -548,6 +567,11 @@ export class StepsTreeModel implements Disposable {
     this.filterChanged.dispose();
     this.loadedSteps.dispose();
   }
+}
+
+/** The commits a step's files are read for: before, and its own commit as last resolved (else the recorded one). */
+function stepRange(node: StepNode): string {
+  return `${node.step.commitBefore ?? ''}..${node.commit ? (node.commit.commit ?? 'none') : (node.step.commitAfter ?? '')}`;
 }
 
 function message(id: string, text: string, severity: MessageNode['severity'], detail?: string): MessageNode {

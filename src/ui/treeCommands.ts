@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core/log';
 import { requireCommitBefore } from '../core/model';
+import { sameCommit, stepCommitSourceText } from '../core/stepCommits';
 import { safeText } from '../shared/safeText';
 import { pickStep } from './pickStep';
 import { guarded } from './showError';
@@ -158,6 +159,10 @@ async function copyCommitHash(deps: TreeCommandDeps, arg: unknown): Promise<void
   const choices: CommitChoice[] = [];
   if (step.commitBefore) choices.push({ label: 'Commit before', description: step.commitBefore, hash: step.commitBefore });
   if (step.commitAfter) choices.push({ label: 'Commit after', description: step.commitAfter, hash: step.commitAfter });
+  const own = await node.database.stepCommit(step).catch(() => undefined);
+  if (own?.commit && !sameCommit(own.commit, step.commitAfter)) {
+    choices.push({ label: 'Step commit', description: own.commit, detail: stepCommitSourceText(own), hash: own.commit });
+  }
   // No valid commit at all: the model's refusal says why (missing, or not a hash).
   if (choices.length === 0) requireCommitBefore(step);
   const choice =

@@ -4,6 +4,7 @@
  */
 import type { ChangedFile } from '../core/git';
 import type { Step } from '../core/model';
+import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary } from '../core/stepStore';
 import type { StepDatabase } from './stepDatabases';
 
@@ -18,6 +19,8 @@ export interface StepNode {
   readonly database: StepDatabase;
   readonly projectId: string;
   readonly step: Step;
+  /** The step's own commit, when the tree has resolved it. */
+  readonly commit?: StepCommit;
 }
 
 export interface FileNode {

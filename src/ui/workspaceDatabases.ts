@@ -10,7 +10,8 @@ import { DiscoveredDatabase, discoverDatabases, DiscoveryFolder } from '../core/
 import { describeError, logFailure, StepDbError } from '../core/errors';
 import { ChangedFile, GitRepository } from '../core/git';
 import type { Logger } from '../core/log';
-import { requireCommitRange, Step } from '../core/model';
+import type { Step } from '../core/model';
+import { stepChange, StepCommitResolver, type StepCommit } from '../core/stepCommits';
 import { RemoteStepStore, StoreWorker } from '../core/remoteStore';
 import { Fingerprint, readFingerprint, sameFingerprint } from '../core/fingerprint';
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
@@ -314,7 +315,9 @@ export class WorkspaceStepDatabase implements StepDatabase {
   private recheck = false;
   private checking = false;
   private repo: Promise<GitRepository> | undefined;
-  private readonly changedFilesCache = new Map<number, Promise<ChangedFile[]>>();
+  /** Keyed by the step's range, `<before>..<commit>`: a new note or a moved branch reads again. */
+  private readonly changedFilesCache = new Map<string, Promise<ChangedFile[]>>();
+  private commits: { repo: GitRepository; resolver: StepCommitResolver } | undefined;
   private readonly watcher: vscode.FileSystemWatcher;
   private debounceTimer: NodeJS.Timeout | undefined;
   private disposed = false;
@@ -389,17 +392,22 @@ export class WorkspaceStepDatabase implements StepDatabase {
     return this.repo;
   }
 
-  changedFiles(step: Step): Promise<ChangedFile[]> {
-    let cached = this.changedFilesCache.get(step.id);
+  async stepCommit(step: Step): Promise<StepCommit> {
+    const repo = await this.repository();
+    if (this.commits?.repo !== repo) this.commits = { repo, resolver: new StepCommitResolver(repo, this.log) };
+    return (await this.commits.resolver.index()).resolve(step);
+  }
+
+  async changedFiles(step: Step): Promise<ChangedFile[]> {
+    const { before, after } = stepChange(step, await this.stepCommit(step));
+    const key = `${step.id}|${before}..${after}`;
+    let cached = this.changedFilesCache.get(key);
     if (!cached) {
-      const pending = (async () => {
-        const { before, after } = requireCommitRange(step);
-        return (await this.repository()).changedFiles(before, after);
-      })();
+      const pending = this.repository().then((repo) => repo.changedFiles(before, after));
       cached = pending;
-      this.changedFilesCache.set(step.id, pending);
+      this.changedFilesCache.set(key, pending);
       pending.catch(() => {
-        if (this.changedFilesCache.get(step.id) === pending) this.changedFilesCache.delete(step.id);
+        if (this.changedFilesCache.get(key) === pending) this.changedFilesCache.delete(key);
       });
     }
     return cached;

@@ -104,6 +104,15 @@ function commitFact(sha: string | null, what: string): Child {
   return el('span', 'commit', text('code', sha), ' ', copyButton(sha, what));
 }
 
+function stepCommitFact(details: StepDetailsView): Child {
+  const own = details.stepCommit;
+  if (!own) return null;
+  const source = text('span', own.sha ? ` (${own.source})` : own.source, 'muted');
+  const notMerged = own.notMerged ? text('span', own.notMerged, 'badge') : null;
+  if (!own.sha) return el('span', 'commit', source, notMerged ? ' ' : '', notMerged);
+  return el('span', 'commit', text('code', own.sha), source, ' ', copyButton(own.sha, 'step commit'), notMerged ? ' ' : '', notMerged);
+}
+
 function sectionError(message: string): HTMLElement {
   const node = text('p', message, 'section-error');
   node.setAttribute('role', 'status');
@@ -248,6 +257,7 @@ function render(details: StepDetailsView): void {
       ['Created', date(details.createdAt)],
       ['Commit before', commitFact(details.commitBefore, 'commit before')],
       ['Commit after', commitFact(details.commitAfter, 'commit after')],
+      ['Step commit', stepCommitFact(details)],
     ]),
   );
 

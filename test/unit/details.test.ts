@@ -25,6 +25,17 @@ function input(overrides: Record<string, string | number | null> = {}, rest: Par
 }
 
 describe('step details view', () => {
+  it("says where the step's commit came from, that it is not merged, or that it made no commit", () => {
+    const sha = 'c'.repeat(40);
+    const noted = stepDetailsView(input({}, { stepCommit: { source: 'note', commit: sha, branch: 'step-S12', notMerged: true } }));
+    assert.deepEqual(noted.stepCommit, { sha, source: 'from its Step-id note', notMerged: 'not merged (step-S12)' });
+    const branch = stepDetailsView(input({}, { stepCommit: { source: 'branch', commit: sha, branch: 'step-S12', notMerged: false } }));
+    assert.deepEqual(branch.stepCommit, { sha, source: 'from branch step-S12', notMerged: null });
+    const none = stepDetailsView(input({}, { stepCommit: { source: 'none', commit: null, branch: null, notMerged: false } }));
+    assert.deepEqual(none.stepCommit, { sha: null, source: 'made no commit', notMerged: null });
+    assert.equal(stepDetailsView(input()).stepCommit, null);
+  });
+
   it('carries dates as ISO strings, duration, exit code, tokens, cost and the commits', () => {
     const view = stepDetailsView(input({ start_time: '2026-01-02 10:00:00', end_time: '2026-01-02T12:05:07+02:00', duration_ms: null }));
     assert.equal(view.label, 'S12');

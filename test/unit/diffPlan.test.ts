@@ -4,8 +4,9 @@ import {
   BINARY_NOTICE, changesTitle, decodeDocumentRef, documentText, encodeDocumentRef, planFileDiff, stepComparison, withUntracked, workingTreeBase,
 } from '../../src/core/diffPlan';
 import type { ChangedFile } from '../../src/core/git';
-import { stepFromRow } from '../../src/core/model';
-import { stepRow } from '../fixtures/stepFixtures';
+import { stepFromRow, type Step } from '../../src/core/model';
+import { stepCommitIndex } from '../../src/core/stepCommits';
+import { hex, stepRow } from '../fixtures/stepFixtures';
 
 const before = '1'.repeat(40);
 const after = '2'.repeat(40);
@@ -81,24 +82,39 @@ describe('diff plan: content', () => {
 });
 
 describe('diff plan: which commits', () => {
+  /** What a repository without notes or step branches answers: the recorded commit, or none. */
+  const recorded = (step: Step) => stepCommitIndex({ notes: [], branches: [] }).resolve(step);
+
   it('compares a finished step from its commit after, a running one from its commit before', () => {
     const done = stepFromRow(stepRow(5));
-    assert.equal(workingTreeBase(done), done.commitAfter);
+    assert.equal(workingTreeBase(done, recorded(done)), done.commitAfter);
     const running = stepFromRow(stepRow(6, { end_time: null, commit_sha_after: '' }));
     assert.equal(running.status, 'RUNNING');
-    assert.equal(workingTreeBase(running), running.commitBefore);
+    assert.equal(workingTreeBase(running, recorded(running)), running.commitBefore);
+  });
+
+  it('compares a step LaForge recorded with commit after = commit before from the commit its note names', () => {
+    const step = stepFromRow(stepRow(5, { commit_sha_after: hex(5, 40) }));
+    assert.equal(step.commitAfter, step.commitBefore);
+    const noted = 'ab'.repeat(20);
+    const commit = stepCommitIndex({ notes: [{ object: noted, text: 'Step-id: S5\n' }], branches: [] }).resolve(step);
+    assert.deepEqual([commit.source, commit.commit], ['note', noted]);
+    assert.equal(workingTreeBase(step, commit), noted);
+    const s9 = stepFromRow(stepRow(9, { commit_sha_after: hex(9, 40) }));
+    const c = stepComparison({ step: s9, commit: recorded(s9) }, { step, commit });
+    assert.deepEqual([c.from, c.to], [noted, s9.commitBefore]);
   });
 
   it('refuses a finished step without a valid commit after, with the model sentence', () => {
     const bad = stepFromRow(stepRow(7, { commit_sha_after: '--output=x' }));
-    assert.throws(() => workingTreeBase(bad), (e: unknown) => e instanceof StepFieldError && e.message === `S7 has no valid commit after: "--output=x" is not a commit hash.`);
+    assert.throws(() => workingTreeBase(bad, recorded(bad)), (e: unknown) => e instanceof StepFieldError && e.message === `S7 has no valid commit after: "--output=x" is not a commit hash.`);
   });
 
   it('compares two steps from the older one\'s commit after to the newer one\'s, in either order', () => {
     const s5 = stepFromRow(stepRow(5));
     const s9 = stepFromRow(stepRow(9));
     for (const [a, b] of [[s5, s9], [s9, s5]]) {
-      const c = stepComparison(a, b);
+      const c = stepComparison({ step: a, commit: recorded(a) }, { step: b, commit: recorded(b) });
       assert.equal(c.older, s5);
       assert.equal(c.from, s5.commitAfter);
       assert.equal(c.to, s9.commitAfter);

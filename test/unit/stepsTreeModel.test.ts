@@ -9,6 +9,7 @@ import * as path from 'path';
 import type { ChangedFile } from '../../src/core/git';
 import { silentLogger, type Logger } from '../../src/core/log';
 import { requireCommitAfter, stepFromRow, type Step } from '../../src/core/model';
+import { stepChange, stepCommitIndex, type StepCommit } from '../../src/core/stepCommits';
 import { StepStore, type ProjectSummary } from '../../src/core/stepStore';
 import { projectItemText, stepDecoration, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/ui/stepDatabases';
@@ -61,8 +62,14 @@ class FakeDatabase {
       .sort((a, b) => b.id - a.id)
       .slice(offset, offset + limit);
   }
+  /** Step commits a repository would give, by step id; otherwise the recorded one. */
+  commits = new Map<number, StepCommit>();
+  async stepCommit(step: Step): Promise<StepCommit> {
+    return this.commits.get(step.id) ?? stepCommitIndex({ notes: [], branches: [] }).resolve(step);
+  }
   async changedFiles(step: Step): Promise<ChangedFile[]> {
-    requireCommitAfter(step);
+    if (this.commits.has(step.id)) stepChange(step, this.commits.get(step.id)!);
+    else requireCommitAfter(step);
     return [{ path: `src/s${step.id}.ts`, status: 'modified', added: 1, removed: 0, binary: false }];
   }
 }
@@ -217,6 +224,30 @@ describe('StepsTreeModel', () => {
     assert.strictEqual(msg.kind, 'message');
     assert.strictEqual(msg.message, 'S2 is still running and has no commit after yet.');
     assert.strictEqual(msg.severity, 'warning');
+  });
+
+  it("gives each step its own commit, says 'made no commit' as information, and marks an unmerged step", async () => {
+    const db = new FakeDatabase('a');
+    for (const id of [1, 2, 3]) db.add(id, { commit_sha_after: stepRow(id).commit_sha_before }); // LaForge today
+    const noted = 'ab'.repeat(20);
+    db.commits.set(1, { source: 'note', commit: noted, branch: null, notMerged: false });
+    db.commits.set(2, { source: 'none', commit: null, branch: null, notMerged: false });
+    db.commits.set(3, { source: 'note', commit: 'cd'.repeat(20), branch: 'step-S3', notMerged: true });
+    const { model } = setup(db, { pageSize: 20, showRolledBack: true });
+    const [s3, s2, s1] = (await model.getChildren(await project(model))) as StepNode[];
+    assert.deepStrictEqual([s1.commit?.commit, s2.commit?.source, s3.commit?.notMerged], [noted, 'none', true]);
+    assert.deepStrictEqual(labels(await model.getChildren(s1)), ['file']);
+    const [msg] = (await model.getChildren(s2)) as MessageNode[];
+    assert.deepStrictEqual([msg.message, msg.severity], ['S2 made no commit.', 'info']);
+    const tooltip = stepTooltipMarkdown(s3.step, { commit: s3.commit });
+    assert.ok(tooltip.includes('**Step commit:** cdcdcdc \\(from its Step\\-id note\\)'), tooltip);
+    assert.ok(tooltip.includes('**Branch:** not merged \\(step\\-S3\\)'), tooltip);
+    // Its note appears later (the repository moved): the files are read for the new commit.
+    db.commits.set(2, { source: 'branch', commit: 'ef'.repeat(20), branch: 'step-S2', notMerged: true });
+    model.refreshAll();
+    const [, again] = (await model.getChildren(await project(model))) as StepNode[];
+    assert.strictEqual(again, s2, 'the same node');
+    assert.deepStrictEqual(labels(await model.getChildren(s2)), ['file']);
   });
 
   it("logs a running step's missing commit after as one info line with no stack, each time it is met", async () => {

@@ -1,0 +1,346 @@
+/**
+ * Each step's own commit, on real repositories built the way LaForge at HEAD leaves them
+ * (a note `Step-id: S<N>` on the step's commit, fast-forward and real merges, a kept branch
+ * `step-S<N>` for a failed step, commit_sha_after = commit_sha_before in a database written
+ * by python3's sqlite3), in temp folders removed afterwards.
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GitRepository } from '../../src/core/git';
+import { planRollback } from '../../src/core/rollback';
+import type { Step } from '../../src/core/model';
+import { isNoCommit, refsKey, stepChange, stepCommitSourceText, stepEnd, StepCommitResolver } from '../../src/core/stepCommits';
+import { StepStore } from '../../src/core/stepStore';
+import { recordingLogger } from '../fixtures/recordingLogger';
+import { LAFORGE_NAME_SCHEMA, makeTempDir } from '../fixtures/stepFixtures';
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
+}
+
+interface Built {
+  dir: string;
+  db: string;
+  /** Step id → [commit before, the step's commit or null]. */
+  expected: Map<number, { before: string; commit: string | null }>;
+}
+
+/** A compact LaForge at HEAD: lease (row, HEAD), work on step-S<N>, commit + note, merge or keep, finalize. */
+class LaForgeRepo {
+  readonly dir = makeTempDir();
+  readonly rows: (string | number | null)[][] = [];
+  readonly expected = new Map<number, { before: string; commit: string | null }>();
+  private clock = 1_760_000_000;
+
+  constructor() {
+    dirs.push(this.dir);
+    git(this.dir, 'init', '-q', '-b', 'main');
+    git(this.dir, 'config', 'user.email', 'laforge@example.com');
+    git(this.dir, 'config', 'user.name', 'LaForge');
+    git(this.dir, 'config', 'commit.gpgsign', 'false');
+    this.write('README.md', 'readme\n');
+    this.write('lib/util.ts', Array.from({ length: 30 }, (_, i) => `export const line${i} = ${i};`).join('\n') + '\n');
+    this.commit('initial');
+  }
+
+  write(file: string, text: string): void {
+    fs.mkdirSync(path.dirname(path.join(this.dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(this.dir, file), text);
+  }
+
+  commit(message: string): string {
+    const when = `${this.clock++} +0000`;
+    execFileSync('git', ['add', '-A'], { cwd: this.dir });
+    execFileSync('git', ['commit', '-q', '-m', message], { cwd: this.dir, env: { ...process.env, GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when } });
+    return git(this.dir, 'rev-parse', 'HEAD');
+  }
+
+  head = (): string => git(this.dir, 'rev-parse', 'HEAD');
+
+  /**
+   * One step. `work` edits files on branch step-S<N>; `meanwhile` commits on main before the
+   * merge (a real merge commit then); `fail` keeps the branch unmerged.
+   */
+  step(id: number, opts: { work?: () => void; meanwhile?: () => void; fail?: boolean; noNote?: boolean } = {}): void {
+    const before = this.head();
+    const branch = `step-S${id}`;
+    git(this.dir, 'checkout', '-q', '-b', branch);
+    opts.work?.();
+    let commit: string | null = null;
+    if (git(this.dir, 'status', '--porcelain') !== '') {
+      commit = this.commit(`LaForge step S${id} - Automated changes`);
+      if (!opts.noNote) git(this.dir, 'notes', 'add', '-m', `Step-id: S${id}`, commit);
+    }
+    git(this.dir, 'checkout', '-q', 'main');
+    if (opts.meanwhile) opts.meanwhile();
+    if (!opts.fail) {
+      git(this.dir, 'merge', '-q', '--no-edit', branch, '-m', `Automerge ${branch} into main`);
+      git(this.dir, 'branch', '-D', branch);
+    }
+    this.expected.set(id, { before, commit });
+    this.row(id, before, before, opts.fail ? 1 : 0);
+  }
+
+  row(id: number, before: string, after: string, exit: number): void {
+    this.rows.push([id, id > 1 ? id - 1 : null, before, after, exit]);
+  }
+
+  database(): string {
+    const db = path.join(this.dir, 'steps.db');
+    const script = `
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript(sys.argv[2])
+for (i, parent, before, after, code) in json.loads(sys.argv[3]):
+    db.execute("INSERT INTO steps (id, active, parent_step_id, commit_sha_before, commit_sha_after, agent_config_name, start_time, end_time, duration_ms, token_usage_json, exit_code, project_id) VALUES (?, 1, ?, ?, ?, 'coder', ?, ?, 1000, ?, ?, 'p1')",
+        (i, parent, before, after, '2026-11-20 09:%02d:00.123456789-08:00' % i, '2026-11-20 09:%02d:30.5-08:00' % i,
+         '{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"cost":0}', code))
+db.commit()
+db.close()
+`;
+    execFileSync('python3', ['-c', script, db, LAFORGE_NAME_SCHEMA, JSON.stringify(this.rows)]);
+    return db;
+  }
+}
+
+function build(): Built {
+  const r = new LaForgeRepo();
+  // S1: a fast-forward merge.
+  r.step(1, { work: () => (r.write('src/a.ts', 'export const a = 1;\n'), r.write('README.md', 'readme, with a\n')) });
+  // S2: someone commits on main meanwhile, so the merge is a real merge commit; a rename and a delete.
+  r.step(2, {
+    work: () => {
+      fs.renameSync(path.join(r.dir, 'lib/util.ts'), path.join(r.dir, 'lib/helpers.ts'));
+      fs.appendFileSync(path.join(r.dir, 'lib/helpers.ts'), 'export const extra = 1;\n');
+      fs.rmSync(path.join(r.dir, 'src/a.ts'));
+    },
+    meanwhile: () => (r.write('docs/notes.md', 'by hand\n'), r.commit('someone else')),
+  });
+  // S3: failed; its branch is kept, unmerged.
+  r.step(3, { work: () => r.write('src/broken.ts', 'export const broken = true;\n'), fail: true });
+  // S4: changed nothing, so no commit and no note; merged (a no-op) and deleted.
+  r.step(4);
+  // S5: failed without a commit: its branch is kept at the commit before.
+  r.step(5, { fail: true });
+  // S6: a commit on its kept branch but no note (a note that failed to be written).
+  r.step(6, { work: () => r.write('src/six.ts', 'six\n'), fail: true, noNote: true });
+  // S7: older LaForge recorded a real commit after.
+  const before7 = r.head();
+  r.write('src/seven.ts', 'seven\n');
+  const after7 = r.commit('older LaForge step 7');
+  r.expected.set(7, { before: before7, commit: after7 });
+  r.row(7, before7, after7, 0);
+  return { dir: r.dir, db: r.database(), expected: r.expected };
+}
+
+async function loadSteps(db: string): Promise<Step[]> {
+  const store = await StepStore.open(db);
+  try {
+    return store.steps(store.projects()[0].id, { limit: 100 }).sort((a, b) => a.id - b.id);
+  } finally {
+    store.close();
+  }
+}
+
+const gitLines = (log: ReturnType<typeof recordingLogger>) => log.lines.filter((l) => l.level === 'debug' && /^\[git\] git /.test(l.message));
+
+describe('StepCommitResolver', function () {
+  this.timeout(60_000);
+  let built: Built;
+  let steps: Step[];
+
+  before(async () => {
+    built = build();
+    steps = await loadSteps(built.db);
+  });
+
+  it('reads steps whose commit after equals their commit before, as LaForge writes them', () => {
+    assert.equal(steps.length, 7);
+    for (const step of steps.filter((s) => s.id <= 6)) assert.equal(step.commitAfter, step.commitBefore);
+  });
+
+  it('resolves each step to its note, its kept branch, its recorded commit, or none', async () => {
+    const repo = await GitRepository.open(built.dir);
+    const index = await new StepCommitResolver(repo).index();
+    const got = steps.map((s) => {
+      const c = index.resolve(s);
+      return [s.label, c.source, c.commit, c.branch, c.notMerged];
+    });
+    const e = (id: number) => built.expected.get(id)!.commit;
+    assert.deepEqual(got, [
+      ['S1', 'note', e(1), null, false],
+      ['S2', 'note', e(2), null, false],
+      ['S3', 'note', e(3), 'step-S3', true],
+      ['S4', 'none', null, null, false],
+      ['S5', 'none', null, 'step-S5', false],
+      ['S6', 'branch', e(6), 'step-S6', true],
+      ['S7', 'recorded', e(7), null, false],
+    ]);
+    assert.deepEqual(
+      steps.map((s) => stepCommitSourceText(index.resolve(s))),
+      ['from its Step-id note', 'from its Step-id note', 'from its Step-id note', 'none', 'none', 'from branch step-S6', 'recorded'],
+    );
+  });
+
+  it("gives every step with changes exactly the files git diff --name-status -M lists from its commit before to its commit", async () => {
+    const repo = await GitRepository.open(built.dir);
+    const index = await new StepCommitResolver(repo).index();
+    let compared = 0;
+    for (const step of steps) {
+      const commit = index.resolve(step);
+      const expected = built.expected.get(step.id)!;
+      if (expected.commit === null) {
+        assert.throws(() => stepChange(step, commit), (err: unknown) => isNoCommit(err) && (err as Error).message === `${step.label} made no commit.`);
+        // What the step left behind is where it started.
+        assert.equal(stepEnd(step, commit), expected.before);
+        continue;
+      }
+      const { before, after } = stepChange(step, commit);
+      assert.equal(before, expected.before);
+      assert.equal(after, expected.commit);
+      const files = await repo.changedFiles(before, after);
+      const ours = files.map((f) => `${f.status.charAt(0).toUpperCase()}\t${f.oldPath ? `${f.oldPath}\t` : ''}${f.path}`).sort();
+      const theirs = git(built.dir, 'diff', '--name-status', '-M', before, after)
+        .split('\n')
+        .map((l) => l.replace(/^R\d+/, 'R'))
+        .sort();
+      assert.deepEqual(ours, theirs, step.label);
+      assert.ok(files.length > 0, step.label);
+      compared++;
+    }
+    assert.equal(compared, 5);
+    // The merge commit of S2 is not S2's change: someone else's docs/notes.md is not in it.
+    const s2 = stepChange(steps[1], index.resolve(steps[1]));
+    assert.ok(!(await repo.changedFiles(s2.before, s2.after)).some((f) => f.path === 'docs/notes.md'));
+  });
+
+  it('runs the same number of git processes for 3 steps as for 40, and none when nothing changed', async () => {
+    const counts: number[] = [];
+    for (const extra of [0, 37]) {
+      const r = new LaForgeRepo();
+      for (let i = 1; i <= 3 + extra; i++) r.step(i, { work: () => r.write(`f${i}.txt`, `${i}\n`), fail: i % 5 === 0 });
+      const log = recordingLogger();
+      const repo = await GitRepository.open(r.dir, { log });
+      const before = gitLines(log).length;
+      const resolver = new StepCommitResolver(repo, log);
+      const index = await resolver.index();
+      for (let i = 1; i <= 3 + extra; i++) {
+        const c = index.resolve({ id: i, commitBefore: r.expected.get(i)!.before, commitAfter: r.expected.get(i)!.before, status: 'COMPLETED' });
+        assert.equal(c.commit, r.expected.get(i)!.commit, `S${i}`);
+      }
+      counts.push(gitLines(log).length - before);
+      const again = gitLines(log).length;
+      assert.equal(await resolver.index(), index);
+      assert.equal(gitLines(log).length, again, 'no git process when nothing changed');
+    }
+    assert.equal(counts[0], counts[1]);
+    // rev-parse (git folders), notes get-ref, notes list, cat-file, two for-each-ref.
+    assert.equal(counts[0], 6);
+  });
+
+  it('reads again when a note is added, a step branch moves or HEAD moves, and only then', async () => {
+    const r = new LaForgeRepo();
+    r.step(1, { work: () => r.write('one.txt', '1\n'), noNote: true });
+    r.step(2, { work: () => r.write('two.txt', '2\n'), fail: true });
+    const log = recordingLogger();
+    const repo = await GitRepository.open(r.dir, { log });
+    const resolver = new StepCommitResolver(repo, log);
+    const s1 = { id: 1, commitBefore: r.expected.get(1)!.before, commitAfter: r.expected.get(1)!.before, status: 'COMPLETED' as const };
+    const s2 = { id: 2, commitBefore: r.expected.get(2)!.before, commitAfter: r.expected.get(2)!.before, status: 'FAILED' as const };
+    assert.equal((await resolver.index()).resolve(s1).source, 'none');
+
+    git(r.dir, 'notes', 'add', '-m', 'Step-id: S1', r.expected.get(1)!.commit!);
+    let count = gitLines(log).length;
+    const noted = (await resolver.index()).resolve(s1);
+    assert.deepEqual([noted.source, noted.commit], ['note', r.expected.get(1)!.commit]);
+    assert.equal(gitLines(log).length - count, 4, 'notes list, cat-file, two for-each-ref');
+
+    // The kept branch gets another commit.
+    git(r.dir, 'checkout', '-q', 'step-S2');
+    r.write('two.txt', '2, again\n');
+    const retry = r.commit('retry');
+    git(r.dir, 'checkout', '-q', 'main');
+    const moved = (await resolver.index()).resolve(s2);
+    assert.deepEqual([moved.source, moved.commit, moved.notMerged], ['note', r.expected.get(2)!.commit, true]);
+    git(r.dir, 'notes', 'remove', r.expected.get(2)!.commit!);
+    const fromBranch = (await resolver.index()).resolve(s2);
+    assert.deepEqual([fromBranch.source, fromBranch.commit], ['branch', retry]);
+
+    // Merging it by hand moves HEAD: no longer "not merged".
+    git(r.dir, 'merge', '-q', '--no-edit', 'step-S2');
+    assert.equal((await resolver.index()).resolve(s2).notMerged, false);
+
+    // Packed refs (git gc, pack-refs) read again and answer the same.
+    git(r.dir, 'pack-refs', '--all');
+    assert.equal((await resolver.index()).resolve(s2).commit, retry);
+    count = gitLines(log).length;
+    await resolver.index();
+    await resolver.index();
+    assert.equal(gitLines(log).length, count, 'nothing changed: no git process');
+  });
+
+  it('honours core.notesRef', async () => {
+    const r = new LaForgeRepo();
+    r.step(1, { work: () => r.write('one.txt', '1\n'), noNote: true });
+    const commit = r.expected.get(1)!.commit!;
+    git(r.dir, 'notes', '--ref=refs/notes/laforge', 'add', '-m', 'Step-id: S1', commit);
+    const resolver = new StepCommitResolver(await GitRepository.open(r.dir));
+    const s1 = { id: 1, commitBefore: r.expected.get(1)!.before, commitAfter: r.expected.get(1)!.before, status: 'COMPLETED' as const };
+    assert.equal((await resolver.index()).resolve(s1).source, 'none');
+    git(r.dir, 'config', 'core.notesRef', 'refs/notes/laforge');
+    const c = (await resolver.index()).resolve(s1);
+    assert.deepEqual([c.source, c.commit], ['note', commit]);
+  });
+
+  it('does not call a running step not merged, and a running step has no commit yet', async () => {
+    const r = new LaForgeRepo();
+    const before = r.head();
+    git(r.dir, 'checkout', '-q', '-b', 'step-S1');
+    r.write('wip.txt', 'wip\n');
+    r.commit('work in progress');
+    git(r.dir, 'checkout', '-q', 'main');
+    const index = await new StepCommitResolver(await GitRepository.open(r.dir)).index();
+    const running = index.resolve({ id: 1, commitBefore: before, commitAfter: null, status: 'RUNNING' });
+    assert.equal(running.notMerged, false);
+    assert.equal(running.branch, 'step-S1');
+    const none = index.resolve({ id: 2, commitBefore: before, commitAfter: null, status: 'RUNNING' });
+    const step = { ...steps[0], id: 2, label: 'S2', commitBefore: before, commitAfter: null, status: 'RUNNING' as const };
+    assert.throws(() => stepChange(step, none), /S2 is still running and has no commit yet\./);
+    assert.equal(stepEnd(step, none), before);
+  });
+
+  it('keys the cache on the ref files: a changed step branch changes the key', async () => {
+    const r = new LaForgeRepo();
+    r.step(1, { work: () => r.write('one.txt', '1\n'), fail: true });
+    const repo = await GitRepository.open(r.dir);
+    const folders = await repo.gitDirs();
+    const key = refsKey(folders, 'refs/notes/commits');
+    assert.ok(key);
+    assert.equal(refsKey(folders, 'refs/notes/commits'), key);
+    git(r.dir, 'branch', '-f', 'step-S1', 'main');
+    assert.notEqual(refsKey(folders, 'refs/notes/commits'), key);
+  });
+});
+
+describe('the rollback plan with the steps’ own commits', function () {
+  this.timeout(120_000);
+
+  it('keeps HEAD on the line of steps whose commits are in notes and kept branches, and names only others’ commits as foreign', async () => {
+    const built = build();
+    const plan = await planRollback({ dbPath: built.db, repositoryPath: built.dir, projectId: 'p1', stepId: 2 });
+    assert.deepEqual(plan.refusals.filter((r) => r.code === 'HEAD_OFF_LINE'), []);
+    assert.equal(plan.resetTo, built.expected.get(2)!.before);
+    const subjects = plan.foreignCommits.map((c) => c.subject);
+    assert.ok(subjects.includes('someone else'), subjects.join());
+    assert.ok(!subjects.some((s) => s.startsWith('LaForge step S2')), subjects.join());
+    // The kept branches are untouched by planning.
+    assert.deepEqual(git(built.dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/step-S*').split('\n'), ['step-S3', 'step-S5', 'step-S6']);
+  });
+});
