@@ -4,6 +4,7 @@
  */
 import type { DiscoveredDatabase } from '../core/discovery';
 import { stepChangeRange } from '../core/changeRange';
+import { StepCommitResolver, type StepCommitIndex } from '../core/stepCommits';
 import { GitRepository, type ChangeStatus } from '../core/git';
 import type { Logger } from '../core/log';
 import type { Step, StepStatus } from '../core/model';
@@ -63,7 +64,7 @@ export interface StepReport extends TokenFigures {
   commitBefore: string | null;
   commitAfter: string | null;
   /** The files changed between the step's commits; null when there is no usable pair (changesUnavailable says why). */
-  changes: { source: 'recorded'; from: string; to: string; files: FileReport[] } | null;
+  changes: { source: 'recorded' | 'note' | 'branch'; branch: string | null; notMerged: boolean; from: string; to: string; files: FileReport[] } | null;
   changesUnavailable: string | null;
   warnings: { field: string; message: string }[];
 }
@@ -96,9 +97,12 @@ async function inspectOne(db: DiscoveredDatabase, options: InspectOptions): Prom
     projects: [],
   };
   let repo: GitRepository | undefined;
+  let commits: StepCommitIndex | undefined;
   try {
     repo = await GitRepository.open(db.repositoryPath, { log: options.log });
     report.repositoryRoot = repo.root;
+    // Every step's own commit, in a few git processes for the whole database.
+    if (options.withFiles) commits = await new StepCommitResolver(repo, options.log).index();
   } catch (err) {
     report.repositoryError = errorReport(err);
   }
@@ -119,7 +123,7 @@ async function inspectOne(db: DiscoveredDatabase, options: InspectOptions): Prom
         label: projectLabel(project.id),
         stepCount: project.stepCount,
         activeCount: project.activeCount,
-        steps: await mapLimited(steps, 4, (step) => stepReport(step, repo, options)),
+        steps: await mapLimited(steps, 4, (step) => stepReport(step, repo && commits ? { repo, commits } : undefined, options)),
       });
     }
   } finally {
@@ -128,7 +132,7 @@ async function inspectOne(db: DiscoveredDatabase, options: InspectOptions): Prom
   return report;
 }
 
-async function stepReport(step: Step, repo: GitRepository | undefined, options: InspectOptions): Promise<StepReport> {
+async function stepReport(step: Step, git: { repo: GitRepository; commits: StepCommitIndex } | undefined, options: InspectOptions): Promise<StepReport> {
   const report: StepReport = {
     id: step.id,
     label: step.label,
@@ -149,14 +153,16 @@ async function stepReport(step: Step, repo: GitRepository | undefined, options: 
     warnings: step.warnings.map((w) => ({ field: w.field, message: w.message })),
   };
   if (!options.withFiles) return report;
-  const range = stepChangeRange(step);
+  if (!git) {
+    report.changesUnavailable = 'The repository could not be opened (see repositoryError).';
+    return report;
+  }
+  const range = stepChangeRange(step, git.commits);
   if ('unavailable' in range) {
     report.changesUnavailable = range.unavailable;
-  } else if (!repo) {
-    report.changesUnavailable = 'The repository could not be opened (see repositoryError).';
   } else {
     try {
-      const files = await repo.changedFiles(range.from, range.to);
+      const files = await git.repo.changedFiles(range.from, range.to);
       report.changes = { ...range, files: files.map((f) => ({ status: f.status, path: f.path, oldPath: f.oldPath ?? null })) };
     } catch (err) {
       report.changesUnavailable = errorReport(err).message;

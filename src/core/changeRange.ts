@@ -1,19 +1,21 @@
 /**
- * The commits a step's changes are read between. Today: the step's commit before and commit
- * after as the database records them. Callers ask here only, so that a better answer (the
- * commit a `Step-id` note or a `step-S<N>` branch names) can replace this one in one place.
+ * The commits a step's changes are read between: its commit before → its own commit, as the
+ * editor resolves it (recorded, from its `Step-id` note, or from its kept `step-S<N>` branch;
+ * see stepCommits.ts). The command line asks here.
  */
-import { requireCommitRange, type Step } from './model';
+import type { Step } from './model';
+import { stepChange, type StepCommitIndex, type StepCommitSource } from './stepCommits';
 
 export type ChangeRange =
-  | { from: string; to: string; source: 'recorded' }
-  /** Why there is no usable range: one sentence (a running step, a field LaForge left empty or broken). */
+  | { from: string; to: string; source: Exclude<StepCommitSource, 'none'>; branch: string | null; notMerged: boolean }
+  /** Why there is no usable range: one sentence (a running step, a step that made no commit, a broken field). */
   | { unavailable: string };
 
-export function stepChangeRange(step: Step): ChangeRange {
+export function stepChangeRange(step: Step, index: StepCommitIndex): ChangeRange {
   try {
-    const { before, after } = requireCommitRange(step);
-    return { from: before, to: after, source: 'recorded' };
+    const commit = index.resolve(step);
+    const { before, after } = stepChange(step, commit);
+    return { from: before, to: after, source: commit.source as Exclude<StepCommitSource, 'none'>, branch: commit.branch, notMerged: commit.notMerged };
   } catch (err) {
     return { unavailable: err instanceof Error ? err.message : String(err) };
   }

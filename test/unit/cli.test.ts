@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { executeRollback, lastRollback, planRollback, readJournals, undoRollback } from '../../src/core/rollback';
 import { moveJournals, rollbackJournalDir, stateDir } from '../../src/core/stateDir';
+import { makeLaforgeToday } from '../fixtures/laforgeToday';
 import { activeIds, cleanupTempDirs, demo, git, integrity, snapshot, sqlite, stepHistoryRefs, tempDir, write } from '../support/rollbackWorkspace';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -87,6 +88,30 @@ describe('step-history command line', function () {
       assert.equal(running.cost, null);
       const finished = steps.find((s: { id: number }) => s.id === 1);
       assert.ok(finished.tokens.total > 0 && finished.cost > 0, 'recorded usage is reported');
+    });
+
+    it('reads a project as LaForge at HEAD leaves it: each step\'s own commit from its note or branch, its files as git diff lists them', () => {
+      const fixture = makeLaforgeToday({ root: tempDir('laforge'), now: new Date('2026-11-20T17:00:00Z') });
+      const run = cli(['inspect', fixture.projectDir, '--json'], tempDir('state'));
+      assert.equal(run.code, 0, run.stderr);
+      const steps = new Map<number, any>(run.json.databases[0].projects[0].steps.map((s: any) => [s.id, s])); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const letter: Record<string, string> = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R', copied: 'C' };
+      const committed = fixture.steps.filter((s) => s.commit && s.nameStatus.length > 0 && s.finished);
+      assert.ok(committed.length >= 5);
+      for (const expected of committed) {
+        const step = steps.get(expected.id);
+        assert.ok(step?.changes, `${expected.label}: ${step?.changesUnavailable}`);
+        assert.equal(step.changes.to, expected.commit, `${expected.label}'s own commit`);
+        assert.ok(['note', 'branch'].includes(step.changes.source), `${expected.label} from ${step.changes.source}`);
+        const files = step.changes.files.map((f: { status: string; path: string; oldPath: string | null }) =>
+          f.oldPath ? `${letter[f.status]}\t${f.oldPath}\t${f.path}` : `${letter[f.status]}\t${f.path}`,
+        );
+        assert.deepEqual(files.sort(), expected.nameStatus.map((l) => l.replace(/^([RC])\d+\t/, '$1\t')).sort(), `${expected.label}'s files`);
+        assert.equal(step.changes.notMerged, expected.branchKept && !expected.mergeCommit, `${expected.label} merged or not`);
+      }
+      for (const none of fixture.steps.filter((s) => !s.commit && s.finished)) {
+        assert.match(steps.get(none.id).changesUnavailable, /made no commit/, `${none.label}`);
+      }
     });
 
     it('reports the zeros LaForge writes today as null tokens and cost', () => {
