@@ -7,7 +7,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { appendDemoStep } from '../fixtures/demoWorkspace';
-import { demo, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
+import type { LaforgeFixture } from '../fixtures/laforgeToday';
+import { demo, laforge, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
+import { LAFORGE_DESCRIPTION } from '../integration/suites';
 import { Workbench } from './workbench';
 
 /** What a scene knows of its session besides the window. */
@@ -155,8 +157,81 @@ const welcomeScenes: Scene[] = [
   },
 ];
 
+/** The LaForge fixture the harness left beside the workspace's repository. */
+function laforgeFixture(workspace: string): LaforgeFixture {
+  return JSON.parse(fs.readFileSync(path.join(workspace, LAFORGE_DESCRIPTION), 'utf8')) as LaforgeFixture;
+}
+
+/** A project as LaForge at HEAD leaves it, found under ~/.laforge: steps, their own changes, a log, an unmerged step, a plan. */
+const laforgeScenes: Scene[] = [
+  {
+    name: 'laforge-steps-tree',
+    async run(wb, { workspace }) {
+      const fixture = laforgeFixture(workspace);
+      const newest = fixture.steps[fixture.steps.length - 1];
+      await openSteps(wb, newest.label);
+      await wb.treeRow(fixture.steps[0].label).waitFor({ state: 'visible' });
+      await wb.screenshot('laforge-steps-tree');
+    },
+  },
+  {
+    name: 'laforge-step-files-and-diff',
+    async run(wb, { workspace }) {
+      const fixture = laforgeFixture(workspace);
+      const step = [...fixture.steps].reverse().find((s) => s.outcome === 'fast-forward' && s.nameStatus.some((l) => /^[AM]\t/.test(l)))!;
+      const file = step.nameStatus.find((l) => /^[AM]\t/.test(l))!.split('\t')[1];
+      await openSteps(wb, fixture.steps[fixture.steps.length - 1].label);
+      await wb.treeRow(step.label).click();
+      await wb.page.keyboard.press('ArrowRight');
+      const row = wb.treeRow(path.basename(file));
+      await row.waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('laforge-step-files');
+      await row.click();
+      await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('laforge-file-diff');
+    },
+  },
+  {
+    name: 'laforge-unmerged-step',
+    async run(wb, { workspace }) {
+      const fixture = laforgeFixture(workspace);
+      const unmerged = fixture.steps.find((s) => s.finished && s.commit && s.branchKept && !s.mergeCommit)!;
+      await openSteps(wb, fixture.steps[fixture.steps.length - 1].label);
+      await wb.treeRow(unmerged.label).filter({ hasText: `not merged (step-${unmerged.label})` }).waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('laforge-unmerged-step');
+    },
+  },
+  {
+    name: 'laforge-step-log',
+    async run(wb, { workspace }) {
+      const fixture = laforgeFixture(workspace);
+      const step = fixture.steps.find((s) => s.finished && s.logSummary)!;
+      await wb.reset();
+      await wb.runCommand('Step History: Open Step Log');
+      await wb.pickQuickPickItem(step.label);
+      await wb.editorTab(new RegExp(step.label)).waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('laforge-step-log');
+    },
+  },
+  {
+    name: 'laforge-rollback-plan',
+    async run(wb, { workspace }) {
+      const fixture = laforgeFixture(workspace);
+      const person = fixture.personCommits[0];
+      await wb.reset();
+      await wb.runCommand('Step History: Roll Back to Step…');
+      await wb.pickQuickPickItem(fixture.steps[0].label);
+      await wb.editorTab(new RegExp(`Rollback plan for ${fixture.steps[0].label}`)).waitFor({ state: 'visible', timeout: 30_000 });
+      // The plan's only commit to keep safe is the person's, named by its subject.
+      await wb.webview().getByText(person.message.split('\n')[0], { exact: false }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.screenshot('laforge-rollback-plan');
+    },
+  },
+];
+
 /** One browser session per workspace, each running its scenes in order. */
 export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[] }[] = [
   { name: 'demo', workspace: demo, scenes: demoScenes },
   { name: 'no-database', workspace: withoutStepsDb, scenes: welcomeScenes },
+  { name: 'laforge', workspace: laforge, scenes: laforgeScenes },
 ];

@@ -86,9 +86,9 @@ export class Workbench {
     await row.waitFor({ state: 'hidden' });
   }
 
-  /** A row of the side bar's tree whose label is exactly `label`. */
+  /** A row of the side bar's tree whose label is `label`, alone or followed by a title (`S12 · Add CSV import`). */
   treeRow(label: string): Locator {
-    return this.sideBar().locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+    return this.sideBar().locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: labelled(label) }) }).first();
   }
 
   /** An editor tab whose label matches. */
@@ -101,7 +101,7 @@ export class Workbench {
     const widget = this.page.locator('.quick-input-widget');
     await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
     await widget.locator('input').fill(label);
-    const row = widget.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+    const row = widget.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: labelled(label) }) }).first();
     await row.waitFor({ state: 'visible', timeout: 20_000 });
     await row.click();
     await widget.waitFor({ state: 'hidden' });
@@ -115,4 +115,9 @@ export class Workbench {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** `label` as a whole label, or as the start of one followed by a space (`S12` in `S12 · Add CSV import`). */
+function labelled(label: string): RegExp {
+  return new RegExp(`^${escapeRegExp(label)}(?:$|\\s)`);
 }
