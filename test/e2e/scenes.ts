@@ -223,7 +223,9 @@ const laforgeScenes: Scene[] = [
       await wb.pickQuickPickItem(fixture.steps[0].label);
       await wb.editorTab(new RegExp(`Rollback plan for ${fixture.steps[0].label}`)).waitFor({ state: 'visible', timeout: 30_000 });
       // The plan's only commit to keep safe is the person's, named by its subject.
-      await wb.webview().getByText(person.message.split('\n')[0], { exact: false }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      const personCommit = wb.webview().getByText(person.message.split('\n')[0], { exact: false }).first();
+      await personCommit.waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.webview().getByText(/^Commits no step recorded \(1\)$/).scrollIntoViewIfNeeded();
       await wb.screenshot('laforge-rollback-plan');
     },
   },
