@@ -225,7 +225,7 @@ const laforgeScenes: Scene[] = [
       // The plan's only commit to keep safe is the person's, named by its subject.
       const personCommit = wb.webview().getByText(person.message.split('\n')[0], { exact: false }).first();
       await personCommit.waitFor({ state: 'visible', timeout: 30_000 });
-      await wb.webview().getByText(/^Commits no step recorded \(1\)$/).scrollIntoViewIfNeeded();
+      await wb.webview().getByText(/^Commits no step recorded \(\d+\)$/).scrollIntoViewIfNeeded();
       await wb.screenshot('laforge-rollback-plan');
     },
   },
