@@ -86,9 +86,9 @@ export class Workbench {
     await row.waitFor({ state: 'hidden' });
   }
 
-  /** A row of the side bar's tree whose label is exactly `label`. */
+  /** A row of the side bar's tree whose label is exactly `label`, or `label` followed by ` · ` and a step's title. */
   treeRow(label: string): Locator {
-    return this.sideBar().locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+    return this.sideBar().locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}(?: · .*)?$`) }) }).first();
   }
 
   /** An editor tab whose label matches. */
@@ -101,7 +101,7 @@ export class Workbench {
     const widget = this.page.locator('.quick-input-widget');
     await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 30_000 });
     await widget.locator('input').fill(label);
-    const row = widget.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+    const row = widget.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}(?: · .*)?$`) }) }).first();
     await row.waitFor({ state: 'visible', timeout: 20_000 });
     await row.click();
     await widget.waitFor({ state: 'hidden' });
