@@ -736,6 +736,43 @@ export class GitRepository {
     for (const p of untracked ?? []) paths.add(p);
     return [...paths].sort();
   }
+
+  // -------------------------------------------------------------------------------------
+  // Commit messages' first lines, for step titles (see commitSubjects.ts, which caches them).
+
+  /** How many commits one `git log --no-walk` names, so an argv stays far below the system's limit. */
+  static readonly SUBJECTS_PER_PROCESS = 500;
+
+  /**
+   * The first line of each commit's message, by the full hash git printed, in one git process
+   * per SUBJECTS_PER_PROCESS commits. A commit the repository does not have is left out
+   * (`--ignore-missing`); every value is checked by requireCommitHash first.
+   */
+  async commitFirstLines(commits: readonly string[]): Promise<Map<string, string>> {
+    const shas = [...new Set(commits.map((c) => requireCommitHash(c).toLowerCase()))];
+    const lines = new Map<string, string>();
+    for (let i = 0; i < shas.length; i += GitRepository.SUBJECTS_PER_PROCESS) {
+      const chunk = shas.slice(i, i + GitRepository.SUBJECTS_PER_PROCESS);
+      const args = [
+        'log', '--no-walk=unsorted', '-z', '--no-color', '--no-show-signature', '--ignore-missing', '--format=%H%x00%B',
+        '--end-of-options', ...chunk.map((sha) => `${sha}^{commit}`), '--',
+      ];
+      for (const [sha, line] of parseFirstLines(await this.text(args, { commits: chunk }))) lines.set(sha, line);
+    }
+    return lines;
+  }
+}
+
+/** Parses `git log -z --format=%H%x00%B`: hash, message, hash, message, … */
+export function parseFirstLines(output: string): Map<string, string> {
+  const tokens = output.split('\0');
+  const lines = new Map<string, string>();
+  for (let i = 0; i + 2 <= tokens.length; i += 2) {
+    const sha = tokens[i].replace(/^\n/, '');
+    if (!isCommitHash(sha)) throw unexpected('a commit list', output);
+    lines.set(sha.toLowerCase(), (tokens[i + 1].replace(/^\s*\n/, '').split(/\r?\n/, 1)[0] ?? '').trim());
+  }
+  return lines;
 }
 
 const STATUS_LETTERS: Record<string, ChangeStatus> = {

@@ -57,3 +57,16 @@ export async function readLaforgeProject(file: string, log: Logger = silentLogge
 export function laforgeProjectOf(dbPath: string, log: Logger = silentLogger): Promise<LaforgeProject | undefined> {
   return readLaforgeProject(path.join(path.dirname(dbPath), 'project.json'), log);
 }
+
+/**
+ * The name project.json gives each project of its database: the project whose id is
+ * project.json's `id`, or, when the database holds one project, that project. Keyed by project
+ * id; empty when there is no project.json or it has no name.
+ */
+export function laforgeProjectNames(project: Pick<LaforgeProject, 'id' | 'name'> | undefined, projectIds: readonly string[]): Map<string, string> {
+  const names = new Map<string, string>();
+  if (!project?.name) return names;
+  if (project.id !== undefined && projectIds.includes(project.id)) names.set(project.id, project.name);
+  else if (projectIds.length === 1) names.set(projectIds[0], project.name);
+  return names;
+}

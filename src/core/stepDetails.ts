@@ -21,6 +21,8 @@ export interface StepDetailsInput {
   files: Fetched<ChangedFile[]>;
   /** The step's log and its summary; null or left out when it has none. */
   log?: { summary: StepLogSummary | null } | null;
+  /** What the step did, as the views title it (src/ui/format.ts stepTitle); null or left out when nothing says. */
+  title?: string | null;
 }
 
 /** More rows than this are summarised; the multi-file diff editor shows them all. */
@@ -72,7 +74,7 @@ const fileView = (f: ChangedFile): FileView => ({
   binary: f.binary,
 });
 
-export function stepDetailsView({ database, step, stepCommit, commits, files, log }: StepDetailsInput): StepDetailsView {
+export function stepDetailsView({ database, step, stepCommit, commits, files, log, title }: StepDetailsInput): StepDetailsView {
   const usage = step.tokenUsage;
   const summary = log?.summary ?? null;
   const config = step.agentConfig;
@@ -85,6 +87,7 @@ export function stepDetailsView({ database, step, stepCommit, commits, files, lo
     projectLabel: projectLabel(step.projectId),
     id: step.id,
     label: step.label,
+    title: title ?? null,
     status: step.status,
     active: step.active,
     startTime: iso(step.startTime),

@@ -103,6 +103,8 @@ export interface StepDetailsView {
   projectLabel: string;
   id: number;
   label: string;
+  /** What the step did: its commit's first line, or its log's final message's; null when nothing says. */
+  title: string | null;
   status: StepStatusText;
   active: boolean;
   startTime: string | null;

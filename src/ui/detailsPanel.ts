@@ -14,6 +14,7 @@ import { stepChange, type StepCommit } from '../core/stepCommits';
 import { stepDetailsView, type Fetched } from '../core/stepDetails';
 import { isPageMessage, type HostMessage, type PageMessage } from '../shared/detailsProtocol';
 import { pickStep } from './pickStep';
+import { stepTitle } from './format';
 import { guarded, showError } from './showError';
 import type { StepDatabase, StepDatabases } from './stepDatabases';
 import type { StepLogs } from './stepLogs';
@@ -129,8 +130,11 @@ class DetailsPanel implements vscode.Disposable {
         this.fetch(`${label} files`, () => database.changedFiles(step)),
         this.logs?.info(database, step.id) ?? Promise.resolve(null),
       ]);
+      const sha = stepCommit?.commit;
+      const subject = sha ? (await database.commitSubjects([sha]).catch(() => new Map<string, string>())).get(sha) : undefined;
       if (!isCurrent()) return;
-      const details = stepDetailsView({ database: { id: database.id, label: database.label }, step, stepCommit, commits, files, log: stepLog });
+      const title = stepTitle(subject, stepLog?.summary?.finalMessage) ?? null;
+      const details = stepDetailsView({ database: { id: database.id, label: database.label }, step, stepCommit, commits, files, log: stepLog, title });
       this.post({ type: 'details', details });
     } catch (err) {
       if (!isCurrent()) return;

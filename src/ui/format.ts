@@ -138,9 +138,44 @@ export function stepDescription(step: Step, now: Date = new Date(), log?: LogFig
   return parts.join(' · ');
 }
 
+/** The longest title a label shows; the whole line stays in the tooltip and the details. */
+const TITLE_MAX = 100;
+/** The message LaForge commits with when the agent wrote no COMMIT.md: it says nothing of the step. */
+const LAFORGE_DEFAULT_MESSAGE = /^LaForge step S\d+ - Automated changes$/;
+
+const firstLine = (text: string | null | undefined): string | undefined => {
+  const line = text?.replace(/\r\n?/g, '\n').split('\n').find((l) => l.trim() !== '')?.trim();
+  return line ? line : undefined;
+};
+
+/**
+ * What a step did, in a line: the first line of its own commit's message (for LaForge,
+ * COMMIT.md's first line), else, when it made no commit or committed with LaForge's default
+ * message, the first line of its log's final message. Undefined when neither says anything.
+ * Made safe for display (safeText); not yet shortened (see stepLabel).
+ */
+export function stepTitle(subject: string | null | undefined, finalMessage?: string | null): string | undefined {
+  const own = firstLine(subject);
+  const line = titleNeedsLog(subject) ? (firstLine(finalMessage) ?? own) : own;
+  return line === undefined ? undefined : safeText(line);
+}
+
+/** Whether stepTitle would take the log's final message over this commit subject. */
+export function titleNeedsLog(subject: string | null | undefined): boolean {
+  const own = firstLine(subject);
+  return own === undefined || LAFORGE_DEFAULT_MESSAGE.test(own);
+}
+
+/** A step's label: `S12 · Add CSV import`, the title cut at TITLE_MAX characters; `S12` without one. */
+export function stepLabel(step: Pick<Step, 'label'>, title: string | undefined): string {
+  if (!title) return step.label;
+  const shown = [...title].length > TITLE_MAX ? `${[...title].slice(0, TITLE_MAX - 1).join('')}…` : title;
+  return `${step.label} · ${shown}`;
+}
+
 /** What a screen reader says for a step item: `S12, completed, 3 minutes ago, took 1m 20s, 12,345 tokens, $0.04`. */
-export function stepAccessibilityLabel(step: Step, now: Date = new Date(), log?: LogFigures): string {
-  const parts = [step.label, statusWord(step.status)];
+export function stepAccessibilityLabel(step: Step, now: Date = new Date(), log?: LogFigures, title?: string): string {
+  const parts = [step.label, ...(title ? [title] : []), statusWord(step.status)];
   if (step.startTime) parts.push(`started ${relativeTimeSpoken(step.startTime, now)}`);
   if (step.status !== 'RUNNING' && step.durationMs !== null) parts.push(`took ${formatDuration(step.durationMs)}`);
   const usage = step.tokenUsage;
@@ -229,15 +264,19 @@ export interface ProjectItemText {
   warning: string | undefined;
 }
 
-/** What the Steps view shows for a project. */
+/**
+ * What the Steps view shows for a project. `project.name` is the name its LaForge project.json
+ * gives (see laforgeProjectNames); then the label is that name and the tooltip gives the id.
+ */
 export function projectItemText(
-  project: ProjectSummary,
+  project: ProjectSummary & { name?: string },
   database: { label: string; path: string },
   showDatabase: boolean,
   /** The project's totals, once read (the tooltip is resolved on hover). */
   totals?: { counters: StepCounters; logs: LogCostTotals },
 ): ProjectItemText {
-  const name = projectName(project.id);
+  const named = project.name !== undefined && project.name.trim() !== '' ? safeText(project.name.trim()) : undefined;
+  const name = named ?? projectName(project.id);
   const where = safeText(database.label);
   const count = `${project.stepCount} ${project.stepCount === 1 ? 'step' : 'steps'}`;
   const warning = projectNote(project.id);
@@ -246,6 +285,7 @@ export function projectItemText(
     description: showDatabase ? `${count} · ${where}` : count,
     tooltip: [
       name,
+      ...(named !== undefined ? [`Project id: ${projectName(project.id)}`] : []),
       ...(warning ? [warning] : []),
       `${count}, ${project.activeCount} active`,
       ...(totals ? [capitalise(costTotalText(totals.counters, totals.logs)), capitalise(tokenTotalText(totals.counters))] : []),
@@ -258,15 +298,18 @@ export function projectItemText(
 
 const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
-/** A step in a quick pick: `S12`, `completed · gpt-4o · <start>`, `<task> — <project>`. */
-export function stepPickText(step: Step, context: { project: string; database?: string }): { label: string; description: string; detail: string } {
+/** A step in a quick pick: `S12 · <title>`, `completed · gpt-4o · <start>`, `<task> — <project>`. */
+export function stepPickText(
+  step: Step,
+  context: { project: string; database?: string; title?: string },
+): { label: string; description: string; detail: string } {
   const model = stepModel(step);
   // What the step was asked to do, when its configuration says, reads best as its summary.
   const task = step.agentConfig?.metadata?.task;
   const project = projectName(context.project);
   const where = context.database !== undefined ? `${project} — ${safeText(context.database)}` : project;
   return {
-    label: step.label,
+    label: stepLabel(step, context.title),
     description: [step.status.toLowerCase(), model && safeText(model), step.startTime?.toLocaleString()].filter(Boolean).join(' · '),
     detail: task ? `${safeText(task)} — ${where}` : where,
   };
@@ -296,10 +339,14 @@ function dateTime(date: Date): string {
  * name it. Every value from the database is escaped; the result is meant for a
  * MarkdownString that is neither trusted nor allowed HTML.
  */
-export function stepTooltipMarkdown(step: Step, context: { project?: string; database?: string; log?: LogFigures; commit?: StepCommit } = {}): string {
+export function stepTooltipMarkdown(
+  step: Step,
+  context: { project?: string; database?: string; log?: LogFigures; commit?: StepCommit; title?: string } = {},
+): string {
   const lines: string[] = [];
   const row = (name: string, value: string) => lines.push(`**${name}:** ${escapeMarkdown(value)}`);
   lines.push(`**${escapeMarkdown(step.label)}** · ${escapeMarkdown(statusWord(step.status))}`);
+  if (context.title) lines.push(escapeMarkdown(context.title));
   if (context.project !== undefined) row('Project', projectLabel(context.project));
   if (context.database !== undefined) row('Database', context.database);
   row('Started', step.startTime ? dateTime(step.startTime) : 'unknown');

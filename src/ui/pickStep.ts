@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
+import { silentLogger, type Logger } from '../core/log';
 import { stepPickText } from './format';
+import { stepTitles } from './stepTitles';
 import type { StepDatabases } from './stepDatabases';
 import type { StepNode } from './treeNodes';
 
@@ -10,6 +12,8 @@ export interface PickStepOptions {
   activeOnly?: boolean;
   /** Leave this step out (for "compare with…"). */
   exclude?: StepNode;
+  /** Where a title that cannot be read is logged. */
+  log?: Logger;
 }
 
 interface StepPick extends vscode.QuickPickItem {
@@ -28,10 +32,11 @@ export async function pickStep(databases: StepDatabases, options: PickStepOption
       if (database.state.kind === 'error') continue;
       for (const project of await database.projects()) {
         const steps = await database.steps(project.id, { limit: 500, activeOnly: options.activeOnly });
+        const titles = await stepTitles(database, steps, options.log ?? silentLogger);
         for (const step of steps) {
           if (options.exclude && options.exclude.database.id === database.id && options.exclude.step.id === step.id) continue;
           picks.push({
-            ...stepPickText(step, { project: project.id, database: many ? database.label : undefined }),
+            ...stepPickText(step, { project: project.id, database: many ? database.label : undefined, title: titles.get(step.id) }),
             node: { kind: 'step', database, projectId: project.id, step },
           });
         }

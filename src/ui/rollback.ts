@@ -33,6 +33,7 @@ import type { ChangesOpener } from './diffs';
 import { pickStep } from './pickStep';
 import { deleteConfirmation, keptStateItem } from './rollbackStatesText';
 import { confirmationDetail, pendingSentence, planMarkdown, undoSentence } from './rollbackText';
+import { stepTitles } from './stepTitles';
 import { showError } from './showError';
 import type { StepDatabase, StepDatabases } from './stepDatabases';
 import { isStepNode } from './treeNodes';
@@ -334,7 +335,8 @@ class Rollbacks implements vscode.Disposable {
   }
 
   private async showPlan(database: StepDatabase, plan: RollbackPlan): Promise<void> {
-    const markdown = planMarkdown(plan, { databaseLabel: database.label });
+    const titles = await stepTitles(database, plan.stepsToDeactivate, this.log);
+    const markdown = planMarkdown(plan, { databaseLabel: database.label, titles });
     const uri = this.plans.add(`Rollback plan for ${plan.step.label}`, markdown);
     try {
       await vscode.commands.executeCommand('markdown.showPreview', uri);

@@ -10,7 +10,7 @@ import { basename } from 'path';
 import type { StatusEntry } from '../core/git';
 import type { JournalPhase, RollbackJournal, RollbackPlan } from '../core/rollback';
 import { safeText } from '../shared/safeText';
-import { changeWord, escapeMarkdown, projectName, stepDescription, stepModel } from './format';
+import { changeWord, escapeMarkdown, projectName, stepDescription, stepLabel, stepModel } from './format';
 
 /** How many entries a list in the plan shows before "and N more". */
 export const PLAN_LIST_LIMIT = 200;
@@ -78,6 +78,8 @@ export interface PlanDocumentContext {
   databaseLabel: string;
   /** How the actions are named where the plan is read; the editor's buttons by default. */
   wording?: PlanWording;
+  /** The steps' titles by step id (see stepTitles): each step of the list is named by its own. */
+  titles?: ReadonlyMap<number, string>;
 }
 
 export interface PlanWording {
@@ -125,7 +127,7 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
   out.push(
     ...bullets(plan.stepsToDeactivate, (s) => {
       const task = s.agentConfig?.metadata?.task;
-      const parts = [`**${escapeMarkdown(s.label)}**`, escapeMarkdown(stepDescription(s))];
+      const parts = [`**${escapeMarkdown(stepLabel(s, context.titles?.get(s.id)))}**`, escapeMarkdown(stepDescription(s))];
       const model = stepModel(s);
       if (model) parts.push(escapeMarkdown(model));
       return `${parts.join(' · ')}${task ? ` — ${escapeMarkdown(task)}` : ''}`;

@@ -5,6 +5,7 @@
  */
 import type * as vscode from 'vscode';
 import type { ChangedFile, GitRepository } from '../core/git';
+import type { LaforgeProject } from '../core/laforgeProject';
 import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
@@ -61,6 +62,10 @@ export interface StepDatabase {
   stepCommit(step: Step): Promise<StepCommit>;
   /** The files a step changed, from its commit before to its own commit, cached; rejects with a StepFieldError or GitError. */
   changedFiles(step: Step): Promise<ChangedFile[]>;
+  /** The first line of each commit's message, cached per commit; a commit git does not have is left out. Rejects with a GitError. */
+  commitSubjects(commits: readonly string[]): Promise<Map<string, string>>;
+  /** The LaForge project.json beside the database, when it is a LaForge project's. */
+  laforgeProject(): Promise<LaforgeProject | undefined>;
 }
 
 export interface StepDatabases extends vscode.Disposable {

@@ -17,6 +17,8 @@ import {
   splitPath,
   stepAccessibilityLabel,
   stepDescription,
+  stepLabel,
+  stepTitle,
   stepTooltipMarkdown,
 } from './format';
 import type { StepDatabases } from './stepDatabases';
@@ -105,7 +107,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     try {
       const aggregates = await database.aggregates(project.id);
       const logs = this.logs ? await this.logs.costOf(database, aggregates.unrecordedStepIds) : { steps: 0, cost: 0 };
-      item.tooltip = projectItemText(project, database, this.databases.all.length > 1, { counters: aggregates.totals, logs }).tooltip;
+      item.tooltip = projectItemText({ ...project, name: node.name }, database, this.databases.all.length > 1, { counters: aggregates.totals, logs }).tooltip;
     } catch {
       // The tooltip without totals; the tree shows why the database cannot be read.
     }
@@ -153,7 +155,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const { project, database } = node;
     const first = this.databases.all[0];
     const expanded = first?.id === database.id && this.model.firstProjectId(database.id) === project.id;
-    const text = projectItemText(project, database, this.databases.all.length > 1);
+    const text = projectItemText({ ...project, name: node.name }, database, this.databases.all.length > 1);
     const item = new vscode.TreeItem(
       text.label,
       expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
@@ -171,10 +173,11 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
 
   private stepItem(node: StepNode): vscode.TreeItem {
     const { step, database } = node;
-    const item = new vscode.TreeItem(step.label, vscode.TreeItemCollapsibleState.Collapsed);
-    item.id = stepKey(database.id, node.projectId, step);
     const now = new Date();
     const log = this.logFigures(node);
+    const title = stepTitle(node.subject, log?.finalMessage);
+    const item = new vscode.TreeItem(stepLabel(step, title), vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = stepKey(database.id, node.projectId, step);
     item.description = [stepDescription(step, now, log), notMergedText(node.commit)].filter(Boolean).join(' · ');
     const tooltip = new vscode.MarkdownString(
       stepTooltipMarkdown(step, {
@@ -182,6 +185,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
         project: node.projectId,
         database: this.databases.all.length > 1 ? database.label : undefined,
         log,
+        title,
       }),
     );
     tooltip.isTrusted = false;
@@ -190,7 +194,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.iconPath = stepIcon(step);
     item.resourceUri = stepResourceUri(database.id, node.projectId, step.label, step.status === 'ROLLED BACK', step.warnings.length);
     item.contextValue = stepContextValue(step);
-    item.accessibilityInformation = { label: stepAccessibilityLabel(step, now, log) };
+    item.accessibilityInformation = { label: stepAccessibilityLabel(step, now, log, title) };
     return item;
   }
 

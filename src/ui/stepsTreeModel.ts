@@ -12,6 +12,7 @@ import { isNoCommit, type StepCommit } from '../core/stepCommits';
 import type { ChangedFile } from '../core/git';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
+import { laforgeProjectNames } from '../core/laforgeProject';
 import { projectLabel } from '../core/projectKey';
 import type { ProjectSummary } from '../core/stepStore';
 import { isFilterActive } from './format';
@@ -271,7 +272,7 @@ export class StepsTreeModel implements Disposable {
     entry.listed = true;
     try {
       const projects = await database.projects();
-      this.applyProjects(database, entry, projects);
+      this.applyProjects(database, entry, projects, await this.projectNames(database, projects));
       entry.message = projects.length
         ? undefined
         : message(`${database.id}|empty`, `${database.label} holds no steps yet.`, 'info');
@@ -282,20 +283,31 @@ export class StepsTreeModel implements Disposable {
     }
   }
 
+  /** The names a LaForge project.json gives the projects; none when it cannot be read. */
+  private async projectNames(database: StepDatabase, projects: ProjectSummary[]): Promise<Map<string, string>> {
+    const project = await database.laforgeProject().catch((err: unknown) => {
+      logFailure(this.log, `the LaForge project of ${database.path}`, err, 'warn');
+      return undefined;
+    });
+    return laforgeProjectNames(project, projects.map((p) => p.id));
+  }
+
   /** Keeps the state (and node) of every project still listed, updating its summary. */
-  private applyProjects(database: StepDatabase, entry: DatabaseEntry, projects: ProjectSummary[]): void {
+  private applyProjects(database: StepDatabase, entry: DatabaseEntry, projects: ProjectSummary[], names: Map<string, string>): void {
     const previous = new Map(entry.projects.map((p) => [p.key, p]));
     entry.projects = projects.map((project) => {
       const key = projectKey(database.id, project.id);
       const kept = previous.get(key);
+      const name = names.get(project.id);
       if (kept) {
         kept.node.project = project;
         kept.node.database = database;
+        kept.node.name = name;
         return kept;
       }
       return {
         key,
-        node: { kind: 'project', database, project },
+        node: { kind: 'project', database, project, name },
         steps: undefined,
         want: this.settings.pageSize,
         hasMore: false,
@@ -360,10 +372,11 @@ export class StepsTreeModel implements Disposable {
         }
         const shown = page.slice(0, want);
         const commits = await this.stepCommits(state, shown);
+        const subjects = await this.subjects(state, commits);
         if (state.stale) continue;
         state.error = undefined;
         state.hasMore = page.length > want;
-        state.steps = shown.map((step, i) => this.stepNode(state, step, commits?.[i]));
+        state.steps = shown.map((step, i) => this.stepNode(state, step, commits?.[i], subjects?.[i]));
       }
       this.loadedSteps.fire();
     });
@@ -399,15 +412,34 @@ export class StepsTreeModel implements Disposable {
     }
   }
 
-  private stepNode(state: ProjectState, step: Step, commit: StepCommit | undefined): Mutable<StepNode> {
+  /**
+   * The first line of each step's own commit, read for the whole page at once (a constant
+   * number of git processes, none for commits read before); null for a step without one,
+   * undefined when git cannot tell.
+   */
+  private async subjects(state: ProjectState, commits: StepCommit[] | undefined): Promise<(string | null)[] | undefined> {
+    if (!commits) return undefined;
+    const { database } = state.node;
+    const shas = commits.map((c) => c.commit).filter((c): c is string => c !== null);
+    try {
+      const lines = shas.length ? await database.commitSubjects(shas) : new Map<string, string>();
+      return commits.map((c) => (c.commit === null ? null : (lines.get(c.commit) ?? null)));
+    } catch (err) {
+      logFailure(this.log, `the steps' commit messages in ${database.repositoryPath}`, err, 'warn');
+      return undefined;
+    }
+  }
+
+  private stepNode(state: ProjectState, step: Step, commit: StepCommit | undefined, subject: string | null | undefined): Mutable<StepNode> {
     const existing = state.steps?.find((node) => node.step.id === step.id);
     if (existing) {
       existing.step = step;
       existing.database = state.node.database;
       existing.commit = commit;
+      existing.subject = subject;
       return existing;
     }
-    return { kind: 'step', database: state.node.database, projectId: state.node.project.id, step, commit };
+    return { kind: 'step', database: state.node.database, projectId: state.node.project.id, step, commit, subject };
   }
 
   /** Appends the next page of a project's steps. */
@@ -429,8 +461,9 @@ export class StepsTreeModel implements Disposable {
     const shown = new Set(state.steps.map((node) => node.step.id));
     const fresh = page.slice(0, pageSize).filter((step) => !shown.has(step.id));
     const commits = await this.stepCommits(state, fresh);
+    const subjects = await this.subjects(state, commits);
     if (state.stale) return;
-    state.steps = [...state.steps, ...fresh.map((step, i) => this.stepNode(state, step, commits?.[i]))];
+    state.steps = [...state.steps, ...fresh.map((step, i) => this.stepNode(state, step, commits?.[i], subjects?.[i]))];
     state.hasMore = page.length > pageSize;
     state.want = Math.max(state.want, state.steps.length);
     this.loadedSteps.fire();
@@ -547,15 +580,17 @@ export class StepsTreeModel implements Disposable {
       return this.changed.fire(undefined);
     }
     let projects: ProjectSummary[];
+    let names: Map<string, string>;
     try {
       projects = await database.projects();
+      names = await this.projectNames(database, projects);
     } catch {
       this.markStale(entry);
       return this.changed.fire(undefined);
     }
     const before = entry.projects.map((p) => p.node.project.id).join('\n');
     const after = projects.map((p) => p.id).join('\n');
-    this.applyProjects(database, entry, projects);
+    this.applyProjects(database, entry, projects, names);
     for (const state of entry.projects) state.stale = true;
     if (before === after) this.changed.fire(entry.projects.map((p) => p.node));
     else this.changed.fire(undefined);

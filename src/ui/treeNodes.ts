@@ -12,6 +12,8 @@ export interface ProjectNode {
   readonly kind: 'project';
   readonly database: StepDatabase;
   readonly project: ProjectSummary;
+  /** The project's name from its LaForge project.json, when it gives one. */
+  readonly name?: string;
 }
 
 export interface StepNode {
@@ -21,6 +23,8 @@ export interface StepNode {
   readonly step: Step;
   /** The step's own commit, when the tree has resolved it. */
   readonly commit?: StepCommit;
+  /** The first line of that commit's message, when read; null when the step has no commit git knows. */
+  readonly subject?: string | null;
 }
 
 export interface FileNode {

@@ -8,7 +8,9 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { DiscoveredDatabase, discoverDatabases, DiscoveryFolder } from '../core/discovery';
 import { describeError, logFailure, StepDbError } from '../core/errors';
+import { CommitSubjects } from '../core/commitSubjects';
 import { ChangedFile, GitRepository } from '../core/git';
+import { laforgeProjectOf, type LaforgeProject } from '../core/laforgeProject';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
 import { stepChange, StepCommitResolver, type StepCommit } from '../core/stepCommits';
@@ -318,6 +320,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
   /** Keyed by the step's range, `<before>..<commit>`: a new note or a moved branch reads again. */
   private readonly changedFilesCache = new Map<string, Promise<ChangedFile[]>>();
   private commits: { repo: GitRepository; resolver: StepCommitResolver } | undefined;
+  private subjects: { repo: GitRepository; cache: CommitSubjects } | undefined;
   private readonly watcher: vscode.FileSystemWatcher;
   private debounceTimer: NodeJS.Timeout | undefined;
   private disposed = false;
@@ -396,6 +399,17 @@ export class WorkspaceStepDatabase implements StepDatabase {
     const repo = await this.repository();
     if (this.commits?.repo !== repo) this.commits = { repo, resolver: new StepCommitResolver(repo, this.log) };
     return (await this.commits.resolver.index()).resolve(step);
+  }
+
+  async commitSubjects(commits: readonly string[]): Promise<Map<string, string>> {
+    const repo = await this.repository();
+    if (this.subjects?.repo !== repo) this.subjects = { repo, cache: new CommitSubjects(repo) };
+    return this.subjects.cache.of(commits);
+  }
+
+  /** Read each time: a small file, and its name may be changed while the editor runs. */
+  laforgeProject(): Promise<LaforgeProject | undefined> {
+    return laforgeProjectOf(this.path, this.log);
   }
 
   async changedFiles(step: Step): Promise<ChangedFile[]> {

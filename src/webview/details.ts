@@ -220,7 +220,7 @@ function render(details: StepDetailsView): void {
   const header = el(
     'header',
     undefined,
-    el('h1', undefined, details.label, ' ', status),
+    el('h1', undefined, details.title ? `${details.label} · ${details.title}` : details.label, ' ', status),
     el(
       'div',
       'actions',

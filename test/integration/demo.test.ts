@@ -75,7 +75,8 @@ describe(IN_DEMO, function () {
 
   it('shows the steps in the tree, newest first, with an icon and menu kind for each status', async () => {
     const nodes = (await children(await project())).filter((n): n is StepNode => n.kind === 'step');
-    assert.deepStrictEqual(nodes.map((n) => label(n)), demo.steps.map((s) => s.label).reverse());
+    // Each step is titled by its own commit's subject; the running step has none yet.
+    assert.deepStrictEqual(nodes.map((n) => label(n)), demo.steps.map((s) => (s.commitAfter ? `${s.label} · ${s.title}` : s.label)).reverse());
     const contextOf = (id: number) => nodes.find((n) => n.step.id === id) && item(nodes.find((n) => n.step.id === id)!).contextValue;
     for (const id of demo.failedStepIds) assert.strictEqual(contextOf(id), 'step.failed');
     for (const id of demo.rolledBackStepIds) assert.strictEqual(contextOf(id), 'step.rolledBack');

@@ -72,6 +72,12 @@ class FakeDatabase {
     else requireCommitAfter(step);
     return [{ path: `src/s${step.id}.ts`, status: 'modified', added: 1, removed: 0, binary: false }];
   }
+  async commitSubjects(): Promise<Map<string, string>> {
+    return new Map();
+  }
+  async laforgeProject() {
+    return undefined;
+  }
 }
 
 function fakeDatabases(...dbs: FakeDatabase[]) {
