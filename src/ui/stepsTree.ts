@@ -178,7 +178,8 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const title = stepTitle(node.subject, log?.finalMessage);
     const item = new vscode.TreeItem(stepLabel(step, title), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = stepKey(database.id, node.projectId, step);
-    item.description = [stepDescription(step, now, log), notMergedText(node.commit)].filter(Boolean).join(' · ');
+    // "not merged" first: at the sidebar's default width the end of the description is cut off.
+    item.description = [notMergedText(node.commit), stepDescription(step, now, log)].filter(Boolean).join(' · ');
     const tooltip = new vscode.MarkdownString(
       stepTooltipMarkdown(step, {
         commit: node.commit,
