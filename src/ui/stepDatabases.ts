@@ -8,6 +8,7 @@ import type { ChangedFile, GitRepository } from '../core/git';
 import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
+import type { StepWorktree } from '../core/worktrees';
 
 export type DatabaseState =
   | { kind: 'loading' }
@@ -61,6 +62,8 @@ export interface StepDatabase {
   stepCommit(step: Step): Promise<StepCommit>;
   /** The files a step changed, from its commit before to its own commit, cached; rejects with a StepFieldError or GitError. */
   changedFiles(step: Step): Promise<ChangedFile[]>;
+  /** A RUNNING step's live work tree and its files so far; undefined when it has none (any other step, or it is gone). Rejects with a GitError. */
+  stepWorktree(step: Step): Promise<StepWorktree | undefined>;
 }
 
 export interface StepDatabases extends vscode.Disposable {

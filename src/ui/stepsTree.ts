@@ -13,6 +13,7 @@ import {
   changeWord,
   describeFilter,
   fileTooltip,
+  liveWorktreeText,
   projectItemText,
   splitPath,
   stepAccessibilityLabel,
@@ -175,15 +176,15 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.id = stepKey(database.id, node.projectId, step);
     const now = new Date();
     const log = this.logFigures(node);
-    item.description = [stepDescription(step, now, log), notMergedText(node.commit)].filter(Boolean).join(' · ');
-    const tooltip = new vscode.MarkdownString(
-      stepTooltipMarkdown(step, {
-        commit: node.commit,
-        project: node.projectId,
-        database: this.databases.all.length > 1 ? database.label : undefined,
-        log,
-      }),
-    );
+    const live = node.live && liveWorktreeText(node.live);
+    item.description = [live?.description, stepDescription(step, now, log), notMergedText(node.commit)].filter(Boolean).join(' · ');
+    const tooltipText = stepTooltipMarkdown(step, {
+      commit: node.commit,
+      project: node.projectId,
+      database: this.databases.all.length > 1 ? database.label : undefined,
+      log,
+    });
+    const tooltip = new vscode.MarkdownString(live ? `${tooltipText}\n\n${live.tooltipMarkdown}` : tooltipText);
     tooltip.isTrusted = false;
     tooltip.supportHtml = false;
     item.tooltip = tooltip;
