@@ -310,6 +310,10 @@ export class StepsTreeModel implements Disposable {
 
   /** Keeps the state (and node) of every project still listed, updating its summary. */
   private applyProjects(database: StepDatabase, entry: DatabaseEntry, projects: ProjectSummary[]): void {
+    const listed = new Set(projects.map((project) => projectKey(database.id, project.id)));
+    for (const key of [...this.live.keys()]) {
+      if (key.startsWith(`${database.id}|`) && !listed.has(key.slice(0, key.lastIndexOf('|')))) this.stopWatching(key);
+    }
     const previous = new Map(entry.projects.map((p) => [p.key, p]));
     entry.projects = projects.map((project) => {
       const key = projectKey(database.id, project.id);

@@ -463,6 +463,8 @@ describe('StepsTreeModel: a running step’s live work tree, on the LaForge-at-H
     } finally {
       fs.rmSync(added);
     }
+    model.dispose();
+    assert.ok(log.lines.some((l) => l.level === 'info' && l.message === `stopped watching ${node.live!.path}, the work tree of ${running.label}`), 'disposing stops the watcher');
   });
 
   it('stops watching when the step is no longer running', async () => {
