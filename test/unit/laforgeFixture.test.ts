@@ -89,7 +89,8 @@ describe('LaForge fixture (HEAD, 39fbd47)', function () {
       assert.strictEqual(s.commitBefore, d.commitBefore, d.label);
       assert.strictEqual(s.agentConfigName, 'claude', d.label);
       assert.strictEqual(s.parentStepId, d.id === 1 ? null : d.id - 1, d.label);
-      assert.deepStrictEqual(s.tokenUsage, { promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0 }, d.label);
+      // LaForge at HEAD writes zeros for every step: read as not recorded (model.ts), never as zero.
+      assert.strictEqual(s.tokenUsage, null, d.label);
       assert.strictEqual(s.startTime?.getTime(), d.startTime.getTime(), d.label);
       if (d.outcome === 'running') {
         assert.strictEqual(s.status, 'RUNNING');
