@@ -761,6 +761,11 @@ export class GitRepository {
     }
     return lines;
   }
+
+  /** The repository's work trees (`git worktree list`), the main one first. */
+  async worktrees(): Promise<Worktree[]> {
+    return parseWorktreeList(await this.text(['worktree', 'list', '--porcelain', '-z'], {}));
+  }
 }
 
 /** Parses `git log -z --format=%H%x00%B`: hash, message, hash, message, … */
@@ -961,4 +966,51 @@ function addEntry(list: StatusEntry[], letter: string, filePath: string, oldPath
   const entry: StatusEntry = { path: filePath, status };
   if (oldPath !== undefined && (status === 'renamed' || status === 'copied')) entry.oldPath = oldPath;
   list.push(entry);
+}
+
+/** One work tree of a repository, as `git worktree list --porcelain` describes it. */
+export interface Worktree {
+  path: string;
+  /** The commit checked out; null for a bare repository or before the first commit. */
+  head: string | null;
+  /** The full ref, e.g. `refs/heads/step-S12`; null when detached or bare. */
+  branch: string | null;
+  bare: boolean;
+  detached: boolean;
+  locked: boolean;
+  /** Git knows its folder is gone. */
+  prunable: boolean;
+}
+
+/**
+ * Parses `git worktree list --porcelain -z`: records of NUL-terminated `key[ value]` lines,
+ * each record ended by an empty line (a second NUL).
+ */
+export function parseWorktreeList(output: string): Worktree[] {
+  const worktrees: Worktree[] = [];
+  let current: Worktree | undefined;
+  for (const line of output.split('\0')) {
+    if (line === '') {
+      if (current) worktrees.push(current);
+      current = undefined;
+      continue;
+    }
+    const space = line.indexOf(' ');
+    const key = space < 0 ? line : line.slice(0, space);
+    const value = space < 0 ? '' : line.slice(space + 1);
+    if (key === 'worktree') {
+      if (current) worktrees.push(current);
+      current = { path: value, head: null, branch: null, bare: false, detached: false, locked: false, prunable: false };
+      continue;
+    }
+    if (!current) throw unexpected('a list of work trees', output);
+    if (key === 'HEAD') current.head = isCommitHash(value) ? value : null;
+    else if (key === 'branch') current.branch = value;
+    else if (key === 'bare') current.bare = true;
+    else if (key === 'detached') current.detached = true;
+    else if (key === 'locked') current.locked = true;
+    else if (key === 'prunable') current.prunable = true;
+  }
+  if (current) worktrees.push(current);
+  return worktrees;
 }

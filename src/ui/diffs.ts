@@ -135,6 +135,12 @@ class StepDiffs implements ChangesOpener {
       void vscode.window.showInformationMessage('Pick a changed file under a step in the Steps view to see its changes.');
       return;
     }
+    if (node.worktree) {
+      // A running step's file: its commit before against the file on disk in the step's work tree.
+      const plan = planFileDiff(node.file, node.worktree.base, { kind: 'workingTree' }, `${node.step.label}, live`);
+      await this.openOne(node.database, node.worktree.path, plan, false);
+      return;
+    }
     const { before, after } = stepChange(node.step, await node.database.stepCommit(node.step));
     const plan = planFileDiff(node.file, before, { kind: 'commit', commit: after }, node.step.label);
     await this.openOne(node.database, undefined, plan, false);

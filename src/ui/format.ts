@@ -482,3 +482,12 @@ export function stepLogMarkdown(text: string): string {
   });
   return out.join('\n');
 }
+
+/** A running step's live work tree on its item: `live · 3 files`, and a tooltip line naming its folder. */
+export function liveWorktreeText(live: { path: string; files: readonly unknown[] }): { description: string; tooltipMarkdown: string } {
+  const count = live.files.length;
+  return {
+    description: `live · ${count} ${count === 1 ? 'file' : 'files'}`,
+    tooltipMarkdown: `**Live work tree:** ${escapeMarkdown(live.path)}`,
+  };
+}

@@ -9,6 +9,7 @@ import type { LaforgeProject } from '../core/laforgeProject';
 import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
+import type { StepWorktree } from '../core/worktrees';
 
 export type DatabaseState =
   | { kind: 'loading' }
@@ -66,6 +67,8 @@ export interface StepDatabase {
   commitSubjects(commits: readonly string[]): Promise<Map<string, string>>;
   /** The LaForge project.json beside the database, when it is a LaForge project's. */
   laforgeProject(): Promise<LaforgeProject | undefined>;
+  /** A RUNNING step's live work tree and its files so far; undefined when it has none (any other step, or it is gone). Rejects with a GitError. */
+  stepWorktree(step: Step): Promise<StepWorktree | undefined>;
 }
 
 export interface StepDatabases extends vscode.Disposable {

@@ -13,6 +13,7 @@ import {
   changeWord,
   describeFilter,
   fileTooltip,
+  liveWorktreeText,
   projectItemText,
   splitPath,
   stepAccessibilityLabel,
@@ -178,17 +179,17 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const title = stepTitle(node.subject, log?.finalMessage);
     const item = new vscode.TreeItem(stepLabel(step, title), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = stepKey(database.id, node.projectId, step);
+    const live = node.live && liveWorktreeText(node.live);
     // "not merged" first: at the sidebar's default width the end of the description is cut off.
-    item.description = [notMergedText(node.commit), stepDescription(step, now, log)].filter(Boolean).join(' · ');
-    const tooltip = new vscode.MarkdownString(
-      stepTooltipMarkdown(step, {
-        commit: node.commit,
-        project: node.projectId,
-        database: this.databases.all.length > 1 ? database.label : undefined,
-        log,
-        title,
-      }),
-    );
+    item.description = [live?.description, notMergedText(node.commit), stepDescription(step, now, log)].filter(Boolean).join(' · ');
+    const tooltipText = stepTooltipMarkdown(step, {
+      commit: node.commit,
+      project: node.projectId,
+      database: this.databases.all.length > 1 ? database.label : undefined,
+      log,
+      title,
+    });
+    const tooltip = new vscode.MarkdownString(live ? `${tooltipText}\n\n${live.tooltipMarkdown}` : tooltipText);
     tooltip.isTrusted = false;
     tooltip.supportHtml = false;
     item.tooltip = tooltip;

@@ -7,6 +7,7 @@
  * Nodes keep their identity across reloads (same object, fields updated in place): VS Code
  * finds the subtree to refresh, and the element to reveal, by the object it was given.
  */
+import { debounce, type Debounced } from '../core/async';
 import { describeError, GitError, logFailure } from '../core/errors';
 import { isNoCommit, type StepCommit } from '../core/stepCommits';
 import type { ChangedFile } from '../core/git';
@@ -15,6 +16,7 @@ import type { Step } from '../core/model';
 import { laforgeProjectNames } from '../core/laforgeProject';
 import { projectLabel } from '../core/projectKey';
 import type { ProjectSummary } from '../core/stepStore';
+import { watchFolder, type StepWorktree } from '../core/worktrees';
 import { isFilterActive } from './format';
 import type { StepDatabase, StepDatabases, StepFilter } from './stepDatabases';
 import type { FileNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
@@ -51,6 +53,23 @@ export type TreeChange = TreeNode[] | undefined;
 export interface StepsTreeSettings {
   pageSize: number;
   showRolledBack: boolean;
+}
+
+export interface StepsTreeOptions {
+  /** Watches a running step's work tree folder; by default fs.watch, recursive where supported. */
+  watchFolder?: (folder: string, onChange: () => void) => Disposable;
+  /** How long a burst of file events in a work tree settles before it is read again. */
+  liveDebounceMs?: number;
+}
+
+/** A running step's work tree being watched while it is shown. */
+interface LiveWatch {
+  node: Mutable<StepNode>;
+  folder: string;
+  watch: Disposable;
+  changed: Debounced;
+  /** Reads of the work tree run one after another. */
+  reading: Promise<void>;
 }
 
 interface ProjectState {
@@ -114,12 +133,19 @@ export class StepsTreeModel implements Disposable {
   private filterValue: StepFilter = {};
   private settings: StepsTreeSettings;
   private readonly subscriptions: Disposable[] = [];
+  /** Watched work trees of running steps, by step key. */
+  private readonly live = new Map<string, LiveWatch>();
+  private readonly watch: (folder: string, onChange: () => void) => Disposable;
+  private readonly liveDebounceMs: number;
 
   constructor(
     private readonly databases: StepDatabases,
     settings: StepsTreeSettings,
     private readonly log: Logger,
+    options: StepsTreeOptions = {},
   ) {
+    this.watch = options.watchFolder ?? ((folder, onChange) => watchFolder(folder, onChange, log));
+    this.liveDebounceMs = options.liveDebounceMs ?? 500;
     this.settings = { ...settings };
     this.subscriptions.push(
       databases.onDidChangeDatabases(() => this.databasesChanged()),
@@ -294,6 +320,10 @@ export class StepsTreeModel implements Disposable {
 
   /** Keeps the state (and node) of every project still listed, updating its summary. */
   private applyProjects(database: StepDatabase, entry: DatabaseEntry, projects: ProjectSummary[], names: Map<string, string>): void {
+    const listed = new Set(projects.map((project) => projectKey(database.id, project.id)));
+    for (const key of [...this.live.keys()]) {
+      if (key.startsWith(`${database.id}|`) && !listed.has(key.slice(0, key.lastIndexOf('|')))) this.stopWatching(key);
+    }
     const previous = new Map(entry.projects.map((p) => [p.key, p]));
     entry.projects = projects.map((project) => {
       const key = projectKey(database.id, project.id);
@@ -371,13 +401,14 @@ export class StepsTreeModel implements Disposable {
           break;
         }
         const shown = page.slice(0, want);
-        const commits = await this.stepCommits(state, shown);
+        const [commits, live] = await Promise.all([this.stepCommits(state, shown), this.liveWorktrees(state, shown)]);
         const subjects = await this.subjects(state, commits);
         if (state.stale) continue;
         state.error = undefined;
         state.hasMore = page.length > want;
-        state.steps = shown.map((step, i) => this.stepNode(state, step, commits?.[i], subjects?.[i]));
+        state.steps = shown.map((step, i) => this.stepNode(state, step, commits?.[i], subjects?.[i], live[i]));
       }
+      this.watchLive(state);
       this.loadedSteps.fire();
     });
   }
@@ -430,16 +461,83 @@ export class StepsTreeModel implements Disposable {
     }
   }
 
-  private stepNode(state: ProjectState, step: Step, commit: StepCommit | undefined, subject: string | null | undefined): Mutable<StepNode> {
+  /** The live work trees of the running steps among `steps` (one `git worktree list` each; usually one step). */
+  private async liveWorktrees(state: ProjectState, steps: Step[]): Promise<(StepWorktree | undefined)[]> {
+    return Promise.all(steps.map((step) => (step.status === 'RUNNING' ? this.readLive(state.node.database, step) : undefined)));
+  }
+
+  private async readLive(database: StepDatabase, step: Step): Promise<StepWorktree | undefined> {
+    try {
+      return await database.stepWorktree(step);
+    } catch (err) {
+      logFailure(this.log, `the work tree of running ${step.label} in ${database.repositoryPath}`, err, 'warn');
+      return undefined;
+    }
+  }
+
+  private stepNode(state: ProjectState, step: Step, commit: StepCommit | undefined, subject: string | null | undefined, live?: StepWorktree): Mutable<StepNode> {
     const existing = state.steps?.find((node) => node.step.id === step.id);
     if (existing) {
       existing.step = step;
       existing.database = state.node.database;
       existing.commit = commit;
       existing.subject = subject;
+      existing.live = live;
       return existing;
     }
-    return { kind: 'step', database: state.node.database, projectId: state.node.project.id, step, commit, subject };
+    return { kind: 'step', database: state.node.database, projectId: state.node.project.id, step, commit, subject, live };
+  }
+
+  /**
+   * Watches the work tree of each of the project's steps shown live, and stops watching those
+   * that ended or whose work tree is gone.
+   */
+  private watchLive(state: ProjectState): void {
+    const wanted = new Map<string, Mutable<StepNode>>();
+    for (const node of state.steps ?? []) if (node.live) wanted.set(stepKey(node.database.id, node.projectId, node.step), node);
+    for (const [key, watched] of this.live) {
+      if (!key.startsWith(`${state.key}|`)) continue;
+      const node = wanted.get(key);
+      if (node && node === watched.node && node.live?.path === watched.folder) continue;
+      this.stopWatching(key);
+    }
+    for (const [key, node] of wanted) {
+      if (this.live.has(key) || !node.live) continue;
+      const folder = node.live.path;
+      const watched: LiveWatch = {
+        node,
+        folder,
+        watch: { dispose() {} },
+        changed: debounce(() => void this.liveChanged(key, watched), this.liveDebounceMs),
+        reading: Promise.resolve(),
+      };
+      watched.watch = this.watch(folder, () => watched.changed());
+      this.live.set(key, watched);
+      this.log.info(`watching ${folder}, the work tree of running ${node.step.label}`);
+    }
+  }
+
+  private stopWatching(key: string): void {
+    const watched = this.live.get(key);
+    if (!watched) return;
+    this.live.delete(key);
+    watched.changed.cancel();
+    watched.watch.dispose();
+    this.log.info(`stopped watching ${watched.folder}, the work tree of ${watched.node.step.label}`);
+  }
+
+  /** Files changed in a watched work tree: read it again, and stop watching once it is gone. */
+  private liveChanged(key: string, watched: LiveWatch): Promise<void> {
+    watched.reading = watched.reading.then(async () => {
+      if (this.live.get(key) !== watched) return;
+      const { node } = watched;
+      const live = await this.readLive(node.database, node.step);
+      if (this.live.get(key) !== watched) return;
+      node.live = live;
+      if (!live || live.path !== watched.folder) this.stopWatching(key);
+      this.changed.fire([node]);
+    });
+    return watched.reading;
   }
 
   /** Appends the next page of a project's steps. */
@@ -460,10 +558,11 @@ export class StepsTreeModel implements Disposable {
     // A step that arrived since shifts the pages by one; never show a step twice.
     const shown = new Set(state.steps.map((node) => node.step.id));
     const fresh = page.slice(0, pageSize).filter((step) => !shown.has(step.id));
-    const commits = await this.stepCommits(state, fresh);
+    const [commits, live] = await Promise.all([this.stepCommits(state, fresh), this.liveWorktrees(state, fresh)]);
     const subjects = await this.subjects(state, commits);
     if (state.stale) return;
-    state.steps = [...state.steps, ...fresh.map((step, i) => this.stepNode(state, step, commits?.[i], subjects?.[i]))];
+    state.steps = [...state.steps, ...fresh.map((step, i) => this.stepNode(state, step, commits?.[i], subjects?.[i], live[i]))];
+    this.watchLive(state);
     state.hasMore = page.length > pageSize;
     state.want = Math.max(state.want, state.steps.length);
     this.loadedSteps.fire();
@@ -471,6 +570,7 @@ export class StepsTreeModel implements Disposable {
 
   private async stepChildren(node: StepNode): Promise<TreeNode[]> {
     const key = stepKey(node.database.id, node.projectId, node.step);
+    if (node.live) return this.liveChildren(node, node.live, key);
     const commits = stepRange(node);
     const cached = this.files.get(key);
     if (cached && cached.commits === commits) return cached.children;
@@ -480,6 +580,17 @@ export class StepsTreeModel implements Disposable {
       this.fileLoads.set(key, load);
     }
     return load;
+  }
+
+  /** A running step's files so far, each compared from its commit before to the file in its work tree. */
+  private liveChildren(node: StepNode, live: StepWorktree, key: string): TreeNode[] {
+    const worktree = { path: live.path, base: live.base };
+    let children: TreeNode[] = live.files.map(
+      (file): FileNode => ({ kind: 'file', database: node.database, projectId: node.projectId, step: node.step, file, worktree }),
+    );
+    if (children.length === 0) children = [message(`${key}|live-empty`, 'No files changed yet.', 'info')];
+    for (const child of children) this.parents.set(child, node);
+    return children;
   }
 
   private async readFiles(node: StepNode, key: string, commits: string): Promise<TreeNode[]> {
@@ -563,6 +674,7 @@ export class StepsTreeModel implements Disposable {
     const present = new Set(this.databases.all.map((d) => d.id));
     for (const id of [...this.entries.keys()]) if (!present.has(id)) this.entries.delete(id);
     for (const key of [...this.files.keys()]) if (![...present].some((id) => key.startsWith(`${id}|`))) this.files.delete(key);
+    for (const key of [...this.live.keys()]) if (![...present].some((id) => key.startsWith(`${id}|`))) this.stopWatching(key);
     this.changed.fire(undefined);
   }
 
@@ -597,6 +709,7 @@ export class StepsTreeModel implements Disposable {
   }
 
   dispose(): void {
+    for (const key of [...this.live.keys()]) this.stopWatching(key);
     for (const subscription of this.subscriptions) subscription.dispose();
     this.changed.dispose();
     this.filterChanged.dispose();

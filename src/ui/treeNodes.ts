@@ -6,6 +6,7 @@ import type { ChangedFile } from '../core/git';
 import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary } from '../core/stepStore';
+import type { StepWorktree } from '../core/worktrees';
 import type { StepDatabase } from './stepDatabases';
 
 export interface ProjectNode {
@@ -25,6 +26,8 @@ export interface StepNode {
   readonly commit?: StepCommit;
   /** The first line of that commit's message, when read; null when the step has no commit git knows. */
   readonly subject?: string | null;
+  /** A running step's live work tree and its files so far, while it exists. */
+  readonly live?: StepWorktree;
 }
 
 export interface FileNode {
@@ -33,6 +36,8 @@ export interface FileNode {
   readonly projectId: string;
   readonly step: Step;
   readonly file: ChangedFile;
+  /** A running step's file: compared from `base` to the file in the work tree at `path`. */
+  readonly worktree?: { path: string; base: string };
 }
 
 export interface LoadMoreNode {

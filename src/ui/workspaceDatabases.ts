@@ -14,6 +14,7 @@ import { laforgeProjectOf, type LaforgeProject } from '../core/laforgeProject';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
 import { stepChange, StepCommitResolver, type StepCommit } from '../core/stepCommits';
+import { stepWorktree, type StepWorktree } from '../core/worktrees';
 import { RemoteStepStore, StoreWorker } from '../core/remoteStore';
 import { Fingerprint, readFingerprint, sameFingerprint } from '../core/fingerprint';
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
@@ -425,6 +426,11 @@ export class WorkspaceStepDatabase implements StepDatabase {
       });
     }
     return cached;
+  }
+
+  async stepWorktree(step: Step): Promise<StepWorktree | undefined> {
+    if (step.status !== 'RUNNING') return undefined;
+    return stepWorktree(await this.repository(), step, { log: this.log });
   }
 
   /** Opens the store if it is not open yet; rejects with the StepDbError that keeps it from opening. */

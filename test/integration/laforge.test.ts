@@ -100,4 +100,30 @@ describe(IN_LAFORGE, function () {
     const doc = await vscode.workspace.openTextDocument(uri!);
     assert.ok(doc.getText().includes(withLog!.logSummary!), `the document is ${withLog!.label}'s log`);
   });
+
+  it('shows the running step\'s work tree files live, a file the agent writes appearing, each diffed against the file on disk', async () => {
+    const running = fixture.steps.find((s) => s.id === fixture.runningStepId);
+    assert.ok(running?.worktreePath, 'the scenario has a running step with its work tree');
+    const project = await projectNode();
+    const node = (await children(project)).find((n): n is StepNode => n.kind === 'step' && n.step.id === running!.id);
+    assert.ok(node, `${running!.label} is in the tree`);
+    const files = async () => (await children(node)).filter((n): n is FileNode => n.kind === 'file');
+    assert.deepStrictEqual((await files()).map((n) => nameStatus(n.file)), running!.nameStatus);
+
+    const added = path.join(running!.worktreePath!, 'docs', 'json.md');
+    fs.mkdirSync(path.dirname(added), { recursive: true });
+    fs.writeFileSync(added, '# JSON output\n');
+    try {
+      await waitFor('the written file under the running step', async () => (await files()).some((n) => n.file.path === 'docs/json.md'), 20_000);
+      const file = (await files()).find((n) => n.file.path === 'docs/json.md')!;
+      await vscode.commands.executeCommand('stepHistory.openFileDiff', file);
+      await waitFor('the diff of the work tree file', () => {
+        const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+        return input instanceof vscode.TabInputTextDiff && input.modified.scheme === 'file' && fs.realpathSync(input.modified.fsPath) === fs.realpathSync(added);
+      });
+    } finally {
+      fs.rmSync(path.dirname(added), { recursive: true, force: true });
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
 });

@@ -4,6 +4,7 @@
  * finding a step beyond the loaded pages, and errors shown as messages.
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ChangedFile } from '../../src/core/git';
@@ -11,13 +12,16 @@ import { silentLogger, type Logger } from '../../src/core/log';
 import { requireCommitAfter, stepFromRow, type Step } from '../../src/core/model';
 import { stepChange, stepCommitIndex, type StepCommit } from '../../src/core/stepCommits';
 import { StepStore, type ProjectSummary } from '../../src/core/stepStore';
-import { projectItemText, stepDecoration, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
+import { liveWorktreeText, projectItemText, stepDecoration, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/ui/stepDatabases';
 import { StepsTreeModel, type TreeChange } from '../../src/ui/stepsTreeModel';
 import type { MessageNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
 import { recordingLogger } from '../fixtures/recordingLogger';
 import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
+import { makeLaforgeToday, type LaforgeFixture, type LaforgeFixtureStep } from '../fixtures/laforgeToday';
+import { nameStatusLine } from '../fixtures/nameStatus';
 import { storeDatabase } from '../fixtures/storeDatabase';
+import { waitFor } from '../fixtures/waitFor';
 
 type Listener<T> = (e: T) => unknown;
 function emitter<T>() {
@@ -76,6 +80,9 @@ class FakeDatabase {
     return new Map();
   }
   async laforgeProject() {
+    return undefined;
+  }
+  async stepWorktree(): Promise<undefined> {
     return undefined;
   }
 }
@@ -383,5 +390,113 @@ describe('StepsTreeModel over a real database', () => {
       ['completed', 'gpt\\u202E-4o'],
       'fix\\u0000it\\u202E — evil\\u202Ex\\u0000y — steps.db',
     ]);
+  });
+});
+
+describe('StepsTreeModel: a running step’s live work tree, on the LaForge-at-HEAD fixture', () => {
+  let fx: LaforgeFixture;
+  let store: StepStore;
+  let running: LaforgeFixtureStep;
+  const models: StepsTreeModel[] = [];
+
+  before(async () => {
+    fx = makeLaforgeToday({ root: makeTempDir(), now: new Date('2026-11-20T17:00:00Z') });
+    store = await StepStore.open(fx.dbPath);
+    running = fx.steps.find((s) => s.id === fx.runningStepId)!;
+  });
+  afterEach(() => {
+    for (const model of models.splice(0)) model.dispose();
+  });
+  after(() => {
+    store?.close();
+    fx?.rm();
+  });
+
+  /** A tree over the fixture's database and repository; `ended` makes the running step read as completed. */
+  function liveTree(ended = { value: false }) {
+    const log = recordingLogger();
+    const database = storeDatabase(store, 'steps.db', fx.repoPath);
+    const steps = database.steps;
+    database.steps = async (projectId, options) =>
+      (await steps(projectId, options)).map((s) => (ended.value && s.id === running.id ? { ...s, status: 'COMPLETED' as const } : s));
+    const fake = fakeDatabases(database as unknown as FakeDatabase);
+    const model = new StepsTreeModel(fake.databases, { pageSize: 50, showRolledBack: true }, log, { liveDebounceMs: 50 });
+    models.push(model);
+    const changes: TreeChange[] = [];
+    model.onDidChange((c) => changes.push(c));
+    const runningNode = async () => {
+      const [project] = (await model.getChildren()) as ProjectNode[];
+      const steps = (await model.getChildren(project)) as StepNode[];
+      return steps.find((n) => n.step.id === running.id)!;
+    };
+    return { model, log, changes, runningNode, changed: () => fake.changed(database as unknown as FakeDatabase) };
+  }
+
+  const fileLines = (children: TreeNode[]) => children.map((c) => (c.kind === 'file' ? nameStatusLine(c.file) : `message: ${c.kind === 'message' ? c.message : c.kind}`));
+
+  it('shows the running step’s files in its work tree, each compared from its commit before, and says "live · 2 files"', async () => {
+    const { model, runningNode } = liveTree();
+    const node = await runningNode();
+    assert.ok(node.live, 'the running step is shown live');
+    assert.equal(fs.realpathSync(node.live.path), fs.realpathSync(running.worktreePath!));
+    assert.equal(liveWorktreeText(node.live).description, `live · ${running.nameStatus.length} files`);
+    assert.equal(running.nameStatus.length, 2);
+    assert.ok(liveWorktreeText(node.live).tooltipMarkdown.includes(path.basename(running.worktreePath!).replace(/[-.]/g, (c) => `\\${c}`)));
+    const children = await model.getChildren(node);
+    assert.deepStrictEqual(fileLines(children), running.nameStatus);
+    for (const child of children) {
+      assert.equal(child.kind, 'file');
+      if (child.kind !== 'file') continue;
+      assert.deepStrictEqual(child.worktree, { path: node.live.path, base: running.commitBefore });
+      assert.equal(model.getParent(child), node);
+    }
+    const finished = (await model.getChildren((await model.getChildren())[0])).find((n) => n.kind === 'step' && n.step.id === 1) as StepNode;
+    assert.equal(finished.live, undefined, 'a finished step is not live');
+  });
+
+  it('shows a file the agent writes, once the work tree settles', async () => {
+    const { model, changes, runningNode, log } = liveTree();
+    const node = await runningNode();
+    await model.getChildren(node);
+    assert.ok(log.lines.some((l) => l.level === 'info' && l.message === `watching ${node.live!.path}, the work tree of running ${running.label}`));
+    const added = path.join(running.worktreePath!, 'src', 'json.test.ts');
+    fs.writeFileSync(added, '// checks --json\n');
+    try {
+      await waitFor('the new file under the running step', async () => fileLines(await model.getChildren(node)).includes('A\tsrc/json.test.ts'));
+      assert.ok(changes.some((c) => c?.length === 1 && c[0] === node), 'the running step’s subtree was refreshed');
+      assert.deepStrictEqual(fileLines(await model.getChildren(node)), ['M\tsrc/cli.ts', 'A\tsrc/json.test.ts', 'A\tsrc/json.ts']);
+      assert.equal(liveWorktreeText(node.live!).description, 'live · 3 files');
+    } finally {
+      fs.rmSync(added);
+    }
+    model.dispose();
+    assert.ok(log.lines.some((l) => l.level === 'info' && l.message === `stopped watching ${node.live!.path}, the work tree of ${running.label}`), 'disposing stops the watcher');
+  });
+
+  it('stops watching when the step is no longer running', async () => {
+    const ended = { value: false };
+    const { model, log, runningNode, changed } = liveTree(ended);
+    const node = await runningNode();
+    assert.ok(node.live);
+    ended.value = true;
+    changed();
+    await waitFor('the step reloaded as completed', async () => (await runningNode()).step.status === 'COMPLETED');
+    assert.equal(node.live, undefined);
+    assert.ok(log.lines.some((l) => l.level === 'info' && l.message.startsWith(`stopped watching `)));
+    assert.ok(!fileLines(await model.getChildren(node)).some((l) => !l.startsWith('message: ')), 'no live files under a completed step');
+  });
+
+  // Last: it removes the fixture's live work tree.
+  it('stops watching, and shows no live files, once the work tree is removed', async () => {
+    const { model, log, runningNode } = liveTree();
+    const node = await runningNode();
+    assert.ok(node.live);
+    execFileSync('git', ['worktree', 'remove', '--force', running.worktreePath!], { cwd: fx.repoPath, stdio: 'ignore' });
+    await waitFor('the work tree seen gone', () => node.live === undefined);
+    assert.ok(log.lines.some((l) => l.level === 'info' && l.message === `stopped watching ${path.resolve(running.worktreePath!)}, the work tree of ${running.label}`));
+    const children = await model.getChildren(node);
+    // What a running step without a work tree showed before: a sentence, no files.
+    assert.equal(children.length, 1);
+    assert.match(fileLines(children)[0], new RegExp(`^message: ${running.label} is still running`));
   });
 });
