@@ -192,6 +192,20 @@ const laforgeScenes: Scene[] = [
     },
   },
   {
+    name: 'laforge-running-step',
+    async run(wb, { workspace }) {
+      const fixture = laforgeFixture(workspace);
+      const running = fixture.steps.find((s) => s.id === fixture.runningStepId)!;
+      const file = running.nameStatus[0].split('\t').pop()!;
+      await openSteps(wb, running.label);
+      await wb.treeRow(running.label).filter({ hasText: /live · \d+ files?/ }).waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.treeRow(running.label).click();
+      await wb.page.keyboard.press('ArrowRight');
+      await wb.treeRow(path.basename(file)).waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('laforge-running-step');
+    },
+  },
+  {
     name: 'laforge-unmerged-step',
     async run(wb, { workspace }) {
       const fixture = laforgeFixture(workspace);
