@@ -585,22 +585,29 @@ export class GitRepository {
    * each with its tip and whether that tip is in HEAD's history, in two git processes.
    */
   async stepBranches(): Promise<{ name: string; stepId: number; commit: string; merged: boolean }[]> {
-    const format = '--format=%(objectname) %(refname)';
     const [all, unmerged] = await Promise.all([
-      this.direct(['for-each-ref', format, 'refs/heads/step-S*'], {}),
-      this.direct(['for-each-ref', format, '--no-merged=HEAD', 'refs/heads/step-S*'], {}).catch((err: unknown) => {
-        // No HEAD commit yet (an empty repository): nothing is merged.
-        if (err instanceof GitError && (err.code === 'UNKNOWN_COMMIT' || err.code === 'GIT_FAILED')) return null;
-        throw err;
-      }),
+      this.direct(['for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads/step-S*'], {}),
+      this.unmergedStepBranches(),
     ]);
-    const read = (out: Buffer) =>
-      out.toString('utf8').split('\n').flatMap((line) => {
+    return all
+      .toString('utf8')
+      .split('\n')
+      .flatMap((line) => {
         const m = /^([0-9a-f]{40}(?:[0-9a-f]{24})?) refs\/heads\/(step-S(\d+))$/.exec(line);
-        return m ? [{ commit: m[1], name: m[2], stepId: Number(m[3]) }] : [];
+        return m ? [{ commit: m[1], name: m[2], stepId: Number(m[3]), merged: unmerged !== null && !unmerged.has(m[2]) }] : [];
       });
-    const notMerged = unmerged === null ? null : new Set(read(unmerged).map((b) => b.name));
-    return read(all).map((b) => ({ ...b, merged: notMerged !== null && !notMerged.has(b.name) }));
+  }
+
+  /** The names of the branches `step-S<N>` whose tip is not in HEAD's history; null when HEAD has no commit yet. */
+  async unmergedStepBranches(): Promise<Set<string> | null> {
+    try {
+      const out = await this.direct(['for-each-ref', '--format=%(refname)', '--no-merged=HEAD', 'refs/heads/step-S*'], {});
+      return new Set(out.toString('utf8').split('\n').flatMap((line) => (/^refs\/heads\/(step-S\d+)$/.exec(line)?.slice(1) ?? [])));
+    } catch (err) {
+      // No HEAD commit yet (an empty repository): nothing is merged.
+      if (err instanceof GitError && (err.code === 'UNKNOWN_COMMIT' || err.code === 'GIT_FAILED')) return null;
+      throw err;
+    }
   }
 
   /** Runs git for text output; UNKNOWN_COMMIT names whichever of `commits` is missing. */
@@ -855,29 +862,26 @@ export function parseDiffOutput(output: string): ChangedFile[] {
   return files;
 }
 
-/** 1 for the bytes of lowercase hex digits. */
-const HEX_DIGIT = new Uint8Array(256);
-for (const c of '0123456789abcdef') HEX_DIGIT[c.charCodeAt(0)] = 1;
-
 /**
  * Parses `git notes list`: one `<note blob> <annotated object>` line per note, both full
- * hashes of the repository's length. Checked byte by byte in one pass rather than hash by
- * hash: a list holds one line per step.
+ * hashes of the repository's length. Checked as a whole, with native string and hex
+ * operations rather than hash by hash: a list holds one line per step.
  */
 export function parseNoteList(output: Buffer): { blob: string; object: string }[] {
   if (output.length === 0) return [];
-  const length = output.indexOf(0x20);
+  const text = output.toString('latin1');
+  const length = text.indexOf(' ');
   const line = 2 * length + 2;
-  const lines = output.length / line;
+  const lines = text.length / line;
   const bad = () => unexpected('a list of notes', output.toString('utf8'));
   if ((length !== 40 && length !== 64) || !Number.isInteger(lines)) throw bad();
-  for (let at = 0; at < output.length; at += line) {
-    for (let i = at; i < at + length; i++) if (!HEX_DIGIT[output[i]]) throw bad();
-    if (output[at + length] !== 0x20) throw bad();
-    for (let i = at + length + 1; i < at + line - 1; i++) if (!HEX_DIGIT[output[i]]) throw bad();
-    if (output[at + line - 1] !== 0x0a) throw bad();
+  for (let at = 0; at < text.length; at += line) {
+    if (text.charCodeAt(at + length) !== 0x20 || text.charCodeAt(at + line - 1) !== 0x0a) throw bad();
   }
-  const text = output.toString('latin1');
+  // With every separator where it belongs and no other, the rest must be hex digits only:
+  // hex decoding stops at the first other character.
+  const digits = text.replace(/[ \n]/g, '');
+  if (digits.length !== text.length - 2 * lines || Buffer.from(digits, 'hex').length * 2 !== digits.length) throw bad();
   const list: { blob: string; object: string }[] = new Array(lines);
   for (let n = 0, at = 0; n < lines; n++, at += line) {
     list[n] = { blob: text.slice(at, at + length), object: text.slice(at + length + 1, at + line - 1) };

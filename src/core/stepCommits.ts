@@ -216,10 +216,13 @@ export class StepCommitResolver {
     const keyRef = known?.ref ?? DEFAULT_NOTES_REF;
     // Read before git runs: a ref that moves meanwhile changes the key, and the next call reads again.
     const key = refsKey(this.dirs, keyRef);
+    // The step branches' tips are in the ref files the key was read from; only whether each is
+    // merged takes git. Refs git keeps otherwise (reftable) are listed by git.
+    const tips = stepBranchTips(this.dirs.commonDir);
     const [notesRef, list, branches] = await Promise.all([
       askRef ? this.repo.notesRef() : keyRef,
       this.repo.noteList(),
-      this.repo.stepBranches(),
+      tips === null ? this.repo.stepBranches() : this.repo.unmergedStepBranches().then((unmerged) => tips.map((b) => ({ ...b, merged: unmerged !== null && !unmerged.has(b.name) }))),
     ]);
     this.notesRef = notesRef;
     notesRefs.set(this.repo, { config, ref: notesRef });
@@ -329,6 +332,47 @@ function stamp(file: string): string {
 
 function configStamp(dirs: { gitDir: string; commonDir: string }): string {
   return `${stamp(path.join(dirs.commonDir, 'config'))}|${stamp(path.join(dirs.gitDir, 'config.worktree'))}`;
+}
+
+const STEP_BRANCH_FILE = /^step-S(\d+)$/;
+const PACKED_STEP_BRANCH = /^([0-9a-f]{40}(?:[0-9a-f]{24})?) refs\/heads\/(step-S(\d+))$/gm;
+const LOOSE_REF = /^([0-9a-f]{40}(?:[0-9a-f]{24})?)\n?$/;
+
+/**
+ * The tip of each branch `step-S<N>`, read from the ref files as git reads them (the loose ref,
+ * else its line in packed-refs), in the order `git for-each-ref` lists them. Null when git must
+ * be asked: refs kept in the reftable format, or a step branch that is not a plain hash.
+ */
+export function stepBranchTips(commonDir: string): { name: string; stepId: number; commit: string }[] | null {
+  try {
+    if (fs.existsSync(path.join(commonDir, 'reftable'))) return null;
+    const tips = new Map<string, string>();
+    for (const m of readOr(path.join(commonDir, 'packed-refs'), '').matchAll(PACKED_STEP_BRANCH)) tips.set(m[2], m[1]);
+    const heads = path.join(commonDir, 'refs', 'heads');
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(heads).filter((n) => STEP_BRANCH_FILE.test(n));
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      let text: string;
+      try {
+        text = fs.readFileSync(path.join(heads, name), 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // A folder holds refs below the name, not the branch; a file gone was deleted meanwhile.
+        if (code === 'EISDIR' || code === 'ENOENT') continue;
+        return null;
+      }
+      const m = LOOSE_REF.exec(text);
+      if (!m) return null;
+      tips.set(name, m[1]);
+    }
+    return [...tips.keys()].sort().map((name) => ({ name, stepId: Number(STEP_BRANCH_FILE.exec(name)![1]), commit: tips.get(name)! }));
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { blobId, GitRepository, parseNoteList } from '../../src/core/git';
 import { planRollback } from '../../src/core/rollback';
 import type { Step } from '../../src/core/model';
-import { isNoCommit, refsKey, stepChange, stepCommitSourceText, stepEnd, StepCommitResolver } from '../../src/core/stepCommits';
+import { isNoCommit, refsKey, stepBranchTips, stepChange, stepCommitSourceText, stepEnd, StepCommitResolver } from '../../src/core/stepCommits';
 import { StepStore } from '../../src/core/stepStore';
 import { recordingLogger } from '../fixtures/recordingLogger';
 import { LAFORGE_NAME_SCHEMA, makeTempDir } from '../fixtures/stepFixtures';
@@ -242,9 +242,10 @@ describe('StepCommitResolver', function () {
       assert.equal(gitLines(log).length, again, 'no git process when nothing changed');
     }
     assert.equal(counts[0], counts[1]);
-    // notes get-ref, notes list, two for-each-ref: the git folders come with opening the
-    // repository, and LaForge's note texts are known by their blob ids, so no cat-file.
-    assert.equal(counts[0], 4);
+    // notes get-ref, notes list, for-each-ref --no-merged: the git folders come with opening
+    // the repository, the step branches' tips from the ref files, and LaForge's note texts are
+    // known by their blob ids, so no cat-file.
+    assert.equal(counts[0], 3);
   });
 
   it('reads again when a note is added, a step branch moves or HEAD moves, and only then', async () => {
@@ -262,7 +263,7 @@ describe('StepCommitResolver', function () {
     let count = gitLines(log).length;
     const noted = (await resolver.index()).resolve(s1);
     assert.deepEqual([noted.source, noted.commit], ['note', r.expected.get(1)!.commit]);
-    assert.equal(gitLines(log).length - count, 3, 'notes list, two for-each-ref (LaForge\'s note text needs no cat-file)');
+    assert.equal(gitLines(log).length - count, 2, 'notes list, for-each-ref --no-merged (LaForge\'s note text needs no cat-file)');
 
     // The kept branch gets another commit.
     git(r.dir, 'checkout', '-q', 'step-S2');
@@ -378,6 +379,35 @@ describe('StepCommitResolver', function () {
     assert.equal(stepEnd(step, none), before);
   });
 
+  it('reads the step branches\' tips from the ref files as git for-each-ref lists them, loose or packed', async () => {
+    const r = new LaForgeRepo();
+    for (let i = 1; i <= 3; i++) r.step(i, { work: () => r.write(`f${i}.txt`, `${i}\n`), fail: true });
+    const { commonDir } = await (await GitRepository.open(r.dir)).gitDirs();
+    const theirs = () => git(r.dir, 'for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads/step-S*').split('\n').filter(Boolean);
+    const ours = () => stepBranchTips(commonDir)!.map((b) => `${b.name} ${b.commit}`);
+    assert.equal(ours().length, 3);
+    assert.deepEqual(ours(), theirs());
+    git(r.dir, 'pack-refs', '--all');
+    assert.ok(!fs.existsSync(path.join(commonDir, 'refs', 'heads', 'step-S1')), 'packed');
+    assert.deepEqual(ours(), theirs());
+    // A loose ref over its packed line, a packed branch deleted, a new one sorting before the rest.
+    git(r.dir, 'branch', '-f', 'step-S2', 'main');
+    git(r.dir, 'branch', '-D', 'step-S3');
+    git(r.dir, 'branch', 'step-S10', r.expected.get(1)!.commit!);
+    git(r.dir, 'branch', 'step-S4/extra', 'main');
+    assert.deepEqual(ours(), theirs());
+    assert.deepEqual(ours().map((l) => l.split(' ')[0]), ['step-S1', 'step-S10', 'step-S2']);
+    assert.deepEqual(stepBranchTips(commonDir)!.map((b) => b.stepId), [1, 10, 2]);
+
+    // A symbolic step branch is left to git, and the steps still resolve as git lists the branches
+    // (S1's commit is on its kept branch only: not merged).
+    git(r.dir, 'symbolic-ref', 'refs/heads/step-S5', 'refs/heads/step-S10');
+    assert.equal(stepBranchTips(commonDir), null);
+    const index = await new StepCommitResolver(await GitRepository.open(r.dir)).index();
+    const s5 = index.resolve({ id: 5, commitBefore: r.expected.get(3)!.before, commitAfter: null, status: 'COMPLETED' });
+    assert.deepEqual([s5.source, s5.commit, s5.branch, s5.notMerged], ['branch', r.expected.get(1)!.commit, 'step-S5', true]);
+  });
+
   it('keys the cache on the ref files: a changed step branch changes the key', async () => {
     const r = new LaForgeRepo();
     r.step(1, { work: () => r.write('one.txt', '1\n'), fail: true });
@@ -416,7 +446,7 @@ describe('note blob ids and note lists', function () {
     ]);
     const long = 'c'.repeat(64);
     assert.deepEqual(parseNoteList(Buffer.from(`${long} ${long}\n`)), [{ blob: long, object: long }]);
-    for (const bad of [`${a} ${b}`, `${a} ${b}\n${a} --help${'x'.repeat(34)}\n`, `${a}\n${b}\n`, `${a.toUpperCase()} ${b}\n`, `${a} ${long}\n`, 'warning: no notes\n']) {
+    for (const bad of [`${a} ${b}`, `${a} ${b}\n${a} --help${'x'.repeat(34)}\n`, `${a}\n${b}\n`, `${a} ${b.slice(0, 39)}g\n`, `${a} ${b.slice(0, 38)}\n\n`, `${a} ${long}\n`, 'warning: no notes\n']) {
       assert.throws(() => parseNoteList(Buffer.from(bad)), (err: unknown) => err instanceof Error && /list of notes/.test(err.message), JSON.stringify(bad));
     }
   });
