@@ -5,10 +5,12 @@
  * step's changes are its commit before → this commit.
  *
  * A StepCommitResolver answers for every step of a repository from a constant number of git
- * processes (notes list, two for-each-ref, and one cat-file only for notes whose text it does
- * not know yet), kept until HEAD, a `step-S<N>` branch, the notes ref, packed refs or the
- * repository's configuration change. That check reads a few small files under the git folder
- * and runs no git process.
+ * processes, run side by side: notes list and for-each-ref --no-merged=HEAD, notes get-ref only
+ * when the configuration changed, and one cat-file only for notes whose text is not LaForge's
+ * and was not read before. The step branches' tips come from the ref files. The answer is kept
+ * until HEAD, a `step-S<N>` branch, the notes ref, packed refs or the repository's
+ * configuration change. That check reads a few small files under the git folder and runs no
+ * git process.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
