@@ -13,6 +13,7 @@
  */
 
 import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GitError as SimpleGitError, simpleGit, type SimpleGit } from 'simple-git';
@@ -243,6 +244,7 @@ export class GitRepository {
     private readonly git: SimpleGit,
     private readonly log: Logger,
     private readonly binary = 'git',
+    private readonly dirs?: { gitDir: string; commonDir: string },
   ) {}
 
   /**
@@ -271,13 +273,16 @@ export class GitRepository {
       throw new GitError('REPOSITORY_MISSING', `The folder ${folder} does not exist.`, String(err));
     }
     const probe = new GitRepository(folder, git, log);
-    const top = await probe.text(['rev-parse', '--show-toplevel'], { folder });
-    const root = top.endsWith('\n') ? top.slice(0, -1) : top;
+    // The git folders come in the same process: they stay the work tree's for as long as it is open.
+    const [root, gitDir, commonDir] = (await probe.text(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'], { folder })).split('\n');
     if (!root) {
       throw new GitError('NOT_A_REPOSITORY', `${folder} is not inside a git work tree.`, 'git rev-parse --show-toplevel printed nothing');
     }
+    if (!gitDir || !commonDir) throw unexpected('the git folders', `${gitDir}\n${commonDir}`);
     log.info(`[git] opened repository ${root}`);
-    return new GitRepository(root, createGit(root, options.gitBinary), log, options.gitBinary ?? 'git');
+    // --git-common-dir may be relative: to the folder git ran in.
+    const dirs = { gitDir, commonDir: path.resolve(folder, commonDir) };
+    return new GitRepository(root, createGit(root, options.gitBinary), log, options.gitBinary ?? 'git', dirs);
   }
 
   /** Files changed between two commits, in one git process. */
@@ -533,50 +538,46 @@ export class GitRepository {
 
   /** The git folder and the common folder (they differ in a linked work tree), as absolute paths. */
   async gitDirs(): Promise<{ gitDir: string; commonDir: string }> {
-    const [gitDir, commonDir] = (await this.text(['rev-parse', '--absolute-git-dir', '--git-common-dir'], {})).split('\n');
+    if (this.dirs) return { ...this.dirs };
+    const [gitDir, commonDir] = (await this.direct(['rev-parse', '--absolute-git-dir', '--git-common-dir'], {})).toString('utf8').split('\n');
     if (!gitDir || !commonDir) throw unexpected('the git folders', `${gitDir}\n${commonDir}`);
     return { gitDir, commonDir: path.resolve(this.root, commonDir) };
   }
 
   /** The notes ref `git notes` reads: `refs/notes/commits`, or `core.notesRef`. */
   async notesRef(): Promise<string> {
-    const ref = (await this.text(['notes', 'get-ref'], {})).trim();
+    const ref = (await this.direct(['notes', 'get-ref'], {})).toString('utf8').trim();
     if (!ref.startsWith('refs/')) throw unexpected('a notes ref', ref);
     return ref;
   }
 
   /**
-   * Every note of the notes ref, with the object it annotates, in two git processes run side by
-   * side: `git notes list` piped into one `git cat-file --batch`, which reads all the notes'
-   * text. A repository without notes gives an empty list.
+   * Every note of the notes ref as `git notes list` prints it: the note's blob and the object
+   * it annotates, without the note's text (see noteTexts). A repository without notes gives an
+   * empty list.
+   */
+  async noteList(): Promise<{ blob: string; object: string }[]> {
+    return parseNoteList(await this.direct(['notes', 'list'], {}));
+  }
+
+  /**
+   * The text of each listed note, read by one `git cat-file --batch` whose input is written in
+   * one piece. The blob ids are checked as hashes and reach git on its input, never as options.
+   */
+  async noteTexts(notes: readonly { blob: string; object: string }[]): Promise<{ blob: string; object: string; text: string }[]> {
+    if (notes.length === 0) return [];
+    const input = notes.map((n) => `${requireCommitHash(n.blob)} ${requireCommitHash(n.object)}\n`).join('');
+    // %(rest) is what follows the blob on its input line: the annotated object.
+    const out = await this.direct(['cat-file', '--batch=%(objectname) %(objecttype) %(objectsize) %(rest)', '--buffer'], {}, input);
+    return parseNoteBatch(out);
+  }
+
+  /**
+   * Every note of the notes ref, with the object it annotates and its text, from `git notes
+   * list` and one `git cat-file --batch`. A repository without notes gives an empty list.
    */
   async notes(): Promise<{ object: string; text: string }[]> {
-    const listArgs = ['--no-pager', 'notes', 'list'];
-    // %(rest) is the annotated object `git notes list` prints after the note's blob.
-    const catArgs = ['--no-pager', 'cat-file', '--batch=%(objectname) %(objecttype) %(objectsize) %(rest)', '--buffer'];
-    const started = performance.now();
-    const spawnGit = (args: string[]) =>
-      spawn(this.binary, args, { cwd: this.root, env: gitEnvironment(), stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
-    const list = spawnGit(listArgs);
-    const cat = spawnGit(catArgs);
-    list.stdin.end();
-    list.stdout.pipe(cat.stdin);
-    const finished = (child: typeof list, args: string[]) =>
-      new Promise<Buffer>((resolve, reject) => {
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-        child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-        child.on('error', (e) => reject(toGitError(e, { args, folder: this.root })));
-        child.on('close', (code) => {
-          this.log.debug(`[git] git ${formatArgs(args)}${code ? ` failed (exit ${code})` : ''} (${(performance.now() - started).toFixed(1)} ms)`);
-          if (code === 0) resolve(Buffer.concat(out));
-          else reject(toGitError(new GitProcessFailure(code ?? -1, Buffer.concat(err).toString('utf8')), { args, folder: this.root }));
-        });
-      });
-    cat.stdin.on('error', () => undefined); // cat-file gone early: its own exit says why
-    const [, output] = await Promise.all([finished(list, listArgs), finished(cat, catArgs)]);
-    return parseNoteBatch(output);
+    return (await this.noteTexts(await this.noteList())).map(({ object, text }) => ({ object, text }));
   }
 
   /**
@@ -584,22 +585,29 @@ export class GitRepository {
    * each with its tip and whether that tip is in HEAD's history, in two git processes.
    */
   async stepBranches(): Promise<{ name: string; stepId: number; commit: string; merged: boolean }[]> {
-    const format = '--format=%(objectname) %(refname)';
     const [all, unmerged] = await Promise.all([
-      this.text(['for-each-ref', format, 'refs/heads/step-S*'], {}),
-      this.text(['for-each-ref', format, '--no-merged=HEAD', 'refs/heads/step-S*'], {}).catch((err: unknown) => {
-        // No HEAD commit yet (an empty repository): nothing is merged.
-        if (err instanceof GitError && (err.code === 'UNKNOWN_COMMIT' || err.code === 'GIT_FAILED')) return null;
-        throw err;
-      }),
+      this.direct(['for-each-ref', '--format=%(objectname) %(refname)', 'refs/heads/step-S*'], {}),
+      this.unmergedStepBranches(),
     ]);
-    const read = (out: string) =>
-      out.split('\n').flatMap((line) => {
+    return all
+      .toString('utf8')
+      .split('\n')
+      .flatMap((line) => {
         const m = /^([0-9a-f]{40}(?:[0-9a-f]{24})?) refs\/heads\/(step-S(\d+))$/.exec(line);
-        return m ? [{ commit: m[1], name: m[2], stepId: Number(m[3]) }] : [];
+        return m ? [{ commit: m[1], name: m[2], stepId: Number(m[3]), merged: unmerged !== null && !unmerged.has(m[2]) }] : [];
       });
-    const notMerged = unmerged === null ? null : new Set(read(unmerged).map((b) => b.name));
-    return read(all).map((b) => ({ ...b, merged: notMerged !== null && !notMerged.has(b.name) }));
+  }
+
+  /** The names of the branches `step-S<N>` whose tip is not in HEAD's history; null when HEAD has no commit yet. */
+  async unmergedStepBranches(): Promise<Set<string> | null> {
+    try {
+      const out = await this.direct(['for-each-ref', '--format=%(refname)', '--no-merged=HEAD', 'refs/heads/step-S*'], {});
+      return new Set(out.toString('utf8').split('\n').flatMap((line) => (/^refs\/heads\/(step-S\d+)$/.exec(line)?.slice(1) ?? [])));
+    } catch (err) {
+      // No HEAD commit yet (an empty repository): nothing is merged.
+      if (err instanceof GitError && (err.code === 'UNKNOWN_COMMIT' || err.code === 'GIT_FAILED')) return null;
+      throw err;
+    }
   }
 
   /** Runs git for text output; UNKNOWN_COMMIT names whichever of `commits` is missing. */
@@ -634,6 +642,46 @@ export class GitRepository {
       this.log.trace(`[git] ${failure.detail ?? ''}`);
       throw failure;
     }
+  }
+
+  /**
+   * Runs git as a plain child process, without simple-git, which adds tens of milliseconds to
+   * every call: for the few processes each reading of the steps' commits runs. Same argv
+   * array, safe environment, errors and log lines as `text`; `input`, if any, is written to
+   * git's standard input in one piece.
+   */
+  private direct(args: string[], context: Omit<FailureContext, 'args'>, input?: string): Promise<Buffer> {
+    const argv = ['--no-pager', ...args];
+    return this.invoke(argv, { ...context, args: argv }, () =>
+      new Promise<Buffer>((resolve, reject) => {
+        const child = spawn(this.binary, argv, {
+          cwd: this.root,
+          env: gitEnvironment(),
+          stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+          windowsHide: true,
+        });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        let settled = false;
+        child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+        child.stderr!.on('data', (chunk: Buffer) => err.push(chunk));
+        child.on('error', (e) => {
+          if (settled) return;
+          settled = true;
+          reject(e);
+        });
+        child.on('close', (code) => {
+          if (settled) return;
+          settled = true;
+          if (code === 0) resolve(Buffer.concat(out));
+          else reject(new GitProcessFailure(code ?? -1, Buffer.concat(err).toString('utf8')));
+        });
+        if (input !== undefined) {
+          child.stdin!.on('error', () => undefined); // git gone early: its own exit says why
+          child.stdin!.end(input);
+        }
+      }),
+    );
   }
 
   // -------------------------------------------------------------------------------------
@@ -856,24 +904,66 @@ export function parseDiffOutput(output: string): ChangedFile[] {
   return files;
 }
 
-/** Parses `git cat-file --batch='%(objectname) %(objecttype) %(objectsize) %(rest)'` output fed by `git notes list`. */
-export function parseNoteBatch(output: Buffer): { object: string; text: string }[] {
-  const notes: { object: string; text: string }[] = [];
+/**
+ * Parses `git notes list`: one `<note blob> <annotated object>` line per note, both full
+ * hashes of the repository's length. Checked as a whole, with native string and hex
+ * operations rather than hash by hash: a list holds one line per step.
+ */
+export function parseNoteList(output: Buffer): { blob: string; object: string }[] {
+  if (output.length === 0) return [];
+  const text = output.toString('latin1');
+  const length = text.indexOf(' ');
+  const line = 2 * length + 2;
+  const lines = text.length / line;
+  const bad = () => unexpected('a list of notes', output.toString('utf8'));
+  if ((length !== 40 && length !== 64) || !Number.isInteger(lines)) throw bad();
+  for (let at = 0; at < text.length; at += line) {
+    if (text.charCodeAt(at + length) !== 0x20 || text.charCodeAt(at + line - 1) !== 0x0a) throw bad();
+  }
+  // With every separator where it belongs and no other, the rest must be hex digits only:
+  // hex decoding stops at the first other character.
+  const digits = text.replace(/[ \n]/g, '');
+  if (digits.length !== text.length - 2 * lines || Buffer.from(digits, 'hex').length * 2 !== digits.length) throw bad();
+  const list: { blob: string; object: string }[] = new Array(lines);
+  for (let n = 0, at = 0; n < lines; n++, at += line) {
+    list[n] = { blob: text.slice(at, at + length), object: text.slice(at + length + 1, at + line - 1) };
+  }
+  return list;
+}
+
+/** Parses `git cat-file --batch='%(objectname) %(objecttype) %(objectsize) %(rest)'` output fed `<blob> <object>` lines. */
+export function parseNoteBatch(output: Buffer): { blob: string; object: string; text: string }[] {
+  const notes: { blob: string; object: string; text: string }[] = [];
   let at = 0;
   while (at < output.length) {
     const end = output.indexOf(0x0a, at);
     if (end < 0) throw unexpected('a list of notes', output.subarray(at).toString('utf8'));
     const header = output.subarray(at, end).toString('utf8');
     at = end + 1;
-    const [, type, size, rest] = header.split(' ');
+    const [name, type, size, rest] = header.split(' ');
     if (type === 'missing' || size === undefined) continue;
     const length = Number(size);
     if (!Number.isSafeInteger(length) || at + length > output.length) throw unexpected('a list of notes', header);
     const text = output.subarray(at, at + length).toString('utf8');
     at += length + 1;
-    if (type === 'blob' && isCommitHash(rest)) notes.push({ object: rest, text });
+    if (type === 'blob' && isCommitHash(name) && isCommitHash(rest)) notes.push({ blob: name, object: rest, text });
   }
   return notes;
+}
+
+/** The hash a repository names its objects with, told by the length of an object id it printed. */
+export function hashAlgorithmOf(objectId: string): 'sha1' | 'sha256' | undefined {
+  return objectId.length === 40 ? 'sha1' : objectId.length === 64 ? 'sha256' : undefined;
+}
+
+const hashText: (algorithm: string, data: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (algorithm, data) => crypto.hash(algorithm, data, 'hex')
+    : (algorithm, data) => crypto.createHash(algorithm).update(data).digest('hex');
+
+/** The id git gives a blob holding `content` (as UTF-8): the hash of `blob <size>\0<content>`, as `git hash-object` prints it. */
+export function blobId(content: string, algorithm: 'sha1' | 'sha256'): string {
+  return hashText(algorithm, `blob ${Buffer.byteLength(content, 'utf8')}\0${content}`);
 }
 
 const STEP_ID = /^\s*Step-id:\s*S?(\d+)\s*$/im;

@@ -5,14 +5,17 @@
  * step's changes are its commit before → this commit.
  *
  * A StepCommitResolver answers for every step of a repository from a constant number of git
- * processes (notes list + one cat-file, two for-each-ref), kept until HEAD, a `step-S<N>`
- * branch, the notes ref, packed refs or the repository's configuration change. That check
- * reads a few small files under the git folder and runs no git process.
+ * processes, run side by side: notes list and for-each-ref --no-merged=HEAD, notes get-ref only
+ * when the configuration changed, and one cat-file only for notes whose text is not LaForge's
+ * and was not read before. The step branches' tips come from the ref files. The answer is kept
+ * until HEAD, a `step-S<N>` branch, the notes ref, packed refs or the repository's
+ * configuration change. That check reads a few small files under the git folder and runs no
+ * git process.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StepFieldError } from './errors';
-import { parseStepId, type GitRepository } from './git';
+import { blobId, hashAlgorithmOf, parseStepId, type GitRepository } from './git';
 import { silentLogger, type Logger } from './log';
 import { isBlank, requireCommitAfter, requireCommitBefore, type Step } from './model';
 
@@ -50,33 +53,70 @@ export interface StepCommitFacts {
   branches: readonly { name: string; stepId: number; commit: string; merged: boolean }[];
 }
 
+const LAFORGE_NOTE_PREFIX = 'Step-id: S';
+
+/** The step a note names, N of `Step-id: S<N>`; null for a note that names none. */
+function noteStepNumber(text: string): number | null {
+  // LaForge's own text, `Step-id: S<N>` with or without its newline, without a regular expression.
+  if (text.startsWith(LAFORGE_NOTE_PREFIX)) {
+    const end = text.endsWith('\n') ? text.length - 1 : text.length;
+    let n = 0;
+    let i = LAFORGE_NOTE_PREFIX.length;
+    for (; i < end; i++) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) break;
+      n = n * 10 + digit;
+    }
+    if (i === end && end > LAFORGE_NOTE_PREFIX.length && Number.isSafeInteger(n)) return n;
+  }
+  const id = parseStepId(text);
+  return id === undefined ? null : Number(id.slice(1));
+}
+
+/** The commits noted for each step: one, or several when more than one commit carries its note. */
+type NotedCommits = Map<number, string | string[]>;
+
+function addNoted(noted: NotedCommits, step: number, object: string): void {
+  const known = noted.get(step);
+  if (known === undefined) noted.set(step, object);
+  else if (typeof known === 'string') noted.set(step, [known, object]);
+  else known.push(object);
+}
+
 /** The resolution rules, from what git listed: recorded, else note, else branch, else none. */
 export function stepCommitIndex({ notes, branches }: StepCommitFacts): StepCommitIndex {
-  const noted = new Map<number, string[]>();
+  const noted: NotedCommits = new Map();
   for (const note of notes) {
-    const id = parseStepId(note.text);
-    if (!id) continue;
-    const n = Number(id.slice(1));
-    const list = noted.get(n);
-    if (list) list.push(note.object);
-    else noted.set(n, [note.object]);
+    const n = noteStepNumber(note.text);
+    if (n !== null) addNoted(noted, n, note.object);
   }
+  return indexOf(noted, branches);
+}
+
+function indexOf(noted: NotedCommits, branches: StepCommitFacts['branches']): StepCommitIndex {
   const branchOf = new Map(branches.map((b) => [b.stepId, b]));
   return {
     resolve(step: StepRef): StepCommit {
+      const before = step.commitBefore;
       const branch = branchOf.get(step.id);
       // A running step's branch is its work tree's, not yet merged by design.
-      const kept = { branch: branch?.name ?? null, notMerged: branch !== undefined && !branch.merged && step.status !== 'RUNNING' };
-      const differs = (c: string | null | undefined): c is string => !!c && !sameCommit(c, step.commitBefore);
-      if (differs(step.commitAfter)) return { source: 'recorded', commit: step.commitAfter, ...kept };
-      const candidates = (noted.get(step.id) ?? []).filter(differs);
-      if (candidates.length > 0) {
-        // Two notes for one step (a re-run, a copy): the kept branch's tip is the one it ended on.
-        const chosen = candidates.find((c) => branch && sameCommit(c, branch.commit)) ?? candidates[0];
-        return { source: 'note', commit: chosen, ...kept };
+      const name = branch?.name ?? null;
+      const notMerged = branch !== undefined && !branch.merged && step.status !== 'RUNNING';
+      if (step.commitAfter && !sameCommit(step.commitAfter, before)) return { source: 'recorded', commit: step.commitAfter, branch: name, notMerged };
+      // Two notes for one step (a re-run, a copy): the kept branch's tip is the one it ended on.
+      let chosen: string | undefined;
+      const commits = noted.get(step.id);
+      for (const c of typeof commits === 'string' ? [commits] : commits ?? []) {
+        if (!c || sameCommit(c, before)) continue;
+        chosen ??= c;
+        if (branch && sameCommit(c, branch.commit)) {
+          chosen = c;
+          break;
+        }
       }
-      if (differs(branch?.commit)) return { source: 'branch', commit: branch!.commit, ...kept };
-      return { source: 'none', commit: null, ...kept };
+      if (chosen !== undefined) return { source: 'note', commit: chosen, branch: name, notMerged };
+      if (branch?.commit && !sameCommit(branch.commit, before)) return { source: 'branch', commit: branch.commit, branch: name, notMerged };
+      return { source: 'none', commit: null, branch: name, notMerged };
     },
   };
 }
@@ -136,12 +176,18 @@ export function stepEnd(step: Step, commit: StepCommit): string {
   return step.commitAfter ?? requireCommitBefore(step);
 }
 
+const DEFAULT_NOTES_REF = 'refs/notes/commits';
+
+/** The notes ref each open repository's configuration names, with the stamp of that configuration. */
+const notesRefs = new WeakMap<GitRepository, { config: string; ref: string }>();
+
 export class StepCommitResolver {
   private dirs: { gitDir: string; commonDir: string } | undefined;
   private notesRef: string | undefined;
-  private configStamp: string | undefined;
   private cached: { key: string; index: StepCommitIndex } | undefined;
   private pending: Promise<StepCommitIndex> | undefined;
+  /** The step named by each note git was asked for (null: none), by blob id: a refresh reads only notes it has not seen. */
+  private readonly steps = new Map<string, number | null>();
 
   constructor(
     private readonly repo: GitRepository,
@@ -164,20 +210,107 @@ export class StepCommitResolver {
     const started = performance.now();
     this.dirs ??= await this.repo.gitDirs();
     const config = configStamp(this.dirs);
-    if (this.notesRef === undefined || config !== this.configStamp) {
-      this.notesRef = await this.repo.notesRef();
-      this.configStamp = config;
-    }
+    // The notes ref is asked for only when the configuration changed, and then beside the
+    // listing: the key is read with the ref last known (git's default the first time), and
+    // is kept only if git names that same ref.
+    const known = notesRefs.get(this.repo);
+    const askRef = known === undefined || known.config !== config;
+    const keyRef = known?.ref ?? DEFAULT_NOTES_REF;
     // Read before git runs: a ref that moves meanwhile changes the key, and the next call reads again.
-    const key = refsKey(this.dirs, this.notesRef);
-    const [notes, branches] = await Promise.all([this.repo.notes(), this.repo.stepBranches()]);
-    const index = stepCommitIndex({ notes, branches });
-    this.cached = key === null ? undefined : { key, index };
+    const key = refsKey(this.dirs, keyRef);
+    // The step branches' tips are in the ref files the key was read from; only whether each is
+    // merged takes git. Refs git keeps otherwise (reftable) are listed by git.
+    const tips = stepBranchTips(this.dirs.commonDir);
+    const [notesRef, list, branches] = await Promise.all([
+      askRef ? this.repo.notesRef() : keyRef,
+      this.repo.noteList(),
+      tips === null ? this.repo.stepBranches() : this.repo.unmergedStepBranches().then((unmerged) => tips.map((b) => ({ ...b, merged: unmerged !== null && !unmerged.has(b.name) }))),
+    ]);
+    this.notesRef = notesRef;
+    notesRefs.set(this.repo, { config, ref: notesRef });
+    const { noted, read } = await this.notedCommits(list);
+    const index = indexOf(noted, branches);
+    this.cached = key === null || notesRef !== keyRef ? undefined : { key, index };
     this.log.debug(
-      `[git] step commits of ${this.repo.root}: ${notes.length} note(s) on ${this.notesRef}, ${branches.length} step branch(es) (${(performance.now() - started).toFixed(1)} ms)`,
+      `[git] step commits of ${this.repo.root}: ${list.length} note(s) on ${notesRef} (${read} read), ${branches.length} step branch(es) (${(performance.now() - started).toFixed(1)} ms)`,
     );
     return index;
   }
+
+  /**
+   * The commits each step's notes are on. The step a note names comes from its blob id for
+   * LaForge's own texts, from this resolver's memory for a note read before, and otherwise
+   * from its text, read by git (one cat-file for all of them).
+   */
+  private async notedCommits(list: readonly { blob: string; object: string }[]): Promise<{ noted: NotedCommits; read: number }> {
+    const noted: NotedCommits = new Map();
+    const algorithm = list.length > 0 ? hashAlgorithmOf(list[0].blob) : undefined;
+    const laforge = algorithm ? laforgeNoteTable(algorithm) : undefined;
+    const sort = (from: readonly { blob: string; object: string }[]) => {
+      const rest: { blob: string; object: string }[] = [];
+      for (const note of from) {
+        const step = laforge?.steps.get(note.blob) ?? this.steps.get(note.blob);
+        if (step === undefined) rest.push(note);
+        else if (step !== null) addNoted(noted, step, note.object);
+      }
+      return rest;
+    };
+    let unknown = sort(list);
+    if (laforge && unknown.length > 0 && extendLaforgeNoteTable(laforge, algorithm!, unknown, list.length)) unknown = sort(unknown);
+    if (unknown.length === 0) return { noted, read: 0 };
+    // Notes the ref no longer lists are forgotten, so this memory stays the size of the list.
+    const listed = new Set(list.map((n) => n.blob));
+    for (const blob of this.steps.keys()) if (!listed.has(blob)) this.steps.delete(blob);
+    for (const { blob, object, text } of await this.repo.noteTexts(unknown)) {
+      const step = noteStepNumber(text);
+      this.steps.set(blob, step);
+      if (step !== null) addNoted(noted, step, object);
+    }
+    return { noted, read: unknown.length };
+  }
+}
+
+/**
+ * The blob ids of LaForge's note texts, `Step-id: S<N>\n` (what `git notes add -m` stores) and
+ * `Step-id: S<N>`, by hash algorithm: each depends only on N, so it is computed (once per
+ * process, for N = 1, 2, … as far as the notes need) instead of asking git for the text.
+ */
+const laforgeBlobs = new Map<'sha1' | 'sha256', LaforgeNoteTable>();
+
+interface LaforgeNoteTable {
+  /** Step number by blob id. */
+  steps: Map<string, number>;
+  /** The texts of steps 1 to upTo are in the table. */
+  upTo: number;
+}
+
+/** No more step ids are tried than this many per listed note, plus a margin: the rest are read by git. */
+const LAFORGE_IDS_PER_NOTE = 2;
+const LAFORGE_IDS_MARGIN = 1_024;
+
+function laforgeNoteTable(algorithm: 'sha1' | 'sha256'): LaforgeNoteTable {
+  let table = laforgeBlobs.get(algorithm);
+  if (!table) laforgeBlobs.set(algorithm, (table = { steps: new Map(), upTo: 0 }));
+  return table;
+}
+
+/**
+ * Extends the table with steps upTo + 1, upTo + 2, … until it holds every one of `missing`, or
+ * up to a bound set by the number of notes. Whether it added anything.
+ */
+function extendLaforgeNoteTable(table: LaforgeNoteTable, algorithm: 'sha1' | 'sha256', missing: readonly { blob: string }[], notes: number): boolean {
+  const bound = LAFORGE_IDS_PER_NOTE * notes + LAFORGE_IDS_MARGIN;
+  if (table.upTo >= bound) return false;
+  const wanted = new Set(missing.map((n) => n.blob));
+  while (wanted.size > 0 && table.upTo < bound) {
+    const n = ++table.upTo;
+    for (const text of [`Step-id: S${n}\n`, `Step-id: S${n}`]) {
+      const blob = blobId(text, algorithm);
+      table.steps.set(blob, n);
+      wanted.delete(blob);
+    }
+  }
+  return true;
 }
 
 function readOr(file: string, missing: string): string {
@@ -201,6 +334,47 @@ function stamp(file: string): string {
 
 function configStamp(dirs: { gitDir: string; commonDir: string }): string {
   return `${stamp(path.join(dirs.commonDir, 'config'))}|${stamp(path.join(dirs.gitDir, 'config.worktree'))}`;
+}
+
+const STEP_BRANCH_FILE = /^step-S(\d+)$/;
+const PACKED_STEP_BRANCH = /^([0-9a-f]{40}(?:[0-9a-f]{24})?) refs\/heads\/(step-S(\d+))$/gm;
+const LOOSE_REF = /^([0-9a-f]{40}(?:[0-9a-f]{24})?)\n?$/;
+
+/**
+ * The tip of each branch `step-S<N>`, read from the ref files as git reads them (the loose ref,
+ * else its line in packed-refs), in the order `git for-each-ref` lists them. Null when git must
+ * be asked: refs kept in the reftable format, or a step branch that is not a plain hash.
+ */
+export function stepBranchTips(commonDir: string): { name: string; stepId: number; commit: string }[] | null {
+  try {
+    if (fs.existsSync(path.join(commonDir, 'reftable'))) return null;
+    const tips = new Map<string, string>();
+    for (const m of readOr(path.join(commonDir, 'packed-refs'), '').matchAll(PACKED_STEP_BRANCH)) tips.set(m[2], m[1]);
+    const heads = path.join(commonDir, 'refs', 'heads');
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(heads).filter((n) => STEP_BRANCH_FILE.test(n));
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      let text: string;
+      try {
+        text = fs.readFileSync(path.join(heads, name), 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // A folder holds refs below the name, not the branch; a file gone was deleted meanwhile.
+        if (code === 'EISDIR' || code === 'ENOENT') continue;
+        return null;
+      }
+      const m = LOOSE_REF.exec(text);
+      if (!m) return null;
+      tips.set(name, m[1]);
+    }
+    return [...tips.keys()].sort().map((name) => ({ name, stepId: Number(STEP_BRANCH_FILE.exec(name)![1]), commit: tips.get(name)! }));
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -151,7 +151,7 @@ describe('GitRepository.open', () => {
     await repo.commitExists(sha);
     const calls = log.invocations();
     assert.equal(calls.length, 2);
-    assert.match(calls[0], /^\[git\] git --no-pager rev-parse --show-toplevel \(\d+\.\d ms\)$/);
+    assert.match(calls[0], /^\[git\] git --no-pager rev-parse --show-toplevel --absolute-git-dir --git-common-dir \(\d+\.\d ms\)$/);
     assert.match(calls[1], new RegExp(`rev-parse --verify --end-of-options ${sha}\\^\\{commit\\} \\(\\d+\\.\\d ms\\)$`));
   });
 });

@@ -8,10 +8,10 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { GitRepository } from '../../src/core/git';
+import { blobId, GitRepository, parseNoteList } from '../../src/core/git';
 import { planRollback } from '../../src/core/rollback';
 import type { Step } from '../../src/core/model';
-import { isNoCommit, refsKey, stepChange, stepCommitSourceText, stepEnd, StepCommitResolver } from '../../src/core/stepCommits';
+import { isNoCommit, refsKey, stepBranchTips, stepChange, stepCommitSourceText, stepEnd, StepCommitResolver } from '../../src/core/stepCommits';
 import { StepStore } from '../../src/core/stepStore';
 import { recordingLogger } from '../fixtures/recordingLogger';
 import { LAFORGE_NAME_SCHEMA, makeTempDir } from '../fixtures/stepFixtures';
@@ -39,9 +39,9 @@ class LaForgeRepo {
   readonly expected = new Map<number, { before: string; commit: string | null }>();
   private clock = 1_760_000_000;
 
-  constructor() {
+  constructor(objectFormat: 'sha1' | 'sha256' = 'sha1') {
     dirs.push(this.dir);
-    git(this.dir, 'init', '-q', '-b', 'main');
+    git(this.dir, 'init', '-q', '-b', 'main', `--object-format=${objectFormat}`);
     git(this.dir, 'config', 'user.email', 'laforge@example.com');
     git(this.dir, 'config', 'user.name', 'LaForge');
     git(this.dir, 'config', 'commit.gpgsign', 'false');
@@ -236,13 +236,16 @@ describe('StepCommitResolver', function () {
         assert.equal(c.commit, r.expected.get(i)!.commit, `S${i}`);
       }
       counts.push(gitLines(log).length - before);
+      assert.ok(!gitLines(log).some((l) => / cat-file /.test(l.message)), 'no cat-file for LaForge\'s notes');
       const again = gitLines(log).length;
       assert.equal(await resolver.index(), index);
       assert.equal(gitLines(log).length, again, 'no git process when nothing changed');
     }
     assert.equal(counts[0], counts[1]);
-    // rev-parse (git folders), notes get-ref, notes list, cat-file, two for-each-ref.
-    assert.equal(counts[0], 6);
+    // notes get-ref, notes list, for-each-ref --no-merged: the git folders come with opening
+    // the repository, the step branches' tips from the ref files, and LaForge's note texts are
+    // known by their blob ids, so no cat-file.
+    assert.equal(counts[0], 3);
   });
 
   it('reads again when a note is added, a step branch moves or HEAD moves, and only then', async () => {
@@ -260,7 +263,7 @@ describe('StepCommitResolver', function () {
     let count = gitLines(log).length;
     const noted = (await resolver.index()).resolve(s1);
     assert.deepEqual([noted.source, noted.commit], ['note', r.expected.get(1)!.commit]);
-    assert.equal(gitLines(log).length - count, 4, 'notes list, cat-file, two for-each-ref');
+    assert.equal(gitLines(log).length - count, 2, 'notes list, for-each-ref --no-merged (LaForge\'s note text needs no cat-file)');
 
     // The kept branch gets another commit.
     git(r.dir, 'checkout', '-q', 'step-S2');
@@ -284,6 +287,66 @@ describe('StepCommitResolver', function () {
     await resolver.index();
     await resolver.index();
     assert.equal(gitLines(log).length, count, 'nothing changed: no git process');
+  });
+
+  it('resolves notes whose text is not LaForge\'s exact shape, reading each such note once', async () => {
+    const r = new LaForgeRepo();
+    const texts = ['Reviewed by hand.\nStep-id: S1\n', '  Step-id:   S2  \n', 'Step-id: 3\n', 'Step-id: S4', 'Step-id: S5\n\nwith more words\n', 'no step here\n'];
+    for (let i = 1; i <= texts.length; i++) r.step(i, { work: () => r.write(`f${i}.txt`, `${i}\n`), noNote: true });
+    for (let i = 1; i <= texts.length; i++) {
+      // `notes add -C <blob>` keeps the text byte for byte: no newline is added or removed.
+      const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: r.dir, input: texts[i - 1], encoding: 'utf8' }).trim();
+      git(r.dir, 'notes', 'add', '-C', blob, r.expected.get(i)!.commit!);
+    }
+    const log = recordingLogger();
+    const resolver = new StepCommitResolver(await GitRepository.open(r.dir, { log }), log);
+    const step = (id: number) => ({ id, commitBefore: r.expected.get(id)!.before, commitAfter: r.expected.get(id)!.before, status: 'COMPLETED' as const });
+    const index = await resolver.index();
+    for (let i = 1; i <= 5; i++) assert.deepEqual([index.resolve(step(i)).source, index.resolve(step(i)).commit], ['note', r.expected.get(i)!.commit], `S${i}`);
+    assert.equal(index.resolve(step(6)).source, 'none');
+    const catFiles = () => gitLines(log).filter((l) => / cat-file /.test(l.message)).length;
+    // "Step-id: S4" without its newline is one of LaForge's shapes, known by its blob id.
+    assert.equal(catFiles(), 1);
+    assert.ok(log.lines.some((l) => /6 note\(s\) on refs\/notes\/commits \(5 read\)/.test(l.message)), 'five notes read by git');
+
+    // HEAD moves: everything is listed again, but no note text is read again.
+    r.write('later.txt', 'later\n');
+    r.commit('someone else');
+    const again = await resolver.index();
+    assert.notEqual(again, index);
+    for (let i = 1; i <= 5; i++) assert.equal(again.resolve(step(i)).commit, r.expected.get(i)!.commit, `S${i}`);
+    assert.equal(catFiles(), 1);
+  });
+
+  it('resolves a note for a step id far above the number of notes', async () => {
+    const r = new LaForgeRepo();
+    r.step(1, { work: () => r.write('one.txt', '1\n'), noNote: true });
+    git(r.dir, 'notes', 'add', '-m', 'Step-id: S987654', r.expected.get(1)!.commit!);
+    const index = await new StepCommitResolver(await GitRepository.open(r.dir)).index();
+    const c = index.resolve({ id: 987_654, commitBefore: r.expected.get(1)!.before, commitAfter: null, status: 'COMPLETED' });
+    assert.deepEqual([c.source, c.commit], ['note', r.expected.get(1)!.commit]);
+  });
+
+  it('resolves notes in a SHA-256 repository, LaForge\'s and others', async () => {
+    const r = new LaForgeRepo('sha256');
+    r.step(1, { work: () => r.write('one.txt', '1\n') });
+    r.step(2, { work: () => r.write('two.txt', '2\n'), fail: true, noNote: true });
+    git(r.dir, 'notes', 'add', '-m', 'Checked.\n\nStep-id: S2', r.expected.get(2)!.commit!);
+    r.step(3, { work: () => r.write('three.txt', '3\n'), fail: true });
+    assert.equal(r.expected.get(1)!.commit!.length, 64);
+    const log = recordingLogger();
+    const index = await new StepCommitResolver(await GitRepository.open(r.dir, { log }), log).index();
+    const got = [1, 2, 3].map((id) => {
+      const c = index.resolve({ id, commitBefore: r.expected.get(id)!.before, commitAfter: r.expected.get(id)!.before, status: 'COMPLETED' });
+      return [c.source, c.commit, c.branch, c.notMerged];
+    });
+    assert.deepEqual(got, [
+      ['note', r.expected.get(1)!.commit, null, false],
+      ['note', r.expected.get(2)!.commit, 'step-S2', true],
+      ['note', r.expected.get(3)!.commit, 'step-S3', true],
+    ]);
+    // Only the note that is not LaForge's text was read, in SHA-256 as in SHA-1.
+    assert.ok(log.lines.some((l) => /3 note\(s\) on refs\/notes\/commits \(1 read\)/.test(l.message)));
   });
 
   it('honours core.notesRef', async () => {
@@ -316,6 +379,35 @@ describe('StepCommitResolver', function () {
     assert.equal(stepEnd(step, none), before);
   });
 
+  it('reads the step branches\' tips from the ref files as git for-each-ref lists them, loose or packed', async () => {
+    const r = new LaForgeRepo();
+    for (let i = 1; i <= 3; i++) r.step(i, { work: () => r.write(`f${i}.txt`, `${i}\n`), fail: true });
+    const { commonDir } = await (await GitRepository.open(r.dir)).gitDirs();
+    const theirs = () => git(r.dir, 'for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads/step-S*').split('\n').filter(Boolean);
+    const ours = () => stepBranchTips(commonDir)!.map((b) => `${b.name} ${b.commit}`);
+    assert.equal(ours().length, 3);
+    assert.deepEqual(ours(), theirs());
+    git(r.dir, 'pack-refs', '--all');
+    assert.ok(!fs.existsSync(path.join(commonDir, 'refs', 'heads', 'step-S1')), 'packed');
+    assert.deepEqual(ours(), theirs());
+    // A loose ref over its packed line, a packed branch deleted, a new one sorting before the rest.
+    git(r.dir, 'branch', '-f', 'step-S2', 'main');
+    git(r.dir, 'branch', '-D', 'step-S3');
+    git(r.dir, 'branch', 'step-S10', r.expected.get(1)!.commit!);
+    git(r.dir, 'branch', 'step-S4/extra', 'main');
+    assert.deepEqual(ours(), theirs());
+    assert.deepEqual(ours().map((l) => l.split(' ')[0]), ['step-S1', 'step-S10', 'step-S2']);
+    assert.deepEqual(stepBranchTips(commonDir)!.map((b) => b.stepId), [1, 10, 2]);
+
+    // A symbolic step branch is left to git, and the steps still resolve as git lists the branches
+    // (S1's commit is on its kept branch only: not merged).
+    git(r.dir, 'symbolic-ref', 'refs/heads/step-S5', 'refs/heads/step-S10');
+    assert.equal(stepBranchTips(commonDir), null);
+    const index = await new StepCommitResolver(await GitRepository.open(r.dir)).index();
+    const s5 = index.resolve({ id: 5, commitBefore: r.expected.get(3)!.before, commitAfter: null, status: 'COMPLETED' });
+    assert.deepEqual([s5.source, s5.commit, s5.branch, s5.notMerged], ['branch', r.expected.get(1)!.commit, 'step-S5', true]);
+  });
+
   it('keys the cache on the ref files: a changed step branch changes the key', async () => {
     const r = new LaForgeRepo();
     r.step(1, { work: () => r.write('one.txt', '1\n'), fail: true });
@@ -326,6 +418,37 @@ describe('StepCommitResolver', function () {
     assert.equal(refsKey(folders, 'refs/notes/commits'), key);
     git(r.dir, 'branch', '-f', 'step-S1', 'main');
     assert.notEqual(refsKey(folders, 'refs/notes/commits'), key);
+  });
+});
+
+describe('note blob ids and note lists', function () {
+  this.timeout(60_000);
+
+  it('computes the blob id git hash-object gives, in SHA-1 and SHA-256 repositories', () => {
+    for (const format of ['sha1', 'sha256'] as const) {
+      const dir = makeTempDir();
+      dirs.push(dir);
+      git(dir, 'init', '-q', `--object-format=${format}`);
+      for (const text of ['Step-id: S1\n', 'Step-id: S12345', '', 'Schritt: é\n']) {
+        const theirs = execFileSync('git', ['hash-object', '--stdin'], { cwd: dir, input: text, encoding: 'utf8' }).trim();
+        assert.equal(blobId(text, format), theirs, `${format} ${JSON.stringify(text)}`);
+      }
+    }
+  });
+
+  it('reads git notes list and refuses output that is not a list of notes', () => {
+    const a = 'a'.repeat(40);
+    const b = 'b'.repeat(40);
+    assert.deepEqual(parseNoteList(Buffer.alloc(0)), []);
+    assert.deepEqual(parseNoteList(Buffer.from(`${a} ${b}\n${b} ${a}\n`)), [
+      { blob: a, object: b },
+      { blob: b, object: a },
+    ]);
+    const long = 'c'.repeat(64);
+    assert.deepEqual(parseNoteList(Buffer.from(`${long} ${long}\n`)), [{ blob: long, object: long }]);
+    for (const bad of [`${a} ${b}`, `${a} ${b}\n${a} --help${'x'.repeat(34)}\n`, `${a}\n${b}\n`, `${a} ${b.slice(0, 39)}g\n`, `${a} ${b.slice(0, 38)}\n\n`, `${a} ${long}\n`, 'warning: no notes\n']) {
+      assert.throws(() => parseNoteList(Buffer.from(bad)), (err: unknown) => err instanceof Error && /list of notes/.test(err.message), JSON.stringify(bad));
+    }
   });
 });
 
