@@ -5,6 +5,7 @@ import { stepFromRow } from '../../src/core/model';
 import type { RollbackJournal, RollbackPlan } from '../../src/core/rollback';
 import { StepStore } from '../../src/core/stepStore';
 import { codeSpan, confirmationDetail, pendingSentence, planMarkdown, PLAN_LIST_LIMIT, stepRange, undoSentence } from '../../src/ui/rollbackText';
+import { quietPlan } from '../fixtures/rollbackPlans';
 import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
 
 // markdown-it is the renderer of VS Code's Markdown preview, where the plan is shown.
@@ -16,35 +17,13 @@ const render = (markdown: string) => new MarkdownIt({ html: true, linkify: true 
 const HOSTILE = '<img src=x onerror="alert(1)"> [click](command:evil) **bold** `tick` $x$';
 
 function plan(overrides: Partial<RollbackPlan> = {}): RollbackPlan {
-  const step = stepFromRow(stepRow(20, { project_id: 'ledgerline' }));
   const later = [20, 21, 22].map((id) => stepFromRow(stepRow(id, { project_id: 'ledgerline' })));
-  return {
-    target: { dbPath: '/w/steps.db', repositoryPath: '/w', projectId: 'ledgerline', stepId: 20 },
-    step,
-    stepsToDeactivate: later,
-    resetTo: step.commitBefore!,
-    branch: 'main',
-    head: 'f'.repeat(40),
-    detached: false,
+  return quietPlan(later, {
     filesToChange: [{ path: 'src/a.ts', status: 'modified', added: 3, removed: 1, binary: false }],
-    staged: [],
-    unstaged: [],
-    untrackedOverwritten: [],
-    untrackedKept: [],
-    ignoredOverwritten: [],
-    foreignCommits: [],
-    headOnLine: true,
-    runningSteps: [],
-    database: { size: 4096, mtimeMs: 0, changeCounter: 1 },
-    leftoverWal: false,
     protectedPaths: ['steps.db', 'steps.db-wal', 'steps.db-shm', 'steps.db-journal'],
-    protectedKept: [],
-    taskDatabase: null,
-    refusals: [],
-    needsProtection: false,
     summary: 'Roll back ledgerline to S20: S20–S22 are marked rolled back and main is reset to 0000014.',
     ...overrides,
-  };
+  });
 }
 
 describe('rollback text', () => {

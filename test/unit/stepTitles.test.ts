@@ -13,7 +13,6 @@ import { GitRepository } from '../../src/core/git';
 import { laforgeProjectNames } from '../../src/core/laforgeProject';
 import { silentLogger } from '../../src/core/log';
 import { stepFromRow } from '../../src/core/model';
-import type { RollbackPlan } from '../../src/core/rollback';
 import { StepCommitResolver } from '../../src/core/stepCommits';
 import { listStepLogs, StepLogSummaries, stepLogsFolder } from '../../src/core/stepLog';
 import { StepStore } from '../../src/core/stepStore';
@@ -24,6 +23,7 @@ import { StepsTreeModel } from '../../src/ui/stepsTreeModel';
 import { stepTitles } from '../../src/ui/stepTitles';
 import type { ProjectNode, StepNode } from '../../src/ui/treeNodes';
 import { makeLaforgeToday, type LaforgeFixture, type LaforgeFixtureStep } from '../fixtures/laforgeToday';
+import { quietPlan } from '../fixtures/rollbackPlans';
 import { recordingLogger } from '../fixtures/recordingLogger';
 import { makeTempDir, stepRow } from '../fixtures/stepFixtures';
 import { storeDatabase } from '../fixtures/storeDatabase';
@@ -137,32 +137,11 @@ describe('step titles on a LaForge project', function () {
       assert.strictEqual(stepPickText(step, { project: fx.projectId, title: titles.get(step.id) }).label, expectedLabel(expected, commitMd), expected.label);
     }
     const later = steps.filter((s) => s.id >= 2 && s.status !== 'RUNNING').reverse();
-    const plan: RollbackPlan = {
+    const plan = quietPlan(later, {
       target: { dbPath: fx.dbPath, repositoryPath: fx.repoPath, projectId: fx.projectId, stepId: 2 },
-      step: later[0],
-      stepsToDeactivate: later,
-      resetTo: later[0].commitBefore!,
-      branch: 'main',
       head: fx.head,
-      detached: false,
-      filesToChange: [],
-      staged: [],
-      unstaged: [],
-      untrackedOverwritten: [],
-      untrackedKept: [],
-      ignoredOverwritten: [],
-      foreignCommits: [],
-      headOnLine: true,
-      runningSteps: [],
-      database: { size: 4096, mtimeMs: 0, changeCounter: 1 },
-      leftoverWal: false,
-      protectedPaths: [],
-      protectedKept: [],
-      taskDatabase: null,
-      refusals: [],
-      needsProtection: false,
       summary: 'Roll back to S2.',
-    };
+    });
     const md = planMarkdown(plan, { databaseLabel: 'steps.db', titles });
     for (const step of later) {
       const expected = fx.steps.find((s) => s.id === step.id)!;
