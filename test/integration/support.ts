@@ -14,15 +14,7 @@ export function stepHistory(): vscode.Extension<unknown> {
   return extension;
 }
 
-/** Polls `condition` until it holds, failing with `what` after `timeoutMs`. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { waitFor } from '../fixtures/waitFor';
 
 /** Numbers a test measures; the runner writes them to the results file and the harness prints them. */
 export const metrics: Record<string, number> = {};

@@ -24,6 +24,16 @@ function taskDatabase(file: string, titles: string[]): void {
   sqlite(file, ['CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT NOT NULL)', ...titles.map((t, i) => `INSERT INTO tasks VALUES (${i + 1}, '${t}')`)]);
 }
 
+/** A demo workspace with LaForge's tasks.db and the older LaForge's copy of it from before S17, beside its steps.db. */
+function withTaskDatabases(): { d: Demo; tasks: string; backup: string; current: Buffer } {
+  const d = demo();
+  const tasks = path.join(path.dirname(d.db), 'tasks.db');
+  const backup = path.join(path.dirname(d.db), 'tasks-S17.db');
+  taskDatabase(tasks, ['now']);
+  taskDatabase(backup, ['before S17']);
+  return { d, tasks, backup, current: fs.readFileSync(tasks) };
+}
+
 const taskTitles = (file: string) => sqlite(file, [], 'SELECT title FROM tasks ORDER BY id').map((r) => r[0]);
 
 describe("rollback and LaForge's project folder", function () {
@@ -41,13 +51,7 @@ describe("rollback and LaForge's project folder", function () {
   });
 
   it('names the task database backup in the plan, restores it only on request with the current one kept, and undo puts that back', async () => {
-    const d = demo();
-    const dir = path.dirname(d.db);
-    const tasks = path.join(dir, 'tasks.db');
-    const backup = path.join(dir, 'tasks-S17.db');
-    taskDatabase(tasks, ['now']);
-    taskDatabase(backup, ['before S17']);
-    const current = fs.readFileSync(tasks);
+    const { d, tasks, backup, current } = withTaskDatabases();
 
     const plan = await planRollback(d.target(17), { journalDir: d.journalDir });
     assert.deepEqual(plan.taskDatabase, { backup, current: tasks });
@@ -75,13 +79,7 @@ describe("rollback and LaForge's project folder", function () {
     ['tasks-restored', 'revert'],
   ] as const) {
     it(`recovers a task database restore stopped at ${point}: ${recovery}`, async () => {
-      const d = demo();
-      const dir = path.dirname(d.db);
-      const tasks = path.join(dir, 'tasks.db');
-      const backup = path.join(dir, 'tasks-S17.db');
-      taskDatabase(tasks, ['now']);
-      taskDatabase(backup, ['before S17']);
-      const current = fs.readFileSync(tasks);
+      const { d, tasks, current } = withTaskDatabases();
       const plan = await planRollback(d.target(17), { journalDir: d.journalDir });
       const crash: ExecuteOptions['onStep'] = (step) => {
         if (step === point) throw new Error(`simulated crash at ${point}`);
