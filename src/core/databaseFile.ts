@@ -141,7 +141,7 @@ export function refusalError(refusal: DatabaseRefusal): RollbackError {
 // ---------------------------------------------------------------------------------------
 // Durable files
 
-export function writeAll(fd: number, data: Uint8Array): void {
+function writeAll(fd: number, data: Uint8Array): void {
   for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at, data.length - at);
 }
 

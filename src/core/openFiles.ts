@@ -13,7 +13,7 @@ export interface FileHolder {
 export type HolderLookup = (files: readonly string[]) => FileHolder[] | null;
 
 /** Whether this system says which processes hold a file open (Linux's /proc). */
-export function canTellFileHolders(): boolean {
+function canTellFileHolders(): boolean {
   return fs.existsSync('/proc/self/fd');
 }
 
