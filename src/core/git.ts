@@ -556,8 +556,8 @@ export class GitRepository {
    * it annotates, without the note's text (see noteTexts). A repository without notes gives an
    * empty list.
    */
-  async noteList(): Promise<{ blob: string; object: string }[]> {
-    return parseNoteList(await this.direct(['notes', 'list'], {}));
+  async noteList(): Promise<NoteListing> {
+    return new NoteListing(await this.direct(['notes', 'list'], {}));
   }
 
   /**
@@ -570,14 +570,6 @@ export class GitRepository {
     // %(rest) is what follows the blob on its input line: the annotated object.
     const out = await this.direct(['cat-file', '--batch=%(objectname) %(objecttype) %(objectsize) %(rest)', '--buffer'], {}, input);
     return parseNoteBatch(out);
-  }
-
-  /**
-   * Every note of the notes ref, with the object it annotates and its text, from `git notes
-   * list` and one `git cat-file --batch`. A repository without notes gives an empty list.
-   */
-  async notes(): Promise<{ object: string; text: string }[]> {
-    return (await this.noteTexts(await this.noteList())).map(({ object, text }) => ({ object, text }));
   }
 
   /**
@@ -904,32 +896,96 @@ export function parseDiffOutput(output: string): ChangedFile[] {
   return files;
 }
 
+/** Each hex digit's value by character code; -1 for any other byte. */
+const HEX_VALUE = (() => {
+  const table = new Int8Array(256).fill(-1);
+  for (let v = 0; v < 16; v++) table['0123456789abcdef'.charCodeAt(v)] = v;
+  return table;
+})();
+
 /**
- * Parses `git notes list`: one `<note blob> <annotated object>` line per note, both full
- * hashes of the repository's length. Checked as a whole, with native string and hex
- * operations rather than hash by hash: a list holds one line per step.
+ * `git notes list` output, checked: one line `<blob> <object>\n` per note, both full hashes
+ * of one length (40 or 64 hex digits). Notes are read by index, so a list of many thousands
+ * makes no string until one is asked for; `blobKey` and `blobIs` find a note's blob in a table
+ * without one.
  */
-export function parseNoteList(output: Buffer): { blob: string; object: string }[] {
-  if (output.length === 0) return [];
-  const text = output.toString('latin1');
-  const length = text.indexOf(' ');
-  const line = 2 * length + 2;
-  const lines = text.length / line;
-  const bad = () => unexpected('a list of notes', output.toString('utf8'));
-  if ((length !== 40 && length !== 64) || !Number.isInteger(lines)) throw bad();
-  for (let at = 0; at < text.length; at += line) {
-    if (text.charCodeAt(at + length) !== 0x20 || text.charCodeAt(at + line - 1) !== 0x0a) throw bad();
+export class NoteListing {
+  /** How many notes. */
+  readonly length: number;
+  /** Hex digits in each hash. */
+  readonly hashLength: number;
+  private readonly line: number;
+  private text: string | undefined;
+
+  constructor(private readonly bytes: Buffer) {
+    const bad = () => unexpected('a list of notes', bytes.toString('utf8'));
+    const length = bytes.length === 0 ? 40 : bytes.indexOf(0x20);
+    const line = 2 * length + 2;
+    if ((length !== 40 && length !== 64) || bytes.length % line !== 0) throw bad();
+    for (let at = 0; at < bytes.length; at += line) {
+      for (let i = 0; i < line - 1; i++) if (i !== length && HEX_VALUE[bytes[at + i]] < 0) throw bad();
+      if (bytes[at + length] !== 0x20 || bytes[at + line - 1] !== 0x0a) throw bad();
+    }
+    this.length = bytes.length / line;
+    this.hashLength = length;
+    this.line = line;
   }
-  // With every separator where it belongs and no other, the rest must be hex digits only:
-  // hex decoding stops at the first other character.
-  const digits = text.replace(/[ \n]/g, '');
-  if (digits.length !== text.length - 2 * lines || Buffer.from(digits, 'hex').length * 2 !== digits.length) throw bad();
-  const list: { blob: string; object: string }[] = new Array(lines);
-  for (let n = 0, at = 0; n < lines; n++, at += line) {
-    list[n] = { blob: text.slice(at, at + length), object: text.slice(at + length + 1, at + line - 1) };
+
+  /** The id of note `i`'s blob. */
+  blob(i: number): string {
+    const at = i * this.line;
+    return this.latin1().slice(at, at + this.hashLength);
   }
-  return list;
+
+  /** The object note `i` annotates. */
+  object(i: number): string {
+    const at = i * this.line + this.hashLength + 1;
+    return this.latin1().slice(at, at + this.hashLength);
+  }
+
+  /** The first 28 bits of note `i`'s blob id, as blobKeyOf gives them for a hash. */
+  blobKey(i: number): number {
+    const at = i * this.line;
+    let key = 0;
+    for (let d = 0; d < BLOB_KEY_DIGITS; d++) key = (key << 4) | HEX_VALUE[this.bytes[at + d]];
+    return key;
+  }
+
+  /**
+   * Whether note `i`'s blob id is the hash whose lowercase hex digits' bytes are in `digits`
+   * from `offset` on (see hexBytes): tables of many ids keep them in one array.
+   */
+  blobIs(i: number, digits: Uint8Array, offset = 0): boolean {
+    const at = i * this.line;
+    const length = this.hashLength;
+    if (offset + length > digits.length) return false;
+    const bytes = this.bytes;
+    for (let d = 0; d < length; d++) if (bytes[at + d] !== digits[offset + d]) return false;
+    return true;
+  }
+
+  /** Every note, as objects. */
+  toArray(): { blob: string; object: string }[] {
+    return Array.from({ length: this.length }, (_, i) => ({ blob: this.blob(i), object: this.object(i) }));
+  }
+
+  private latin1(): string {
+    return (this.text ??= this.bytes.toString('latin1'));
+  }
 }
+
+const BLOB_KEY_DIGITS = 7;
+
+/** A lowercase hex hash's digits as bytes, for NoteListing.blobIs. */
+export function hexBytes(hash: string): Uint8Array {
+  return Buffer.from(hash, 'latin1');
+}
+
+/** The first 28 bits of a lowercase hex hash, as NoteListing.blobKey reads them. */
+export function blobKeyOf(hash: string): number {
+  return Number.parseInt(hash.slice(0, BLOB_KEY_DIGITS), 16);
+}
+
 
 /** Parses `git cat-file --batch='%(objectname) %(objecttype) %(objectsize) %(rest)'` output fed `<blob> <object>` lines. */
 export function parseNoteBatch(output: Buffer): { blob: string; object: string; text: string }[] {

@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StepFieldError } from './errors';
-import { blobId, hashAlgorithmOf, parseStepId, type GitRepository } from './git';
+import { blobId, blobKeyOf, hashAlgorithmOf, hexBytes, parseStepId, type GitRepository, type NoteListing } from './git';
 import { silentLogger, type Logger } from './log';
 import { isBlank, requireCommitAfter, requireCommitBefore, type Step } from './model';
 
@@ -219,12 +219,16 @@ export class StepCommitResolver {
     // Read before git runs: a ref that moves meanwhile changes the key, and the next call reads again.
     const key = refsKey(this.dirs, keyRef);
     // The step branches' tips are in the ref files the key was read from; only whether each is
-    // merged takes git. Refs git keeps otherwise (reftable) are listed by git.
+    // merged takes git, and no git when there are none. Refs git keeps otherwise (reftable) are listed by git.
     const tips = stepBranchTips(this.dirs.commonDir);
     const [notesRef, list, branches] = await Promise.all([
       askRef ? this.repo.notesRef() : keyRef,
       this.repo.noteList(),
-      tips === null ? this.repo.stepBranches() : this.repo.unmergedStepBranches().then((unmerged) => tips.map((b) => ({ ...b, merged: unmerged !== null && !unmerged.has(b.name) }))),
+      tips === null
+        ? this.repo.stepBranches()
+        : tips.length === 0
+          ? [] // no step branch: nothing to ask git about
+          : this.repo.unmergedStepBranches().then((unmerged) => tips.map((b) => ({ ...b, merged: unmerged !== null && !unmerged.has(b.name) }))),
     ]);
     this.notesRef = notesRef;
     notesRefs.set(this.repo, { config, ref: notesRef });
@@ -242,26 +246,29 @@ export class StepCommitResolver {
    * LaForge's own texts, from this resolver's memory for a note read before, and otherwise
    * from its text, read by git (one cat-file for all of them).
    */
-  private async notedCommits(list: readonly { blob: string; object: string }[]): Promise<{ noted: NotedCommits; read: number }> {
+  private async notedCommits(list: NoteListing): Promise<{ noted: NotedCommits; read: number }> {
     const noted: NotedCommits = new Map();
-    const algorithm = list.length > 0 ? hashAlgorithmOf(list[0].blob) : undefined;
-    const laforge = algorithm ? laforgeNoteTable(algorithm) : undefined;
-    const sort = (from: readonly { blob: string; object: string }[]) => {
-      const rest: { blob: string; object: string }[] = [];
-      for (const note of from) {
-        const step = laforge?.steps.get(note.blob) ?? this.steps.get(note.blob);
-        if (step === undefined) rest.push(note);
-        else if (step !== null) addNoted(noted, step, note.object);
+    const algorithm = hashAlgorithmOf('0'.repeat(list.hashLength))!;
+    const laforge = list.length > 0 ? laforgeNoteTable(algorithm) : undefined;
+    const sort = (from: readonly number[]) => {
+      const rest: number[] = [];
+      const remembered = this.steps.size > 0;
+      for (const i of from) {
+        let step: number | null | undefined = laforge ? laforgeStep(laforge, list, i) : undefined;
+        if (step === undefined && remembered) step = this.steps.get(list.blob(i));
+        if (step === undefined) rest.push(i);
+        else if (step !== null) addNoted(noted, step, list.object(i));
       }
       return rest;
     };
-    let unknown = sort(list);
-    if (laforge && unknown.length > 0 && extendLaforgeNoteTable(laforge, algorithm!, unknown, list.length)) unknown = sort(unknown);
+    const all = Array.from({ length: list.length }, (_, i) => i);
+    let unknown = sort(all);
+    if (laforge && unknown.length > 0 && extendLaforgeNoteTable(laforge, algorithm, unknown.map((i) => list.blobKey(i)), list.length)) unknown = sort(unknown);
     if (unknown.length === 0) return { noted, read: 0 };
     // Notes the ref no longer lists are forgotten, so this memory stays the size of the list.
-    const listed = new Set(list.map((n) => n.blob));
+    const listed = new Set(all.map((i) => list.blob(i)));
     for (const blob of this.steps.keys()) if (!listed.has(blob)) this.steps.delete(blob);
-    for (const { blob, object, text } of await this.repo.noteTexts(unknown)) {
+    for (const { blob, object, text } of await this.repo.noteTexts(unknown.map((i) => ({ blob: list.blob(i), object: list.object(i) })))) {
       const step = noteStepNumber(text);
       this.steps.set(blob, step);
       if (step !== null) addNoted(noted, step, object);
@@ -278,8 +285,12 @@ export class StepCommitResolver {
 const laforgeBlobs = new Map<'sha1' | 'sha256', LaforgeNoteTable>();
 
 interface LaforgeNoteTable {
-  /** Step number by blob id. */
-  steps: Map<string, number>;
+  /** Entries by their blob's key (blobKeyOf); entry e is step (e >> 1) + 1's text with (0) or without (1) its newline. */
+  byKey: Map<number, number | number[]>;
+  /** Each entry's blob id as hex digits' bytes, entry e from e × the hash length on, in one array. */
+  digits: Uint8Array;
+  /** How many entries. */
+  entries: number;
   /** The texts of steps 1 to upTo are in the table. */
   upTo: number;
 }
@@ -290,24 +301,42 @@ const LAFORGE_IDS_MARGIN = 1_024;
 
 function laforgeNoteTable(algorithm: 'sha1' | 'sha256'): LaforgeNoteTable {
   let table = laforgeBlobs.get(algorithm);
-  if (!table) laforgeBlobs.set(algorithm, (table = { steps: new Map(), upTo: 0 }));
+  if (!table) laforgeBlobs.set(algorithm, (table = { byKey: new Map(), digits: new Uint8Array(0), entries: 0, upTo: 0 }));
   return table;
 }
 
+/** The step of note `i` when its blob is one of LaForge's texts in the table. */
+function laforgeStep(table: LaforgeNoteTable, list: NoteListing, i: number): number | undefined {
+  const entries = table.byKey.get(list.blobKey(i));
+  const size = list.hashLength;
+  if (typeof entries === 'number') return list.blobIs(i, table.digits, entries * size) ? (entries >> 1) + 1 : undefined;
+  for (const e of entries ?? []) if (list.blobIs(i, table.digits, e * size)) return (e >> 1) + 1;
+  return undefined;
+}
+
 /**
- * Extends the table with steps upTo + 1, upTo + 2, … until it holds every one of `missing`, or
- * up to a bound set by the number of notes. Whether it added anything.
+ * Extends the table with steps upTo + 1, upTo + 2, … until it holds a blob with each of the
+ * `missing` keys, or up to a bound set by the number of notes. Whether it added anything.
  */
-function extendLaforgeNoteTable(table: LaforgeNoteTable, algorithm: 'sha1' | 'sha256', missing: readonly { blob: string }[], notes: number): boolean {
+function extendLaforgeNoteTable(table: LaforgeNoteTable, algorithm: 'sha1' | 'sha256', missing: readonly number[], notes: number): boolean {
   const bound = LAFORGE_IDS_PER_NOTE * notes + LAFORGE_IDS_MARGIN;
   if (table.upTo >= bound) return false;
-  const wanted = new Set(missing.map((n) => n.blob));
+  const wanted = new Set(missing);
   while (wanted.size > 0 && table.upTo < bound) {
     const n = ++table.upTo;
     for (const text of [`Step-id: S${n}\n`, `Step-id: S${n}`]) {
       const blob = blobId(text, algorithm);
-      table.steps.set(blob, n);
-      wanted.delete(blob);
+      const key = blobKeyOf(blob);
+      const entry = table.entries++;
+      if (table.digits.length < table.entries * blob.length) {
+        const grown = new Uint8Array(Math.max(1_024, 2 * table.entries) * blob.length);
+        grown.set(table.digits);
+        table.digits = grown;
+      }
+      table.digits.set(hexBytes(blob), entry * blob.length);
+      const known = table.byKey.get(key);
+      table.byKey.set(key, known === undefined ? entry : typeof known === 'number' ? [known, entry] : [...known, entry]);
+      wanted.delete(key);
     }
   }
   return true;

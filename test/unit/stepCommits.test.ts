@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { blobId, GitRepository, parseNoteList } from '../../src/core/git';
+import { blobId, blobKeyOf, GitRepository, hexBytes, NoteListing } from '../../src/core/git';
 import { planRollback } from '../../src/core/rollback';
 import type { Step } from '../../src/core/model';
 import { isNoCommit, refsKey, stepBranchTips, stepChange, stepCommitSourceText, stepEnd, StepCommitResolver } from '../../src/core/stepCommits';
@@ -225,7 +225,7 @@ describe('StepCommitResolver', function () {
     const counts: number[] = [];
     for (const extra of [0, 37]) {
       const r = new LaForgeRepo();
-      for (let i = 1; i <= 3 + extra; i++) r.step(i, { work: () => r.write(`f${i}.txt`, `${i}\n`), fail: i % 5 === 0 });
+      for (let i = 1; i <= 3 + extra; i++) r.step(i, { work: () => r.write(`f${i}.txt`, `${i}\n`), fail: i === 2 || i % 5 === 0 });
       const log = recordingLogger();
       const repo = await GitRepository.open(r.dir, { log });
       const before = gitLines(log).length;
@@ -246,6 +246,18 @@ describe('StepCommitResolver', function () {
     // the repository, the step branches' tips from the ref files, and LaForge's note texts are
     // known by their blob ids, so no cat-file.
     assert.equal(counts[0], 3);
+  });
+
+  it('asks git nothing about step branches when there are none', async () => {
+    const r = new LaForgeRepo();
+    for (let i = 1; i <= 3; i++) r.step(i, { work: () => r.write(`f${i}.txt`, `${i}\n`) });
+    const log = recordingLogger();
+    const index = await new StepCommitResolver(await GitRepository.open(r.dir, { log }), log).index();
+    for (let i = 1; i <= 3; i++) {
+      const c = index.resolve({ id: i, commitBefore: r.expected.get(i)!.before, commitAfter: null, status: 'COMPLETED' });
+      assert.deepEqual([c.source, c.commit, c.notMerged], ['note', r.expected.get(i)!.commit, false], `S${i}`);
+    }
+    assert.deepEqual(gitLines(log).filter((l) => / for-each-ref /.test(l.message)), []);
   });
 
   it('reads again when a note is added, a step branch moves or HEAD moves, and only then', async () => {
@@ -325,6 +337,38 @@ describe('StepCommitResolver', function () {
     const index = await new StepCommitResolver(await GitRepository.open(r.dir)).index();
     const c = index.resolve({ id: 987_654, commitBefore: r.expected.get(1)!.before, commitAfter: null, status: 'COMPLETED' });
     assert.deepEqual([c.source, c.commit], ['note', r.expected.get(1)!.commit]);
+  });
+
+  it('tells apart LaForge notes whose blob ids begin alike (S8678 and S9026 share 7 hex digits)', async () => {
+    const texts = ['Step-id: S8678\n', 'Step-id: S9026\n'];
+    const ids = texts.map((t) => blobId(t, 'sha1'));
+    assert.equal(blobKeyOf(ids[0]), blobKeyOf(ids[1]), 'the two blob ids share their key');
+    assert.notEqual(ids[0], ids[1]);
+    // 9,026 commits on main, each noted with its step, written by one git fast-import.
+    const dir = makeTempDir();
+    dirs.push(dir);
+    git(dir, 'init', '-q', '-b', 'main');
+    const steps = 9_026;
+    const stream: string[] = [];
+    for (let i = 1; i <= steps; i++) {
+      const message = `step ${i}`;
+      stream.push(`commit refs/heads/main\nmark :${i}\ncommitter LaForge <laforge@example.com> ${1_760_000_000 + i} +0000\ndata ${message.length}\n${message}\n\n`);
+    }
+    stream.push('commit refs/notes/commits\ncommitter LaForge <laforge@example.com> 1800000000 +0000\ndata 5\nnotes\n');
+    for (let i = 1; i <= steps; i++) stream.push(`N inline :${i}\ndata ${`Step-id: S${i}\n`.length}\nStep-id: S${i}\n`);
+    stream.push('\n');
+    execFileSync('git', ['fast-import', '--quiet', '--export-marks=marks'], { cwd: dir, input: stream.join(''), maxBuffer: 1 << 26 });
+    const commitOf = new Map(
+      fs.readFileSync(path.join(dir, 'marks'), 'utf8').trim().split('\n').map((line) => {
+        const [mark, sha] = line.split(' ');
+        return [Number(mark.slice(1)), sha] as const;
+      }),
+    );
+    const index = await new StepCommitResolver(await GitRepository.open(dir)).index();
+    for (let id = 1; id <= steps; id++) {
+      const c = index.resolve({ id, commitBefore: null, commitAfter: null, status: 'COMPLETED' });
+      if (c.source !== 'note' || c.commit !== commitOf.get(id)) assert.fail(`S${id} resolved to ${c.source} ${c.commit}, not its noted commit ${commitOf.get(id)}`);
+    }
   });
 
   it('resolves notes in a SHA-256 repository, LaForge\'s and others', async () => {
@@ -439,15 +483,22 @@ describe('note blob ids and note lists', function () {
   it('reads git notes list and refuses output that is not a list of notes', () => {
     const a = 'a'.repeat(40);
     const b = 'b'.repeat(40);
-    assert.deepEqual(parseNoteList(Buffer.alloc(0)), []);
-    assert.deepEqual(parseNoteList(Buffer.from(`${a} ${b}\n${b} ${a}\n`)), [
+    const c = '0123456789abcdef'.repeat(4).slice(0, 40);
+    assert.deepEqual(new NoteListing(Buffer.alloc(0)).toArray(), []);
+    const two = new NoteListing(Buffer.from(`${a} ${b}\n${c} ${a}\n`));
+    assert.deepEqual(two.toArray(), [
       { blob: a, object: b },
-      { blob: b, object: a },
+      { blob: c, object: a },
     ]);
+    assert.equal(two.blobKey(1), blobKeyOf(c));
+    assert.equal(two.blobKey(1), 0x0123456);
+    assert.ok(two.blobIs(1, hexBytes(c)) && !two.blobIs(0, hexBytes(c)) && !two.blobIs(1, hexBytes(`${c.slice(0, 39)}f`)) && two.blobIs(1, hexBytes(a + c), 40) && !two.blobIs(1, hexBytes(a + c), 41));
     const long = 'c'.repeat(64);
-    assert.deepEqual(parseNoteList(Buffer.from(`${long} ${long}\n`)), [{ blob: long, object: long }]);
-    for (const bad of [`${a} ${b}`, `${a} ${b}\n${a} --help${'x'.repeat(34)}\n`, `${a}\n${b}\n`, `${a} ${b.slice(0, 39)}g\n`, `${a} ${b.slice(0, 38)}\n\n`, `${a} ${long}\n`, 'warning: no notes\n']) {
-      assert.throws(() => parseNoteList(Buffer.from(bad)), (err: unknown) => err instanceof Error && /list of notes/.test(err.message), JSON.stringify(bad));
+    const sha256 = new NoteListing(Buffer.from(`${long} ${long}\n`));
+    assert.deepEqual(sha256.toArray(), [{ blob: long, object: long }]);
+    assert.equal(sha256.hashLength, 64);
+    for (const bad of [`${a} ${b}`, `${a} ${b}\n${a} --help${'x'.repeat(34)}\n`, `${a}\n${b}\n`, `${a} ${b.slice(0, 39)}g\n`, `${a} ${b.slice(0, 38)}\n\n`, `${a} ${long}\n`, `${a} ${b.toUpperCase()}\n`, 'warning: no notes\n']) {
+      assert.throws(() => new NoteListing(Buffer.from(bad)), (err: unknown) => err instanceof Error && /list of notes/.test(err.message), JSON.stringify(bad));
     }
   });
 });
