@@ -5,7 +5,7 @@
 import type { CommitView, FileView, SectionView, StepDetailsView } from '../shared/detailsProtocol';
 import type { ChangedFile, CommitInfo } from './git';
 import type { Step } from './model';
-import type { StepLogSummary } from './stepLog';
+import { agentResultText, type StepLogSummary } from './stepLog';
 import { projectLabel } from './projectKey';
 import { notMergedText, stepCommitSourceText, type StepCommit } from './stepCommits';
 
@@ -130,6 +130,7 @@ export function stepDetailsView({ database, step, stepCommit, commits, files, lo
       ? {
           summary: summary && {
             outcome: summary.outcome,
+            resultText: agentResultText(summary),
             turns: summary.turns,
             durationText: formatDuration(summary.durationMs),
             costText: summary.costUsd === null ? null : formatCost(summary.costUsd),

@@ -9,9 +9,12 @@
  *
  *     <the agent's final message>
  *
- * (`❌ Error` when the agent reported an error). Each figure is left out when zero. The
- * summary is read from the end of the file only, so a log of many megabytes is never read
- * whole for it.
+ * (`❌ Error` when the agent reported an error). Each figure is left out when zero. A result
+ * that is not a success (`error_max_turns`, `error_during_execution`) is not formatted at
+ * all: FormatClaudeOutput returns such a line as it came, so the log ends with Claude Code's
+ * raw JSON `{"type":"result","subtype":"error_max_turns",…}`; its figures are read from it.
+ * The summary is read from the end of the file only, so a log of many megabytes is never
+ * read whole for it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -27,6 +30,8 @@ export interface StepLogFile {
 export interface StepLogSummary {
   /** `✅ Success` or `❌ Error`: what the agent itself reported. */
   outcome: 'success' | 'error';
+  /** Why the agent stopped when its result was not a success, as Claude Code names it (`error_max_turns`); else null. */
+  reason: string | null;
   /** The figures of the summary line; null where the line has none (LaForge leaves out zeros). */
   turns: number | null;
   /** The agent's own time, not the step's. */
@@ -36,11 +41,26 @@ export interface StepLogSummary {
   finalMessage: string;
 }
 
+/** Claude Code's names for a result that is not a success, as a person says them. */
+const REASONS: Record<string, string> = {
+  error_max_turns: 'reached its turn limit',
+  error_during_execution: 'failed during execution',
+};
+
+/** The agent's result as the details and tooltips say it: `Success`, `Error`, `Error: reached its turn limit`. */
+export function agentResultText(summary: Pick<StepLogSummary, 'outcome' | 'reason'>): string {
+  const outcome = summary.outcome === 'success' ? 'Success' : 'Error';
+  if (!summary.reason) return outcome;
+  return `${outcome}: ${REASONS[summary.reason] ?? summary.reason}`;
+}
+
 /** How much of a log's end is read for its summary. The final message follows it, so it fits. */
 export const SUMMARY_TAIL_BYTES = 256 * 1024;
 
 const LOG_NAME = /^step-S(\d+)-(.*)\.log$/;
 const SUMMARY = /^---\n(✅ Success|❌ Error)((?: • [^\n]*)?)\n/gm;
+/** A raw result line: Claude Code's JSON, on a line of its own. */
+const RAW_RESULT = /^\{"type":"result"[^\n]*\}$/gm;
 
 /** Where the logs of a step database's steps are kept. */
 export const stepLogsFolder = (dbPath: string): string => path.join(path.dirname(dbPath), 'logs');
@@ -104,12 +124,13 @@ export function parseLogSummary(text: string): StepLogSummary | null {
   const normalised = text.replace(/\r\n/g, '\n');
   // A summary at the very start of the text has no line break before its `---`.
   const scanned = '\n' + normalised;
-  let last: RegExpExecArray | null = null;
-  SUMMARY.lastIndex = 0;
-  for (let m = SUMMARY.exec(scanned); m; m = SUMMARY.exec(scanned)) last = m;
+  const last = lastMatch(SUMMARY, scanned);
+  const raw = lastRawResult(scanned);
+  if (raw && (!last || raw.index > last.index)) return raw.summary;
   if (!last) return null;
   const summary: StepLogSummary = {
     outcome: last[1].startsWith('✅') ? 'success' : 'error',
+    reason: null,
     turns: null,
     durationMs: null,
     costUsd: null,
@@ -126,6 +147,44 @@ export function parseLogSummary(text: string): StepLogSummary | null {
   if (rest.startsWith('\n')) rest = rest.slice(1);
   summary.finalMessage = rest.replace(/\n+$/, '');
   return summary;
+}
+
+function lastMatch(pattern: RegExp, text: string): RegExpExecArray | null {
+  let last: RegExpExecArray | null = null;
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m; m = pattern.exec(text)) last = m;
+  return last;
+}
+
+/** The last raw result line that parses as Claude Code's result, with its figures. */
+function lastRawResult(text: string): { index: number; summary: StepLogSummary } | null {
+  let found: { index: number; summary: StepLogSummary } | null = null;
+  RAW_RESULT.lastIndex = 0;
+  for (let m = RAW_RESULT.exec(text); m; m = RAW_RESULT.exec(text)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(m[0]);
+    } catch {
+      continue; // a line that only looks like one
+    }
+    if (typeof value !== 'object' || value === null || (value as { type?: unknown }).type !== 'result') continue;
+    const r = value as Record<string, unknown>;
+    const subtype = typeof r.subtype === 'string' ? r.subtype : '';
+    const positive = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null);
+    const durationMs = positive(r.duration_ms);
+    found = {
+      index: m.index,
+      summary: {
+        outcome: r.is_error === true || subtype.startsWith('error') ? 'error' : 'success',
+        reason: subtype !== '' && subtype !== 'success' ? subtype : null,
+        turns: positive(r.num_turns),
+        durationMs: durationMs === null ? null : Math.round(durationMs),
+        costUsd: positive(r.total_cost_usd),
+        finalMessage: typeof r.result === 'string' ? r.result.replace(/\n+$/, '') : '',
+      },
+    };
+  }
+  return found;
 }
 
 /** Reads up to the last `bytes` of a file, from a line start; the first line is dropped when cut. */

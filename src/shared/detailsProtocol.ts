@@ -39,6 +39,8 @@ export interface LogView {
   /** null while the step runs, or when the agent stopped without a summary line. */
   summary: {
     outcome: 'success' | 'error';
+    /** `Success`, `Error`, `Error: reached its turn limit`. */
+    resultText: string;
     turns: number | null;
     /** The agent's own time, e.g. `1 min 25 s`. */
     durationText: string | null;

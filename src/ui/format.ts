@@ -8,7 +8,7 @@ import type { ChangeStatus, ChangedFile } from '../core/git';
 import type { Step, StepStatus } from '../core/model';
 import { notMergedText, stepCommitSummary, type StepCommit } from '../core/stepCommits';
 import { projectKeyKind, projectLabel } from '../core/projectKey';
-import type { StepLogSummary } from '../core/stepLog';
+import { agentResultText, type StepLogSummary } from '../core/stepLog';
 import type { ProjectSummary, StepCounters } from '../core/stepStore';
 import { safeText } from '../shared/safeText';
 import type { StepFilter } from './stepDatabases';
@@ -101,7 +101,7 @@ export const NOT_RECORDED = 'not recorded';
 export const FROM_THE_LOG = '(from the log)';
 
 /** The figures a step's log adds where its row has none: its summary line (src/core/stepLog.ts). */
-export type LogFigures = Pick<StepLogSummary, 'outcome' | 'turns' | 'durationMs' | 'costUsd'>;
+export type LogFigures = Pick<StepLogSummary, 'outcome' | 'reason' | 'turns' | 'durationMs' | 'costUsd'>;
 
 /** The cost the log gives, when the row records none: `$0.42 (from the log)`. */
 function logCost(step: Step, log: LogFigures | undefined): string | undefined {
@@ -363,7 +363,7 @@ export function stepTooltipMarkdown(
   if (log) {
     if (log.turns !== null) row('Turns', `${log.turns} ${FROM_THE_LOG}`);
     if (log.durationMs !== null) row('Agent time', `${formatDuration(log.durationMs)} ${FROM_THE_LOG}`);
-    row('Agent result', `${log.outcome === 'success' ? 'success' : 'error'} ${FROM_THE_LOG}`);
+    row('Agent result', `${agentResultText(log)} ${FROM_THE_LOG}`);
   }
   row('Commit before', step.commitBefore ? shortHash(step.commitBefore) : 'none');
   row('Commit after', step.commitAfter ? shortHash(step.commitAfter) : step.status === 'RUNNING' ? 'not yet' : 'none');

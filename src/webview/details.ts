@@ -202,7 +202,7 @@ function renderTokens(details: StepDetailsView): HTMLElement {
     if (summary.costText && (!t || t.cost === 0)) rows.push(['Cost', `${summary.costText} ${FROM_THE_LOG}`]);
     if (summary.turns !== null) rows.push(['Turns', `${summary.turns} ${FROM_THE_LOG}`]);
     if (summary.durationText) rows.push(['Agent time', `${summary.durationText} ${FROM_THE_LOG}`]);
-    rows.push(['Agent result', `${summary.outcome === 'success' ? 'Success' : 'Error'} ${FROM_THE_LOG}`]);
+    rows.push(['Agent result', `${summary.resultText} ${FROM_THE_LOG}`]);
   }
   return section('Tokens and cost', 'tokens', facts(rows), renderFinalMessage(details.log));
 }

@@ -86,10 +86,10 @@ describe('step details view', () => {
   });
 
   it("carries the log's summary, formatted, and says when the log has none yet", () => {
-    const summary = { outcome: 'error' as const, turns: 3, durationMs: 4500, costUsd: 0.0123, finalMessage: 'API Error: 529' };
+    const summary = { outcome: 'error' as const, reason: null, turns: 3, durationMs: 4500, costUsd: 0.0123, finalMessage: 'API Error: 529' };
     const view = stepDetailsView(input({ token_usage_json: '{}' }, { log: { summary } }));
     assert.equal(view.tokens, null);
-    assert.deepEqual(view.log, { summary: { outcome: 'error', turns: 3, durationText: '4.5 s', costText: '$0.0123', finalMessage: 'API Error: 529' } });
+    assert.deepEqual(view.log, { summary: { outcome: 'error', resultText: 'Error', turns: 3, durationText: '4.5 s', costText: '$0.0123', finalMessage: 'API Error: 529' } });
     const running = stepDetailsView(input({ end_time: null }, { log: { summary: null } }));
     assert.deepEqual(running.log, { summary: null });
     assert.deepEqual(JSON.parse(JSON.stringify(view)), view);

@@ -187,7 +187,7 @@ describe('details page', () => {
       step,
       commits: { ok: true, value: [] },
       files: { ok: true, value: [] },
-      log: { summary: { outcome: 'success', turns: 12, durationMs: 85_300, costUsd: 0.4213, finalMessage: `Done: ${html}` } },
+      log: { summary: { outcome: 'success', reason: null, turns: 12, durationMs: 85_300, costUsd: 0.4213, finalMessage: `Done: ${html}` } },
     });
     receive({ type: 'details', details });
     const texts = root.texts();

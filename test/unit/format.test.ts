@@ -165,7 +165,7 @@ describe('format: figures a step does not record', () => {
   const laforgeZeros = JSON.stringify({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 });
   const finished = (overrides: Record<string, string | number | null> = {}) =>
     stepFromRow(stepRow(21, { start_time: ago(3 * MIN).toISOString(), end_time: ago(MIN).toISOString(), duration_ms: 120_000, token_usage_json: laforgeZeros, ...overrides }));
-  const log: LogFigures = { outcome: 'success', turns: 12, durationMs: 85_300, costUsd: 0.4213 };
+  const log: LogFigures = { outcome: 'success', reason: null, turns: 12, durationMs: 85_300, costUsd: 0.4213 };
 
   it('never shows "0 tokens · $0.00" for a step whose row records none, and says "not recorded"', () => {
     for (const usage of [laforgeZeros, '{}', '']) {
@@ -187,7 +187,7 @@ describe('format: figures a step does not record', () => {
       'S21, completed, started 3 minutes ago, took 2m, tokens not recorded, cost $0.42 from the log',
     );
     const tooltip = stepTooltipMarkdown(step, { log });
-    for (const row of ['**Tokens:** not recorded', '**Cost:** \\$0\\.42 \\(from the log\\)', '**Turns:** 12 \\(from the log\\)', '**Agent time:** 1m 25s \\(from the log\\)', '**Agent result:** success \\(from the log\\)']) {
+    for (const row of ['**Tokens:** not recorded', '**Cost:** \\$0\\.42 \\(from the log\\)', '**Turns:** 12 \\(from the log\\)', '**Agent time:** 1m 25s \\(from the log\\)', '**Agent result:** Success \\(from the log\\)']) {
       assert.ok(tooltip.includes(row), `${row} in ${tooltip}`);
     }
     // No duration in the row: the log's agent time stands in, marked.

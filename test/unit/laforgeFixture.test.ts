@@ -222,6 +222,14 @@ describe('LaForge fixture (HEAD, 39fbd47)', function () {
     const failed = fx.steps.find((s) => s.outcome === 'agent-failed')!;
     assert.match(failed.logSummary!, /^❌ Error • \d+ turns • [\d.]+s • \$\d+\.\d{4}$/);
     assert.strictEqual(fx.steps.find((s) => s.outcome === 'running')!.logSummary, null);
+    // A result that is not a success is left as Claude Code's raw JSON line.
+    const maxTurns = fx.steps.find((s) => s.logRawResult !== null)!;
+    assert.strictEqual(maxTurns.logSummary, null);
+    assert.deepStrictEqual(
+      (({ type, subtype, num_turns, total_cost_usd }) => ({ type, subtype, num_turns, total_cost_usd }))(JSON.parse(maxTurns.logRawResult!)),
+      { type: 'result', subtype: 'error_max_turns', num_turns: maxTurns.turns, total_cost_usd: maxTurns.costUsd },
+    );
+    assert.ok(fs.readFileSync(maxTurns.logFile, 'utf8').endsWith(`${maxTurns.logRawResult}\n`));
   });
 
   it('is deterministic given now', () => {

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { StepLogError } from '../../src/core/errors';
 import {
+  agentResultText,
   findStepLog,
   listStepLogs,
   parseLogSummary,
@@ -63,6 +64,7 @@ describe('stepLog', () => {
       const summary = parseLogSummary(text);
       assert.deepStrictEqual(summary, {
         outcome: 'success',
+        reason: null,
         turns: 12,
         durationMs: 85_300,
         costUsd: 0.4213,
@@ -73,24 +75,39 @@ describe('stepLog', () => {
     it('reads an error, and leaves out the figures LaForge left out (zeros)', () => {
       const text = formatChunk(sessionLines({ turns: 1, result: { isError: true, numTurns: 0, durationMs: 0, costUsd: 0.0031, text: 'API Error: 529 Overloaded' } }).join('\n') + '\n');
       assert.match(text, /\n---\n❌ Error • \$0\.0031\n/);
-      assert.deepStrictEqual(parseLogSummary(text), { outcome: 'error', turns: null, durationMs: null, costUsd: 0.0031, finalMessage: 'API Error: 529 Overloaded' });
+      assert.deepStrictEqual(parseLogSummary(text), { outcome: 'error', reason: null, turns: null, durationMs: null, costUsd: 0.0031, finalMessage: 'API Error: 529 Overloaded' });
       const bare = formatChunk(sessionLines({ turns: 0, result: {} }).join('\n') + '\n');
       assert.match(bare, /\n---\n✅ Success\n+$/);
-      assert.deepStrictEqual(parseLogSummary(bare), { outcome: 'success', turns: null, durationMs: null, costUsd: null, finalMessage: '' });
+      assert.deepStrictEqual(parseLogSummary(bare), { outcome: 'success', reason: null, turns: null, durationMs: null, costUsd: null, finalMessage: '' });
     });
 
-    it('has none while the step runs, nor when the agent stopped with an error result LaForge does not summarise', () => {
+    it('has none while the step runs', () => {
       assert.strictEqual(parseLogSummary(formatChunk(sessionLines({ turns: 5 }).join('\n') + '\n')), null);
-      const maxTurns = formatChunk(sessionLines({ turns: 2, result: { subtype: 'error_max_turns', numTurns: 30, costUsd: 1.5 } }).join('\n') + '\n');
-      assert.match(maxTurns, /"subtype":"error_max_turns"/, 'LaForge writes the raw line');
-      assert.strictEqual(parseLogSummary(maxTurns), null);
+    });
+
+    it('reads the figures of a result LaForge leaves as raw JSON (error_max_turns), and only a real result line', () => {
+      const maxTurns = formatChunk(sessionLines({ turns: 2, result: { subtype: 'error_max_turns', numTurns: 30, durationMs: 612_345, costUsd: 1.5 } }).join('\n') + '\n');
+      assert.match(maxTurns, /\n\{"type":"result","subtype":"error_max_turns",[^\n]*\}\n$/, 'LaForge writes the raw line');
+      assert.ok(!maxTurns.includes('\n---\n'), 'and no summary');
+      const summary = parseLogSummary(maxTurns);
+      assert.deepStrictEqual(summary, { outcome: 'error', reason: 'error_max_turns', turns: 30, durationMs: 612_345, costUsd: 1.5, finalMessage: '' });
+      assert.strictEqual(agentResultText(summary!), 'Error: reached its turn limit');
+      assert.strictEqual(agentResultText({ outcome: 'error', reason: 'error_something_new' }), 'Error: error_something_new');
+      // A later formatted summary wins over an earlier raw one, and the reverse.
+      const success = formatChunk(sessionLines({ turns: 1, result: { numTurns: 3, costUsd: 0.2, text: 'Done.' } }).join('\n') + '\n');
+      assert.deepStrictEqual(parseLogSummary(maxTurns + success), { outcome: 'success', reason: null, turns: 3, durationMs: null, costUsd: 0.2, finalMessage: 'Done.' });
+      assert.equal(parseLogSummary(success + maxTurns)?.reason, 'error_max_turns');
+      // Text that only looks like a result line (in a tool result, broken JSON, another type) is not one.
+      assert.strictEqual(parseLogSummary('**Tool result:**\n```\n{"type":"result","num_turns":3\n```\n'), null);
+      assert.strictEqual(parseLogSummary('{"type":"result","subtype":"error_max_turns", oops}\n'), null);
+      assert.strictEqual(parseLogSummary('  {"type":"result","num_turns":3}\n'), null);
     });
 
     it('takes the last summary, and does not mistake a "Success" inside the text for one', () => {
       const text =
         'The plan said:\n✅ Success • 99 turns\n\n---\n✅ Success • 2 turns • 1.0s • $0.0100\n\nfirst\n' +
         '---\n❌ Error • 3 turns • 4.5s • $0.0200\n\nsecond\n';
-      assert.deepStrictEqual(parseLogSummary(text), { outcome: 'error', turns: 3, durationMs: 4500, costUsd: 0.02, finalMessage: 'second' });
+      assert.deepStrictEqual(parseLogSummary(text), { outcome: 'error', reason: null, turns: 3, durationMs: 4500, costUsd: 0.02, finalMessage: 'second' });
       assert.strictEqual(parseLogSummary('✅ Success • 3 turns\n'), null, 'no `---` line before it');
     });
 
@@ -119,7 +136,7 @@ describe('stepLog', () => {
       try {
         const found = (await findStepLog(dbPath, 9))!;
         const summary = await summaries.summary(found);
-        assert.deepStrictEqual(summary, { outcome: 'success', turns: 212, durationMs: 3_600_000, costUsd: 18.25, finalMessage: 'Refactored the importer.' });
+        assert.deepStrictEqual(summary, { outcome: 'success', reason: null, turns: 212, durationMs: 3_600_000, costUsd: 18.25, finalMessage: 'Refactored the importer.' });
         assert.ok(bytesRead > 0 && bytesRead <= SUMMARY_TAIL_BYTES, `read ${bytesRead} bytes of ${size}`);
         assert.strictEqual(summaries.reads, 1);
         await summaries.summary((await findStepLog(dbPath, 9))!);
