@@ -149,6 +149,10 @@ class StepDiffs implements ChangesOpener {
   async showChanges(arg: unknown): Promise<void> {
     const node = await this.stepArgument(arg, 'Show Step Changes');
     if (!node) return;
+    if (node.step.status === 'RUNNING') {
+      await this.showLiveChanges(node);
+      return;
+    }
     let range: { before: string; after: string };
     try {
       range = stepChange(node.step, await node.database.stepCommit(node.step));
@@ -166,6 +170,21 @@ class StepDiffs implements ChangesOpener {
     }
     const root = (await node.database.repository()).root;
     await this.openChanges(node.database, root, node.step.label, files, before, { kind: 'commit', commit: after });
+  }
+
+  /** A running step's changes so far: its work tree's files against its commit before. */
+  private async showLiveChanges(node: StepNode): Promise<void> {
+    const label = `${node.step.label}, live`;
+    const live = await this.withProgress(`Reading ${node.step.label}'s changes so far…`, () => node.database.stepWorktree(node.step));
+    if (!live) {
+      void vscode.window.showInformationMessage(`${node.step.label} is still running, and its work tree is not in this repository's list of work trees, so its changes cannot be shown yet.`);
+      return;
+    }
+    if (live.files.length === 0) {
+      void vscode.window.showInformationMessage(`${node.step.label} is still running and has changed no files yet.`);
+      return;
+    }
+    await this.openChanges(node.database, live.path, label, live.files, live.base, { kind: 'workingTree' });
   }
 
   async compareWithWorkingTree(arg: unknown): Promise<void> {

@@ -111,6 +111,7 @@ describe(IN_LAFORGE, function () {
     assert.deepStrictEqual((await files()).map((n) => nameStatus(n.file)), running!.nameStatus);
 
     const added = path.join(running!.worktreePath!, 'docs', 'json.md');
+    assert.ok(!fs.existsSync(added));
     fs.mkdirSync(path.dirname(added), { recursive: true });
     fs.writeFileSync(added, '# JSON output\n');
     try {
@@ -122,7 +123,26 @@ describe(IN_LAFORGE, function () {
         return input instanceof vscode.TabInputTextDiff && input.modified.scheme === 'file' && fs.realpathSync(input.modified.fsPath) === fs.realpathSync(added);
       });
     } finally {
-      fs.rmSync(path.dirname(added), { recursive: true, force: true });
+      fs.rmSync(added, { force: true });
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  it('shows a running step\'s changes so far in one multi-file diff (Show Step Changes)', async () => {
+    const running = fixture.steps.find((s) => s.id === fixture.runningStepId)!;
+    const project = await projectNode();
+    const node = (await children(project)).find((n): n is StepNode => n.kind === 'step' && n.step.id === running.id)!;
+    const live = await node.database.stepWorktree(node.step);
+    assert.deepStrictEqual(live?.files.map(nameStatus), running.nameStatus, 'the work tree holds the running step\'s files');
+    // VS Code adds the count of files to a multi-file diff's title: "S22, live: 2 files changed (2 files)".
+    const title = `${running.label}, live: ${running.nameStatus.length} files changed`;
+    try {
+      await vscode.commands.executeCommand('stepHistory.showChanges', node);
+      const labels = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+      await waitFor(`a tab "${title}"`, () => labels().some((l) => l === title || l.startsWith(`${title} (`)), 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}; the tabs are ${JSON.stringify(labels())}`);
+      });
+    } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
