@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { StepFieldError } from './errors';
 import { blobId, blobKeyOf, hashAlgorithmOf, hexBytes, parseStepId, type GitRepository, type NoteListing } from './git';
 import { silentLogger, type Logger } from './log';
+import { watchFolder, type FolderWatch } from './worktrees';
 import { isBlank, requireCommitAfter, requireCommitBefore, type Step } from './model';
 
 /** Where a step's commit came from. */
@@ -193,6 +194,20 @@ export class StepCommitResolver {
     private readonly repo: GitRepository,
     private readonly log: Logger = silentLogger,
   ) {}
+
+  /**
+   * What decides the steps' commits as the files say now (HEAD, the step branches, the notes
+   * ref, packed refs, the configuration; see refsKey): a few small files read, no git process.
+   * Null before the first answer, and where refs are not files.
+   */
+  refsState(): string | null {
+    return this.dirs && this.notesRef ? refsKey(this.dirs, this.notesRef) : null;
+  }
+
+  /** The git folder and the common folder, once the first answer has read them. */
+  get gitDirs(): { gitDir: string; commonDir: string } | undefined {
+    return this.dirs && { ...this.dirs };
+  }
 
   /** Every step's commit; no git process when nothing that decides it changed since the last call. */
   index(): Promise<StepCommitIndex> {
@@ -430,4 +445,19 @@ export function refsKey(dirs: { gitDir: string; commonDir: string }, notesRef: s
   } catch {
     return null;
   }
+}
+
+/**
+ * Calls `onChange` when a file that may decide the steps' commits changes: HEAD and packed
+ * refs in the git folders, anything under `refs/` (branches, the notes ref). Other files there
+ * change too (the index on every `git status`), so the caller asks StepCommitResolver.stale,
+ * which compares the refs themselves, before reading anything again.
+ */
+export function watchStepRefs(dirs: { gitDir: string; commonDir: string }, onChange: () => void, log: Logger = silentLogger): FolderWatch {
+  const watches = [
+    watchFolder(dirs.gitDir, onChange, log, { recursive: false }),
+    ...(dirs.commonDir !== dirs.gitDir ? [watchFolder(dirs.commonDir, onChange, log, { recursive: false })] : []),
+    watchFolder(path.join(dirs.commonDir, 'refs'), onChange, log),
+  ];
+  return { dispose: () => watches.forEach((w) => w.dispose()) };
 }

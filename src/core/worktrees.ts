@@ -62,14 +62,14 @@ export interface FolderWatch {
 }
 
 /**
- * Calls `onChange` when anything under `folder` changes: recursively where the platform can,
- * else the folder itself. An error (the folder removed) is reported as a change too, so the
+ * Calls `onChange` when anything under `folder` changes: recursively where the platform can
+ * (unless `recursive` is false), else the folder itself. An error (the folder removed) is reported as a change too, so the
  * caller reads again and finds the work tree gone.
  */
-export function watchFolder(folder: string, onChange: () => void, log: Logger = silentLogger): FolderWatch {
+export function watchFolder(folder: string, onChange: () => void, log: Logger = silentLogger, options: { recursive?: boolean } = {}): FolderWatch {
   let watcher: fs.FSWatcher | undefined;
   try {
-    watcher = fs.watch(folder, { recursive: true, persistent: false }, () => onChange());
+    watcher = fs.watch(folder, { recursive: options.recursive ?? true, persistent: false }, () => onChange());
   } catch (err) {
     try {
       watcher = fs.watch(folder, { persistent: false }, () => onChange());

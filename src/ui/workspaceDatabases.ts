@@ -9,11 +9,12 @@ import * as vscode from 'vscode';
 import { DiscoveredDatabase, discoverDatabases, DiscoveryFolder } from '../core/discovery';
 import { describeError, logFailure, StepDbError } from '../core/errors';
 import { CommitSubjects } from '../core/commitSubjects';
+import { debounce } from '../core/async';
 import { ChangedFile, GitRepository } from '../core/git';
 import { laforgeProjectOf, type LaforgeProject } from '../core/laforgeProject';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
-import { stepChange, StepCommitResolver, type StepCommit } from '../core/stepCommits';
+import { stepChange, StepCommitResolver, watchStepRefs, type StepCommit } from '../core/stepCommits';
 import { stepWorktree, type StepWorktree } from '../core/worktrees';
 import { RemoteStepStore, StoreWorker } from '../core/remoteStore';
 import { Fingerprint, readFingerprint, sameFingerprint } from '../core/fingerprint';
@@ -323,6 +324,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
   private commits: { repo: GitRepository; resolver: StepCommitResolver } | undefined;
   private subjects: { repo: GitRepository; cache: CommitSubjects } | undefined;
   private readonly watcher: vscode.FileSystemWatcher;
+  private refsWatch: { dispose(): void } | undefined;
   private debounceTimer: NodeJS.Timeout | undefined;
   private disposed = false;
 
@@ -398,8 +400,36 @@ export class WorkspaceStepDatabase implements StepDatabase {
 
   async stepCommit(step: Step): Promise<StepCommit> {
     const repo = await this.repository();
-    if (this.commits?.repo !== repo) this.commits = { repo, resolver: new StepCommitResolver(repo, this.log) };
-    return (await this.commits.resolver.index()).resolve(step);
+    if (this.commits?.repo !== repo) {
+      this.refsWatch?.dispose();
+      this.refsWatch = undefined;
+      this.commits = { repo, resolver: new StepCommitResolver(repo, this.log) };
+    }
+    const { resolver } = this.commits;
+    const index = await resolver.index();
+    this.watchRefs(resolver);
+    return index.resolve(step);
+  }
+
+  /**
+   * Once the steps' commits have been read, a commit, a merge, a rollback, a new note or a
+   * moved step branch shows in the views without waiting for the database to change.
+   */
+  private watchRefs(resolver: StepCommitResolver): void {
+    const dirs = resolver.gitDirs;
+    // Compared with what the views were last told, not with the resolver's own cache, which
+    // any reader may have brought up to date meanwhile.
+    let shown = resolver.refsState();
+    if (this.refsWatch || this.disposed || !dirs || shown === null) return;
+    const check = debounce(() => {
+      const now = resolver.refsState();
+      if (this.disposed || this.commits?.resolver !== resolver || now === shown) return;
+      shown = now;
+      this.log.debug(`The git refs of ${this.repositoryPath} moved: reading ${this.label}'s step commits again.`);
+      this.changed(this);
+    }, this.debounceMs);
+    const watch = watchStepRefs(dirs, check, this.log);
+    this.refsWatch = { dispose: () => (check.cancel(), watch.dispose()) };
   }
 
   async commitSubjects(commits: readonly string[]): Promise<Map<string, string>> {
@@ -470,6 +500,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
     this.disposed = true;
     clearTimeout(this.debounceTimer);
     this.watcher.dispose();
+    this.refsWatch?.dispose();
     void this.current?.close();
     this.current = undefined;
     this.changedFilesCache.clear();

@@ -4,6 +4,7 @@
  * changes in the tree, and a rollback plan whose only foreign commit is the person's.
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -126,6 +127,26 @@ describe(IN_LAFORGE, function () {
       fs.rmSync(added, { force: true });
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
+  });
+
+  it('follows the git refs: a kept step branch deleted by hand and made again shows in the tree without a database change', async () => {
+    const unmerged = fixture.steps.find((s) => s.finished && s.commit && s.branchKept && !s.mergeCommit)!;
+    const project = await projectNode();
+    const description = async () => {
+      const node = (await children(project)).find((n): n is StepNode => n.kind === 'step' && n.step.id === unmerged.id)!;
+      return String((await tree().getTreeItem(node)).description ?? '');
+    };
+    const marker = `not merged (step-${unmerged.label})`;
+    assert.ok((await description()).includes(marker), await description());
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: fixture.repoPath, encoding: 'utf8' }).trim();
+    const tip = git('rev-parse', `refs/heads/step-${unmerged.label}`);
+    git('branch', '-D', `step-${unmerged.label}`);
+    try {
+      await waitFor('the step no longer marked not merged', async () => !(await description()).includes(marker), 20_000);
+    } finally {
+      git('branch', `step-${unmerged.label}`, tip);
+    }
+    await waitFor('the step marked not merged again', async () => (await description()).includes(marker), 20_000);
   });
 
   it('shows a running step\'s changes so far in one multi-file diff (Show Step Changes)', async () => {

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { blobId, blobKeyOf, GitRepository, hexBytes, NoteListing } from '../../src/core/git';
 import { planRollback } from '../../src/core/rollback';
 import type { Step } from '../../src/core/model';
-import { isNoCommit, refsKey, stepBranchTips, stepChange, stepCommitSourceText, stepEnd, StepCommitResolver } from '../../src/core/stepCommits';
+import { isNoCommit, refsKey, stepBranchTips, stepChange, stepCommitSourceText, stepEnd, StepCommitResolver, watchStepRefs } from '../../src/core/stepCommits';
 import { StepStore } from '../../src/core/stepStore';
 import { recordingLogger } from '../fixtures/recordingLogger';
 import { LAFORGE_NAME_SCHEMA, makeTempDir } from '../fixtures/stepFixtures';
@@ -258,6 +258,43 @@ describe('StepCommitResolver', function () {
       assert.deepEqual([c.source, c.commit, c.notMerged], ['note', r.expected.get(i)!.commit, false], `S${i}`);
     }
     assert.deepEqual(gitLines(log).filter((l) => / for-each-ref /.test(l.message)), []);
+  });
+
+  it('says when the refs moved, and watches the files that move them', async () => {
+    const r = new LaForgeRepo();
+    r.step(1, { work: () => r.write('one.txt', '1\n') });
+    r.step(2, { work: () => r.write('two.txt', '2\n'), fail: true });
+    const resolver = new StepCommitResolver(await GitRepository.open(r.dir));
+    assert.equal(resolver.refsState(), null, 'nothing read yet');
+    await resolver.index();
+    let state = resolver.refsState();
+    assert.ok(state);
+    let events = 0;
+    const watch = watchStepRefs(resolver.gitDirs!, () => events++);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      // git status rewrites the index: an event perhaps, but nothing that decides a step's commit.
+      git(r.dir, 'status', '--porcelain');
+      await settle();
+      assert.equal(resolver.refsState(), state, 'git status moves no ref');
+      for (const move of [
+        () => git(r.dir, 'notes', 'add', '-f', '-m', 'Step-id: S2', r.head()),
+        () => git(r.dir, 'branch', '-f', 'step-S2', 'HEAD'),
+        () => git(r.dir, 'branch', '-D', 'step-S2'),
+        () => r.step(3, { work: () => r.write('three.txt', '3\n') }),
+        () => git(r.dir, 'pack-refs', '--all'),
+      ]) {
+        events = 0;
+        move();
+        await settle();
+        assert.ok(events > 0, `an event for ${move}`);
+        const now = resolver.refsState();
+        assert.notEqual(now, state, `moved by ${move}`);
+        state = now;
+      }
+    } finally {
+      watch.dispose();
+    }
   });
 
   it('reads again when a note is added, a step branch moves or HEAD moves, and only then', async () => {
