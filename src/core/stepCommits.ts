@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { StepFieldError } from './errors';
 import { blobId, blobKeyOf, hashAlgorithmOf, hexBytes, parseStepId, type GitRepository, type NoteListing } from './git';
 import { silentLogger, type Logger } from './log';
-import { watchFolder, type FolderWatch } from './worktrees';
+import { watchFolder, type FolderWatch } from './folderWatch';
 import { isBlank, requireCommitAfter, requireCommitBefore, type Step } from './model';
 
 /** Where a step's commit came from. */
