@@ -18,10 +18,9 @@ import {
   stepFromRow,
   utcDay,
 } from './model';
-import { be32, Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
+import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import { columnAffinity, projectKeySql, projectWhere } from './projectKey';
-import { loadSqlJs } from './sqljs';
-import { applyWal, dbPageSize, readWalHeader } from './wal';
+import { openSnapshot, sqliteError } from './sources/snapshot';
 
 // Fingerprints live in their own module so the extension host can check for changes
 // without bundling sql.js; re-exported here for callers of the store.
@@ -132,15 +131,8 @@ type Known = (typeof KNOWN)[number];
 
 /** The characters JavaScript's trim() removes that matter in a stored value, for SQLite's trim(). */
 const WHITESPACE = `' ' || char(9, 10, 11, 12, 13)`;
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const quoteId = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(1)} ms`;
-
-interface Snapshot {
-  main: Buffer;
-  wal: Buffer | undefined;
-  fingerprint: Fingerprint;
-}
 
 export class StepStore {
   private readonly statements = new Map<string, Statement>();
@@ -229,37 +221,16 @@ export class StepStore {
     if (!fs.existsSync(dbPath)) {
       throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
     }
-    // Compile the WASM while the files are read.
-    const sqlJs = loadSqlJs(options.wasmPath);
-    sqlJs.catch(() => undefined);
-
-    const snapshot = readSnapshot(dbPath, log, options.beforeSecondStat);
-    const tRead = performance.now();
-    const { image, framesApplied } = buildImage(dbPath, snapshot, log);
-
-    let SQL;
-    try {
-      SQL = await sqlJs;
-    } catch (err) {
-      throw new StepDbError('READ_FAILED', 'Step History could not load its SQLite engine (sql.js).', String(err));
-    }
-    const tInit = performance.now();
-    let db: Database;
-    try {
-      db = new SQL.Database(image);
-    } catch (err) {
-      throw sqliteError(dbPath, err);
-    }
+    const { db, fingerprint, framesApplied } = await openSnapshot(dbPath, options);
     try {
       const { schema, projectIdType } = readSchema(dbPath, db);
-      const store = new StepStore(dbPath, db, schema, snapshot.fingerprint, framesApplied, log, projectIdType);
+      const store = new StepStore(dbPath, db, schema, fingerprint, framesApplied, log, projectIdType);
       // Reads the table's root page, so a wrecked table shows up now rather than on the first page.
       store.query('maxId', `SELECT max(id) FROM steps`, []);
       log.debug(
         `Opened ${dbPath}: schema ${schema.variant} (${schema.columns.length} columns` +
           `${schema.missingOptional.length ? `, missing ${schema.missingOptional.join(', ')}` : ''}), ` +
-          `${framesApplied} WAL frame(s) applied; read ${(tRead - t0).toFixed(1)} ms, ` +
-          `sql.js ready after ${(tInit - t0).toFixed(1)} ms, open ${ms(t0)} in all.`,
+          `${framesApplied} WAL frame(s) applied; open ${ms(t0)} in all.`,
       );
       return store;
     } catch (err) {
@@ -509,121 +480,6 @@ function bucket<T>(map: Map<string, T>, key: string, make: () => T): T {
   let value = map.get(key);
   if (!value) map.set(key, (value = make()));
   return value;
-}
-
-function sqliteError(dbPath: string, err: unknown, log?: Logger): StepDbError {
-  if (err instanceof StepDbError) return err;
-  const detail = err instanceof Error ? err.message : String(err);
-  log?.error(`SQLite error reading ${dbPath}: ${detail}`);
-  if (/malformed|corrupt|not a database/i.test(detail)) {
-    return new StepDbError('CORRUPT', `The step database ${dbPath} is damaged: SQLite cannot read it.`, detail);
-  }
-  return new StepDbError('READ_FAILED', `Step History could not read the step database ${dbPath}.`, detail);
-}
-
-// ---------------------------------------------------------------------------------------
-// Reading the files
-
-function readIfExists(file: string): Buffer | undefined {
-  try {
-    return fs.readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/**
- * Reads the database and its WAL, and checks that neither changed meanwhile (size, mtime,
- * inode, and the header's change counter or salts, before and after, and against the bytes
- * read). One retry, then CHANGED_WHILE_READING.
- */
-function readSnapshot(dbPath: string, log: Logger, hook?: (attempt: number) => void): Snapshot {
-  let why = '';
-  for (let attempt = 1; attempt <= 2; attempt++) {
-    let before: Fingerprint, after: Fingerprint, main: Buffer, wal: Buffer | undefined;
-    try {
-      before = readFingerprint(dbPath);
-      if (!before.db) throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
-      main = fs.readFileSync(dbPath);
-      wal = readIfExists(dbPath + '-wal');
-      hook?.(attempt);
-      after = readFingerprint(dbPath);
-    } catch (err) {
-      if (err instanceof StepDbError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
-      throw new StepDbError(
-        'READ_FAILED',
-        code === 'EISDIR'
-          ? `The step database ${dbPath} is a folder, not a file.`
-          : `Step History could not read the step database ${dbPath}.`,
-        String(err),
-      );
-    }
-    why = changeBetween(before, after, main, wal);
-    if (!why) return { main, wal, fingerprint: after };
-    log.debug(`${dbPath} changed while being read (${why}); attempt ${attempt} of 2.`);
-  }
-  throw new StepDbError(
-    'CHANGED_WHILE_READING',
-    `The step database ${dbPath} kept changing while Step History read it. Try again when the step has finished writing.`,
-    why,
-  );
-}
-
-function changeBetween(before: Fingerprint, after: Fingerprint, main: Buffer, wal: Buffer | undefined): string {
-  if (!sameFingerprint(before, after)) return 'file size, time or header changed';
-  if (!after.db) return 'the database disappeared';
-  if (main.length !== after.db.size || be32(main, 24) !== after.db.changeCounter) return 'database bytes differ from its stat';
-  if (!!wal !== !!after.wal) return 'the WAL appeared or disappeared';
-  if (wal && after.wal && (wal.length !== after.wal.size || be32(wal, 16) !== after.wal.salt1 || be32(wal, 20) !== after.wal.salt2)) {
-    return 'WAL bytes differ from its stat';
-  }
-  return '';
-}
-
-/** Checks the main file is a whole SQLite database, then applies the WAL. */
-function buildImage(dbPath: string, { main, wal }: Snapshot, log: Logger): { image: Uint8Array; framesApplied: number } {
-  const corrupt = (why: string) =>
-    new StepDbError('CORRUPT', `The step database ${dbPath} is damaged: ${why}.`, `${why} (${main.length} bytes)`);
-  const walUsable = !!wal && wal.length > 0 && typeof readWalHeader(wal) !== 'string';
-
-  if (main.length === 0 && !walUsable) {
-    throw new StepDbError('NOT_SQLITE', `The step database ${dbPath} is empty (0 bytes), so it holds no steps yet.`);
-  }
-  if (main.length > 0) {
-    const n = Math.min(main.length, SQLITE_MAGIC.length);
-    if (!main.subarray(0, n).equals(SQLITE_MAGIC.subarray(0, n))) {
-      throw new StepDbError('NOT_SQLITE', `The file ${dbPath} is not a SQLite database.`, describeStart(main));
-    }
-    if (main.length < 100) throw corrupt('it is cut off inside its 100-byte header');
-    const pageSize = dbPageSize(main);
-    if (!pageSize) throw corrupt('its header has no valid page size');
-    if (main.length % pageSize !== 0) {
-      throw corrupt(`its size, ${main.length} bytes, is not a whole number of ${pageSize}-byte pages, so it is truncated`);
-    }
-  }
-
-  const t0 = performance.now();
-  const { image, framesApplied, ignored } = applyWal(main, wal, log, { mayModifyMain: true });
-  if (wal) log.debug(`WAL of ${wal.length} bytes: ${framesApplied} frame(s) applied in ${ms(t0)}${ignored ? `; ignored: ${ignored}` : ''}.`);
-
-  // The header's page count is trusted by SQLite when its change counter matches the
-  // version-valid-for number (offset 92); a file shorter than that is truncated.
-  const pageSize = dbPageSize(image);
-  if (!pageSize) throw corrupt('its header has no valid page size');
-  const pages = be32(image, 28);
-  if (pages > 0 && be32(image, 24) === be32(image, 92) && pages * pageSize > image.length) {
-    throw corrupt(`its header counts ${pages} pages but only ${Math.floor(image.length / pageSize)} are there, so it is truncated`);
-  }
-  return { image, framesApplied };
-}
-
-function describeStart(bytes: Buffer): string {
-  const head = bytes.subarray(0, 16);
-  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'starts like a PNG image';
-  return `starts with bytes ${head.toString('hex')}`;
 }
 
 function readSchema(dbPath: string, db: Database): { schema: SchemaInfo; projectIdType: string } {

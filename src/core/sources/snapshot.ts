@@ -1,0 +1,240 @@
+/**
+ * A read-only snapshot of a SQLite database file as any reader sees it: the file and its
+ * `-wal` are read into memory (checked not to change meanwhile), the WAL's committed frames
+ * applied, and the image opened with sql.js, so nothing is ever written or created beside the
+ * file. Every source (LaForge's StepStore and each system's adapter) reads through it.
+ */
+import * as fs from 'fs';
+import type { Database, SqlValue as SqlJsValue, Statement } from 'sql.js';
+import { StepDbError } from '../errors';
+import { be32, readFingerprint, sameFingerprint, type Fingerprint } from '../fingerprint';
+import { silentLogger, type Logger } from '../log';
+import { loadSqlJs } from '../sqljs';
+import { applyWal, dbPageSize, readWalHeader } from '../wal';
+import type { SchemaShape, SqlReader, SqlRow, SqlValue } from './types';
+
+export interface SnapshotOptions {
+  /** The sql.js WASM file; defaults to the one in the installed sql.js package. */
+  wasmPath?: string;
+  log?: Logger;
+  /** Tests only: runs between reading the files and checking they did not change. */
+  beforeSecondStat?: (attempt: number) => void;
+}
+
+export interface SqliteSnapshot {
+  db: Database;
+  fingerprint: Fingerprint;
+  framesApplied: number;
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const ms = (t0: number) => `${(performance.now() - t0).toFixed(1)} ms`;
+
+interface Snapshot {
+  main: Buffer;
+  wal: Buffer | undefined;
+  fingerprint: Fingerprint;
+}
+
+/**
+ * Opens the database at `dbPath` read-only. Rejects with a StepDbError: FILE_MISSING;
+ * NOT_SQLITE (also for a 0-byte file); CORRUPT (truncated, or its header is wrong);
+ * CHANGED_WHILE_READING (the files changed during the read, twice); READ_FAILED.
+ */
+export async function openSnapshot(dbPath: string, options: SnapshotOptions = {}): Promise<SqliteSnapshot> {
+  const log = options.log ?? silentLogger;
+  const t0 = performance.now();
+  if (!fs.existsSync(dbPath)) {
+    throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+  }
+  // Compile the WASM while the files are read.
+  const sqlJs = loadSqlJs(options.wasmPath);
+  sqlJs.catch(() => undefined);
+
+  const snapshot = readSnapshot(dbPath, log, options.beforeSecondStat);
+  const tRead = performance.now();
+  const { image, framesApplied } = buildImage(dbPath, snapshot, log);
+
+  let SQL;
+  try {
+    SQL = await sqlJs;
+  } catch (err) {
+    throw new StepDbError('READ_FAILED', 'Step History could not load its SQLite engine (sql.js).', String(err));
+  }
+  const tInit = performance.now();
+  let db: Database;
+  try {
+    db = new SQL.Database(image);
+  } catch (err) {
+    throw sqliteError(dbPath, err);
+  }
+  log.debug(`Read ${dbPath} in ${(tRead - t0).toFixed(1)} ms; sql.js ready after ${(tInit - t0).toFixed(1)} ms; snapshot open after ${ms(t0)}.`);
+  return { db, fingerprint: snapshot.fingerprint, framesApplied };
+}
+
+/** The tables and their columns, lower-cased. Views are left out. */
+export function schemaShape(db: Database, dbPath: string): SchemaShape {
+  const tables = new Map<string, Set<string>>();
+  try {
+    const names = db.exec(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)[0]?.values ?? [];
+    for (const [name] of names) {
+      const columns = db.exec(`SELECT name FROM pragma_table_info(?)`, [String(name)])[0]?.values ?? [];
+      tables.set(String(name).toLowerCase(), new Set(columns.map(([c]) => String(c).toLowerCase())));
+    }
+  } catch (err) {
+    throw sqliteError(dbPath, err);
+  }
+  return { tables };
+}
+
+/** Queries on a snapshot, each statement prepared once; SQLite's complaints become StepDbErrors. */
+export function sqlReader(db: Database, dbPath: string, log?: Logger): SqlReader & { close(): void } {
+  const statements = new Map<string, Statement>();
+  let closed = false;
+  const run = (sql: string, params: readonly SqlValue[], first: boolean): SqlRow[] => {
+    if (closed) throw new StepDbError('READ_FAILED', `The step database ${dbPath} was already closed.`);
+    try {
+      let stmt = statements.get(sql);
+      if (!stmt) {
+        stmt = db.prepare(sql);
+        statements.set(sql, stmt);
+      }
+      const rows: SqlRow[] = [];
+      try {
+        stmt.bind(params as SqlJsValue[]);
+        while (stmt.step()) {
+          rows.push(stmt.getAsObject() as SqlRow);
+          if (first) break;
+        }
+      } finally {
+        stmt.reset();
+      }
+      return rows;
+    } catch (err) {
+      throw sqliteError(dbPath, err, log);
+    }
+  };
+  return {
+    all: (sql, params = []) => run(sql, params, false),
+    get: (sql, params = []) => run(sql, params, true)[0],
+    close: () => {
+      if (closed) return;
+      closed = true;
+      for (const stmt of statements.values()) stmt.free();
+      statements.clear();
+      db.close();
+    },
+  };
+}
+
+export function sqliteError(dbPath: string, err: unknown, log?: Logger): StepDbError {
+  if (err instanceof StepDbError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  log?.error(`SQLite error reading ${dbPath}: ${detail}`);
+  if (/malformed|corrupt|not a database/i.test(detail)) {
+    return new StepDbError('CORRUPT', `The step database ${dbPath} is damaged: SQLite cannot read it.`, detail);
+  }
+  return new StepDbError('READ_FAILED', `Step History could not read the step database ${dbPath}.`, detail);
+}
+
+function readIfExists(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Reads the database and its WAL, and checks that neither changed meanwhile (size, mtime,
+ * inode, and the header's change counter or salts, before and after, and against the bytes
+ * read). One retry, then CHANGED_WHILE_READING.
+ */
+function readSnapshot(dbPath: string, log: Logger, hook?: (attempt: number) => void): Snapshot {
+  let why = '';
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    let before: Fingerprint, after: Fingerprint, main: Buffer, wal: Buffer | undefined;
+    try {
+      before = readFingerprint(dbPath);
+      if (!before.db) throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+      main = fs.readFileSync(dbPath);
+      wal = readIfExists(dbPath + '-wal');
+      hook?.(attempt);
+      after = readFingerprint(dbPath);
+    } catch (err) {
+      if (err instanceof StepDbError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+      throw new StepDbError(
+        'READ_FAILED',
+        code === 'EISDIR'
+          ? `The step database ${dbPath} is a folder, not a file.`
+          : `Step History could not read the step database ${dbPath}.`,
+        String(err),
+      );
+    }
+    why = changeBetween(before, after, main, wal);
+    if (!why) return { main, wal, fingerprint: after };
+    log.debug(`${dbPath} changed while being read (${why}); attempt ${attempt} of 2.`);
+  }
+  throw new StepDbError(
+    'CHANGED_WHILE_READING',
+    `The step database ${dbPath} kept changing while Step History read it. Try again when the step has finished writing.`,
+    why,
+  );
+}
+
+function changeBetween(before: Fingerprint, after: Fingerprint, main: Buffer, wal: Buffer | undefined): string {
+  if (!sameFingerprint(before, after)) return 'file size, time or header changed';
+  if (!after.db) return 'the database disappeared';
+  if (main.length !== after.db.size || be32(main, 24) !== after.db.changeCounter) return 'database bytes differ from its stat';
+  if (!!wal !== !!after.wal) return 'the WAL appeared or disappeared';
+  if (wal && after.wal && (wal.length !== after.wal.size || be32(wal, 16) !== after.wal.salt1 || be32(wal, 20) !== after.wal.salt2)) {
+    return 'WAL bytes differ from its stat';
+  }
+  return '';
+}
+
+/** Checks the main file is a whole SQLite database, then applies the WAL. */
+function buildImage(dbPath: string, { main, wal }: Snapshot, log: Logger): { image: Uint8Array; framesApplied: number } {
+  const corrupt = (why: string) =>
+    new StepDbError('CORRUPT', `The step database ${dbPath} is damaged: ${why}.`, `${why} (${main.length} bytes)`);
+  const walUsable = !!wal && wal.length > 0 && typeof readWalHeader(wal) !== 'string';
+
+  if (main.length === 0 && !walUsable) {
+    throw new StepDbError('NOT_SQLITE', `The step database ${dbPath} is empty (0 bytes), so it holds no steps yet.`);
+  }
+  if (main.length > 0) {
+    const n = Math.min(main.length, SQLITE_MAGIC.length);
+    if (!main.subarray(0, n).equals(SQLITE_MAGIC.subarray(0, n))) {
+      throw new StepDbError('NOT_SQLITE', `The file ${dbPath} is not a SQLite database.`, describeStart(main));
+    }
+    if (main.length < 100) throw corrupt('it is cut off inside its 100-byte header');
+    const pageSize = dbPageSize(main);
+    if (!pageSize) throw corrupt('its header has no valid page size');
+    if (main.length % pageSize !== 0) {
+      throw corrupt(`its size, ${main.length} bytes, is not a whole number of ${pageSize}-byte pages, so it is truncated`);
+    }
+  }
+
+  const t0 = performance.now();
+  const { image, framesApplied, ignored } = applyWal(main, wal, log, { mayModifyMain: true });
+  if (wal) log.debug(`WAL of ${wal.length} bytes: ${framesApplied} frame(s) applied in ${ms(t0)}${ignored ? `; ignored: ${ignored}` : ''}.`);
+
+  // The header's page count is trusted by SQLite when its change counter matches the
+  // version-valid-for number (offset 92); a file shorter than that is truncated.
+  const pageSize = dbPageSize(image);
+  if (!pageSize) throw corrupt('its header has no valid page size');
+  const pages = be32(image, 28);
+  if (pages > 0 && be32(image, 24) === be32(image, 92) && pages * pageSize > image.length) {
+    throw corrupt(`its header counts ${pages} pages but only ${Math.floor(image.length / pageSize)} are there, so it is truncated`);
+  }
+  return { image, framesApplied };
+}
+
+function describeStart(bytes: Buffer): string {
+  const head = bytes.subarray(0, 16);
+  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'starts like a PNG image';
+  return `starts with bytes ${head.toString('hex')}`;
+}
