@@ -11,7 +11,8 @@ import { StepDbError } from './errors';
 import { Logger, silentLogger } from './log';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import type { ProjectSummary, SchemaInfo, StepAggregates, StepCountOptions, StepQueryOptions } from './stepStore';
-import type { ErrorValue, OpenResult, StoreCalls, StoreMethod, WorkerMemory, WorkerRequest, WorkerResponse } from './storeProtocol';
+import type { ErrorValue, OpenResult, StoreCalls, StoreMethod, StoreResults, WorkerMemory, WorkerRequest, WorkerResponse } from './storeProtocol';
+import type { ChangeItem, DetailSection, Detection, HistoryNode, LevelInfo, NodeRef, Page, TextRef } from './sources/types';
 import type { Step } from './model';
 
 /**
@@ -216,10 +217,17 @@ function rebuildError(error: ErrorValue): StepDbError {
   );
 }
 
-/** A StepStore open in the worker; every query is a request. */
+/**
+ * A database open in the worker; every query is a request. LaForge's are read by the
+ * StepStore methods, the other systems' by the HistorySource ones (`detection` says which).
+ */
 export class RemoteStepStore {
   private closed = false;
-  readonly schema: SchemaInfo;
+  /** Which system wrote the file. */
+  readonly detection: Detection;
+  readonly levels: readonly LevelInfo[];
+  /** LaForge's steps table; null for the other systems. */
+  readonly schema: SchemaInfo | null;
   /** The files as they were when read. */
   readonly fingerprint: Fingerprint;
   readonly framesApplied: number;
@@ -235,6 +243,8 @@ export class RemoteStepStore {
   ) {
     this.handle = opened.handle;
     this.schema = opened.schema;
+    this.detection = opened.detection;
+    this.levels = opened.levels;
     this.fingerprint = opened.fingerprint;
     this.framesApplied = opened.framesApplied;
     this.openMs = opened.ms;
@@ -270,6 +280,28 @@ export class RemoteStepStore {
     return this.call('aggregates', projectId);
   }
 
+  children(parent: NodeRef | null, page?: Page): Promise<HistoryNode[]> {
+    return this.call('children', parent, page);
+  }
+  count(parent: NodeRef | null): Promise<number> {
+    return this.call('count', parent);
+  }
+  node(ref: NodeRef): Promise<HistoryNode | undefined> {
+    return this.call('node', ref);
+  }
+  details(ref: NodeRef): Promise<DetailSection[]> {
+    return this.call('details', ref);
+  }
+  changes(ref: NodeRef): Promise<ChangeItem[]> {
+    return this.call('changes', ref);
+  }
+  text(ref: TextRef): Promise<string | null> {
+    return this.call('text', ref);
+  }
+  counterparts(ref: NodeRef): Promise<HistoryNode[]> {
+    return this.call('counterparts', ref);
+  }
+
   /** Whether the files differ from when they were read: two stats and two small reads, here. */
   hasChanged(): boolean {
     return !sameFingerprint(this.fingerprint, readFingerprint(this.path));
@@ -286,7 +318,7 @@ export class RemoteStepStore {
     }
   }
 
-  private async call<M extends StoreMethod, R>(method: M, ...args: StoreCalls[M]): Promise<R> {
+  private async call<M extends StoreMethod, R extends StoreResults[M] = StoreResults[M]>(method: M, ...args: StoreCalls[M]): Promise<R> {
     if (this.closed) throw new StepDbError('READ_FAILED', `The step database ${this.path} was already closed.`);
     if (this.host.generation !== this.generation) {
       throw new StepDbError(

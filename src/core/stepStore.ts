@@ -20,7 +20,7 @@ import {
 } from './model';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import { columnAffinity, projectKeySql, projectWhere } from './projectKey';
-import { openSnapshot, sqliteError } from './sources/snapshot';
+import { openSnapshot, sqliteError, type SqliteSnapshot } from './sources/snapshot';
 
 // Fingerprints live in their own module so the extension host can check for changes
 // without bundling sql.js; re-exported here for callers of the store.
@@ -221,7 +221,18 @@ export class StepStore {
     if (!fs.existsSync(dbPath)) {
       throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
     }
-    const { db, fingerprint, framesApplied } = await openSnapshot(dbPath, options);
+    return StepStore.fromSnapshot(dbPath, await openSnapshot(dbPath, options), { log, started: t0 });
+  }
+
+  /**
+   * The store over a snapshot already open (the worker opens one and then decides which
+   * system's file it is). Takes the snapshot's database over: it is closed on failure and by
+   * close(). UNSUPPORTED_SCHEMA when it has no usable steps table.
+   */
+  static fromSnapshot(dbPath: string, snapshot: SqliteSnapshot, options: { log?: Logger; started?: number } = {}): StepStore {
+    const log = options.log ?? silentLogger;
+    const t0 = options.started ?? performance.now();
+    const { db, fingerprint, framesApplied } = snapshot;
     try {
       const { schema, projectIdType } = readSchema(dbPath, db);
       const store = new StepStore(dbPath, db, schema, fingerprint, framesApplied, log, projectIdType);

@@ -5,19 +5,22 @@
  */
 import type { StepDbErrorCode } from './errors';
 import type { Fingerprint } from './fingerprint';
-import type { SchemaInfo, StepCountOptions, StepQueryOptions } from './stepStore';
+import type { Detection, HistorySource, LevelInfo } from './sources/types';
+import type { StepStore } from './stepStore';
+import type { SchemaInfo } from './stepStore';
 
-/** The StepStore methods the worker answers, with their arguments. */
-export interface StoreCalls {
-  projects: [];
-  steps: [projectId: string, options?: StepQueryOptions];
-  step: [id: number];
-  latestActiveStep: [projectId: string];
-  stepCount: [projectId?: string, options?: StepCountOptions];
-  nextStepId: [];
-  models: [projectId: string];
-  aggregates: [projectId?: string];
-}
+/** The StepStore methods the worker answers for a LaForge database. */
+export const STEP_STORE_METHODS = ['projects', 'steps', 'step', 'latestActiveStep', 'stepCount', 'nextStepId', 'models', 'aggregates'] as const;
+/** The HistorySource methods the worker answers for the other systems' databases. */
+export const SOURCE_METHODS = ['children', 'count', 'node', 'details', 'changes', 'text', 'counterparts'] as const;
+
+type StepStoreMethod = (typeof STEP_STORE_METHODS)[number];
+type SourceMethod = (typeof SOURCE_METHODS)[number];
+type Api = Pick<StepStore, StepStoreMethod> & Required<Pick<HistorySource, SourceMethod>>;
+
+/** Every method the worker answers, with its arguments and result, declared once from the classes themselves. */
+export type StoreCalls = { [M in keyof Api]: Parameters<Api[M]> };
+export type StoreResults = { [M in keyof Api]: ReturnType<Api[M]> };
 export type StoreMethod = keyof StoreCalls;
 
 export type WorkerRequest =
@@ -31,7 +34,12 @@ export type WorkerRequest =
 
 export interface OpenResult {
   handle: number;
-  schema: SchemaInfo;
+  /** Which system wrote the file, and which kind of its files it is. */
+  detection: Detection;
+  /** The tree's levels, top down. */
+  levels: LevelInfo[];
+  /** LaForge's steps table; null for the other systems. */
+  schema: SchemaInfo | null;
   fingerprint: Fingerprint;
   framesApplied: number;
   ms: number;

@@ -116,7 +116,8 @@ describe('StoreWorker and RemoteStepStore (a real worker thread)', function () {
     assert.match(err.detail ?? '', /starts with bytes/);
     const noTable = path.join(dir, 'other-schema.db');
     await writeWithSqlite(noTable, 'CREATE TABLE things (id INTEGER);', []);
-    await expectDbError(worker.open(noTable), 'UNSUPPORTED_SCHEMA', /no steps table/);
+    // Which systems were checked, and what the file holds.
+    await expectDbError(worker.open(noTable), 'UNSUPPORTED_SCHEMA', /was not written by LaForge, Constellation, Autonomous Software Studio or LLM Orchestration: its tables are things\.$/);
     // The worker is still serving after errors.
     assert.strictEqual(await (await worker.open(db)).stepCount(), 30);
   });

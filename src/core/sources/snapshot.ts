@@ -5,7 +5,7 @@
  * file. Every source (LaForge's StepStore and each system's adapter) reads through it.
  */
 import * as fs from 'fs';
-import type { Database, SqlValue as SqlJsValue, Statement } from 'sql.js';
+import type { Database, SqlJsStatic, SqlValue as SqlJsValue, Statement } from 'sql.js';
 import { StepDbError } from '../errors';
 import { be32, readFingerprint, sameFingerprint, type Fingerprint } from '../fingerprint';
 import { silentLogger, type Logger } from '../log';
@@ -62,14 +62,29 @@ export async function openSnapshot(dbPath: string, options: SnapshotOptions = {}
     throw new StepDbError('READ_FAILED', 'Step History could not load its SQLite engine (sql.js).', String(err));
   }
   const tInit = performance.now();
-  let db: Database;
+  const db = openImage(SQL, dbPath, image);
+  log.debug(`Read ${dbPath} in ${(tRead - t0).toFixed(1)} ms; sql.js ready after ${(tInit - t0).toFixed(1)} ms; snapshot open after ${ms(t0)}.`);
+  return { db, fingerprint: snapshot.fingerprint, framesApplied };
+}
+
+/**
+ * The same snapshot with an engine already loaded, without waiting: for a file beside one
+ * already open (the checkpoints.db beside an orchestrator.db). Null when the file does not exist.
+ */
+export function openSnapshotWith(SQL: SqlJsStatic, dbPath: string, options: SnapshotOptions = {}): SqliteSnapshot | null {
+  if (!fs.existsSync(dbPath)) return null;
+  const log = options.log ?? silentLogger;
+  const snapshot = readSnapshot(dbPath, log, options.beforeSecondStat);
+  const { image, framesApplied } = buildImage(dbPath, snapshot, log);
+  return { db: openImage(SQL, dbPath, image), fingerprint: snapshot.fingerprint, framesApplied };
+}
+
+function openImage(SQL: SqlJsStatic, dbPath: string, image: Uint8Array): Database {
   try {
-    db = new SQL.Database(image);
+    return new SQL.Database(image);
   } catch (err) {
     throw sqliteError(dbPath, err);
   }
-  log.debug(`Read ${dbPath} in ${(tRead - t0).toFixed(1)} ms; sql.js ready after ${(tInit - t0).toFixed(1)} ms; snapshot open after ${ms(t0)}.`);
-  return { db, fingerprint: snapshot.fingerprint, framesApplied };
 }
 
 /** The tables and their columns, lower-cased. Views are left out. */

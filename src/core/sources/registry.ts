@@ -1,0 +1,34 @@
+/**
+ * Which system wrote a database file: LaForge (its `steps` table, read by StepStore) or one
+ * of the adapters, decided from the file's tables and columns alone.
+ */
+import { StepDbError } from '../errors';
+import { SYSTEM_NAMES, type Detection, type SchemaShape, type SourceAdapter } from './types';
+
+/** The adapters of the systems other than LaForge, tried in this order. */
+export const ADAPTERS: readonly SourceAdapter[] = [];
+
+/** A LaForge step database: a `steps` table (StepStore says what else it needs). */
+export const isLaforgeShape = (shape: SchemaShape): boolean => shape.tables.has('steps');
+
+/** The adapter that reads a file of this shape, and what it found; undefined when none does. */
+export function detectSource(shape: SchemaShape, adapters: readonly SourceAdapter[] = ADAPTERS): { adapter: SourceAdapter; detection: Detection } | undefined {
+  for (const adapter of adapters) {
+    const detection = adapter.detect(shape);
+    if (detection) return { adapter, detection };
+  }
+  return undefined;
+}
+
+/** A SQLite file no system's reader recognizes: which systems were checked, and what the file holds. */
+export function unknownSchemaError(dbPath: string, shape: SchemaShape): StepDbError {
+  const names = Object.values(SYSTEM_NAMES);
+  const systems = `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+  const tables = [...shape.tables.keys()].filter((t) => !t.startsWith('sqlite_'));
+  const holds = tables.length === 0 ? 'it has no tables' : `its tables are ${tables.slice(0, 12).join(', ')}${tables.length > 12 ? ` and ${tables.length - 12} more` : ''}`;
+  return new StepDbError(
+    'UNSUPPORTED_SCHEMA',
+    `The database ${dbPath} was not written by ${systems}: ${holds}.`,
+    [...shape.tables].map(([t, cols]) => `${t}(${[...cols].join(', ')})`).join('; ') || 'no tables',
+  );
+}
