@@ -96,18 +96,25 @@ export function stepComparison(
 // ---------------------------------------------------------------------------------------
 // Document references, carried in the query of the diff provider's URIs.
 
-/** A file at a commit in a database's repository; `commit: null` is an empty document. */
+/**
+ * A file at a commit in a database's repository; `commit: null` is an empty document. Or,
+ * with `text`, a text another system's database stores (a file's content, a state), served
+ * from the database (commit null).
+ */
 export interface DocumentRef {
   database: string;
   commit: string | null;
   path: string;
   /** Known binary (from the diff), so the provider need not read it. */
   binary?: boolean;
+  /** A stored text's reference (core/sources TextRef). */
+  text?: string;
 }
 
 export function encodeDocumentRef(ref: DocumentRef): string {
   const value: Record<string, unknown> = { db: ref.database, commit: ref.commit, path: ref.path };
   if (ref.binary) value.binary = true;
+  if (ref.text !== undefined) value.text = ref.text;
   return JSON.stringify(value);
 }
 
@@ -120,10 +127,11 @@ export function decodeDocumentRef(query: string): DocumentRef | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { db, commit, path, binary } = value as Record<string, unknown>;
+  const { db, commit, path, binary, text } = value as Record<string, unknown>;
   if (typeof db !== 'string' || typeof path !== 'string' || path.length === 0) return undefined;
   if (commit !== null && !isCommitHash(commit)) return undefined;
-  return { database: db, commit, path, ...(binary === true ? { binary: true } : {}) };
+  if (text !== undefined && (typeof text !== 'string' || commit !== null)) return undefined;
+  return { database: db, commit, path, ...(binary === true ? { binary: true } : {}), ...(typeof text === 'string' ? { text } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------

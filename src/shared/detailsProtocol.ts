@@ -131,10 +131,32 @@ export interface StepDetailsView {
   warnings: WarningView[];
 }
 
+/** A part of the details of another system's node, its figures already formatted. */
+export type HistorySectionView =
+  | { kind: 'facts'; title: string; facts: { label: string; value: string }[] }
+  | { kind: 'text'; title: string; text: string }
+  | { kind: 'messages'; title: string; messages: { role: string; meta: string; text: string; extras: { label: string; text: string }[] }[] }
+  | { kind: 'timeline'; title: string; events: { time: string; label: string; detail: string | null }[] }
+  | { kind: 'warnings'; title: string; warnings: string[] };
+
+/** The details of a node of another system's database (core/sources). */
+export interface HistoryDetailsView {
+  ref: string;
+  label: string;
+  /** e.g. `iteration · Constellation`. */
+  kindText: string;
+  statusText: string;
+  status: string;
+  /** Whether it is a step with changes to show. */
+  changes: number;
+  sections: HistorySectionView[];
+}
+
 /** Host → page. */
 export type HostMessage =
   | { type: 'loading'; label: string }
   | { type: 'details'; details: StepDetailsView }
+  | { type: 'history'; details: HistoryDetailsView }
   | { type: 'error'; message: string };
 
 /** Page → host. The page sends `ready` first, and again whenever it is reloaded. */
@@ -144,6 +166,7 @@ export type PageMessage =
   | { type: 'openFile'; stepId: number; path: string }
   | { type: 'showChanges'; stepId: number }
   | { type: 'openLog'; stepId: number }
+  | { type: 'showItemChanges'; ref: string }
   | { type: 'copy'; text: string };
 
 /** The host's check of what the page sends: anything else is ignored. */
@@ -162,6 +185,8 @@ export function isPageMessage(value: unknown): value is PageMessage {
       return isId(m.stepId) && typeof m.path === 'string' && m.path.length > 0;
     case 'copy':
       return typeof m.text === 'string';
+    case 'showItemChanges':
+      return typeof m.ref === 'string' && m.ref.length > 0;
     default:
       return false;
   }

@@ -18,7 +18,10 @@ import { stepTitle } from './format';
 import { guarded, showError } from './showError';
 import type { StepDatabase, StepDatabases } from './stepDatabases';
 import type { StepLogs } from './stepLogs';
-import { isStepNode, type FileNode, type StepNode } from './treeNodes';
+import { isItemNode, isStepNode, type FileNode, type StepNode } from './treeNodes';
+import { historyDetailsView } from './format';
+import { SYSTEM_NAMES } from '../core/sources/types';
+import { safeText } from '../shared/safeText';
 
 /** What the integration tests read of the details panel. */
 export interface DetailsPanelProbe {
@@ -35,6 +38,7 @@ export function registerDetailsPanel(context: vscode.ExtensionContext, databases
     vscode.commands.registerCommand(
       'stepHistory.openDetails',
       guarded(log, 'openDetails', async (arg?: unknown) => {
+        if (isItemNode(arg)) return details.showItem(arg.database, arg.item.ref, arg.item.label);
         const node = isStepNode(arg) ? arg : await pickStep(databases, { title: 'Open Step Details' });
         if (node) details.show(node.database, node.step.id);
       }),
@@ -46,13 +50,13 @@ export function registerDetailsPanel(context: vscode.ExtensionContext, databases
 class DetailsPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private ready = false;
-  private current: { database: StepDatabase; stepId: number; step?: Step; projectId?: string } | undefined;
+  private current: { database: StepDatabase; stepId: number; step?: Step; projectId?: string; ref?: string } | undefined;
   /** The message the page should show now; posted on `ready` if the page was not ready. */
   private pending: HostMessage | undefined;
   /** Each load takes a number; only the newest load posts, so overlapping refreshes never show stale data. */
   private generation = 0;
   private readonly subscriptions: vscode.Disposable[] = [];
-  lastPosted: Extract<HostMessage, { type: 'details' }> | undefined;
+  lastPosted: Extract<HostMessage, { type: 'details' | 'history' }> | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -76,6 +80,36 @@ class DetailsPanel implements vscode.Disposable {
     }
     this.panel.title = `S${stepId} · Step Details`;
     void this.load();
+  }
+
+  /** A node of another system's database: its details as sections. */
+  showItem(database: StepDatabase, ref: string, label: string): void {
+    this.current = { database, stepId: -1, ref };
+    if (this.panel) this.panel.reveal(undefined, false);
+    else this.panel = this.createPanel();
+    this.panel.title = `${safeText(label).slice(0, 40)} · Details`;
+    void this.load();
+  }
+
+  private async loadItem(target: { database: StepDatabase; ref?: string }, isCurrent: () => boolean): Promise<void> {
+    const ref = target.ref!;
+    const database = this.databases.get(target.database.id) ?? target.database;
+    const node = await database.node(ref);
+    if (!isCurrent()) return;
+    if (!node) {
+      this.post({ type: 'error', message: `This is no longer in ${database.label}.` });
+      return;
+    }
+    const [sections, changes] = await Promise.all([database.details(ref), node.isStep ? database.changes(ref) : Promise.resolve([])]);
+    if (!isCurrent()) return;
+    const source = database.source;
+    const level = source?.levels.find((l) => l.key === node.level);
+    const details = historyDetailsView(node, sections, {
+      levelName: level?.singular ?? node.level,
+      systemName: source ? SYSTEM_NAMES[source.detection.system] : '',
+      changes: changes.length,
+    });
+    this.post({ type: 'history', details });
   }
 
   private createPanel(): vscode.WebviewPanel {
@@ -107,9 +141,10 @@ class DetailsPanel implements vscode.Disposable {
     if (!target) return;
     const generation = ++this.generation;
     const isCurrent = () => generation === this.generation && this.current === target;
-    const label = `S${target.stepId}`;
+    const label = target.ref !== undefined ? 'the details' : `S${target.stepId}`;
     this.post({ type: 'loading', label });
     try {
+      if (target.ref !== undefined) return await this.loadItem(target, isCurrent);
       const database = this.databases.get(target.database.id) ?? target.database;
       const step = await database.step(target.stepId);
       if (!isCurrent()) return;
@@ -165,7 +200,7 @@ class DetailsPanel implements vscode.Disposable {
       this.log.debug(`not posting ${message.type}: the panel is closed`);
       return;
     }
-    if (message.type === 'details') this.lastPosted = message;
+    if (message.type === 'details' || message.type === 'history') this.lastPosted = message;
     try {
       panel.webview.postMessage(message).then(
         (delivered) => {
@@ -197,6 +232,12 @@ class DetailsPanel implements vscode.Disposable {
       case 'openStep':
         if (current) this.show(current.database, message.stepId);
         return;
+      case 'showItemChanges': {
+        if (!current || current.ref !== message.ref) return;
+        const item = await current.database.node(message.ref);
+        if (item) await vscode.commands.executeCommand('stepHistory.showChanges', { kind: 'item', database: current.database, item, parent: null });
+        return;
+      }
       case 'openFile': {
         if (!current?.step || current.step.id !== message.stepId) return;
         const step = current.step;

@@ -22,14 +22,15 @@ import {
   type FileDiffPlan,
   type FileSide,
 } from '../core/diffPlan';
-import { describeError, StepDbError } from '../core/errors';
+import { describeError, logFailure, StepDbError } from '../core/errors';
 import type { ChangedFile } from '../core/git';
 import type { Logger } from '../core/log';
 import { isNoCommit, stepChange } from '../core/stepCommits';
 import { pickStep } from './pickStep';
 import { guarded, showError } from './showError';
 import type { StepDatabase, StepDatabases } from './stepDatabases';
-import { isFileNode, isStepNode, type StepNode } from './treeNodes';
+import { isChangeNode, isFileNode, isItemNode, isStepNode, type ChangeNode, type ItemNode, type StepNode } from './treeNodes';
+import { safeText } from '../shared/safeText';
 
 export const DIFF_SCHEME = 'step-history';
 
@@ -69,6 +70,19 @@ function commitUri(database: StepDatabase, commit: string | null, filePath: stri
   });
 }
 
+/** The two sides of a change another system's step made; undefined for a side that does not exist. */
+function changeUris(node: ChangeNode): { left: vscode.Uri | undefined; right: vscode.Uri | undefined } {
+  const shown = node.change.path ?? node.change.label;
+  const side = (text: string | null) =>
+    text === null
+      ? undefined
+      : vscode.Uri.from({ scheme: DIFF_SCHEME, path: `/${shown}`, query: encodeDocumentRef({ database: node.database.id, commit: null, path: shown, text }) });
+  return { left: side(node.change.before), right: side(node.change.after) };
+}
+
+const emptyUri = (node: ChangeNode): vscode.Uri =>
+  vscode.Uri.from({ scheme: DIFF_SCHEME, path: `/${node.change.path ?? node.change.label}`, query: encodeDocumentRef({ database: node.database.id, commit: null, path: node.change.path ?? node.change.label }) });
+
 /**
  * A side's URI. The single-file diff editor needs a document on both sides, so an absent
  * side is an empty document there; the multi-file editor takes `undefined` and then shows
@@ -99,6 +113,7 @@ class StepFileContentProvider implements vscode.TextDocumentContentProvider {
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const ref = decodeDocumentRef(uri.query);
     if (!ref) return 'Step History cannot read this address.';
+    if (ref.text !== undefined) return this.storedText(ref.database, ref.text);
     if (ref.commit === null) return '';
     if (ref.binary) return BINARY_NOTICE;
     try {
@@ -119,9 +134,29 @@ class StepFileContentProvider implements vscode.TextDocumentContentProvider {
       return message;
     }
   }
+
+  /** A text another system's database stores; a sentence when it is gone or cannot be read. */
+  private async storedText(databaseId: string, ref: string): Promise<string> {
+    const database = this.databases.get(databaseId);
+    if (!database) return `The database ${databaseId} is no longer open in Step History.`;
+    try {
+      return (await database.text(ref)) ?? '(This text is no longer in the database.)';
+    } catch (err) {
+      const { message } = describeError(err);
+      logFailure(this.log, `stored text ${ref} of ${databaseId}`, err, 'warn');
+      return message;
+    }
+  }
 }
 
 class StepDiffs implements ChangesOpener {
+  /** One stored text's diff: a change another system's step made. */
+  async openChangeDiff(node: ChangeNode, preserveFocus = false): Promise<void> {
+    const { left, right } = changeUris(node);
+    const title = `${safeText(node.change.path ?? node.change.label)} (${safeText(node.step.label)})`;
+    await vscode.commands.executeCommand('vscode.diff', left ?? emptyUri(node), right ?? emptyUri(node), title, { preview: true, preserveFocus });
+  }
+
   private changesEditor: Promise<boolean> | undefined;
 
   constructor(
@@ -131,6 +166,7 @@ class StepDiffs implements ChangesOpener {
   ) {}
 
   async openFileDiff(node: unknown): Promise<void> {
+    if (isChangeNode(node)) return this.openChangeDiff(node);
     if (!isFileNode(node)) {
       void vscode.window.showInformationMessage('Pick a changed file under a step in the Steps view to see its changes.');
       return;
@@ -146,7 +182,28 @@ class StepDiffs implements ChangesOpener {
     await this.openOne(node.database, undefined, plan, false);
   }
 
+  /** Everything another system's step changed, in one multi-file diff. */
+  private async showItemChanges(node: ItemNode): Promise<void> {
+    const label = safeText(node.item.label);
+    const changes = await this.withProgress(`Reading the changes of ${label}…`, () => node.database.changes(node.item.ref));
+    if (changes.length === 0) {
+      void vscode.window.showInformationMessage(`${label} recorded no changes.`);
+      return;
+    }
+    const nodes = changes.map((change): ChangeNode => ({ kind: 'change', database: node.database, step: node.item, change }));
+    if (!(await this.hasChangesEditor()) || nodes.length === 1) {
+      await this.openChangeDiff(nodes[0]);
+      return;
+    }
+    const resources = nodes.map((n) => {
+      const { left, right } = changeUris(n);
+      return [(right ?? left)!, left, right];
+    });
+    await vscode.commands.executeCommand('vscode.changes', changesTitle(label, nodes.length), resources);
+  }
+
   async showChanges(arg: unknown): Promise<void> {
+    if (isItemNode(arg) && arg.item.isStep) return this.showItemChanges(arg);
     const node = await this.stepArgument(arg, 'Show Step Changes');
     if (!node) return;
     if (node.step.status === 'RUNNING') {

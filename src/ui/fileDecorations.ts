@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { ChangeStatus } from '../core/git';
 import { changeLetter, changeWord, stepDecoration } from './format';
-import type { FileNode } from './treeNodes';
+import type { ChangeNode, FileNode } from './treeNodes';
 
 export const STEP_FILE_SCHEME = 'step-history-file';
 /** Step items carry a URI on this scheme only so that a rolled-back step's label can be dimmed, and a warned one marked. */
@@ -30,6 +30,12 @@ const KNOWN: ReadonlySet<string> = new Set<ChangeStatus>([
 export function fileResourceUri(node: FileNode): vscode.Uri {
   const query = new URLSearchParams({ db: node.database.id, step: String(node.step.id), status: node.file.status });
   return vscode.Uri.from({ scheme: STEP_FILE_SCHEME, path: `/${node.file.path}`, query: query.toString() });
+}
+
+/** The same for a change another system's step made: its path, on our scheme, with its status. */
+export function changeResourceUri(node: ChangeNode): vscode.Uri {
+  const query = new URLSearchParams({ db: node.database.id, step: node.step.ref, change: node.change.id, status: node.change.status });
+  return vscode.Uri.from({ scheme: STEP_FILE_SCHEME, path: `/${node.change.path ?? node.change.label}`, query: query.toString() });
 }
 
 export function statusOfResourceUri(uri: vscode.Uri): ChangeStatus | undefined {

@@ -10,6 +10,8 @@ import { notMergedText, stepCommitSummary, type StepCommit } from '../core/stepC
 import { projectKeyKind, projectLabel } from '../core/projectKey';
 import { agentResultText, type StepLogSummary } from '../core/stepLog';
 import type { ProjectSummary, StepCounters } from '../core/stepStore';
+import type { DetailSection, HistoryNode, NodeStatus, TokenCounts } from '../core/sources/types';
+import type { HistoryDetailsView, HistorySectionView } from '../shared/detailsProtocol';
 import { safeText } from '../shared/safeText';
 import type { StepFilter } from './stepDatabases';
 
@@ -489,5 +491,115 @@ export function liveWorktreeText(live: { path: string; files: readonly unknown[]
   return {
     description: `live · ${count} ${count === 1 ? 'file' : 'files'}`,
     tooltipMarkdown: `**Live work tree:** ${escapeMarkdown(live.path)}`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nodes of the other systems' databases (core/sources)
+
+const NODE_STATUS_WORDS: Record<NodeStatus, string> = {
+  pending: 'pending',
+  running: 'running',
+  paused: 'paused',
+  waiting: 'waiting',
+  completed: 'completed',
+  failed: 'failed',
+  stopped: 'stopped',
+  unknown: 'status unknown',
+};
+
+/** The status as the views say it, with the stored spelling when it says more (`running (IN_PROGRESS)`). */
+export function nodeStatusText(node: Pick<HistoryNode, 'status' | 'rawStatus'>): string {
+  const word = NODE_STATUS_WORDS[node.status];
+  const raw = node.rawStatus === null ? '' : safeText(node.rawStatus);
+  return raw && raw.toLowerCase() !== word ? `${word} (${raw})` : word;
+}
+
+/** Tokens of a node: `12.3k tokens`, or not recorded. */
+export function nodeTokensText(tokens: TokenCounts | null): string {
+  if (!tokens) return NOT_RECORDED;
+  const total = tokens.total ?? (tokens.prompt !== null || tokens.completion !== null ? (tokens.prompt ?? 0) + (tokens.completion ?? 0) : null);
+  if (total === null) return NOT_RECORDED;
+  const parts = [tokens.prompt !== null ? `${formatCount(tokens.prompt)} in` : '', tokens.completion !== null ? `${formatCount(tokens.completion)} out` : ''].filter(Boolean);
+  return parts.length ? `${formatTokens(total)} (${parts.join(', ')})` : formatTokens(total);
+}
+
+/**
+ * A node of another system's database for the tree: its label, a description
+ * (`3m ago · 1m 20s · 12.3k tokens · $0.04`, each figure only when recorded), a Markdown
+ * tooltip and a label for screen readers. Every stored text is made safe here.
+ */
+export function historyNodeText(node: HistoryNode, levelName: string, now: Date = new Date()): {
+  label: string;
+  description: string;
+  tooltip: string;
+  accessibilityLabel: string;
+} {
+  const label = safeText(node.label) || `(unnamed ${levelName})`;
+  const { metrics } = node;
+  const parts: string[] = [];
+  if (node.description) parts.push(safeText(node.description));
+  if (metrics.start) parts.push(relativeTime(metrics.start, now));
+  if (node.status === 'running') parts.push('running');
+  else if (node.status === 'failed') parts.push('failed');
+  if (metrics.durationMs !== null && node.status !== 'running') parts.push(formatDuration(metrics.durationMs));
+  const total = metrics.tokens?.total ?? null;
+  if (total !== null) parts.push(formatTokens(total));
+  if (metrics.costUsd !== null) parts.push(formatCost(metrics.costUsd));
+  const rows: [string, string][] = [
+    ['Status', nodeStatusText(node)],
+    ['Started', metrics.start ? metrics.start.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : 'unknown'],
+  ];
+  if (metrics.end) rows.push(['Ended', metrics.end.toISOString().replace('T', ' ').slice(0, 19) + ' UTC']);
+  if (metrics.durationMs !== null) rows.push(['Duration', formatDuration(metrics.durationMs)]);
+  if (metrics.model) rows.push(['Model', safeText(metrics.model)]);
+  rows.push(['Tokens', nodeTokensText(metrics.tokens)]);
+  rows.push(['Cost', metrics.costUsd === null ? NOT_RECORDED : formatCost(metrics.costUsd)]);
+  const lines = [`**${escapeMarkdown(label)}** · ${escapeMarkdown(levelName)}`, ...rows.map(([k, v]) => `**${k}:** ${escapeMarkdown(v)}`)];
+  for (const warning of node.warnings) lines.push(`⚠ ${escapeMarkdown(safeText(warning))}`);
+  const spoken = [label, levelName, nodeStatusText(node)];
+  if (metrics.start) spoken.push(`started ${relativeTimeSpoken(metrics.start, now)}`);
+  if (metrics.costUsd !== null) spoken.push(`cost ${formatCost(metrics.costUsd)}`);
+  if (node.warnings.length) spoken.push(`${node.warnings.length} ${node.warnings.length === 1 ? 'warning' : 'warnings'}`);
+  return { label, description: parts.join(' · '), tooltip: lines.join('  \n'), accessibilityLabel: spoken.join(', ') };
+}
+
+/** When something happened, for the details: `2026-11-20 15:00:01 UTC`. */
+const detailsTime = (date: Date | null | undefined): string => (date ? `${date.toISOString().replace('T', ' ').slice(0, 19)} UTC` : 'unknown');
+
+/** The details page's view of another system's node: its sections, each figure formatted as the tree formats it. */
+export function historyDetailsView(node: HistoryNode, sections: readonly DetailSection[], context: { levelName: string; systemName: string; changes: number }): HistoryDetailsView {
+  return {
+    ref: node.ref,
+    label: node.label,
+    kindText: `${context.levelName} · ${context.systemName}`,
+    statusText: nodeStatusText(node),
+    status: node.status,
+    changes: context.changes,
+    sections: sections.map((section): HistorySectionView => {
+      switch (section.kind) {
+        case 'facts':
+        case 'text':
+        case 'warnings':
+          return section.kind === 'text' ? { kind: 'text', title: section.title, text: section.text } : section;
+        case 'messages':
+          return {
+            kind: 'messages',
+            title: section.title,
+            messages: section.messages.map((m) => ({
+              role: m.role,
+              meta: [
+                m.time ? detailsTime(m.time) : '',
+                m.tokens ? nodeTokensText(m.tokens) : '',
+                m.costUsd !== null && m.costUsd !== undefined ? formatCost(m.costUsd) : '',
+              ].filter(Boolean).join(' · '),
+              text: m.text,
+              extras: m.extras ?? [],
+            })),
+          };
+        case 'timeline':
+          return { kind: 'timeline', title: section.title, events: section.events.map((e) => ({ time: detailsTime(e.time), label: e.label, detail: e.detail ?? null })) };
+      }
+    }),
   };
 }

@@ -6,6 +6,7 @@
 import type * as vscode from 'vscode';
 import type { ChangedFile, GitRepository } from '../core/git';
 import type { LaforgeProject } from '../core/laforgeProject';
+import type { ChangeItem, DetailSection, Detection, HistoryNode, LevelInfo, NodeRef, Page, TextRef } from '../core/sources/types';
 import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
@@ -33,7 +34,27 @@ export interface StepPageOptions {
   filter?: StepFilter;
 }
 
-export interface StepDatabase {
+/** Which system wrote a database, known once it has been read. */
+export interface SourceInfo {
+  detection: Detection;
+  levels: readonly LevelInfo[];
+}
+
+/**
+ * The history of a database another system than LaForge wrote (see core/sources): a tree of
+ * nodes, each step's changes as texts, and details as sections.
+ */
+export interface HistoryReader {
+  children(parent: NodeRef | null, page?: Page): Promise<HistoryNode[]>;
+  count(parent: NodeRef | null): Promise<number>;
+  node(ref: NodeRef): Promise<HistoryNode | undefined>;
+  details(ref: NodeRef): Promise<DetailSection[]>;
+  changes(ref: NodeRef): Promise<ChangeItem[]>;
+  text(ref: TextRef): Promise<string | null>;
+  counterparts(ref: NodeRef): Promise<HistoryNode[]>;
+}
+
+export interface StepDatabase extends HistoryReader {
   /** Stable key: the database file's absolute path. */
   readonly id: string;
   /** The database file's absolute path. */
@@ -45,6 +66,10 @@ export interface StepDatabase {
   /** The folder whose git repository holds the steps' commits. */
   readonly repositoryPath: string;
   readonly state: DatabaseState;
+  /** Which system wrote it; undefined until it has been read. */
+  readonly source: SourceInfo | undefined;
+  /** Reads the database if it is not read yet; rejects with the StepDbError that keeps it from opening. */
+  load(): Promise<unknown>;
 
   /** Projects, most recent activity first. Rejects with a StepDbError if the database can't be read. */
   projects(): Promise<ProjectSummary[]>;

@@ -8,11 +8,12 @@ import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
 import { notMergedText } from '../core/stepCommits';
 import { safeText } from '../shared/safeText';
-import { fileResourceUri, registerFileDecorations, stepResourceUri } from './fileDecorations';
+import { changeResourceUri, fileResourceUri, registerFileDecorations, stepResourceUri } from './fileDecorations';
 import {
   changeWord,
   describeFilter,
   fileTooltip,
+  historyNodeText,
   liveWorktreeText,
   projectItemText,
   splitPath,
@@ -26,7 +27,8 @@ import type { StepDatabases } from './stepDatabases';
 import type { StepLogs } from './stepLogs';
 import { StepsTreeModel, fileKey, projectKey, stepKey, type StepsTreeSettings } from './stepsTreeModel';
 import { registerTreeCommands } from './treeCommands';
-import type { FileNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
+import type { ChangeNode, FileNode, ItemMoreNode, ItemNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
+import type { HistoryNode } from '../core/sources/types';
 
 export const STEPS_VIEW_ID = 'stepHistory.steps';
 
@@ -65,6 +67,27 @@ function stepIcon(step: Step): vscode.ThemeIcon {
       return new vscode.ThemeIcon('discard', new vscode.ThemeColor('disabledForeground'));
     default:
       return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+  }
+}
+
+/** A change's status as the file decorations name them. */
+const CHANGE_STATUS = { added: 'added', modified: 'modified', deleted: 'deleted', unknown: 'unknown' } as const;
+
+function nodeIcon(item: HistoryNode): vscode.ThemeIcon {
+  switch (item.status) {
+    case 'running':
+      return new vscode.ThemeIcon('sync~spin');
+    case 'failed':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    case 'completed':
+      return item.isStep ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('project');
+    case 'paused':
+    case 'waiting':
+      return new vscode.ThemeIcon('debug-pause');
+    case 'stopped':
+      return new vscode.ThemeIcon('debug-stop');
+    default:
+      return item.isStep ? new vscode.ThemeIcon('circle-outline') : new vscode.ThemeIcon('folder');
   }
 }
 
@@ -139,6 +162,12 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
         return this.loadMoreItem(node);
       case 'message':
         return this.messageItem(node);
+      case 'item':
+        return this.historyItem(node);
+      case 'change':
+        return this.changeItem(node);
+      case 'itemMore':
+        return this.itemMoreItem(node);
     }
   }
 
@@ -225,6 +254,52 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.contextValue = 'loadMore';
     item.command = { command: 'stepHistory.loadMore', title: 'Load More Steps', arguments: [node] };
     item.accessibilityInformation = { label: `Load ${this.model.pageSize} more steps; ${node.offset} shown` };
+    return item;
+  }
+
+  private historyItem(node: ItemNode): vscode.TreeItem {
+    const { item, database } = node;
+    const level = database.source?.levels.find((l) => l.key === item.level);
+    const text = historyNodeText(item, level?.singular ?? item.level);
+    const expandable = item.hasChildren || item.isStep;
+    const tree = new vscode.TreeItem(text.label, expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    tree.id = `${database.id}|${item.ref}`;
+    tree.description = text.description;
+    const tooltip = new vscode.MarkdownString(text.tooltip);
+    tooltip.isTrusted = false;
+    tooltip.supportHtml = false;
+    tree.tooltip = tooltip;
+    tree.iconPath = nodeIcon(item);
+    tree.resourceUri = stepResourceUri(database.id, node.parent ?? '', item.ref, false, item.warnings.length);
+    tree.contextValue = item.isStep ? `item.step.${item.status}` : `item.container.${item.status}`;
+    tree.accessibilityInformation = { label: text.accessibilityLabel };
+    return tree;
+  }
+
+  private changeItem(node: ChangeNode): vscode.TreeItem {
+    const { change } = node;
+    const shown = safeText(change.path ?? change.label);
+    const { name, folder } = change.path ? splitPath(shown) : { name: shown, folder: '' };
+    const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
+    item.id = `${node.database.id}|${node.step.ref}|change|${change.id}`;
+    item.description = folder;
+    item.iconPath = change.path ? vscode.ThemeIcon.File : new vscode.ThemeIcon('diff');
+    if (change.path) item.resourceUri = changeResourceUri(node);
+    item.tooltip = `${shown} · ${changeWord(CHANGE_STATUS[change.status])}`;
+    item.contextValue = `change.${change.status}`;
+    item.command = { command: 'stepHistory.openFileDiff', title: 'Open Changes', arguments: [node] };
+    item.accessibilityInformation = { label: `${name}${folder ? ` in ${folder}` : ''}, ${changeWord(CHANGE_STATUS[change.status]).toLowerCase()}` };
+    return item;
+  }
+
+  private itemMoreItem(node: ItemMoreNode): vscode.TreeItem {
+    const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+    item.id = `${node.database.id}|${node.parent ?? ''}|loadMore`;
+    item.description = `${node.offset} shown, next ${this.model.pageSize}`;
+    item.iconPath = new vscode.ThemeIcon('more');
+    item.contextValue = 'loadMore';
+    item.command = { command: 'stepHistory.loadMore', title: 'Load More', arguments: [node] };
+    item.accessibilityInformation = { label: `Load ${this.model.pageSize} more; ${node.offset} shown` };
     return item;
   }
 

@@ -20,7 +20,8 @@ import { watchFolder } from '../core/folderWatch';
 import type { StepWorktree } from '../core/worktrees';
 import { isFilterActive } from './format';
 import type { StepDatabase, StepDatabases, StepFilter } from './stepDatabases';
-import type { FileNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
+import { SourceTreeModel } from './sourceTreeModel';
+import type { FileNode, ItemMoreNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -138,6 +139,8 @@ export class StepsTreeModel implements Disposable {
   private readonly live = new Map<string, LiveWatch>();
   private readonly watch: (folder: string, onChange: () => void) => Disposable;
   private readonly liveDebounceMs: number;
+  /** The databases other systems than LaForge wrote. */
+  private readonly sources: SourceTreeModel;
 
   constructor(
     private readonly databases: StepDatabases,
@@ -148,6 +151,7 @@ export class StepsTreeModel implements Disposable {
     this.watch = options.watchFolder ?? ((folder, onChange) => watchFolder(folder, onChange, log));
     this.liveDebounceMs = options.liveDebounceMs ?? 500;
     this.settings = { ...settings };
+    this.sources = new SourceTreeModel(() => this.settings.pageSize, log);
     this.subscriptions.push(
       databases.onDidChangeDatabases(() => this.databasesChanged()),
       databases.onDidChangeDatabase((database) => void this.databaseChanged(database)),
@@ -239,7 +243,11 @@ export class StepsTreeModel implements Disposable {
         return this.entries.get(node.database.id)?.projects.find((p) => p.node.project.id === node.projectId)?.node;
       case 'file':
       case 'message':
-        return this.parents.get(node);
+        return this.parents.get(node) ?? this.sources.getParent(node);
+      case 'item':
+      case 'change':
+      case 'itemMore':
+        return this.sources.getParent(node);
     }
   }
 
@@ -250,6 +258,8 @@ export class StepsTreeModel implements Disposable {
         return this.projectChildren(node);
       case 'step':
         return this.stepChildren(node);
+      case 'item':
+        return this.sources.children(node);
       default:
         return [];
     }
@@ -276,7 +286,7 @@ export class StepsTreeModel implements Disposable {
     if (state.kind === 'loading') {
       // A database opens on first use, and showing it is its first use; its state change
       // (ready or error) refreshes this part of the tree.
-      void database.projects().catch(() => undefined);
+      void database.load().catch(() => undefined);
       const node = message(`${database.id}|loading`, `Loading ${database.label}…`, 'info');
       this.busy.add(node);
       return [node];
@@ -284,6 +294,7 @@ export class StepsTreeModel implements Disposable {
     if (state.kind === 'error') {
       return [message(`${database.id}|error`, `${database.label}: ${state.message}`, 'error', state.detail)];
     }
+    if (isOtherSystem(database)) return this.sources.roots(database);
     await this.ensureListed(database, entry);
     if (entry.message) return [entry.message];
     return entry.projects.map((p) => p.node);
@@ -541,6 +552,13 @@ export class StepsTreeModel implements Disposable {
     return watched.reading;
   }
 
+  /** Shows one more page of another system's nodes. */
+  async loadMoreItems(node: ItemMoreNode): Promise<void> {
+    await this.sources.loadMore(node);
+    const parent = this.sources.getParent(node);
+    this.changed.fire(parent ? [parent] : undefined);
+  }
+
   /** Appends the next page of a project's steps. */
   async loadMore(node: LoadMoreNode): Promise<void> {
     const state = this.projectState(node);
@@ -673,7 +691,11 @@ export class StepsTreeModel implements Disposable {
 
   private databasesChanged(): void {
     const present = new Set(this.databases.all.map((d) => d.id));
-    for (const id of [...this.entries.keys()]) if (!present.has(id)) this.entries.delete(id);
+    for (const id of [...this.entries.keys()]) {
+      if (present.has(id)) continue;
+      this.entries.delete(id);
+      this.sources.drop(id);
+    }
     for (const key of [...this.files.keys()]) if (![...present].some((id) => key.startsWith(`${id}|`))) this.files.delete(key);
     for (const key of [...this.live.keys()]) if (![...present].some((id) => key.startsWith(`${id}|`))) this.stopWatching(key);
     this.changed.fire(undefined);
@@ -685,8 +707,12 @@ export class StepsTreeModel implements Disposable {
    */
   private async databaseChanged(database: StepDatabase): Promise<void> {
     for (const key of [...this.files.keys()]) if (key.startsWith(`${database.id}|`)) this.files.delete(key);
+    this.sources.forget(database.id);
     const entry = this.entries.get(database.id);
-    if (!entry) return this.changed.fire(undefined);
+    if (!entry || isOtherSystem(database)) {
+      if (entry) entry.shownState = undefined;
+      return this.changed.fire(undefined);
+    }
     const sameState = entry.shownState === database.state.kind;
     if (!sameState || database.state.kind !== 'ready' || !entry.listed || entry.message) {
       this.markStale(entry);
@@ -722,6 +748,10 @@ export class StepsTreeModel implements Disposable {
 function stepRange(node: StepNode): string {
   return `${node.step.commitBefore ?? ''}..${node.commit ? (node.commit.commit ?? 'none') : (node.step.commitAfter ?? '')}`;
 }
+
+/** A database read, and written by another system than LaForge. */
+const isOtherSystem = (database: StepDatabase): boolean =>
+  database.state.kind === 'ready' && database.source !== undefined && database.source.detection.system !== 'laforge';
 
 function message(id: string, text: string, severity: MessageNode['severity'], detail?: string): MessageNode {
   return { kind: 'message', id, message: text, severity, detail };

@@ -42,6 +42,7 @@ export function registerTreeCommands(context: vscode.ExtensionContext, deps: Tre
   register('stepHistory.loadMore', (arg?: unknown) => {
     const node = arg as TreeNode | undefined;
     if (node?.kind === 'loadMore') return deps.tree.model.loadMore(node);
+    if (node?.kind === 'itemMore') return deps.tree.model.loadMoreItems(node);
   });
 }
 

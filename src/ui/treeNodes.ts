@@ -3,6 +3,7 @@
  * so every command that acts on a step or a file accepts these shapes.
  */
 import type { ChangedFile } from '../core/git';
+import type { ChangeItem, HistoryNode, NodeRef } from '../core/sources/types';
 import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary } from '../core/stepStore';
@@ -57,10 +58,42 @@ export interface MessageNode {
   readonly severity: 'info' | 'warning' | 'error';
 }
 
-export type TreeNode = ProjectNode | StepNode | FileNode | LoadMoreNode | MessageNode;
+/** A node of a database another system wrote: a container (session, workflow, agent, run) or a step. */
+export interface ItemNode {
+  readonly kind: 'item';
+  readonly database: StepDatabase;
+  readonly item: HistoryNode;
+  /** The node it is listed under; null at the top. */
+  readonly parent: NodeRef | null;
+}
+
+/** Something such a step changed, shown as a diff of two stored texts. */
+export interface ChangeNode {
+  readonly kind: 'change';
+  readonly database: StepDatabase;
+  /** The step that made the change. */
+  readonly step: HistoryNode;
+  readonly change: ChangeItem;
+}
+
+/** "Load more" under a node (or the top) of another system's database. */
+export interface ItemMoreNode {
+  readonly kind: 'itemMore';
+  readonly database: StepDatabase;
+  readonly parent: NodeRef | null;
+  readonly offset: number;
+}
+
+export type TreeNode = ProjectNode | StepNode | FileNode | LoadMoreNode | MessageNode | ItemNode | ChangeNode | ItemMoreNode;
 
 export const isStepNode = (value: unknown): value is StepNode =>
   typeof value === 'object' && value !== null && (value as TreeNode).kind === 'step';
 
 export const isFileNode = (value: unknown): value is FileNode =>
   typeof value === 'object' && value !== null && (value as TreeNode).kind === 'file';
+
+export const isItemNode = (value: unknown): value is ItemNode =>
+  typeof value === 'object' && value !== null && (value as TreeNode).kind === 'item';
+
+export const isChangeNode = (value: unknown): value is ChangeNode =>
+  typeof value === 'object' && value !== null && (value as TreeNode).kind === 'change';

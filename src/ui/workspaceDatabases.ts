@@ -20,7 +20,8 @@ import { RemoteStepStore, StoreWorker } from '../core/remoteStore';
 import { Fingerprint, readFingerprint, sameFingerprint } from '../core/fingerprint';
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
 import { guarded } from './showError';
-import type { DatabaseState, StepDatabase, StepDatabases, StepFilter, StepPageOptions } from './stepDatabases';
+import type { ChangeItem, DetailSection, HistoryNode, NodeRef, Page, TextRef } from '../core/sources/types';
+import type { DatabaseState, SourceInfo, StepDatabase, StepDatabases, StepFilter, StepPageOptions } from './stepDatabases';
 
 export interface WorkspaceStepDatabasesOptions {
   context: vscode.ExtensionContext;
@@ -354,6 +355,10 @@ export class WorkspaceStepDatabase implements StepDatabase {
     return this.currentState;
   }
 
+  get source(): SourceInfo | undefined {
+    return this.current ? { detection: this.current.detection, levels: this.current.levels } : undefined;
+  }
+
   /** Whether discovery describes this same database, so the loaded object can stay. */
   sameAs(found: DiscoveredDatabase): boolean {
     return (
@@ -384,6 +389,27 @@ export class WorkspaceStepDatabase implements StepDatabase {
   }
   async aggregates(projectId?: string): Promise<StepAggregates> {
     return (await this.store()).aggregates(projectId);
+  }
+  async children(parent: NodeRef | null, page?: Page): Promise<HistoryNode[]> {
+    return (await this.store()).children(parent, page);
+  }
+  async count(parent: NodeRef | null): Promise<number> {
+    return (await this.store()).count(parent);
+  }
+  async node(ref: NodeRef): Promise<HistoryNode | undefined> {
+    return (await this.store()).node(ref);
+  }
+  async details(ref: NodeRef): Promise<DetailSection[]> {
+    return (await this.store()).details(ref);
+  }
+  async changes(ref: NodeRef): Promise<ChangeItem[]> {
+    return (await this.store()).changes(ref);
+  }
+  async text(ref: TextRef): Promise<string | null> {
+    return (await this.store()).text(ref);
+  }
+  async counterparts(ref: NodeRef): Promise<HistoryNode[]> {
+    return (await this.store()).counterparts(ref);
   }
 
   repository(): Promise<GitRepository> {

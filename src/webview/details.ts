@@ -10,6 +10,8 @@ import type {
   AgentView,
   CommitView,
   FileView,
+  HistoryDetailsView,
+  HistorySectionView,
   HostMessage,
   LogView,
   PageMessage,
@@ -265,6 +267,67 @@ function render(details: StepDetailsView): void {
   root.replaceChildren(header, warnings ?? '', overview, renderAgent(details.agent), tokens, renderCommits(details.commits), renderFiles(details.files, details.id));
 }
 
+/** The details of a node of another system's database: a header, then each section as it came. */
+function renderHistory(details: HistoryDetailsView): void {
+  const status = text('span', details.statusText, `badge status status-${details.status}`);
+  const header = el(
+    'header',
+    undefined,
+    el('h1', undefined, details.label || '(unnamed)', ' ', status),
+    text('p', details.kindText, 'muted'),
+    details.changes > 0
+      ? el('div', 'actions', button(`Show Changes (${details.changes})`, () => post({ type: 'showItemChanges', ref: details.ref }), { title: 'Open what this step changed in the diff editor' }))
+      : null,
+  );
+  root.replaceChildren(header, ...details.sections.map((s, i) => renderHistorySection(s, i)));
+}
+
+function renderHistorySection(view: HistorySectionView, index: number): HTMLElement {
+  const id = `section-${index}`;
+  switch (view.kind) {
+    case 'facts':
+      return section(view.title, id, facts(view.facts.map((f) => [f.label, f.value])));
+    case 'text':
+      return section(view.title, id, text('pre', view.text, 'prompt'));
+    case 'warnings': {
+      const node = el('section', 'warnings', text('h2', view.title), el('ul', undefined, ...view.warnings.map((w) => text('li', w))));
+      node.setAttribute('role', 'note');
+      return node;
+    }
+    case 'timeline':
+      return section(
+        view.title,
+        id,
+        view.events.length
+          ? el('ol', 'timeline', ...view.events.map((e) => el('li', undefined, text('span', e.time, 'muted'), ' ', text('strong', e.label), e.detail ? text('pre', e.detail) : null)))
+          : text('p', 'Nothing recorded.', 'muted'),
+      );
+    case 'messages':
+      return section(
+        view.title,
+        id,
+        view.messages.length
+          ? el(
+              'ol',
+              'messages',
+              ...view.messages.map((m) =>
+                el(
+                  'li',
+                  `message role-${m.role.replace(/[^a-z]/gi, '')}`,
+                  el('div', 'message-head', text('strong', m.role), m.meta ? text('span', ` · ${m.meta}`, 'muted') : null),
+                  m.text ? text('pre', m.text, 'prompt') : text('p', '(no text)', 'muted'),
+                  ...m.extras.map((x) => {
+                    const more = el('details', undefined, text('summary', x.label), text('pre', x.text));
+                    return more;
+                  }),
+                ),
+              ),
+            )
+          : text('p', 'No messages recorded yet.', 'muted'),
+      );
+  }
+}
+
 function showMessage(message: string, className: string): void {
   root.replaceChildren(text('p', message, className));
 }
@@ -282,6 +345,11 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
       vscode.setState({ details: message.details });
       render(message.details);
       break;
+    case 'history':
+      root.classList.remove('stale');
+      vscode.setState({ history: message.details });
+      renderHistory(message.details);
+      break;
     case 'error':
       root.classList.remove('stale');
       showMessage(message.message, 'section-error');
@@ -290,6 +358,7 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
 });
 
 // Shown at once when the page comes back; the host's reply to `ready` replaces it.
-const saved = vscode.getState() as { details?: StepDetailsView } | undefined;
+const saved = vscode.getState() as { details?: StepDetailsView; history?: HistoryDetailsView } | undefined;
 if (saved?.details) render(saved.details);
+else if (saved?.history) renderHistory(saved.history);
 post({ type: 'ready' });

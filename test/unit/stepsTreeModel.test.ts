@@ -46,6 +46,10 @@ class FakeDatabase {
   add(id: number, overrides: Record<string, string | number | null> = {}) {
     this.rows.push(stepFromRow(stepRow(id, overrides)));
   }
+  readonly source = { detection: { system: 'laforge' as const, variant: 'both' }, levels: [] };
+  async load(): Promise<unknown> {
+    return this.projects();
+  }
   async projects(): Promise<ProjectSummary[]> {
     if (this.state.kind === 'error') throw new Error(this.state.message);
     const ids = [...new Set(this.rows.map((s) => s.projectId))];
