@@ -260,7 +260,8 @@ export class WorkspaceStepDatabases implements StepDatabases {
       this.rediscoverTimer = setTimeout(() => void this.discover('a step database appeared or went away'), 1000);
     };
     const watchers = [
-      vscode.workspace.createFileSystemWatcher('**/steps.db', false, true, false),
+      vscode.workspace.createFileSystemWatcher('**/{steps.db,data/orchestrator.db,data/llm_orchestration.db}', false, true, false),
+      vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.join(this.home, '.constellation')), 'constellation.db'), false, true, false),
       vscode.workspace.createFileSystemWatcher(
         new vscode.RelativePattern(vscode.Uri.file(path.join(this.home, '.laforge', 'projects')), '*/{steps.db,project.json}'),
         false,
@@ -276,9 +277,12 @@ export class WorkspaceStepDatabases implements StepDatabases {
   }
 }
 
+/** Where each system keeps its database, as package.json's default for stepHistory.databases says. */
+const DEFAULT_PATTERNS = ['**/steps.db', '**/data/orchestrator.db', '**/data/llm_orchestration.db', '~/.constellation/constellation.db'];
+
 function patternsOf(config: vscode.WorkspaceConfiguration): string[] {
   const value = config.get<unknown>('databases');
-  if (!Array.isArray(value)) return ['**/steps.db'];
+  if (!Array.isArray(value)) return [...DEFAULT_PATTERNS];
   return value.filter((p): p is string => typeof p === 'string' && p.trim() !== '');
 }
 
