@@ -3,10 +3,11 @@
  * of the adapters, decided from the file's tables and columns alone.
  */
 import { StepDbError } from '../errors';
+import { llmOrchestrationAdapter } from './llmOrchestration';
 import { SYSTEM_NAMES, type Detection, type SchemaShape, type SourceAdapter } from './types';
 
 /** The adapters of the systems other than LaForge, tried in this order. */
-export const ADAPTERS: readonly SourceAdapter[] = [];
+export const ADAPTERS: readonly SourceAdapter[] = [llmOrchestrationAdapter];
 
 /** A LaForge step database: a `steps` table (StepStore says what else it needs). */
 export const isLaforgeShape = (shape: SchemaShape): boolean => shape.tables.has('steps');

@@ -59,7 +59,7 @@ export interface SourceAdapter {
   readonly system: SystemId;
   /** What this adapter reads in a file of this shape, or null when it is not its system's. */
   detect(shape: SchemaShape): Detection | null;
-  /** A source over the snapshot. Throws StepDbError('UNKNOWN_SCHEMA') when the tables it needs are unusable. */
+  /** A source over the snapshot. Throws StepDbError('UNSUPPORTED_SCHEMA') when the tables it needs are unusable. */
   open(reader: SqlReader, detection: Detection, context: SourceContext): HistorySource;
 }
 
