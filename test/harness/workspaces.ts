@@ -4,7 +4,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { makeDemoWorkspace } from '../fixtures/demoWorkspace';
 import { makeLaforgeToday } from '../fixtures/laforgeToday';
-import { DEMO_DESCRIPTION, IN_DEMO, IN_LAFORGE, IN_RESTRICTED_MODE, LAFORGE_DESCRIPTION, WITH_DATABASE, WITHOUT_DATABASE } from '../integration/suites';
+import { makeLlmOrchestration } from '../fixtures/llmOrchestration';
+import {
+  DEMO_DESCRIPTION,
+  IN_DEMO,
+  IN_LAFORGE,
+  IN_OTHER_SYSTEMS,
+  IN_RESTRICTED_MODE,
+  LAFORGE_DESCRIPTION,
+  SYSTEMS_DESCRIPTION,
+  WITH_DATABASE,
+  WITHOUT_DATABASE,
+} from '../integration/suites';
 
 export interface WorkspaceKind {
   name: string;
@@ -91,6 +102,23 @@ export const laforge: WorkspaceKind = {
   },
 };
 
+/**
+ * The other systems' databases where each keeps it, found by the default patterns: LLM
+ * Orchestration's `data/llm_orchestration.db` in an app folder of the workspace.
+ */
+export const otherSystems: WorkspaceKind = {
+  name: 'other-systems',
+  make(dir) {
+    const workspace = path.join(dir, 'workspace');
+    const home = path.join(dir, 'home');
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.mkdirSync(home, { recursive: true });
+    const llmo = makeLlmOrchestration({ root: path.join(workspace, 'llm-orchestration'), now: new Date('2026-11-20T17:00:00Z') });
+    fs.writeFileSync(path.join(workspace, SYSTEMS_DESCRIPTION), JSON.stringify({ llmo }, null, 2));
+    return { folder: workspace, env: { HOME: home } };
+  },
+};
+
 /** One editor session per integration suite, each on the workspace its suite needs. */
 export const integrationSessions: { name: string; grep: string; workspace: WorkspaceKind; restricted?: boolean }[] = [
   { name: 'with-steps-db', grep: WITH_DATABASE, workspace: withStepsDb },
@@ -98,4 +126,5 @@ export const integrationSessions: { name: string; grep: string; workspace: Works
   { name: 'demo', grep: IN_DEMO, workspace: demo },
   { name: 'restricted', grep: IN_RESTRICTED_MODE, workspace: demo, restricted: true },
   { name: 'laforge', grep: IN_LAFORGE, workspace: laforge },
+  { name: 'other-systems', grep: IN_OTHER_SYSTEMS, workspace: otherSystems },
 ];

@@ -1,0 +1,104 @@
+/**
+ * The other systems' databases in a real VS Code, found where each keeps its file by the
+ * default `stepHistory.databases` patterns (test/harness/workspaces.ts `otherSystems`): the
+ * tree level by level, a step's change as a diff of stored texts, details as sections.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { StepHistoryApi } from '../../src/extension';
+import type { ChangeNode, ItemNode, TreeNode } from '../../src/ui/treeNodes';
+import type { LlmoFixture } from '../fixtures/llmOrchestration';
+import { IN_OTHER_SYSTEMS, SYSTEMS_DESCRIPTION } from './suites';
+import { stepHistory, waitFor } from './support';
+
+describe(IN_OTHER_SYSTEMS, function () {
+  this.timeout(90_000);
+  let api: StepHistoryApi;
+  let llmo: LlmoFixture;
+
+  const tree = () => api.testing.stepsTree;
+  const children = async (node?: TreeNode) => ((await tree().getChildren(node)) ?? []) as TreeNode[];
+  const same = (a: string, b: string) => fs.realpathSync(a) === fs.realpathSync(b);
+
+  before(async () => {
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    ({ llmo } = JSON.parse(fs.readFileSync(path.join(root, SYSTEMS_DESCRIPTION), 'utf8')) as { llmo: LlmoFixture });
+    api = (await stepHistory().activate()) as StepHistoryApi;
+    await waitFor('LLM Orchestration\'s database to be found', () => api.databases().some((d) => same(d.path, llmo.dbPath)), 30_000);
+  });
+
+  /** The top-level nodes of one database, once it has been read. */
+  async function topOf(dbPath: string): Promise<ItemNode[]> {
+    let found: ItemNode[] = [];
+    await waitFor(`the nodes of ${path.basename(dbPath)}`, async () => {
+      found = (await children()).filter((n): n is ItemNode => n.kind === 'item' && same(n.database.path, dbPath));
+      return found.length > 0;
+    }, 30_000);
+    return found;
+  }
+
+  it('finds LLM Orchestration\'s data/llm_orchestration.db and lists its workflows, the runs of deleted ones apart, but not its backups', async () => {
+    assert.ok(!api.databases().some((d) => d.path.includes(`${path.sep}backups${path.sep}`)), 'backups are not listed');
+    const top = await topOf(llmo.dbPath);
+    const database = top[0].database;
+    assert.strictEqual(database.source?.detection.system, 'llmOrchestration');
+    const live = llmo.workflows.filter((w) => !w.deleted);
+    assert.deepStrictEqual(
+      top.map((n) => n.item.label),
+      [...[...live].sort((a, b) => (a.createdAt === b.createdAt ? b.id - a.id : a.createdAt < b.createdAt ? 1 : -1)).map((w) => w.name), '(deleted workflow)'],
+    );
+  });
+
+  it('opens a workflow to its runs and a run to its responses, and a response\'s text as a diff, HTML as text', async () => {
+    const response = llmo.responses.find((r) => r.content.includes('<script>'))!;
+    const run = llmo.runs.find((r) => r.id === response.runId)!;
+    const top = await topOf(llmo.dbPath);
+    const workflow = top.find((n) => n.item.label === (run.workflowDeleted ? '(deleted workflow)' : run.workflowName))!;
+    const runs = (await children(workflow)).filter((n): n is ItemNode => n.kind === 'item');
+    assert.strictEqual(runs.length, llmo.runs.filter((r) => r.workflowId === run.workflowId).length);
+    const runNode = runs.find((n) => n.item.ref === `run:${run.id}`)!;
+    assert.ok(runNode, `run ${run.id} is listed`);
+    const responses = (await children(runNode)).filter((n): n is ItemNode => n.kind === 'item');
+    assert.deepStrictEqual(responses.map((n) => n.item.ref), run.responseIds.map((id) => `response:${id}`));
+    const responseNode = responses.find((n) => n.item.ref === `response:${response.id}`)!;
+    const change = (await children(responseNode)).find((n): n is ChangeNode => n.kind === 'change')!;
+    assert.ok(change, 'the response opens to its text');
+    const item = await tree().getTreeItem(change);
+    assert.strictEqual(item.command?.command, 'stepHistory.openFileDiff');
+    try {
+      await vscode.commands.executeCommand('stepHistory.openFileDiff', change);
+      let diff: vscode.TabInputTextDiff | undefined;
+      await waitFor('the diff of the response', () => {
+        const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+        diff = input instanceof vscode.TabInputTextDiff ? input : undefined;
+        return diff !== undefined;
+      }, 20_000);
+      const text = (await vscode.workspace.openTextDocument(diff!.modified)).getText();
+      assert.strictEqual(text, response.content, 'the stored text, byte for byte, HTML included');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  it('shows a response\'s details as sections, and a broken metadata text as a warning', async () => {
+    const broken = llmo.responses.find((r) => r.brokenMetadata)!;
+    const database = (await topOf(llmo.dbPath))[0].database;
+    const item = (await database.node(`response:${broken.id}`))!;
+    assert.ok(item.warnings.some((w) => /metadata/i.test(w)), JSON.stringify(item.warnings));
+    try {
+      await vscode.commands.executeCommand('stepHistory.openDetails', { kind: 'item', database, item, parent: `run:${broken.runId}` });
+      await waitFor('the details page', () => {
+        const posted = api.testing.details.lastPosted() as { type?: string; details?: { ref?: string } } | undefined;
+        return posted?.type === 'history' && posted.details?.ref === item.ref;
+      }, 20_000);
+      const posted = api.testing.details.lastPosted() as { details: { kindText: string; sections: { kind: string; title: string }[] } };
+      assert.match(posted.details.kindText, /LLM Orchestration/);
+      assert.ok(posted.details.sections.some((s) => s.kind === 'warnings'), JSON.stringify(posted.details.sections.map((s) => s.kind)));
+      assert.ok(posted.details.sections.some((s) => s.kind === 'text'), 'the content as a text section');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+});
