@@ -1,0 +1,351 @@
+/**
+ * What Autonomous Software Studio really writes: `data/orchestrator.db` (one `sessions` row per
+ * session, the whole latest state in state_json) and, beside it, LangGraph's `checkpoints.db`,
+ * whose threads are the sessions and whose checkpoints are the steps. A bare checkpoints.db is
+ * read on its own: its threads are the containers.
+ */
+import * as path from 'path';
+import { StepDbError } from '../../errors';
+import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
+import { CheckpointStore, formatState, formatWrites, nextNodes, type ThreadStep } from './checkpoints';
+import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
+import { boolOf, capText, formatShown, LOCAL_TIME_NOTE, numberOf, parseTime, prettyJson, text, timeFact, type ParsedTime } from './values';
+
+interface SessionRow {
+  id: string;
+  mission: string | null;
+  project: string | null;
+  status: string | null;
+  phase: string | null;
+  created: ParsedTime;
+  updated: ParsedTime;
+  iterations: number | null;
+  qaPassed: boolean | null;
+  workDir: string | null;
+  stateJson: string | null;
+  warnings: string[];
+}
+
+function readSession(r: SqlRow): SessionRow {
+  const warnings: string[] = [];
+  const created = parseTime(r.created_at);
+  const updated = parseTime(r.updated_at);
+  if (created.raw !== null && !created.date) warnings.push(`created_at holds ${JSON.stringify(created.raw)}, not a time.`);
+  if (updated.raw !== null && !updated.date) warnings.push(`updated_at holds ${JSON.stringify(updated.raw)}, not a time.`);
+  const stateJson = text(r.state_json);
+  if (stateJson !== null && prettyJson(stateJson) === null) warnings.push('state_json is not valid JSON; it is shown as stored.');
+  return {
+    id: text(r.session_id) ?? '', mission: text(r.user_mission), project: text(r.project_name), status: text(r.status), phase: text(r.current_phase),
+    created, updated, iterations: numberOf(r.iteration_count, 'iteration_count', warnings), qaPassed: boolOf(r.qa_passed, 'qa_passed', warnings),
+    workDir: text(r.work_dir), stateJson, warnings,
+  };
+}
+
+const REAL_LEVELS: readonly LevelInfo[] = [
+  { key: 'session', singular: 'session', plural: 'sessions' },
+  { key: 'checkpoint', singular: 'checkpoint', plural: 'checkpoints' },
+];
+const BARE_LEVELS: readonly LevelInfo[] = [
+  { key: 'thread', singular: 'thread', plural: 'threads' },
+  { key: 'checkpoint', singular: 'checkpoint', plural: 'checkpoints' },
+];
+
+/** Whether `p` names a file under `projects/<threadId>/`, and that file's path from there. */
+function artifactPath(p: string, threadId: string): string | null {
+  const norm = path.posix.normalize(p.replace(/\\/g, '/'));
+  const prefix = `projects/${threadId}/`;
+  const at = norm.indexOf(prefix);
+  if (at < 0 || (at > 0 && norm[at - 1] !== '/')) return null;
+  const rel = norm.slice(at + prefix.length);
+  if (!rel || rel.split('/').some((s) => s === '..' || s === '')) return null;
+  return rel;
+}
+
+/** File paths a state mentions (top-level strings and lists of strings) that lie under the session's folder. */
+function artifactsIn(values: Record<string, unknown>, threadId: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const add = (v: unknown): void => {
+    if (typeof v !== 'string') return;
+    const rel = artifactPath(v, threadId);
+    if (rel && !out.has(rel)) out.set(rel, v);
+  };
+  for (const [k, v] of Object.entries(values)) {
+    if (k.startsWith('branch:')) continue;
+    if (Array.isArray(v)) v.forEach(add);
+    else add(v);
+  }
+  return out;
+}
+
+export class StudioRealSource implements HistorySource {
+  readonly levels: readonly LevelInfo[];
+  private readonly sessions: SessionRow[] = [];
+  private readonly store: CheckpointStore | null = null;
+  private readonly siblingWarnings: string[] = [];
+  private readonly ownReader: (SqlReader & { close?(): void }) | null = null;
+  private readonly containers: { id: string; session: SessionRow | null }[] = [];
+  private readonly topLevel: string;
+
+  constructor(reader: SqlReader, readonly detection: Detection, private readonly context: SourceContext) {
+    const bare = detection.variant !== 'orchestrator';
+    this.topLevel = bare ? 'thread' : 'session';
+    this.levels = bare ? BARE_LEVELS : REAL_LEVELS;
+    if (bare) {
+      this.store = new CheckpointStore(reader, detection.variant === 'checkpoints-fallback' ? 'fallback' : 'langgraph');
+    } else {
+      let rows: SqlRow[];
+      try {
+        rows = reader.all('SELECT * FROM sessions');
+      } catch (err) {
+        throw new StepDbError('UNSUPPORTED_SCHEMA', `The sessions table of ${context.path} cannot be read.`, String(err));
+      }
+      this.sessions = rows.map(readSession);
+      let sibling: SqlReader | null = null;
+      try {
+        sibling = context.openSibling?.('checkpoints.db') ?? null;
+      } catch (err) {
+        this.siblingWarnings.push(`checkpoints.db beside ${path.basename(context.path)} could not be opened: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (sibling) {
+        this.ownReader = sibling;
+        try {
+          this.store = new CheckpointStore(sibling);
+        } catch {
+          this.siblingWarnings.push('checkpoints.db beside it holds no LangGraph checkpoints table.');
+        }
+      }
+    }
+    const threads = this.store?.threads() ?? [];
+    const newestFirst = (a: { t: number | null; k: string }, b: { t: number | null; k: string }): number =>
+      (b.t ?? -Infinity) - (a.t ?? -Infinity) || (a.k < b.k ? 1 : a.k > b.k ? -1 : 0);
+    const items: { id: string; session: SessionRow | null; t: number | null; k: string }[] = this.sessions.map((s) => ({ id: s.id, session: s, t: s.created.date?.getTime() ?? null, k: s.created.raw ?? '' }));
+    const known = new Set(this.sessions.map((s) => s.id));
+    for (const th of threads) {
+      if (known.has(th.threadId)) continue;
+      const first = this.store?.steps(th.threadId)[0]?.checkpoint.time.date ?? null;
+      items.push({ id: th.threadId, session: null, t: first?.getTime() ?? null, k: th.lastId });
+    }
+    items.sort(newestFirst);
+    this.containers = items.map(({ id, session }) => ({ id, session }));
+  }
+
+  private steps(threadId: string): ThreadStep[] {
+    return this.store?.hasThread(threadId) ? this.store.steps(threadId) : [];
+  }
+
+  private containerNode(c: { id: string; session: SessionRow | null }): HistoryNode {
+    const s = c.session;
+    const count = this.store?.hasThread(c.id) ? this.steps(c.id).length : 0;
+    const ref = makeRef(this.topLevel, c.id);
+    if (!s) {
+      const steps = this.steps(c.id);
+      const start = steps[0]?.checkpoint.time.date ?? null;
+      const end = steps[steps.length - 1]?.checkpoint.time.date ?? null;
+      return node({ ref, level: this.topLevel, label: `thread ${c.id}`, description: `${count} checkpoint${count === 1 ? '' : 's'}`, status: 'unknown', rawStatus: null, metrics: metrics(start, end), hasChildren: count > 0 });
+    }
+    const done = s.status === 'completed' || s.status === 'failed';
+    return node({
+      ref, level: this.topLevel, label: firstLine(s.mission ?? s.project ?? s.id), description: [s.project, s.phase].filter(Boolean).join(' · '),
+      status: statusOf(s.status), rawStatus: s.status, metrics: metrics(s.created.date, done ? s.updated.date : null), hasChildren: count > 0, warnings: s.warnings,
+    });
+  }
+
+  private stepNode(threadId: string, st: ThreadStep): HistoryNode {
+    const cp = st.checkpoint;
+    if (st.kind === 'task') {
+      return node({
+        ref: makeRef('task', threadId, cp.id, st.taskId ?? ''), level: 'checkpoint', label: st.node, description: firstLine(st.error ?? 'failed'),
+        status: 'failed', rawStatus: '__error__', metrics: metrics(null, null), isStep: true,
+      });
+    }
+    const prev = st.previous?.time.date ?? null;
+    const phase = cp.channelValues.current_phase;
+    return node({
+      ref: makeRef('checkpoint', threadId, cp.id), level: 'checkpoint', label: st.node,
+      description: [cp.source, cp.step !== null ? `step ${cp.step}` : null, typeof phase === 'string' ? `phase ${phase}` : null].filter(Boolean).join(' · '),
+      status: 'completed', rawStatus: cp.source, metrics: metrics(prev, cp.time.date), isStep: true, warnings: cp.warnings,
+    });
+  }
+
+  private find(ref: NodeRef): { threadId: string; container?: { id: string; session: SessionRow | null }; step?: ThreadStep } | null {
+    const p = parseRef(ref);
+    if (!p) return null;
+    if (p.level === this.topLevel && p.parts.length === 1) {
+      const c = this.containers.find((x) => x.id === p.parts[0]);
+      return c ? { threadId: c.id, container: c } : null;
+    }
+    if ((p.level === 'checkpoint' && p.parts.length === 2) || (p.level === 'task' && p.parts.length === 3)) {
+      const [threadId, cpId, taskId] = p.parts;
+      const key = p.level === 'task' ? `${cpId}/${taskId}` : cpId;
+      const step = this.steps(threadId).find((s) => s.key === key && (p.level === 'task') === (s.kind === 'task'));
+      return step ? { threadId, step } : null;
+    }
+    return null;
+  }
+
+  children(parent: NodeRef | null, p?: Page): HistoryNode[] {
+    if (parent === null) return page(this.containers, p).map((c) => this.containerNode(c));
+    const f = this.find(parent);
+    if (!f?.container) return [];
+    return page(this.steps(f.threadId), p).map((s) => this.stepNode(f.threadId, s));
+  }
+
+  count(parent: NodeRef | null): number {
+    if (parent === null) return this.containers.length;
+    const f = this.find(parent);
+    return f?.container ? this.steps(f.threadId).length : 0;
+  }
+
+  node(ref: NodeRef): HistoryNode | undefined {
+    const f = this.find(ref);
+    if (!f) return undefined;
+    if (f.container) return this.containerNode(f.container);
+    return f.step ? this.stepNode(f.threadId, f.step) : undefined;
+  }
+
+  details(ref: NodeRef): DetailSection[] {
+    const f = this.find(ref);
+    if (!f) return [];
+    if (f.container) return this.containerDetails(f.container);
+    return f.step ? this.stepDetails(f.threadId, f.step) : [];
+  }
+
+  private containerDetails(c: { id: string; session: SessionRow | null }): DetailSection[] {
+    const out: DetailSection[] = [];
+    const s = c.session;
+    const steps = this.steps(c.id);
+    if (s) {
+      out.push({
+        kind: 'facts', title: 'Session', facts: [
+          { label: 'Session id', value: s.id },
+          { label: 'Mission', value: s.mission ?? '—' },
+          { label: 'Project', value: s.project ?? '—' },
+          { label: 'Status', value: s.status ?? '—' },
+          { label: 'Phase', value: s.phase ?? '—' },
+          { label: 'Iterations', value: s.iterations === null ? '—' : String(s.iterations) },
+          { label: 'QA passed', value: s.qaPassed === null ? '—' : s.qaPassed ? 'yes' : 'no' },
+          { label: 'Work folder', value: s.workDir ?? '—' },
+          { label: 'Created', value: timeFact(s.created) },
+          { label: 'Last saved', value: timeFact(s.updated) },
+          { label: 'Checkpoints', value: this.store ? String(steps.filter((x) => x.kind === 'checkpoint').length) : 'no checkpoints.db beside orchestrator.db' },
+        ],
+      });
+      if (s.stateJson !== null) {
+        const pretty = prettyJson(s.stateJson);
+        out.push({ kind: 'text', title: 'Latest state (state_json)', text: pretty ?? capText(s.stateJson), format: pretty === null ? 'plain' : 'json' });
+      }
+      if (s.created.local || s.updated.local) out.push({ kind: 'text', title: 'Times', text: LOCAL_TIME_NOTE, format: 'plain' });
+    } else {
+      out.push({ kind: 'facts', title: 'Thread', facts: [{ label: 'Thread id', value: c.id }, { label: 'Checkpoints', value: String(steps.filter((x) => x.kind === 'checkpoint').length) }] });
+    }
+    if (steps.length) {
+      out.push({ kind: 'timeline', title: 'Checkpoints', events: steps.map((st) => ({ time: st.kind === 'task' ? null : st.checkpoint.time.date, label: st.kind === 'task' ? `${st.node} failed` : st.node, detail: st.kind === 'task' ? st.error ?? undefined : `${st.checkpoint.source ?? ''} ${st.checkpoint.id}`.trim() })) });
+    }
+    const latest = [...steps].reverse().find((x) => x.kind === 'checkpoint');
+    if (latest) {
+      const files = [...artifactsIn(latest.checkpoint.channelValues, c.id).keys()];
+      if (files.length) out.push({ kind: 'facts', title: 'Artifacts the state names', facts: files.map((f) => ({ label: f, value: this.readArtifact(c.id, f) === null ? 'not found' : 'present' })) });
+    }
+    const warnings = [...(s?.warnings ?? []), ...this.siblingWarnings];
+    const other = this.store?.otherNamespaces.get(c.id);
+    if (other) warnings.push(`${other} checkpoint(s) of subgraph namespaces are not listed.`);
+    if (warnings.length) out.push({ kind: 'warnings', title: 'Warnings', warnings });
+    return out;
+  }
+
+  private stepDetails(threadId: string, st: ThreadStep): DetailSection[] {
+    const cp = st.checkpoint;
+    const out: DetailSection[] = [];
+    if (st.kind === 'task') {
+      out.push({ kind: 'facts', title: 'Failed task', facts: [
+        { label: 'Node', value: st.node },
+        { label: 'Task id', value: st.taskId ?? '—' },
+        { label: 'Started from checkpoint', value: cp.id },
+        { label: 'Duration', value: 'not recorded (a failed task leaves no checkpoint)' },
+      ] });
+      out.push({ kind: 'text', title: 'Error', text: st.error ?? '', format: 'plain' });
+      out.push({ kind: 'text', title: 'Writes', text: capText(formatWrites(st.writes)), format: 'plain' });
+      return out;
+    }
+    const facts = [
+      { label: 'Node', value: st.node },
+      { label: 'Source', value: cp.source ?? '—' },
+      { label: 'Step', value: cp.step === null ? '—' : String(cp.step) },
+      { label: 'Checkpoint id', value: cp.id },
+      { label: 'Parent', value: cp.parentId ?? '—' },
+      { label: 'Thread', value: threadId },
+      { label: 'Time', value: timeFact(cp.time) },
+    ];
+    if (cp.createdAt.raw !== null && cp.createdAt !== cp.time) facts.push({ label: 'created_at', value: timeFact(cp.createdAt) });
+    const next = nextNodes(cp);
+    facts.push({ label: 'Next', value: next.length ? next.join(', ') : '—' });
+    const updated = cp.checkpoint?.updated_channels;
+    if (Array.isArray(updated)) facts.push({ label: 'Updated channels', value: updated.map(String).join(', ') || '—' });
+    facts.push({ label: 'Stored as', value: `${cp.type ?? 'untyped'}, ${cp.bytes} bytes` });
+    out.push({ kind: 'facts', title: 'Checkpoint', facts });
+    out.push({ kind: 'text', title: 'State', text: formatState(cp), format: 'plain' });
+    if (st.writes.length) out.push({ kind: 'text', title: 'Writes that made it', text: capText(formatWrites(st.writes)), format: 'plain' });
+    if (st.pending.length) out.push({ kind: 'text', title: 'Pending writes (no checkpoint after them)', text: capText(formatWrites(st.pending)), format: 'plain' });
+    out.push({ kind: 'text', title: 'Metadata', text: formatShown(cp.metadata), format: 'plain' });
+    if (cp.time.local || cp.createdAt.local) out.push({ kind: 'text', title: 'Times', text: LOCAL_TIME_NOTE, format: 'plain' });
+    const files = this.fileChanges(threadId, st);
+    if (files.length) out.push({ kind: 'text', title: 'Artifacts', text: 'Artifact files are overwritten in place: what is shown is each file as it is now, not as this step left it.', format: 'plain' });
+    if (cp.warnings.length) out.push({ kind: 'warnings', title: 'Warnings', warnings: cp.warnings });
+    return out;
+  }
+
+  private readArtifact(threadId: string, rel: string): string | null {
+    if (!this.context.readText) return null;
+    const sub = `projects/${threadId}/${rel}`;
+    const candidates = this.detection.variant === 'orchestrator' ? [`../${sub}`, sub] : [sub, `../${sub}`];
+    for (const c of candidates) {
+      const t = this.context.readText(c);
+      if (t !== null) return t;
+    }
+    return null;
+  }
+
+  private fileChanges(threadId: string, st: ThreadStep): ChangeItem[] {
+    if (st.kind !== 'checkpoint') return [];
+    const now = artifactsIn(st.checkpoint.channelValues, threadId);
+    const before = st.previous ? artifactsIn(st.previous.channelValues, threadId) : new Map<string, string>();
+    const out: ChangeItem[] = [];
+    for (const [rel, stated] of now) {
+      if (before.has(rel) || this.readArtifact(threadId, rel) === null) continue;
+      out.push({ id: `file:${rel}`, label: `${rel} (as it is now)`, path: stated, status: 'added', before: null, after: makeRef('file', threadId, rel) });
+    }
+    return out;
+  }
+
+  changes(ref: NodeRef): ChangeItem[] {
+    const f = this.find(ref);
+    const st = f?.step;
+    if (!f || !st || st.kind !== 'checkpoint') return [];
+    const out: ChangeItem[] = [];
+    const after = formatState(st.checkpoint);
+    const before = st.previous ? formatState(st.previous) : null;
+    if (before !== after) {
+      out.push({
+        id: 'state', label: 'state', status: before === null ? 'added' : 'modified',
+        before: st.previous ? makeRef('state', f.threadId, st.previous.id) : null, after: makeRef('state', f.threadId, st.checkpoint.id),
+      });
+    }
+    return out.concat(this.fileChanges(f.threadId, st));
+  }
+
+  text(ref: TextRef): string | null {
+    const p = parseRef(ref);
+    if (!p) return null;
+    if (p.level === 'state' && p.parts.length === 2) {
+      const st = this.steps(p.parts[0]).find((s) => s.kind === 'checkpoint' && s.checkpoint.id === p.parts[1]);
+      return st ? formatState(st.checkpoint) : null;
+    }
+    if (p.level === 'file' && p.parts.length === 2) return this.readArtifact(p.parts[0], p.parts[1]);
+    return null;
+  }
+
+  close(): void {
+    this.ownReader?.close?.();
+  }
+}
+
