@@ -4,10 +4,11 @@
  */
 import { StepDbError } from '../errors';
 import { llmOrchestrationAdapter } from './llmOrchestration';
+import { studioAdapter } from './studio';
 import { SYSTEM_NAMES, type Detection, type SchemaShape, type SourceAdapter } from './types';
 
 /** The adapters of the systems other than LaForge, tried in this order. */
-export const ADAPTERS: readonly SourceAdapter[] = [llmOrchestrationAdapter];
+export const ADAPTERS: readonly SourceAdapter[] = [studioAdapter, llmOrchestrationAdapter];
 
 /** A LaForge step database: a `steps` table (StepStore says what else it needs). */
 export const isLaforgeShape = (shape: SchemaShape): boolean => shape.tables.has('steps');
