@@ -5,6 +5,7 @@ import * as path from 'path';
 import { makeDemoWorkspace } from '../fixtures/demoWorkspace';
 import { makeLaforgeToday } from '../fixtures/laforgeToday';
 import { makeLlmOrchestration } from '../fixtures/llmOrchestration';
+import { makeStudioReal } from '../fixtures/studio';
 import {
   DEMO_DESCRIPTION,
   IN_DEMO,
@@ -104,7 +105,8 @@ export const laforge: WorkspaceKind = {
 
 /**
  * The other systems' databases where each keeps it, found by the default patterns: LLM
- * Orchestration's `data/llm_orchestration.db` in an app folder of the workspace.
+ * Orchestration's `data/llm_orchestration.db` in an app folder of the workspace, and Autonomous
+ * Software Studio's `data/orchestrator.db` with its `checkpoints.db` and `projects/` in another.
  */
 export const otherSystems: WorkspaceKind = {
   name: 'other-systems',
@@ -113,8 +115,10 @@ export const otherSystems: WorkspaceKind = {
     const home = path.join(dir, 'home');
     fs.mkdirSync(workspace, { recursive: true });
     fs.mkdirSync(home, { recursive: true });
-    const llmo = makeLlmOrchestration({ root: path.join(workspace, 'llm-orchestration'), now: new Date('2026-11-20T17:00:00Z') });
-    fs.writeFileSync(path.join(workspace, SYSTEMS_DESCRIPTION), JSON.stringify({ llmo }, null, 2));
+    const now = new Date('2026-11-20T17:00:00Z');
+    const llmo = makeLlmOrchestration({ root: path.join(workspace, 'llm-orchestration'), now });
+    const studio = makeStudioReal({ root: path.join(workspace, 'studio'), now, shape: 'fallback' });
+    fs.writeFileSync(path.join(workspace, SYSTEMS_DESCRIPTION), JSON.stringify({ llmo, studio }, null, 2));
     return { folder: workspace, env: { HOME: home } };
   },
 };

@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { StepHistoryApi } from '../../src/extension';
 import type { ChangeNode, ItemNode, TreeNode } from '../../src/ui/treeNodes';
 import type { LlmoFixture } from '../fixtures/llmOrchestration';
+import type { StudioRealFixture } from '../fixtures/studio';
 import { IN_OTHER_SYSTEMS, SYSTEMS_DESCRIPTION } from './suites';
 import { stepHistory, waitFor } from './support';
 
@@ -17,6 +18,7 @@ describe(IN_OTHER_SYSTEMS, function () {
   this.timeout(90_000);
   let api: StepHistoryApi;
   let llmo: LlmoFixture;
+  let studio: StudioRealFixture;
 
   const tree = () => api.testing.stepsTree;
   const children = async (node?: TreeNode) => ((await tree().getChildren(node)) ?? []) as TreeNode[];
@@ -24,7 +26,7 @@ describe(IN_OTHER_SYSTEMS, function () {
 
   before(async () => {
     const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    ({ llmo } = JSON.parse(fs.readFileSync(path.join(root, SYSTEMS_DESCRIPTION), 'utf8')) as { llmo: LlmoFixture });
+    ({ llmo, studio } = JSON.parse(fs.readFileSync(path.join(root, SYSTEMS_DESCRIPTION), 'utf8')) as { llmo: LlmoFixture; studio: StudioRealFixture });
     api = (await stepHistory().activate()) as StepHistoryApi;
     await waitFor('LLM Orchestration\'s database to be found', () => api.databases().some((d) => same(d.path, llmo.dbPath)), 30_000);
   });
@@ -97,6 +99,33 @@ describe(IN_OTHER_SYSTEMS, function () {
       assert.match(posted.details.kindText, /LLM Orchestration/);
       assert.ok(posted.details.sections.some((s) => s.kind === 'warnings'), JSON.stringify(posted.details.sections.map((s) => s.kind)));
       assert.ok(posted.details.sections.some((s) => s.kind === 'text'), 'the content as a text section');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  it('finds Autonomous Software Studio\'s data/orchestrator.db, its sessions, and each checkpoint of checkpoints.db as a step whose state change is a diff', async () => {
+    const top = await topOf(studio.orchestratorDbPath);
+    assert.strictEqual(top[0].database.source?.detection.system, 'studio');
+    assert.strictEqual(top.length, studio.sessions.length);
+    const completed = studio.sessions.find((s) => s.scenario === 'completed')!;
+    const session = top.find((n) => n.item.label === completed.userMission.split('\n')[0])!;
+    assert.ok(session, `the session "${completed.userMission}" is listed: ${JSON.stringify(top.map((n) => n.item.label))}`);
+    const steps = (await children(session)).filter((n): n is ItemNode => n.kind === 'item');
+    assert.strictEqual(steps.length, completed.checkpoints.length, 'one step per checkpoint');
+    const pm = steps.find((n) => n.item.label === 'pm')!;
+    const change = (await children(pm)).find((n): n is ChangeNode => n.kind === 'change' && n.change.label === 'state')!;
+    assert.ok(change, 'pm changed the state');
+    try {
+      await vscode.commands.executeCommand('stepHistory.openFileDiff', change);
+      let diff: vscode.TabInputTextDiff | undefined;
+      await waitFor('the diff of the state', () => {
+        const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+        diff = input instanceof vscode.TabInputTextDiff ? input : undefined;
+        return diff !== undefined;
+      }, 20_000);
+      const after = (await vscode.workspace.openTextDocument(diff!.modified)).getText();
+      assert.ok(after.includes(JSON.stringify(completed.userMission)), 'the state after pm holds the mission');
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
