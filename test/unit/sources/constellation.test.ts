@@ -100,6 +100,13 @@ describe('Constellation source: detect()', function () {
     const other = path.join(dir, 'other.db');
     writeDb(other, 'CREATE TABLE projects (id TEXT, name TEXT); CREATE TABLE agents (id TEXT, project_id TEXT);');
     assert.equal(constellationAdapter.detect(await shapeOf(other)), null);
+    const snap = await openSnapshot(other);
+    const reader = sqlReader(snap.db, other);
+    try {
+      assert.throws(() => constellationAdapter.open(reader, { system: 'constellation', variant: 'written' }, { path: other }), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED_SCHEMA' && /projects table lacks/.test(e.message));
+    } finally {
+      reader.close();
+    }
     const foreignEvents = path.join(dir, 'events.db');
     writeDb(foreignEvents, CONSTELLATION_SCHEMA.replace(/CREATE TABLE events \([\s\S]*?\);/, 'CREATE TABLE events (id INTEGER, what TEXT);').replace(/CREATE INDEX idx_events[^\n]*\n/g, ''));
     assert.equal(constellationAdapter.detect(await shapeOf(foreignEvents)), null);
