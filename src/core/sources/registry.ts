@@ -3,12 +3,13 @@
  * of the adapters, decided from the file's tables and columns alone.
  */
 import { StepDbError } from '../errors';
+import { constellationAdapter } from './constellation';
 import { llmOrchestrationAdapter } from './llmOrchestration';
 import { studioAdapter } from './studio';
 import { SYSTEM_NAMES, type Detection, type SchemaShape, type SourceAdapter } from './types';
 
 /** The adapters of the systems other than LaForge, tried in this order. */
-export const ADAPTERS: readonly SourceAdapter[] = [studioAdapter, llmOrchestrationAdapter];
+export const ADAPTERS: readonly SourceAdapter[] = [constellationAdapter, studioAdapter, llmOrchestrationAdapter];
 
 /** A LaForge step database: a `steps` table (StepStore says what else it needs). */
 export const isLaforgeShape = (shape: SchemaShape): boolean => shape.tables.has('steps');
