@@ -31,6 +31,7 @@ import { guarded, showError } from './showError';
 import type { StepDatabase, StepDatabases } from './stepDatabases';
 import { isChangeNode, isFileNode, isItemNode, isStepNode, type ChangeNode, type ItemNode, type StepNode } from './treeNodes';
 import { safeText } from '../shared/safeText';
+import { changePath } from './fileDecorations';
 
 export const DIFF_SCHEME = 'step-history';
 
@@ -72,7 +73,7 @@ function commitUri(database: StepDatabase, commit: string | null, filePath: stri
 
 /** The two sides of a change another system's step made; undefined for a side that does not exist. */
 function changeUris(node: ChangeNode): { left: vscode.Uri | undefined; right: vscode.Uri | undefined } {
-  const shown = node.change.path ?? node.change.label;
+  const shown = changePath(node.change);
   const side = (text: string | null) =>
     text === null
       ? undefined
@@ -81,7 +82,7 @@ function changeUris(node: ChangeNode): { left: vscode.Uri | undefined; right: vs
 }
 
 const emptyUri = (node: ChangeNode): vscode.Uri =>
-  vscode.Uri.from({ scheme: DIFF_SCHEME, path: `/${node.change.path ?? node.change.label}`, query: encodeDocumentRef({ database: node.database.id, commit: null, path: node.change.path ?? node.change.label }) });
+  vscode.Uri.from({ scheme: DIFF_SCHEME, path: `/${changePath(node.change)}`, query: encodeDocumentRef({ database: node.database.id, commit: null, path: changePath(node.change) }) });
 
 /**
  * A side's URI. The single-file diff editor needs a document on both sides, so an absent

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { ChangeStatus } from '../core/git';
 import { changeLetter, changeWord, stepDecoration } from './format';
+import type { ChangeItem } from '../core/sources/types';
 import type { ChangeNode, FileNode } from './treeNodes';
 
 export const STEP_FILE_SCHEME = 'step-history-file';
@@ -32,10 +33,16 @@ export function fileResourceUri(node: FileNode): vscode.Uri {
   return vscode.Uri.from({ scheme: STEP_FILE_SCHEME, path: `/${node.file.path}`, query: query.toString() });
 }
 
+/**
+ * A change's path as a URI path takes it, without its leading slashes (a stored path may be
+ * absolute, `/src/app.ts`; a URI without an authority cannot start with `//`).
+ */
+export const changePath = (change: ChangeItem): string => (change.path ?? change.label).replace(/^[/\\]+/, '') || change.id;
+
 /** The same for a change another system's step made: its path, on our scheme, with its status. */
 export function changeResourceUri(node: ChangeNode): vscode.Uri {
   const query = new URLSearchParams({ db: node.database.id, step: node.step.ref, change: node.change.id, status: node.change.status });
-  return vscode.Uri.from({ scheme: STEP_FILE_SCHEME, path: `/${node.change.path ?? node.change.label}`, query: query.toString() });
+  return vscode.Uri.from({ scheme: STEP_FILE_SCHEME, path: `/${changePath(node.change)}`, query: query.toString() });
 }
 
 export function statusOfResourceUri(uri: vscode.Uri): ChangeStatus | undefined {

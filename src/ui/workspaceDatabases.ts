@@ -277,6 +277,8 @@ export class WorkspaceStepDatabases implements StepDatabases {
   }
 }
 
+const isLaforge = (store: RemoteStepStore): boolean => store.detection.system === 'laforge';
+
 /** Where each system keeps its database, as package.json's default for stepHistory.databases says. */
 const DEFAULT_PATTERNS = ['**/steps.db', '**/data/orchestrator.db', '**/data/llm_orchestration.db', '~/.constellation/constellation.db'];
 
@@ -373,23 +375,31 @@ export class WorkspaceStepDatabase implements StepDatabase {
     );
   }
 
+  // LaForge's projects and steps. Another system's database has none of them (its history is
+  // read through children and node), so the views that list LaForge steps pass it by.
   async projects(): Promise<ProjectSummary[]> {
-    return (await this.store()).projects();
+    const store = await this.store();
+    return isLaforge(store) ? store.projects() : [];
   }
   async steps(projectId: string, options?: StepPageOptions): Promise<Step[]> {
-    return (await this.store()).steps(projectId, options);
+    const store = await this.store();
+    return isLaforge(store) ? store.steps(projectId, options) : [];
   }
   async step(id: number): Promise<Step | undefined> {
-    return (await this.store()).step(id);
+    const store = await this.store();
+    return isLaforge(store) ? store.step(id) : undefined;
   }
   async latestActiveStep(projectId: string): Promise<Step | undefined> {
-    return (await this.store()).latestActiveStep(projectId);
+    const store = await this.store();
+    return isLaforge(store) ? store.latestActiveStep(projectId) : undefined;
   }
   async stepCount(projectId: string, options?: { activeOnly?: boolean; filter?: StepFilter }): Promise<number> {
-    return (await this.store()).stepCount(projectId, options);
+    const store = await this.store();
+    return isLaforge(store) ? store.stepCount(projectId, options) : 0;
   }
   async models(projectId: string): Promise<string[]> {
-    return (await this.store()).models(projectId);
+    const store = await this.store();
+    return isLaforge(store) ? store.models(projectId) : [];
   }
   async aggregates(projectId?: string): Promise<StepAggregates> {
     return (await this.store()).aggregates(projectId);

@@ -3,6 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeDemoWorkspace } from '../fixtures/demoWorkspace';
+import { makeConstellation } from '../fixtures/constellation';
 import { makeLaforgeToday } from '../fixtures/laforgeToday';
 import { makeLlmOrchestration } from '../fixtures/llmOrchestration';
 import { makeStudioReal } from '../fixtures/studio';
@@ -106,19 +107,21 @@ export const laforge: WorkspaceKind = {
 /**
  * The other systems' databases where each keeps it, found by the default patterns: LLM
  * Orchestration's `data/llm_orchestration.db` in an app folder of the workspace, and Autonomous
- * Software Studio's `data/orchestrator.db` with its `checkpoints.db` and `projects/` in another.
+ * Software Studio's `data/orchestrator.db` with its `checkpoints.db` and `projects/` in another,
+ * and Constellation's `~/.constellation/constellation.db` under the session's own HOME.
  */
 export const otherSystems: WorkspaceKind = {
   name: 'other-systems',
   make(dir) {
     const workspace = path.join(dir, 'workspace');
-    const home = path.join(dir, 'home');
-    fs.mkdirSync(workspace, { recursive: true });
-    fs.mkdirSync(home, { recursive: true });
     const now = new Date('2026-11-20T17:00:00Z');
+    // ~/.constellation/constellation.db as the app leaves it while it runs: the newest rows in its -wal.
+    const constellation = makeConstellation({ root: dir, kind: 'example', live: true, now });
+    const home = constellation.home;
+    fs.mkdirSync(workspace, { recursive: true });
     const llmo = makeLlmOrchestration({ root: path.join(workspace, 'llm-orchestration'), now });
     const studio = makeStudioReal({ root: path.join(workspace, 'studio'), now, shape: 'fallback' });
-    fs.writeFileSync(path.join(workspace, SYSTEMS_DESCRIPTION), JSON.stringify({ llmo, studio }, null, 2));
+    fs.writeFileSync(path.join(workspace, SYSTEMS_DESCRIPTION), JSON.stringify({ llmo, studio, constellation }, null, 2));
     return { folder: workspace, env: { HOME: home } };
   },
 };

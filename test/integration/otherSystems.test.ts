@@ -11,6 +11,7 @@ import type { StepHistoryApi } from '../../src/extension';
 import type { ChangeNode, ItemNode, TreeNode } from '../../src/ui/treeNodes';
 import type { LlmoFixture } from '../fixtures/llmOrchestration';
 import type { StudioRealFixture } from '../fixtures/studio';
+import type { ConstellationFixture } from '../fixtures/constellation';
 import { IN_OTHER_SYSTEMS, SYSTEMS_DESCRIPTION } from './suites';
 import { stepHistory, waitFor } from './support';
 
@@ -19,6 +20,7 @@ describe(IN_OTHER_SYSTEMS, function () {
   let api: StepHistoryApi;
   let llmo: LlmoFixture;
   let studio: StudioRealFixture;
+  let constellation: ConstellationFixture;
 
   const tree = () => api.testing.stepsTree;
   const children = async (node?: TreeNode) => ((await tree().getChildren(node)) ?? []) as TreeNode[];
@@ -26,7 +28,11 @@ describe(IN_OTHER_SYSTEMS, function () {
 
   before(async () => {
     const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    ({ llmo, studio } = JSON.parse(fs.readFileSync(path.join(root, SYSTEMS_DESCRIPTION), 'utf8')) as { llmo: LlmoFixture; studio: StudioRealFixture });
+    ({ llmo, studio, constellation } = JSON.parse(fs.readFileSync(path.join(root, SYSTEMS_DESCRIPTION), 'utf8')) as {
+      llmo: LlmoFixture;
+      studio: StudioRealFixture;
+      constellation: ConstellationFixture;
+    });
     api = (await stepHistory().activate()) as StepHistoryApi;
     await waitFor('LLM Orchestration\'s database to be found', () => api.databases().some((d) => same(d.path, llmo.dbPath)), 30_000);
   });
@@ -126,6 +132,36 @@ describe(IN_OTHER_SYSTEMS, function () {
       }, 20_000);
       const after = (await vscode.workspace.openTextDocument(diff!.modified)).getText();
       assert.ok(after.includes(JSON.stringify(completed.userMission)), 'the state after pm holds the mission');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  it('finds Constellation\'s ~/.constellation/constellation.db while the app runs (rows only in its -wal), its projects, agents and iterations, and a file output as a diff', async () => {
+    const top = await topOf(constellation.dbPath);
+    assert.strictEqual(top[0].database.source?.detection.system, 'constellation');
+    assert.deepStrictEqual(new Set(top.map((n) => n.item.ref)), new Set(constellation.projects.map((p) => `project:${p.id}`)));
+    for (const id of constellation.walOnly?.projects ?? []) assert.ok(top.some((n) => n.item.ref === `project:${id}`), `project ${id}, only in the -wal, is listed`);
+    const iteration = constellation.iterations.find((it) => it.outputs.some((o) => o.type === 'file' && o.previousContent !== null && o.content !== null))!;
+    const output = iteration.outputs.find((o) => o.type === 'file' && o.previousContent !== null && o.content !== null)!;
+    const database = top[0].database;
+    const item = (await database.node(`iteration:${iteration.assistant.id}`))!;
+    assert.ok(item?.isStep, 'the iteration is a step');
+    const change = (await children({ kind: 'item', database, item, parent: `agent:${iteration.agentId}` })).find(
+      (n): n is ChangeNode => n.kind === 'change' && n.change.path === output.path,
+    )!;
+    assert.ok(change, `the iteration wrote ${output.path}`);
+    assert.strictEqual(change.change.status, 'modified');
+    try {
+      await vscode.commands.executeCommand('stepHistory.openFileDiff', change);
+      let diff: vscode.TabInputTextDiff | undefined;
+      await waitFor('the diff of the output', () => {
+        const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+        diff = input instanceof vscode.TabInputTextDiff ? input : undefined;
+        return diff !== undefined;
+      }, 20_000);
+      assert.strictEqual((await vscode.workspace.openTextDocument(diff!.original)).getText(), output.previousContent);
+      assert.strictEqual((await vscode.workspace.openTextDocument(diff!.modified)).getText(), output.content);
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }

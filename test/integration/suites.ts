@@ -14,5 +14,5 @@ export const IN_OTHER_SYSTEMS = 'In a workspace with the other systems\' databas
 export const DEMO_DESCRIPTION = '.git/step-history-demo.json';
 /** Where the harness leaves the LaForge fixture's description (LaforgeFixture as JSON). */
 export const LAFORGE_DESCRIPTION = '.git/step-history-laforge.json';
-/** Where the harness leaves the other systems' fixtures' descriptions ({ llmo, studio }) for the tests. */
+/** Where the harness leaves the other systems' fixtures' descriptions ({ llmo, studio, constellation }) for the tests. */
 export const SYSTEMS_DESCRIPTION = '.step-history-systems.json';
