@@ -7,6 +7,7 @@ import type { RollbackOptions, RollbackOutcome, RollbackService, UndoOutcome } f
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from './stepDatabases';
 import type { StepLogsProbe } from './stepLogs';
 import type { TreeNode } from './treeNodes';
+import type { SystemId } from '../core/sources/types';
 
 export interface DatabaseInfo {
   id: string;
@@ -14,6 +15,8 @@ export interface DatabaseInfo {
   label: string;
   repositoryPath: string;
   state: DatabaseState;
+  /** Which system wrote it, once it has been read: `laforge`, `constellation`, `studio`, `llmOrchestration`. */
+  system: SystemId | undefined;
 }
 
 /** What `activate` returns to other extensions and to tests. */
@@ -67,7 +70,7 @@ export function createApi(databases: StepDatabases, rollbacks: RollbackService, 
   return {
     apiVersion: 1,
     databases: () =>
-      databases.all.map((d) => ({ id: d.id, path: d.path, label: d.label, repositoryPath: d.repositoryPath, state: d.state })),
+      databases.all.map((d) => ({ id: d.id, path: d.path, label: d.label, repositoryPath: d.repositoryPath, state: d.state, system: d.source?.detection.system })),
     projects: (databaseId) => database(databaseId).projects(),
     steps: (databaseId, projectId, options) => database(databaseId).steps(projectId, options),
     step: (databaseId, stepId) => database(databaseId).step(stepId),

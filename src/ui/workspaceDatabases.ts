@@ -10,6 +10,7 @@ import { DiscoveredDatabase, discoverDatabases, DiscoveryFolder } from '../core/
 import { describeError, logFailure, StepDbError } from '../core/errors';
 import { CommitSubjects } from '../core/commitSubjects';
 import { debounce } from '../core/async';
+import { siblingFiles } from '../core/sources/registry';
 import { ChangedFile, GitRepository } from '../core/git';
 import { laforgeProjectOf, type LaforgeProject } from '../core/laforgeProject';
 import type { Logger } from '../core/log';
@@ -279,6 +280,12 @@ export class WorkspaceStepDatabases implements StepDatabases {
 
 const isLaforge = (store: RemoteStepStore): boolean => store.detection.system === 'laforge';
 
+/** A file's fingerprint as text, `-` when it is missing: compared, never read. */
+function siblingStamp(file: string): string {
+  const fingerprint = readFingerprintSafely(file);
+  return fingerprint ? JSON.stringify(fingerprint) : '-';
+}
+
 /** Where each system keeps its database, as package.json's default for stepHistory.databases says. */
 const DEFAULT_PATTERNS = ['**/steps.db', '**/data/orchestrator.db', '**/data/llm_orchestration.db', '~/.constellation/constellation.db'];
 
@@ -347,9 +354,11 @@ export class WorkspaceStepDatabase implements StepDatabase {
     this.path = found.path;
     this.label = found.label;
     this.repositoryPath = found.repositoryPath;
-    // The database and its -wal (and -journal); works outside the workspace too.
+    // The database and its -wal (and -journal), and the files beside it its source may read
+    // (Autonomous Software Studio's checkpoints.db); works outside the workspace too.
+    const name = literalGlob(path.basename(this.path));
     this.watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(path.dirname(this.path)), `${literalGlob(path.basename(this.path))}*`),
+      new vscode.RelativePattern(vscode.Uri.file(path.dirname(this.path)), path.basename(this.path) === 'orchestrator.db' ? `{${name},checkpoints.db}*` : `${name}*`),
     );
     const onEvent = (uri: vscode.Uri) => this.fileEvent(uri);
     this.watcher.onDidChange(onEvent);
@@ -363,6 +372,13 @@ export class WorkspaceStepDatabase implements StepDatabase {
 
   get source(): SourceInfo | undefined {
     return this.current ? { detection: this.current.detection, levels: this.current.levels } : undefined;
+  }
+
+  /** The files beside the database its source read, as they were then: a change there is a change to it. */
+  private siblings: { file: string; fingerprint: string }[] = [];
+
+  private siblingsChanged(): boolean {
+    return this.siblings.some((s) => s.fingerprint !== siblingStamp(s.file));
   }
 
   /** Whether discovery describes this same database, so the loaded object can stay. */
@@ -522,7 +538,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
     try {
       const now = readFingerprintSafely(this.path);
       const loaded = this.current ? this.current.fingerprint : this.failure?.fingerprint;
-      const differs = !now || !loaded || !sameFingerprint(now, loaded);
+      const differs = !now || !loaded || !sameFingerprint(now, loaded) || this.siblingsChanged();
       if (!differs && !(options.retryFailed && this.failure)) return;
       const reason = differs ? `${why}: the files changed` : `${why}: retrying after an error`;
       await this.reload(reason).catch(() => undefined);
@@ -581,6 +597,10 @@ export class WorkspaceStepDatabase implements StepDatabase {
         }
         const old = this.current;
         this.current = store;
+        this.siblings = siblingFiles(store.detection).map((f) => {
+          const file = path.join(path.dirname(this.path), f);
+          return { file, fingerprint: siblingStamp(file) };
+        });
         this.failure = undefined;
         this.changedFilesCache.clear();
         this.currentState = { kind: 'ready' };

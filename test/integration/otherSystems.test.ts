@@ -4,6 +4,7 @@
  * tree level by level, a step's change as a diff of stored texts, details as sections.
  */
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -165,5 +166,32 @@ describe(IN_OTHER_SYSTEMS, function () {
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
+  });
+
+  it('follows a database as its system writes it: a workflow LLM Orchestration adds, a checkpoint the Studio\'s graph writes into checkpoints.db', async () => {
+    const python = (script: string, ...args: string[]) => execFileSync('python3', ['-c', script, ...args], { stdio: 'pipe' });
+    await topOf(llmo.dbPath);
+    python(
+      "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute(\"INSERT INTO workflows (name, created_at, updated_at) VALUES ('Added while open', '2026-11-20 18:00:00', '2026-11-20 18:00:00')\")\nc.commit()",
+      llmo.dbPath,
+    );
+    await waitFor('the new workflow in the tree', async () => (await topOf(llmo.dbPath)).some((n) => n.item.label === 'Added while open'), 20_000);
+
+    const completed = studio.sessions.find((s) => s.scenario === 'completed')!;
+    const session = async () => (await topOf(studio.orchestratorDbPath)).find((n) => n.item.label === completed.userMission.split('\n')[0])!;
+    const steps = async () => (await children(await session())).filter((n): n is ItemNode => n.kind === 'item').length;
+    assert.strictEqual(await steps(), completed.checkpoints.length);
+    const last = completed.checkpoints[completed.checkpoints.length - 1];
+    python(
+      [
+        'import sqlite3, sys',
+        'c = sqlite3.connect(sys.argv[1])',
+        "c.execute(\"INSERT INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, checkpoint_type, checkpoint_blob, metadata_type, metadata_blob, parent_checkpoint_id, created_at) SELECT thread_id, checkpoint_ns, 'ffffffff-ffff-6fff-ffff-ffffffffffff', checkpoint_type, checkpoint_blob, metadata_type, metadata_blob, checkpoint_id, created_at FROM checkpoints WHERE checkpoint_id = ?\", (sys.argv[2],))",
+        'c.commit()',
+      ].join('\n'),
+      studio.checkpointsDbPath,
+      last.checkpointId,
+    );
+    await waitFor('the new checkpoint under its session', async () => (await steps()) === completed.checkpoints.length + 1, 20_000);
   });
 });

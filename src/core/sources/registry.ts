@@ -5,11 +5,16 @@
 import { StepDbError } from '../errors';
 import { constellationAdapter } from './constellation';
 import { llmOrchestrationAdapter } from './llmOrchestration';
-import { studioAdapter } from './studio';
+import { STUDIO_SIBLINGS, studioAdapter } from './studio';
 import { SYSTEM_NAMES, type Detection, type SchemaShape, type SourceAdapter } from './types';
 
 /** The adapters of the systems other than LaForge, tried in this order. */
 export const ADAPTERS: readonly SourceAdapter[] = [constellationAdapter, studioAdapter, llmOrchestrationAdapter];
+
+/** The files beside a database its source also reads (a checkpoints.db beside an orchestrator.db): a change to them is a change to it. */
+export function siblingFiles(detection: Detection): readonly string[] {
+  return detection.system === 'studio' ? (STUDIO_SIBLINGS[detection.variant] ?? []) : [];
+}
 
 /** A LaForge step database: a `steps` table (StepStore says what else it needs). */
 export const isLaforgeShape = (shape: SchemaShape): boolean => shape.tables.has('steps');
