@@ -86,8 +86,11 @@ function nodeIcon(item: HistoryNode): vscode.ThemeIcon {
       return new vscode.ThemeIcon('debug-pause');
     case 'stopped':
       return new vscode.ThemeIcon('debug-stop');
+    case 'pending':
+      return new vscode.ThemeIcon('clock');
     default:
-      return item.isStep ? new vscode.ThemeIcon('circle-outline') : new vscode.ThemeIcon('folder');
+      // Not 'folder' or 'file': those take the file icon theme's icon for the resourceUri.
+      return item.isStep ? new vscode.ThemeIcon('circle-outline') : new vscode.ThemeIcon('project');
   }
 }
 
@@ -261,10 +264,12 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const { item, database } = node;
     const level = database.source?.levels.find((l) => l.key === item.level);
     const text = historyNodeText(item, level?.singular ?? item.level);
+    // At the top, with more than one database shown, say which one it is in, as projects do.
+    const where = node.parent === null && this.databases.all.length > 1 ? safeText(database.label) : '';
     const expandable = item.hasChildren || item.isStep;
     const tree = new vscode.TreeItem(text.label, expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     tree.id = `${database.id}|${item.ref}`;
-    tree.description = text.description;
+    tree.description = [text.description, where].filter(Boolean).join(' · ');
     const tooltip = new vscode.MarkdownString(text.tooltip);
     tooltip.isTrusted = false;
     tooltip.supportHtml = false;

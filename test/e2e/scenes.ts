@@ -8,8 +8,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { appendDemoStep } from '../fixtures/demoWorkspace';
 import type { LaforgeFixture } from '../fixtures/laforgeToday';
-import { demo, laforge, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
-import { LAFORGE_DESCRIPTION } from '../integration/suites';
+import type { ConstellationFixture } from '../fixtures/constellation';
+import type { LlmoFixture } from '../fixtures/llmOrchestration';
+import type { StudioRealFixture } from '../fixtures/studio';
+import { demo, laforge, otherSystems, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
+import { LAFORGE_DESCRIPTION, SYSTEMS_DESCRIPTION } from '../integration/suites';
 import { Workbench } from './workbench';
 
 /** What a scene knows of its session besides the window. */
@@ -246,8 +249,94 @@ const laforgeScenes: Scene[] = [
 ];
 
 /** One browser session per workspace, each running its scenes in order. */
+/** The other systems' fixtures, as the harness described them beside the workspace. */
+function systemsFixtures(workspace: string): { llmo: LlmoFixture; studio: StudioRealFixture; constellation: ConstellationFixture } {
+  return JSON.parse(fs.readFileSync(path.join(workspace, SYSTEMS_DESCRIPTION), 'utf8'));
+}
+
+/** Expands a tree row with the keyboard and waits for a row under it. */
+async function expandTo(wb: Workbench, row: string, child: string): Promise<void> {
+  await wb.treeRow(row).click();
+  await wb.page.keyboard.press('ArrowRight');
+  await wb.treeRow(child).waitFor({ state: 'visible', timeout: 20_000 });
+}
+
+const otherSystemsScenes: Scene[] = [
+  {
+    name: 'systems-tree',
+    async run(wb, { workspace }) {
+      const { llmo, studio, constellation } = systemsFixtures(workspace);
+      await openSteps(wb, llmo.workflows.find((w) => !w.deleted)!.name);
+      await wb.treeRow(studio.sessions[0].userMission.split('\n')[0]).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.treeRow(constellation.projects[0].name).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.screenshot('systems-tree');
+    },
+  },
+  {
+    name: 'llmo-response',
+    async run(wb, { workspace }) {
+      const { llmo } = systemsFixtures(workspace);
+      const run = llmo.runs.find((r) => r.status === 'completed' && !r.workflowDeleted && r.responseIds.length > 0)!;
+      const response = llmo.responses.find((r) => r.id === run.responseIds[0])!;
+      await openSteps(wb, run.workflowName);
+      const runRow = wb.sideBar().locator('.monaco-list-row[aria-level="2"]').first();
+      await wb.treeRow(run.workflowName).click();
+      await wb.page.keyboard.press('ArrowRight');
+      await runRow.waitFor({ state: 'visible', timeout: 20_000 });
+      await runRow.click();
+      await wb.page.keyboard.press('ArrowRight');
+      const responseRow = wb.sideBar().locator('.monaco-list-row[aria-level="3"]').first();
+      await responseRow.waitFor({ state: 'visible', timeout: 20_000 });
+      await responseRow.click();
+      await wb.page.keyboard.press('ArrowRight');
+      await wb.treeRow('Response').waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('llmo-run-responses');
+      await wb.treeRow('Response').click();
+      await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.page.getByText(response.content.split('\n')[0].slice(0, 30), { exact: false }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('llmo-response-diff');
+    },
+  },
+  {
+    name: 'studio-checkpoints',
+    async run(wb, { workspace }) {
+      const { studio } = systemsFixtures(workspace);
+      const session = studio.sessions.find((s) => s.scenario === 'completed')!;
+      const label = session.userMission.split('\n')[0];
+      await openSteps(wb, label);
+      await expandTo(wb, label, 'pm');
+      await wb.screenshot('studio-checkpoints');
+      await expandTo(wb, 'pm', 'state');
+      await wb.treeRow('state').click();
+      await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.page.locator('.monaco-diff-editor .view-lines', { hasText: 'user_mission' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('studio-state-diff');
+    },
+  },
+  {
+    name: 'constellation-details',
+    async run(wb, { workspace }) {
+      const { constellation } = systemsFixtures(workspace);
+      const project = constellation.projects.find((p) => constellation.agents.some((a) => a.projectId === p.id && constellation.iterations.some((it) => it.agentId === a.id)))!;
+      const agent = constellation.agents.find((a) => a.projectId === project.id && a.parentId === null && constellation.iterations.some((it) => it.agentId === a.id))!;
+      await openSteps(wb, project.name);
+      await expandTo(wb, project.name, agent.name ?? '(unnamed agent)');
+      await expandTo(wb, agent.name ?? '(unnamed agent)', '#1');
+      await wb.screenshot('constellation-iterations');
+      await wb.treeRow('#1').click({ button: 'right' });
+      const item = wb.page.locator('.monaco-menu .action-label', { hasText: /^Open Step Details$/ }).first();
+      await item.waitFor({ state: 'visible', timeout: 10_000 });
+      await item.click();
+      await wb.webview().locator('h1').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.webview().getByText('Messages', { exact: false }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('constellation-details');
+    },
+  },
+];
+
 export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[] }[] = [
   { name: 'demo', workspace: demo, scenes: demoScenes },
   { name: 'no-database', workspace: withoutStepsDb, scenes: welcomeScenes },
   { name: 'laforge', workspace: laforge, scenes: laforgeScenes },
+  { name: 'other-systems', workspace: otherSystems, scenes: otherSystemsScenes },
 ];

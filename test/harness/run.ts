@@ -4,7 +4,7 @@
  *    test-runner extension, one code-server session per workspace the suites need;
  *  - e2e: the scenes in test/e2e, driving the workbench with Playwright, with screenshots.
  *
- * Usage: tsx test/harness/run.ts [--suite integration|e2e|all]
+ * Usage: tsx test/harness/run.ts [--suite integration|e2e|all] [--session NAME]…
  * Needs step-history.vsix (`npm run package`). Installs its tools on first use (setup.ts).
  * Results, logs and screenshots go to test-results/. Environment:
  *   STEP_HISTORY_CACHE           where the tools are installed (default ~/.cache/step-history-harness)
@@ -183,6 +183,14 @@ async function runE2e(h: Harness, browser: Browser, spec: (typeof e2eSessions)[n
   if (scenes.length === 0) tally.errors.push(`[e2e ${spec.name}] no scenes`);
 }
 
+/** `--session NAME` (repeatable) runs only those sessions; by default every one runs. */
+function parseSessions(argv: string[]): Set<string> | undefined {
+  const names = argv.flatMap((a, i) => (a === '--session' && argv[i + 1] ? [argv[i + 1]] : []));
+  return names.length ? new Set(names) : undefined;
+}
+const onlySessions = parseSessions(process.argv.slice(2));
+const chosen = (spec: { name: string }): boolean => !onlySessions || onlySessions.has(spec.name);
+
 async function main(): Promise<number> {
   const suite = parseSuite(process.argv.slice(2));
   stopAllOnSignals();
@@ -199,13 +207,13 @@ async function main(): Promise<number> {
       await buildRunnerExtension();
       const tally = newTally();
       tallies.push(['integration', tally]);
-      for (const spec of integrationSessions) if (!wasInterrupted()) await runIntegrationSession(h, browser, spec, tally);
+      for (const spec of integrationSessions.filter(chosen)) if (!wasInterrupted()) await runIntegrationSession(h, browser, spec, tally);
     }
     if (suite !== 'integration' && !wasInterrupted()) {
       fs.rmSync(path.join(RESULTS, 'e2e'), { recursive: true, force: true });
       const tally = newTally();
       tallies.push(['e2e', tally]);
-      for (const spec of e2eSessions) if (!wasInterrupted()) await runE2e(h, browser, spec, tally);
+      for (const spec of e2eSessions.filter(chosen)) if (!wasInterrupted()) await runE2e(h, browser, spec, tally);
     }
   } finally {
     await stopAll();
