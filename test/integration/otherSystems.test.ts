@@ -38,6 +38,17 @@ describe(IN_OTHER_SYSTEMS, function () {
     await waitFor('LLM Orchestration\'s database to be found', () => api.databases().some((d) => same(d.path, llmo.dbPath)), 30_000);
   });
 
+  /** The diff editor a command just opened. */
+  async function openedDiff(what: string): Promise<vscode.TabInputTextDiff> {
+    let diff: vscode.TabInputTextDiff | undefined;
+    await waitFor(what, () => {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+      diff = input instanceof vscode.TabInputTextDiff ? input : undefined;
+      return diff !== undefined;
+    }, 20_000);
+    return diff!;
+  }
+
   /** The top-level nodes of one database, once it has been read. */
   async function topOf(dbPath: string): Promise<ItemNode[]> {
     let found: ItemNode[] = [];
@@ -78,13 +89,8 @@ describe(IN_OTHER_SYSTEMS, function () {
     assert.strictEqual(item.command?.command, 'stepHistory.openFileDiff');
     try {
       await vscode.commands.executeCommand('stepHistory.openFileDiff', change);
-      let diff: vscode.TabInputTextDiff | undefined;
-      await waitFor('the diff of the response', () => {
-        const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-        diff = input instanceof vscode.TabInputTextDiff ? input : undefined;
-        return diff !== undefined;
-      }, 20_000);
-      const text = (await vscode.workspace.openTextDocument(diff!.modified)).getText();
+      const diff = await openedDiff('the diff of the response');
+      const text = (await vscode.workspace.openTextDocument(diff.modified)).getText();
       assert.strictEqual(text, response.content, 'the stored text, byte for byte, HTML included');
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -125,13 +131,8 @@ describe(IN_OTHER_SYSTEMS, function () {
     assert.ok(change, 'pm changed the state');
     try {
       await vscode.commands.executeCommand('stepHistory.openFileDiff', change);
-      let diff: vscode.TabInputTextDiff | undefined;
-      await waitFor('the diff of the state', () => {
-        const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-        diff = input instanceof vscode.TabInputTextDiff ? input : undefined;
-        return diff !== undefined;
-      }, 20_000);
-      const after = (await vscode.workspace.openTextDocument(diff!.modified)).getText();
+      const diff = await openedDiff('the diff of the state');
+      const after = (await vscode.workspace.openTextDocument(diff.modified)).getText();
       assert.ok(after.includes(JSON.stringify(completed.userMission)), 'the state after pm holds the mission');
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -155,14 +156,9 @@ describe(IN_OTHER_SYSTEMS, function () {
     assert.strictEqual(change.change.status, 'modified');
     try {
       await vscode.commands.executeCommand('stepHistory.openFileDiff', change);
-      let diff: vscode.TabInputTextDiff | undefined;
-      await waitFor('the diff of the output', () => {
-        const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-        diff = input instanceof vscode.TabInputTextDiff ? input : undefined;
-        return diff !== undefined;
-      }, 20_000);
-      assert.strictEqual((await vscode.workspace.openTextDocument(diff!.original)).getText(), output.previousContent);
-      assert.strictEqual((await vscode.workspace.openTextDocument(diff!.modified)).getText(), output.content);
+      const diff = await openedDiff('the diff of the output');
+      assert.strictEqual((await vscode.workspace.openTextDocument(diff.original)).getText(), output.previousContent);
+      assert.strictEqual((await vscode.workspace.openTextDocument(diff.modified)).getText(), output.content);
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }

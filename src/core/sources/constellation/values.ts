@@ -37,15 +37,9 @@ export function capped(col: string, cap: number, as = col): string {
   return `substr(${col}, 1, ${cap}) AS ${as}, length(${col}) AS ${as}_len`;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
+import { asText } from '../sqlValues';
 
-/** A value as text: text as is, a number as its digits, a blob decoded as UTF-8; null stays null. */
-export function asText(v: SqlValue | undefined): string | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
-  return decoder.decode(v);
-}
+export { asText };
 
 export function asNumber(v: SqlValue | undefined): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;

@@ -7,15 +7,9 @@
 import { parseDbDate } from '../../model';
 import type { NodeStatus, SqlValue, TokenCounts } from '../types';
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
+import { asText } from '../sqlValues';
 
-/** A column's value as text: numbers as written, BLOBs decoded as UTF-8, NULL as null. Control characters and markup are kept. */
-export function asText(value: SqlValue | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  return decoder.decode(value);
-}
+export { asText };
 
 /** A finite number from a JSON or column value (numbers, or text holding only a number); null otherwise. */
 export function asNumber(value: unknown): number | null {
