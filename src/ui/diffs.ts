@@ -266,7 +266,38 @@ class StepDiffs implements ChangesOpener {
    * From a tree item, `a` is that step and `b` the tree's selection (two selected steps
    * are compared directly); from the palette, both are picked.
    */
+  /**
+   * Another system's step beside the same kind of step elsewhere (the same payload's response
+   * in another run): picked from its counterparts, the other's change → this one's.
+   */
+  private async compareItem(node: ItemNode): Promise<void> {
+    const label = safeText(node.item.label);
+    const counterparts = await this.withProgress(`Finding what ${label} compares with…`, () => node.database.counterparts(node.item.ref));
+    if (counterparts.length === 0) {
+      void vscode.window.showInformationMessage(`${label} has nothing of the same kind to compare with.`);
+      return;
+    }
+    type Item = vscode.QuickPickItem & { other: (typeof counterparts)[number] };
+    const picked = await vscode.window.showQuickPick<Item>(
+      counterparts.map((other) => ({ label: safeText(other.label), description: other.description ? safeText(other.description) : undefined, other })),
+      { title: `Compare ${label} with…`, placeHolder: 'Pick the step to compare it with', matchOnDescription: true },
+    );
+    if (!picked) return;
+    const [mine, theirs] = await Promise.all([node.database.changes(node.item.ref), node.database.changes(picked.other.ref)]);
+    const change = mine[0];
+    const other = theirs.find((c) => c.label === change?.label) ?? theirs[0];
+    if (!change || !other) {
+      void vscode.window.showInformationMessage(`${label} or ${safeText(picked.other.label)} recorded no text to compare.`);
+      return;
+    }
+    const left = changeUris({ kind: 'change', database: node.database, step: picked.other, change: other }).right;
+    const right = changeUris({ kind: 'change', database: node.database, step: node.item, change }).right;
+    const empty = emptyUri({ kind: 'change', database: node.database, step: node.item, change });
+    await vscode.commands.executeCommand('vscode.diff', left ?? empty, right ?? empty, `${safeText(picked.other.label)} ↔ ${label}`, { preview: true });
+  }
+
   async compareSteps(a: unknown, b: unknown): Promise<void> {
+    if (isItemNode(a) && a.item.isStep) return this.compareItem(a);
     let first: StepNode | undefined;
     let second: StepNode | undefined;
     if (Array.isArray(b) && b.length === 2 && b.every(isStepNode)) [first, second] = b;

@@ -190,4 +190,27 @@ describe(IN_OTHER_SYSTEMS, function () {
     );
     await waitFor('the new checkpoint under its session', async () => (await steps()) === completed.checkpoints.length + 1, 20_000);
   });
+
+  it('compares an LLM Orchestration response with the same payload\'s response in another run of its workflow', async () => {
+    const [olderId, newerId] = llmo.comparison.responseIds;
+    const older = llmo.responses.find((r) => r.id === olderId)!;
+    const newer = llmo.responses.find((r) => r.id === newerId)!;
+    const database = (await topOf(llmo.dbPath))[0].database;
+    const item = (await database.node(`response:${newer.id}`))!;
+    const counterparts = await database.counterparts(item.ref);
+    assert.ok(counterparts.some((c) => c.ref === `response:${older.id}`), JSON.stringify(counterparts.map((c) => c.ref)));
+    try {
+      // The command asks which one in a quick pick: take the first offered, checked below.
+      const comparing = vscode.commands.executeCommand('stepHistory.compareSteps', { kind: 'item', database, item, parent: `run:${newer.runId}` });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await comparing;
+      const diff = await openedDiff('the comparison');
+      const first = llmo.responses.find((r) => `response:${r.id}` === counterparts[0].ref)!;
+      assert.strictEqual((await vscode.workspace.openTextDocument(diff.original)).getText(), first.content);
+      assert.strictEqual((await vscode.workspace.openTextDocument(diff.modified)).getText(), newer.content);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
 });
