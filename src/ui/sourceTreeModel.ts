@@ -8,8 +8,8 @@
  */
 import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
-import type { NodeRef } from '../core/sources/types';
-import type { StepDatabase } from './stepDatabases';
+import type { HistoryNode, NodeRef } from '../core/sources/types';
+import type { StepDatabase, StepFilter } from './stepDatabases';
 import type { ChangeNode, ItemMoreNode, ItemNode, MessageNode, TreeNode } from './treeNodes';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -36,7 +36,19 @@ export class SourceTreeModel {
   constructor(
     private readonly pageSize: () => number,
     private readonly log: Logger,
+    /** The Steps view's filter: steps that do not match it are left out of each page shown; containers stay. */
+    private readonly filter: () => StepFilter = () => ({}),
   ) {}
+
+  /** Everything is shown again from its first page (the filter changed). */
+  restart(): void {
+    for (const byParent of this.levels.values()) {
+      for (const level of byParent.values()) {
+        level.want = this.pageSize();
+        level.stale = true;
+      }
+    }
+  }
 
   /** The top level of the database: its projects, sessions or workflows. */
   roots(database: StepDatabase): Promise<TreeNode[]> {
@@ -90,10 +102,14 @@ export class SourceTreeModel {
       level.loading ??= this.load(database, parent, level).finally(() => (level.loading = undefined));
       await level.loading;
     }
-    const shown: TreeNode[] = level.error ? [level.error] : [...level.nodes];
+    const filter = this.filter();
+    const matching = level.nodes.filter((n) => matchesFilter(n.item, filter));
+    const shown: TreeNode[] = level.error ? [level.error] : matching;
     if (!level.error && level.hasMore) {
       level.more = { kind: 'itemMore', database, parent, offset: level.nodes.length };
       shown.push(level.more);
+    } else if (!level.error && level.nodes.length > 0 && matching.length === 0) {
+      shown.push(message(`${database.id}|${parent ?? ''}|nomatch`, 'Nothing here matches the filter.', 'info'));
     } else if (!level.error && level.nodes.length === 0) {
       shown.push(message(`${database.id}|${parent ?? ''}|empty`, parent === null ? `${database.label} holds nothing yet.` : 'Nothing recorded yet.', 'info'));
     }
@@ -150,6 +166,19 @@ export class SourceTreeModel {
     for (const child of children) this.parents.set(child, node);
     return children;
   }
+}
+
+/** Whether a node passes the filter: containers always do; a step by its status, model and text. */
+export function matchesFilter(item: HistoryNode, filter: StepFilter): boolean {
+  if (!item.isStep) return true;
+  if (filter.failedOnly && item.status !== 'failed') return false;
+  if (filter.model && item.metrics.model !== filter.model) return false;
+  if (filter.text) {
+    const needle = filter.text.toLowerCase();
+    const haystack = [item.label, item.description ?? '', item.metrics.model ?? '', item.rawStatus ?? ''].join('\n').toLowerCase();
+    if (!haystack.includes(needle)) return false;
+  }
+  return true;
 }
 
 function message(id: string, text: string, severity: MessageNode['severity'], detail?: string): MessageNode {

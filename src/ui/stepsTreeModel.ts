@@ -151,7 +151,7 @@ export class StepsTreeModel implements Disposable {
     this.watch = options.watchFolder ?? ((folder, onChange) => watchFolder(folder, onChange, log));
     this.liveDebounceMs = options.liveDebounceMs ?? 500;
     this.settings = { ...settings };
-    this.sources = new SourceTreeModel(() => this.settings.pageSize, log);
+    this.sources = new SourceTreeModel(() => this.settings.pageSize, log, () => (this.filterActive ? this.filterValue : {}));
     this.subscriptions.push(
       databases.onDidChangeDatabases(() => this.databasesChanged()),
       databases.onDidChangeDatabase((database) => void this.databaseChanged(database)),
@@ -199,6 +199,7 @@ export class StepsTreeModel implements Disposable {
 
   /** Back to one page per project, read again; used when what a page holds changes. */
   private restartPaging(): void {
+    this.sources.restart();
     for (const entry of this.entries.values()) {
       for (const state of entry.projects) {
         state.want = this.settings.pageSize;
