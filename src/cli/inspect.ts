@@ -1,6 +1,7 @@
 /**
- * `step-history inspect`: what the extension sees in a step database, as one JSON object
- * (documented in the README, `version` 1) or as a table like `laforge steps`.
+ * `step-history inspect`: what the extension sees in a database, as one JSON object
+ * (documented in the README, `version` 1) or as text: a LaForge step database as a table like
+ * `laforge steps`, another system's database as its tree, level by level.
  */
 import type { DiscoveredDatabase } from '../core/discovery';
 import { stepChangeRange } from '../core/changeRange';
@@ -9,7 +10,9 @@ import { GitRepository, type ChangeStatus } from '../core/git';
 import type { Logger } from '../core/log';
 import type { Step, StepStatus } from '../core/model';
 import { projectLabel } from '../core/projectKey';
-import { StepStore } from '../core/stepStore';
+import { closeOpened, LAFORGE_LEVELS, openSource, type OpenedHistory } from '../core/sources/openSource';
+import { SYSTEM_NAMES, type ChangeItem, type HistorySource, type HistoryNode, type LevelInfo, type NodeRef, type NodeStatus, type SystemId } from '../core/sources/types';
+import type { StepStore } from '../core/stepStore';
 import { safeText } from '../shared/safeText';
 import { errorReport, JSON_VERSION, type ErrorReport } from './io';
 import { tokenFigures, type TokenFigures } from './tokens';
@@ -27,11 +30,49 @@ export interface DatabaseReport {
   /** Its git work tree's root; null when it is not one (see repositoryError). */
   repositoryRoot: string | null;
   repositoryError: ErrorReport | null;
-  /** Which LaForge schema the table has; null when the database could not be read. */
+  /** Which LaForge schema the table has; null when the database could not be read or is another system's. */
   schema: string | null;
-  /** Why the database could not be read; then `projects` is empty. */
+  /** Which system wrote the database, and which kind of its files it is; null when it could not be read. */
+  system: SystemId | null;
+  variant: string | null;
+  /** The levels of its tree, top down (a LaForge database: project, step); null when it could not be read. */
+  levels: LevelInfo[] | null;
+  /** Why the database could not be read; then `projects` is empty and `nodes` null. */
   error: ErrorReport | null;
+  /** A LaForge database's projects; empty for another system's. */
   projects: ProjectReport[];
+  /** Another system's database: how many nodes its top level has, and those listed (at most --limit); null for LaForge's. */
+  nodeCount: number | null;
+  nodes: NodeReport[] | null;
+}
+
+/** A node of another system's tree: a container (a workflow, a session, an agent…) or a step. */
+export interface NodeReport {
+  ref: NodeRef;
+  level: string;
+  label: string;
+  description: string | null;
+  status: NodeStatus;
+  rawStatus: string | null;
+  isStep: boolean;
+  start: string | null;
+  end: string | null;
+  durationMs: number | null;
+  tokens: { prompt: number | null; completion: number | null; total: number | null } | null;
+  costUsd: number | null;
+  model: string | null;
+  warnings: string[];
+  /** What a step changed; empty for a container. */
+  changes: ChangeReport[];
+  /** How many children the node has; `children` lists at most --limit of them. */
+  childCount: number;
+  children: NodeReport[];
+}
+
+export interface ChangeReport {
+  status: ChangeItem['status'];
+  label: string;
+  path: string | null;
 }
 
 export interface ProjectReport {
@@ -70,7 +111,10 @@ export interface StepReport extends TokenFigures {
 }
 
 export interface InspectOptions {
+  /** A LaForge project's id: only its steps. */
   projectId?: string;
+  /** Another system's tree: at most this many nodes under each node (and at the top); default all. */
+  limit?: number;
   /** Read the changed files from git (the JSON report); the table does without. */
   withFiles: boolean;
   wasmPath?: string;
@@ -93,28 +137,56 @@ async function inspectOne(db: DiscoveredDatabase, options: InspectOptions): Prom
     repositoryRoot: null,
     repositoryError: null,
     schema: null,
+    system: null,
+    variant: null,
+    levels: null,
     error: null,
     projects: [],
+    nodeCount: null,
+    nodes: null,
   };
-  let repo: GitRepository | undefined;
-  let commits: StepCommitIndex | undefined;
+  let opened: OpenedHistory | undefined;
+  let failure: unknown;
   try {
-    repo = await GitRepository.open(db.repositoryPath, { log: options.log });
-    report.repositoryRoot = repo.root;
-    // Every step's own commit, in a few git processes for the whole database.
-    if (options.withFiles) commits = await new StepCommitResolver(repo, options.log).index();
+    opened = await openSource(db.path, { wasmPath: options.wasmPath, log: options.log });
   } catch (err) {
-    report.repositoryError = errorReport(err);
-  }
-  let store: StepStore;
-  try {
-    store = await StepStore.open(db.path, { wasmPath: options.wasmPath, log: options.log });
-  } catch (err) {
-    report.error = errorReport(err);
-    return report;
+    failure = err;
   }
   try {
+    if (opened?.kind === 'source') {
+      // Another system's changes are stored in its database, not in git.
+      report.system = opened.detection.system;
+      report.variant = opened.detection.variant;
+      report.levels = opened.source.levels.map((l) => ({ ...l }));
+      try {
+        report.nodeCount = opened.source.count(null);
+        report.nodes = nodeReports(opened.source, null, options.limit);
+      } catch (err) {
+        report.nodeCount = null;
+        report.nodes = null;
+        report.error = errorReport(err);
+      }
+      return report;
+    }
+    let repo: GitRepository | undefined;
+    let commits: StepCommitIndex | undefined;
+    try {
+      repo = await GitRepository.open(db.repositoryPath, { log: options.log });
+      report.repositoryRoot = repo.root;
+      // Every step's own commit, in a few git processes for the whole database.
+      if (options.withFiles && opened) commits = await new StepCommitResolver(repo, options.log).index();
+    } catch (err) {
+      report.repositoryError = errorReport(err);
+    }
+    if (!opened) {
+      report.error = errorReport(failure);
+      return report;
+    }
+    const store: StepStore = opened.store;
     report.schema = store.schema.variant;
+    report.system = 'laforge';
+    report.variant = store.schema.variant;
+    report.levels = LAFORGE_LEVELS.map((l) => ({ ...l }));
     for (const project of store.projects()) {
       if (options.projectId !== undefined && project.id !== options.projectId) continue;
       const steps = store.steps(project.id, { limit: project.stepCount + 1 });
@@ -127,9 +199,43 @@ async function inspectOne(db: DiscoveredDatabase, options: InspectOptions): Prom
       });
     }
   } finally {
-    store.close();
+    if (opened) closeOpened(opened);
   }
   return report;
+}
+
+/** The nodes under `parent`, each with its changes and its own children, at most `limit` per level. */
+function nodeReports(source: HistorySource, parent: NodeRef | null, limit: number | undefined, depth = 0): NodeReport[] {
+  const count = source.count(parent);
+  const nodes = source.children(parent, { limit: limit === undefined ? count : Math.min(limit, count) });
+  return nodes.map((node) => nodeReport(source, node, limit, depth));
+}
+
+/** Deeper than any system's tree: a guard against a cycle in stored parent links. */
+const MAX_DEPTH = 32;
+
+function nodeReport(source: HistorySource, node: HistoryNode, limit: number | undefined, depth: number): NodeReport {
+  const m = node.metrics;
+  const childCount = node.hasChildren ? source.count(node.ref) : 0;
+  return {
+    ref: node.ref,
+    level: node.level,
+    label: node.label,
+    description: node.description ?? null,
+    status: node.status,
+    rawStatus: node.rawStatus,
+    isStep: node.isStep,
+    start: iso(m.start),
+    end: iso(m.end),
+    durationMs: m.durationMs,
+    tokens: m.tokens ? { prompt: m.tokens.prompt, completion: m.tokens.completion, total: m.tokens.total } : null,
+    costUsd: m.costUsd,
+    model: m.model,
+    warnings: [...node.warnings],
+    changes: node.isStep ? source.changes(node.ref).map((c) => ({ status: c.status, label: c.label, path: c.path ?? null })) : [],
+    childCount,
+    children: childCount > 0 && depth < MAX_DEPTH ? nodeReports(source, node.ref, limit, depth + 1) : [],
+  };
 }
 
 async function stepReport(step: Step, git: { repo: GitRepository; commits: StepCommitIndex } | undefined, options: InspectOptions): Promise<StepReport> {
@@ -205,12 +311,24 @@ function table(rows: string[][]): string[] {
   return [line(HEADERS), line(widths.map((w, i) => '-'.repeat(i === widths.length - 1 ? HEADERS[i].length : w))), ...rows.map(line)];
 }
 
-/** The report as text: per database its repository, per project a table of its steps, newest first. Stored text escaped. */
-export function inspectText(report: InspectReport): string {
+/** How many nodes and changes the text lists under each node, unless --limit says otherwise. */
+export const TEXT_LIMIT = 20;
+
+/**
+ * The report as text: per database the system that wrote it; for LaForge's, its repository
+ * and per project a table of its steps, newest first; for another system's, its tree level by
+ * level, each step with its changes. Stored text escaped.
+ */
+export function inspectText(report: InspectReport, limit = TEXT_LIMIT): string {
   const out: string[] = [];
   for (const db of report.databases) {
     if (out.length > 0) out.push('');
     out.push(`Database ${safeText(db.path)}`);
+    if (db.system) out.push(`System ${SYSTEM_NAMES[db.system]} (${safeText(db.variant ?? '')})`);
+    if (db.system && db.system !== 'laforge') {
+      nodesText(db, limit, out);
+      continue;
+    }
     out.push(db.repositoryRoot ? `Repository ${safeText(db.repositoryRoot)}` : `Repository ${safeText(db.repository)}: ${safeText(db.repositoryError?.message ?? 'not a git work tree.')}`);
     if (db.error) {
       out.push(`Not read: ${safeText(db.error.message)}`);
@@ -235,4 +353,60 @@ export function inspectText(report: InspectReport): string {
     }
   }
   return out.join('\n') + '\n';
+}
+
+const plural = (n: number, level: LevelInfo | undefined, fallback: string) => (n === 1 ? (level?.singular ?? fallback) : (level?.plural ?? `${fallback}s`));
+
+function nodesText(db: DatabaseReport, limit: number, out: string[]): void {
+  const levels = db.levels ?? [];
+  if (levels.length > 0) out.push(`Levels ${levels.map((l) => l.singular).join(' → ')}`);
+  if (db.error) {
+    out.push(`Not read: ${safeText(db.error.message)}`);
+    return;
+  }
+  const nodes = db.nodes ?? [];
+  const total = db.nodeCount ?? nodes.length;
+  const top = levels[0];
+  out.push(`${total} ${plural(total, top, 'node')}${total > limit ? `, the newest ${limit} shown` : ''}:`);
+  if (total === 0) return;
+  const levelOf = (key: string) => levels.find((l) => l.key === key);
+  const walk = (list: NodeReport[], count: number, depth: number) => {
+    const indent = '  '.repeat(depth + 1);
+    for (const node of list.slice(0, limit)) {
+      out.push(`${indent}${nodeLine(node, levelOf(node.level))}`);
+      const inner = indent + '  ';
+      for (const w of node.warnings) out.push(`${inner}! ${safeText(w)}`);
+      if (node.isStep) {
+        if (node.changes.length === 0) out.push(`${inner}no changes`);
+        for (const c of node.changes.slice(0, limit)) out.push(`${inner}${c.status.padEnd(8)} ${safeText(c.path && !c.label.includes(c.path) ? `${c.label} (${c.path})` : c.label)}`);
+        if (node.changes.length > limit) out.push(`${inner}… ${node.changes.length - limit} more ${node.changes.length - limit === 1 ? 'change' : 'changes'}`);
+      }
+      if (node.childCount > 0) walk(node.children, node.childCount, depth + 1);
+    }
+    const shown = Math.min(list.length, limit);
+    if (count > shown) {
+      const more = count - shown;
+      out.push(`${indent}… ${more} more ${plural(more, list[0] ? levelOf(list[0].level) : undefined, 'node')}`);
+    }
+  };
+  walk(nodes, total, 0);
+}
+
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** `Run 'Run 3'  completed  started … duration …ms  tokens 388 (329 prompt, 59 completion)  cost $0.0094`. */
+function nodeLine(node: NodeReport, level: LevelInfo | undefined): string {
+  const t = node.tokens;
+  const tokens =
+    t && (t.total !== null || t.prompt !== null || t.completion !== null)
+      ? `tokens ${t.total ?? (t.prompt ?? 0) + (t.completion ?? 0)}${t.prompt !== null && t.completion !== null ? ` (${t.prompt} prompt, ${t.completion} completion)` : ''}`
+      : 'tokens not recorded';
+  return [
+    `${capitalized(level?.singular ?? node.level)} '${safeText(node.label)}'`,
+    node.status,
+    `started ${node.start ? localTime(node.start) : 'not recorded'}`,
+    `duration ${node.durationMs !== null ? `${node.durationMs}ms` : 'not recorded'}`,
+    tokens,
+    `cost ${node.costUsd !== null ? `$${node.costUsd}` : 'not recorded'}`,
+  ].join('  ');
 }

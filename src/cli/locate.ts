@@ -1,12 +1,13 @@
 /**
- * Which step databases a PATH on the command line means, and the repository of each: a file
- * (with a LaForge project's `project.json` beside it, its `repository_path`), a LaForge project
- * folder, or a folder to discover in as the editor does (`**\/steps.db`, and the LaForge
- * projects whose `repository_path` is that folder).
+ * Which databases a PATH on the command line means, and the repository of each: a file,
+ * whatever its name (with a LaForge project's `project.json` beside it, its
+ * `repository_path`), a LaForge project folder, or a folder to discover in as the editor does
+ * (the default patterns that look inside a folder: `**\/steps.db`, `**\/data/orchestrator.db`,
+ * `**\/data/llm_orchestration.db`; and the LaForge projects whose `repository_path` is that folder).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { discoverDatabases, type DiscoveredDatabase } from '../core/discovery';
+import { discoverDatabases, FOLDER_DATABASE_PATTERNS, type DiscoveredDatabase } from '../core/discovery';
 import { StepDbError } from '../core/errors';
 import type { Logger } from '../core/log';
 
@@ -33,13 +34,13 @@ export async function locateDatabases(given: string, options: LocateOptions): Pr
     found = await discoverDatabases({ folders: [], added: [projectDatabase], home: options.home, log: options.log });
   } else {
     found = await discoverDatabases({
-      folders: [{ path: target, patterns: ['**/steps.db'], laforgeProjects: true }],
+      folders: [{ path: target, patterns: FOLDER_DATABASE_PATTERNS, laforgeProjects: true }],
       home: options.home,
       log: options.log,
     });
   }
   if (found.length === 0) {
-    throw new StepDbError('FILE_MISSING', `No step database was found in ${target}.`, 'looked for **/steps.db and LaForge projects whose repository_path is this folder');
+    throw new StepDbError('FILE_MISSING', `No step database was found in ${target}.`, `looked for ${FOLDER_DATABASE_PATTERNS.join(', ')} and LaForge projects whose repository_path is this folder`);
   }
   const repo = options.repo;
   return repo ? found.map((d) => ({ ...d, repositoryPath: path.resolve(repo) })) : found;

@@ -45,6 +45,17 @@ export interface DiscoveredDatabase {
   source: 'pattern' | 'laforge' | 'added';
 }
 
+/**
+ * Where each system keeps its database, as package.json's default for stepHistory.databases
+ * says: LaForge's steps.db, Autonomous Software Studio's data/orchestrator.db, LLM
+ * Orchestration's data/llm_orchestration.db (relative to a folder), and Constellation's file
+ * in the home folder.
+ */
+export const DEFAULT_DATABASE_PATTERNS: readonly string[] = ['**/steps.db', '**/data/orchestrator.db', '**/data/llm_orchestration.db', '~/.constellation/constellation.db'];
+
+/** The default patterns that look inside a folder (not the absolute and `~` ones). */
+export const FOLDER_DATABASE_PATTERNS: readonly string[] = DEFAULT_DATABASE_PATTERNS.filter((p) => !p.startsWith('~') && !p.startsWith('/'));
+
 /** Skipped under every pattern: dependencies and git's own files never hold a step database. */
 const IGNORED = ['**/node_modules/**', '**/.git/**'];
 

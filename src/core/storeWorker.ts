@@ -2,18 +2,15 @@
  * Worker entry (bundled as dist/storeWorker.js): opens and queries step databases off the
  * extension host's main thread, so a 100 MB database never blocks the editor. A file is
  * opened once as a snapshot, then read by LaForge's StepStore when it has a `steps` table, or
- * by the adapter of the system whose tables it has.
+ * by the adapter of the system whose tables it has (openSource).
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import * as v8 from 'v8';
 import { parentPort } from 'worker_threads';
 import { StepDbError } from './errors';
 import type { Logger } from './log';
-import { loadSqlJs } from './sqljs';
-import { detectSource, isLaforgeShape, unknownSchemaError } from './sources/registry';
-import { openSnapshot, openSnapshotWith, schemaShape, sqlReader } from './sources/snapshot';
-import type { HistorySource, SqlReader } from './sources/types';
+import { closeOpened, LAFORGE_LEVELS, openSource, type OpenedHistory } from './sources/openSource';
+import type { HistorySource } from './sources/types';
 import { StepStore } from './stepStore';
 import { SOURCE_METHODS, STEP_STORE_METHODS, type ErrorValue, type OpenResult, type StoreMethod, type WorkerMemory, type WorkerRequest, type WorkerResponse } from './storeProtocol';
 
@@ -29,16 +26,12 @@ const log: Logger = {
   error: (message) => post({ log: 'error', message }),
 };
 
-type Opened = { kind: 'laforge'; store: StepStore } | { kind: 'source'; source: HistorySource; close(): void };
 
-const stores = new Map<number, Opened>();
+const stores = new Map<number, OpenedHistory>();
 let nextHandle = 1;
 
 const LAFORGE_METHODS: ReadonlySet<string> = new Set(STEP_STORE_METHODS);
 const HISTORY_METHODS: ReadonlySet<string> = new Set(SOURCE_METHODS);
-
-/** A text file beside the database at most this large is read for a source (an artifact). */
-const SIBLING_TEXT_LIMIT = 5 * 2 ** 20;
 
 function toErrorValue(err: unknown): ErrorValue {
   if (err instanceof StepDbError) return { name: err.name, code: err.code, message: err.message, detail: err.detail };
@@ -51,71 +44,21 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'open': {
       const t0 = performance.now();
       if (request.maxSizeMb !== undefined) refuseIfTooLarge(request.path, request.maxSizeMb);
-      const snapshot = await openSnapshot(request.path, { wasmPath: request.wasmPath, log });
-      let shape;
-      try {
-        shape = schemaShape(snapshot.db, request.path);
-      } catch (err) {
-        snapshot.db.close();
-        throw err;
-      }
+      const opened = await openSource(request.path, { wasmPath: request.wasmPath, log, started: t0 });
       const handle = nextHandle++;
-      const base = { handle, fingerprint: snapshot.fingerprint, framesApplied: snapshot.framesApplied };
-      if (isLaforgeShape(shape)) {
-        const store = StepStore.fromSnapshot(request.path, snapshot, { log, started: t0 });
-        stores.set(handle, { kind: 'laforge', store });
+      stores.set(handle, opened);
+      const base = { handle, fingerprint: opened.fingerprint, framesApplied: opened.framesApplied };
+      if (opened.kind === 'laforge') {
         const result: OpenResult = {
           ...base,
-          detection: { system: 'laforge', variant: store.schema.variant },
-          levels: [
-            { key: 'project', singular: 'project', plural: 'projects' },
-            { key: 'step', singular: 'step', plural: 'steps' },
-          ],
-          schema: store.schema,
+          detection: { system: 'laforge', variant: opened.store.schema.variant },
+          levels: [...LAFORGE_LEVELS],
+          schema: opened.store.schema,
           ms: performance.now() - t0,
         };
         return result;
       }
-      const found = detectSource(shape);
-      const reader = sqlReader(snapshot.db, request.path, log);
-      if (!found) {
-        reader.close();
-        throw unknownSchemaError(request.path, shape);
-      }
-      const SQL = await loadSqlJs(request.wasmPath);
-      const siblings: (SqlReader & { close(): void })[] = [];
-      const folder = path.dirname(request.path);
-      let source: HistorySource;
-      try {
-        source = found.adapter.open(reader, found.detection, {
-          path: request.path,
-          openSibling(file) {
-            const sibling = openSnapshotWith(SQL, path.resolve(folder, file), { log });
-            if (!sibling) return null;
-            const opened = sqlReader(sibling.db, path.resolve(folder, file), log);
-            siblings.push(opened);
-            return opened;
-          },
-          readText(file) {
-            return readSmallText(path.resolve(folder, file));
-          },
-        });
-      } catch (err) {
-        reader.close();
-        for (const s of siblings) s.close();
-        throw err;
-      }
-      stores.set(handle, {
-        kind: 'source',
-        source,
-        close() {
-          source.close?.();
-          reader.close();
-          for (const s of siblings) s.close();
-        },
-      });
-      log.debug(`Opened ${request.path} as ${found.detection.system} (${found.detection.variant}) in ${(performance.now() - t0).toFixed(1)} ms.`);
-      const result: OpenResult = { ...base, detection: found.detection, levels: [...source.levels], schema: null, ms: performance.now() - t0 };
+      const result: OpenResult = { ...base, detection: opened.detection, levels: [...opened.source.levels], schema: null, ms: performance.now() - t0 };
       return result;
     }
     case 'call': {
@@ -125,8 +68,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     }
     case 'close': {
       const opened = stores.get(request.handle);
-      if (opened?.kind === 'laforge') opened.store.close();
-      else opened?.close();
+      if (opened) closeOpened(opened);
       stores.delete(request.handle);
       return undefined;
     }
@@ -145,7 +87,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
   }
 }
 
-function callMethod(opened: Opened, method: StoreMethod, args: unknown[]): unknown {
+function callMethod(opened: OpenedHistory, method: StoreMethod, args: unknown[]): unknown {
   if (opened.kind === 'laforge') {
     if (!LAFORGE_METHODS.has(method)) throw new Error(`${String(method)} is not a method of a LaForge step database`);
     return (opened.store[method as keyof StepStore] as (...a: unknown[]) => unknown).apply(opened.store, args);
@@ -155,19 +97,6 @@ function callMethod(opened: Opened, method: StoreMethod, args: unknown[]): unkno
   // A source without counterparts has none to offer.
   if (!fn) return [];
   return fn.apply(opened.source, args);
-}
-
-/** A small text file's content; null when it is missing, too large or not text. */
-function readSmallText(file: string): string | null {
-  try {
-    const stat = fs.statSync(file);
-    if (!stat.isFile() || stat.size > SIBLING_TEXT_LIMIT) return null;
-    const bytes = fs.readFileSync(file);
-    if (bytes.includes(0)) return null;
-    return bytes.toString('utf8');
-  } catch {
-    return null;
-  }
 }
 
 /**

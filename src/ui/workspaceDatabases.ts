@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { DiscoveredDatabase, discoverDatabases, DiscoveryFolder } from '../core/discovery';
+import { DEFAULT_DATABASE_PATTERNS, DiscoveredDatabase, discoverDatabases, DiscoveryFolder } from '../core/discovery';
 import { describeError, logFailure, StepDbError } from '../core/errors';
 import { CommitSubjects } from '../core/commitSubjects';
 import { debounce } from '../core/async';
@@ -286,12 +286,9 @@ function siblingStamp(file: string): string {
   return fingerprint ? JSON.stringify(fingerprint) : '-';
 }
 
-/** Where each system keeps its database, as package.json's default for stepHistory.databases says. */
-const DEFAULT_PATTERNS = ['**/steps.db', '**/data/orchestrator.db', '**/data/llm_orchestration.db', '~/.constellation/constellation.db'];
-
 function patternsOf(config: vscode.WorkspaceConfiguration): string[] {
   const value = config.get<unknown>('databases');
-  if (!Array.isArray(value)) return [...DEFAULT_PATTERNS];
+  if (!Array.isArray(value)) return [...DEFAULT_DATABASE_PATTERNS];
   return value.filter((p): p is string => typeof p === 'string' && p.trim() !== '');
 }
 

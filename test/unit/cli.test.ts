@@ -11,7 +11,10 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { executeRollback, lastRollback, planRollback, readJournals, undoRollback } from '../../src/core/rollback';
 import { moveJournals, rollbackJournalDir, stateDir } from '../../src/core/stateDir';
+import { makeConstellation } from '../fixtures/constellation';
 import { makeLaforgeToday } from '../fixtures/laforgeToday';
+import { makeLlmOrchestration } from '../fixtures/llmOrchestration';
+import { makeStudioReal } from '../fixtures/studio';
 import { activeIds, cleanupTempDirs, demo, git, integrity, snapshot, sqlite, stepHistoryRefs, tempDir, write } from '../support/rollbackWorkspace';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -43,6 +46,20 @@ function runWith(command: string[], args: string[], state: string): Run {
 
 const cli = (args: string[], state: string): Run => runWith([process.execPath, '--require', TSX, ENTRY], args, state);
 
+interface NodeJson {
+  ref: string;
+  level: string;
+  label: string;
+  status: string;
+  isStep: boolean;
+  childCount: number;
+  changes: { status: string; label: string; path: string | null }[];
+  children: NodeJson[];
+}
+
+/** Every node of a report's tree, depth first. */
+const allNodes = (nodes: NodeJson[]): NodeJson[] => nodes.flatMap((n) => [n, ...allNodes(n.children)]);
+
 describe('step-history command line', function () {
   this.timeout(120_000);
   after(cleanupTempDirs);
@@ -61,6 +78,9 @@ describe('step-history command line', function () {
       assert.equal(db.repositoryRoot, fs.realpathSync(d.dir));
       assert.equal(db.error, null);
       assert.equal(db.schema, 'agent_config_json');
+      assert.equal(db.system, 'laforge');
+      assert.equal(db.variant, 'agent_config_json');
+      assert.equal(db.nodes, null);
       assert.deepEqual(db.projects.map((p: { id: string }) => p.id), [d.ws.projectId]);
       const steps = db.projects[0].steps;
       assert.deepEqual(steps.map((s: { id: number }) => s.id), d.ws.steps.map((s) => s.id).sort((a, b) => b - a));
@@ -138,6 +158,136 @@ describe('step-history command line', function () {
       assert.ok(lines.some((l) => /^S1[456]\s+ROLLED BACK /.test(l)), 'rolled-back steps are marked');
       assert.ok(!run.stdout.includes('\u001b'), 'no raw escape character reaches the terminal');
       assert.ok(run.stdout.includes("'ledger\\u001B[31mline'"), run.stdout);
+    });
+
+    describe('the other systems', () => {
+      const cleanups: (() => void)[] = [];
+      after(() => {
+        for (const rm of cleanups) rm();
+      });
+
+      it('reads an LLM Orchestration database found in a folder: workflows, runs, responses', () => {
+        const fx = makeLlmOrchestration();
+        cleanups.push(() => fx.rm());
+        const run = cli(['inspect', fx.root, '--json'], tempDir('state'));
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.json.version, 1);
+        assert.deepEqual(run.json.databases.map((d: { path: string }) => d.path), [fx.dbPath], 'the backups are not what the patterns name');
+        const [db] = run.json.databases;
+        assert.equal(db.system, 'llmOrchestration');
+        assert.equal(db.variant, 'written');
+        assert.equal(db.error, null);
+        assert.deepEqual(db.projects, []);
+        assert.equal(db.schema, null);
+        assert.deepEqual(db.levels.map((l: { key: string }) => l.key), ['workflow', 'run', 'response']);
+        const top = db.nodes.map((n: NodeJson) => n.label);
+        for (const w of fx.workflows.filter((x) => !x.deleted)) assert.ok(top.includes(w.name), `${w.name} in ${top.join(', ')}`);
+        assert.equal(db.nodeCount, db.nodes.length);
+        const nodes = allNodes(db.nodes);
+        for (const r of fx.runs) assert.ok(nodes.some((n) => n.ref === `run:${r.id}` && n.level === 'run'), `run ${r.id}`);
+        const response = fx.responses[0];
+        const node = nodes.find((n) => n.ref === `response:${response.id}`);
+        assert.ok(node, `response ${response.id}`);
+        assert.equal(node.isStep, true);
+        assert.deepEqual(node.changes, [{ status: 'added', label: 'Response', path: null }]);
+
+        const limited = cli(['inspect', fx.dbPath, '--json', '--limit', '1'], tempDir('state'));
+        assert.equal(limited.code, 0, limited.stderr);
+        assert.equal(limited.json.databases[0].nodes.length, 1);
+        assert.ok(limited.json.databases[0].nodeCount > 1);
+
+        const text = cli(['inspect', fx.dbPath], tempDir('state'));
+        assert.equal(text.code, 0, text.stderr);
+        assert.match(text.stdout, /^System LLM Orchestration \(written\)$/m);
+        assert.match(text.stdout, /^Levels workflow → run → response$/m);
+        assert.match(text.stdout, /^ {2}Workflow 'Support triage' {2}\w+ {2}started /m);
+        assert.match(text.stdout, /^ {6}Response '[^']+' {2}completed {2}started .* {2}tokens (\d+ \(\d+ prompt, \d+ completion\)|not recorded) {2}cost not recorded$/m);
+        assert.match(text.stdout, /^ {8}added {4}Response$/m);
+        const one = cli(['inspect', fx.dbPath, '--limit', '1'], tempDir('state'));
+        assert.match(one.stdout, /^ {2}… \d+ more workflows?$/m);
+      });
+
+      it('reads Constellation\'s live database, its -wal applied: projects, agents, iterations and the files they wrote', () => {
+        const fx = makeConstellation({ kind: 'example', live: true });
+        cleanups.push(() => fx.rm());
+        const run = cli(['inspect', fx.dbPath, '--json'], tempDir('state'));
+        assert.equal(run.code, 0, run.stderr);
+        const [db] = run.json.databases;
+        assert.equal(db.system, 'constellation');
+        assert.equal(db.error, null);
+        assert.deepEqual(db.projects, []);
+        assert.deepEqual(db.nodes.map((n: NodeJson) => n.label).sort(), fx.projects.map((p) => p.name).sort());
+        const nodes = allNodes(db.nodes);
+        const iteration = fx.iterations.find((i) => i.outputs.some((o) => o.type === 'file' && o.path));
+        assert.ok(iteration, 'an iteration that wrote a file');
+        const agent = nodes.find((n) => n.ref === `agent:${iteration.agentId}`);
+        assert.ok(agent, 'its agent');
+        const step = agent.children.filter((n) => n.isStep)[iteration.index - 1];
+        assert.ok(step, `iteration #${iteration.index}`);
+        assert.match(step.label, new RegExp(`^#${iteration.index}\\b`));
+        const files = iteration.outputs.filter((o) => o.type === 'file' && o.path).map((o) => o.path);
+        for (const file of files) assert.ok(step.changes.some((c) => c.path === file && c.label === file), `${file} in ${JSON.stringify(step.changes)}`);
+
+        const text = cli(['inspect', fx.dbPath], tempDir('state'));
+        assert.equal(text.code, 0, text.stderr);
+        assert.match(text.stdout, /^System Constellation \(written\)$/m);
+        assert.match(text.stdout, /^ {2}Project 'Weather widget' {2}completed /m);
+        assert.match(text.stdout, /cost \$0\.\d+$/m);
+        assert.ok(text.stdout.includes(`added    ${files[0]}`), text.stdout);
+      });
+
+      it('reads Autonomous Software Studio\'s orchestrator.db with the checkpoints.db beside it: sessions and their checkpoints', () => {
+        const fx = makeStudioReal({ shape: 'fallback' });
+        cleanups.push(() => fx.rm());
+        assert.ok(fs.existsSync(fx.checkpointsDbPath));
+        assert.equal(path.dirname(fx.checkpointsDbPath), path.dirname(fx.orchestratorDbPath));
+        const run = cli(['inspect', fx.orchestratorDbPath, '--json'], tempDir('state'));
+        assert.equal(run.code, 0, run.stderr);
+        const [db] = run.json.databases;
+        assert.equal(db.system, 'studio');
+        assert.equal(db.variant, 'orchestrator');
+        assert.equal(db.error, null);
+        assert.deepEqual(db.nodes.map((n: NodeJson) => n.label).sort(), fx.sessions.map((s) => s.userMission).sort());
+        for (const session of fx.sessions) {
+          const node = db.nodes.find((n: NodeJson) => n.ref === `session:${session.sessionId}`);
+          assert.ok(node, session.sessionId);
+          assert.ok(node.children.length > 0 && node.children.every((c: NodeJson) => c.isStep && c.level === 'checkpoint'), 'its checkpoints, read from checkpoints.db');
+          assert.equal(node.childCount, node.children.length);
+          const changes = node.children.flatMap((c: NodeJson) => c.changes);
+          assert.ok(changes.some((c: { label: string }) => c.label === 'state'), 'each checkpoint changes the state');
+          // The files the state names (CLAUDE.md is rewritten by every node and named by none).
+          for (const artifact of session.artifacts.filter((a) => a.relPath !== 'CLAUDE.md')) {
+            const change = changes.find((c: { label: string }) => c.label === `${artifact.relPath} (as it is now)`);
+            assert.ok(change, `${artifact.relPath} in ${JSON.stringify(changes)}`);
+            assert.equal(change.path, `${session.workDir}/${artifact.relPath}`);
+          }
+        }
+
+        const text = cli(['inspect', fx.orchestratorDbPath], tempDir('state'));
+        assert.equal(text.code, 0, text.stderr);
+        assert.match(text.stdout, /^System Autonomous Software Studio \(orchestrator\)$/m);
+        assert.match(text.stdout, /^Levels session → checkpoint$/m);
+        assert.match(text.stdout, /^ {4}Checkpoint '[^']+' {2}\w+ {2}started /m);
+        assert.match(text.stdout, /^ {6}modified state$/m);
+      });
+
+      it('names the systems it checked for a SQLite file none of them wrote', () => {
+        const file = path.join(tempDir('other'), 'notes.db');
+        sqlite(file, ['CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)']);
+        const run = cli(['inspect', file, '--json'], tempDir('state'));
+        assert.equal(run.code, 1);
+        const [db] = run.json.databases;
+        assert.equal(db.error.code, 'UNSUPPORTED_SCHEMA');
+        assert.equal(db.system, null);
+        assert.equal(db.nodes, null);
+        assert.match(db.error.message, /was not written by LaForge, Constellation, Autonomous Software Studio or LLM Orchestration: its tables are notes\./);
+        const text = cli(['inspect', file], tempDir('state'));
+        assert.equal(text.code, 1);
+        assert.match(text.stdout, /^Not read: The database .*notes\.db was not written by LaForge, Constellation, Autonomous Software Studio or LLM Orchestration/m);
+        const bad = cli(['inspect', file, '--limit', '0'], tempDir('state'));
+        assert.equal(bad.code, 2);
+        assert.match(bad.stderr, /--limit takes a whole number/);
+      });
     });
 
     it('exits 1 with a sentence when there is nothing to read, 2 with the usage for bad arguments', () => {

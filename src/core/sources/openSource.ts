@@ -1,0 +1,129 @@
+/**
+ * Opens a database file as whichever system wrote it: one read-only snapshot, then LaForge's
+ * StepStore when it has a `steps` table, or the adapter of the system whose tables it has,
+ * with the files beside it that adapter reads (a checkpoints.db, artifacts). The store worker
+ * and the command line both open files through here.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Fingerprint } from '../fingerprint';
+import { silentLogger, type Logger } from '../log';
+import { loadSqlJs } from '../sqljs';
+import { StepStore } from '../stepStore';
+import { detectSource, isLaforgeShape, unknownSchemaError } from './registry';
+import { openSnapshot, openSnapshotWith, schemaShape, sqlReader } from './snapshot';
+import type { Detection, HistorySource, LevelInfo, SourceAdapter, SqlReader } from './types';
+
+export interface OpenSourceOptions {
+  /** The sql.js WASM file; defaults to the one in the installed sql.js package. */
+  wasmPath?: string;
+  log?: Logger;
+  /** When the open began (performance.now()), for the timings logged. */
+  started?: number;
+  /** The adapters tried; default the registry's. */
+  adapters?: readonly SourceAdapter[];
+}
+
+/** A file open as its system's history: LaForge's store, or an adapter's source. */
+export type OpenedHistory =
+  | { kind: 'laforge'; store: StepStore }
+  | { kind: 'source'; source: HistorySource; detection: Detection; close(): void };
+
+export type OpenedFile = OpenedHistory & {
+  /** The snapshot's fingerprint, and how many WAL frames it applied. */
+  fingerprint: Fingerprint;
+  framesApplied: number;
+};
+
+/** A LaForge database's levels: projects, and their steps. */
+export const LAFORGE_LEVELS: readonly LevelInfo[] = [
+  { key: 'project', singular: 'project', plural: 'projects' },
+  { key: 'step', singular: 'step', plural: 'steps' },
+];
+
+/** A text file beside the database at most this large is read for a source (an artifact). */
+export const SIBLING_TEXT_LIMIT = 5 * 2 ** 20;
+
+/**
+ * Opens `dbPath`. Rejects with the snapshot's StepDbErrors (FILE_MISSING, NOT_SQLITE, CORRUPT,
+ * …), and with UNSUPPORTED_SCHEMA naming the systems checked when no system wrote the file.
+ * The caller closes what it gets: `store.close()` or `close()`.
+ */
+export async function openSource(dbPath: string, options: OpenSourceOptions = {}): Promise<OpenedFile> {
+  const log = options.log ?? silentLogger;
+  const t0 = options.started ?? performance.now();
+  const snapshot = await openSnapshot(dbPath, { wasmPath: options.wasmPath, log });
+  const { fingerprint, framesApplied } = snapshot;
+  let shape;
+  try {
+    shape = schemaShape(snapshot.db, dbPath);
+  } catch (err) {
+    snapshot.db.close();
+    throw err;
+  }
+  if (isLaforgeShape(shape)) {
+    return { kind: 'laforge', store: StepStore.fromSnapshot(dbPath, snapshot, { log, started: t0 }), fingerprint, framesApplied };
+  }
+  const found = detectSource(shape, options.adapters);
+  const reader = sqlReader(snapshot.db, dbPath, log);
+  if (!found) {
+    reader.close();
+    throw unknownSchemaError(dbPath, shape);
+  }
+  const siblings: (SqlReader & { close(): void })[] = [];
+  const folder = path.dirname(dbPath);
+  let source: HistorySource;
+  try {
+    const SQL = await loadSqlJs(options.wasmPath);
+    source = found.adapter.open(reader, found.detection, {
+      path: dbPath,
+      openSibling(file) {
+        const siblingPath = path.resolve(folder, file);
+        const sibling = openSnapshotWith(SQL, siblingPath, { log });
+        if (!sibling) return null;
+        const opened = sqlReader(sibling.db, siblingPath, log);
+        siblings.push(opened);
+        return opened;
+      },
+      readText(file) {
+        return readSmallText(path.resolve(folder, file));
+      },
+    });
+  } catch (err) {
+    reader.close();
+    for (const s of siblings) s.close();
+    throw err;
+  }
+  log.debug(`Opened ${dbPath} as ${found.detection.system} (${found.detection.variant}) in ${(performance.now() - t0).toFixed(1)} ms.`);
+  return {
+    kind: 'source',
+    source,
+    detection: found.detection,
+    close() {
+      source.close?.();
+      reader.close();
+      for (const s of siblings) s.close();
+    },
+    fingerprint,
+    framesApplied,
+  };
+}
+
+/** Closes what openSource opened. */
+export function closeOpened(opened: OpenedHistory): void {
+  if (opened.kind === 'laforge') opened.store.close();
+  else opened.close();
+}
+
+/** A small text file's content; null when it is missing, too large or not text. */
+function readSmallText(file: string): string | null {
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile() || stat.size > SIBLING_TEXT_LIMIT) return null;
+    const bytes = fs.readFileSync(file);
+    if (bytes.includes(0)) return null;
+    return bytes.toString('utf8');
+  } catch {
+    return null;
+  }
+}
