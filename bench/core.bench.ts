@@ -10,7 +10,11 @@ import { GitRepository } from '../src/core/git';
 import { DEFAULT_MAX_DATABASE_SIZE_MB } from '../src/core/remoteStore';
 import { executeRollback, planRollback, undoRollback } from '../src/core/rollback';
 import { refsKey, StepCommitResolver } from '../src/core/stepCommits';
+import { SYSTEM_NAMES } from '../src/core/sources/types';
 import { StepStore } from '../src/core/stepStore';
+import { CONSTELLATION_SCHEMA } from '../test/fixtures/constellation';
+import { LLMO_SCHEMA } from '../test/fixtures/llmOrchestration';
+import { FALLBACK_CHECKPOINT_SCHEMA, ORCHESTRATOR_SCHEMA } from '../test/fixtures/studio';
 
 const root = path.resolve(__dirname, '..');
 const work = path.join(root, 'bench', '.work');
@@ -28,6 +32,28 @@ interface Row {
   referenceName: string;
   unit: string;
   target?: string;
+}
+
+/** `--only <word>`: only the sections whose name holds the word. */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]?.toLowerCase() : undefined;
+const section = (name: string) => !only || name.toLowerCase().includes(only);
+/** The other systems' databases: 10,000 and 100,000 steps. */
+const systemSizes = quick ? [10_000] : [10_000, 100_000];
+
+interface Limit {
+  /** A database of another system, by what it holds. */
+  system?: string;
+  steps: number | null; fileBytes: number; opened: boolean; code?: string; openMs?: number; heavyMs?: number;
+  openPeakMB?: number; allPeakMB?: number; workerHeapAfterAggregatesMB?: number; workerHeapUsedMB?: number; workerHeapLimitMB?: number;
+}
+
+interface SystemMemory {
+  system: string;
+  steps: number;
+  /** The database and the files beside it its source read. */
+  fileBytes: number;
+  oursAddedPeakMB: number;
+  plainAddedPeakMB: number;
 }
 
 const median = (xs: number[]) => {
@@ -137,7 +163,7 @@ async function main() {
   const memory: { steps: number; fileBytes: number; oursAddedPeakMB: number; floorAddedPeakMB: number }[] = [];
   const runs = quick ? 3 : 7;
 
-  for (const steps of sizes) {
+  for (const steps of section('laforge cold open') ? sizes : []) {
     const db = ensureDatabase(steps);
     const query = `SELECT * FROM steps WHERE project_id = '${project}' ORDER BY id DESC LIMIT 200`;
     const ours: number[] = [];
@@ -177,7 +203,7 @@ async function main() {
     });
   }
 
-  {
+  if (section('laforge main-thread block')) {
     // The extension host's responsiveness: the store opens in a worker thread, so the main
     // thread only starts the worker and receives the first page.
     const steps = sizes[sizes.length - 1];
@@ -198,11 +224,9 @@ async function main() {
     });
   }
 
-  const limits: {
-    steps: number | null; fileBytes: number; opened: boolean; code?: string; openMs?: number; heavyMs?: number;
-    openPeakMB?: number; allPeakMB?: number; workerHeapAfterAggregatesMB?: number; workerHeapUsedMB?: number; workerHeapLimitMB?: number;
-  }[] = [];
-  {
+  const limits: Limit[] = [];
+  const systemMemory: SystemMemory[] = [];
+  if (section('laforge store worker limits')) {
     // The memory a database costs at the store worker's default limits, one fresh process per
     // size (one run each: the sizes, not the noise, are what change the figures), and a file
     // just over the size limit, sparse, which must be refused before it is read.
@@ -244,7 +268,7 @@ async function main() {
     });
   }
 
-  {
+  if (section('laforge has it changed')) {
     const db = ensureDatabase(10_000);
     const store = await StepStore.open(db, { wasmPath: wasm });
     const samples: number[] = [];
@@ -266,7 +290,7 @@ async function main() {
     });
   }
 
-  {
+  if (section('git changedFiles')) {
     const { dir, before, after } = ensureRepository();
     const repo = await GitRepository.open(dir);
     const ours: number[] = [];
@@ -293,7 +317,7 @@ async function main() {
     });
   }
 
-  {
+  if (section('rollback')) {
     // Rollback of the step that touched 1,000 files: ours (journal, backup ref, reset, safe
     // database write) against the bare work: git reset --hard plus the UPDATE by the sqlite3 CLI.
     const { dir, before, after } = ensureRepository();
@@ -344,7 +368,7 @@ async function main() {
   }
 
 
-  {
+  if (section('step commits')) {
     // Each step's own commit: every note read and every step-S<N> branch listed, beside the
     // bare processes that only list them; and the check that nothing moved since, beside one
     // git process that would list the same refs.
@@ -380,7 +404,10 @@ async function main() {
     });
   }
 
-  const activation = probe('activate', root);
+  if (section('systems open + first page')) otherSystems(rows, systemMemory, runs);
+  if (!quick && section('systems constellation 1 GB message text')) constellationGigabyte(rows, limits);
+
+  const activation = section('activation') ? probe('activate', root) : undefined;
 
   const table = rows.map((r) => ({
     measure: r.measure,
@@ -391,16 +418,29 @@ async function main() {
   }));
   console.log('\nStep History core benchmark (medians)');
   console.table(table);
-  console.log('Peak memory added by cold open + first page (ours) and by reading bytes + sql.js init (floor)');
-  console.table(memory.map((m) => ({
-    steps: m.steps.toLocaleString('en-US'),
-    'file MB': (m.fileBytes / 2 ** 20).toFixed(1),
-    'ours MB': m.oursAddedPeakMB.toFixed(1),
-    'floor MB': m.floorAddedPeakMB.toFixed(1),
-  })));
-  console.log('Store worker at its default limits: peak memory added (process VmHWM minus RSS before the worker starts)');
-  console.table(limits.map((l) => ({
-    steps: l.steps === null ? '(sparse file)' : l.steps.toLocaleString('en-US'),
+  if (memory.length) {
+    console.log('Peak memory added by cold open + first page (ours) and by reading bytes + sql.js init (floor)');
+    console.table(memory.map((m) => ({
+      steps: m.steps.toLocaleString('en-US'),
+      'file MB': (m.fileBytes / 2 ** 20).toFixed(1),
+      'ours MB': m.oursAddedPeakMB.toFixed(1),
+      'floor MB': m.floorAddedPeakMB.toFixed(1),
+    })));
+  }
+  if (systemMemory.length) {
+    console.log('Other systems: peak memory added by cold open + first page (ours, through the adapter) and by plain sql.js doing the same SELECTs');
+    console.table(systemMemory.map((m) => ({
+      system: m.system,
+      steps: m.steps.toLocaleString('en-US'),
+      'files MB': (m.fileBytes / 2 ** 20).toFixed(1),
+      'ours MB': m.oursAddedPeakMB.toFixed(1),
+      'plain sql.js MB': m.plainAddedPeakMB.toFixed(1),
+      'ours x files': (m.oursAddedPeakMB / (m.fileBytes / 2 ** 20)).toFixed(2),
+    })));
+  }
+  if (limits.length) console.log('Store worker at its default limits: peak memory added (process VmHWM minus RSS before the worker starts)');
+  if (limits.length) console.table(limits.map((l) => ({
+    steps: l.system ? `${l.system}, ${l.steps!.toLocaleString('en-US')}` : l.steps === null ? '(sparse file)' : l.steps.toLocaleString('en-US'),
     'file MB': (l.fileBytes / 2 ** 20).toFixed(1),
     opens: l.opened ? 'yes' : `no: ${l.code}`,
     'open + page ms': l.openMs?.toFixed(0) ?? '',
@@ -413,16 +453,20 @@ async function main() {
       ? ''
       : `${l.workerHeapAfterAggregatesMB!.toFixed(0)} / ${l.workerHeapUsedMB.toFixed(0)} / ${l.workerHeapLimitMB!.toFixed(0)}`,
   })));
-  console.log(
-    `Activation: ${activation.activationMs.toFixed(1)} ms, WASM compilations at activation: ${activation.compilationsAtActivation}`,
-  );
+  if (activation) {
+    console.log(
+      `Activation: ${activation.activationMs.toFixed(1)} ms, WASM compilations at activation: ${activation.compilationsAtActivation}`,
+    );
+  }
 
   const result = {
     date: new Date().toISOString(),
     node: process.version,
     quick,
     rows: rows.map((r) => ({ ...r, ratio: r.ours / r.reference })),
+    ...(only ? { only } : {}),
     memory,
+    systemMemory,
     limits,
     activation,
   };
@@ -430,9 +474,153 @@ async function main() {
   const out = path.join(root, 'bench', 'results', 'core.json');
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nWrote ${path.relative(root, out)}`);
-  if (activation.compilationsAtActivation !== 0) {
+  if (activation && activation.compilationsAtActivation !== 0) {
     console.error('Activation compiled WASM: it must load only on first database open.');
     process.exitCode = 1;
+  }
+}
+
+type OtherSystem = 'constellation' | 'llmo' | 'studio';
+const SYSTEM_LABELS: Record<OtherSystem, string> = {
+  constellation: SYSTEM_NAMES.constellation,
+  llmo: SYSTEM_NAMES.llmOrchestration,
+  studio: `${SYSTEM_NAMES.studio} (orchestrator.db + checkpoints.db)`,
+};
+
+/**
+ * A database of another system written by bench/make-system-db.py with the real SQLite engine,
+ * cached under bench/.work; the DDL is the fixtures'. Returns the file a user opens (for the
+ * studio, data/orchestrator.db with checkpoints.db beside it).
+ */
+function ensureSystemDatabase(system: OtherSystem, steps: number, textBytes?: number): string {
+  const name = `${system}-${steps}${textBytes ? `-text-${textBytes}` : ''}`;
+  const target = system === 'studio' ? path.join(work, name, 'orchestrator.db') : path.join(work, `${name}.db`);
+  if (fs.existsSync(target)) return target;
+  const schema = JSON.stringify({ constellation: CONSTELLATION_SCHEMA, llmo: LLMO_SCHEMA, orchestrator: ORCHESTRATOR_SCHEMA, fallback: FALLBACK_CHECKPOINT_SCHEMA });
+  // Written beside, then renamed: an interrupted run leaves no half-written database in the cache.
+  const partial = system === 'studio' ? path.join(work, `${name}.partial`) : path.join(work, `${name}.partial.db`);
+  fs.rmSync(partial, { recursive: true, force: true });
+  execFileSync('python3', [path.join(root, 'bench', 'make-system-db.py'), system, partial, String(steps), ...(textBytes ? [String(textBytes)] : [])], {
+    input: schema, stdio: ['pipe', 'inherit', 'inherit'],
+  });
+  fs.renameSync(partial, system === 'studio' ? path.dirname(target) : target);
+  return target;
+}
+
+/** A SQL text with its `?` parameters written in as literals (the sqlite3 CLI binds none). */
+function inlineParams(sql: string, params: Statement['params']): string {
+  let out = '';
+  let k = 0;
+  let quote: string | null = null;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') {
+      const v = params[k++];
+      out += v === null || v === undefined ? 'NULL'
+        : typeof v === 'number' ? String(v)
+          : typeof v === 'string' ? `'${v.replace(/'/g, "''")}'`
+            : `X'${v.hex}'`;
+    } else out += ch;
+  }
+  return out;
+}
+
+interface Statement {
+  file: string;
+  sql: string;
+  params: (string | number | null | { hex: string })[];
+}
+
+/** A script for one sqlite3 CLI process running the statements in order, each file opened read-only. */
+function cliScript(statements: Statement[], first: string): string {
+  const lines: string[] = [];
+  let current = first;
+  for (const s of statements) {
+    if (s.file !== current) {
+      lines.push(`.open --readonly '${s.file}'`);
+      current = s.file;
+    }
+    lines.push(`${inlineParams(s.sql, s.params).replace(/\s+/g, ' ')};`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Each other system's database opened as the store worker opens it and read down to its first
+ * page of steps, in a fresh process, beside plain sql.js and the sqlite3 CLI running the very
+ * SELECTs the adapter ran (recorded by the probe), in the same run.
+ */
+function otherSystems(rows: Row[], systemMemory: SystemMemory[], runs: number): void {
+  for (const system of ['constellation', 'llmo', 'studio'] as OtherSystem[]) {
+    for (const steps of systemSizes) {
+      const db = ensureSystemDatabase(system, steps);
+      const statementsFile = path.join(work, `${system}-${steps}.statements.json`);
+      const scriptFile = path.join(work, `${system}-${steps}.statements.sql`);
+      const ours: number[] = [];
+      const oursPeak: number[] = [];
+      const plain: number[] = [];
+      const plainPeak: number[] = [];
+      const natives: number[] = [];
+      let fileBytes = 0;
+      const n = steps >= 100_000 ? Math.max(3, runs - 2) : runs;
+      for (let i = 0; i < n; i++) {
+        const o = probe('system', db, wasm, statementsFile) as unknown as { ms: number; addedPeakBytes: number; pages: number[]; system: string; fileBytes: number };
+        const pages = o.pages;
+        if (pages.length < 2 || pages[pages.length - 1] === 0) throw new Error(`${system}: first page wrong: ${JSON.stringify(o)}`);
+        ours.push(o.ms);
+        oursPeak.push(o.addedPeakBytes);
+        fileBytes = o.fileBytes;
+        if (i === 0) fs.writeFileSync(scriptFile, cliScript(JSON.parse(fs.readFileSync(statementsFile, 'utf8')) as Statement[], db));
+        const p = probe('systemSqljs', statementsFile, wasm);
+        plain.push(p.ms);
+        plainPeak.push(p.addedPeakBytes);
+        natives.push(timeProcess('sqlite3', ['-readonly', db, `.read '${scriptFile}'`]));
+      }
+      const measure = `${SYSTEM_LABELS[system]}: open + first page (top level, then the first container's first 200 children), ${steps.toLocaleString('en-US')} steps`;
+      rows.push({ measure, ours: median(ours), reference: median(plain), referenceName: 'plain sql.js: read + init + open + the same SELECTs', unit: 'ms' });
+      rows.push({ measure, ours: median(ours), reference: median(natives), referenceName: 'sqlite3 CLI process: the same SELECTs', unit: 'ms' });
+      rows.push({
+        measure: `${SYSTEM_LABELS[system]}: peak memory added by open + first page, ${steps.toLocaleString('en-US')} steps`,
+        ours: median(oursPeak) / 2 ** 20, reference: fileBytes / 2 ** 20, referenceName: 'size of the files read', unit: 'MB',
+      });
+      systemMemory.push({
+        system: SYSTEM_LABELS[system], steps, fileBytes,
+        oursAddedPeakMB: median(oursPeak) / 2 ** 20, plainAddedPeakMB: median(plainPeak) / 2 ** 20,
+      });
+    }
+  }
+}
+
+/**
+ * A Constellation database of 100,000 iterations whose messages hold 1 GB (10^9 bytes) of text,
+ * opened through the store worker at its default limits (one run): either its open + first page
+ * and the peak memory that added, or the refusal of a file over stepHistory.maxDatabaseSizeMb.
+ */
+function constellationGigabyte(rows: Row[], limits: Limit[]): void {
+  const steps = 100_000;
+  const textBytes = 1_000_000_000;
+  const db = ensureSystemDatabase('constellation', steps, textBytes);
+  const workerPath = path.join(root, 'dist', 'storeWorker.js');
+  const r = probe('systemLimits', db, wasm, workerPath) as unknown as { fileBytes: number; opened: boolean; code?: string; ms: number; addedPeakBytes: number; pages?: number[] };
+  const mb = (bytes: number) => bytes / 2 ** 20;
+  const system = 'Constellation, 1 GB of message text';
+  if (!r.opened && r.code !== 'TOO_LARGE') throw new Error(`${system}: ${JSON.stringify(r)}`);
+  limits.push({ system, steps, fileBytes: r.fileBytes, opened: r.opened, code: r.code, openMs: r.ms, openPeakMB: mb(r.addedPeakBytes) });
+  if (r.opened) {
+    rows.push({
+      measure: `${system}: peak memory added by open + first page through the store worker (${mb(r.fileBytes).toFixed(0)} MB)`,
+      ours: mb(r.addedPeakBytes), reference: mb(r.fileBytes), referenceName: 'file size', unit: 'MB',
+    });
+  } else {
+    rows.push({
+      measure: `${system}: refused by the store worker (${r.code}) in ${r.ms.toFixed(0)} ms, peak memory added ${mb(r.addedPeakBytes).toFixed(0)} MB`,
+      ours: mb(r.fileBytes), reference: DEFAULT_MAX_DATABASE_SIZE_MB, referenceName: 'default size limit', unit: 'MB',
+    });
   }
 }
 

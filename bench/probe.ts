@@ -13,11 +13,27 @@
  *                                        through the store worker at its default limits: open + first
  *                                        page, then aggregates + models (the heaviest calls), with the
  *                                        peak memory each stage added to the process, or the refusal
+ *   probe system <db> <wasm> <statementsOut>
+ *                                        another system's database opened as the store worker opens it
+ *                                        (snapshot, schema shape, detection, the adapter with its sibling
+ *                                        files), then its first page: the top level, then the first
+ *                                        container's first 200 children, down to a page of steps; writes
+ *                                        the SELECTs that took to <statementsOut>
+ *   probe systemSqljs <statements> <wasm>
+ *                                        plain sql.js: read + init + open each file + the same SELECTs
+ *   probe systemLimits <db> <wasm> <workerPath>
+ *                                        the same first page through the store worker at its default
+ *                                        limits, with the peak memory it added, or the refusal
  */
 import * as fs from 'fs';
 import { monitorEventLoopDelay } from 'perf_hooks';
+import * as path from 'path';
 import { StepDbError } from '../src/core/errors';
 import { StoreWorker } from '../src/core/remoteStore';
+import { loadSqlJs } from '../src/core/sqljs';
+import { detectSource, isLaforgeShape } from '../src/core/sources/registry';
+import { openSnapshot, openSnapshotWith, schemaShape, sqlReader } from '../src/core/sources/snapshot';
+import type { HistoryNode, NodeRef, SqlReader, SqlValue } from '../src/core/sources/types';
 import { StepStore } from '../src/core/stepStore';
 import { loadBundle } from '../test/support/loadBundle';
 
@@ -154,6 +170,157 @@ async function limits(db: string, wasm: string, project: string, workerPath: str
   }
 }
 
+/** One SELECT a source ran: on which file, with which parameters (a blob as hex). */
+interface Statement {
+  file: string;
+  sql: string;
+  params: (string | number | null | { hex: string })[];
+}
+
+function recording(reader: SqlReader, file: string, log: Statement[]): SqlReader {
+  const note = (sql: string, params: readonly SqlValue[] = []) =>
+    log.push({ file, sql, params: params.map((v) => (v instanceof Uint8Array ? { hex: Buffer.from(v).toString('hex') } : v)) });
+  return {
+    all: (sql, params) => (note(sql, params), reader.all(sql, params)),
+    get: (sql, params) => (note(sql, params), reader.get(sql, params)),
+  };
+}
+
+/** The schema shape's own SELECTs, as schemaShape runs them. */
+function shapeStatements(file: string, tables: Iterable<string>): Statement[] {
+  return [
+    { file, sql: `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`, params: [] },
+    ...[...tables].map((t) => ({ file, sql: 'SELECT name FROM pragma_table_info(?)', params: [t] })),
+  ];
+}
+
+/** The top level, then the first container's first 200 children, down the tree until a page holds steps. */
+async function firstPage(children: (parent: NodeRef | null) => HistoryNode[] | Promise<HistoryNode[]>): Promise<number[]> {
+  const pages: number[] = [];
+  let nodes = await children(null);
+  pages.push(nodes.length);
+  while (!nodes.some((n) => n.isStep)) {
+    const first = nodes.find((n) => n.hasChildren);
+    if (!first) break;
+    nodes = await children(first.ref);
+    pages.push(nodes.length);
+  }
+  return pages;
+}
+
+/** The files a database's source reads: the file itself and the sibling files beside it that exist. */
+function filesBytes(db: string, siblings: readonly string[] = []): number {
+  let total = 0;
+  for (const f of [db, ...siblings.map((s) => path.resolve(path.dirname(db), s))]) {
+    for (const g of [f, f + '-wal']) if (fs.existsSync(g)) total += fs.statSync(g).size;
+  }
+  return total;
+}
+
+/** As the store worker's 'open' builds a source. */
+async function system(db: string, wasm: string, statementsOut: string) {
+  const log: Statement[] = [];
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const snapshot = await openSnapshot(db, { wasmPath: wasm });
+  const shape = schemaShape(snapshot.db, db);
+  if (isLaforgeShape(shape)) throw new Error(`${db} is a LaForge database`);
+  const found = detectSource(shape);
+  if (!found) throw new Error(`no adapter reads ${db}`);
+  const reader = sqlReader(snapshot.db, db);
+  const SQL = await loadSqlJs(wasm);
+  const folder = path.dirname(db);
+  const siblings: (SqlReader & { close(): void })[] = [];
+  const siblingNames: string[] = [];
+  const source = found.adapter.open(recording(reader, db, log), found.detection, {
+    path: db,
+    openSibling(file) {
+      const full = path.resolve(folder, file);
+      const sibling = openSnapshotWith(SQL, full, {});
+      if (!sibling) return null;
+      const opened = sqlReader(sibling.db, full);
+      siblings.push(opened);
+      siblingNames.push(file);
+      return recording(opened, full, log);
+    },
+    readText(file) {
+      const full = path.resolve(folder, file);
+      try {
+        const stat = fs.statSync(full);
+        if (!stat.isFile() || stat.size > 5 * 2 ** 20) return null;
+        const bytes = fs.readFileSync(full);
+        return bytes.includes(0) ? null : bytes.toString('utf8');
+      } catch {
+        return null;
+      }
+    },
+  });
+  const pages = await firstPage((parent) => source.children(parent, { limit: 200 }));
+  const ms = performance.now() - t0;
+  const addedPeakBytes = peakRssBytes() - rssBefore;
+  source.close?.();
+  reader.close();
+  for (const s of siblings) s.close();
+  fs.writeFileSync(statementsOut, JSON.stringify([...shapeStatements(db, shape.tables.keys()), ...log]));
+  return { ms, addedPeakBytes, pages, system: found.detection.system, variant: found.detection.variant, statements: log.length, fileBytes: filesBytes(db, siblingNames), siblings: siblingNames };
+}
+
+async function systemSqljs(statementsFile: string, wasm: string) {
+  const statements = JSON.parse(fs.readFileSync(statementsFile, 'utf8')) as Statement[];
+  const rssBefore = process.memoryUsage().rss;
+  const t0 = performance.now();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const initSqlJs = require('sql.js') as typeof import('sql.js');
+  const pending = initSqlJs({ locateFile: () => wasm });
+  const files = [...new Set(statements.map((s) => s.file))];
+  const bytes = new Map(files.map((f) => [f, fs.readFileSync(f)]));
+  const SQL = await pending;
+  const dbs = new Map(files.map((f) => [f, new SQL.Database(bytes.get(f)!)]));
+  bytes.clear();
+  const prepared = new Map<string, import('sql.js').Statement>();
+  let rows = 0;
+  for (const s of statements) {
+    const key = `${s.file}\0${s.sql}`;
+    let stmt = prepared.get(key);
+    if (!stmt) {
+      stmt = dbs.get(s.file)!.prepare(s.sql);
+      prepared.set(key, stmt);
+    }
+    stmt.bind(s.params.map((v) => (v !== null && typeof v === 'object' ? Buffer.from(v.hex, 'hex') : v)));
+    while (stmt.step()) {
+      stmt.get();
+      rows++;
+    }
+    stmt.reset();
+  }
+  const ms = performance.now() - t0;
+  const addedPeakBytes = peakRssBytes() - rssBefore;
+  for (const stmt of prepared.values()) stmt.free();
+  for (const d of dbs.values()) d.close();
+  return { ms, rows, addedPeakBytes };
+}
+
+async function systemLimits(db: string, wasm: string, workerPath: string) {
+  const fileBytes = filesBytes(db);
+  const rssBefore = process.memoryUsage().rss;
+  const worker = new StoreWorker({ workerPath, wasmPath: wasm });
+  try {
+    const t0 = performance.now();
+    let store;
+    try {
+      store = await worker.open(db);
+    } catch (err) {
+      if (!(err instanceof StepDbError)) throw err;
+      return { fileBytes, opened: false, code: err.code, message: err.message, ms: performance.now() - t0, addedPeakBytes: peakRssBytes() - rssBefore };
+    }
+    const pages = await firstPage((parent) => store.children(parent, { limit: 200 }));
+    const ms = performance.now() - t0;
+    return { fileBytes, opened: true, pages, ms, addedPeakBytes: peakRssBytes() - rssBefore };
+  } finally {
+    worker.dispose();
+  }
+}
+
 async function main() {
   let result: unknown;
   if (mode === 'floor') result = await floor(args[0], args[1]);
@@ -162,6 +329,9 @@ async function main() {
   else if (mode === 'activate') result = await activate(args[0]);
   else if (mode === 'block') result = await block(args[0], args[1], args[2], args[3], args[4]);
   else if (mode === 'limits') result = await limits(args[0], args[1], args[2], args[3]);
+  else if (mode === 'system') result = await system(args[0], args[1], args[2]);
+  else if (mode === 'systemSqljs') result = await systemSqljs(args[0], args[1]);
+  else if (mode === 'systemLimits') result = await systemLimits(args[0], args[1], args[2]);
   else throw new Error(`unknown probe mode ${mode}`);
   process.stdout.write(JSON.stringify(result) + '\n');
 }
