@@ -146,8 +146,17 @@ const RUN_COLUMNS = `
   r.id AS id, r.workflow_id AS workflow_id, r.status AS status, r.started_at AS started_at,
   r.completed_at AS completed_at, r.metadata AS metadata,
   (SELECT w.name FROM workflows w WHERE w.id = r.workflow_id LIMIT 1) AS workflow_name,
-  EXISTS (SELECT 1 FROM workflows w WHERE w.id = r.workflow_id) AS workflow_exists,
-  (SELECT COUNT(*) FROM responses x WHERE x.run_id = r.id) AS n_responses`;
+  EXISTS (SELECT 1 FROM workflows w WHERE w.id = r.workflow_id) AS workflow_exists`;
+
+interface RunAggregate {
+  tokens: TokenCounts | null;
+  models: string[];
+  /** Responses whose metadata gives token counts. */
+  counted: number;
+  responses: number;
+}
+
+const NO_RESPONSES: RunAggregate = { tokens: null, models: [], counted: 0, responses: 0 };
 
 const RESPONSE_COLUMNS = `
   x.id AS id, x.run_id AS run_id, x.payload_id AS payload_id, x.metadata AS metadata,
@@ -209,7 +218,8 @@ export class LlmOrchestrationSource implements HistorySource {
       const where = 'deleted' in ref && ref.deleted ? ORPHAN_RUN : 'r.workflow_id = ?';
       const params: SqlValue[] = 'deleted' in ref && ref.deleted ? [] : [ref.id];
       const rows = this.db.all(`SELECT ${RUN_COLUMNS} FROM runs r WHERE ${where} ORDER BY r.started_at DESC, r.id DESC LIMIT ? OFFSET ?`, [...params, limit, offset]);
-      return rows.map((row) => this.runNode(row));
+      const aggregates = this.runAggregates(rows.map((row) => row.id));
+      return rows.map((row) => this.runNode(row, aggregates.get(idText(row.id))));
     }
     if (ref.level === 'run') {
       const rows = this.db.all(`SELECT ${RESPONSE_COLUMNS} FROM responses x WHERE x.run_id = ? ORDER BY x.created_at, x.id LIMIT ? OFFSET ?`, [ref.id, limit, offset]);
@@ -240,7 +250,7 @@ export class LlmOrchestrationSource implements HistorySource {
     }
     if (parsed.level === 'run') {
       const row = this.runRow(parsed.id);
-      return row && this.runNode(row);
+      return row && this.runNode(row, this.runAggregates([row.id]).get(idText(row.id)));
     }
     const row = this.responseRow(parsed.id);
     return row && this.responseNode(this.responseInfo(row));
@@ -326,25 +336,38 @@ export class LlmOrchestrationSource implements HistorySource {
     return { row, meta, status, rawStatus, start, end, warnings };
   }
 
-  /** The run's responses' token sums and models, from their metadata. */
-  private runAggregate(runId: SqlValue): { tokens: TokenCounts | null; models: string[]; counted: number; responses: number } {
-    let tokens: TokenCounts | null = null;
-    let counted = 0;
-    const models = new Set<string>();
-    const rows = this.db.all('SELECT x.metadata AS metadata FROM responses x WHERE x.run_id = ? ORDER BY x.created_at, x.id', [runId]);
+  /**
+   * Each run's response count, token sums and models, from its responses' metadata, for a
+   * page of runs in one query: the app's schema has no index on responses.run_id, so one
+   * pass over the responses serves the whole page rather than one pass per run.
+   */
+  private runAggregates(runIds: readonly SqlValue[]): Map<string, RunAggregate> {
+    const found = new Map<string, RunAggregate & { modelSet: Set<string> }>();
+    if (runIds.length === 0) return found;
+    const rows = this.db.all(
+      `SELECT x.run_id AS run_id, x.metadata AS metadata FROM responses x WHERE x.run_id IN (${runIds.map(() => '?').join(', ')}) ORDER BY x.run_id, x.created_at, x.id`,
+      [...runIds],
+    );
     for (const r of rows) {
+      const key = idText(r.run_id);
+      let agg = found.get(key);
+      if (!agg) found.set(key, (agg = { tokens: null, models: [], modelSet: new Set(), counted: 0, responses: 0 }));
+      agg.responses++;
       const facts = responseFacts(parseJsonObject(r.metadata, '').value);
-      if (facts.tokens) counted++;
-      tokens = addTokens(tokens, facts.tokens);
-      if (facts.model) models.add(facts.model);
+      if (facts.tokens) agg.counted++;
+      agg.tokens = addTokens(agg.tokens, facts.tokens);
+      if (facts.model && !agg.modelSet.has(facts.model)) {
+        agg.modelSet.add(facts.model);
+        agg.models.push(facts.model);
+      }
     }
-    return { tokens, models: [...models], counted, responses: rows.length };
+    return found;
   }
 
-  private runNode(row: SqlRow): HistoryNode {
+  private runNode(row: SqlRow, aggregate: RunAggregate | undefined): HistoryNode {
     const info = this.runInfo(row);
-    const responses = num(row.n_responses);
-    const agg = this.runAggregate(row.id);
+    const agg = aggregate ?? NO_RESPONSES;
+    const responses = agg.responses;
     const total = asNumber(info.meta.value?.total_payloads);
     const parts: string[] = [];
     if (!num(row.workflow_exists)) {
@@ -512,9 +535,10 @@ export class LlmOrchestrationSource implements HistorySource {
     const row = this.runRow(id);
     if (!row) return [];
     const info = this.runInfo(row);
-    const node = this.runNode(row);
+    const agg = this.runAggregates([row.id]).get(idText(row.id)) ?? NO_RESPONSES;
+    const node = this.runNode(row, agg);
     const meta = info.meta.value;
-    const responses = num(row.n_responses);
+    const responses = agg.responses;
     const facts: { label: string; value: string }[] = [];
     const workflowName = asText(row.workflow_name) ?? asString(meta?.workflow_name);
     const workflowGone = !num(row.workflow_exists);
@@ -540,7 +564,6 @@ export class LlmOrchestrationSource implements HistorySource {
     facts.push({ label: 'Duration', value: formatDuration(node.metrics.durationMs) ?? NOT_RECORDED });
     const total = asNumber(meta?.total_payloads);
     facts.push({ label: 'Payloads', value: total === null ? `${NOT_RECORDED} (${plural(responses, 'response')})` : `${total} (${plural(responses, 'response')})` });
-    const agg = this.runAggregate(row.id);
     const partial = agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${plural(agg.responses, 'response')}` : '';
     facts.push({ label: 'Tokens', value: formatTokens(node.metrics.tokens) + partial });
     const { models, problem: modelsProblem } = runModels(meta);
