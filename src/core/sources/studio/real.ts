@@ -135,10 +135,10 @@ export class StudioRealSource implements HistorySource {
 
   private containerNode(c: { id: string; session: SessionRow | null }): HistoryNode {
     const s = c.session;
-    const count = this.store?.hasThread(c.id) ? this.steps(c.id).length : 0;
     const ref = makeRef(this.topLevel, c.id);
     if (!s) {
       const steps = this.steps(c.id);
+      const count = steps.length;
       const start = steps[0]?.checkpoint.time.date ?? null;
       const end = steps[steps.length - 1]?.checkpoint.time.date ?? null;
       return node({ ref, level: this.topLevel, label: `thread ${c.id}`, description: `${count} checkpoint${count === 1 ? '' : 's'}`, status: 'unknown', rawStatus: null, metrics: metrics(start, end), hasChildren: count > 0 });
@@ -146,7 +146,8 @@ export class StudioRealSource implements HistorySource {
     const done = s.status === 'completed' || s.status === 'failed';
     return node({
       ref, level: this.topLevel, label: firstLine(s.mission ?? s.project ?? s.id), description: [s.project, s.phase].filter(Boolean).join(' · '),
-      status: statusOf(s.status), rawStatus: s.status, metrics: metrics(s.created.date, done ? s.updated.date : null), hasChildren: count > 0, warnings: s.warnings,
+      // Whether its thread has a checkpoint is one query; its steps are decoded only when opened.
+      status: statusOf(s.status), rawStatus: s.status, metrics: metrics(s.created.date, done ? s.updated.date : null), hasChildren: this.store?.hasThread(c.id) ?? false, warnings: s.warnings,
     });
   }
 
