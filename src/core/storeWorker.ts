@@ -5,6 +5,7 @@
  * by the adapter of the system whose tables it has (openSource).
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import * as v8 from 'v8';
 import { parentPort } from 'worker_threads';
 import { StepDbError } from './errors';
@@ -44,7 +45,14 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'open': {
       const t0 = performance.now();
       if (request.maxSizeMb !== undefined) refuseIfTooLarge(request.path, request.maxSizeMb);
-      const opened = await openSource(request.path, { wasmPath: request.wasmPath, log, started: t0 });
+      const { maxSizeMb } = request;
+      const opened = await openSource(request.path, {
+        wasmPath: request.wasmPath,
+        log,
+        started: t0,
+        // A file beside it (a checkpoints.db) is read whole too: the limit is for them together.
+        beforeSibling: maxSizeMb === undefined ? undefined : (sibling) => refuseIfTooLarge(request.path, maxSizeMb, sibling),
+      });
       const handle = nextHandle++;
       stores.set(handle, opened);
       const base = { handle, fingerprint: opened.fingerprint, framesApplied: opened.framesApplied };
@@ -104,16 +112,19 @@ function callMethod(opened: OpenedHistory, method: StoreMethod, args: unknown[])
  * limit of the worker bounds them: so their size is checked before a byte is read. A file
  * that is missing or not a file is left for StepStore.open to describe.
  */
-function refuseIfTooLarge(dbPath: string, maxSizeMb: number): void {
+function refuseIfTooLarge(dbPath: string, maxSizeMb: number, sibling?: string): void {
   const db = fileSize(dbPath);
   if (db === undefined) return;
   const wal = fileSize(dbPath + '-wal') ?? 0;
-  if (db + wal <= maxSizeMb * 2 ** 20) return;
+  const beside = sibling === undefined ? 0 : (fileSize(sibling) ?? 0) + (fileSize(sibling + '-wal') ?? 0);
+  const total = db + wal + beside;
+  if (total <= maxSizeMb * 2 ** 20) return;
+  const what = beside > 0 ? ` with ${path.basename(sibling!)} beside it` : wal > 0 ? ' with its -wal file' : '';
   throw new StepDbError(
     'TOO_LARGE',
-    `The step database ${dbPath} is ${formatSize(db + wal, maxSizeMb)}${wal > 0 ? ' with its -wal file' : ''}; ` +
+    `The step database ${dbPath} is ${formatSize(total, maxSizeMb)}${what}; ` +
       `Step History can open step databases up to ${formatMb(maxSizeMb)} (the stepHistory.maxDatabaseSizeMb setting).`,
-    `${db + wal} bytes (database ${db}, WAL ${wal}) is over the limit of ${maxSizeMb} MB (${Math.floor(maxSizeMb * 2 ** 20)} bytes)`,
+    `${total} bytes (database ${db}, WAL ${wal}${sibling ? `, ${sibling} ${beside}` : ''}) is over the limit of ${maxSizeMb} MB (${Math.floor(maxSizeMb * 2 ** 20)} bytes)`,
   );
 }
 

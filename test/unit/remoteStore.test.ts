@@ -7,6 +7,7 @@ import { StepDbError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/log';
 import { RemoteStepStore, StoreWorker } from '../../src/core/remoteStore';
 import { StepStore } from '../../src/core/stepStore';
+import { makeStudioReal } from '../fixtures/studio';
 import { DOCUMENTED_SCHEMA, makeTempDir, SqliteProcess, stepRow, writeWithSqlite } from '../fixtures/stepFixtures';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -166,6 +167,30 @@ describe('StoreWorker and RemoteStepStore (a real worker thread)', function () {
       await writeWithSqlite(file, DOCUMENTED_SCHEMA, rows);
     }
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+    it('counts a file beside the database its source reads (a checkpoints.db) in the size limit, and says so', async () => {
+      const studio = makeStudioReal({ shape: 'fallback', now: new Date('2026-11-20T17:00:00Z') });
+      try {
+        const both = fs.statSync(studio.orchestratorDbPath).size + fs.statSync(studio.checkpointsDbPath).size;
+        const alone = fs.statSync(studio.orchestratorDbPath).size;
+        // A limit the orchestrator.db passes alone, and the two together do not.
+        const limitMb = (alone + both) / 2 / 2 ** 20;
+        const limited = new StoreWorker({ workerPath, wasmPath, log, maxDatabaseSizeMb: limitMb });
+        const roomy = new StoreWorker({ workerPath, wasmPath, log, maxDatabaseSizeMb: 64 });
+        try {
+          const err = await expectDbError(limited.open(studio.orchestratorDbPath), 'TOO_LARGE');
+          assert.match(err.message, /with checkpoints\.db beside it; Step History can open step databases up to/);
+          const opened = await roomy.open(studio.orchestratorDbPath);
+          assert.strictEqual(opened.detection.system, 'studio');
+          assert.strictEqual((await opened.children(null)).length, studio.sessions.length);
+        } finally {
+          limited.dispose();
+          roomy.dispose();
+        }
+      } finally {
+        studio.rm();
+      }
+    });
 
     it('refuses a database larger than the size limit with its size and the limit, and the next open works', async () => {
       const big = path.join(dir, 'big.db');

@@ -22,6 +22,8 @@ export interface OpenSourceOptions {
   started?: number;
   /** The adapters tried; default the registry's. */
   adapters?: readonly SourceAdapter[];
+  /** Runs before a file beside the database is read, with its path: throws to refuse it (too large). */
+  beforeSibling?: (siblingPath: string) => void;
 }
 
 /** A file open as its system's history: LaForge's store, or an adapter's source. */
@@ -79,6 +81,7 @@ export async function openSource(dbPath: string, options: OpenSourceOptions = {}
       path: dbPath,
       openSibling(file) {
         const siblingPath = path.resolve(folder, file);
+        options.beforeSibling?.(siblingPath);
         const sibling = openSnapshotWith(SQL, siblingPath, { log });
         if (!sibling) return null;
         const opened = sqlReader(sibling.db, siblingPath, log);

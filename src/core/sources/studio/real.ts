@@ -104,6 +104,8 @@ export class StudioRealSource implements HistorySource {
       try {
         sibling = context.openSibling?.('checkpoints.db') ?? null;
       } catch (err) {
+        // Too large to read is the whole database's refusal, with its remedy, not a gap in it.
+        if (err instanceof StepDbError && err.code === 'TOO_LARGE') throw err;
         this.siblingWarnings.push(`checkpoints.db beside ${path.basename(context.path)} could not be opened: ${err instanceof Error ? err.message : String(err)}`);
       }
       if (sibling) {
