@@ -97,10 +97,14 @@ async function handle(request: WorkerRequest): Promise<unknown> {
 
 function callMethod(opened: OpenedHistory, method: StoreMethod, args: unknown[]): unknown {
   if (opened.kind === 'laforge') {
-    if (!LAFORGE_METHODS.has(method)) throw new Error(`${String(method)} is not a method of a LaForge step database`);
+    if (!LAFORGE_METHODS.has(method)) {
+      throw new StepDbError('READ_FAILED', 'This is a LaForge step database: it is read by its projects and steps.', `${String(method)} asked of a LaForge step database`);
+    }
     return (opened.store[method as keyof StepStore] as (...a: unknown[]) => unknown).apply(opened.store, args);
   }
-  if (!HISTORY_METHODS.has(method)) throw new Error(`${String(method)} is not a method of this system's history`);
+  if (!HISTORY_METHODS.has(method)) {
+    throw new StepDbError('READ_FAILED', 'This database was written by another system than LaForge: it has no LaForge projects or steps.', `${String(method)} asked of a ${opened.detection.system} database`);
+  }
   const fn = opened.source[method as keyof HistorySource] as ((...a: unknown[]) => unknown) | undefined;
   // A source without counterparts has none to offer.
   if (!fn) return [];

@@ -10,7 +10,7 @@ import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { HistoryNode, NodeRef } from '../core/sources/types';
 import type { StepDatabase, StepFilter } from './stepDatabases';
-import type { ChangeNode, ItemMoreNode, ItemNode, MessageNode, TreeNode } from './treeNodes';
+import { message, type ChangeNode, type ItemMoreNode, type ItemNode, type MessageNode, type TreeNode } from './treeNodes';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -181,6 +181,3 @@ export function matchesFilter(item: HistoryNode, filter: StepFilter): boolean {
   return true;
 }
 
-function message(id: string, text: string, severity: MessageNode['severity'], detail?: string): MessageNode {
-  return { kind: 'message', id, message: text, severity, detail };
-}

@@ -21,7 +21,7 @@ import type { StepWorktree } from '../core/worktrees';
 import { isFilterActive } from './format';
 import type { StepDatabase, StepDatabases, StepFilter } from './stepDatabases';
 import { SourceTreeModel } from './sourceTreeModel';
-import type { FileNode, ItemMoreNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
+import { message, type FileNode, type ItemMoreNode, type LoadMoreNode, type MessageNode, type ProjectNode, type StepNode, type TreeNode } from './treeNodes';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -754,6 +754,3 @@ function stepRange(node: StepNode): string {
 const isOtherSystem = (database: StepDatabase): boolean =>
   database.state.kind === 'ready' && database.source !== undefined && database.source.detection.system !== 'laforge';
 
-function message(id: string, text: string, severity: MessageNode['severity'], detail?: string): MessageNode {
-  return { kind: 'message', id, message: text, severity, detail };
-}

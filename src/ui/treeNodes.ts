@@ -97,3 +97,8 @@ export const isItemNode = (value: unknown): value is ItemNode =>
 
 export const isChangeNode = (value: unknown): value is ChangeNode =>
   typeof value === 'object' && value !== null && (value as TreeNode).kind === 'change';
+
+/** A message row: one sentence, its detail for the tooltip and log. */
+export function message(id: string, text: string, severity: MessageNode['severity'], detail?: string): MessageNode {
+  return { kind: 'message', id, message: text, severity, detail };
+}

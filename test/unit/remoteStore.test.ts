@@ -183,6 +183,8 @@ describe('StoreWorker and RemoteStepStore (a real worker thread)', function () {
           const opened = await roomy.open(studio.orchestratorDbPath);
           assert.strictEqual(opened.detection.system, 'studio');
           assert.strictEqual((await opened.children(null)).length, studio.sessions.length);
+          // LaForge's calls on it say what it is, as a typed error.
+          await expectDbError(opened.projects(), 'READ_FAILED', /written by another system than LaForge/);
         } finally {
           limited.dispose();
           roomy.dispose();
