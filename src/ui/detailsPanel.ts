@@ -5,7 +5,6 @@
  * not kept alive while hidden: when it comes back it says `ready` again and gets the
  * current step.
  */
-import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
@@ -13,6 +12,7 @@ import type { Step } from '../core/model';
 import { stepChange, type StepCommit } from '../core/stepCommits';
 import { stepDetailsView, type Fetched } from '../core/stepDetails';
 import { isPageMessage, type HostMessage, type PageMessage } from '../shared/detailsProtocol';
+import { WebviewHost } from './webviewHost';
 import { pickStep } from './pickStep';
 import { stepTitle } from './format';
 import { guarded, showError } from './showError';
@@ -48,46 +48,50 @@ export function registerDetailsPanel(context: vscode.ExtensionContext, databases
 }
 
 class DetailsPanel implements vscode.Disposable {
-  private panel: vscode.WebviewPanel | undefined;
-  private ready = false;
+  private readonly host: WebviewHost<HostMessage, PageMessage>;
   private current: { database: StepDatabase; stepId: number; step?: Step; projectId?: string; ref?: string } | undefined;
-  /** The message the page should show now; posted on `ready` if the page was not ready. */
-  private pending: HostMessage | undefined;
   /** Each load takes a number; only the newest load posts, so overlapping refreshes never show stale data. */
   private generation = 0;
   private readonly subscriptions: vscode.Disposable[] = [];
   lastPosted: Extract<HostMessage, { type: 'details' | 'history' }> | undefined;
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
+    context: vscode.ExtensionContext,
     private readonly databases: StepDatabases,
     private readonly log: Logger,
     private readonly logs?: StepLogs,
   ) {
+    this.host = new WebviewHost<HostMessage, PageMessage>(context, {
+      viewType: VIEW_TYPE,
+      script: 'details.js',
+      style: 'details.css',
+      icon: 'history.svg',
+      documentTitle: 'Step Details',
+      isPageMessage,
+      onMessage: (message) => this.handle(message).catch((err: unknown) => showError(err, this.log, `details page ${message.type}`)),
+      onDidDispose: () => {
+        this.lastPosted = undefined;
+        this.current = undefined;
+      },
+      log,
+    });
     this.subscriptions.push(
       databases.onDidChangeDatabase((database) => {
-        if (this.panel && this.current?.database.id === database.id) void this.load();
+        if (this.host.isOpen && this.current?.database.id === database.id) void this.load();
       }),
     );
   }
 
   show(database: StepDatabase, stepId: number): void {
     this.current = { database, stepId };
-    if (this.panel) {
-      this.panel.reveal(undefined, false);
-    } else {
-      this.panel = this.createPanel();
-    }
-    this.panel.title = `S${stepId} · Step Details`;
+    this.host.show(`S${stepId} · Step Details`);
     void this.load();
   }
 
   /** A node of another system's database: its details as sections. */
   showItem(database: StepDatabase, ref: string, label: string): void {
     this.current = { database, stepId: -1, ref };
-    if (this.panel) this.panel.reveal(undefined, false);
-    else this.panel = this.createPanel();
-    this.panel.title = `${safeText(label).slice(0, 40)} · Details`;
+    this.host.show(`${safeText(label).slice(0, 40)} · Details`);
     void this.load();
   }
 
@@ -110,30 +114,6 @@ class DetailsPanel implements vscode.Disposable {
       changes: changes.length,
     });
     this.post({ type: 'history', details });
-  }
-
-  private createPanel(): vscode.WebviewPanel {
-    const extensionUri = this.context.extensionUri;
-    const scriptRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    const mediaRoot = vscode.Uri.joinPath(extensionUri, 'media');
-    const panel = vscode.window.createWebviewPanel(
-      VIEW_TYPE,
-      'Step Details',
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      { enableScripts: true, enableCommandUris: false, localResourceRoots: [scriptRoot, mediaRoot] },
-    );
-    panel.iconPath = vscode.Uri.joinPath(mediaRoot, 'history.svg');
-    this.ready = false;
-    panel.webview.html = pageHtml(panel.webview, vscode.Uri.joinPath(scriptRoot, 'details.js'), vscode.Uri.joinPath(mediaRoot, 'details.css'));
-    panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message));
-    panel.onDidDispose(() => {
-      this.panel = undefined;
-      this.ready = false;
-      this.pending = undefined;
-      this.lastPosted = undefined;
-      this.current = undefined;
-    });
-    return panel;
   }
 
   private async load(): Promise<void> {
@@ -189,46 +169,15 @@ class DetailsPanel implements vscode.Disposable {
   }
 
   private post(message: HostMessage): void {
-    this.pending = message;
-    if (!this.ready) return;
-    this.send(message);
-  }
-
-  private send(message: HostMessage): void {
-    const panel = this.panel;
-    if (!panel) {
-      this.log.debug(`not posting ${message.type}: the panel is closed`);
-      return;
-    }
     if (message.type === 'details' || message.type === 'history') this.lastPosted = message;
-    try {
-      panel.webview.postMessage(message).then(
-        (delivered) => {
-          if (!delivered) this.log.debug(`${message.type} not delivered: the page is hidden; it is sent again when the page is ready`);
-        },
-        (err: unknown) => this.log.debug(`posting ${message.type} failed: ${String(err)}`),
-      );
-    } catch (err) {
-      // A panel disposed between the check and the call throws here.
-      this.log.debug(`posting ${message.type} failed: ${String(err)}`);
-    }
-  }
-
-  private receive(raw: unknown): void {
-    if (!isPageMessage(raw)) {
-      this.log.warn(`ignored a message from the details page: ${JSON.stringify(raw)?.slice(0, 200)}`);
-      return;
-    }
-    this.handle(raw).catch((err: unknown) => showError(err, this.log, `details page ${raw.type}`));
+    this.host.post(message);
   }
 
   private async handle(message: PageMessage): Promise<void> {
     const current = this.current;
     switch (message.type) {
       case 'ready':
-        this.ready = true;
-        if (this.pending) this.send(this.pending);
-        return;
+        return; // answered by the host
       case 'openStep':
         if (current) this.show(current.database, message.stepId);
         return;
@@ -267,32 +216,7 @@ class DetailsPanel implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.panel?.dispose();
+    this.host.dispose();
     for (const s of this.subscriptions) s.dispose();
   }
-}
-
-function pageHtml(webview: vscode.Webview, script: vscode.Uri, style: vscode.Uri): string {
-  const nonce = crypto.randomBytes(18).toString('base64');
-  const csp = [
-    "default-src 'none'",
-    `img-src ${webview.cspSource}`,
-    `style-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-    `font-src ${webview.cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${webview.asWebviewUri(style).toString()}">
-<title>Step Details</title>
-</head>
-<body>
-<main id="root" aria-live="polite"><p class="muted">Loading…</p></main>
-<script nonce="${nonce}" src="${webview.asWebviewUri(script).toString()}"></script>
-</body>
-</html>`;
 }

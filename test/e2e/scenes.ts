@@ -153,7 +153,8 @@ const welcomeScenes: Scene[] = [
     async run(wb) {
       await wb.reset();
       const sideBar = await wb.openViewContainer('Step History');
-      await sideBar.getByText('No step database found').waitFor({ state: 'visible', timeout: 30_000 });
+      await sideBar.getByText('No agent database found').waitFor({ state: 'visible', timeout: 30_000 });
+      await sideBar.getByText(/LaForge, Constellation, Autonomous Software Studio and LLM Orchestration/).waitFor({ state: 'visible' });
       await sideBar.getByRole('button', { name: 'Open Step Database…' }).waitFor({ state: 'visible' });
       await wb.screenshot('welcome-view');
     },

@@ -89,7 +89,12 @@ export async function openSource(dbPath: string, options: OpenSourceOptions = {}
         return opened;
       },
       readText(file) {
-        return readSmallText(path.resolve(folder, file));
+        // Relative to the database's folder, never outside the folder above it (an app's root,
+        // which holds data/ and projects/): the path comes from the database.
+        const root = path.dirname(folder);
+        const resolved = path.resolve(folder, file);
+        if (resolved !== root && !resolved.startsWith(root + path.sep)) return null;
+        return readSmallText(resolved);
       },
     });
   } catch (err) {

@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import { openSnapshot, schemaShape, sqlReader } from '../../../src/core/sources/snapshot';
-import { openStudioContext, studioAdapter } from '../../../src/core/sources/studio';
+import { openSnapshot, schemaShape } from '../../../src/core/sources/snapshot';
+import { studioAdapter } from '../../../src/core/sources/studio';
+import { openSource } from '../../../src/core/sources/openSource';
 import { decodeTyped, formatShown, MAX_TEXT, parseTime, toShown } from '../../../src/core/sources/studio/values';
 import type { Detection, HistorySource } from '../../../src/core/sources/types';
 import { makeLaforgeToday } from '../../fixtures/laforgeToday';
@@ -23,14 +24,13 @@ async function detectFile(dbPath: string): Promise<Detection | null> {
   }
 }
 
+/** Opened as the store worker opens it, the files beside it included. */
 async function open(dbPath: string): Promise<Opened> {
-  const snap = await openSnapshot(dbPath);
-  const detection = studioAdapter.detect(schemaShape(snap.db, dbPath));
-  assert.ok(detection, `${dbPath} is detected`);
-  const reader = sqlReader(snap.db, dbPath);
-  const context = await openStudioContext(dbPath, detection);
-  const source = studioAdapter.open(reader, detection, context);
-  return { source, detection, close: () => (source.close?.(), context.close(), reader.close()) };
+  const opened = await openSource(dbPath);
+  assert.equal(opened.kind, 'source', `${dbPath} is another system's`);
+  if (opened.kind !== 'source') throw new Error('unreachable');
+  assert.equal(opened.detection.system, 'studio');
+  return { source: opened.source, detection: opened.detection, close: opened.close };
 }
 
 const py = (db: string, sql: string, params: unknown[] = []): void => {

@@ -12,8 +12,7 @@ import { checkpointShapeOf } from './checkpoints';
 import { StudioDocumentedSource } from './documented';
 import { StudioRealSource } from './real';
 
-export { openStudioContext, STUDIO_SIBLINGS } from './context';
-export type { StudioContext } from './context';
+export { STUDIO_SIBLINGS } from './context';
 
 const hasAll = (cols: ReadonlySet<string> | undefined, names: string[]): boolean => !!cols && names.every((n) => cols.has(n));
 
