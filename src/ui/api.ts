@@ -4,7 +4,7 @@ import type { Step } from '../core/model';
 import type { ProjectSummary } from '../core/stepStore';
 import type { DetailsPanelProbe } from './detailsPanel';
 import type { RollbackOptions, RollbackOutcome, RollbackService, UndoOutcome } from './rollback';
-import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from './stepDatabases';
+import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../core/stepDatabase';
 import type { StepLogsProbe } from './stepLogs';
 import type { TreeNode } from './treeNodes';
 import type { SystemId } from '../core/sources/types';

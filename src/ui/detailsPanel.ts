@@ -16,7 +16,7 @@ import { WebviewHost } from './webviewHost';
 import { pickStep } from './pickStep';
 import { stepTitle } from './format';
 import { guarded, showError } from './showError';
-import type { StepDatabase, StepDatabases } from './stepDatabases';
+import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import type { StepLogs } from './stepLogs';
 import { isItemNode, isStepNode, type FileNode, type StepNode } from './treeNodes';
 import { historyDetailsView } from './format';

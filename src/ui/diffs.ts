@@ -28,7 +28,7 @@ import type { Logger } from '../core/log';
 import { isNoCommit, stepChange } from '../core/stepCommits';
 import { pickStep } from './pickStep';
 import { guarded, showError } from './showError';
-import type { StepDatabase, StepDatabases } from './stepDatabases';
+import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import { isChangeNode, isFileNode, isItemNode, isStepNode, type ChangeNode, type ItemNode, type StepNode } from './treeNodes';
 import { safeText } from '../shared/safeText';
 import { changePath } from './fileDecorations';

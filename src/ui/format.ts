@@ -13,7 +13,7 @@ import type { ProjectSummary, StepCounters } from '../core/stepStore';
 import type { DetailSection, HistoryNode, NodeStatus, TokenCounts } from '../core/sources/types';
 import type { HistoryDetailsView, HistorySectionView } from '../shared/detailsProtocol';
 import { safeText } from '../shared/safeText';
-import type { StepFilter } from './stepDatabases';
+import type { StepFilter } from '../core/stepDatabase';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

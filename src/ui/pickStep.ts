@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { silentLogger, type Logger } from '../core/log';
 import { stepPickText } from './format';
 import { stepTitles } from './stepTitles';
-import type { StepDatabases } from './stepDatabases';
+import type { StepDatabases } from '../core/stepDatabase';
 import type { StepNode } from './treeNodes';
 
 export interface PickStepOptions {

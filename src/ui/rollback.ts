@@ -35,7 +35,7 @@ import { deleteConfirmation, keptStateItem } from './rollbackStatesText';
 import { confirmationDetail, pendingSentence, planMarkdown, undoSentence } from './rollbackText';
 import { stepTitles } from './stepTitles';
 import { showError } from './showError';
-import type { StepDatabase, StepDatabases } from './stepDatabases';
+import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import { isStepNode } from './treeNodes';
 
 export const PLAN_SCHEME = 'step-history-plan';

@@ -9,7 +9,7 @@
 import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { HistoryNode, NodeRef } from '../core/sources/types';
-import type { StepDatabase, StepFilter } from './stepDatabases';
+import type { StepDatabase, StepFilter } from '../core/stepDatabase';
 import { message, type ChangeNode, type ItemMoreNode, type ItemNode, type MessageNode, type TreeNode } from './treeNodes';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

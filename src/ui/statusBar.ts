@@ -9,7 +9,7 @@ import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import { relativeTime, relativeTimeSpoken, statusWord, stepTooltipMarkdown } from './format';
-import type { StepDatabase, StepDatabases } from './stepDatabases';
+import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import type { StepNode } from './treeNodes';
 
 export const STATUS_BAR_ID = 'stepHistory.latestStep';

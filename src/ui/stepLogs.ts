@@ -14,7 +14,7 @@ import { safeText } from '../shared/safeText';
 import { logTruncationNote, stepLogMarkdown, type LogCostTotals } from './format';
 import { pickStep } from './pickStep';
 import { showError } from './showError';
-import type { StepDatabase, StepDatabases } from './stepDatabases';
+import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import { isFileNode, isStepNode, type StepNode } from './treeNodes';
 
 export const STEP_LOG_SCHEME = 'step-history-log';

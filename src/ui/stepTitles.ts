@@ -9,7 +9,7 @@ import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
 import { listStepLogs, StepLogSummaries, stepLogsFolder } from '../core/stepLog';
 import { stepTitle, titleNeedsLog } from './format';
-import type { StepDatabase } from './stepDatabases';
+import type { StepDatabase } from '../core/stepDatabase';
 
 const summaries = new StepLogSummaries(2000);
 

@@ -23,7 +23,7 @@ import {
   stepTitle,
   stepTooltipMarkdown,
 } from './format';
-import type { StepDatabases } from './stepDatabases';
+import type { StepDatabases } from '../core/stepDatabase';
 import type { StepLogs } from './stepLogs';
 import { StepsTreeModel, fileKey, projectKey, stepKey, type StepsTreeSettings } from './stepsTreeModel';
 import { registerTreeCommands } from './treeCommands';

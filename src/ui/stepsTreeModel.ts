@@ -19,18 +19,13 @@ import type { ProjectSummary } from '../core/stepStore';
 import { watchFolder } from '../core/folderWatch';
 import type { StepWorktree } from '../core/worktrees';
 import { isFilterActive } from './format';
-import type { StepDatabase, StepDatabases, StepFilter } from './stepDatabases';
+import type { Disposable, Event, StepDatabase, StepDatabases, StepFilter } from '../core/stepDatabase';
 import { SourceTreeModel } from './sourceTreeModel';
 import { message, type FileNode, type ItemMoreNode, type LoadMoreNode, type MessageNode, type ProjectNode, type StepNode, type TreeNode } from './treeNodes';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export interface Disposable {
-  dispose(): void;
-}
-
-/** The shape of vscode.Event, so the provider can hand this on unchanged. */
-export type Event<T> = (listener: (e: T) => unknown, thisArgs?: unknown, disposables?: Disposable[]) => Disposable;
+export type { Disposable, Event } from '../core/stepDatabase';
 
 class Emitter<T> {
   private readonly listeners = new Set<(e: T) => unknown>();

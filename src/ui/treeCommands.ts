@@ -10,7 +10,7 @@ import { sameCommit, stepCommitSourceText } from '../core/stepCommits';
 import { safeText } from '../shared/safeText';
 import { pickStep } from './pickStep';
 import { guarded } from './showError';
-import type { StepDatabases } from './stepDatabases';
+import type { StepDatabases } from '../core/stepDatabase';
 import type { StepsTree } from './stepsTree';
 import { isFileNode, isStepNode, type StepNode, type TreeNode } from './treeNodes';
 

@@ -8,7 +8,7 @@ import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary } from '../core/stepStore';
 import type { StepWorktree } from '../core/worktrees';
-import type { StepDatabase } from './stepDatabases';
+import type { StepDatabase } from '../core/stepDatabase';
 
 export interface ProjectNode {
   readonly kind: 'project';

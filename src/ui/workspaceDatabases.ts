@@ -22,7 +22,7 @@ import { Fingerprint, readFingerprint, sameFingerprint } from '../core/fingerpri
 import type { ProjectSummary, StepAggregates } from '../core/stepStore';
 import { guarded } from './showError';
 import type { ChangeItem, DetailSection, HistoryNode, NodeRef, Page, TextRef } from '../core/sources/types';
-import type { DatabaseState, SourceInfo, StepDatabase, StepDatabases, StepFilter, StepPageOptions } from './stepDatabases';
+import type { DatabaseState, SourceInfo, StepDatabase, StepDatabases, StepFilter, StepPageOptions } from '../core/stepDatabase';
 
 export interface WorkspaceStepDatabasesOptions {
   context: vscode.ExtensionContext;

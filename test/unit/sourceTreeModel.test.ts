@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { silentLogger } from '../../src/core/log';
 import { SourceTreeModel } from '../../src/ui/sourceTreeModel';
-import type { StepFilter } from '../../src/ui/stepDatabases';
+import type { StepFilter } from '../../src/core/stepDatabase';
 import type { ItemMoreNode, ItemNode, MessageNode, TreeNode } from '../../src/ui/treeNodes';
 import { makeLlmOrchestration, type LlmoFixture } from '../fixtures/llmOrchestration';
 import { sourceDatabase } from '../fixtures/sourceDatabase';

@@ -18,7 +18,7 @@ import { listStepLogs, StepLogSummaries, stepLogsFolder } from '../../src/core/s
 import { StepStore } from '../../src/core/stepStore';
 import { projectItemText, stepLabel, stepPickText, stepTitle } from '../../src/ui/format';
 import { planMarkdown } from '../../src/ui/rollbackText';
-import type { StepDatabase, StepDatabases } from '../../src/ui/stepDatabases';
+import type { StepDatabase, StepDatabases } from '../../src/core/stepDatabase';
 import { StepsTreeModel } from '../../src/ui/stepsTreeModel';
 import { stepTitles } from '../../src/ui/stepTitles';
 import type { ProjectNode, StepNode } from '../../src/ui/treeNodes';

@@ -13,7 +13,7 @@ import { requireCommitAfter, stepFromRow, type Step } from '../../src/core/model
 import { stepChange, stepCommitIndex, type StepCommit } from '../../src/core/stepCommits';
 import { StepStore, type ProjectSummary } from '../../src/core/stepStore';
 import { liveWorktreeText, projectItemText, stepDecoration, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
-import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/ui/stepDatabases';
+import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/core/stepDatabase';
 import { StepsTreeModel, type TreeChange } from '../../src/ui/stepsTreeModel';
 import type { MessageNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
 import { recordingLogger } from '../fixtures/recordingLogger';

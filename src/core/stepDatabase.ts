@@ -1,16 +1,31 @@
 /**
  * The step databases of the open workspace, as every view and command sees them. A view
- * never touches SQL or git arguments: it asks a StepDatabase, which answers from a
- * StepStore (off the extension host's main thread) and the database's git repository.
+ * never touches SQL or git arguments: it asks a StepDatabase, which answers from a store
+ * (LaForge's StepStore or another system's adapter, off the extension host's main thread) and
+ * the database's git repository. No `vscode` import: the editor's own types fit these shapes,
+ * and the views' models are tested in plain Node against them.
  */
-import type * as vscode from 'vscode';
-import type { ChangedFile, GitRepository } from '../core/git';
-import type { LaforgeProject } from '../core/laforgeProject';
-import type { ChangeItem, DetailSection, Detection, HistoryNode, LevelInfo, NodeRef, Page, TextRef } from '../core/sources/types';
-import type { Step } from '../core/model';
-import type { StepCommit } from '../core/stepCommits';
-import type { ProjectSummary, StepAggregates } from '../core/stepStore';
-import type { StepWorktree } from '../core/worktrees';
+import type { ChangedFile, GitRepository } from './git';
+import type { LaforgeProject } from './laforgeProject';
+import type { ChangeItem, DetailSection, Detection, HistoryNode, LevelInfo, NodeRef, Page, TextRef } from './sources/types';
+import type { Step } from './model';
+import type { StepCommit } from './stepCommits';
+import type { ProjectSummary, StepAggregates } from './stepStore';
+import type { StepWorktree } from './worktrees';
+
+export interface Disposable {
+  dispose(): unknown;
+}
+
+/** The shape of vscode.Event: a VS Code event is one, and so is the views' models' own. */
+export type Event<T> = (listener: (e: T) => unknown, thisArgs?: unknown, disposables?: Disposable[]) => Disposable;
+
+/** The workspace folder a database belongs to, as much of vscode.WorkspaceFolder as the views use. */
+export interface WorkspaceFolderRef {
+  readonly uri: { readonly fsPath: string; toString(): string };
+  readonly name: string;
+  readonly index: number;
+}
 
 export type DatabaseState =
   | { kind: 'loading' }
@@ -62,7 +77,7 @@ export interface StepDatabase extends HistoryReader {
   /** Shown in the views: the workspace-relative path, or `~/.laforge/projects/<name>/steps.db`. */
   readonly label: string;
   /** The workspace folder this database belongs to, if any. */
-  readonly workspaceFolder: vscode.WorkspaceFolder | undefined;
+  readonly workspaceFolder: WorkspaceFolderRef | undefined;
   /** The folder whose git repository holds the steps' commits. */
   readonly repositoryPath: string;
   readonly state: DatabaseState;
@@ -96,16 +111,16 @@ export interface StepDatabase extends HistoryReader {
   stepWorktree(step: Step): Promise<StepWorktree | undefined>;
 }
 
-export interface StepDatabases extends vscode.Disposable {
+export interface StepDatabases extends Disposable {
   /** Every database found or added, in a stable order. */
   readonly all: readonly StepDatabase[];
   get(id: string): StepDatabase | undefined;
   /** True once the first discovery has finished (the views show "loading" until then). */
   readonly discovered: boolean;
   /** The list changed: a database was found, added or went away; or discovery finished. */
-  readonly onDidChangeDatabases: vscode.Event<void>;
+  readonly onDidChangeDatabases: Event<void>;
   /** One database's content or state changed: a reload after a write, or an error. */
-  readonly onDidChangeDatabase: vscode.Event<StepDatabase>;
+  readonly onDidChangeDatabase: Event<StepDatabase>;
   /** Discovers databases again and reloads those whose files changed. */
   refresh(): Promise<void>;
   /** Adds a database the user picked; remembered for this workspace. */
