@@ -29,7 +29,7 @@ import * as fs from 'fs';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import * as path from 'path';
 import { StepDbError } from '../src/core/errors';
-import { StoreWorker } from '../src/core/remoteStore';
+import { RemoteStepStore, StoreWorker } from '../src/core/remoteStore';
 import { loadSqlJs } from '../src/core/sqljs';
 import { detectSource, isLaforgeShape } from '../src/core/sources/registry';
 import { openSnapshot, openSnapshotWith, schemaShape, sqlReader } from '../src/core/sources/snapshot';
@@ -137,8 +137,14 @@ async function block(db: string, wasm: string, project: string, where: string, w
  * before the worker starts: the worker thread's own start, the file's bytes, sql.js's WASM
  * memory and both heaps, as the extension host's process would carry them.
  */
-async function limits(db: string, wasm: string, project: string, workerPath: string) {
-  const fileBytes = fs.statSync(db).size + (fs.existsSync(db + '-wal') ? fs.statSync(db + '-wal').size : 0);
+/**
+ * Opens `db` in a store worker at its default limits and runs `measure` on it; a refusal
+ * (TOO_LARGE) is the result instead, with its time and the memory it took.
+ */
+async function inWorker<T>(
+  db: string, wasm: string, workerPath: string, fileBytes: number,
+  measure: (store: RemoteStepStore, worker: StoreWorker, t0: number, rssBefore: number) => Promise<T>,
+) {
   const rssBefore = process.memoryUsage().rss;
   const worker = new StoreWorker({ workerPath, wasmPath: wasm });
   try {
@@ -148,8 +154,17 @@ async function limits(db: string, wasm: string, project: string, workerPath: str
       store = await worker.open(db);
     } catch (err) {
       if (!(err instanceof StepDbError)) throw err;
-      return { fileBytes, opened: false, code: err.code, message: err.message, ms: performance.now() - t0, addedPeakBytes: peakRssBytes() - rssBefore };
+      return { fileBytes, opened: false as const, code: err.code, message: err.message, ms: performance.now() - t0, addedPeakBytes: peakRssBytes() - rssBefore };
     }
+    return await measure(store, worker, t0, rssBefore);
+  } finally {
+    worker.dispose();
+  }
+}
+
+async function limits(db: string, wasm: string, project: string, workerPath: string) {
+  const fileBytes = fs.statSync(db).size + (fs.existsSync(db + '-wal') ? fs.statSync(db + '-wal').size : 0);
+  return inWorker(db, wasm, workerPath, fileBytes, async (store, worker, t0, rssBefore) => {
     const rows = (await store.steps(project, { limit: 200 })).length;
     const openMs = performance.now() - t0;
     const openPeakBytes = peakRssBytes() - rssBefore;
@@ -165,9 +180,7 @@ async function limits(db: string, wasm: string, project: string, workerPath: str
       fileBytes, opened: true, rows, totals, models, openMs, heavyMs, openPeakBytes, allPeakBytes,
       workerHeapAfterAggregatesBytes: afterAggregates.heapUsed, workerHeapUsedBytes: memory.heapUsed, workerHeapLimitBytes: memory.heapLimit, workerArrayBufferBytes: memory.arrayBuffers,
     };
-  } finally {
-    worker.dispose();
-  }
+  });
 }
 
 /** One SELECT a source ran: on which file, with which parameters (a blob as hex). */
@@ -301,24 +314,11 @@ async function systemSqljs(statementsFile: string, wasm: string) {
 }
 
 async function systemLimits(db: string, wasm: string, workerPath: string) {
-  const fileBytes = filesBytes(db);
-  const rssBefore = process.memoryUsage().rss;
-  const worker = new StoreWorker({ workerPath, wasmPath: wasm });
-  try {
-    const t0 = performance.now();
-    let store;
-    try {
-      store = await worker.open(db);
-    } catch (err) {
-      if (!(err instanceof StepDbError)) throw err;
-      return { fileBytes, opened: false, code: err.code, message: err.message, ms: performance.now() - t0, addedPeakBytes: peakRssBytes() - rssBefore };
-    }
+  return inWorker(db, wasm, workerPath, filesBytes(db), async (store, _worker, t0, rssBefore) => {
     const pages = await firstPage((parent) => store.children(parent, { limit: 200 }));
     const ms = performance.now() - t0;
-    return { fileBytes, opened: true, pages, ms, addedPeakBytes: peakRssBytes() - rssBefore };
-  } finally {
-    worker.dispose();
-  }
+    return { fileBytes: filesBytes(db), opened: true, pages, ms, addedPeakBytes: peakRssBytes() - rssBefore };
+  });
 }
 
 async function main() {
