@@ -1,6 +1,6 @@
 /**
  * `step-history rollback` and `step-history undo`: the editor's Roll Back to Step… and Undo
- * Last Rollback (src/core/rollback.ts, the same plan, refusals, protection, journal and
+ * Last Rollback (src/core/rollback/, the same plan, refusals, protection, journal and
  * backups), planned and shown first, carried out only with `--yes`. The journals are the
  * editor's too (core/stateDir.ts), so each undoes what the other did.
  */

@@ -15,7 +15,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { GitRepository } from './git';
 import { silentLogger, type Logger } from './log';
-import { journalFile, keptFolder, readJournals, type RollbackJournal } from './rollback';
+import { journalFile, keptFolder, readJournals, type RollbackJournal } from './rollback/journal';
 
 export interface RetentionPolicy {
   /** The newest this many rollbacks of each repository are kept. */

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { fsyncDir, writeTempBeside, type KeptFile } from './databaseFile';
 import { silentLogger, type Logger } from './log';
-import { journalFile, keptFolder, readJournals, type RollbackJournal } from './rollback';
+import { journalFile, keptFolder, readJournals, type RollbackJournal } from './rollback/journal';
 
 /** Overrides the folder everywhere (tests, or a user who wants it elsewhere). */
 export const STATE_DIR_VARIABLE = 'STEP_HISTORY_STATE_DIR';

@@ -1,6 +1,6 @@
 /**
  * Roll Back to Step…, Undo Last Rollback and Manage Kept Rollback States…: the editor side of
- * `src/core/rollback.ts` and `src/core/rollbackRetention.ts`.
+ * `src/core/rollback/` and `src/core/rollbackRetention.ts`.
  *
  * A rollback is planned first (nothing changes), the plan is shown as a read-only document,
  * then a modal confirmation says the consequence in one sentence; its default is to cancel,

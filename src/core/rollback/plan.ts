@@ -1,0 +1,408 @@
+/**
+ * The rollback plan: what a rollback to a step would change, read without changing anything,
+ * and the refusals that stop it where it cannot be done safely.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { inspectDatabase, type DatabaseStamp } from '../databaseFile';
+import { GitError, logFailure, RollbackError } from '../errors';
+import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } from '../git';
+import { silentLogger, type Logger } from '../log';
+import { isCommitHash, stepLabel, type Step } from '../model';
+import type { HolderLookup } from '../openFiles';
+import { laforgeProjectOf } from '../laforgeProject';
+import { StepCommitResolver } from '../stepCommits';
+import { StepStore } from '../stepStore';
+import { describeStepIds, plural, projectName, short } from './words';
+import { hasWorkAtRisk, ProtectedPaths, readWorkAtRisk } from './workTree';
+
+/** What to roll back: a project's steps from `stepId` on, in the database at `dbPath`. */
+export interface RollbackTarget {
+  dbPath: string;
+  /** The work tree whose branch the steps' commits are on. */
+  repositoryPath: string;
+  projectId: string;
+  stepId: number;
+}
+
+/** Why a rollback cannot go ahead; `remedy` says what the user can do. */
+export interface RollbackRefusal {
+  code:
+    | 'TARGET_COMMIT_MISSING'
+    | 'TARGET_COMMIT_INVALID'
+    | 'STEP_NOT_ACTIVE'
+    | 'STEP_RUNNING'
+    | 'DETACHED_HEAD'
+    | 'NOT_MAIN_BRANCH'
+    | 'HEAD_OFF_LINE'
+    | 'DATABASE_BUSY'
+    | 'DATABASE_WAL_UNKNOWN'
+    | 'NOT_A_REPOSITORY';
+  message: string;
+  remedy: string;
+  /** The user may choose to go ahead anyway (`assumeNoWriter`), its risk stated in `remedy`. */
+  overridable?: boolean;
+}
+
+export interface RollbackPlan {
+  target: RollbackTarget;
+  /** The step rolled back to (its commit before is where the branch goes). */
+  step: Step;
+  /** Active steps of the project with id >= target, oldest first: they become inactive. */
+  stepsToDeactivate: Step[];
+  /** Where the branch will point: the target step's commit before. */
+  resetTo: string;
+  branch: string | null;
+  head: string | null;
+  detached: boolean;
+  /** Tracked files whose content changes between HEAD and `resetTo`. */
+  filesToChange: ChangedFile[];
+  /** Uncommitted changes a reset would discard. */
+  staged: StatusEntry[];
+  unstaged: StatusEntry[];
+  /** Untracked files that also exist in `resetTo`, so a reset would overwrite them. */
+  untrackedOverwritten: string[];
+  /** Untracked files a reset leaves alone (listed, never touched). */
+  untrackedKept: string[];
+  /**
+   * Ignored files that also exist in `resetTo` (a reset would overwrite them). Other ignored
+   * files are never touched and not listed.
+   */
+  ignoredOverwritten: string[];
+  /** Commits on the branch after the last rolled-back step's commit after that no step recorded. */
+  foreignCommits: CommitInfo[];
+  /** HEAD descends from the last rolled-back step's commit after (or from `resetTo`). */
+  headOnLine: boolean;
+  /** Steps in the range still running. */
+  runningSteps: Step[];
+  database: DatabaseStamp;
+  /**
+   * The database's `-wal` was left by a writer that has exited: the rollback folds it into the
+   * database file (keeping a copy of it) before writing.
+   */
+  leftoverWal: boolean;
+  /**
+   * The step database's files (and the journal folder) that lie inside the work tree, relative
+   * to its root. No stash, reset or checkout takes them.
+   */
+  protectedPaths: string[];
+  /** Of those, the ones git tracks or the target tree has: kept aside and put back around the reset. */
+  protectedKept: string[];
+  /**
+   * The older LaForge's copy of its task database from before the target step
+   * (`tasks-S<N>.db` beside the step database), and the task database it would replace
+   * (`tasks.db`), as LaForge's own rollback did; null when there is none. Restored only on
+   * request (`restoreTasks`), the current one kept first.
+   */
+  taskDatabase: { backup: string; current: string } | null;
+  /** Empty when the rollback may go ahead. */
+  refusals: RollbackRefusal[];
+  /** Uncommitted work or foreign commits exist: proceeding needs `protect: true`. */
+  needsProtection: boolean;
+  /** One sentence that says what will happen, for the confirmation. */
+  summary: string;
+}
+
+export interface PlanOptions {
+  log?: Logger;
+  /** sql.js's WASM file, when not taken from the installed package. */
+  wasmPath?: string;
+  /** Folder for rollback journals (the extension's storage); never stashed or reset when inside the work tree. */
+  journalDir?: string;
+  /** Who holds the database's files open; null from it means "cannot tell". Default: the system's (Linux). */
+  holders?: HolderLookup;
+}
+
+/** Every step of every project in the store, for telling the steps' commits from others. */
+function allSteps(store: StepStore): Step[] {
+  const out: Step[] = [];
+  for (const project of store.projects()) out.push(...store.steps(project.id, { limit: project.stepCount + 1 }));
+  return out;
+}
+
+/**
+ * Commits in `graph` (commits reachable from HEAD and not from the reset target, each with
+ * its parents) that no step made. A step made the commits in (before, after]: reachable from
+ * its commit after and not from its commit before.
+ */
+export function foreignCommitShas(graph: Map<string, string[]>, steps: readonly Pick<Step, 'commitBefore' | 'commitAfter'>[]): Set<string> {
+  const keys = [...graph.keys()];
+  const full = (sha: string | null): string | undefined => {
+    if (!sha) return undefined;
+    const lower = sha.toLowerCase();
+    if (graph.has(lower)) return lower;
+    if (lower.length >= 40) return undefined;
+    const matches = keys.filter((k) => k.startsWith(lower));
+    return matches.length === 1 ? matches[0] : undefined;
+  };
+  const ancestorsWithin = (start: string): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [start];
+    while (stack.length) {
+      const c = stack.pop()!;
+      if (seen.has(c) || !graph.has(c)) continue;
+      seen.add(c);
+      stack.push(...graph.get(c)!);
+    }
+    return seen;
+  };
+  const made = new Set<string>();
+  for (const step of steps) {
+    const after = full(step.commitAfter);
+    if (!after) continue;
+    const before = full(step.commitBefore);
+    const beforeSha = step.commitBefore?.toLowerCase();
+    let excluded: Set<string> | undefined;
+    const stack = [after];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const c = stack.pop()!;
+      if (seen.has(c) || !graph.has(c)) continue;
+      seen.add(c);
+      if (c === before || (beforeSha && c.startsWith(beforeSha))) continue;
+      const parents = graph.get(c)!;
+      if (parents.length > 1 && excluded === undefined) excluded = before ? ancestorsWithin(before) : new Set();
+      if (excluded?.has(c)) continue;
+      made.add(c);
+      stack.push(...parents);
+    }
+  }
+  return new Set(keys.filter((k) => !made.has(k)));
+}
+
+/** `tasks-S<N>.db` and `tasks.db` beside the step database, when both exist. */
+function taskDatabaseOf(target: RollbackTarget): RollbackPlan['taskDatabase'] {
+  const dir = path.dirname(target.dbPath);
+  const backup = path.join(dir, `tasks-S${target.stepId}.db`);
+  const current = path.join(dir, 'tasks.db');
+  return fs.existsSync(backup) && fs.existsSync(current) ? { backup, current } : null;
+}
+
+const AUTOMERGE = /^Automerge step-S(\d+) into \S/;
+
+/**
+ * Whether a commit is one of the rolled-back steps' own although the database does not record
+ * it (LaForge today stores the commit before as the commit after): its `Step-id` note (or
+ * trailer) names a step in `range`, or it is LaForge's `Automerge step-S<N> into <branch>`
+ * merge of such a step.
+ */
+export function isStepsOwnCommit(commit: CommitInfo, range: ReadonlySet<number>): boolean {
+  const noted = commit.stepId ? Number(commit.stepId.slice(1)) : NaN;
+  if (range.has(noted)) return true;
+  const merge = AUTOMERGE.exec(commit.subject);
+  return !!merge && range.has(Number(merge[1]));
+}
+
+export async function planRollback(target: RollbackTarget, options: PlanOptions = {}): Promise<RollbackPlan> {
+  const log = options.log ?? silentLogger;
+  const t0 = performance.now();
+  const store = await StepStore.open(target.dbPath, { wasmPath: options.wasmPath, log });
+  let plan: RollbackPlan;
+  try {
+    plan = await buildPlan(store, target, options, log);
+  } finally {
+    store.close();
+  }
+  log.info(
+    `[rollback] planned ${target.projectId} S${target.stepId} in ${(performance.now() - t0).toFixed(1)} ms: ` +
+      `${plan.stepsToDeactivate.length} step(s), reset to ${short(plan.resetTo)}, ${plan.filesToChange.length} file(s), ` +
+      `${plan.staged.length}/${plan.unstaged.length} staged/unstaged, ${plan.untrackedOverwritten.length} untracked overwritten, ` +
+      `${plan.foreignCommits.length} foreign commit(s), refusals: ${plan.refusals.map((r) => r.code).join(', ') || 'none'}`,
+  );
+  return plan;
+}
+
+async function buildPlan(store: StepStore, target: RollbackTarget, options: PlanOptions, log: Logger): Promise<RollbackPlan> {
+  const step = store.step(target.stepId);
+  if (!step || step.projectId !== target.projectId) {
+    throw new RollbackError(
+      'REFUSED',
+      `There is no step ${stepLabel(target.stepId)} in project ${projectName(target.projectId)}.`,
+      'Refresh the Steps view and pick a step from the list.',
+    );
+  }
+  const fp = store.fingerprint.db!;
+  const wal = store.fingerprint.wal;
+  const database: DatabaseStamp = {
+    size: fp.size,
+    mtimeMs: fp.mtimeMs,
+    changeCounter: fp.changeCounter,
+    ino: fp.ino,
+    wal: wal && { size: wal.size, mtimeMs: wal.mtimeMs },
+  };
+  const projectSteps = store.steps(target.projectId, { limit: store.stepCount(target.projectId) + 1 });
+  const stepsToDeactivate = projectSteps.filter((s) => s.active && s.id >= target.stepId).sort((a, b) => a.id - b.id);
+  const runningSteps = stepsToDeactivate.filter((s) => s.status === 'RUNNING');
+  const refusals: RollbackRefusal[] = [];
+  const plan: RollbackPlan = {
+    target,
+    step,
+    stepsToDeactivate,
+    resetTo: step.commitBefore ?? '',
+    branch: null,
+    head: null,
+    detached: false,
+    filesToChange: [],
+    staged: [],
+    unstaged: [],
+    untrackedOverwritten: [],
+    untrackedKept: [],
+    ignoredOverwritten: [],
+    foreignCommits: [],
+    headOnLine: false,
+    runningSteps,
+    database,
+    leftoverWal: false,
+    protectedPaths: [],
+    protectedKept: [],
+    taskDatabase: taskDatabaseOf(target),
+    refusals,
+    needsProtection: false,
+    summary: '',
+  };
+
+  if (!step.active) {
+    refusals.push({
+      code: 'STEP_NOT_ACTIVE',
+      message: `${step.label} is already rolled back.`,
+      remedy: 'Pick an active step; rolled-back steps are dimmed in the Steps view.',
+    });
+  }
+  for (const s of runningSteps) {
+    refusals.push({
+      code: 'STEP_RUNNING',
+      message: `${s.label} is still running.`,
+      remedy: 'Wait for the step to finish (or stop the agent), then roll back.',
+    });
+  }
+  const dbState = inspectDatabase(target.dbPath, { holders: options.holders });
+  if (dbState.refusal) refusals.push({ ...dbState.refusal });
+  plan.leftoverWal = dbState.leftoverWal;
+
+  let repo: GitRepository;
+  try {
+    repo = await GitRepository.open(target.repositoryPath, { log });
+  } catch (err) {
+    if (err instanceof GitError && (err.code === 'NOT_A_REPOSITORY' || err.code === 'REPOSITORY_MISSING')) {
+      refusals.push({ code: 'NOT_A_REPOSITORY', message: err.message, remedy: "Open the folder that holds the project's git repository." });
+      plan.summary = summarize(plan);
+      return plan;
+    }
+    throw err;
+  }
+
+  const [head, project] = await Promise.all([repo.head(), laforgeProjectOf(target.dbPath, log)]);
+  plan.branch = head.branch;
+  plan.head = head.sha;
+  plan.detached = head.detached;
+  if (head.detached) {
+    refusals.push({
+      code: 'DETACHED_HEAD',
+      message: 'HEAD is detached: no branch is checked out, so there is no branch to move.',
+      remedy: 'Check out the branch the steps were made on, then roll back.',
+    });
+  } else if (project?.mainBranch && head.branch && head.branch !== project.mainBranch) {
+    refusals.push({
+      code: 'NOT_MAIN_BRANCH',
+      message: `${head.branch} is checked out, but this LaForge project merges its steps into ${project.mainBranch} (its project.json's main_branch).`,
+      remedy: `Check out ${project.mainBranch}, then roll back.`,
+    });
+  }
+
+  if (!isCommitHash(step.commitBefore)) {
+    refusals.push({
+      code: 'TARGET_COMMIT_INVALID',
+      message: `${step.label}'s commit before (${JSON.stringify(String(step.raw.commitBefore ?? '')).slice(0, 60)}) is not a commit hash.`,
+      remedy: 'The database does not say where this step started; pick another step.',
+    });
+    plan.summary = summarize(plan);
+    return plan;
+  }
+  const resolved = await repo.refTarget(step.commitBefore);
+  if (!resolved) {
+    refusals.push({
+      code: 'TARGET_COMMIT_MISSING',
+      message: `Commit ${short(step.commitBefore)}, where ${step.label} started, is not in this repository.`,
+      remedy: 'Fetch the commit (or open the repository the steps were made in), then try again.',
+    });
+    plan.summary = summarize(plan);
+    return plan;
+  }
+  plan.resetTo = resolved;
+  if (!head.sha) {
+    plan.summary = summarize(plan);
+    return plan;
+  }
+
+  const guard = new ProtectedPaths(repo.root, target.dbPath, options.journalDir);
+  plan.protectedPaths = guard.all;
+  // Each step's own commit (its Step-id note, its kept branch), not only the recorded commit
+  // after: LaForge today records commit after = commit before. A kept, unmerged step-S<N>
+  // branch is off HEAD's line by nature, so such a step counts by its recorded commit.
+  const own = await new StepCommitResolver(repo, log).index().catch((err: unknown) => {
+    logFailure(log, "[rollback] the steps' own commits", err, 'warn');
+    return undefined;
+  });
+  const endOf = (s: Step): string | null => {
+    const c = own?.resolve(s);
+    return c?.commit && !c.notMerged ? c.commit : s.commitAfter;
+  };
+  const lastAfter = [...stepsToDeactivate].reverse().map(endOf).find((c) => c) ?? null;
+  const [filesToChange, work, graph, onFromTarget, onFromLast] = await Promise.all([
+    repo.changedFiles(head.sha, resolved),
+    readWorkAtRisk(repo, resolved, guard),
+    repo.commitGraph(resolved, head.sha),
+    repo.isAncestor(resolved, head.sha),
+    lastAfter ? repo.isAncestor(lastAfter, head.sha).catch(() => false) : Promise.resolve(true),
+  ]);
+  plan.filesToChange = filesToChange.filter((f) => !guard.has(f.path));
+  plan.staged = work.staged;
+  plan.unstaged = [...work.unstaged, ...work.conflicted.map((p): StatusEntry => ({ path: p, status: 'unmerged' }))];
+  plan.untrackedOverwritten = work.untrackedOverwritten;
+  const overwritten = new Set(work.untrackedOverwritten);
+  plan.untrackedKept = work.untracked.filter((p) => !overwritten.has(p));
+  plan.ignoredOverwritten = work.ignoredOverwritten;
+  plan.protectedKept = work.protectedTouched;
+  plan.headOnLine = onFromTarget && onFromLast;
+  if (!plan.headOnLine) {
+    refusals.push({
+      code: 'HEAD_OFF_LINE',
+      message: `${head.branch ?? 'HEAD'} (${short(head.sha)}) is not on the line of these steps: it does not descend from ${onFromTarget ? `the last step's commit ${short(lastAfter)}` : `${step.label}'s commit before ${short(resolved)}`}.`,
+      remedy: 'Check out the branch the steps were made on, then roll back.',
+    });
+  }
+  if (graph.size > 0) {
+    const foreign = foreignCommitShas(graph, allSteps(store).map((s) => ({ commitBefore: s.commitBefore, commitAfter: endOf(s) })));
+    if (foreign.size > 0) {
+      const infos = await repo.commitsBetween(resolved, head.sha);
+      const range = new Set(projectSteps.filter((s) => s.id >= target.stepId).map((s) => s.id));
+      plan.foreignCommits = infos.filter((c) => foreign.has(c.sha) && !isStepsOwnCommit(c, range));
+    }
+  }
+  plan.needsProtection = hasWorkAtRisk(work) || plan.foreignCommits.length > 0;
+  plan.summary = summarize(plan);
+  log.debug(`[rollback] ${plan.summary}`);
+  return plan;
+}
+
+function summarize(plan: RollbackPlan): string {
+  const { target, step } = plan;
+  if (plan.refusals.length > 0) {
+    return `Cannot roll back ${projectName(target.projectId)} to before ${step.label}: ${plan.refusals[0].message}`;
+  }
+  const ids = plan.stepsToDeactivate.map((s) => s.id);
+  const steps = `${plural(ids.length, 'step')} (${describeStepIds(ids)}) ${ids.length === 1 ? 'becomes' : 'become'} inactive`;
+  const branch = plan.branch ?? 'HEAD';
+  const move =
+    plan.head === plan.resetTo
+      ? `${branch} stays at ${short(plan.resetTo)}`
+      : `${branch} moves from ${short(plan.head)} to ${short(plan.resetTo)}, changing ${plural(plan.filesToChange.length, 'file')}`;
+  const kept: string[] = [];
+  const uncommitted = new Set([...plan.staged, ...plan.unstaged].map((e) => e.path)).size;
+  if (uncommitted) kept.push(`${plural(uncommitted, 'uncommitted change')}`);
+  const overwritten = plan.untrackedOverwritten.length + plan.ignoredOverwritten.length;
+  if (overwritten) kept.push(`${plural(overwritten, 'untracked file')} the reset would overwrite`);
+  if (plan.foreignCommits.length) kept.push(`${plural(plan.foreignCommits.length, 'commit')} no step made`);
+  const safety = kept.length ? `; ${kept.join(', ')} must be kept safe first` : '';
+  return `Roll back ${projectName(target.projectId)} to before ${step.label}: ${steps} and ${move}${safety}.`;
+}

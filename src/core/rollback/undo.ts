@@ -1,0 +1,185 @@
+/**
+ * Going back: undoing a finished rollback, or reverting one stopped in any phase. Both put the
+ * branch, the stashed work and the steps back as they were, journaled as they go, and release
+ * the states the rollback kept.
+ */
+import { inspectDatabase, refusalError, restoreKeptFile, sha256, writeStepsActive } from '../databaseFile';
+import { GitError, RollbackError } from '../errors';
+import { GitRepository } from '../git';
+import { silentLogger, type Logger } from '../log';
+import { releaseRollbackStates } from '../rollbackRetention';
+import { StepStore } from '../stepStore';
+import {
+  adoptInterruptedStash,
+  dbWriteOptions,
+  ensureDatabasePresent,
+  keepProtected,
+  projectRows,
+  restoreProtected,
+  type ExecuteOptions,
+  type RollbackResult,
+} from './execute';
+import { keptFolder, readJournals, saveJournal, type RollbackJournal } from './journal';
+import { describeStepIds, plural, projectName, short } from './words';
+import { hasWorkAtRisk, onDisk, pathsToStash, ProtectedPaths, readWorkAtRisk } from './workTree';
+
+/** Puts the task database back as it was before the rollback, if it is still the restored copy. */
+function putBackTaskDatabase(journal: RollbackJournal, log: Logger, warnings: string[]): void {
+  const tasks = journal.tasks;
+  if (!tasks?.kept || !tasks.backupSha256) return;
+  const outcome = restoreKeptFile(tasks.kept, (current) => sha256(current) === tasks.backupSha256);
+  if (outcome === 'restored') log.info(`[rollback] put back ${tasks.current} from ${tasks.kept.copy}`);
+  if (outcome === 'changed-since') {
+    const warning = `${tasks.current} changed since the rollback restored it; it was left as it is, and the task database from before the rollback is at ${tasks.kept.copy}.`;
+    log.warn(`[rollback] ${warning}`);
+    warnings.push(warning);
+  }
+}
+
+export async function revertRollback(journal: RollbackJournal, options: ExecuteOptions): Promise<RollbackResult> {
+  return restore(journal, options, 'revert');
+}
+
+export async function undoRollback(journal: RollbackJournal, options: ExecuteOptions): Promise<RollbackResult> {
+  return restore(journal, options, 'undo');
+}
+
+/**
+ * Puts the branch, the stashed work and the steps back as they were before the rollback.
+ * Undo needs a finished rollback and refuses NEW_WORK when anything happened on top; revert
+ * takes a rollback stopped in any phase. Its own progress is journaled, so an undo stopped
+ * anywhere is taken up again where it stopped.
+ */
+async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'undo' | 'revert'): Promise<RollbackResult> {
+  const log = options.log ?? silentLogger;
+  const journal = (await readJournals(options.journalDir, log)).find((j) => j.id === given.id) ?? given;
+  const what = kind === 'undo' ? 'undo' : 'revert';
+  if (journal.phase === 'undone') throw new RollbackError('NOTHING_TO_UNDO', 'This rollback was already undone.');
+  if (kind === 'undo' && journal.phase !== 'done') {
+    throw new RollbackError('NOTHING_TO_UNDO', 'This rollback did not finish, so there is nothing to undo.', 'Finish or revert it instead.');
+  }
+  const progress = (message: string) => {
+    log.info(`[rollback] ${message}`);
+    options.onProgress?.(message);
+  };
+  const newWork = (message: string) =>
+    new RollbackError('NEW_WORK', message, `Commit or stash that work first; the state before the rollback stays under ${journal.backupRef}.`);
+  const save = () => saveJournal(options.journalDir, journal, log);
+  const warnings: string[] = [];
+  let stashFailed = false;
+
+  const repo = await GitRepository.open(journal.target.repositoryPath, { log });
+  const guard = new ProtectedPaths(repo.root, journal.target.dbPath, options.journalDir);
+  if (journal.phase === 'planned') await adoptInterruptedStash(journal, repo, options.journalDir, log);
+  // What an interrupted rollback or undo overwrote goes back first.
+  if (journal.phase !== 'done') await restoreProtected(repo, journal.kept, log, warnings);
+  await restoreProtected(repo, journal.restoring?.kept, log, warnings);
+  await ensureDatabasePresent(journal, repo, log);
+
+  const head = await repo.head();
+  if (head.detached || head.branch !== journal.branch) {
+    throw new RollbackError('BRANCH_MOVED', `${journal.branch} is not checked out (HEAD: ${head.branch ?? 'detached'}).`, `Check out ${journal.branch}, then ${what} the rollback.`);
+  }
+  const backup = (await repo.refTarget(journal.backupRef)) ?? journal.oldHead;
+  const gitReset = head.sha === journal.resetTo && journal.resetTo !== journal.oldHead;
+  if (!gitReset && head.sha !== journal.oldHead && journal.resetTo !== journal.oldHead) {
+    if (kind === 'undo') throw newWork(`${journal.branch} has moved on since the rollback: it is at ${short(head.sha)}, not ${short(journal.resetTo)}.`);
+    throw new RollbackError('BRANCH_MOVED', `${journal.branch} is at ${short(head.sha)}, where the rollback did not leave it.`, 'Move it back by hand, or keep it as it is.');
+  }
+
+  // Nothing may be lost going back: no uncommitted changes, nothing the backup's tree or the
+  // stash's untracked files would overwrite.
+  const work = gitReset ? await readWorkAtRisk(repo, backup, guard) : undefined;
+  if (work && hasWorkAtRisk(work)) {
+    const n = pathsToStash(work).length;
+    throw newWork(`The work tree has ${plural(n, 'change')} made since the rollback that going back would overwrite.`);
+  }
+  const stash = journal.stashRef ? ((await repo.refTarget(journal.stashRef)) ?? journal.stashCommit ?? null) : null;
+  const stashApplied = journal.restoring?.stage === 'stash-applied';
+  if (stash && !stashApplied) {
+    const stashedUntracked = ((await repo.treePaths(stash, 3)) ?? []).filter((p) => !guard.has(p));
+    // A tracked file the reset to the backup removes is no obstacle; anything else in the way is.
+    const [tracked, backupTree] = gitReset ? await Promise.all([repo.indexPaths(), repo.treePaths(backup)]) : [[], []];
+    const removedByReset = new Set(tracked);
+    for (const p of backupTree ?? []) removedByReset.delete(p);
+    const present = stashedUntracked.filter((p) => !removedByReset.has(p) && onDisk(repo.root, p));
+    if (present.length > 0) throw newWork(`${plural(present.length, 'file')} kept in the stash now exist${present.length === 1 ? 's' : ''} again in the work tree (${present.slice(0, 3).join(', ')}).`);
+  }
+
+  // The steps: undo only when no newer step of the project became active since.
+  const store = await StepStore.open(journal.target.dbPath, { wasmPath: options.wasmPath, log });
+  let dbToRestore = false;
+  try {
+    const steps = store.steps(journal.target.projectId, { limit: store.stepCount(journal.target.projectId) + 1 });
+    const ids = new Set(journal.stepIds);
+    const first = Math.min(...journal.stepIds);
+    const newer = steps.filter((s) => s.active && s.id > first && !ids.has(s.id));
+    if (kind === 'undo' && newer.length > 0) {
+      throw newWork(`${plural(newer.length, 'new step')} (${describeStepIds(newer.map((s) => s.id))}) ${newer.length === 1 ? 'was' : 'were'} recorded since the rollback.`);
+    }
+    dbToRestore = steps.some((s) => ids.has(s.id) && !s.active);
+  } finally {
+    store.close();
+  }
+  if (dbToRestore) {
+    const state = inspectDatabase(journal.target.dbPath, { holders: options.holders, assumeNoWriter: journal.assumeNoWriter });
+    if (state.refusal) throw refusalError(state.refusal);
+  }
+
+  try {
+    if (gitReset) {
+      journal.restoring = { kind, stage: 'started', kept: [] };
+      if (work && work.protectedTouched.length > 0) {
+        journal.restoring.kept = keepProtected(repo.root, work.protectedTouched, keptFolder(options.journalDir, journal.id), kind);
+      }
+      save();
+      await options.onStep?.('undo-files-kept');
+      progress(`Moving ${journal.branch} back to ${short(backup)}…`);
+      await repo.resetHard(backup, journal.branch);
+      await options.onStep?.('undo-branch-reset');
+      await restoreProtected(repo, journal.restoring.kept, log, warnings);
+      journal.restoring.stage = 'reset';
+      save();
+      await options.onStep?.('undo-files-restored');
+    }
+    if (stash && !stashApplied) {
+      progress('Re-applying the stashed work…');
+      try {
+        await repo.stashApply(stash);
+      } catch (err) {
+        if (!(err instanceof GitError)) throw err;
+        stashFailed = true;
+        const warning = `The stashed work did not apply cleanly (${err.message}); it is kept under ${journal.stashRef}: run "git stash apply --index ${journal.stashRef}" after resolving.`;
+        log.warn(`[rollback] ${warning}\n${err.detail ?? ''}`);
+        warnings.push(warning);
+      }
+      journal.restoring = { kind, kept: journal.restoring?.kept ?? [], stage: 'stash-applied' };
+      save();
+      await options.onStep?.('undo-stash-applied');
+    }
+    putBackTaskDatabase(journal, log, warnings);
+    if (dbToRestore) {
+      progress(`Marking ${describeStepIds(journal.stepIds)} active again…`);
+      const result = await writeStepsActive(journal.target.dbPath, projectRows(journal, true), dbWriteOptions(journal, options, log));
+      journal.writtenDatabase = result.stamp;
+    }
+  } catch (err) {
+    journal.lastError = err instanceof Error ? err.message : String(err);
+    save();
+    throw err;
+  }
+  journal.phase = 'undone';
+  delete journal.lastError;
+  delete journal.restoring;
+  save();
+  const copiesLeft = warnings.some((w) => w.includes(keptFolder(options.journalDir, journal.id)));
+  await releaseRollbackStates(journal, { log, keepStash: stashFailed, journalDir: options.journalDir, keepCopies: copiesLeft });
+  const message =
+    `${kind === 'undo' ? 'Undid' : 'Reverted'} the rollback of ${projectName(journal.target.projectId)} to before ${journal.stepLabel}: ` +
+    `${journal.branch} is back at ${short(backup)}` +
+    (dbToRestore ? ` and ${describeStepIds(journal.stepIds)} are active again` : '') +
+    (stash && warnings.length === 0 ? ', with the stashed work re-applied' : '') +
+    '.';
+  log.info(`[rollback] ${message}`);
+  return { journal, message, warnings };
+}

@@ -1,0 +1,24 @@
+/**
+ * How rollback's sentences name things: a project, a commit, a count, a run of steps.
+ */
+import { stepLabel } from '../model';
+import { projectLabel } from '../projectKey';
+import { safeText } from '../../shared/safeText';
+
+/** A project as the views name it, its control characters escaped: for sentences. */
+export const projectName = (key: string): string => safeText(projectLabel(key));
+
+export const short = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : '(none)');
+
+/** "S14–S16" for a run of ids, "S14, S15, S18" otherwise (shortened past eight). */
+export function describeStepIds(ids: readonly number[]): string {
+  if (ids.length === 0) return 'no steps';
+  const sorted = [...ids].sort((a, b) => a - b);
+  const contiguous = sorted.every((id, i) => i === 0 || id === sorted[i - 1] + 1);
+  if (sorted.length === 1) return stepLabel(sorted[0]);
+  if (contiguous) return `${stepLabel(sorted[0])}–${stepLabel(sorted[sorted.length - 1])}`;
+  const shown = sorted.slice(0, 8).map(stepLabel).join(', ');
+  return sorted.length > 8 ? `${shown} and ${sorted.length - 8} more` : shown;
+}
+
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
