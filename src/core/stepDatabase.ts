@@ -7,6 +7,7 @@
  */
 import type { ChangedFile, GitRepository } from './git';
 import type { LaforgeProject } from './laforgeProject';
+import type { PlanStore } from './rollback';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, LevelInfo, NodeRef, Page, TextRef } from './sources/types';
 import type { Step } from './model';
 import type { StepCommit } from './stepCommits';
@@ -85,6 +86,12 @@ export interface StepDatabase extends HistoryReader {
   readonly source: SourceInfo | undefined;
   /** Reads the database if it is not read yet; rejects with the StepDbError that keeps it from opening. */
   load(): Promise<unknown>;
+  /**
+   * A LaForge database as its files are now, read through the store worker (read again first
+   * when the files changed since): what a rollback plan reads, so it never opens the file again
+   * on the extension host's thread.
+   */
+  readNow(): Promise<PlanStore>;
 
   /** Projects, most recent activity first. Rejects with a StepDbError if the database can't be read. */
   projects(): Promise<ProjectSummary[]>;

@@ -244,7 +244,8 @@ class Rollbacks implements vscode.Disposable {
     const journalDir = await this.journalDir();
     const plan = await this.exclusive(() =>
       vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Planning rollback…' }, () =>
-        planRollback(rollbackTarget, { log: this.log, wasmPath: this.wasmPath, journalDir }),
+        // The database as the store worker reads it now: the plan does not open the file again here.
+        database.readNow().then((store) => planRollback(rollbackTarget, { log: this.log, wasmPath: this.wasmPath, journalDir, store })),
       ),
     );
     this.log.info(`plan for ${target.projectId} to S${target.stepId}: ${plan.summary} (${plan.refusals.length} refusals, protection ${plan.needsProtection ? 'needed' : 'not needed'})`);

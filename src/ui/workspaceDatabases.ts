@@ -521,6 +521,11 @@ export class WorkspaceStepDatabase implements StepDatabase {
     return this.store();
   }
 
+  async readNow(): Promise<RemoteStepStore> {
+    if (this.current?.alive && this.current.hasChanged()) await this.checkForChange('a rollback plan');
+    return this.store();
+  }
+
   /**
    * Reloads if the files really changed since they were read (or since the last failure).
    * Never opens a database nobody has used yet, and never runs two loads at once.

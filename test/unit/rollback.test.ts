@@ -21,6 +21,7 @@ import {
 } from '../../src/core/rollback';
 import { appendDemoStep } from '../fixtures/demoWorkspace';
 import { SqliteProcess } from '../fixtures/stepFixtures';
+import { StoreWorker } from '../../src/core/remoteStore';
 import { activeIds, allRows, cleanupTempDirs, demo, git, gitOk, integrity, rejectsWith, snapshot, sqlite, stepHistoryRefs, tempDir, write, type Demo } from '../support/rollbackWorkspace';
 
 after(function () {
@@ -58,6 +59,23 @@ describe('planRollback', function () {
     assert.ok(fs.readFileSync(d.db).equals(dbBytes));
     assert.equal(git(d.dir, 'rev-parse', 'HEAD'), head);
     assert.deepEqual(stepHistoryRefs(d.dir), []);
+  });
+
+  it('plans the same from the store worker\'s reading of the database as from the file, with a foreign commit found', async () => {
+    const d = demo();
+    write(d.dir, 'NOTES.md', 'by hand\n');
+    git(d.dir, 'add', 'NOTES.md');
+    git(d.dir, 'commit', '-q', '-m', 'A person\'s commit');
+    const fromFile = await planRollback(d.target(17));
+    const worker = new StoreWorker({ workerPath: path.join(__dirname, '..', '..', 'dist', 'storeWorker.js') });
+    try {
+      const store = await worker.open(d.db);
+      const fromWorker = await planRollback(d.target(17), { store });
+      assert.deepEqual(fromWorker, fromFile);
+      assert.equal(fromWorker.foreignCommits.length, 1, 'the person\'s commit, found among every step\'s commits');
+    } finally {
+      worker.dispose();
+    }
   });
 
   it('lists staged and unstaged changes, untracked files a reset would overwrite and those it keeps, and never ignored files', async () => {

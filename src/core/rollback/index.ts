@@ -18,6 +18,7 @@ export {
   isStepsOwnCommit,
   planRollback,
   type PlanOptions,
+  type PlanStore,
   type RollbackPlan,
   type RollbackRefusal,
   type RollbackTarget,

@@ -12,7 +12,8 @@ import { isCommitHash, stepLabel, type Step } from '../model';
 import type { HolderLookup } from '../openFiles';
 import { laforgeProjectOf } from '../laforgeProject';
 import { StepCommitResolver } from '../stepCommits';
-import { StepStore } from '../stepStore';
+import { StepStore, type ProjectSummary } from '../stepStore';
+import type { Fingerprint } from '../fingerprint';
 import { describeStepIds, plural, projectName, short } from './words';
 import { hasWorkAtRisk, ProtectedPaths, readWorkAtRisk } from './workTree';
 
@@ -111,12 +112,29 @@ export interface PlanOptions {
   journalDir?: string;
   /** Who holds the database's files open; null from it means "cannot tell". Default: the system's (Linux). */
   holders?: HolderLookup;
+  /**
+   * The database as the views already read it (the store worker's), so planning does not open
+   * and parse the file again on the caller's thread. Its fingerprint becomes the plan's stamp:
+   * a file that changed after it was read makes the rollback stop with DATABASE_CHANGED.
+   */
+  store?: PlanStore;
+}
+
+type Awaitable<T> = T | Promise<T>;
+
+/** What a plan reads of the database: LaForge's StepStore, or the store worker's proxy of one. */
+export interface PlanStore {
+  readonly fingerprint: Fingerprint;
+  projects(): Awaitable<ProjectSummary[]>;
+  steps(projectId: string, options?: { limit?: number }): Awaitable<Step[]>;
+  step(id: number): Awaitable<Step | undefined>;
+  stepCount(projectId?: string): Awaitable<number>;
 }
 
 /** Every step of every project in the store, for telling the steps' commits from others. */
-function allSteps(store: StepStore): Step[] {
+async function allSteps(store: PlanStore): Promise<Step[]> {
   const out: Step[] = [];
-  for (const project of store.projects()) out.push(...store.steps(project.id, { limit: project.stepCount + 1 }));
+  for (const project of await store.projects()) out.push(...(await store.steps(project.id, { limit: project.stepCount + 1 })));
   return out;
 }
 
@@ -196,15 +214,20 @@ export function isStepsOwnCommit(commit: CommitInfo, range: ReadonlySet<number>)
 export async function planRollback(target: RollbackTarget, options: PlanOptions = {}): Promise<RollbackPlan> {
   const log = options.log ?? silentLogger;
   const t0 = performance.now();
-  const store = await StepStore.open(target.dbPath, { wasmPath: options.wasmPath, log });
   let plan: RollbackPlan;
-  try {
-    plan = await buildPlan(store, target, options, log);
-  } finally {
-    store.close();
+  if (options.store) {
+    plan = await buildPlan(options.store, target, options, log);
+  } else {
+    const store = await StepStore.open(target.dbPath, { wasmPath: options.wasmPath, log });
+    try {
+      plan = await buildPlan(store, target, options, log);
+    } finally {
+      store.close();
+    }
   }
   log.info(
-    `[rollback] planned ${target.projectId} S${target.stepId} in ${(performance.now() - t0).toFixed(1)} ms: ` +
+    `[rollback] planned ${target.projectId} S${target.stepId} in ${(performance.now() - t0).toFixed(1)} ms ` +
+      `(${options.store ? 'the database as the store read it' : 'the database file opened for it'}): ` +
       `${plan.stepsToDeactivate.length} step(s), reset to ${short(plan.resetTo)}, ${plan.filesToChange.length} file(s), ` +
       `${plan.staged.length}/${plan.unstaged.length} staged/unstaged, ${plan.untrackedOverwritten.length} untracked overwritten, ` +
       `${plan.foreignCommits.length} foreign commit(s), refusals: ${plan.refusals.map((r) => r.code).join(', ') || 'none'}`,
@@ -212,8 +235,8 @@ export async function planRollback(target: RollbackTarget, options: PlanOptions 
   return plan;
 }
 
-async function buildPlan(store: StepStore, target: RollbackTarget, options: PlanOptions, log: Logger): Promise<RollbackPlan> {
-  const step = store.step(target.stepId);
+async function buildPlan(store: PlanStore, target: RollbackTarget, options: PlanOptions, log: Logger): Promise<RollbackPlan> {
+  const step = await store.step(target.stepId);
   if (!step || step.projectId !== target.projectId) {
     throw new RollbackError(
       'REFUSED',
@@ -230,7 +253,7 @@ async function buildPlan(store: StepStore, target: RollbackTarget, options: Plan
     ino: fp.ino,
     wal: wal && { size: wal.size, mtimeMs: wal.mtimeMs },
   };
-  const projectSteps = store.steps(target.projectId, { limit: store.stepCount(target.projectId) + 1 });
+  const projectSteps = await store.steps(target.projectId, { limit: (await store.stepCount(target.projectId)) + 1 });
   const stepsToDeactivate = projectSteps.filter((s) => s.active && s.id >= target.stepId).sort((a, b) => a.id - b.id);
   const runningSteps = stepsToDeactivate.filter((s) => s.status === 'RUNNING');
   const refusals: RollbackRefusal[] = [];
@@ -372,7 +395,7 @@ async function buildPlan(store: StepStore, target: RollbackTarget, options: Plan
     });
   }
   if (graph.size > 0) {
-    const foreign = foreignCommitShas(graph, allSteps(store).map((s) => ({ commitBefore: s.commitBefore, commitAfter: endOf(s) })));
+    const foreign = foreignCommitShas(graph, (await allSteps(store)).map((s) => ({ commitBefore: s.commitBefore, commitAfter: endOf(s) })));
     if (foreign.size > 0) {
       const infos = await repo.commitsBetween(resolved, head.sha);
       const range = new Set(projectSteps.filter((s) => s.id >= target.stepId).map((s) => s.id));
