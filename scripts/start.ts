@@ -17,6 +17,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { FOLDER_DATABASE_PATTERNS } from '../src/core/discovery';
 import { makeConstellation } from '../test/fixtures/constellation';
 import { makeDemoWorkspace } from '../test/fixtures/demoWorkspace';
 import { makeLlmOrchestration } from '../test/fixtures/llmOrchestration';
@@ -87,7 +88,7 @@ function addOtherSystems(dir: string): void {
   const constellation = makeConstellation({ root: path.join(agents, 'constellation'), kind: 'example', now });
   fs.appendFileSync(path.join(dir, '.git', 'info', 'exclude'), '\n/agents/\n/.vscode/\n');
   fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
-  const patterns = ['**/steps.db', '**/data/orchestrator.db', '**/data/llm_orchestration.db', path.relative(dir, constellation.dbPath).split(path.sep).join('/')];
+  const patterns = [...FOLDER_DATABASE_PATTERNS, path.relative(dir, constellation.dbPath).split(path.sep).join('/')];
   fs.writeFileSync(path.join(dir, '.vscode', 'settings.json'), JSON.stringify({ 'stepHistory.databases': patterns }, null, 2) + '\n');
   log('start', '  and, under agents/, an LLM Orchestration, an Autonomous Software Studio and a Constellation database');
 }

@@ -73,16 +73,17 @@ function commitUri(database: StepDatabase, commit: string | null, filePath: stri
 
 /** The two sides of a change another system's step made; undefined for a side that does not exist. */
 function changeUris(node: ChangeNode): { left: vscode.Uri | undefined; right: vscode.Uri | undefined } {
-  const shown = changePath(node.change);
-  const side = (text: string | null) =>
-    text === null
-      ? undefined
-      : vscode.Uri.from({ scheme: DIFF_SCHEME, path: `/${shown}`, query: encodeDocumentRef({ database: node.database.id, commit: null, path: shown, text }) });
+  const side = (text: string | null) => (text === null ? undefined : storedTextUri(node, text));
   return { left: side(node.change.before), right: side(node.change.after) };
 }
 
-const emptyUri = (node: ChangeNode): vscode.Uri =>
-  vscode.Uri.from({ scheme: DIFF_SCHEME, path: `/${changePath(node.change)}`, query: encodeDocumentRef({ database: node.database.id, commit: null, path: changePath(node.change) }) });
+/** A stored text's document, named by the change's path; without `text`, an empty document. */
+function storedTextUri(node: ChangeNode, text?: string): vscode.Uri {
+  const shown = changePath(node.change);
+  return vscode.Uri.from({ scheme: DIFF_SCHEME, path: `/${shown}`, query: encodeDocumentRef({ database: node.database.id, commit: null, path: shown, text }) });
+}
+
+const emptyUri = (node: ChangeNode): vscode.Uri => storedTextUri(node);
 
 /**
  * A side's URI. The single-file diff editor needs a document on both sides, so an absent

@@ -515,6 +515,9 @@ export function nodeStatusText(node: Pick<HistoryNode, 'status' | 'rawStatus'>):
   return raw && raw.toLowerCase() !== word ? `${word} (${raw})` : word;
 }
 
+/** When something happened, or `unknown`: `2026-11-20 15:00:01 UTC`. */
+const detailsTime = (date: Date | null | undefined): string => (date ? dateTime(date) : 'unknown');
+
 /** Tokens of a node: `12.3k tokens`, or not recorded. */
 export function nodeTokensText(tokens: TokenCounts | null): string {
   if (!tokens) return NOT_RECORDED;
@@ -548,9 +551,9 @@ export function historyNodeText(node: HistoryNode, levelName: string, now: Date 
   if (metrics.costUsd !== null) parts.push(formatCost(metrics.costUsd));
   const rows: [string, string][] = [
     ['Status', nodeStatusText(node)],
-    ['Started', metrics.start ? metrics.start.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : 'unknown'],
+    ['Started', detailsTime(metrics.start)],
   ];
-  if (metrics.end) rows.push(['Ended', metrics.end.toISOString().replace('T', ' ').slice(0, 19) + ' UTC']);
+  if (metrics.end) rows.push(['Ended', dateTime(metrics.end)]);
   if (metrics.durationMs !== null) rows.push(['Duration', formatDuration(metrics.durationMs)]);
   if (metrics.model) rows.push(['Model', safeText(metrics.model)]);
   rows.push(['Tokens', nodeTokensText(metrics.tokens)]);
@@ -564,8 +567,6 @@ export function historyNodeText(node: HistoryNode, levelName: string, now: Date 
   return { label, description: parts.join(' · '), tooltip: lines.join('  \n'), accessibilityLabel: spoken.join(', ') };
 }
 
-/** When something happened, for the details: `2026-11-20 15:00:01 UTC`. */
-const detailsTime = (date: Date | null | undefined): string => (date ? `${date.toISOString().replace('T', ' ').slice(0, 19)} UTC` : 'unknown');
 
 /** The details page's view of another system's node: its sections, each figure formatted as the tree formats it. */
 export function historyDetailsView(node: HistoryNode, sections: readonly DetailSection[], context: { levelName: string; systemName: string; changes: number }): HistoryDetailsView {

@@ -70,9 +70,6 @@ function stepIcon(step: Step): vscode.ThemeIcon {
   }
 }
 
-/** A change's status as the file decorations name them. */
-const CHANGE_STATUS = { added: 'added', modified: 'modified', deleted: 'deleted', unknown: 'unknown' } as const;
-
 function nodeIcon(item: HistoryNode): vscode.ThemeIcon {
   switch (item.status) {
     case 'running':
@@ -290,10 +287,10 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.description = folder;
     item.iconPath = change.path ? vscode.ThemeIcon.File : new vscode.ThemeIcon('diff');
     if (change.path) item.resourceUri = changeResourceUri(node);
-    item.tooltip = `${shown} · ${changeWord(CHANGE_STATUS[change.status])}`;
+    item.tooltip = `${shown} · ${changeWord(change.status)}`;
     item.contextValue = `change.${change.status}`;
     item.command = { command: 'stepHistory.openFileDiff', title: 'Open Changes', arguments: [node] };
-    item.accessibilityInformation = { label: `${name}${folder ? ` in ${folder}` : ''}, ${changeWord(CHANGE_STATUS[change.status]).toLowerCase()}` };
+    item.accessibilityInformation = { label: `${name}${folder ? ` in ${folder}` : ''}, ${changeWord(change.status).toLowerCase()}` };
     return item;
   }
 

@@ -280,10 +280,10 @@ export class WorkspaceStepDatabases implements StepDatabases {
 
 const isLaforge = (store: RemoteStepStore): boolean => store.detection.system === 'laforge';
 
-/** A file's fingerprint as text, `-` when it is missing: compared, never read. */
-function siblingStamp(file: string): string {
-  const fingerprint = readFingerprintSafely(file);
-  return fingerprint ? JSON.stringify(fingerprint) : '-';
+/** Whether a file's fingerprint differs from one read before (undefined: it was missing or unreadable). */
+function stampChanged(file: string, then: Fingerprint | undefined): boolean {
+  const now = readFingerprintSafely(file);
+  return now === undefined || then === undefined ? now !== then : !sameFingerprint(now, then);
 }
 
 function patternsOf(config: vscode.WorkspaceConfiguration): string[] {
@@ -372,10 +372,10 @@ export class WorkspaceStepDatabase implements StepDatabase {
   }
 
   /** The files beside the database its source read, as they were then: a change there is a change to it. */
-  private siblings: { file: string; fingerprint: string }[] = [];
+  private siblings: { file: string; fingerprint: Fingerprint | undefined }[] = [];
 
   private siblingsChanged(): boolean {
-    return this.siblings.some((s) => s.fingerprint !== siblingStamp(s.file));
+    return this.siblings.some((s) => stampChanged(s.file, s.fingerprint));
   }
 
   /** Whether discovery describes this same database, so the loaded object can stay. */
@@ -601,7 +601,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
         this.current = store;
         this.siblings = siblingFiles(store.detection).map((f) => {
           const file = path.join(path.dirname(this.path), f);
-          return { file, fingerprint: siblingStamp(file) };
+          return { file, fingerprint: readFingerprintSafely(file) };
         });
         this.failure = undefined;
         this.changedFilesCache.clear();
