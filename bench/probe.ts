@@ -31,7 +31,7 @@ import * as path from 'path';
 import { StepDbError } from '../src/core/errors';
 import { RemoteStepStore, StoreWorker } from '../src/core/remoteStore';
 import { loadSqlJs } from '../src/core/sqljs';
-import { detectSource, isLaforgeShape } from '../src/core/sources/registry';
+import { detectSource } from '../src/core/sources/registry';
 import { openSnapshot, openSnapshotWith, schemaShape, sqlReader } from '../src/core/sources/snapshot';
 import type { HistoryNode, NodeRef, SqlReader, SqlValue } from '../src/core/sources/types';
 import { StepStore } from '../src/core/stepStore';
@@ -196,6 +196,7 @@ function recording(reader: SqlReader, file: string, log: Statement[]): SqlReader
   return {
     all: (sql, params) => (note(sql, params), reader.all(sql, params)),
     get: (sql, params) => (note(sql, params), reader.get(sql, params)),
+    values: (sql, params) => (note(sql, params), reader.values(sql, params)),
   };
 }
 
@@ -237,9 +238,9 @@ async function system(db: string, wasm: string, statementsOut: string) {
   const t0 = performance.now();
   const snapshot = await openSnapshot(db, { wasmPath: wasm });
   const shape = schemaShape(snapshot.db, db);
-  if (isLaforgeShape(shape)) throw new Error(`${db} is a LaForge database`);
   const found = detectSource(shape);
   if (!found) throw new Error(`no adapter reads ${db}`);
+  if (found.detection.system === 'laforge') throw new Error(`${db} is a LaForge database`);
   const reader = sqlReader(snapshot.db, db);
   const SQL = await loadSqlJs(wasm);
   const folder = path.dirname(db);

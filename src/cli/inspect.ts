@@ -10,9 +10,8 @@ import { GitRepository, type ChangeStatus } from '../core/git';
 import type { Logger } from '../core/log';
 import type { Step, StepStatus } from '../core/model';
 import { projectLabel } from '../core/projectKey';
-import { closeOpened, LAFORGE_LEVELS, openSource, type OpenedHistory } from '../core/sources/openSource';
+import { openSource, type OpenedHistory } from '../core/sources/openSource';
 import { SYSTEM_NAMES, type ChangeItem, type HistorySource, type HistoryNode, type LevelInfo, type NodeRef, type NodeStatus, type SystemId } from '../core/sources/types';
-import type { StepStore } from '../core/stepStore';
 import { safeText } from '../shared/safeText';
 import { errorReport, JSON_VERSION, type ErrorReport } from './io';
 import { tokenFigures, type TokenFigures } from './tokens';
@@ -153,8 +152,8 @@ async function inspectOne(db: DiscoveredDatabase, options: InspectOptions): Prom
     failure = err;
   }
   try {
-    if (opened?.kind === 'source') {
-      // Another system's changes are stored in its database, not in git.
+    if (opened) {
+      // Every system's tree, LaForge's too, as its adapter gives it.
       report.system = opened.detection.system;
       report.variant = opened.detection.variant;
       report.levels = opened.source.levels.map((l) => ({ ...l }));
@@ -165,8 +164,10 @@ async function inspectOne(db: DiscoveredDatabase, options: InspectOptions): Prom
         report.nodeCount = null;
         report.nodes = null;
         report.error = errorReport(err);
+        return report;
       }
-      return report;
+      // Another system's changes are stored in its database, not in git.
+      if (!opened.store) return report;
     }
     let repo: GitRepository | undefined;
     let commits: StepCommitIndex | undefined;
@@ -182,11 +183,8 @@ async function inspectOne(db: DiscoveredDatabase, options: InspectOptions): Prom
       report.error = errorReport(failure);
       return report;
     }
-    const store: StepStore = opened.store;
+    const store = opened.store!;
     report.schema = store.schema.variant;
-    report.system = 'laforge';
-    report.variant = store.schema.variant;
-    report.levels = LAFORGE_LEVELS.map((l) => ({ ...l }));
     for (const project of store.projects()) {
       if (options.projectId !== undefined && project.id !== options.projectId) continue;
       const steps = store.steps(project.id, { limit: project.stepCount + 1 });
@@ -199,7 +197,7 @@ async function inspectOne(db: DiscoveredDatabase, options: InspectOptions): Prom
       });
     }
   } finally {
-    if (opened) closeOpened(opened);
+    opened?.close();
   }
   return report;
 }

@@ -3,7 +3,6 @@
  * and opened there with sql.js, so nothing is ever written or created beside it.
  */
 import * as fs from 'fs';
-import type { Database, SqlValue, Statement } from 'sql.js';
 import { StepDbError } from './errors';
 import { Logger, silentLogger } from './log';
 import {
@@ -20,7 +19,8 @@ import {
 } from './model';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import { columnAffinity, projectKeySql, projectWhere } from './projectKey';
-import { openSnapshot, sqliteError, type SqliteSnapshot } from './sources/snapshot';
+import { openSnapshot, sqlReader, type SqliteSnapshot } from './sources/snapshot';
+import type { SqlReader, SqlValue } from './sources/types';
 
 // Fingerprints live in their own module so the extension host can check for changes
 // without bundling sql.js; re-exported here for callers of the store.
@@ -135,7 +135,6 @@ const quoteId = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(1)} ms`;
 
 export class StepStore {
-  private readonly statements = new Map<string, Statement>();
   private readonly col: Record<Known, string>;
   private readonly activeSql: string;
   private readonly failedSql: string;
@@ -150,13 +149,13 @@ export class StepStore {
 
   private constructor(
     readonly path: string,
-    private readonly db: Database,
+    /** The snapshot's reader, whose statements are prepared once each; the store closes it. */
+    private readonly reader: SqlReader & { close?(): void },
     readonly schema: SchemaInfo,
     /** The files as they were when read; hasChanged() compares against it. */
     readonly fingerprint: Fingerprint,
     /** Committed WAL frames applied on top of the main file. */
     readonly framesApplied: number,
-    private readonly log: Logger,
     /** The declared type of project_id, for its affinity. */
     projectIdType: string,
   ) {
@@ -225,19 +224,32 @@ export class StepStore {
   }
 
   /**
-   * The store over a snapshot already open (the worker opens one and then decides which
-   * system's file it is). Takes the snapshot's database over: it is closed on failure and by
-   * close(). UNSUPPORTED_SCHEMA when it has no usable steps table.
+   * The store over a snapshot already open. Takes the snapshot's database over: it is closed
+   * on failure and by close(). UNSUPPORTED_SCHEMA when it has no usable steps table.
    */
   static fromSnapshot(dbPath: string, snapshot: SqliteSnapshot, options: { log?: Logger; started?: number } = {}): StepStore {
+    return StepStore.over(dbPath, sqlReader(snapshot.db, dbPath, options.log), snapshot, options);
+  }
+
+  /**
+   * The store over a reader of a snapshot (LaForge's adapter gets one, as every system's
+   * does), with the snapshot's fingerprint and WAL frames. Takes the reader over: it is closed
+   * on failure and by close().
+   */
+  static over(
+    dbPath: string,
+    reader: SqlReader & { close?(): void },
+    snapshot: { fingerprint: Fingerprint; framesApplied: number },
+    options: { log?: Logger; started?: number } = {},
+  ): StepStore {
     const log = options.log ?? silentLogger;
     const t0 = options.started ?? performance.now();
-    const { db, fingerprint, framesApplied } = snapshot;
+    const { fingerprint, framesApplied } = snapshot;
     try {
-      const { schema, projectIdType } = readSchema(dbPath, db);
-      const store = new StepStore(dbPath, db, schema, fingerprint, framesApplied, log, projectIdType);
+      const { schema, projectIdType } = readSchema(dbPath, reader);
+      const store = new StepStore(dbPath, reader, schema, fingerprint, framesApplied, projectIdType);
       // Reads the table's root page, so a wrecked table shows up now rather than on the first page.
-      store.query('maxId', `SELECT max(id) FROM steps`, []);
+      store.query(`SELECT max(id) FROM steps`, []);
       log.debug(
         `Opened ${dbPath}: schema ${schema.variant} (${schema.columns.length} columns` +
           `${schema.missingOptional.length ? `, missing ${schema.missingOptional.join(', ')}` : ''}), ` +
@@ -245,7 +257,7 @@ export class StepStore {
       );
       return store;
     } catch (err) {
-      db.close();
+      reader.close?.();
       throw err;
     }
   }
@@ -257,7 +269,7 @@ export class StepStore {
       `SELECT c.pid, c.n, c.a, ${start} FROM ` +
       `(SELECT ${this.projectKeySql} AS pid, count(*) AS n, sum(${this.activeSql}) AS a, max(id) AS m ` +
       `FROM steps GROUP BY 1) c JOIN steps s ON s.id = c.m ORDER BY c.m DESC`;
-    return this.query('projects', sql, []).map(([pid, n, a, start]) => ({
+    return this.query(sql, []).map(([pid, n, a, start]) => ({
       id: String(pid),
       stepCount: Number(n),
       activeCount: Number(a ?? 0),
@@ -274,7 +286,7 @@ export class StepStore {
     const sql =
       `SELECT ${this.selectList} FROM steps WHERE ${project.sql}${where.sql} ` +
       `ORDER BY id DESC LIMIT ? OFFSET ?`;
-    return this.toSteps(this.query(`page:${project.key}:${where.key}`, sql, [...project.params, ...where.params, limit, offset]));
+    return this.toSteps(this.query(sql, [...project.params, ...where.params, limit, offset]));
   }
 
   /** The models a project's steps ran with (as the model filter names them), sorted. */
@@ -283,11 +295,11 @@ export class StepStore {
     const sql =
       `SELECT DISTINCT m FROM (SELECT ${this.modelSql} AS m FROM steps WHERE ${project.sql}) ` +
       `WHERE m IS NOT NULL ORDER BY m`;
-    return this.query(`models:${project.key}`, sql, project.params).map(([m]) => String(m));
+    return this.query(sql, project.params).map(([m]) => String(m));
   }
 
   step(id: number): Step | undefined {
-    const rows = this.query('byId', `SELECT ${this.selectList} FROM steps WHERE id = ?`, [id]);
+    const rows = this.query(`SELECT ${this.selectList} FROM steps WHERE id = ?`, [id]);
     return this.toSteps(rows)[0];
   }
 
@@ -297,15 +309,13 @@ export class StepStore {
     const sql =
       `SELECT ${this.selectList} FROM steps WHERE ${project.sql} AND ${this.activeSql} ` +
       `ORDER BY id DESC LIMIT 1`;
-    return this.toSteps(this.query(`latestActive:${project.key}`, sql, project.params))[0];
+    return this.toSteps(this.query(sql, project.params))[0];
   }
 
   stepCount(projectId?: string, opts: StepCountOptions = {}): number {
     const where = this.conditions(opts.activeOnly, opts.filter);
     const project = this.project(projectId);
-    const rows = this.query(
-      `count:${project.key}:${where.key}`,
-      `SELECT count(*) FROM steps WHERE ${project.sql}${where.sql}`,
+    const rows = this.query(`SELECT count(*) FROM steps WHERE ${project.sql}${where.sql}`,
       [...project.params, ...where.params],
     );
     return Number(rows[0][0]);
@@ -349,10 +359,10 @@ export class StepStore {
 
   /** The id LaForge will give its next step: AUTOINCREMENT's sequence if any, else max(id) + 1. */
   nextStepId(): number {
-    const maxId = Number(this.query('maxId', `SELECT max(id) FROM steps`, [])[0][0] ?? 0);
-    const hasSequence = this.query('hasSeq', `SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`, []).length > 0;
+    const maxId = Number(this.query(`SELECT max(id) FROM steps`, [])[0][0] ?? 0);
+    const hasSequence = this.query(`SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`, []).length > 0;
     if (hasSequence) {
-      const seq = this.query('seq', `SELECT seq FROM sqlite_sequence WHERE name = 'steps'`, []);
+      const seq = this.query(`SELECT seq FROM sqlite_sequence WHERE name = 'steps'`, []);
       if (seq.length > 0 && seq[0][0] !== null) return Math.max(Number(seq[0][0]), maxId) + 1;
     }
     return maxId + 1;
@@ -371,7 +381,7 @@ export class StepStore {
       `SELECT id, ${this.col.start_time}, ${this.col.end_time}, ${this.col.duration_ms}, ` +
       `${this.col.token_usage_json}, ${this.col.exit_code}, ${this.activeSql}, ${modelSql}, ` +
       `${this.col.agent_config_name} FROM steps WHERE ${project.sql} ORDER BY id`;
-    const rows = this.query(`agg:${project.key}`, sql, project.params);
+    const rows = this.query(sql, project.params);
 
     const zero = (): StepCounters => ({
       steps: 0, durationMs: 0, usageSteps: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0, failures: 0, rollbacks: 0,
@@ -430,9 +440,7 @@ export class StepStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const stmt of this.statements.values()) stmt.free();
-    this.statements.clear();
-    this.db.close();
+    this.reader.close?.();
   }
 
   // -------------------------------------------------------------------------------------
@@ -459,31 +467,15 @@ export class StepStore {
       while (slots < chunk.length) slots *= 2;
       while (chunk.length < slots) chunk.push(null);
       const sql = `SELECT id FROM steps WHERE id IN (${chunk.map(() => '?').join(',')})`;
-      for (const [id] of this.query(`parents:${slots}`, sql, chunk)) existing.add(Number(id));
+      for (const [id] of this.query(sql, chunk)) existing.add(Number(id));
     }
     return objects.map((r) => stepFromRow(r, (id) => existing.has(id)));
   }
 
-  /** Runs a statement prepared once per key; SQLite's complaints become StepDbErrors. */
-  private query(key: string, sql: string, params: SqlValue[]): SqlValue[][] {
+  /** Rows as arrays; SQLite's complaints become StepDbErrors. */
+  private query(sql: string, params: SqlValue[]): SqlValue[][] {
     if (this.closed) throw new StepDbError('READ_FAILED', `The step database ${this.path} was already closed.`);
-    try {
-      let stmt = this.statements.get(key);
-      if (!stmt) {
-        stmt = this.db.prepare(sql);
-        this.statements.set(key, stmt);
-      }
-      const rows: SqlValue[][] = [];
-      try {
-        stmt.bind(params);
-        while (stmt.step()) rows.push(stmt.get());
-      } finally {
-        stmt.reset();
-      }
-      return rows;
-    } catch (err) {
-      throw sqliteError(this.path, err, this.log);
-    }
+    return this.reader.values(sql, params);
   }
 }
 
@@ -493,20 +485,21 @@ function bucket<T>(map: Map<string, T>, key: string, make: () => T): T {
   return value;
 }
 
-function readSchema(dbPath: string, db: Database): { schema: SchemaInfo; projectIdType: string } {
-  let columns: string[];
-  let types: string[];
-  try {
-    const result = db.exec(`PRAGMA table_info(steps)`);
-    columns = result.length ? result[0].values.map((r) => String(r[1])) : [];
-    types = result.length ? result[0].values.map((r) => String(r[2] ?? '')) : [];
-  } catch (err) {
-    throw sqliteError(dbPath, err);
-  }
+/** Which of LaForge's schemas a steps table with these (lower-cased) columns has. */
+export function schemaVariant(columns: ReadonlySet<string>): SchemaVariant {
+  const json = columns.has('agent_config_json');
+  const name = columns.has('agent_config_name');
+  return json && name ? 'both' : json ? 'agent_config_json' : name ? 'agent_config_name' : 'neither';
+}
+
+function readSchema(dbPath: string, reader: SqlReader): { schema: SchemaInfo; projectIdType: string } {
+  const info = reader.all(`PRAGMA table_info(steps)`);
+  const columns = info.map((r) => String(r.name));
+  const types = info.map((r) => String(r.type ?? ''));
   if (columns.length === 0) {
     let tables = '';
     try {
-      tables = db.exec(`SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'table'`)[0]?.values[0][0] as string;
+      tables = String(reader.get(`SELECT group_concat(name, ', ') AS names FROM sqlite_master WHERE type = 'table'`)?.names ?? '');
     } catch {
       // Only for the log.
     }
@@ -528,7 +521,7 @@ function readSchema(dbPath: string, db: Database): { schema: SchemaInfo; project
   const json = have.has('agent_config_json');
   const name = have.has('agent_config_name');
   const schema: SchemaInfo = {
-    variant: json && name ? 'both' : json ? 'agent_config_json' : name ? 'agent_config_name' : 'neither',
+    variant: schemaVariant(have),
     columns,
     missingOptional: KNOWN.filter((k) => !have.has(k) && !(REQUIRED as readonly string[]).includes(k)).filter(
       // The two config columns are alternatives: the absence of one is the variant, not a gap.

@@ -10,7 +10,7 @@ import * as v8 from 'v8';
 import { parentPort } from 'worker_threads';
 import { StepDbError } from './errors';
 import type { Logger } from './log';
-import { closeOpened, LAFORGE_LEVELS, openSource, type OpenedHistory } from './sources/openSource';
+import { openSource, type OpenedHistory } from './sources/openSource';
 import type { HistorySource } from './sources/types';
 import { StepStore } from './stepStore';
 import { SOURCE_METHODS, STEP_STORE_METHODS, type ErrorValue, type OpenResult, type StoreMethod, type WorkerMemory, type WorkerRequest, type WorkerResponse } from './storeProtocol';
@@ -55,18 +55,15 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       });
       const handle = nextHandle++;
       stores.set(handle, opened);
-      const base = { handle, fingerprint: opened.fingerprint, framesApplied: opened.framesApplied };
-      if (opened.kind === 'laforge') {
-        const result: OpenResult = {
-          ...base,
-          detection: { system: 'laforge', variant: opened.store.schema.variant },
-          levels: [...LAFORGE_LEVELS],
-          schema: opened.store.schema,
-          ms: performance.now() - t0,
-        };
-        return result;
-      }
-      const result: OpenResult = { ...base, detection: opened.detection, levels: [...opened.source.levels], schema: null, ms: performance.now() - t0 };
+      const result: OpenResult = {
+        handle,
+        detection: opened.detection,
+        levels: [...opened.source.levels],
+        schema: opened.store?.schema ?? null,
+        fingerprint: opened.fingerprint,
+        framesApplied: opened.framesApplied,
+        ms: performance.now() - t0,
+      };
       return result;
     }
     case 'call': {
@@ -76,7 +73,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     }
     case 'close': {
       const opened = stores.get(request.handle);
-      if (opened) closeOpened(opened);
+      opened?.close();
       stores.delete(request.handle);
       return undefined;
     }
@@ -96,19 +93,16 @@ async function handle(request: WorkerRequest): Promise<unknown> {
 }
 
 function callMethod(opened: OpenedHistory, method: StoreMethod, args: unknown[]): unknown {
-  if (opened.kind === 'laforge') {
-    if (!LAFORGE_METHODS.has(method)) {
-      throw new StepDbError('READ_FAILED', 'This is a LaForge step database: it is read by its projects and steps.', `${String(method)} asked of a LaForge step database`);
-    }
-    return (opened.store[method as keyof StepStore] as (...a: unknown[]) => unknown).apply(opened.store, args);
+  if (HISTORY_METHODS.has(method)) {
+    const fn = opened.source[method as keyof HistorySource] as ((...a: unknown[]) => unknown) | undefined;
+    // A source without counterparts has none to offer.
+    return fn ? fn.apply(opened.source, args) : [];
   }
-  if (!HISTORY_METHODS.has(method)) {
+  const { store } = opened;
+  if (!store || !LAFORGE_METHODS.has(method)) {
     throw new StepDbError('READ_FAILED', 'This database was written by another system than LaForge: it has no LaForge projects or steps.', `${String(method)} asked of a ${opened.detection.system} database`);
   }
-  const fn = opened.source[method as keyof HistorySource] as ((...a: unknown[]) => unknown) | undefined;
-  // A source without counterparts has none to offer.
-  if (!fn) return [];
-  return fn.apply(opened.source, args);
+  return (store[method as keyof StepStore] as (...a: unknown[]) => unknown).apply(store, args);
 }
 
 /**

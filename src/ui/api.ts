@@ -7,7 +7,7 @@ import type { RollbackOptions, RollbackOutcome, RollbackService, UndoOutcome } f
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../core/stepDatabase';
 import type { StepLogsProbe } from './stepLogs';
 import type { TreeNode } from './treeNodes';
-import type { SystemId } from '../core/sources/types';
+import type { ChangeItem, DetailSection, HistoryNode, LevelInfo, NodeRef, Page, SystemId } from '../core/sources/types';
 
 export interface DatabaseInfo {
   id: string;
@@ -17,6 +17,8 @@ export interface DatabaseInfo {
   state: DatabaseState;
   /** Which system wrote it, once it has been read: `laforge`, `constellation`, `studio`, `llmOrchestration`. */
   system: SystemId | undefined;
+  /** Its tree's levels, top down (`project` → `step` for LaForge), once it has been read. */
+  levels: LevelInfo[] | undefined;
 }
 
 /** What `activate` returns to other extensions and to tests. */
@@ -24,6 +26,17 @@ export interface StepHistoryApi {
   readonly apiVersion: 1;
   /** The step databases found in the workspace or added by the user. */
   databases(): DatabaseInfo[];
+  /**
+   * Any system's history as one model: the nodes under `parent` (null: the top level), a
+   * page at a time. LaForge's are its projects (`project:<id>`) and steps (`step:<id>`).
+   */
+  nodes(databaseId: string, parent: NodeRef | null, page?: Page): Promise<HistoryNode[]>;
+  node(databaseId: string, ref: NodeRef): Promise<HistoryNode | undefined>;
+  /** A node's details, as sections. */
+  details(databaseId: string, ref: NodeRef): Promise<DetailSection[]>;
+  /** What another system's step changed, as pairs of stored texts (a LaForge step's changes are `changedFiles`). */
+  changes(databaseId: string, ref: NodeRef): Promise<ChangeItem[]>;
+  /** LaForge's projects; none for another system's database. */
   projects(databaseId: string): Promise<ProjectSummary[]>;
   /** A page of a project's steps, newest first. */
   steps(databaseId: string, projectId: string, options?: StepPageOptions): Promise<Step[]>;
@@ -70,7 +83,19 @@ export function createApi(databases: StepDatabases, rollbacks: RollbackService, 
   return {
     apiVersion: 1,
     databases: () =>
-      databases.all.map((d) => ({ id: d.id, path: d.path, label: d.label, repositoryPath: d.repositoryPath, state: d.state, system: d.source?.detection.system })),
+      databases.all.map((d) => ({
+        id: d.id,
+        path: d.path,
+        label: d.label,
+        repositoryPath: d.repositoryPath,
+        state: d.state,
+        system: d.source?.detection.system,
+        levels: d.source?.levels.map((l) => ({ ...l })),
+      })),
+    nodes: (databaseId, parent, page) => database(databaseId).children(parent, page),
+    node: (databaseId, ref) => database(databaseId).node(ref),
+    details: (databaseId, ref) => database(databaseId).details(ref),
+    changes: (databaseId, ref) => database(databaseId).changes(ref),
     projects: (databaseId) => database(databaseId).projects(),
     steps: (databaseId, projectId, options) => database(databaseId).steps(projectId, options),
     step: (databaseId, stepId) => database(databaseId).step(stepId),

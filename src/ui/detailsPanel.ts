@@ -30,6 +30,8 @@ export interface DetailsPanelProbe {
 }
 
 const VIEW_TYPE = 'stepHistory.details';
+/** How many of another system's newest steps the palette's pick offers per database. */
+const PICKED_PER_DATABASE = 200;
 
 export function registerDetailsPanel(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger, logs?: StepLogs): DetailsPanelProbe {
   const details = new DetailsPanel(context, databases, log, logs);
@@ -38,9 +40,9 @@ export function registerDetailsPanel(context: vscode.ExtensionContext, databases
     vscode.commands.registerCommand(
       'stepHistory.openDetails',
       guarded(log, 'openDetails', async (arg?: unknown) => {
-        if (isItemNode(arg)) return details.showItem(arg.database, arg.item.ref, arg.item.label);
-        const node = isStepNode(arg) ? arg : await pickStep(databases, { title: 'Open Step Details' });
-        if (node) details.show(node.database, node.step.id);
+        const node = isStepNode(arg) || isItemNode(arg) ? arg : await pickStep(databases, { title: 'Open Step Details', otherSystems: PICKED_PER_DATABASE });
+        if (node?.kind === 'item') details.showItem(node.database, node.item.ref, node.item.label);
+        else if (node) details.show(node.database, node.step.id);
       }),
     ),
   );

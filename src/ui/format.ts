@@ -505,6 +505,7 @@ const NODE_STATUS_WORDS: Record<NodeStatus, string> = {
   completed: 'completed',
   failed: 'failed',
   stopped: 'stopped',
+  rolledBack: 'rolled back',
   unknown: 'status unknown',
 };
 
@@ -567,6 +568,13 @@ export function historyNodeText(node: HistoryNode, levelName: string, now: Date 
   return { label, description: parts.join(' · '), tooltip: lines.join('  \n'), accessibilityLabel: spoken.join(', ') };
 }
 
+/** A quick pick's text for another system's step: its label, its row's figures, and where it is (its containers, its database). */
+export function historyPickText(node: HistoryNode, context: { levelName: string; path: readonly HistoryNode[]; database?: string }): { label: string; description: string; detail: string } {
+  const text = historyNodeText(node, context.levelName);
+  const where = context.path.map((p) => safeText(p.label) || '(unnamed)');
+  if (context.database !== undefined) where.push(safeText(context.database));
+  return { label: text.label, description: text.description, detail: where.join(' — ') };
+}
 
 /** The details page's view of another system's node: its sections, each figure formatted as the tree formats it. */
 export function historyDetailsView(node: HistoryNode, sections: readonly DetailSection[], context: { levelName: string; systemName: string; changes: number }): HistoryDetailsView {

@@ -2,21 +2,26 @@
  * The status bar item: the latest active step of the current project (`$(history) S42 · 3m ago`),
  * opening its details on click. The current project is the most recent one of the database
  * that belongs to the active editor's workspace folder, else of the first readable database.
+ * For another system's database, its newest step (an iteration, a checkpoint, a response).
  */
 import * as vscode from 'vscode';
 import { logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
-import { relativeTime, relativeTimeSpoken, statusWord, stepTooltipMarkdown } from './format';
+import { latestStep } from '../core/sources/walk';
+import { historyNodeText, nodeStatusText, relativeTime, relativeTimeSpoken, statusWord, stepTooltipMarkdown } from './format';
 import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
-import type { StepNode } from './treeNodes';
+import type { ItemNode, StepNode } from './treeNodes';
 
 export const STATUS_BAR_ID = 'stepHistory.latestStep';
 
 interface Shown {
-  node: StepNode;
+  node: StepNode | ItemNode;
 }
+
+/** Another system's database: its steps are read as the history model's nodes. */
+const isOtherSystem = (database: StepDatabase): boolean => database.source !== undefined && database.source.detection.system !== 'laforge';
 
 /** The databases to try, best first: the active editor's folder's, then the rest in order. */
 function candidates(databases: StepDatabases): StepDatabase[] {
@@ -29,9 +34,14 @@ function candidates(databases: StepDatabases): StepDatabase[] {
 }
 
 /** The current project's latest active step; undefined when no database can be read. */
-async function currentStep(databases: StepDatabases, log: Logger): Promise<StepNode | undefined> {
+async function currentStep(databases: StepDatabases, log: Logger): Promise<StepNode | ItemNode | undefined> {
   for (const database of candidates(databases)) {
     try {
+      if (isOtherSystem(database)) {
+        const item = await latestStep(database);
+        if (item) return { kind: 'item', database, item, parent: null };
+        continue;
+      }
       const [project] = await database.projects();
       if (!project) continue;
       const step = await database.latestActiveStep(project.id);
@@ -66,6 +76,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
   const render = () => {
     if (!shown) return;
     const { node } = shown;
+    if (node.kind === 'item') return renderItem(node);
     const { step } = node;
     item.text = text(step);
     const tooltip = new vscode.MarkdownString(
@@ -83,6 +94,24 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     item.command = { command: 'stepHistory.openDetails', title: 'Open Step Details', arguments: [node] };
   };
 
+  const renderItem = (node: ItemNode) => {
+    const step = node.item;
+    const level = node.database.source?.levels.find((l) => l.key === step.level)?.singular ?? 'step';
+    const words = historyNodeText(step, level);
+    const running = step.status === 'running';
+    const start = step.metrics.start;
+    // A stored label's `$(…)` is text, not an icon.
+    const label = words.label.replace(/\$\(/g, '\\$(');
+    item.text = `${running ? '$(sync~spin)' : '$(history)'} ${label}${running ? ' running' : ''}${start ? ` · ${relativeTime(start)}` : ''}`;
+    const tooltip = new vscode.MarkdownString(words.tooltip);
+    tooltip.isTrusted = false;
+    tooltip.supportHtml = false;
+    item.tooltip = tooltip;
+    const when = start ? `, started ${relativeTimeSpoken(start)}` : '';
+    item.accessibilityInformation = { label: `Latest ${level} ${words.label}, ${nodeStatusText(step)}${when}` };
+    item.command = { command: 'stepHistory.openDetails', title: 'Open Details', arguments: [node] };
+  };
+
   const setTimer = (on: boolean) => {
     if (on && !timer) {
       timer = setInterval(render, 60_000);
@@ -96,7 +125,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
 
   const update = async () => {
     const mine = ++generation;
-    let node: StepNode | undefined;
+    let node: StepNode | ItemNode | undefined;
     try {
       node = databases.all.length ? await currentStep(databases, log) : undefined;
     } catch (err) {

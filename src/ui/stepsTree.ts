@@ -29,6 +29,7 @@ import { StepsTreeModel, fileKey, projectKey, stepKey, type StepsTreeSettings } 
 import { registerTreeCommands } from './treeCommands';
 import type { ChangeNode, FileNode, ItemMoreNode, ItemNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
 import type { HistoryNode } from '../core/sources/types';
+import { laforgeStatus } from '../core/sources/laforge/nodes';
 
 export const STEPS_VIEW_ID = 'stepHistory.steps';
 
@@ -57,20 +58,10 @@ export function stepContextValue(step: Step): string {
   }
 }
 
-function stepIcon(step: Step): vscode.ThemeIcon {
-  switch (step.status) {
-    case 'RUNNING':
-      return new vscode.ThemeIcon('sync~spin');
-    case 'FAILED':
-      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
-    case 'ROLLED BACK':
-      return new vscode.ThemeIcon('discard', new vscode.ThemeColor('disabledForeground'));
-    default:
-      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
-  }
-}
+/** A LaForge step's icon: its status as the history model says it, drawn as every system's is. */
+const stepIcon = (step: Step): vscode.ThemeIcon => nodeIcon({ status: laforgeStatus(step.status), isStep: true });
 
-function nodeIcon(item: HistoryNode): vscode.ThemeIcon {
+function nodeIcon(item: Pick<HistoryNode, 'status' | 'isStep'>): vscode.ThemeIcon {
   switch (item.status) {
     case 'running':
       return new vscode.ThemeIcon('sync~spin');
@@ -83,6 +74,8 @@ function nodeIcon(item: HistoryNode): vscode.ThemeIcon {
       return new vscode.ThemeIcon('debug-pause');
     case 'stopped':
       return new vscode.ThemeIcon('debug-stop');
+    case 'rolledBack':
+      return new vscode.ThemeIcon('discard', new vscode.ThemeColor('disabledForeground'));
     case 'pending':
       return new vscode.ThemeIcon('clock');
     default:

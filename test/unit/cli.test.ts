@@ -80,7 +80,13 @@ describe('step-history command line', function () {
       assert.equal(db.schema, 'agent_config_json');
       assert.equal(db.system, 'laforge');
       assert.equal(db.variant, 'agent_config_json');
-      assert.equal(db.nodes, null);
+      // LaForge's tree as its adapter gives it, as every system's: the project, its steps newest first.
+      assert.equal(db.nodeCount, 1);
+      assert.deepEqual(db.nodes.map((n: { level: string }) => n.level), ['project']);
+      assert.deepEqual(
+        db.nodes[0].children.map((n: { label: string; isStep: boolean }) => [n.label, n.isStep]),
+        d.ws.steps.map((s) => s.id).sort((a, b) => b - a).map((id) => [`S${id}`, true]),
+      );
       assert.deepEqual(db.projects.map((p: { id: string }) => p.id), [d.ws.projectId]);
       const steps = db.projects[0].steps;
       assert.deepEqual(steps.map((s: { id: number }) => s.id), d.ws.steps.map((s) => s.id).sort((a, b) => b - a));

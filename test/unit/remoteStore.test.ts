@@ -91,6 +91,29 @@ describe('StoreWorker and RemoteStepStore (a real worker thread)', function () {
     }
   });
 
+  it('answers a LaForge database as its adapter gives it, as every system\'s: projects, steps, details', async () => {
+    const remote = await worker.open(db);
+    const local = await StepStore.open(db, { wasmPath });
+    try {
+      assert.deepStrictEqual(remote.detection, { system: 'laforge', variant: local.schema.variant });
+      assert.deepStrictEqual(remote.levels.map((l) => l.key), ['project', 'step']);
+      const projects = await remote.children(null);
+      assert.deepStrictEqual(projects.map((p) => [p.ref, p.label, p.isStep]), local.projects().map((p) => [`project:${p.id}`, p.id, false]));
+      assert.strictEqual(await remote.count('project:demo'), 25);
+      const page = await remote.children('project:demo', { offset: 2, limit: 5 });
+      assert.deepStrictEqual(page.map((n) => n.label), local.steps('demo', { offset: 2, limit: 5 }).map((s) => s.label));
+      assert.ok(page[0].metrics.start instanceof Date, 'Dates survive the trip');
+      const failed = await remote.node('step:20');
+      assert.strictEqual(failed?.status, 'failed');
+      const sections = await remote.details('step:20');
+      assert.ok(sections.some((s) => s.kind === 'facts' && s.facts.some((f) => f.label === 'Exit code' && f.value === '1')), 'the exit code in its facts');
+      assert.deepStrictEqual(await remote.changes('step:20'), []);
+      assert.deepStrictEqual(await remote.counterparts('step:20'), []);
+    } finally {
+      local.close();
+    }
+  });
+
   it('filters and counts in the worker', async () => {
     const remote = await worker.open(db);
     const failed = await remote.steps('demo', { filter: { failedOnly: true } });

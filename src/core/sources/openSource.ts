@@ -1,18 +1,19 @@
 /**
- * Opens a database file as whichever system wrote it: one read-only snapshot, then LaForge's
- * StepStore when it has a `steps` table, or the adapter of the system whose tables it has,
- * with the files beside it that adapter reads (a checkpoints.db, artifacts). The store worker
- * and the command line both open files through here.
+ * Opens a database file as whichever system wrote it: one read-only snapshot, then the
+ * adapter of the system whose tables it has (LaForge's among them), with the files beside it
+ * that adapter reads (a checkpoints.db, artifacts). The store worker and the command line
+ * both open files through here.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Fingerprint } from '../fingerprint';
 import { silentLogger, type Logger } from '../log';
 import { loadSqlJs } from '../sqljs';
-import { StepStore } from '../stepStore';
-import { detectSource, isLaforgeShape, unknownSchemaError } from './registry';
+import type { StepStore } from '../stepStore';
+import { LaforgeSource } from './laforge';
+import { detectSource, unknownSchemaError } from './registry';
 import { openSnapshot, openSnapshotWith, schemaShape, sqlReader } from './snapshot';
-import type { Detection, HistorySource, LevelInfo, SourceAdapter, SqlReader } from './types';
+import type { Detection, HistorySource, SourceAdapter, SqlReader } from './types';
 
 export interface OpenSourceOptions {
   /** The sql.js WASM file; defaults to the one in the installed sql.js package. */
@@ -26,10 +27,15 @@ export interface OpenSourceOptions {
   beforeSibling?: (siblingPath: string) => void;
 }
 
-/** A file open as its system's history: LaForge's store, or an adapter's source. */
-export type OpenedHistory =
-  | { kind: 'laforge'; store: StepStore }
-  | { kind: 'source'; source: HistorySource; detection: Detection; close(): void };
+/** A file open as its system's history. */
+export interface OpenedHistory {
+  source: HistorySource;
+  detection: Detection;
+  /** LaForge's store behind its source: steps by id, filtered counts, aggregates, what a rollback plan reads. Undefined for the other systems. */
+  store: StepStore | undefined;
+  /** Closes the source and the files it opened. */
+  close(): void;
+}
 
 export type OpenedFile = OpenedHistory & {
   /** The snapshot's fingerprint, and how many WAL frames it applied. */
@@ -37,19 +43,13 @@ export type OpenedFile = OpenedHistory & {
   framesApplied: number;
 };
 
-/** A LaForge database's levels: projects, and their steps. */
-export const LAFORGE_LEVELS: readonly LevelInfo[] = [
-  { key: 'project', singular: 'project', plural: 'projects' },
-  { key: 'step', singular: 'step', plural: 'steps' },
-];
-
 /** A text file beside the database at most this large is read for a source (an artifact). */
 export const SIBLING_TEXT_LIMIT = 5 * 2 ** 20;
 
 /**
  * Opens `dbPath`. Rejects with the snapshot's StepDbErrors (FILE_MISSING, NOT_SQLITE, CORRUPT,
  * …), and with UNSUPPORTED_SCHEMA naming the systems checked when no system wrote the file.
- * The caller closes what it gets: `store.close()` or `close()`.
+ * The caller closes what it gets with `close()`.
  */
 export async function openSource(dbPath: string, options: OpenSourceOptions = {}): Promise<OpenedFile> {
   const log = options.log ?? silentLogger;
@@ -62,9 +62,6 @@ export async function openSource(dbPath: string, options: OpenSourceOptions = {}
   } catch (err) {
     snapshot.db.close();
     throw err;
-  }
-  if (isLaforgeShape(shape)) {
-    return { kind: 'laforge', store: StepStore.fromSnapshot(dbPath, snapshot, { log, started: t0 }), fingerprint, framesApplied };
   }
   const found = detectSource(shape, options.adapters);
   const reader = sqlReader(snapshot.db, dbPath, log);
@@ -79,6 +76,7 @@ export async function openSource(dbPath: string, options: OpenSourceOptions = {}
     const SQL = await loadSqlJs(options.wasmPath);
     source = found.adapter.open(reader, found.detection, {
       path: dbPath,
+      snapshot: { fingerprint, framesApplied },
       openSibling(file) {
         const siblingPath = path.resolve(folder, file);
         options.beforeSibling?.(siblingPath);
@@ -104,9 +102,9 @@ export async function openSource(dbPath: string, options: OpenSourceOptions = {}
   }
   log.debug(`Opened ${dbPath} as ${found.detection.system} (${found.detection.variant}) in ${(performance.now() - t0).toFixed(1)} ms.`);
   return {
-    kind: 'source',
     source,
     detection: found.detection,
+    store: source instanceof LaforgeSource ? source.store : undefined,
     close() {
       source.close?.();
       reader.close();
@@ -115,12 +113,6 @@ export async function openSource(dbPath: string, options: OpenSourceOptions = {}
     fingerprint,
     framesApplied,
   };
-}
-
-/** Closes what openSource opened. */
-export function closeOpened(opened: OpenedHistory): void {
-  if (opened.kind === 'laforge') opened.store.close();
-  else opened.close();
 }
 
 /** A small text file's content; null when it is missing, too large or not text. */

@@ -1,23 +1,21 @@
 /**
- * Which system wrote a database file: LaForge (its `steps` table, read by StepStore) or one
- * of the adapters, decided from the file's tables and columns alone.
+ * Which system wrote a database file, decided from its tables and columns alone: one adapter
+ * per system, LaForge's first (any `steps` table is LaForge's).
  */
 import { StepDbError } from '../errors';
 import { constellationAdapter } from './constellation';
+import { laforgeAdapter } from './laforge';
 import { llmOrchestrationAdapter } from './llmOrchestration';
 import { STUDIO_SIBLINGS, studioAdapter } from './studio';
 import { SYSTEM_NAMES, type Detection, type SchemaShape, type SourceAdapter } from './types';
 
-/** The adapters of the systems other than LaForge, tried in this order. */
-export const ADAPTERS: readonly SourceAdapter[] = [constellationAdapter, studioAdapter, llmOrchestrationAdapter];
+/** Every system's adapter, tried in this order. */
+export const ADAPTERS: readonly SourceAdapter[] = [laforgeAdapter, constellationAdapter, studioAdapter, llmOrchestrationAdapter];
 
 /** The files beside a database its source also reads (a checkpoints.db beside an orchestrator.db): a change to them is a change to it. */
 export function siblingFiles(detection: Detection): readonly string[] {
   return detection.system === 'studio' ? (STUDIO_SIBLINGS[detection.variant] ?? []) : [];
 }
-
-/** A LaForge step database: a `steps` table (StepStore says what else it needs). */
-export const isLaforgeShape = (shape: SchemaShape): boolean => shape.tables.has('steps');
 
 /** The adapter that reads a file of this shape, and what it found; undefined when none does. */
 export function detectSource(shape: SchemaShape, adapters: readonly SourceAdapter[] = ADAPTERS): { adapter: SourceAdapter; detection: Detection } | undefined {

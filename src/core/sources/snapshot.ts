@@ -106,7 +106,8 @@ export function schemaShape(db: Database, dbPath: string): SchemaShape {
 export function sqlReader(db: Database, dbPath: string, log?: Logger): SqlReader & { close(): void } {
   const statements = new Map<string, Statement>();
   let closed = false;
-  const run = (sql: string, params: readonly SqlValue[], first: boolean): SqlRow[] => {
+  // Each statement is prepared once and kept for the snapshot's life.
+  const run = <T>(sql: string, params: readonly SqlValue[], read: (stmt: Statement) => T, first: boolean): T[] => {
     if (closed) throw new StepDbError('READ_FAILED', `The step database ${dbPath} was already closed.`);
     try {
       let stmt = statements.get(sql);
@@ -114,11 +115,11 @@ export function sqlReader(db: Database, dbPath: string, log?: Logger): SqlReader
         stmt = db.prepare(sql);
         statements.set(sql, stmt);
       }
-      const rows: SqlRow[] = [];
+      const rows: T[] = [];
       try {
         stmt.bind(params as SqlJsValue[]);
         while (stmt.step()) {
-          rows.push(stmt.getAsObject() as SqlRow);
+          rows.push(read(stmt));
           if (first) break;
         }
       } finally {
@@ -129,9 +130,12 @@ export function sqlReader(db: Database, dbPath: string, log?: Logger): SqlReader
       throw sqliteError(dbPath, err, log);
     }
   };
+  const asObject = (stmt: Statement) => stmt.getAsObject() as SqlRow;
+  const asValues = (stmt: Statement) => stmt.get() as SqlValue[];
   return {
-    all: (sql, params = []) => run(sql, params, false),
-    get: (sql, params = []) => run(sql, params, true)[0],
+    all: (sql, params = []) => run(sql, params, asObject, false),
+    get: (sql, params = []) => run(sql, params, asObject, true)[0],
+    values: (sql, params = []) => run(sql, params, asValues, false),
     close: () => {
       if (closed) return;
       closed = true;

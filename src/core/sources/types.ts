@@ -11,6 +11,8 @@
  * No `vscode` here: the store worker, the CLI and the tests use these modules as they are.
  */
 
+import type { Fingerprint } from '../fingerprint';
+
 /** A SQLite value as sql.js returns it. */
 export type SqlValue = string | number | Uint8Array | null;
 export type SqlRow = Record<string, SqlValue>;
@@ -21,6 +23,8 @@ export interface SqlReader {
   all(sql: string, params?: readonly SqlValue[]): SqlRow[];
   /** The first row, or undefined. */
   get(sql: string, params?: readonly SqlValue[]): SqlRow | undefined;
+  /** Every row as an array of its values, in the query's column order: for the hot paths that read thousands of rows. */
+  values(sql: string, params?: readonly SqlValue[]): SqlValue[][];
 }
 
 /** The tables of a database and their columns, lower-cased, as adapters detect a schema from them. */
@@ -49,6 +53,8 @@ export interface Detection {
 export interface SourceContext {
   /** The database file's absolute path. */
   path: string;
+  /** The snapshot the reader reads: the files' fingerprint when read, and the WAL frames applied (a source that checks itself against the file keeps them). */
+  snapshot?: { fingerprint: Fingerprint; framesApplied: number };
   /** Opens another SQLite file read-only (e.g. the checkpoints.db beside orchestrator.db); null when it does not exist. */
   openSibling?(file: string): SqlReader | null;
   /** Reads a text file beside the database (an artifact); null when it does not exist or is not text. Capped in size. */
@@ -64,7 +70,7 @@ export interface SourceAdapter {
 }
 
 /** Statuses the views know, each system's spellings mapped onto them; `raw` keeps the stored one. */
-export type NodeStatus = 'pending' | 'running' | 'paused' | 'waiting' | 'completed' | 'failed' | 'stopped' | 'unknown';
+export type NodeStatus = 'pending' | 'running' | 'paused' | 'waiting' | 'completed' | 'failed' | 'stopped' | 'rolledBack' | 'unknown';
 
 export interface TokenCounts {
   prompt: number | null;
@@ -103,6 +109,12 @@ export interface HistoryNode {
   isStep: boolean;
   /** Sentences about damaged or odd values in this node's row (broken JSON, a value outside its CHECK). */
   warnings: string[];
+  /**
+   * A step whose changes are a git range (LaForge): its commit before and the commit after it
+   * records, each a valid hash or null. The views find the step's own commit (recorded, a
+   * Step-id note, a kept branch) and read its files from git; `changes` lists none.
+   */
+  gitRange?: { before: string | null; after: string | null };
 }
 
 /** One level of a source's tree, top down: its key and how a person calls one and many. */
@@ -171,6 +183,8 @@ export interface HistorySource {
   text(ref: TextRef): string | null;
   /** Steps of the same kind elsewhere that the user may compare this one with (the same payload's response in another run), newest first. */
   counterparts?(ref: NodeRef): HistoryNode[];
+  /** What the views may do beyond reading: rollback (LaForge's steps only). Absent: read only. */
+  readonly capabilities?: { rollback?: boolean };
   /** Closes sibling files it opened. */
   close?(): void;
 }

@@ -27,9 +27,8 @@ async function detectFile(dbPath: string): Promise<Detection | null> {
 /** Opened as the store worker opens it, the files beside it included. */
 async function open(dbPath: string): Promise<Opened> {
   const opened = await openSource(dbPath);
-  assert.equal(opened.kind, 'source', `${dbPath} is another system's`);
-  if (opened.kind !== 'source') throw new Error('unreachable');
   assert.equal(opened.detection.system, 'studio');
+  assert.equal(opened.store, undefined, `${dbPath} is another system's: no LaForge store`);
   return { source: opened.source, detection: opened.detection, close: opened.close };
 }
 
