@@ -22,12 +22,12 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
   context.subscriptions.push(databases);
   const stepLogs = registerStepLogs(context, databases, log('step logs'));
   const tree = registerStepsTree(context, databases, log('tree'), stepLogs.logs);
-  registerStatusBar(context, databases, log('status'));
+  const statusBar = registerStatusBar(context, databases, log('status'));
   const diffs = registerDiffs(context, databases, log('diff'));
   const details = registerDetailsPanel(context, databases, log('details'), stepLogs.logs);
   const rollbacks = registerRollback(context, databases, log('rollback commands'), diffs);
 
-  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, stepLogs: stepLogs.probe });
+  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, stepLogs: stepLogs.probe, statusBar });
 }
 
 export function deactivate(): void {}

@@ -5,6 +5,7 @@ import type { ProjectSummary } from '../core/stepStore';
 import type { DetailsPanelProbe } from './detailsPanel';
 import type { RollbackOptions, RollbackOutcome, RollbackService, UndoOutcome } from './rollback';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../core/stepDatabase';
+import type { StatusBarProbe } from './statusBar';
 import type { StepLogsProbe } from './stepLogs';
 import type { TreeNode } from './treeNodes';
 import type { ChangeItem, DetailSection, HistoryNode, LevelInfo, NodeRef, Page, SystemId } from '../core/sources/types';
@@ -66,6 +67,7 @@ export interface StepHistoryApi {
     readonly stepsTree: vscode.TreeDataProvider<TreeNode>;
     readonly details: DetailsPanelProbe;
     readonly stepLogs: StepLogsProbe;
+    readonly statusBar: StatusBarProbe;
   };
 }
 

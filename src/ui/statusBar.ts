@@ -65,7 +65,12 @@ function text(step: Step): string {
   return `${icon} ${step.label}${step.status === 'RUNNING' ? ' running' : ''}${when}`;
 }
 
-export function registerStatusBar(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): void {
+/** What the status bar item shows, for the integration tests. */
+export interface StatusBarProbe {
+  shown(): { text: string; accessibilityLabel: string | undefined; node: StepNode | ItemNode } | undefined;
+}
+
+export function registerStatusBar(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): StatusBarProbe {
   const item = vscode.window.createStatusBarItem(STATUS_BAR_ID, vscode.StatusBarAlignment.Left, 10);
   item.name = 'Step History';
   let shown: Shown | undefined;
@@ -150,4 +155,5 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     vscode.window.onDidChangeActiveTextEditor(() => void update()),
   );
   void update();
+  return { shown: () => shown && { text: item.text, accessibilityLabel: item.accessibilityInformation?.label, node: shown.node } };
 }

@@ -213,4 +213,44 @@ describe(IN_OTHER_SYSTEMS, function () {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
+
+  it('shows another system\'s newest step in the status bar, opening its details, and reads every system through the API\'s one model', async () => {
+    await topOf(llmo.dbPath);
+    let shown: ReturnType<StepHistoryApi['testing']['statusBar']['shown']>;
+    await waitFor('the status bar to show a step', () => {
+      shown = api.testing.statusBar.shown();
+      return shown?.node.kind === 'item';
+    }, 30_000);
+    const node = shown!.node as ItemNode;
+    assert.ok(node.item.isStep, `${node.item.ref} is a step`);
+    assert.ok(shown!.text.startsWith('$(history) ') || shown!.text.startsWith('$(sync~spin) '), shown!.text);
+    assert.ok(shown!.text.includes(node.item.label.replace(/\$\(/g, '\\$(')), shown!.text);
+    // No step of that database started later: read every one through the API.
+    const databaseId = node.database.id;
+    const starts: number[] = [];
+    const walk = async (parent: string | null, depth: number): Promise<void> => {
+      for (const n of await api.nodes(databaseId, parent, { limit: 10_000 })) {
+        if (n.isStep && n.metrics.start) starts.push(new Date(n.metrics.start).getTime());
+        if (n.hasChildren && depth < 8) await walk(n.ref, depth + 1);
+      }
+    };
+    await walk(null, 0);
+    assert.ok(starts.length > 0);
+    assert.strictEqual(node.item.metrics.start && new Date(node.item.metrics.start).getTime(), Math.max(...starts), 'the newest step');
+
+    const info = api.databases().find((d) => d.id === databaseId)!;
+    assert.strictEqual(info.system, node.database.source?.detection.system);
+    assert.deepStrictEqual(info.levels?.map((l) => l.key), node.database.source?.levels.map((l) => l.key));
+    assert.deepStrictEqual((await api.node(databaseId, node.item.ref))?.label, node.item.label);
+    assert.ok((await api.details(databaseId, node.item.ref)).length > 0, 'its details as sections');
+    try {
+      await vscode.commands.executeCommand('stepHistory.openDetails', node);
+      await waitFor('the details page of the status bar\'s step', () => {
+        const posted = api.testing.details.lastPosted() as { type?: string; details?: { ref?: string } } | undefined;
+        return posted?.type === 'history' && posted.details?.ref === node.item.ref;
+      }, 20_000);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
 });

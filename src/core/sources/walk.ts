@@ -4,8 +4,8 @@
  * read, never a whole level.
  *
  * Containers are listed newest first; steps are listed in the order the system shows them
- * (time order for most, newest first for LaForge), so of a level's first and last node the
- * one that started later is taken.
+ * (time order for most, newest first for LaForge), so of a level's first and last pages the
+ * node that started latest is taken.
  */
 import type { HistoryNode, NodeRef, Page } from './types';
 
@@ -19,30 +19,49 @@ const MAX_DEPTH = 16;
 
 const startOf = (n: HistoryNode): number => n.metrics.start?.getTime() ?? -Infinity;
 
-/** The node of `parent`'s children that started last: the first or the last listed. */
+/** How many nodes of a level's head and of its tail are read to find its newest. */
+const EDGE = 200;
+
+/**
+ * The node of `parent`'s children that started last, of the first and the last page listed
+ * (a node without a time never wins over one with a time). Without any time: the first listed
+ * of containers (newest first), the last of steps (mostly time order).
+ */
 async function newestChild(history: HistoryPages, parent: NodeRef | null): Promise<HistoryNode | undefined> {
-  const [first] = await history.children(parent, { limit: 1 });
-  if (!first) return undefined;
-  const count = await history.count(parent);
-  if (count <= 1) return first;
-  const [last] = await history.children(parent, { offset: count - 1, limit: 1 });
-  if (!last) return first;
-  if (startOf(last) !== startOf(first)) return startOf(last) > startOf(first) ? last : first;
-  // No time tells them apart: containers are listed newest first, steps mostly in time order.
-  return first.isStep ? last : first;
+  const head = await history.children(parent, { limit: EDGE });
+  if (head.length === 0) return undefined;
+  const count = head.length < EDGE ? head.length : await history.count(parent);
+  const tail = count > EDGE ? await history.children(parent, { offset: Math.max(EDGE, count - EDGE), limit: EDGE }) : [];
+  const nodes = [...head, ...tail];
+  let best: HistoryNode | undefined;
+  for (const n of nodes) if (startOf(n) > -Infinity && (!best || startOf(n) > startOf(best))) best = n;
+  return best ?? (head[0].isStep ? nodes[nodes.length - 1] : head[0]);
 }
 
-/** The newest step: down the newest node at each level until a step. Undefined when the history holds none yet. */
-export async function latestStep(history: HistoryPages): Promise<HistoryNode | undefined> {
-  let parent: NodeRef | null = null;
+/** The newest step under `node`: down the newest node at each level until a step. */
+async function newestUnder(history: HistoryPages, node: HistoryNode): Promise<HistoryNode | undefined> {
   for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    const node = await newestChild(history, parent);
-    if (!node) return undefined;
     if (node.isStep) return node;
     if (!node.hasChildren) return undefined;
-    parent = node.ref;
+    const child = await newestChild(history, node.ref);
+    if (!child) return undefined;
+    node = child;
   }
   return undefined;
+}
+
+/**
+ * The newest step: of the first `breadth` top-level nodes (newest first by their system's
+ * order, which may be by creation), the newest step under each, and of those the one that
+ * started last. Undefined when the history holds no step yet.
+ */
+export async function latestStep(history: HistoryPages, breadth = 10): Promise<HistoryNode | undefined> {
+  let best: HistoryNode | undefined;
+  for (const top of await history.children(null, { limit: breadth })) {
+    const step = await newestUnder(history, top);
+    if (step && (!best || startOf(step) > startOf(best))) best = step;
+  }
+  return best;
 }
 
 export interface PathedStep {
