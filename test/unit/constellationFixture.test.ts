@@ -292,6 +292,43 @@ describe('Constellation fixture (shaal/ralph-cc d01fea1), example', function () 
   });
 });
 
+describe('Constellation fixture, deleteProject: a project deleted with foreign keys off', function () {
+  this.timeout(60_000);
+  for (const kind of ['app', 'example'] as const) {
+    it(`${kind}: the project row is gone, its agents and other rows stay`, () => {
+      const fx = makeConstellation({ kind, now: NOW, deleteProject: true });
+      try {
+        assert.equal(fx.deletedProjects.length, 1);
+        const [gone] = fx.deletedProjects;
+        assert.deepEqual(sq(fx.dbPath, `SELECT id FROM projects WHERE id = '${gone.id}'`), []);
+        assert.deepEqual(sq(fx.dbPath, 'SELECT id FROM projects ORDER BY rowid').map((r) => r.id), fx.projects.map((p) => p.id));
+        assert.ok(!fx.projects.some((p) => p.id === gone.id));
+        const orphans = fx.agents.filter((a) => a.projectId === gone.id);
+        assert.ok(orphans.length >= 2, 'a root agent and its sub-agents');
+        assert.equal(Number(sq(fx.dbPath, 'SELECT count(*) AS n FROM agents')[0].n), fx.agents.length, 'no agent was cascaded away');
+        const check = sq(fx.dbPath, 'PRAGMA foreign_key_check');
+        assert.deepEqual(check.filter((r) => r.table === 'agents').map((r) => r.parent), orphans.map(() => 'projects'));
+        assert.deepEqual(sq(fx.dbPath, "SELECT rowid AS rid FROM pragma_foreign_key_check('agents')").length, orphans.length);
+        const left = fx.outputs.filter((x) => x.projectId === gone.id).length + fx.events.filter((x) => x.projectId === gone.id).length;
+        assert.equal(check.filter((r) => r.table === 'outputs' || r.table === 'events').length, left);
+        if (kind === 'example') assert.ok(left > 0 && fx.messages.some((m) => orphans.some((a) => a.id === m.agentId)), 'messages, outputs and events stay');
+      } finally {
+        fx.rm();
+      }
+    });
+  }
+
+  it('deletes nothing by default', () => {
+    const fx = makeConstellation({ kind: 'example', now: NOW });
+    try {
+      assert.deepEqual(fx.deletedProjects, []);
+      assert.deepEqual(sq(fx.dbPath, 'PRAGMA foreign_key_check'), []);
+    } finally {
+      fx.rm();
+    }
+  });
+});
+
 describe('Constellation fixture, live: the newest rows only in the -wal file', function () {
   this.timeout(60_000);
   for (const kind of ['app', 'example'] as const) {

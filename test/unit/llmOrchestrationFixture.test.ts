@@ -107,6 +107,40 @@ describe('LLM Orchestration fixture (llm-orchestration-v1 1a1a429)', function ()
     assert.deepEqual(cli(fx.dbPath, "SELECT title, folder_path FROM blocks WHERE tags = 'response,payload_6'"), [{ title: 'Changelog haiku - response', folder_path: 'Responses' }]);
   });
 
+  it('leaves every response its run by default', () => {
+    assert.deepEqual(fx.orphans.deletedRunIds, []);
+    assert.deepEqual(fx.orphans.runDeletedResponseIds, []);
+    assert.ok(fx.responses.every((r) => !r.runDeleted));
+    assert.deepEqual(cli(fx.dbPath, "SELECT rowid AS id FROM pragma_foreign_key_check('responses') WHERE parent = 'runs'"), []);
+  });
+
+  it('with deletedRuns, leaves the responses a run deleted mid-way goes on writing', () => {
+    const d = makeLlmOrchestration({ now: NOW, deletedRuns: true });
+    try {
+      assert.equal(d.orphans.deletedRunIds.length, 2);
+      for (const id of d.orphans.deletedRunIds) {
+        assert.deepEqual(cli(d.dbPath, `SELECT id FROM runs WHERE id = ${id}`), [], `run ${id} is gone`);
+        assert.ok(!d.runs.some((r) => r.id === id));
+      }
+      const gone = cli(d.dbPath, "SELECT rowid AS id FROM pragma_foreign_key_check('responses') WHERE parent = 'runs' ORDER BY rowid").map((r) => r.id);
+      assert.deepEqual(gone, d.orphans.runDeletedResponseIds);
+      assert.equal(gone.length, 3, 'two answers after the first run was deleted, one after the second');
+      const rows = cli(d.dbPath, `SELECT id, run_id FROM responses WHERE id IN (${gone.join(', ')}) ORDER BY id`);
+      assert.deepEqual(rows.map((r) => r.run_id), [d.orphans.deletedRunIds[0], d.orphans.deletedRunIds[0], d.orphans.deletedRunIds[1]]);
+      assert.deepEqual(d.responses.filter((r) => r.runDeleted).map((r) => r.id), gone);
+      // The answer written before the deletion went with the run.
+      assert.deepEqual(cli(d.dbPath, `SELECT COUNT(*) AS n FROM responses WHERE run_id = ${d.orphans.deletedRunIds[0]}`), [{ n: 2 }]);
+      const short = d.workflows.find((w) => w.name === 'Release notes, short')!;
+      assert.deepEqual(cli(d.dbPath, `SELECT workflow_id FROM workflow_payloads WHERE payload_id = ${short.payloadIds[0]} ORDER BY workflow_id`).map((r) => r.workflow_id), [2, short.id]);
+      // Everything else is as without the option.
+      assert.deepEqual(d.orphans.runIds, fx.orphans.runIds);
+      assert.deepEqual(d.orphans.responseIds, fx.orphans.responseIds);
+      assert.equal(d.runs.find((r) => r.id === d.runningRunId)!.status, 'running');
+    } finally {
+      d.rm();
+    }
+  });
+
   it('stores runs as the two execute paths write them, every status spelling included', () => {
     const rows = cli(fx.dbPath, 'SELECT id, workflow_id, status, started_at, completed_at, metadata FROM runs ORDER BY id');
     assert.deepEqual(rows, fx.runs.map((r) => ({ id: r.id, workflow_id: r.workflowId, status: r.status, started_at: r.startedAt, completed_at: r.completedAt, metadata: r.rawMetadata })));

@@ -3,7 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { constellationAdapter, DETAIL_CAP, TEXT_CAP } from '../../../src/core/sources/constellation';
+import { constellationAdapter, DETAIL_CAP, NO_PROJECT_LABEL, NO_PROJECT_REF, TEXT_CAP } from '../../../src/core/sources/constellation';
 import { openSnapshot, schemaShape, sqlReader } from '../../../src/core/sources/snapshot';
 import type { DetailSection, HistoryNode, HistorySource, SchemaShape } from '../../../src/core/sources/types';
 import { CONSTELLATION_SCHEMA, HOSTILE_TEXT, makeConstellation, type ConstellationFixture, type ConstellationIteration } from '../../fixtures/constellation';
@@ -537,5 +537,192 @@ describe('Constellation source: hostile rows', function () {
       assert.deepEqual(o.source.details(ref), []);
       assert.deepEqual(o.source.changes(ref), []);
     }
+  });
+});
+
+/** Every page of `parent` is a slice of the whole list; count() is its length; node() gives the listed node. */
+function checkPaging(source: HistorySource, parent: string | null): HistoryNode[] {
+  const all = source.children(parent);
+  assert.equal(source.count(parent), all.length, `count(${parent})`);
+  for (const limit of [1, 2, 3]) {
+    for (let offset = 0; offset <= all.length + 1; offset++) {
+      assert.deepEqual(source.children(parent, { offset, limit }).map((n) => n.ref), all.slice(offset, offset + limit).map((n) => n.ref), `${parent} ${offset}+${limit}`);
+    }
+  }
+  assert.deepEqual(source.children(parent, { limit: 0 }), []);
+  for (const n of all) assert.deepEqual(source.node(n.ref), n, n.ref);
+  return all;
+}
+
+describe('Constellation source: agents whose project is gone', function () {
+  this.timeout(60_000);
+
+  for (const kind of ['app', 'example'] as const) {
+    describe(`${kind}: a project deleted with foreign keys off`, () => {
+      let fx: ConstellationFixture;
+      let o: Opened;
+      before(async () => {
+        fx = makeConstellation({ kind, now: NOW, deleteProject: true });
+        o = await openDb(fx.dbPath);
+      });
+      after(() => {
+        o?.close();
+        fx?.rm();
+      });
+      const orphansOf = () => fx.agents.filter((a) => fx.deletedProjects.some((p) => p.id === a.projectId));
+
+      it('lists "(no project)" after the projects, with the orphan root agents under it', () => {
+        const [gone] = fx.deletedProjects;
+        assert.ok(gone, 'a project was deleted');
+        const orphans = orphansOf();
+        assert.ok(orphans.length >= 2 && orphans.some((a) => a.parentId !== null), 'root and sub-agents are left');
+        const top = o.source.children(null);
+        assert.deepEqual(top.map((n) => n.ref), [...newestFirst(fx.projects).map((p) => `project:${p.id}`), NO_PROJECT_REF]);
+        assert.equal(o.source.count(null), fx.projects.length + 1);
+        const none = top.at(-1)!;
+        assert.equal(none.label, NO_PROJECT_LABEL);
+        assert.equal(none.level, 'project');
+        assert.equal(none.status, 'unknown');
+        assert.equal(none.isStep, false);
+        assert.equal(none.hasChildren, true);
+        assert.ok(none.description!.startsWith(`${orphans.length} agents whose project is gone`), none.description);
+        assert.deepEqual(o.source.node(NO_PROJECT_REF), none);
+        const roots = orphans.filter((a) => a.parentId === null);
+        assert.deepEqual(o.source.children(NO_PROJECT_REF).map((n) => n.ref), newestFirst(roots.map((a) => ({ ...a, updatedAt: null }))).map((a) => `agent:${a.id}`));
+        assert.equal(o.source.count(NO_PROJECT_REF), roots.length);
+        const facts = section(o.source.details(NO_PROJECT_REF), 'facts', NO_PROJECT_LABEL)!.facts;
+        assert.equal(facts.find((f) => f.label === 'Agents')!.value, String(orphans.length));
+        assert.equal(facts.find((f) => f.label === 'Project ids')!.value, `"${gone.id}"`);
+      });
+
+      it('nests the sub-agents and iterations under them as under a project, each agent with a warning', () => {
+        const [gone] = fx.deletedProjects;
+        const sentence = `Its project (id ${gone.id}) has been deleted.`;
+        for (const a of orphansOf()) {
+          const subs = fx.agents.filter((x) => x.parentId === a.id);
+          const its = iterationsOf(fx, a.id);
+          const nodes = o.source.children(`agent:${a.id}`);
+          assert.deepEqual(nodes.map((n) => n.ref).sort(), [...subs.map((x) => `agent:${x.id}`), ...its.map((i) => `iteration:${i.assistant.id}`)].sort());
+          assert.equal(o.source.count(`agent:${a.id}`), subs.length + its.length);
+          const n = o.source.node(`agent:${a.id}`)!;
+          assert.equal(n.label, a.name);
+          assert.ok(n.warnings.includes(sentence), n.warnings.join(' / '));
+          assert.equal(n.hasChildren, subs.length + its.length > 0);
+          const d = o.source.details(n.ref);
+          assert.ok(section(d, 'warnings')!.warnings.includes(sentence));
+          assert.equal(section(d, 'facts', 'Agent')!.facts.find((f) => f.label === 'Project')!.value, `"${gone.id}", deleted (listed under ${NO_PROJECT_LABEL})`);
+          for (const it of its) {
+            const itn = o.source.node(`iteration:${it.assistant.id}`)!;
+            assert.equal(itn.label, `#${it.index} ${firstLineOf(it.assistant.content)}`);
+            assert.deepEqual(o.source.changes(itn.ref).map((c) => c.id), it.outputs.map((x) => `output:${x.id}`));
+          }
+        }
+        // The agents of the projects that remain have no such warning.
+        for (const a of fx.agents.filter((x) => fx.projects.some((p) => p.id === x.projectId))) {
+          assert.ok(!o.source.node(`agent:${a.id}`)!.warnings.some((w) => /project/.test(w)), a.name ?? a.id);
+        }
+      });
+
+      it('totals the orphan agents\' messages on "(no project)", as on a project', () => {
+        const none = o.source.node(NO_PROJECT_REF)!;
+        const its = fx.iterations.filter((i) => orphansOf().some((a) => a.id === i.agentId));
+        if (its.length === 0) {
+          assert.equal(none.metrics.tokens, null, 'the app writes no messages: not recorded');
+          assert.equal(none.metrics.costUsd, null);
+        } else {
+          assert.equal(none.metrics.tokens!.total, its.reduce((s, i) => s + i.tokens, 0));
+          approx(none.metrics.costUsd, its.reduce((s, i) => s + (i.cost ?? 0), 0), 'cost');
+          assert.ok(none.description!.includes(`${its.length} iteration`), none.description);
+        }
+        assert.equal(none.metrics.start!.toISOString(), orphansOf().map((a) => a.createdAt).sort()[0]);
+      });
+
+      it('pages "(no project)" and the top level; count() and node() agree with children()', () => {
+        checkPaging(o.source, null);
+        checkPaging(o.source, NO_PROJECT_REF);
+        for (const a of orphansOf()) checkPaging(o.source, `agent:${a.id}`);
+        const n = o.source.count(null);
+        assert.deepEqual(o.source.children(null, { offset: n - 1, limit: 10 }).map((x) => x.ref), [NO_PROJECT_REF]);
+        assert.deepEqual(o.source.children(null, { offset: n, limit: 10 }), []);
+      });
+    });
+  }
+
+  it('lists no "(no project)" node when every agent has its project', async () => {
+    for (const kind of ['app', 'example'] as const) {
+      const fx = makeConstellation({ kind, now: NOW });
+      const o = await openDb(fx.dbPath);
+      try {
+        assert.deepEqual(fx.deletedProjects, []);
+        const top = o.source.children(null);
+        assert.ok(!top.some((n) => n.ref === NO_PROJECT_REF || n.label === NO_PROJECT_LABEL));
+        assert.equal(o.source.count(null), fx.projects.length);
+        assert.equal(o.source.node(NO_PROJECT_REF), undefined);
+        assert.deepEqual(o.source.children(NO_PROJECT_REF), []);
+        assert.equal(o.source.count(NO_PROJECT_REF), 0);
+        assert.deepEqual(o.source.details(NO_PROJECT_REF), []);
+        for (const a of fx.agents) assert.ok(!o.source.node(`agent:${a.id}`)!.warnings.some((w) => /project/.test(w)), a.id);
+      } finally {
+        o.close();
+        fx.rm();
+      }
+    }
+  });
+
+  describe('project_id NULL or empty, in a file written without the constraints', () => {
+    let dir: string;
+    let o: Opened;
+    const t0 = Date.parse('2026-11-20T10:00:00.000Z');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    before(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'constellation-orphans-'));
+      const dbPath = path.join(dir, 'constellation.db');
+      const schema = CONSTELLATION_SCHEMA.replace('project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n    parent_id', 'project_id TEXT REFERENCES projects(id) ON DELETE CASCADE,\n    parent_id');
+      assert.notEqual(schema, CONSTELLATION_SCHEMA);
+      const ins = (table: string, row: Record<string, string | number | null>) => ({
+        sql: `INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map(() => '?').join(', ')})`, params: Object.values(row),
+      });
+      writeDb(dbPath, schema, [
+        ins('projects', { id: 'p1', name: 'Kept', status: 'running', prompt_path: '/p.md', created_at: iso(t0) }),
+        ins('agents', { id: 'a1', project_id: 'p1', name: 'Kept agent', status: 'idle', created_at: iso(t0 + 1) }),
+        ins('agents', { id: 'n1', project_id: null, name: 'No project', status: 'working', created_at: iso(t0 + 2), total_tokens: 120, total_cost: 0.5 }),
+        ins('agents', { id: 'n2', project_id: null, parent_id: 'n1', name: 'Its sub-agent', status: 'idle', depth: 1, created_at: iso(t0 + 3) }),
+        ins('agents', { id: 'e1', project_id: '', name: 'Empty project id', status: 'idle', created_at: iso(t0 + 4) }),
+        // A sub-agent of a kept agent whose own project is gone, and one whose parent is of another missing project.
+        ins('agents', { id: 'g1', project_id: 'gone', parent_id: 'a1', name: 'Strayed', status: 'idle', created_at: iso(t0 + 5) }),
+        ins('agents', { id: 'g2', project_id: 'other-gone', parent_id: 'n1', name: 'Other project', status: 'idle', created_at: iso(t0 + 6) }),
+        ins('agent_history', { id: 'm1', agent_id: 'n2', role: 'assistant', content: 'Working', usage: '{"input_tokens":7,"output_tokens":3}', cost: 0.01, created_at: iso(t0 + 1000) }),
+      ]);
+      o = await openDb(dbPath);
+    });
+    after(() => {
+      o?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('lists them under "(no project)" with the NULL or empty sentence; parent links only within one project_id', () => {
+      const s = o.source;
+      assert.deepEqual(s.children(null).map((n) => n.ref), ['project:p1', NO_PROJECT_REF]);
+      assert.deepEqual(s.children('project:p1').map((n) => n.ref), ['agent:a1']);
+      assert.deepEqual(s.children('agent:a1'), [], 'the strayed sub-agent is not under its parent in another project');
+      assert.deepEqual(s.children(NO_PROJECT_REF).map((n) => n.ref), ['agent:g2', 'agent:g1', 'agent:e1', 'agent:n1']);
+      assert.deepEqual(s.children('agent:n1').map((n) => n.ref), ['agent:n2']);
+      assert.deepEqual(s.children('agent:n2').map((n) => n.ref), ['iteration:m1']);
+      assert.ok(s.node('agent:n1')!.warnings.includes('It belongs to no project (project_id is NULL).'));
+      assert.ok(s.node('agent:n2')!.warnings.includes('It belongs to no project (project_id is NULL).'));
+      assert.ok(s.node('agent:e1')!.warnings.includes('It belongs to no project (project_id is empty).'));
+      assert.ok(s.node('agent:g1')!.warnings.includes('Its project (id gone) has been deleted.'));
+      assert.ok(s.node('agent:g1')!.warnings.some((w) => w.includes('"a1" is not an agent of this project')));
+      assert.ok(s.node('agent:g2')!.warnings.some((w) => w.includes('"n1" is not an agent of this project')), 'n1 has another project_id');
+      assert.deepEqual(s.node('agent:a1')!.warnings, []);
+      const none = s.node(NO_PROJECT_REF)!;
+      assert.equal(none.description, '5 agents whose project is gone · 1 iteration');
+      assert.deepEqual(none.metrics.tokens, { prompt: 7, completion: 3, total: 10 }, 'the messages, not the counters, when there are some');
+      approx(none.metrics.costUsd, 0.01, 'cost');
+      assert.equal(section(s.details(NO_PROJECT_REF), 'facts', NO_PROJECT_LABEL)!.facts.find((f) => f.label === 'Project ids')!.value, 'NULL, "", "gone", "other-gone"');
+      assert.equal(section(s.details('agent:n1'), 'facts', 'Agent')!.facts.find((f) => f.label === 'Project')!.value, `NULL (listed under ${NO_PROJECT_LABEL})`);
+      assert.equal(section(s.details('agent:e1'), 'facts', 'Agent')!.facts.find((f) => f.label === 'Project')!.value, `empty (listed under ${NO_PROJECT_LABEL})`);
+      for (const parent of [null, NO_PROJECT_REF, 'agent:n1']) checkPaging(s, parent);
+    });
   });
 });

@@ -8,6 +8,8 @@ import { makeLaforgeToday } from '../../fixtures/laforgeToday';
 import { openSnapshot, schemaShape, sqlReader } from '../../../src/core/sources/snapshot';
 import type { DetailSection, HistoryNode, HistorySource, SchemaShape } from '../../../src/core/sources/types';
 import {
+  DELETED_RUN_LABEL,
+  DELETED_RUN_REF,
   DELETED_WORKFLOW_LABEL,
   DELETED_WORKFLOW_REF,
   LlmOrchestrationSource,
@@ -521,6 +523,218 @@ c.commit()
       const content = textSection(h.details('response:2'), 'Content')!;
       assert.ok(content.length < TEXT_LIMIT);
       assert.ok(/\[Step History shows the first \d+ of its \d+ bytes\.\]$/.test(content), content.slice(-200));
+    });
+  });
+});
+
+/** Every page of `parent` in steps of `limit` is a slice of the whole list, and count() is its length. */
+function checkPaging(src: HistorySource, parent: string | null): HistoryNode[] {
+  const all = src.children(parent);
+  assert.equal(src.count(parent), all.length, `count(${parent})`);
+  for (const limit of [1, 2, 3]) {
+    for (let offset = 0; offset <= all.length + 1; offset++) {
+      assert.deepEqual(ids(src.children(parent, { offset, limit })), ids(all.slice(offset, offset + limit)), `${parent} ${offset}+${limit}`);
+    }
+  }
+  assert.deepEqual(src.children(parent, { limit: 0 }), []);
+  for (const n of all) assert.deepEqual(src.node(n.ref), n, n.ref);
+  return all;
+}
+
+describe('LLM Orchestration source: responses whose run is gone', function () {
+  this.timeout(60_000);
+  let fx: LlmoFixture;
+  let o: Opened;
+  let s: HistorySource;
+
+  before(async () => {
+    fx = makeLlmOrchestration({ now: NOW, deletedRuns: true });
+    o = await open(fx.dbPath);
+    s = o.source;
+  });
+  after(() => {
+    o?.close();
+    fx?.rm();
+  });
+
+  const deletedRun = (workflowId: number) => `${DELETED_RUN_REF}:${workflowId}`;
+  const responsesOfRun = (runId: number) => fx.responses.filter((r) => r.runId === runId).map((r) => `response:${r.id}`);
+
+  it('lists the responses a run deleted mid-way left under "(deleted run)", after its workflow\'s runs', () => {
+    const [midway] = fx.orphans.deletedRunIds;
+    assert.deepEqual(responsesOfRun(midway).length, 2, 'the two answers written after the deletion');
+    assert.ok(!fx.runs.some((r) => r.id === midway), 'its run row is gone');
+    const triage = fx.workflows.find((w) => w.name === 'Support triage')!;
+    const runs = newestRunsFirst(fx.runs.filter((r) => r.workflowId === triage.id));
+    const children = s.children(`workflow:${triage.id}`);
+    assert.deepEqual(ids(children), [...runs.map((r) => `run:${r.id}`), deletedRun(triage.id)]);
+    assert.equal(s.count(`workflow:${triage.id}`), runs.length + 1);
+    const wf = s.node(`workflow:${triage.id}`)!;
+    assert.ok(wf.hasChildren);
+    assert.ok(wf.description!.endsWith('2 responses whose run is gone'), wf.description);
+
+    const group = children.at(-1)!;
+    assert.deepEqual(s.node(group.ref), group);
+    assert.equal(group.label, DELETED_RUN_LABEL);
+    assert.equal(group.level, 'run');
+    assert.equal(group.isStep, false);
+    assert.equal(group.hasChildren, true);
+    assert.equal(group.status, 'unknown');
+    assert.equal(group.description, '2 responses whose run is gone');
+    const rs = fx.responses.filter((r) => r.runId === midway);
+    const sum = (f: (x: (typeof rs)[number]) => number) => rs.reduce((a, x) => a + f(x), 0);
+    assert.deepEqual(group.metrics.tokens, { prompt: sum((x) => x.metadata.promptTokens), completion: sum((x) => x.metadata.completionTokens), total: sum((x) => x.metadata.tokens!) });
+    assert.equal(group.metrics.costUsd, null);
+    assert.equal(group.metrics.start?.getTime(), Date.parse(rs[0].createdAt.replace(' ', 'T') + 'Z'));
+
+    const nodes = s.children(group.ref);
+    assert.deepEqual(ids(nodes), responsesOfRun(midway));
+    assert.equal(s.count(group.ref), 2);
+    for (const n of nodes) {
+      const r = fx.responses.find((x) => `response:${x.id}` === n.ref)!;
+      assert.ok(r.runDeleted);
+      assert.equal(n.label, r.payloadName);
+      assert.equal(n.isStep, true);
+      assert.ok(n.warnings.includes(`Its run (id ${midway}) has been deleted.`), n.warnings.join());
+      assert.match(n.description!, new RegExp(`^Run ${midway} \\(deleted\\)`));
+      assert.deepEqual(s.node(n.ref), n);
+      const d = s.details(n.ref);
+      assert.ok(warningsOf(d).includes(`Its run (id ${midway}) has been deleted.`));
+      const f = facts(d, 'Response');
+      assert.equal(f.Run, `${midway} (deleted)`);
+      assert.match(f['Listed under'], /^Support triage \(id 1\) › \(deleted run\)/);
+      assert.equal(s.text(s.changes(n.ref)[0].after!), r.content);
+      assert.deepEqual(s.counterparts!(n.ref).filter((c) => c.ref === n.ref), []);
+    }
+    const gd = facts(s.details(group.ref), DELETED_RUN_LABEL);
+    assert.equal(gd.Responses, '2');
+    assert.equal(gd['Run ids'], String(midway));
+    assert.match(gd.Workflow, /^Support triage \(id 1\)/);
+  });
+
+  it('puts a deleted run whose payload two workflows list under "(deleted workflow)", after its runs', () => {
+    const [, shared] = fx.orphans.deletedRunIds;
+    const short = fx.workflows.find((w) => w.name === 'Release notes, short')!;
+    const release = fx.workflows.find((w) => w.name === 'Release notes & changelog')!;
+    assert.ok(short.payloadIds.every((p) => release.payloadIds.includes(p)), 'the payload is in both workflows');
+    const top = s.children(null);
+    assert.equal(top.at(-1)!.ref, DELETED_WORKFLOW_REF);
+    assert.ok(top.at(-1)!.description!.includes('1 response whose run is gone'), top.at(-1)!.description);
+    const under = s.children(DELETED_WORKFLOW_REF);
+    assert.deepEqual(ids(under), [...newestRunsFirst(fx.runs.filter((r) => fx.orphans.runIds.includes(r.id))).map((r) => `run:${r.id}`), DELETED_RUN_REF]);
+    assert.equal(s.count(DELETED_WORKFLOW_REF), fx.orphans.runIds.length + 1);
+    assert.deepEqual(ids(s.children(DELETED_RUN_REF)), responsesOfRun(shared));
+    const n = s.node(responsesOfRun(shared)[0])!;
+    assert.ok(n.warnings.includes(`Its run (id ${shared}) has been deleted.`));
+    assert.match(facts(s.details(n.ref), 'Response')['Listed under'], /^\(deleted workflow\) › \(deleted run\): no single workflow/);
+    assert.match(facts(s.details(DELETED_RUN_REF), DELETED_RUN_LABEL).Workflow, /^unknown/);
+    assert.match(facts(s.details(DELETED_WORKFLOW_REF), DELETED_WORKFLOW_LABEL)['Responses of deleted runs'], /^1,/);
+    // Neither workflow that lists the payload gets the response, nor a "(deleted run)" node.
+    for (const w of [short, release]) {
+      assert.ok(!ids(s.children(`workflow:${w.id}`)).includes(deletedRun(w.id)));
+      assert.equal(s.node(deletedRun(w.id)), undefined);
+      assert.equal(s.count(deletedRun(w.id)), 0);
+    }
+    assert.equal(s.node(`workflow:${short.id}`)!.hasChildren, false, 'its only run is gone');
+    assert.equal(s.count(`workflow:${short.id}`), 0);
+    // Every response is listed exactly once.
+    const listed = [...s.children(null).flatMap((w) => s.children(w.ref)).flatMap((r) => s.children(r.ref))].map((n) => n.ref);
+    assert.deepEqual(listed.slice().sort(), fx.responses.map((r) => `response:${r.id}`).sort());
+  });
+
+  it('pages the new nodes, and count() and node() agree with children()', () => {
+    for (const parent of [null, 'workflow:1', DELETED_WORKFLOW_REF, deletedRun(1), DELETED_RUN_REF]) checkPaging(s, parent);
+    assert.deepEqual(ids(s.children('workflow:1', { offset: s.count('workflow:1') - 1, limit: 5 })), [deletedRun(1)]);
+    assert.deepEqual(ids(s.children(deletedRun(1), { offset: 1, limit: 1 })), responsesOfRun(fx.orphans.deletedRunIds[0]).slice(1));
+  });
+
+  it('answers refs of "(deleted run)" nodes that do not exist with nothing', () => {
+    for (const ref of [deletedRun(999), `${DELETED_RUN_REF}:`, `${DELETED_RUN_REF}:x`, deletedRun(3)]) {
+      assert.equal(s.node(ref), undefined, ref);
+      assert.deepEqual(s.children(ref), []);
+      assert.equal(s.count(ref), 0);
+      assert.deepEqual(s.details(ref), []);
+      assert.deepEqual(s.changes(ref), []);
+    }
+  });
+
+  it('lists no "(deleted run)" node when every response has its run', async () => {
+    const plain = makeLlmOrchestration({ now: NOW });
+    const p = await open(plain.dbPath);
+    try {
+      assert.deepEqual(plain.orphans.runDeletedResponseIds, []);
+      const src = p.source;
+      for (const w of src.children(null)) {
+        const under = src.children(w.ref);
+        assert.ok(!under.some((n) => n.ref.startsWith(DELETED_RUN_REF)), w.ref);
+        assert.ok(!under.some((n) => n.label === DELETED_RUN_LABEL), w.ref);
+        assert.ok(!/whose run is gone/.test(w.description ?? ''), w.description);
+      }
+      for (const w of plain.workflows.filter((x) => !x.deleted)) assert.equal(src.count(`workflow:${w.id}`), plain.runs.filter((r) => r.workflowId === w.id).length);
+      assert.equal(src.count(DELETED_WORKFLOW_REF), plain.orphans.runIds.length);
+      for (const ref of [DELETED_RUN_REF, deletedRun(1), deletedRun(2)]) {
+        assert.equal(src.node(ref), undefined, ref);
+        assert.deepEqual(src.children(ref), []);
+        assert.equal(src.count(ref), 0);
+        assert.deepEqual(src.details(ref), []);
+      }
+      for (const r of plain.responses) assert.ok(!src.node(`response:${r.id}`)!.warnings.some((w) => /run/.test(w)), `response ${r.id}`);
+    } finally {
+      p.close();
+      plain.rm();
+    }
+  });
+
+  describe('run_id NULL or naming no run, written outside the app', () => {
+    let root: string;
+    let h: Opened;
+    before(async () => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), 'llmo-runless-'));
+      const db = path.join(root, 'llm_orchestration.db');
+      const script = String.raw`
+import json, sqlite3, sys
+job = json.load(sys.stdin)
+c = sqlite3.connect(job["db"])
+for ddl in job["schema"]:
+    c.execute(ddl)
+c.execute("INSERT INTO workflows (id, name, created_at) VALUES (1, 'Only', '2026-11-20 09:00:00')")
+c.execute("INSERT INTO payloads (id, name) VALUES (1, 'Listed'), (2, 'Unlisted')")
+c.execute("INSERT INTO workflow_payloads (workflow_id, payload_id, order_index) VALUES (1, 1, 0)")
+c.execute("INSERT INTO runs (id, workflow_id, status, started_at) VALUES (1, 1, 'completed', '2026-11-20 10:00:00')")
+c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (1, 1, 1, 'kept', '{}', '2026-11-20 10:00:01')")
+c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (2, NULL, 1, 'null run, listed payload', '{\"tokens\":5,\"promptTokens\":3,\"completionTokens\":2}', '2026-11-20 10:00:02')")
+c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (3, NULL, NULL, 'null run, no payload', '{}', '2026-11-20 10:00:03')")
+c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (4, 77, 1, 'gone run', '{}', '2026-11-20 10:00:04')")
+c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (5, 77, 2, 'gone run, unlisted payload', '{}', '2026-11-20 10:00:05')")
+c.commit()
+`;
+      execFileSync('python3', ['-c', script], { input: JSON.stringify({ db, schema: Object.values(LLMO_SCHEMA) }) });
+      h = await open(db);
+    });
+    after(() => {
+      h?.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it('lists a NULL run_id by its payload, and a deleted run whose payloads no one workflow lists under "(deleted workflow)"', () => {
+      const src = h.source;
+      assert.deepEqual(ids(src.children(null)), ['workflow:1', DELETED_WORKFLOW_REF]);
+      assert.equal(src.count(null), 2);
+      assert.deepEqual(ids(src.children('workflow:1')), ['run:1', deletedRun(1)]);
+      assert.deepEqual(ids(src.children(deletedRun(1))), ['response:2']);
+      assert.deepEqual(src.node(deletedRun(1))!.metrics.tokens, { prompt: 3, completion: 2, total: 5 });
+      const top = src.node(DELETED_WORKFLOW_REF)!;
+      assert.equal(top.status, 'unknown', 'no run of a deleted workflow to take a status from');
+      assert.equal(top.description, '3 responses whose run is gone');
+      assert.deepEqual(ids(src.children(DELETED_WORKFLOW_REF)), [DELETED_RUN_REF]);
+      assert.deepEqual(ids(src.children(DELETED_RUN_REF)), ['response:3', 'response:4', 'response:5'], 'run 77 answers an unlisted payload: its responses stay together');
+      assert.ok(src.node('response:2')!.warnings.includes('It belongs to no run (run_id is NULL).'));
+      assert.equal(src.node('response:2')!.description?.split(' · ')[0], 'No run');
+      assert.equal(facts(src.details('response:2'), 'Response').Run, 'none (run_id is NULL)');
+      assert.ok(src.node('response:4')!.warnings.includes('Its run (id 77) has been deleted.'));
+      assert.equal(facts(src.details(DELETED_RUN_REF), DELETED_RUN_LABEL)['Run ids'], 'NULL, 77');
+      assert.deepEqual(src.node('response:1')!.warnings, []);
+      for (const parent of [null, 'workflow:1', DELETED_WORKFLOW_REF, deletedRun(1), DELETED_RUN_REF]) checkPaging(src, parent);
     });
   });
 });

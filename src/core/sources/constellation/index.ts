@@ -18,6 +18,15 @@
  * (the later one); outputs before the first iteration or without a readable time are listed in
  * the agent's details; outputs without an agent in the project's. Events bind the same way.
  *
+ * Agents no project reaches (project_id NULL, empty, or naming a project that no longer exists:
+ * the app deletes a project's agents with it only on its own connection, which turns foreign keys
+ * on; a connection that does not, such as the sqlite3 shell, leaves them) are listed under one
+ * synthetic top-level node, "(no project)" (ref `project:@none`: `@` keys are rowids elsewhere,
+ * so it never names a real project), after the projects and only when such agents exist. Under
+ * it they nest like a project's agents (sub-agents by `parent_id`, among agents of the same
+ * project_id; then iterations), and each carries a warning saying which project is gone. Its
+ * metrics are its agents' totals, as a project's are.
+ *
  * Metrics. The app never updates the counters (`cost_total`, `total_tokens`, `total_cost`,
  * `iteration_count` stay 0), so a counter is only a fallback: tokens and cost are the sums over
  * the assistant and tool messages (`usage.input_tokens` / `output_tokens`, `cost`; the user's
@@ -38,6 +47,7 @@ import {
   formatCost, formatDuration, formatTokens, isObject, mapStatus, parseJson, prettyJson, quote, timeMs, toDate, typeName, usageTokens,
   withCapNote,
 } from './values';
+import { missingParentWarning, orphanGroupDescription, syntheticInPage } from '../orphans';
 
 export { TEXT_CAP, DETAIL_CAP } from './values';
 
@@ -55,6 +65,14 @@ const OPTIONAL: Table[] = ['agent_history', 'outputs', 'events'];
 const DEFAULT_LIMIT = 200;
 /** Most events in one timeline, outputs in one list. */
 const LIST_CAP = 2000;
+
+/** The key of the "(no project)" node in `project:<key>`: never a real project's (those `@` keys are rowids). */
+const NO_PROJECT_KEY = '@none';
+export const NO_PROJECT_REF = `project:${NO_PROJECT_KEY}`;
+export const NO_PROJECT_LABEL = '(no project)';
+
+/** An agent no listed project reaches: project_id NULL, not text, empty, or naming no project. */
+const ORPHAN_AGENT = `(typeof(agents.project_id) <> 'text' OR agents.project_id = '' OR NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = agents.project_id))`;
 
 export const CONSTELLATION_LEVELS: readonly LevelInfo[] = [
   { key: 'project', singular: 'project', plural: 'projects' },
@@ -264,12 +282,22 @@ class ConstellationSource implements HistorySource {
     const limit = Math.max(0, Math.floor(page.limit ?? DEFAULT_LIMIT));
     if (limit === 0) return [];
     if (parent === null) {
-      return this.db
+      const nodes = this.db
         .all(`SELECT ${PROJECT_COLS} FROM projects ORDER BY coalesce(updated_ms, created_ms) IS NULL, coalesce(updated_ms, created_ms) DESC, rowid DESC LIMIT ? OFFSET ?`, [limit, offset])
         .map((r) => this.projectNode(r));
+      // "(no project)" comes after the projects: index `projectCount()` in the whole list.
+      if (syntheticInPage(this.projectCount(), offset, limit)) {
+        const none = this.noProjectNode();
+        if (none) nodes.push(none);
+      }
+      return nodes;
     }
     const p = parseRef(parent);
     if (!p) return [];
+    if (p.level === 'project' && p.key === NO_PROJECT_KEY) {
+      const tree = this.orphanTree();
+      return tree.roots.slice(offset, offset + limit).flatMap((k) => this.agentNodeByRid(tree.rid.get(k)!) ?? []);
+    }
     if (p.level === 'project') {
       const project = this.projectRow(p.key);
       if (!project) return [];
@@ -280,8 +308,8 @@ class ConstellationSource implements HistorySource {
       const agent = this.agentInfo(p.key);
       if (!agent) return [];
       const tree = this.treeOfAgent(agent);
-      const subs = tree?.children.get(agent.key) ?? [];
-      const out: HistoryNode[] = subs.slice(offset, offset + limit).flatMap((k) => this.agentNodeByRid(tree!.rid.get(k)!) ?? []);
+      const subs = tree.children.get(agent.key) ?? [];
+      const out: HistoryNode[] = subs.slice(offset, offset + limit).flatMap((k) => this.agentNodeByRid(tree.rid.get(k)!) ?? []);
       const left = limit - Math.max(0, Math.min(subs.length - offset, limit));
       if (left > 0) {
         out.push(...this.iterationPage(agent, Math.max(0, offset - subs.length), left).map((it) => this.iterationNode(it)));
@@ -292,9 +320,10 @@ class ConstellationSource implements HistorySource {
   }
 
   count(parent: NodeRef | null): number {
-    if (parent === null) return asNumber(this.db.get('SELECT count(*) AS n FROM projects')?.n) ?? 0;
+    if (parent === null) return this.projectCount() + (this.orphanTree().rid.size > 0 ? 1 : 0);
     const p = parseRef(parent);
     if (!p) return 0;
+    if (p.level === 'project' && p.key === NO_PROJECT_KEY) return this.orphanTree().roots.length;
     if (p.level === 'project') {
       const project = this.projectRow(p.key);
       return project ? this.tree(project).roots.length : 0;
@@ -302,7 +331,7 @@ class ConstellationSource implements HistorySource {
     if (p.level === 'agent') {
       const agent = this.agentInfo(p.key);
       if (!agent) return 0;
-      return (this.treeOfAgent(agent)?.children.get(agent.key)?.length ?? 0) + this.assistantCount(agent);
+      return (this.treeOfAgent(agent).children.get(agent.key)?.length ?? 0) + this.assistantCount(agent);
     }
     return 0;
   }
@@ -310,6 +339,7 @@ class ConstellationSource implements HistorySource {
   node(ref: NodeRef): HistoryNode | undefined {
     const p = parseRef(ref);
     if (!p) return undefined;
+    if (p.level === 'project' && p.key === NO_PROJECT_KEY) return this.noProjectNode() ?? undefined;
     if (p.level === 'project') {
       const row = this.projectRow(p.key);
       return row ? this.projectNode(row) : undefined;
@@ -330,6 +360,10 @@ class ConstellationSource implements HistorySource {
   private projectRow(key: string): SqlRow | undefined {
     const w = whereKey(key);
     return this.db.get(`SELECT ${PROJECT_COLS} FROM projects WHERE ${w.sql}`, [w.param]);
+  }
+
+  private projectCount(): number {
+    return asNumber(this.db.get('SELECT count(*) AS n FROM projects')?.n) ?? 0;
   }
 
   private projectTotals(row: SqlRow): Totals {
@@ -377,17 +411,67 @@ class ConstellationSource implements HistorySource {
     const cached = this.trees.get(pkey);
     if (cached) return cached;
     const rows = typeof project.id === 'string' && project.id !== ''
-      ? this.db.all(`SELECT rowid AS rid, id, parent_id, ${T('created_at')} AS t FROM agents WHERE project_id = ?`, [project.id])
+      ? this.db.all(`SELECT rowid AS rid, id, parent_id, project_id, ${T('created_at')} AS t FROM agents WHERE project_id = ?`, [project.id])
       : [];
     const tree = buildTree(rows);
     this.trees.set(pkey, tree);
     return tree;
   }
 
-  private treeOfAgent(agent: AgentInfo): AgentTree | null {
-    if (agent.projectKey === null) return null;
-    const project = this.projectRow(agent.projectKey);
-    return project ? this.tree(project) : null;
+  /** The agents no project reaches, as a forest: parent links among agents of the same project_id. */
+  private orphanTree(): AgentTree {
+    const cached = this.trees.get(NO_PROJECT_KEY);
+    if (cached) return cached;
+    const tree = buildTree(this.db.all(`SELECT rowid AS rid, id, parent_id, project_id, ${T('created_at')} AS t FROM agents WHERE ${ORPHAN_AGENT}`));
+    this.trees.set(NO_PROJECT_KEY, tree);
+    return tree;
+  }
+
+  /** The project row an agent belongs to (by its exact project_id); undefined for an agent no project reaches. */
+  private projectOfAgent(agent: AgentInfo): SqlRow | undefined {
+    if (agent.projectKey === null) return undefined;
+    return this.db.get(`SELECT ${PROJECT_COLS} FROM projects WHERE id = ?`, [agent.projectKey]);
+  }
+
+  /** The forest the agent is listed in: its project's, or "(no project)"'s. */
+  private treeOfAgent(agent: AgentInfo): AgentTree {
+    const project = this.projectOfAgent(agent);
+    return project ? this.tree(project) : this.orphanTree();
+  }
+
+  /** The "(no project)" node; null when every agent has its project. */
+  private noProjectNode(): HistoryNode | null {
+    const tree = this.orphanTree();
+    if (tree.rid.size === 0) return null;
+    const { warnings, totals, m } = this.noProjectParts();
+    const desc = [orphanGroupDescription(tree.rid.size, 'agent', 'agents', 'project')];
+    if (totals.assistants) desc.push(plural(totals.assistants, 'iteration'));
+    return {
+      ref: NO_PROJECT_REF, level: 'project', label: NO_PROJECT_LABEL, description: desc.join(' · '),
+      // There is no project row, and so no project status.
+      status: 'unknown', rawStatus: null, metrics: m, hasChildren: tree.roots.length > 0, isStep: false, warnings,
+    };
+  }
+
+  /** "(no project)"'s totals: its agents' messages, else their counters when above 0, as for a project. */
+  private noProjectParts() {
+    const warnings: string[] = [];
+    const totals = this.present.has('agent_history')
+      ? totalsOf(this.db.get(`SELECT ${AGG} FROM agent_history WHERE agent_id IN (SELECT id FROM agents WHERE ${ORPHAN_AGENT})`))
+      : EMPTY_TOTALS;
+    totalsWarnings(totals, warnings);
+    const counters = this.db.get(
+      `SELECT min(${T('created_at')}) AS start_ms,
+         sum(CASE WHEN typeof(total_tokens) IN ('integer', 'real') THEN total_tokens END) AS tokens,
+         sum(CASE WHEN typeof(total_cost) IN ('integer', 'real') THEN total_cost END) AS cost
+       FROM agents WHERE ${ORPHAN_AGENT}`,
+    );
+    const counterTokens = asNumber(counters?.tokens);
+    const counterCost = asNumber(counters?.cost);
+    const tokens = totals.tokens ?? (counterTokens !== null && counterTokens > 0 ? { prompt: null, completion: null, total: counterTokens } : null);
+    const cost = totals.cost ?? (counterCost !== null && counterCost > 0 ? counterCost : null);
+    const m = metrics(toDate(counters?.start_ms), null, tokens, cost, null);
+    return { warnings, totals, m };
   }
 
   // Agents ------------------------------------------------------------------------------------
@@ -432,9 +516,15 @@ class ConstellationSource implements HistorySource {
 
   private agentParts(agent: AgentInfo) {
     const warnings = [...agent.warnings];
-    const tree = this.treeOfAgent(agent);
-    if (!tree || !tree.rid.has(agent.key)) warnings.push(`project_id ${quote(asText(agent.row.project_id))} is not a project of this database.`);
-    const note = tree?.notes.get(agent.key);
+    const project = this.projectOfAgent(agent);
+    const tree = project ? this.tree(project) : this.orphanTree();
+    if (!project) {
+      const pid = agent.row.project_id;
+      warnings.push(missingParentWarning('project', 'project_id', pid === null || pid === undefined ? null : asText(pid) ?? ''));
+    } else if (!tree.rid.has(agent.key)) {
+      warnings.push(`project_id ${quote(asText(agent.row.project_id))} is not a project of this database.`);
+    }
+    const note = tree.notes.get(agent.key);
     if (note) warnings.push(note);
     const totals = this.agentTotals(agent);
     totalsWarnings(totals, warnings);
@@ -444,8 +534,8 @@ class ConstellationSource implements HistorySource {
     const cost = totals.cost ?? (totalCost !== null && totalCost > 0 ? totalCost : null);
     const final = agent.status === 'completed' || agent.status === 'failed';
     const m = metrics(toDate(agent.row.created_ms), final ? toDate(agent.row.updated_ms) : null, tokens, cost, agent.model);
-    const subs = tree?.children.get(agent.key)?.length ?? 0;
-    return { warnings, totals, m, subs, tree };
+    const subs = tree.children.get(agent.key)?.length ?? 0;
+    return { warnings, totals, m, subs, tree, project };
   }
 
   private agentNode(agent: AgentInfo): HistoryNode {
@@ -582,6 +672,7 @@ class ConstellationSource implements HistorySource {
   details(ref: NodeRef): DetailSection[] {
     const p = parseRef(ref);
     if (!p) return [];
+    if (p.level === 'project' && p.key === NO_PROJECT_KEY) return this.noProjectDetails();
     if (p.level === 'project') {
       const row = this.projectRow(p.key);
       return row ? this.projectDetails(row) : [];
@@ -640,17 +731,47 @@ class ConstellationSource implements HistorySource {
     return sections;
   }
 
+  private noProjectDetails(): DetailSection[] {
+    const tree = this.orphanTree();
+    if (tree.rid.size === 0) return [];
+    const { warnings, totals, m } = this.noProjectParts();
+    const ids = this.db.all(`SELECT DISTINCT project_id FROM agents WHERE ${ORPHAN_AGENT} ORDER BY project_id LIMIT ${LIST_CAP + 1}`)
+      .map((r) => (r.project_id === null ? 'NULL' : quote(asText(r.project_id))));
+    const facts: { label: string; value: string }[] = [
+      { label: 'Agents', value: String(tree.rid.size) },
+      { label: 'Root agents', value: String(tree.roots.length) },
+      { label: 'Project ids', value: ids.slice(0, LIST_CAP).join(', ') + (ids.length > LIST_CAP ? ', …' : '') },
+      { label: 'Iterations', value: String(totals.assistants) },
+      { label: 'Messages', value: String(totals.messages) },
+      { label: 'Tokens', value: formatTokens(m.tokens) },
+      { label: 'Cost', value: formatCost(m.costUsd) },
+      {
+        label: 'Why',
+        value:
+          'Their project rows are gone, or their project_id names none. Constellation deletes a project\'s agents with it only on its own connection, ' +
+          'which turns foreign keys on; a program that opens the file without them (the sqlite3 shell, a database browser) leaves the agents behind.',
+      },
+    ];
+    const sections: DetailSection[] = [{ kind: 'facts', title: NO_PROJECT_LABEL, facts }];
+    if (warnings.length) sections.push({ kind: 'warnings', title: 'Warnings', warnings });
+    return sections;
+  }
+
   private agentDetails(agent: AgentInfo): DetailSection[] {
-    const { warnings, totals, m, subs } = this.agentParts(agent);
+    const { warnings, totals, m, subs, project } = this.agentParts(agent);
     const r = agent.row;
     const parentKey = typeof r.parent_id === 'string' ? r.parent_id : null;
     const parent = parentKey ? this.db.get(`SELECT name FROM agents WHERE id = ?`, [parentKey]) : undefined;
-    const project = agent.projectKey ? this.db.get(`SELECT name FROM projects WHERE id = ?`, [agent.projectKey]) : undefined;
     const cfg = agent.config;
     const facts: { label: string; value: string }[] = [
       { label: 'Id', value: asText(r.id) ?? `(none; row ${String(r.rid)})` },
       { label: 'Name', value: asText(r.name) ?? '(none)' },
-      { label: 'Project', value: project ? `${asText(project.name) ?? '(unnamed)'} (${agent.projectKey})` : asText(r.project_id) ?? 'NULL' },
+      {
+        label: 'Project',
+        value: project
+          ? `${asText(project.name) ?? '(unnamed)'} (${agent.projectKey})`
+          : `${r.project_id === null ? 'NULL' : r.project_id === '' ? 'empty' : `${quote(asText(r.project_id))}, deleted`} (listed under ${NO_PROJECT_LABEL})`,
+      },
       { label: 'Parent agent', value: parentKey ? (parent ? `${asText(parent.name) ?? '(unnamed)'} (${parentKey})` : `${parentKey} (not found)`) : 'none (root agent)' },
       { label: 'Depth', value: asText(r.depth) ?? 'NULL' },
       { label: 'Status', value: `${agent.rawStatus ?? 'NULL'} (${agent.status})` },
@@ -806,17 +927,19 @@ function buildTree(rows: SqlRow[]): AgentTree {
   const rid = new Map<string, number>();
   const parent = new Map<string, string | null>();
   const time = new Map<string, number | null>();
+  const project = new Map<string, string | null>();
   for (const r of rows) {
     const k = keyOf(r.id, r.rid);
     rid.set(k, asNumber(r.rid) ?? 0);
     time.set(k, asNumber(r.t));
+    project.set(k, asText(r.project_id ?? null));
   }
   const notes = new Map<string, string>();
   for (const r of rows) {
     const k = keyOf(r.id, r.rid);
     const p = r.parent_id;
     if (p === null) parent.set(k, null);
-    else if (typeof p === 'string' && p !== k && rid.has(p)) parent.set(k, p);
+    else if (typeof p === 'string' && p !== k && rid.has(p) && project.get(p) === project.get(k)) parent.set(k, p);
     else {
       parent.set(k, null);
       notes.set(k, p === k

@@ -8,7 +8,7 @@ import { StepDbError } from '../../errors';
 import type { Detection, SchemaShape, SourceAdapter, SqlReader } from '../types';
 import { LlmOrchestrationSource } from './source';
 
-export { DELETED_WORKFLOW_LABEL, DELETED_WORKFLOW_REF, DETAILS_TEXT_LIMIT, LEVELS, LlmOrchestrationSource, parseRef, TEXT_LIMIT } from './source';
+export { DELETED_RUN_LABEL, DELETED_RUN_REF, DELETED_WORKFLOW_LABEL, DELETED_WORKFLOW_REF, DETAILS_TEXT_LIMIT, deletedRunRef, LEVELS, LlmOrchestrationSource, parseRef, TEXT_LIMIT } from './source';
 export { mapRunStatus } from './parse';
 
 /** The tables and columns the adapter reads; config/database.js creates them all on every start. */

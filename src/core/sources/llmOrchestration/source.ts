@@ -6,6 +6,15 @@
  *   one synthetic top-level node, "(deleted workflow)", after the workflows, only when such runs
  *   exist.
  * - Runs newest first (started_at, then id, descending). A run is a container.
+ * - Responses whose run row is gone (run_id NULL, or naming a deleted run: DELETE /api/runs/:id
+ *   deletes a run's responses and then the run, but a run still executing goes on writing
+ *   responses with its id) are listed under a synthetic run-level node, "(deleted run)", after the
+ *   runs of the workflow they belong to, only when such responses exist. The workflow is told from
+ *   the payloads, as the workflows list them now: the responses of one deleted run stay together,
+ *   under the one workflow that lists every payload they answer; a response with run_id NULL goes
+ *   under the one workflow that lists its payload. When no workflow, or more than one, does (the
+ *   workflow was deleted too, the payload is shared or gone), they go under "(deleted workflow)",
+ *   after its runs. Each such response has a warning; its details say where it is listed and why.
  * - Responses, the steps, in the order they were written (created_at, then id, ascending):
  *   executeWorkflowAsync answers the payloads one by one in the workflow's payload order of the
  *   moment, so this is that order even when the workflow was edited later. A response whose
@@ -15,7 +24,9 @@
  *   when none has counts), its model the distinct models its responses name. No cost is
  *   recorded anywhere: costUsd is always null.
  *
- * Refs: `workflow:<id>`, `workflow:(deleted)`, `run:<id>`, `response:<id>`. Text refs:
+ * Refs: `workflow:<id>`, `workflow:(deleted)`, `run:<id>`, `run:(deleted):<workflowId>` (the
+ * "(deleted run)" node of a workflow), `run:(deleted)` (the one under "(deleted workflow)"),
+ * `response:<id>` (also for a response whose run is gone). Text refs:
  * `content:<responseId>`, `response-metadata:<id>`, `run-metadata:<id>`.
  */
 import { formatDuration } from '../../stepDetails';
@@ -53,6 +64,7 @@ import {
   type ParsedJson,
   type ResponseFacts,
 } from './parse';
+import { missingParentWarning, orphanGroupDescription, syntheticInPage } from '../orphans';
 
 export const LEVELS: readonly LevelInfo[] = [
   { key: 'workflow', singular: 'workflow', plural: 'workflows' },
@@ -62,11 +74,16 @@ export const LEVELS: readonly LevelInfo[] = [
 
 export const DELETED_WORKFLOW_REF = 'workflow:(deleted)';
 export const DELETED_WORKFLOW_LABEL = '(deleted workflow)';
+/** The "(deleted run)" node under "(deleted workflow)"; a workflow's own is `run:(deleted):<workflowId>`. */
+export const DELETED_RUN_REF = 'run:(deleted)';
+export const DELETED_RUN_LABEL = '(deleted run)';
 /** text() returns at most this many bytes of a stored text, then a note. */
 export const TEXT_LIMIT = 5 * 1024 * 1024;
 /** Details carry at most this many bytes of a response's content. */
 export const DETAILS_TEXT_LIMIT = 1024 * 1024;
 const DEFAULT_LIMIT = 200;
+/** Most run ids a "(deleted run)" node's details name. */
+const LIST_CAP = 200;
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const utf8 = (bytes: Uint8Array): string => decoder.decode(bytes);
@@ -86,11 +103,16 @@ function wholeCharacters(bytes: Uint8Array): number {
 type Parsed =
   | { level: 'workflow'; id: SqlValue; deleted: false }
   | { level: 'workflow'; id: null; deleted: true }
-  | { level: 'run' | 'response'; id: SqlValue };
+  /** A "(deleted run)" node: `workflow` is the workflow it is under, null for "(deleted workflow)". */
+  | { level: 'run'; id: null; deleted: true; workflow: SqlValue | null }
+  | { level: 'run' | 'response'; id: SqlValue; deleted?: undefined };
 
 /** `5` binds as an integer, anything else as the text it is. */
 const bindId = (text: string): SqlValue => (/^-?\d{1,15}$/.test(text) ? Number(text) : text);
 const idText = (v: SqlValue): string => asText(v) ?? 'null';
+
+/** The ref of the "(deleted run)" node under workflow `workflowId`, or under "(deleted workflow)" for null. */
+export const deletedRunRef = (workflowId: SqlValue | null): NodeRef => (workflowId === null ? DELETED_RUN_REF : `${DELETED_RUN_REF}:${idText(workflowId)}`);
 
 export function parseRef(ref: NodeRef): Parsed | null {
   const i = ref.indexOf(':');
@@ -98,6 +120,11 @@ export function parseRef(ref: NodeRef): Parsed | null {
   const level = ref.slice(0, i);
   const id = ref.slice(i + 1);
   if (ref === DELETED_WORKFLOW_REF) return { level: 'workflow', id: null, deleted: true };
+  if (ref === DELETED_RUN_REF) return { level: 'run', id: null, deleted: true, workflow: null };
+  if (ref.startsWith(`${DELETED_RUN_REF}:`)) {
+    const workflow = ref.slice(DELETED_RUN_REF.length + 1);
+    return workflow ? { level: 'run', id: null, deleted: true, workflow: bindId(workflow) } : null;
+  }
   if (!id) return null;
   if (level === 'workflow') return { level, id: bindId(id), deleted: false };
   if (level === 'run' || level === 'response') return { level, id: bindId(id) };
@@ -141,6 +168,8 @@ const WORKFLOW_COLUMNS = `
   (SELECT r.status FROM runs r WHERE r.workflow_id = w.id ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS last_status`;
 
 const ORPHAN_RUN = `NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = r.workflow_id)`;
+/** A response whose run row is gone (run_id NULL or naming no run). */
+const ORPHAN_RESPONSE = `NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = x.run_id)`;
 
 const RUN_COLUMNS = `
   r.id AS id, r.workflow_id AS workflow_id, r.status AS status, r.started_at AS started_at,
@@ -158,11 +187,43 @@ interface RunAggregate {
 
 const NO_RESPONSES: RunAggregate = { tokens: null, models: [], counted: 0, responses: 0 };
 
+type Accumulator = RunAggregate & { modelSet: Set<string> };
+const newAccumulator = (): Accumulator => ({ tokens: null, models: [], modelSet: new Set(), counted: 0, responses: 0 });
+
+/** Adds one response's metadata to a run's (or a group's) sums. */
+function accumulate(agg: Accumulator, metadata: SqlValue): void {
+  agg.responses++;
+  const facts = responseFacts(parseJsonObject(metadata, '').value);
+  if (facts.tokens) agg.counted++;
+  agg.tokens = addTokens(agg.tokens, facts.tokens);
+  if (facts.model && !agg.modelSet.has(facts.model)) {
+    agg.modelSet.add(facts.model);
+    agg.models.push(facts.model);
+  }
+}
+
+/** The "(deleted run)" group of "(deleted workflow)" in OrphanResponses.groups. */
+const UNPLACED = '(deleted)';
+
+/** Responses whose run is gone, grouped by where they are listed; computed once per snapshot. */
+interface OrphanResponses {
+  /** Response ids in the order written (created_at, id), by group: the workflow's id as text, or UNPLACED. */
+  groups: Map<string, SqlValue[]>;
+  /** Each orphan response's workflow (null: under "(deleted workflow)"), by response id as text. */
+  home: Map<string, SqlValue | null>;
+}
+
+interface GroupAggregate extends RunAggregate {
+  first: Date | null;
+  last: Date | null;
+}
+
 const RESPONSE_COLUMNS = `
   x.id AS id, x.run_id AS run_id, x.payload_id AS payload_id, x.metadata AS metadata,
   x.created_at AS created_at, length(x.content) AS content_length,
   (SELECT p.name FROM payloads p WHERE p.id = x.payload_id LIMIT 1) AS payload_name,
   EXISTS (SELECT 1 FROM payloads p WHERE p.id = x.payload_id) AS payload_exists,
+  EXISTS (SELECT 1 FROM runs r WHERE r.id = x.run_id) AS run_exists,
   (SELECT b.title FROM blocks b WHERE b.tags = 'response,payload_' || x.payload_id ORDER BY b.id LIMIT 1) AS response_block_title,
   (SELECT r.started_at FROM runs r WHERE r.id = x.run_id LIMIT 1) AS run_started_at`;
 
@@ -190,6 +251,10 @@ interface RunInfo {
 export class LlmOrchestrationSource implements HistorySource {
   readonly levels = LEVELS;
 
+  /** Over one snapshot, so computed once. */
+  private orphanCache: OrphanResponses | null = null;
+  private groupAggregateCache: Map<string, GroupAggregate> | null = null;
+
   constructor(
     readonly detection: Detection,
     private readonly db: SqlReader,
@@ -206,7 +271,7 @@ export class LlmOrchestrationSource implements HistorySource {
       const nodes = rows.map((row) => this.workflowNode(row));
       const workflows = this.workflowCount();
       // The synthetic node comes after the workflows: index `workflows` in the whole list.
-      if (offset <= workflows && workflows < offset + limit) {
+      if (syntheticInPage(workflows, offset, limit)) {
         const deleted = this.deletedWorkflowNode();
         if (deleted) nodes.push(deleted);
       }
@@ -215,11 +280,27 @@ export class LlmOrchestrationSource implements HistorySource {
     const ref = parseRef(parent);
     if (!ref) return [];
     if (ref.level === 'workflow') {
-      const where = 'deleted' in ref && ref.deleted ? ORPHAN_RUN : 'r.workflow_id = ?';
-      const params: SqlValue[] = 'deleted' in ref && ref.deleted ? [] : [ref.id];
+      const deleted = 'deleted' in ref && ref.deleted;
+      const where = deleted ? ORPHAN_RUN : 'r.workflow_id = ?';
+      const params: SqlValue[] = deleted ? [] : [ref.id];
       const rows = this.db.all(`SELECT ${RUN_COLUMNS} FROM runs r WHERE ${where} ORDER BY r.started_at DESC, r.id DESC LIMIT ? OFFSET ?`, [...params, limit, offset]);
       const aggregates = this.runAggregates(rows.map((row) => row.id));
-      return rows.map((row) => this.runNode(row, aggregates.get(idText(row.id))));
+      const nodes = rows.map((row) => this.runNode(row, aggregates.get(idText(row.id))));
+      // The "(deleted run)" node comes after the runs, when there is one.
+      const group = this.groupKey(deleted ? null : ref.id);
+      if (group !== null && this.orphanResponses().groups.has(group)) {
+        const runs = deleted ? this.orphanRunCount() : this.runCount(ref.id);
+        if (syntheticInPage(runs, offset, limit)) {
+          const node = this.deletedRunNode(group);
+          if (node) nodes.push(node);
+        }
+      }
+      return nodes;
+    }
+    if (ref.level === 'run' && ref.deleted) {
+      const group = this.groupKey(ref.workflow);
+      const ids = (group !== null && this.orphanResponses().groups.get(group)) || [];
+      return this.responsesById(ids.slice(offset, offset + limit)).map((row) => this.responseNode(this.responseInfo(row)));
     }
     if (ref.level === 'run') {
       const rows = this.db.all(`SELECT ${RESPONSE_COLUMNS} FROM responses x WHERE x.run_id = ? ORDER BY x.created_at, x.id LIMIT ? OFFSET ?`, [ref.id, limit, offset]);
@@ -229,12 +310,18 @@ export class LlmOrchestrationSource implements HistorySource {
   }
 
   count(parent: NodeRef | null): number {
-    if (parent === null) return this.workflowCount() + (this.orphanRunCount() > 0 ? 1 : 0);
+    if (parent === null) return this.workflowCount() + (this.deletedWorkflowShown() ? 1 : 0);
     const ref = parseRef(parent);
     if (!ref) return 0;
     if (ref.level === 'workflow') {
-      if ('deleted' in ref && ref.deleted) return this.orphanRunCount();
-      return num(this.db.get('SELECT COUNT(*) AS n FROM runs r WHERE r.workflow_id = ?', [ref.id])?.n);
+      const deleted = 'deleted' in ref && ref.deleted;
+      const group = this.groupKey(deleted ? null : ref.id);
+      const extra = group !== null && this.orphanResponses().groups.has(group) ? 1 : 0;
+      return (deleted ? this.orphanRunCount() : this.runCount(ref.id)) + extra;
+    }
+    if (ref.level === 'run' && ref.deleted) {
+      const group = this.groupKey(ref.workflow);
+      return (group !== null && this.orphanResponses().groups.get(group)?.length) || 0;
     }
     if (ref.level === 'run') return num(this.db.get('SELECT COUNT(*) AS n FROM responses x WHERE x.run_id = ?', [ref.id])?.n);
     return 0;
@@ -248,6 +335,10 @@ export class LlmOrchestrationSource implements HistorySource {
       const row = this.db.get(`SELECT ${WORKFLOW_COLUMNS} FROM workflows w WHERE w.id = ? LIMIT 1`, [parsed.id]);
       return row && this.workflowNode(row);
     }
+    if (parsed.level === 'run' && parsed.deleted) {
+      const group = this.groupKey(parsed.workflow);
+      return (group !== null && this.deletedRunNode(group)) || undefined;
+    }
     if (parsed.level === 'run') {
       const row = this.runRow(parsed.id);
       return row && this.runNode(row, this.runAggregates([row.id]).get(idText(row.id)));
@@ -260,8 +351,121 @@ export class LlmOrchestrationSource implements HistorySource {
     return num(this.db.get('SELECT COUNT(*) AS n FROM workflows')?.n);
   }
 
+  private runCount(workflowId: SqlValue): number {
+    return num(this.db.get('SELECT COUNT(*) AS n FROM runs r WHERE r.workflow_id = ?', [workflowId])?.n);
+  }
+
   private orphanRunCount(): number {
     return num(this.db.get(`SELECT COUNT(*) AS n FROM runs r WHERE ${ORPHAN_RUN}`)?.n);
+  }
+
+  /** "(deleted workflow)" is listed when runs of deleted workflows, or responses of deleted runs placed under it, exist. */
+  private deletedWorkflowShown(): boolean {
+    return this.orphanRunCount() > 0 || this.orphanResponses().groups.has(UNPLACED);
+  }
+
+  /**
+   * The group key of the "(deleted run)" node under a workflow (null: under "(deleted workflow)"),
+   * or null when the workflow does not exist: a group is only ever listed under a workflow row.
+   */
+  private groupKey(workflowId: SqlValue | null): string | null {
+    if (workflowId === null) return UNPLACED;
+    const row = this.db.get('SELECT w.id AS id FROM workflows w WHERE w.id = ? LIMIT 1', [workflowId]);
+    return row ? idText(row.id) : null;
+  }
+
+  /**
+   * Every response whose run is gone, and where it is listed. One pass over the responses (the
+   * app's schema has no index on responses.run_id) and one over workflow_payloads, once per snapshot.
+   */
+  private orphanResponses(): OrphanResponses {
+    if (this.orphanCache) return this.orphanCache;
+    const groups = new Map<string, SqlValue[]>();
+    const home = new Map<string, SqlValue | null>();
+    const rows = this.db.all(`SELECT x.id AS id, x.run_id AS run_id, x.payload_id AS payload_id FROM responses x WHERE ${ORPHAN_RESPONSE} ORDER BY x.created_at, x.id`);
+    if (rows.length) {
+      // The workflows that list each payload now (existing workflows only).
+      const listedBy = new Map<string, SqlValue[]>();
+      for (const r of this.db.all(
+        `SELECT DISTINCT wp.payload_id AS payload_id, w.id AS workflow_id FROM workflow_payloads wp JOIN workflows w ON w.id = wp.workflow_id
+         WHERE wp.payload_id IS NOT NULL ORDER BY w.id`,
+      )) {
+        const key = idText(r.payload_id);
+        listedBy.set(key, [...(listedBy.get(key) ?? []), r.workflow_id]);
+      }
+      // The payloads each deleted run's responses answer.
+      const runPayloads = new Map<string, Set<string>>();
+      for (const r of rows) {
+        if (r.run_id === null) continue;
+        const key = idText(r.run_id);
+        const set = runPayloads.get(key) ?? new Set<string>();
+        if (r.payload_id !== null) set.add(idText(r.payload_id));
+        runPayloads.set(key, set);
+      }
+      /** The one workflow that lists every one of `payloads`; null when none or several do, or there are none. */
+      const onlyWorkflow = (payloads: Iterable<string>): SqlValue | null => {
+        let candidates: SqlValue[] | null = null;
+        for (const p of payloads) {
+          const listing = listedBy.get(p) ?? [];
+          candidates = candidates === null ? listing : candidates.filter((w) => listing.some((x) => idText(x) === idText(w)));
+          if (candidates.length === 0) return null;
+        }
+        return candidates !== null && candidates.length === 1 ? candidates[0] : null;
+      };
+      const runHome = new Map<string, SqlValue | null>();
+      for (const r of rows) {
+        let h: SqlValue | null;
+        if (r.run_id === null) {
+          h = r.payload_id === null ? null : onlyWorkflow([idText(r.payload_id)]);
+        } else {
+          const key = idText(r.run_id);
+          if (!runHome.has(key)) runHome.set(key, onlyWorkflow(runPayloads.get(key) ?? []));
+          h = runHome.get(key) ?? null;
+        }
+        const group = h === null ? UNPLACED : idText(h);
+        groups.set(group, [...(groups.get(group) ?? []), r.id]);
+        home.set(idText(r.id), h);
+      }
+    }
+    this.orphanCache = { groups, home };
+    return this.orphanCache;
+  }
+
+  /** Each group's token sums, models and first and last response times, in one pass. */
+  private groupAggregates(): Map<string, GroupAggregate> {
+    if (this.groupAggregateCache) return this.groupAggregateCache;
+    const { home } = this.orphanResponses();
+    const found = new Map<string, Accumulator & { first: Date | null; last: Date | null }>();
+    if (home.size) {
+      const rows = this.db.all(`SELECT x.id AS id, x.metadata AS metadata, x.created_at AS created_at FROM responses x WHERE ${ORPHAN_RESPONSE} ORDER BY x.created_at, x.id`);
+      for (const r of rows) {
+        const key = idText(r.id);
+        if (!home.has(key)) continue;
+        const h = home.get(key) ?? null;
+        const group = h === null ? UNPLACED : idText(h);
+        let agg = found.get(group);
+        if (!agg) found.set(group, (agg = { ...newAccumulator(), first: null, last: null }));
+        accumulate(agg, r.metadata);
+        const t = parseTime(r.created_at);
+        if (t && (!agg.first || t < agg.first)) agg.first = t;
+        if (t && (!agg.last || t > agg.last)) agg.last = t;
+      }
+    }
+    this.groupAggregateCache = found;
+    return found;
+  }
+
+  /** Response rows by id, in the order of `ids`. */
+  private responsesById(ids: readonly SqlValue[]): SqlRow[] {
+    if (ids.length === 0) return [];
+    const rows = this.db.all(`SELECT ${RESPONSE_COLUMNS} FROM responses x WHERE x.id IN (${ids.map(() => '?').join(', ')})`, [...ids]);
+    const byId = new Map(rows.map((r) => [idText(r.id), r]));
+    const out: SqlRow[] = [];
+    for (const id of ids) {
+      const row = byId.get(idText(id));
+      if (row) out.push(row);
+    }
+    return out;
   }
 
   private runRow(id: SqlValue): SqlRow | undefined {
@@ -279,6 +483,7 @@ export class LlmOrchestrationSource implements HistorySource {
   private workflowNode(row: SqlRow): HistoryNode {
     const runs = num(row.n_runs);
     const payloads = num(row.n_payloads);
+    const orphans = this.orphanResponses().groups.get(idText(row.id))?.length ?? 0;
     const lastStatus = asText(row.last_status);
     const name = asText(row.name);
     const warnings: string[] = [];
@@ -288,11 +493,11 @@ export class LlmOrchestrationSource implements HistorySource {
       ref: `workflow:${idText(row.id)}`,
       level: 'workflow',
       label: name ?? `Workflow ${idText(row.id)}`,
-      description: `${plural(runs, 'run')} · ${plural(payloads, 'payload')}`,
+      description: `${plural(runs, 'run')} · ${plural(payloads, 'payload')}${orphans ? ` · ${orphanGroupDescription(orphans, 'response', 'responses', 'run')}` : ''}`,
       status: runs ? mapRunStatus(lastStatus) : 'unknown',
       rawStatus: runs ? lastStatus : null,
       metrics: { ...noMetrics(), start: created },
-      hasChildren: runs > 0,
+      hasChildren: runs > 0 || orphans > 0,
       isStep: false,
       warnings,
     };
@@ -300,17 +505,49 @@ export class LlmOrchestrationSource implements HistorySource {
 
   private deletedWorkflowNode(): HistoryNode | null {
     const runs = this.orphanRunCount();
-    if (!runs) return null;
-    const last = this.db.get(`SELECT r.status AS status FROM runs r WHERE ${ORPHAN_RUN} ORDER BY r.started_at DESC, r.id DESC LIMIT 1`);
+    const responses = this.orphanResponses().groups.get(UNPLACED)?.length ?? 0;
+    if (!runs && !responses) return null;
+    const last = runs ? this.db.get(`SELECT r.status AS status FROM runs r WHERE ${ORPHAN_RUN} ORDER BY r.started_at DESC, r.id DESC LIMIT 1`) : undefined;
     const lastStatus = asText(last?.status ?? null);
+    const parts: string[] = [];
+    if (runs) parts.push(orphanGroupDescription(runs, 'run', 'runs', 'workflow'));
+    if (responses) parts.push(orphanGroupDescription(responses, 'response', 'responses', 'run'));
     return {
       ref: DELETED_WORKFLOW_REF,
       level: 'workflow',
       label: DELETED_WORKFLOW_LABEL,
-      description: `${plural(runs, 'run')} whose workflow is gone`,
-      status: mapRunStatus(lastStatus),
+      description: parts.join(' · '),
+      status: runs ? mapRunStatus(lastStatus) : 'unknown',
       rawStatus: lastStatus,
       metrics: noMetrics(),
+      hasChildren: true,
+      isStep: false,
+      warnings: [],
+    };
+  }
+
+  /** The "(deleted run)" node of a group; null when the group is empty. */
+  private deletedRunNode(group: string): HistoryNode | null {
+    const ids = this.orphanResponses().groups.get(group);
+    if (!ids?.length) return null;
+    const agg = this.groupAggregates().get(group);
+    return {
+      ref: group === UNPLACED ? DELETED_RUN_REF : `${DELETED_RUN_REF}:${group}`,
+      level: 'run',
+      label: DELETED_RUN_LABEL,
+      description: orphanGroupDescription(ids.length, 'response', 'responses', 'run'),
+      // The run rows, and their statuses, are gone.
+      status: 'unknown',
+      rawStatus: null,
+      metrics: {
+        start: agg?.first ?? null,
+        end: agg?.last ?? null,
+        // The responses may come from several runs: no one run's duration.
+        durationMs: null,
+        tokens: agg?.tokens ?? null,
+        costUsd: null,
+        model: agg?.models.length ? agg.models.join(', ') : null,
+      },
       hasChildren: true,
       isStep: false,
       warnings: [],
@@ -331,7 +568,7 @@ export class LlmOrchestrationSource implements HistorySource {
     if (row.started_at !== null && !parseTime(row.started_at)) warnings.push(`Its started_at, ${asText(row.started_at)}, is not a time.`);
     if (row.completed_at !== null && !parseTime(row.completed_at)) warnings.push(`Its completed_at, ${asText(row.completed_at)}, is not a time.`);
     if (!num(row.workflow_exists)) {
-      warnings.push(row.workflow_id === null ? 'It belongs to no workflow (workflow_id is NULL).' : `Its workflow (id ${idText(row.workflow_id)}) has been deleted.`);
+      warnings.push(missingParentWarning('workflow', 'workflow_id', row.workflow_id === null ? null : idText(row.workflow_id)));
     }
     return { row, meta, status, rawStatus, start, end, warnings };
   }
@@ -342,7 +579,7 @@ export class LlmOrchestrationSource implements HistorySource {
    * pass over the responses serves the whole page rather than one pass per run.
    */
   private runAggregates(runIds: readonly SqlValue[]): Map<string, RunAggregate> {
-    const found = new Map<string, RunAggregate & { modelSet: Set<string> }>();
+    const found = new Map<string, Accumulator>();
     if (runIds.length === 0) return found;
     const rows = this.db.all(
       `SELECT x.run_id AS run_id, x.metadata AS metadata FROM responses x WHERE x.run_id IN (${runIds.map(() => '?').join(', ')}) ORDER BY x.run_id, x.created_at, x.id`,
@@ -351,15 +588,8 @@ export class LlmOrchestrationSource implements HistorySource {
     for (const r of rows) {
       const key = idText(r.run_id);
       let agg = found.get(key);
-      if (!agg) found.set(key, (agg = { tokens: null, models: [], modelSet: new Set(), counted: 0, responses: 0 }));
-      agg.responses++;
-      const facts = responseFacts(parseJsonObject(r.metadata, '').value);
-      if (facts.tokens) agg.counted++;
-      agg.tokens = addTokens(agg.tokens, facts.tokens);
-      if (facts.model && !agg.modelSet.has(facts.model)) {
-        agg.modelSet.add(facts.model);
-        agg.models.push(facts.model);
-      }
+      if (!agg) found.set(key, (agg = newAccumulator()));
+      accumulate(agg, r.metadata);
     }
     return found;
   }
@@ -402,6 +632,7 @@ export class LlmOrchestrationSource implements HistorySource {
     const meta = parseJsonObject(row.metadata, 'Its metadata');
     const facts = responseFacts(meta.value);
     const warnings: string[] = [];
+    if (!num(row.run_exists)) warnings.push(missingParentWarning('run', 'run_id', row.run_id === null ? null : idText(row.run_id)));
     if (meta.problem) warnings.push(meta.problem);
     if (meta.raw === null) warnings.push('It has no metadata (NULL): no tokens, duration or model are recorded.');
     const payloadId = row.payload_id;
@@ -444,7 +675,9 @@ export class LlmOrchestrationSource implements HistorySource {
   private responseNode(info: ResponseInfo, withRun = false): HistoryNode {
     const { row, facts } = info;
     const parts: string[] = [];
-    if (withRun) {
+    if (!num(row.run_exists)) {
+      parts.push(row.run_id === null ? 'No run' : `Run ${idText(row.run_id)} (deleted)`);
+    } else if (withRun) {
       const started = parseTime(row.run_started_at);
       parts.push(`Run ${idText(row.run_id)}${started ? ` · ${formatTime(started)}` : ''}`);
     }
@@ -475,6 +708,10 @@ export class LlmOrchestrationSource implements HistorySource {
     const parsed = parseRef(ref);
     if (!parsed) return [];
     if (parsed.level === 'workflow') return 'deleted' in parsed && parsed.deleted ? this.deletedWorkflowDetails() : this.workflowDetails(parsed.id);
+    if (parsed.level === 'run' && parsed.deleted) {
+      const group = this.groupKey(parsed.workflow);
+      return group === null ? [] : this.deletedRunDetails(group);
+    }
     if (parsed.level === 'run') return this.runDetails(parsed.id);
     return this.responseDetails(parsed.id);
   }
@@ -516,19 +753,62 @@ export class LlmOrchestrationSource implements HistorySource {
 
   private deletedWorkflowDetails(): DetailSection[] {
     const runs = this.orphanRunCount();
-    if (!runs) return [];
-    const ids = this.db.all(`SELECT DISTINCT r.workflow_id AS id FROM runs r WHERE ${ORPHAN_RUN} ORDER BY r.workflow_id`).map((r) => idText(r.id));
-    return [
+    const responses = this.orphanResponses().groups.get(UNPLACED)?.length ?? 0;
+    if (!runs && !responses) return [];
+    const facts: { label: string; value: string }[] = [{ label: 'Runs', value: String(runs) }];
+    if (runs) {
+      const ids = this.db.all(`SELECT DISTINCT r.workflow_id AS id FROM runs r WHERE ${ORPHAN_RUN} ORDER BY r.workflow_id`).map((r) => idText(r.id));
+      facts.push({ label: 'Workflow ids', value: ids.join(', ') });
+    }
+    if (responses) facts.push({ label: 'Responses of deleted runs', value: `${responses}, under ${DELETED_RUN_LABEL}` });
+    facts.push({ label: 'Why', value: 'LLM Orchestration never turns foreign keys on, so deleting a workflow leaves its runs and their responses.' });
+    return [{ kind: 'facts', title: DELETED_WORKFLOW_LABEL, facts }];
+  }
+
+  private deletedRunDetails(group: string): DetailSection[] {
+    const node = this.deletedRunNode(group);
+    if (!node) return [];
+    const ids = this.orphanResponses().groups.get(group) ?? [];
+    const agg = this.groupAggregates().get(group);
+    // The run ids they name, in the order first written.
+    const runIds: string[] = [];
+    const rows = this.responsesById(ids.slice(0, LIST_CAP));
+    for (const r of rows) {
+      const label = r.run_id === null ? 'NULL' : idText(r.run_id);
+      if (!runIds.includes(label)) runIds.push(label);
+    }
+    const workflow = group === UNPLACED ? null : this.db.get('SELECT w.name AS name FROM workflows w WHERE w.id = ? LIMIT 1', [bindId(group)]);
+    const facts: { label: string; value: string }[] = [
+      { label: 'Responses', value: String(ids.length) },
+      { label: 'Run ids', value: runIds.join(', ') + (ids.length > LIST_CAP ? ', …' : '') },
       {
-        kind: 'facts',
-        title: DELETED_WORKFLOW_LABEL,
-        facts: [
-          { label: 'Runs', value: String(runs) },
-          { label: 'Workflow ids', value: ids.join(', ') },
-          { label: 'Why', value: 'LLM Orchestration never turns foreign keys on, so deleting a workflow leaves its runs and their responses.' },
-        ],
+        label: 'Workflow',
+        value:
+          group === UNPLACED
+            ? 'unknown: no single workflow lists their payloads now'
+            : `${asText(workflow?.name ?? null) ?? '(no name)'} (id ${group}), the one workflow that lists their payloads now`,
+      },
+      { label: 'First written', value: node.metrics.start ? formatTime(node.metrics.start) : NOT_RECORDED },
+      { label: 'Last written', value: node.metrics.end ? formatTime(node.metrics.end) : NOT_RECORDED },
+      {
+        label: 'Tokens',
+        value: formatTokens(node.metrics.tokens) + (agg && agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${plural(agg.responses, 'response')}` : ''),
+      },
+      { label: 'Models', value: node.metrics.model ?? NOT_RECORDED },
+      {
+        label: 'Why',
+        value:
+          'Their run rows are gone. LLM Orchestration deletes a run\'s responses and then the run, but a run still executing goes on writing responses ' +
+          'with its id; foreign keys are never on, so nothing refuses them. A run_id that is NULL was written outside the app.',
+      },
+      {
+        label: 'Placed',
+        value:
+          'The responses of one deleted run are listed under the one workflow that lists every payload they answer (a response with run_id NULL: its payload); ' +
+          `when no workflow or several do, under ${DELETED_WORKFLOW_LABEL}.`,
       },
     ];
+    return [{ kind: 'facts', title: DELETED_RUN_LABEL, facts }];
   }
 
   private runDetails(id: SqlValue): DetailSection[] {
@@ -600,9 +880,22 @@ export class LlmOrchestrationSource implements HistorySource {
     const run = this.runRow(row.run_id);
     const facts: { label: string; value: string }[] = [];
     facts.push({ label: 'Payload', value: row.payload_id === null ? 'none' : num(row.payload_exists) ? `${asText(row.payload_name) ?? '(no name)'} (id ${idText(row.payload_id)})` : `${info.recoveredName !== null ? `${info.recoveredName} ` : ''}(id ${idText(row.payload_id)}, deleted)` });
-    facts.push({ label: 'Run', value: run ? `Run ${idText(row.run_id)} (${asText(run.status) ?? 'no status'})` : `${idText(row.run_id)} (not found)` });
+    facts.push({
+      label: 'Run',
+      value: run ? `Run ${idText(row.run_id)} (${asText(run.status) ?? 'no status'})` : row.run_id === null ? 'none (run_id is NULL)' : `${idText(row.run_id)} (deleted)`,
+    });
     if (run) {
       facts.push({ label: 'Workflow', value: run.workflow_id === null ? 'none' : `${asText(run.workflow_name) ?? '(deleted)'} (id ${idText(run.workflow_id)})` });
+    } else {
+      const home = this.orphanResponses().home.get(idText(row.id)) ?? null;
+      const name = home === null ? null : asText(this.db.get('SELECT w.name AS name FROM workflows w WHERE w.id = ? LIMIT 1', [home])?.name ?? null);
+      facts.push({
+        label: 'Listed under',
+        value:
+          home === null
+            ? `${DELETED_WORKFLOW_LABEL} › ${DELETED_RUN_LABEL}: no single workflow lists ${row.run_id === null ? 'its payload' : 'the payloads of its run'} now`
+            : `${name ?? '(no name)'} (id ${idText(home)}) › ${DELETED_RUN_LABEL}: the one workflow that lists ${row.run_id === null ? 'its payload' : 'the payloads of its run'} now`,
+      });
     }
     facts.push({ label: 'Written', value: timeFact(row.created_at) });
     facts.push({ label: 'Tokens', value: formatTokens(f.tokens) });
