@@ -400,8 +400,9 @@ class Rollbacks implements vscode.Disposable {
       );
       if (choice !== UNDO_ROLLBACK) return { outcome: 'cancelled' };
     }
-    const result = await this.run(`Undoing the rollback of ${journal.target.projectId} to ${journal.stepLabel}`, (options) =>
-      undoRollback(journal, options),
+    const result = await this.run(`Undoing the rollback of ${journal.target.projectId} to ${journal.stepLabel}`, async (options) =>
+      // The steps as the store worker reads them, when the database is one of the views'.
+      undoRollback(journal, { ...options, store: await this.databases.get(journal.target.dbPath)?.readNow() }),
     );
     void tell(result, SHOW_LOG).then((choice) => {
       if (choice === SHOW_LOG) void vscode.commands.executeCommand('stepHistory.showLog');

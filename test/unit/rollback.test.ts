@@ -538,6 +538,34 @@ describe('executeRollback and undoRollback', function () {
     assert.deepEqual(activeIds(d.db), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   });
 
+  it('reads the steps for an undo as the store worker reads the database: a step recorded since refuses it, and without one it goes back', async () => {
+    const d = demo();
+    const plan = await planned(d, 17);
+    const result = await executeRollback(plan, { journalDir: d.journalDir });
+    const worker = new StoreWorker({ workerPath: path.join(__dirname, '..', '..', 'dist', 'storeWorker.js') });
+    try {
+      // A step the agent recorded after the rollback, with no commit of its own yet.
+      const [[before]] = sqlite(d.db, [], 'SELECT commit_sha_before FROM steps WHERE id = 16') as [[string]];
+      sqlite(d.db, [
+        `INSERT INTO steps (id, active, commit_sha_before, agent_config_json, start_time, token_usage_json, project_id) ` +
+          `SELECT 99, 1, '${before}', agent_config_json, start_time, token_usage_json, project_id FROM steps WHERE id = 16`,
+      ]);
+      const remote = await worker.open(d.db);
+      let asked = 0;
+      const store = { fingerprint: remote.fingerprint, projects: () => remote.projects(), step: (id: number) => remote.step(id), stepCount: (p?: string) => remote.stepCount(p), steps: (p: string, o?: { limit?: number }) => (asked++, remote.steps(p, o)) };
+      const err = await rejectsWith(undoRollback(result.journal, { journalDir: d.journalDir, store }), 'NEW_WORK');
+      assert.equal(asked, 1, 'the steps were read from the worker, not from the file again');
+      assert.match(err.message, /1 new step \(S99\) was recorded since the rollback/);
+      sqlite(d.db, ['DELETE FROM steps WHERE id = 99']);
+      const undone = await undoRollback(result.journal, { journalDir: d.journalDir, store: await worker.open(d.db) });
+      assert.equal(undone.journal.phase, 'undone');
+      assert.equal(activeIds(d.db).length, 20);
+      assert.equal(integrity(d.db), 'ok');
+    } finally {
+      worker.dispose();
+    }
+  });
+
   it('refuses to undo when an untracked file now sits where the old tree has a file', async () => {
     const d = demo();
     const plan = await planned(d, 17);

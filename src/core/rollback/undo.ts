@@ -20,6 +20,7 @@ import {
   type RollbackResult,
 } from './execute';
 import { keptFolder, readJournals, saveJournal, type RollbackJournal } from './journal';
+import type { PlanStore } from './plan';
 import { describeStepIds, plural, projectName, short } from './words';
 import { hasWorkAtRisk, onDisk, pathsToStash, ProtectedPaths, readWorkAtRisk } from './workTree';
 
@@ -107,10 +108,11 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
   }
 
   // The steps: undo only when no newer step of the project became active since.
-  const store = await StepStore.open(journal.target.dbPath, { wasmPath: options.wasmPath, log });
+  // The database as the store worker read it when the caller has it, else the file opened for this.
+  const store: PlanStore = options.store ?? (await StepStore.open(journal.target.dbPath, { wasmPath: options.wasmPath, log }));
   let dbToRestore = false;
   try {
-    const steps = store.steps(journal.target.projectId, { limit: store.stepCount(journal.target.projectId) + 1 });
+    const steps = await store.steps(journal.target.projectId, { limit: (await store.stepCount(journal.target.projectId)) + 1 });
     const ids = new Set(journal.stepIds);
     const first = Math.min(...journal.stepIds);
     const newer = steps.filter((s) => s.active && s.id > first && !ids.has(s.id));
@@ -119,7 +121,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     }
     dbToRestore = steps.some((s) => ids.has(s.id) && !s.active);
   } finally {
-    store.close();
+    if (store instanceof StepStore && store !== options.store) store.close();
   }
   if (dbToRestore) {
     const state = inspectDatabase(journal.target.dbPath, { holders: options.holders, assumeNoWriter: journal.assumeNoWriter });
