@@ -481,7 +481,8 @@ async function main() {
 }
 
 type OtherSystem = 'constellation' | 'llmo' | 'studio';
-const SYSTEM_LABELS: Record<OtherSystem, string> = {
+const SYSTEM_LABELS: Record<OtherSystem | 'laforge', string> = {
+  laforge: `${SYSTEM_NAMES.laforge} (through its adapter)`,
   constellation: SYSTEM_NAMES.constellation,
   llmo: SYSTEM_NAMES.llmOrchestration,
   studio: `${SYSTEM_NAMES.studio} (orchestrator.db + checkpoints.db)`,
@@ -551,14 +552,15 @@ function cliScript(statements: Statement[], first: string): string {
 }
 
 /**
- * Each other system's database opened as the store worker opens it and read down to its first
+ * Each system's database (LaForge's among them) opened as the store worker opens it and read down to its first
  * page of steps, in a fresh process, beside plain sql.js and the sqlite3 CLI running the very
  * SELECTs the adapter ran (recorded by the probe), in the same run.
  */
 function otherSystems(rows: Row[], systemMemory: SystemMemory[], runs: number): void {
-  for (const system of ['constellation', 'llmo', 'studio'] as OtherSystem[]) {
+  for (const system of ['laforge', 'constellation', 'llmo', 'studio'] as const) {
     for (const steps of systemSizes) {
-      const db = ensureSystemDatabase(system, steps);
+      // LaForge's through its adapter too, as the store worker opens every system's.
+      const db = system === 'laforge' ? ensureDatabase(steps) : ensureSystemDatabase(system, steps);
       const statementsFile = path.join(work, `${system}-${steps}.statements.json`);
       const scriptFile = path.join(work, `${system}-${steps}.statements.sql`);
       const ours: number[] = [];

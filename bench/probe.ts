@@ -240,7 +240,6 @@ async function system(db: string, wasm: string, statementsOut: string) {
   const shape = schemaShape(snapshot.db, db);
   const found = detectSource(shape);
   if (!found) throw new Error(`no adapter reads ${db}`);
-  if (found.detection.system === 'laforge') throw new Error(`${db} is a LaForge database`);
   const reader = sqlReader(snapshot.db, db);
   const SQL = await loadSqlJs(wasm);
   const folder = path.dirname(db);
@@ -248,6 +247,7 @@ async function system(db: string, wasm: string, statementsOut: string) {
   const siblingNames: string[] = [];
   const source = found.adapter.open(recording(reader, db, log), found.detection, {
     path: db,
+    snapshot: { fingerprint: snapshot.fingerprint, framesApplied: snapshot.framesApplied },
     openSibling(file) {
       const full = path.resolve(folder, file);
       const sibling = openSnapshotWith(SQL, full, {});
