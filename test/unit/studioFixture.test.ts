@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeStudioDocumented, makeStudioReal, msgpackEncode, MsgpackExt, PyFloat, StudioDocumentedFixture, StudioRealFixture, uuid6 } from '../fixtures/studio';
@@ -278,6 +279,36 @@ describe('Studio fixture: the documented schema', function () {
     const audit = rows(fx.dbPath, 'SELECT count(*) FROM audit_log') as number[][];
     assert.equal(audit[0][0], fx.auditEvents.length);
     JSON.parse(String((rows(fx.dbPath, 'SELECT metadata FROM sessions LIMIT 1') as string[][])[0][0]));
+  });
+
+  it("records each version's SHA-256 as content_hash, and leaves the first session's work folder with some newest files", () => {
+    const [done, ...others] = fx.sessions;
+    const recorded = rows(fx.dbPath, `SELECT id, file_path, content_hash, version FROM artifacts WHERE session_id = '${done.sessionId}' ORDER BY id`) as [number, string, string, number][];
+    assert.deepEqual(recorded, done.artifacts.map((a) => [a.id, a.filePath, a.contentHash, a.version]));
+    for (const a of done.artifacts) assert.equal(a.contentHash, createHash('sha256').update(a.content).digest('hex'), a.filePath);
+    const [[workDir]] = rows(fx.dbPath, `SELECT work_dir FROM sessions WHERE session_id = '${done.sessionId}'`) as string[][];
+    assert.equal(workDir, done.workDir);
+    assert.equal(path.join(fx.root, workDir), done.workDirAbs);
+    const at = (rel: string): string => path.join(done.workDirAbs, rel);
+    const newest = (rel: string) => done.artifacts.filter((a) => a.filePath === `${workDir}/${rel}`).sort((a, b) => b.version - a.version)[0];
+    assert.equal(fs.readFileSync(at('docs/PRD.md'), 'utf8'), newest('docs/PRD.md').content);
+    assert.equal(newest('docs/PRD.md').disk, 'matches');
+    assert.equal(newest('src/main.py').disk, 'edited');
+    assert.equal(newest('src/main.py').version, 3);
+    assert.notEqual(fs.readFileSync(at('src/main.py'), 'utf8'), newest('src/main.py').content);
+    assert.ok(fs.readFileSync(at('src/main.py'), 'utf8').startsWith(newest('src/main.py').content), 'edited by appending');
+    assert.equal(newest('reports/BUG_REPORT.md').disk, 'missing');
+    assert.ok(!fs.existsSync(at('reports/BUG_REPORT.md')), 'the bug report is missing');
+    assert.ok(fs.lstatSync(at('src/link.py')).isSymbolicLink(), 'src/link.py is a link');
+    assert.equal(fs.realpathSync(at('src/link.py')), fs.realpathSync(fx.outsidePath));
+    assert.equal(fs.readFileSync(fx.outsidePath, 'utf8'), fx.outsideContent);
+    const outside = done.artifacts.filter((a) => a.disk === 'outside').map((a) => a.filePath);
+    assert.deepEqual(outside, [`${workDir}/../../outside.txt`, fx.outsidePath]);
+    assert.ok(done.artifacts.every((a) => a.disk !== 'older' || done.artifacts.some((b) => b.filePath === a.filePath && b.version > a.version)), 'older means a newer version exists');
+    for (const s of others) {
+      assert.ok(!s.workFolder && !fs.existsSync(s.workDirAbs), `${s.projectName} has no work folder`);
+      assert.ok(s.artifacts.every((a) => a.disk === 'older' || a.disk === 'missing'), s.projectName);
+    }
   });
 
   it('is deterministic given now, and rm() removes the folder', () => {

@@ -1,8 +1,8 @@
 /**
  * Opens a database file as whichever system wrote it: one read-only snapshot, then the
  * adapter of the system whose tables it has (LaForge's among them), with the files beside it
- * that adapter reads (a checkpoints.db, artifacts). The store worker and the command line
- * both open files through here.
+ * that adapter reads (a checkpoints.db, artifacts) and those under a folder its database names
+ * (a session's work_dir). The store worker and the command line both open files through here.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -43,7 +43,7 @@ export type OpenedFile = OpenedHistory & {
   framesApplied: number;
 };
 
-/** A text file beside the database at most this large is read for a source (an artifact). */
+/** A text file beside the database, or under a folder it names, at most this large is read for a source (an artifact). */
 export const SIBLING_TEXT_LIMIT = 5 * 2 ** 20;
 
 /**
@@ -91,8 +91,23 @@ export async function openSource(dbPath: string, options: OpenSourceOptions = {}
         // which holds data/ and projects/): the path comes from the database.
         const root = path.dirname(folder);
         const resolved = path.resolve(folder, file);
-        if (resolved !== root && !resolved.startsWith(root + path.sep)) return null;
+        if (resolved !== root && !isInside(root, resolved)) return null;
         return readSmallText(resolved);
+      },
+      readFileUnder(under, file) {
+        // Both paths come from the database: the file must stay inside the folder, by name and
+        // once symbolic links are followed.
+        const base = path.resolve(folder, under);
+        const resolved = path.resolve(base, file);
+        if (!isInside(base, resolved)) return null;
+        let real: string;
+        try {
+          real = fs.realpathSync(resolved);
+          if (!isInside(fs.realpathSync(base), real)) return null;
+        } catch {
+          return null;
+        }
+        return readSmallText(real);
       },
     });
   } catch (err) {
@@ -113,6 +128,12 @@ export async function openSource(dbPath: string, options: OpenSourceOptions = {}
     fingerprint,
     framesApplied,
   };
+}
+
+/** Whether `p` lies strictly inside the folder `root` (both absolute and resolved). */
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel !== '' && rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel);
 }
 
 /** A small text file's content; null when it is missing, too large or not text. */

@@ -59,6 +59,13 @@ export interface SourceContext {
   openSibling?(file: string): SqlReader | null;
   /** Reads a text file beside the database (an artifact); null when it does not exist or is not text. Capped in size. */
   readText?(file: string): string | null;
+  /**
+   * Reads a text file under a folder the database names (a session's work_dir), as `readText`
+   * does: `folder` relative to the database's folder unless absolute, `file` relative to `folder`
+   * unless absolute. Null when the file, its `..` and symbolic links resolved, is not inside
+   * `folder`, or does not exist, is not text or is over the cap.
+   */
+  readFileUnder?(folder: string, file: string): string | null;
 }
 
 export interface SourceAdapter {

@@ -37,6 +37,15 @@ async function open(file: string, now = NOW): Promise<Opened> {
   return { source, shape, close: () => reader.close() };
 }
 
+/**
+ * A file written by hand with the real SQLite engine from the app's DDL: python3 runs `body`
+ * with `c` the connection and `job` the values given (`job["huge"]`), then commits.
+ */
+function writeByHand(db: string, body: string, values: Record<string, string> = {}): void {
+  const script = ['import json, sqlite3, sys', 'job = json.load(sys.stdin)', 'c = sqlite3.connect(job["db"])', 'for ddl in job["schema"]:', '    c.execute(ddl)', body, 'c.commit()'].join('\n');
+  execFileSync('python3', ['-c', script], { input: JSON.stringify({ db, schema: Object.values(LLMO_SCHEMA), ...values }) });
+}
+
 async function shapeOf(file: string): Promise<SchemaShape> {
   const snap = await openSnapshot(file);
   try {
@@ -428,12 +437,7 @@ describe('LLM Orchestration source', function () {
     before(async () => {
       root = fs.mkdtempSync(path.join(os.tmpdir(), 'llmo-hostile-'));
       const db = path.join(root, 'llm_orchestration.db');
-      const script = String.raw`
-import json, sqlite3, sys
-job = json.load(sys.stdin)
-c = sqlite3.connect(job["db"])
-for ddl in job["schema"]:
-    c.execute(ddl)
+      writeByHand(db, String.raw`
 c.execute("INSERT INTO workflows (id, name, created_at) VALUES (1, '<b>wf</b>', 'not a time')")
 c.execute("INSERT INTO workflows (id, name, created_at) VALUES (2, 3.5, 1763658000)")
 c.execute("INSERT INTO payloads (id, name) VALUES (1, 'p\x07one')")
@@ -445,9 +449,7 @@ c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, cre
 c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (3, 2, 9, 12345, '\"just a string\"', 17)")
 c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (4, 2, 1, CAST('bytes' AS BLOB), '{}', '2026-11-20 10:00:04')")
 c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (5, 2, 1, ?, '{}', '2026-11-20 10:00:05')", [job["euros"]])
-c.commit()
-`;
-      execFileSync('python3', ['-c', script], { input: JSON.stringify({ db, schema: Object.values(LLMO_SCHEMA), huge, euros }) });
+`, { huge, euros });
       hostile = await open(db);
     });
     after(() => {
@@ -691,12 +693,7 @@ describe('LLM Orchestration source: responses whose run is gone', function () {
     before(async () => {
       root = fs.mkdtempSync(path.join(os.tmpdir(), 'llmo-runless-'));
       const db = path.join(root, 'llm_orchestration.db');
-      const script = String.raw`
-import json, sqlite3, sys
-job = json.load(sys.stdin)
-c = sqlite3.connect(job["db"])
-for ddl in job["schema"]:
-    c.execute(ddl)
+      writeByHand(db, String.raw`
 c.execute("INSERT INTO workflows (id, name, created_at) VALUES (1, 'Only', '2026-11-20 09:00:00')")
 c.execute("INSERT INTO payloads (id, name) VALUES (1, 'Listed'), (2, 'Unlisted')")
 c.execute("INSERT INTO workflow_payloads (workflow_id, payload_id, order_index) VALUES (1, 1, 0)")
@@ -706,9 +703,7 @@ c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, cre
 c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (3, NULL, NULL, 'null run, no payload', '{}', '2026-11-20 10:00:03')")
 c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (4, 77, 1, 'gone run', '{}', '2026-11-20 10:00:04')")
 c.execute("INSERT INTO responses (id, run_id, payload_id, content, metadata, created_at) VALUES (5, 77, 2, 'gone run, unlisted payload', '{}', '2026-11-20 10:00:05')")
-c.commit()
-`;
-      execFileSync('python3', ['-c', script], { input: JSON.stringify({ db, schema: Object.values(LLMO_SCHEMA) }) });
+`);
       h = await open(db);
     });
     after(() => {

@@ -1,11 +1,14 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
+import * as path from 'path';
 import { openSnapshot, schemaShape } from '../../../src/core/sources/snapshot';
 import { studioAdapter } from '../../../src/core/sources/studio';
 import { openSource } from '../../../src/core/sources/openSource';
 import { decodeTyped, formatShown, MAX_TEXT, parseTime, toShown } from '../../../src/core/sources/studio/values';
-import type { Detection, HistorySource } from '../../../src/core/sources/types';
+import { checkHash, readWorkFile } from '../../../src/core/sources/studio/workFiles';
+import type { Detection, HistorySource, SourceAdapter, SourceContext } from '../../../src/core/sources/types';
 import { makeLaforgeToday } from '../../fixtures/laforgeToday';
 import { makeStudioDocumented, makeStudioReal, msgpackEncode, MsgpackExt, type StudioDocumentedFixture, type StudioRealFixture } from '../../fixtures/studio';
 
@@ -320,6 +323,118 @@ describe('Studio source: the documented schema', function () {
     assert.equal(timeline.events.length, done.artifacts.length);
   });
 
+  it('shows the newest version of an artifact as its file under work_dir, saying whether it still matches content_hash', () => {
+    const [done] = fx.sessions;
+    const changes = new Map(o.source.children(`session:${done.sessionId}`).flatMap((n) => o.source.changes(n.ref)).map((c) => [c.id, c]));
+    const seen = new Set<string>();
+    for (const a of done.artifacts) {
+      seen.add(a.disk);
+      const c = changes.get(`artifact:${a.id}`);
+      assert.ok(c?.after, `${a.filePath} v${a.version}`);
+      const after = o.source.text(c.after);
+      assert.ok(after !== null, `${a.filePath} v${a.version} has a text`);
+      if (a.disk === 'matches' || a.disk === 'edited') {
+        assert.equal(after, a.diskContent, `${a.filePath} is shown as it is on disk`);
+        assert.equal(c.label, `${a.filePath} v${a.version} (on disk, ${a.disk === 'matches' ? 'matches' : 'edited since'} v${a.version})`);
+      } else {
+        assert.equal(c.label, `${a.filePath} v${a.version}`);
+        assert.ok(after.includes(`content_hash: ${a.contentHash}`), `${a.filePath} v${a.version} is shown as its record`);
+        assert.match(after, /^content: not stored in the database, only content_hash \(/m);
+        assert.ok(!after.includes(fx.outsideContent), `${a.filePath}: nothing outside work_dir is read`);
+        const why = {
+          older: `only the newest version, v${Math.max(...done.artifacts.filter((b) => b.filePath === a.filePath).map((b) => b.version))}, can be on disk`,
+          missing: 'not on disk', 'link-out': 'not on disk', outside: "file_path lies outside the session's work_dir: not read",
+        }[a.disk];
+        assert.ok(after.includes(why), `${a.filePath} v${a.version}: ${why}`);
+      }
+      if (c.before) assert.match(o.source.text(c.before) ?? '', /^content: not stored in the database, only content_hash \(only the newest version, v\d+, can be on disk\)$/m);
+    }
+    assert.deepEqual([...seen].sort(), ['edited', 'link-out', 'matches', 'missing', 'older', 'outside']);
+    // The other sessions' work folders are not on disk: every artifact is its record.
+    for (const s of fx.sessions.slice(1)) {
+      for (const n of o.source.children(`session:${s.sessionId}`)) {
+        for (const c of o.source.changes(n.ref)) assert.match(o.source.text(c.after ?? '') ?? '', /^content: not stored/m);
+      }
+    }
+  });
+
+  it("says in an execution's details which artifacts are on disk, and warns of later edits and paths outside work_dir", () => {
+    const [done] = fx.sessions;
+    const steps = o.source.children(`session:${done.sessionId}`);
+    const madeBy = (i: number): Record<string, string> => {
+      const made = section(o.source, steps[i].ref, 'Artifacts made');
+      assert.ok(made?.kind === 'facts', `${steps[i].ref} lists the artifacts it made`);
+      return Object.fromEntries(made.facts.map((f) => [f.label, f.value]));
+    };
+    const warningsOf = (i: number): string[] => {
+      const w = section(o.source, steps[i].ref, 'Warnings');
+      return w?.kind === 'warnings' ? w.warnings : [];
+    };
+    const file = (rel: string): string => `${done.workDir}/${rel}`;
+    assert.deepEqual(madeBy(0), { [file('docs/PRD.md')]: 'v1 (prd) · on disk, matches content_hash' });
+    assert.deepEqual(warningsOf(0), []);
+    assert.equal(madeBy(2)[file('src/main.py')], 'v1 (code) · content not stored (only the newest version, v3, can be on disk)');
+    assert.equal(madeBy(5)[file('reports/BUG_REPORT.md')], 'v2 (bug_report) · content not stored (not on disk: no readable text file at file_path under work_dir)');
+    const last = madeBy(6);
+    assert.equal(last[file('src/main.py')], 'v3 (code) · on disk, edited since (its SHA-256 differs from content_hash)');
+    assert.equal(last[path.join(done.workDirAbs, 'src', 'units.py')], 'v1 (code) · on disk, matches content_hash');
+    assert.equal(last['src/cups.py'], 'v1 (code) · on disk, matches content_hash');
+    assert.equal(last[fx.outsidePath], "v1 (code) · content not stored (file_path lies outside the session's work_dir: not read)");
+    assert.equal(last[file('../../outside.txt')], "v1 (code) · content not stored (file_path lies outside the session's work_dir: not read)");
+    assert.equal(last[file('src/link.py')], 'v1 (code) · content not stored (not on disk: no readable text file at file_path under work_dir)');
+    const warnings = warningsOf(6);
+    assert.ok(warnings.includes(`${file('src/main.py')} has changed on disk since v3 was recorded (its SHA-256 differs from content_hash): what is shown is the file as it is now, not v3.`), warnings.join('\n'));
+    for (const p of [fx.outsidePath, file('../../outside.txt')]) assert.ok(warnings.includes(`${p} (v1) lies outside the session's work_dir (${done.workDir}): it was not read.`), p);
+    assert.equal(warnings.length, 3);
+  });
+
+  it('reads a file under work_dir only: not by `..`, an absolute path elsewhere or a symbolic link out of it', async () => {
+    const [done] = fx.sessions;
+    let context: SourceContext | undefined;
+    const capture: SourceAdapter = { ...studioAdapter, open: (r, d, c) => ((context = c), studioAdapter.open(r, d, c)) };
+    const opened = await openSource(fx.dbPath, { adapters: [capture] });
+    const scratch = path.join(done.workDirAbs, 'scratch');
+    try {
+      const read = context?.readFileUnder;
+      assert.ok(read, 'the context has readFileUnder');
+      const prd = done.artifacts.find((a) => a.artifactType === 'prd');
+      assert.equal(read(done.workDir, 'docs/PRD.md'), prd?.content, 'work_dir relative to the database folder');
+      assert.equal(read(done.workDirAbs, path.join(done.workDirAbs, 'docs', 'PRD.md')), prd?.content, 'both absolute');
+      assert.equal(read(done.workDir, 'docs/../docs/PRD.md'), prd?.content, 'a `..` that stays inside');
+      assert.equal(fs.readFileSync(path.join(done.workDirAbs, 'src', 'link.py'), 'utf8'), fx.outsideContent, 'the link leads out');
+      for (const file of ['../../outside.txt', fx.outsidePath, 'src/link.py', '.', '', '..', 'docs', 'no/such/file.md']) assert.equal(read(done.workDir, file), null, file);
+      assert.equal(read('projects', `${done.sessionId}/../../outside.txt`), null);
+      fs.mkdirSync(scratch);
+      fs.writeFileSync(path.join(scratch, 'binary.bin'), Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00]));
+      fs.writeFileSync(path.join(scratch, 'large.txt'), Buffer.alloc(5 * 2 ** 20 + 1, 0x61));
+      fs.writeFileSync(path.join(scratch, 'limit.txt'), Buffer.alloc(5 * 2 ** 20, 0x61));
+      assert.equal(read(done.workDir, 'scratch/binary.bin'), null, 'not text');
+      assert.equal(read(done.workDir, 'scratch/large.txt'), null, 'over 5 MB');
+      assert.equal(read(done.workDir, 'scratch/limit.txt')?.length, 5 * 2 ** 20, 'at the cap');
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+      opened.close();
+    }
+  });
+
+  it('finds a relative work_dir in the folder above the database, where the app keeps its data/ folder', async () => {
+    const [done] = fx.sessions;
+    const dataDir = path.join(fx.root, 'data');
+    fs.mkdirSync(dataDir);
+    const copy = path.join(dataDir, 'softwarestudio.db');
+    fs.copyFileSync(fx.dbPath, copy);
+    const moved = await open(copy);
+    try {
+      const pm = moved.source.children(`session:${done.sessionId}`)[0];
+      const [prd] = moved.source.changes(pm.ref);
+      assert.equal(moved.source.text(prd.after ?? ''), done.artifacts.find((a) => a.artifactType === 'prd')?.content);
+      assert.match(prd.label, /\(on disk, matches v1\)$/);
+    } finally {
+      moved.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('shows the checkpoint chain and the audit log in the session details', () => {
     const [done] = fx.sessions;
     const cps = section(o.source, `session:${done.sessionId}`, 'Checkpoints');
@@ -329,6 +444,43 @@ describe('Studio source: the documented schema', function () {
     const audit = section(o.source, `session:${done.sessionId}`, 'Audit log');
     assert.ok(audit?.kind === 'timeline');
     assert.equal(audit.events.length, fx.auditEvents.filter((e) => e.sessionId === done.sessionId).length);
+  });
+});
+
+describe('Studio artifact files', () => {
+  it('checks a file against content_hash as a SHA-256 hex digest, and says when it cannot', () => {
+    const text = 'Revision 2 — ünïcode\r\n';
+    const hex = createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex');
+    assert.equal(checkHash(text, hex), 'matches');
+    assert.equal(checkHash(text, ` sha256:${hex.toUpperCase()} `), 'matches');
+    assert.equal(checkHash(text + ' ', hex), 'differs');
+    assert.equal(checkHash(text, null), 'none');
+    assert.equal(checkHash(text, ''), 'none');
+    assert.equal(checkHash(text, hex.slice(0, 12)), 'unchecked');
+    assert.equal(checkHash(text, createHash('md5').update(text).digest('hex')), 'unchecked');
+  });
+
+  it('resolves file_path under work_dir, tries a relative work_dir beside the database then above it, and refuses paths out of it', () => {
+    const calls: [string, string][] = [];
+    const context: SourceContext = { path: '/app/data/studio.db', readFileUnder: (folder, file) => (calls.push([folder, file]), null) };
+    const tried = (workDir: string | null, filePath: string): { kind: string; calls: [string, string][] } => {
+      calls.length = 0;
+      const kind = readWorkFile(context, workDir, filePath, null).kind;
+      return { kind, calls: [...calls] };
+    };
+    assert.deepEqual(tried('projects/s1', 'projects/s1/docs/PRD.md'), { kind: 'notRead', calls: [['/app/data/projects/s1', 'docs/PRD.md'], ['/app/projects/s1', 'docs/PRD.md']] });
+    assert.deepEqual(tried('projects/s1', 'docs/PRD.md'), { kind: 'notRead', calls: [['/app/data/projects/s1', 'docs/PRD.md'], ['/app/projects/s1', 'docs/PRD.md']] });
+    assert.deepEqual(tried('/work/s1', '/work/s1/src/a.py'), { kind: 'notRead', calls: [['/work/s1', 'src/a.py']] });
+    assert.deepEqual(tried('/work/s1', 'src\\a.py'), { kind: 'notRead', calls: [['/work/s1', 'src/a.py']] });
+    assert.deepEqual(tried('/app/projects/s1', '/app/projects/s1/../s2/a.py'), { kind: 'outside', calls: [] });
+    for (const escape of ['../s2/a.py', 'projects/s1/../../x', 'docs/../../x', '/etc/passwd', '..\\..\\x', '.', '']) {
+      assert.deepEqual(tried('projects/s1', escape), { kind: 'outside', calls: [] }, escape);
+    }
+    assert.deepEqual(tried(null, 'docs/PRD.md'), { kind: 'noWorkDir', calls: [] });
+    assert.deepEqual(tried('  ', 'docs/PRD.md'), { kind: 'noWorkDir', calls: [] });
+    assert.equal(readWorkFile({ path: '/app/data/studio.db' }, 'projects/s1', 'docs/PRD.md', null).kind, 'notRead', 'a context without the reader reads nothing');
+    const found = readWorkFile({ path: '/app/data/studio.db', readFileUnder: (folder) => (folder === '/app/projects/s1' ? 'text' : null) }, 'projects/s1', 'docs/PRD.md', 'not-a-digest');
+    assert.deepEqual(found, { kind: 'onDisk', text: 'text', hash: 'unchecked' });
   });
 });
 

@@ -2,11 +2,17 @@
  * Autonomous Software Studio's documented schema (scripts/init-db.sql) in a SQLite development
  * copy: sessions, their agent executions (the steps), artifacts with versions, checkpoints and
  * the audit log. JSONB columns are TEXT holding JSON, timestamps text, booleans 0/1.
+ *
+ * An execution's changes are the artifact versions it made. The table stores no content, only
+ * each version's record and content_hash: an older version is shown as its record ("content not
+ * stored"), the newest as its file under the session's work_dir when that can be read, with
+ * whether the file still matches the version's hash (workFiles.ts).
  */
 import { StepDbError } from '../../errors';
-import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SqlReader, SqlRow, TextRef } from '../types';
+import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
 import { boolOf, capText, isRecord, jsonOf, LOCAL_TIME_NOTE, numberOf, parseTime, prettyJson, text, timeFact, type ParsedTime } from './values';
+import { readWorkFile, type WorkFile } from './workFiles';
 
 const LEVELS: readonly LevelInfo[] = [
   { key: 'session', singular: 'session', plural: 'sessions' },
@@ -42,7 +48,12 @@ interface Artifact {
   /** The execution that made it, when it can be told. */
   executionId: string | null;
   previous: Artifact | null;
+  /** The next version of the same file; null for the newest, the only one that can be on disk. */
+  next: Artifact | null;
 }
+
+/** What can be shown of an artifact version: an older one's record only, the newest's file when it can be read. */
+type VersionContent = { kind: 'older'; newest: Artifact } | WorkFile;
 
 const has = (reader: SqlReader, table: string): boolean => !!reader.get(`SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?`, [table]);
 const timeOf = (t: ParsedTime): number => t.date?.getTime() ?? -Infinity;
@@ -54,7 +65,7 @@ export class StudioDocumentedSource implements HistorySource {
   private readonly artifacts = new Map<string, Artifact[]>();
   private readonly artifactById = new Map<string, Artifact>();
 
-  constructor(private readonly reader: SqlReader, readonly detection: Detection) {
+  constructor(private readonly reader: SqlReader, readonly detection: Detection, private readonly context: SourceContext) {
     try {
       this.sessions = reader.all('SELECT * FROM sessions');
     } catch (err) {
@@ -83,7 +94,7 @@ export class StudioDocumentedSource implements HistorySource {
       const a: Artifact = {
         id: String(r.id), sessionId: text(r.session_id) ?? '', type: text(r.artifact_type), filePath: text(r.file_path) ?? '', hash: text(r.content_hash),
         version: numberOf(r.version, 'version', []), created: parseTime(r.created_at),
-        agent: isRecord(meta) && typeof meta.agent === 'string' ? meta.agent : null, executionId: null, previous: null,
+        agent: isRecord(meta) && typeof meta.agent === 'string' ? meta.agent : null, executionId: null, previous: null, next: null,
       };
       const list = this.artifacts.get(a.sessionId) ?? [];
       list.push(a);
@@ -96,6 +107,7 @@ export class StudioDocumentedSource implements HistorySource {
       for (const a of list) {
         const key = `${a.type}\u0000${a.filePath}`;
         a.previous = last.get(key) ?? null;
+        if (a.previous) a.previous.next = a;
         last.set(key, a);
         a.executionId = this.madeBy(a, this.executions.get(sessionId) ?? [])?.id ?? null;
       }
@@ -282,30 +294,99 @@ export class StudioDocumentedSource implements HistorySource {
     const meta = text(e.row.metadata);
     if (meta !== null) out.push({ kind: 'text', title: 'Metadata', text: prettyJson(meta) ?? capText(meta), format: prettyJson(meta) === null ? 'plain' : 'json' });
     const made = (this.artifacts.get(e.sessionId) ?? []).filter((a) => a.executionId === e.id);
-    if (made.length) out.push({ kind: 'facts', title: 'Artifacts made', facts: made.map((a) => ({ label: a.filePath, value: `v${a.version ?? '?'} (${a.type ?? 'artifact'})` })) });
+    const warnings = [...e.warnings];
+    if (made.length) {
+      out.push({
+        kind: 'facts', title: 'Artifacts made', facts: made.map((a) => {
+          const content = this.contentOf(a);
+          const warning = contentWarning(a, content, this.workDirOf(a));
+          if (warning) warnings.push(warning);
+          const note = content.kind === 'onDisk' ? contentNote(content) : `content not stored (${contentNote(content)})`;
+          return { label: a.filePath, value: `v${a.version ?? '?'} (${a.type ?? 'artifact'}) · ${note}` };
+        }),
+      });
+    }
     if (e.started.local || e.completed.local) out.push({ kind: 'text', title: 'Times', text: LOCAL_TIME_NOTE, format: 'plain' });
-    if (e.warnings.length) out.push({ kind: 'warnings', title: 'Warnings', warnings: e.warnings });
+    if (warnings.length) out.push({ kind: 'warnings', title: 'Warnings', warnings });
     return out;
   }
 
-  /** The artifact versions the execution made; each compares the version before (its record) with this one. */
+  private workDirOf(a: Artifact): string | null {
+    const session = this.findSession(a.sessionId);
+    return session ? text(session.work_dir) : null;
+  }
+
+  /** The newest version's file under work_dir, read now: it can be edited or removed at any time. */
+  private contentOf(a: Artifact): VersionContent {
+    if (a.next) {
+      let newest = a.next;
+      while (newest.next) newest = newest.next;
+      return { kind: 'older', newest };
+    }
+    return readWorkFile(this.context, this.workDirOf(a), a.filePath, a.hash);
+  }
+
+  /**
+   * The artifact versions the execution made; each compares the version before (its record) with
+   * this one: the newest version's file as it is on disk when it can be read, else its record.
+   */
   changes(ref: NodeRef): ChangeItem[] {
     const p = parseRef(ref);
     if (p?.level !== 'execution') return [];
     const e = this.findExecution(p.parts[0]);
     if (!e) return [];
-    return (this.artifacts.get(e.sessionId) ?? []).filter((a) => a.executionId === e.id).map((a) => ({
-      id: `artifact:${a.id}`, label: `${a.filePath} v${a.version ?? '?'}`, path: a.filePath,
-      status: a.previous ? 'modified' : 'added', before: a.previous ? makeRef('artifact', a.previous.id) : null, after: makeRef('artifact', a.id),
-    }));
+    return (this.artifacts.get(e.sessionId) ?? []).filter((a) => a.executionId === e.id).map((a) => {
+      const content = this.contentOf(a);
+      const version = `v${a.version ?? '?'}`;
+      const onDisk = content.kind === 'onDisk' ? ` (on disk, ${content.hash === 'matches' ? `matches ${version}` : content.hash === 'differs' ? `edited since ${version}` : `not checked against ${version}`})` : '';
+      return {
+        id: `artifact:${a.id}`, label: `${a.filePath} ${version}${onDisk}`, path: a.filePath,
+        status: a.previous ? 'modified' : 'added', before: a.previous ? makeRef('artifact', a.previous.id) : null,
+        after: makeRef(content.kind === 'onDisk' ? 'artifact-file' : 'artifact', a.id),
+      };
+    });
   }
 
-  /** An artifact version as the database records it (no content is stored: type, path, version, hash, time). */
+  /**
+   * `artifact:<id>`: a version as the database records it (type, path, version, hash, time) and
+   * why its content is not shown; `artifact-file:<id>`: the newest version's file as it is on disk
+   * now, or its record when the file can no longer be read.
+   */
   text(ref: TextRef): string | null {
     const p = parseRef(ref);
-    if (p?.level !== 'artifact') return null;
+    if (p?.level !== 'artifact' && p?.level !== 'artifact-file') return null;
     const a = this.artifactById.get(p.parts[0]);
     if (!a) return null;
-    return [`file: ${a.filePath}`, `type: ${a.type ?? '—'}`, `version: ${a.version ?? '—'}`, `content_hash: ${a.hash ?? '—'}`, `created_at: ${a.created.raw ?? '—'}`].join('\n') + '\n';
+    const content = this.contentOf(a);
+    if (p.level === 'artifact-file' && content.kind === 'onDisk') return content.text;
+    return [
+      `file: ${a.filePath}`, `type: ${a.type ?? '—'}`, `version: ${a.version ?? '—'}`, `content_hash: ${a.hash ?? '—'}`, `created_at: ${a.created.raw ?? '—'}`,
+      `content: not stored in the database, only content_hash (${contentNote(content)})`,
+    ].join('\n') + '\n';
   }
+}
+
+/** Where an artifact version's content is, as a short phrase. */
+function contentNote(c: VersionContent): string {
+  switch (c.kind) {
+    case 'older': return `only the newest version, v${c.newest.version ?? '?'}, can be on disk`;
+    case 'noWorkDir': return 'the session has no work_dir';
+    case 'outside': return 'file_path lies outside the session\'s work_dir: not read';
+    case 'notRead': return 'not on disk: no readable text file at file_path under work_dir';
+    case 'onDisk':
+      return c.hash === 'matches' ? 'on disk, matches content_hash'
+        : c.hash === 'differs' ? 'on disk, edited since (its SHA-256 differs from content_hash)'
+        : c.hash === 'none' ? 'on disk, no content_hash to check it against'
+        : 'on disk, content_hash is not a SHA-256 digest and cannot be checked';
+  }
+}
+
+/** A sentence for the execution's warnings when what is shown is not, or may not be, the version recorded. */
+function contentWarning(a: Artifact, c: VersionContent, workDir: string | null): string | null {
+  const v = `v${a.version ?? '?'}`;
+  if (c.kind === 'outside') return `${a.filePath} (${v}) lies outside the session's work_dir (${workDir ?? '—'}): it was not read.`;
+  if (c.kind !== 'onDisk' || c.hash === 'matches') return null;
+  if (c.hash === 'differs') return `${a.filePath} has changed on disk since ${v} was recorded (its SHA-256 differs from content_hash): what is shown is the file as it is now, not ${v}.`;
+  if (c.hash === 'none') return `${a.filePath} (${v}) has no content_hash: whether the file on disk is still ${v} cannot be told.`;
+  return `${a.filePath} (${v}): content_hash "${a.hash}" is not a SHA-256 hex digest, so whether the file on disk is still ${v} cannot be told.`;
 }

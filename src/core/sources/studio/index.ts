@@ -1,7 +1,8 @@
 /**
  * Autonomous Software Studio as a Step History source. Four kinds of file:
  *   - 'documented': the schema its design documents describe (sessions, agent_executions,
- *     artifacts, checkpoints, audit_log, …) in a SQLite development copy;
+ *     artifacts, checkpoints, audit_log, …) in a SQLite development copy, with the artifacts'
+ *     files under each session's work_dir;
  *   - 'orchestrator': the `data/orchestrator.db` the app really writes (a `sessions` table
  *     without `metadata`), read with the `checkpoints.db` beside it when there is one;
  *   - 'checkpoints-fallback' / 'checkpoints-langgraph': a bare LangGraph `checkpoints.db`, as
@@ -35,7 +36,7 @@ export const studioAdapter: SourceAdapter = {
   system: 'studio',
   detect: detectStudio,
   open(reader: SqlReader, detection: Detection, context: SourceContext): HistorySource {
-    if (detection.variant === 'documented') return new StudioDocumentedSource(reader, detection);
+    if (detection.variant === 'documented') return new StudioDocumentedSource(reader, detection, context);
     return new StudioRealSource(reader, detection, context);
   },
 };
