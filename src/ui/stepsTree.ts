@@ -280,7 +280,9 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.description = folder;
     item.iconPath = change.path ? vscode.ThemeIcon.File : new vscode.ThemeIcon('diff');
     if (change.path) item.resourceUri = changeResourceUri(node);
-    item.tooltip = `${shown} · ${changeWord(change.status)}`;
+    // The label says more than the path when it has one (`docs/PRD.md v3 (on disk, edited since v3)`).
+    const label = change.path && change.label !== change.path ? `\n${safeText(change.label)}` : '';
+    item.tooltip = `${shown} · ${changeWord(change.status)}${label}`;
     item.contextValue = `change.${change.status}`;
     item.command = { command: 'stepHistory.openFileDiff', title: 'Open Changes', arguments: [node] };
     item.accessibilityInformation = { label: `${name}${folder ? ` in ${folder}` : ''}, ${changeWord(change.status).toLowerCase()}` };
