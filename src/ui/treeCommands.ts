@@ -10,6 +10,7 @@ import { sameCommit, stepCommitSourceText } from '../core/stepCommits';
 import { safeText } from '../shared/safeText';
 import { pickStep } from './pickStep';
 import { guarded } from './showError';
+import { recentModels } from '../core/sources/walk';
 import type { StepDatabases } from '../core/stepDatabase';
 import type { StepsTree } from './stepsTree';
 import { isFileNode, isStepNode, type StepNode, type TreeNode } from './treeNodes';
@@ -113,11 +114,18 @@ async function chooseFilter({ databases, tree }: TreeCommandDeps): Promise<void>
   }
 }
 
-/** Every model named in any readable database's projects, sorted. */
+/** How many of another system's newest steps are read for the models they name. */
+const MODEL_SAMPLE = 500;
+
+/** Every model named in any readable database's projects, or in another system's newest steps, sorted. */
 async function knownModels(databases: StepDatabases): Promise<string[]> {
   const names = new Set<string>();
   for (const database of databases.all) {
     if (database.state.kind !== 'ready') continue;
+    if (database.source && database.source.detection.system !== 'laforge') {
+      for (const name of await recentModels(database, MODEL_SAMPLE)) names.add(name);
+      continue;
+    }
     for (const project of await database.projects()) {
       for (const name of await database.models(project.id)) names.add(name);
     }

@@ -87,3 +87,10 @@ export async function recentSteps(history: HistoryPages, limit: number, perLevel
   await visit(null, []);
   return out;
 }
+
+/** The models the newest `limit` steps name (what the filter's model pick offers), sorted. */
+export async function recentModels(history: HistoryPages, limit: number): Promise<string[]> {
+  const names = new Set<string>();
+  for (const { step } of await recentSteps(history, limit)) if (step.metrics.model) names.add(step.metrics.model);
+  return [...names].sort((a, b) => a.localeCompare(b));
+}

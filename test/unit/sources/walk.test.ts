@@ -5,7 +5,7 @@ import { makeLlmOrchestration } from '../../fixtures/llmOrchestration';
 import { makeStudioDocumented, makeStudioReal } from '../../fixtures/studio';
 import { openSource, type OpenedFile } from '../../../src/core/sources/openSource';
 import type { HistoryNode, HistorySource, NodeRef } from '../../../src/core/sources/types';
-import { latestStep, recentSteps, type HistoryPages } from '../../../src/core/sources/walk';
+import { latestStep, recentModels, recentSteps, type HistoryPages } from '../../../src/core/sources/walk';
 
 /** A source as the views read it: a page at a time, asynchronously, keeping the limit of each page asked for. */
 function pages(source: HistorySource): HistoryPages & { limits: (number | undefined)[] } {
@@ -58,6 +58,10 @@ describe('walking a history (core/sources/walk): the newest step, and recent ste
       assert.ok(found?.isStep, `${name}: a step`);
       assert.equal(start(found), newest, `${name}: ${found?.ref} started last`);
       assert.ok(reader.limits.every((l) => l !== undefined && l <= 200), `${name}: pages only, never a whole level: ${reader.limits.join(', ')}`);
+
+      // The filter's model pick: every model the steps name, when all are read.
+      const models = [...new Set(every.map((n) => n.metrics.model).filter((m): m is string => m !== null))].sort((a, b) => a.localeCompare(b));
+      assert.deepEqual(await recentModels(pages(o.source), every.length), models);
 
       const recent = await recentSteps(pages(o.source), 7);
       assert.equal(recent.length, Math.min(7, every.length));
