@@ -317,6 +317,45 @@ export function stepPickText(
   };
 }
 
+/** A codicon and its theme colour, as the tree draws a node's status. */
+export interface StatusIcon {
+  id: string;
+  color?: string;
+}
+
+/**
+ * The icon of a node by its status, any system's. A step whose row has warnings (broken JSON,
+ * a bad commit value) is not drawn with the healthy check: it gets the warning icon, unless a
+ * stronger state (running, failed, rolled back) says more.
+ */
+export function statusIcon(status: NodeStatus, isStep: boolean, warnings = 0): StatusIcon {
+  switch (status) {
+    case 'running':
+      return { id: 'sync~spin' };
+    case 'failed':
+      return { id: 'error', color: 'testing.iconFailed' };
+    case 'rolledBack':
+      return { id: 'discard', color: 'disabledForeground' };
+    default:
+      break;
+  }
+  if (isStep && warnings > 0) return { id: 'warning', color: 'list.warningForeground' };
+  switch (status) {
+    case 'completed':
+      return isStep ? { id: 'pass', color: 'testing.iconPassed' } : { id: 'project' };
+    case 'paused':
+    case 'waiting':
+      return { id: 'debug-pause' };
+    case 'stopped':
+      return { id: 'debug-stop' };
+    case 'pending':
+      return { id: 'clock' };
+    default:
+      // Not 'folder' or 'file': those take the file icon theme's icon for the resourceUri.
+      return isStep ? { id: 'circle-outline' } : { id: 'project' };
+  }
+}
+
 /**
  * The decoration of a step item: dimmed when rolled back, and a warning badge (coloured unless
  * dimmed) when its row has warnings. Undefined when it needs none.

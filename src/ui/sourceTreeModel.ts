@@ -10,7 +10,7 @@ import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { HistoryNode, NodeRef } from '../core/sources/types';
 import type { StepDatabase, StepFilter } from '../core/stepDatabase';
-import { message, type ChangeNode, type ItemMoreNode, type ItemNode, type MessageNode, type TreeNode } from './treeNodes';
+import { databaseError, message, type ChangeNode, type ItemMoreNode, type ItemNode, type MessageNode, type TreeNode } from './treeNodes';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -137,7 +137,8 @@ export class SourceTreeModel {
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
       logFailure(this.log, `listing ${parent ?? 'the top level'} of ${database.path}`, err);
-      level.error = message(`${database.id}|${parent ?? ''}|error`, sentence, 'error', detail);
+      const id = `${database.id}|${parent ?? ''}|error`;
+      level.error = parent === null ? databaseError(id, database, sentence, detail) : message(id, sentence, 'error', detail);
     }
   }
 

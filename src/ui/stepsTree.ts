@@ -14,6 +14,7 @@ import {
   describeFilter,
   fileTooltip,
   historyNodeText,
+  statusIcon,
   liveWorktreeText,
   projectItemText,
   splitPath,
@@ -58,31 +59,13 @@ export function stepContextValue(step: Step): string {
   }
 }
 
-/** A LaForge step's icon: its status as the history model says it, drawn as every system's is. */
-const stepIcon = (step: Step): vscode.ThemeIcon => nodeIcon({ status: laforgeStatus(step.status), isStep: true });
-
-function nodeIcon(item: Pick<HistoryNode, 'status' | 'isStep'>): vscode.ThemeIcon {
-  switch (item.status) {
-    case 'running':
-      return new vscode.ThemeIcon('sync~spin');
-    case 'failed':
-      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
-    case 'completed':
-      return item.isStep ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('project');
-    case 'paused':
-    case 'waiting':
-      return new vscode.ThemeIcon('debug-pause');
-    case 'stopped':
-      return new vscode.ThemeIcon('debug-stop');
-    case 'rolledBack':
-      return new vscode.ThemeIcon('discard', new vscode.ThemeColor('disabledForeground'));
-    case 'pending':
-      return new vscode.ThemeIcon('clock');
-    default:
-      // Not 'folder' or 'file': those take the file icon theme's icon for the resourceUri.
-      return item.isStep ? new vscode.ThemeIcon('circle-outline') : new vscode.ThemeIcon('project');
-  }
+/** A node's icon, any system's: its status as the history model says it, and whether its row has warnings. */
+function nodeIcon(item: Pick<HistoryNode, 'status' | 'isStep' | 'warnings'>): vscode.ThemeIcon {
+  const icon = statusIcon(item.status, item.isStep, item.warnings.length);
+  return new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
 }
+
+const stepIcon = (step: Step): vscode.ThemeIcon => nodeIcon({ status: laforgeStatus(step.status), isStep: true, warnings: step.warnings.map((w) => w.message) });
 
 export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changes = new vscode.EventEmitter<TreeNode[] | undefined>();
@@ -305,14 +288,16 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const text = safeText(node.message);
     const item = new vscode.TreeItem(text, vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
-    item.tooltip = text;
+    if (node.description) item.description = safeText(node.description);
+    item.tooltip = node.tooltip ? safeText(node.tooltip) : text;
     item.contextValue = 'message';
     if (this.model.isBusy(node)) item.iconPath = new vscode.ThemeIcon('loading~spin');
     else if (node.severity === 'error') item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
     else if (node.severity === 'warning') {
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
     } else item.iconPath = new vscode.ThemeIcon('info');
-    item.accessibilityInformation = { label: node.severity === 'info' ? text : `${node.severity}: ${text}` };
+    const about = node.description ? `, ${safeText(node.description)}` : '';
+    item.accessibilityInformation = { label: node.severity === 'info' ? `${text}${about}` : `${node.severity}: ${text}${about}` };
     return item;
   }
 }

@@ -21,7 +21,7 @@ import type { StepWorktree } from '../core/worktrees';
 import { isFilterActive } from './format';
 import type { Disposable, Event, StepDatabase, StepDatabases, StepFilter } from '../core/stepDatabase';
 import { SourceTreeModel } from './sourceTreeModel';
-import { message, type FileNode, type ItemMoreNode, type LoadMoreNode, type MessageNode, type ProjectNode, type StepNode, type TreeNode } from './treeNodes';
+import { databaseError, message, type FileNode, type ItemMoreNode, type LoadMoreNode, type MessageNode, type ProjectNode, type StepNode, type TreeNode } from './treeNodes';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -288,7 +288,7 @@ export class StepsTreeModel implements Disposable {
       return [node];
     }
     if (state.kind === 'error') {
-      return [message(`${database.id}|error`, `${database.label}: ${state.message}`, 'error', state.detail)];
+      return [databaseError(`${database.id}|error`, database, state.message, state.detail)];
     }
     if (isOtherSystem(database)) return this.sources.roots(database);
     await this.ensureListed(database, entry);
@@ -313,7 +313,7 @@ export class StepsTreeModel implements Disposable {
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
       logFailure(this.log, `listing the projects of ${database.path}`, err);
-      entry.message = message(`${database.id}|error`, `${database.label}: ${sentence}`, 'error', detail);
+      entry.message = databaseError(`${database.id}|error`, database, sentence, detail);
     }
   }
 

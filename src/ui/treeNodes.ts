@@ -56,6 +56,10 @@ export interface MessageNode {
   readonly message: string;
   readonly detail?: string;
   readonly severity: 'info' | 'warning' | 'error';
+  /** Shown after the sentence, dimmed: the database it is about. */
+  readonly description?: string;
+  /** The whole sentence with the path it names, when the row shows it shorter. */
+  readonly tooltip?: string;
 }
 
 /** A node of a database another system wrote: a container (session, workflow, agent, run) or a step. */
@@ -99,6 +103,22 @@ export const isChangeNode = (value: unknown): value is ChangeNode =>
   typeof value === 'object' && value !== null && (value as TreeNode).kind === 'change';
 
 /** A message row: one sentence, its detail for the tooltip and log. */
-export function message(id: string, text: string, severity: MessageNode['severity'], detail?: string): MessageNode {
-  return { kind: 'message', id, message: text, severity, detail };
+export function message(
+  id: string,
+  text: string,
+  severity: MessageNode['severity'],
+  detail?: string,
+  more: Pick<MessageNode, 'description' | 'tooltip'> = {},
+): MessageNode {
+  return { kind: 'message', id, message: text, severity, detail, ...more };
+}
+
+/**
+ * A database's error as its row: the reason first, the path it names left out of the row (a
+ * sidebar cuts a long line at its end), the database's label after it and the whole sentence
+ * with the path in the tooltip.
+ */
+export function databaseError(id: string, database: { label: string; path: string }, sentence: string, detail?: string): MessageNode {
+  const reason = sentence.split(database.path).join('').replace(/ {2,}/g, ' ').replace(/ ([.,;:])/g, '$1').trim();
+  return message(id, reason || sentence, 'error', detail, { description: database.label, tooltip: `${sentence}\n${database.path}` });
 }

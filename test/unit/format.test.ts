@@ -11,6 +11,7 @@ import {
   relativeTime,
   splitPath,
   stepDecoration,
+  statusIcon,
   stepAccessibilityLabel,
   stepDescription,
   stepTooltipMarkdown,
@@ -158,6 +159,28 @@ describe('format', () => {
       'a.ts → b.ts · Renamed (92% similar) · +3 −1',
     );
     assert.strictEqual(fileTooltip({ path: 'x.png', status: 'added', added: null, removed: null, binary: true }), 'x.png · Added · binary');
+  });
+});
+
+describe('format: a node\'s status icon, any system\'s', () => {
+  it('draws a step whose row has warnings with the warning icon, not the healthy check', () => {
+    assert.deepStrictEqual(statusIcon('completed', true), { id: 'pass', color: 'testing.iconPassed' });
+    assert.deepStrictEqual(statusIcon('completed', true, 2), { id: 'warning', color: 'list.warningForeground' });
+    assert.deepStrictEqual(statusIcon('unknown', true, 1), { id: 'warning', color: 'list.warningForeground' });
+    assert.deepStrictEqual(statusIcon('pending', true, 1), { id: 'warning', color: 'list.warningForeground' });
+  });
+
+  it('keeps the stronger state: running, failed and rolled back say more than a warning', () => {
+    assert.deepStrictEqual(statusIcon('running', true, 1), { id: 'sync~spin' });
+    assert.deepStrictEqual(statusIcon('failed', true, 1), { id: 'error', color: 'testing.iconFailed' });
+    assert.deepStrictEqual(statusIcon('rolledBack', true, 1), { id: 'discard', color: 'disabledForeground' });
+  });
+
+  it('draws containers by their status, never with a file or folder icon', () => {
+    assert.deepStrictEqual(statusIcon('completed', false, 3), { id: 'project' });
+    assert.deepStrictEqual(statusIcon('unknown', false), { id: 'project' });
+    assert.deepStrictEqual(statusIcon('waiting', false), { id: 'debug-pause' });
+    assert.deepStrictEqual(statusIcon('unknown', true), { id: 'circle-outline' });
   });
 });
 

@@ -290,22 +290,27 @@ describe('StepsTreeModel', () => {
     }
   });
 
-  it('shows a database in error, and one still loading, as messages', async () => {
+  it('shows a database in error, and one still loading, as messages: an error\'s reason first, the path it names only in the tooltip', async () => {
     const broken = new FakeDatabase('broken', 'broken/steps.db');
     broken.state = { kind: 'error', message: 'This file is not a SQLite database.', detail: 'x' };
+    // A sentence that names the absolute path, as the readers' do: a sidebar would cut its reason off.
+    const named = new FakeDatabase('named', 'named/steps.db');
+    named.state = { kind: 'error', message: `The step database ${named.path} is damaged (SQLite calls it malformed).`, detail: 'y' };
     const loading = new FakeDatabase('loading', 'loading/steps.db');
     loading.state = { kind: 'loading' };
-    const fake = fakeDatabases(broken, loading);
+    const fake = fakeDatabases(broken, named, loading);
     const model = new StepsTreeModel(fake.databases, { pageSize: 20, showRolledBack: true }, silentLogger);
     const roots = (await model.getChildren()) as MessageNode[];
     assert.deepStrictEqual(
-      roots.map((m) => [m.severity, m.message]),
+      roots.map((m) => [m.severity, m.message, m.description]),
       [
-        ['error', 'broken/steps.db: This file is not a SQLite database.'],
-        ['info', 'Loading loading/steps.db…'],
+        ['error', 'This file is not a SQLite database.', 'broken/steps.db'],
+        ['error', 'The step database is damaged (SQLite calls it malformed).', 'named/steps.db'],
+        ['info', 'Loading loading/steps.db…', undefined],
       ],
     );
-    assert.ok(model.isBusy(roots[1]) && !model.isBusy(roots[0]));
+    assert.strictEqual(roots[1].tooltip, `The step database ${named.path} is damaged (SQLite calls it malformed).\n${named.path}`);
+    assert.ok(model.isBusy(roots[2]) && !model.isBusy(roots[0]));
   });
 });
 
