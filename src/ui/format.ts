@@ -271,7 +271,7 @@ export interface ProjectItemText {
  * gives (see laforgeProjectNames); then the label is that name and the tooltip gives the id.
  */
 export function projectItemText(
-  project: ProjectSummary & { name?: string },
+  project: ProjectSummary & { name?: string; shown?: number },
   database: { label: string; path: string },
   showDatabase: boolean,
   /** The project's totals, once read (the tooltip is resolved on hover). */
@@ -280,7 +280,9 @@ export function projectItemText(
   const named = project.name !== undefined && project.name.trim() !== '' ? safeText(project.name.trim()) : undefined;
   const name = named ?? projectName(project.id);
   const where = safeText(database.label);
-  const count = `${project.stepCount} ${project.stepCount === 1 ? 'step' : 'steps'}`;
+  const all = `${project.stepCount} ${project.stepCount === 1 ? 'step' : 'steps'}`;
+  // With a filter or rolled-back steps hidden, the count says how many of them are listed.
+  const count = project.shown !== undefined && project.shown !== project.stepCount ? `${project.shown} of ${all}` : all;
   const warning = projectNote(project.id);
   return {
     label: name,
@@ -289,7 +291,7 @@ export function projectItemText(
       name,
       ...(named !== undefined ? [`Project id: ${projectName(project.id)}`] : []),
       ...(warning ? [warning] : []),
-      `${count}, ${project.activeCount} active`,
+      `${all}, ${project.activeCount} active${count !== all ? `, ${project.shown} listed` : ''}`,
       ...(totals ? [capitalise(costTotalText(totals.counters, totals.logs)), capitalise(tokenTotalText(totals.counters))] : []),
       safeText(database.path),
     ].join('\n'),
@@ -419,11 +421,29 @@ export function stepTooltipMarkdown(
 
 /** `Filter: failed · gpt-4o · "login"`, or undefined when no filter is set. */
 export function describeFilter(filter: StepFilter): string | undefined {
+  const parts = filterWords(filter);
+  return parts.length ? `Filter: ${parts.join(' · ')}` : undefined;
+}
+
+function filterWords(filter: StepFilter): string[] {
   const parts: string[] = [];
   if (filter.failedOnly) parts.push('failed');
   if (filter.model) parts.push(safeText(filter.model));
   if (filter.text) parts.push(`"${safeText(filter.text)}"`);
-  return parts.length ? `Filter: ${parts.join(' · ')}` : undefined;
+  return parts;
+}
+
+/**
+ * The Steps view's message while a filter is on, across the width of the view (a view's
+ * description beside its title is cut first): `5 of 40 steps · failed`, or that nothing
+ * matches. Undefined without a filter.
+ */
+export function filterMessage(filter: StepFilter, counts: { shown: number; total: number } | undefined, nothingMatches: boolean): string | undefined {
+  const words = filterWords(filter);
+  if (!words.length) return undefined;
+  if (nothingMatches) return `No steps match the filter: ${words.join(' · ')}.`;
+  if (!counts || counts.total === 0) return `Filter: ${words.join(' · ')}`;
+  return `${counts.shown} of ${counts.total} ${counts.total === 1 ? 'step' : 'steps'} · ${words.join(' · ')}`;
 }
 
 export const isFilterActive = (filter: StepFilter): boolean => describeFilter(filter) !== undefined;

@@ -12,6 +12,7 @@ import { changeResourceUri, fileResourceUri, registerFileDecorations, stepResour
 import {
   changeWord,
   describeFilter,
+  filterMessage,
   fileTooltip,
   historyNodeText,
   statusIcon,
@@ -107,7 +108,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     try {
       const aggregates = await database.aggregates(project.id);
       const logs = this.logs ? await this.logs.costOf(database, aggregates.unrecordedStepIds) : { steps: 0, cost: 0 };
-      item.tooltip = projectItemText({ ...project, name: node.name }, database, this.databases.all.length > 1, { counters: aggregates.totals, logs }).tooltip;
+      item.tooltip = projectItemText({ ...project, name: node.name, shown: node.shown }, database, this.databases.all.length > 1, { counters: aggregates.totals, logs }).tooltip;
     } catch {
       // The tooltip without totals; the tree shows why the database cannot be read.
     }
@@ -161,7 +162,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const { project, database } = node;
     const first = this.databases.all[0];
     const expanded = first?.id === database.id && this.model.firstProjectId(database.id) === project.id;
-    const text = projectItemText({ ...project, name: node.name }, database, this.databases.all.length > 1);
+    const text = projectItemText({ ...project, name: node.name, shown: node.shown }, database, this.databases.all.length > 1);
     const item = new vscode.TreeItem(
       text.label,
       expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
@@ -322,18 +323,19 @@ export function registerStepsTree(context: vscode.ExtensionContext, databases: S
   context.subscriptions.push(model, view, provider, { dispose: () => clearInterval(clock) });
   registerFileDecorations(context);
 
+  const showFilterMessage = () => {
+    view.message = filterMessage(model.filter, model.filterCounts(), model.nothingMatches());
+  };
   const showFilterState = () => {
     view.description = describeFilter(model.filter);
-    view.message = model.nothingMatches() ? 'No steps match the filter.' : undefined;
+    showFilterMessage();
     void vscode.commands.executeCommand('setContext', 'stepHistory.filterActive', model.filterActive);
     void vscode.commands.executeCommand('setContext', 'stepHistory.showRolledBack', model.showRolledBack);
   };
   showFilterState();
   context.subscriptions.push(
     model.onDidChangeFilter(showFilterState),
-    model.onDidLoadSteps(() => {
-      view.message = model.nothingMatches() ? 'No steps match the filter.' : undefined;
-    }),
+    model.onDidLoadSteps(showFilterMessage),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('stepHistory.pageSize') || e.affectsConfiguration('stepHistory.showRolledBack')) {
         model.updateSettings(readSettings());

@@ -118,7 +118,7 @@ export class StepsTreeModel implements Disposable {
   /** The filter or the rolled-back toggle changed. */
   readonly onDidChangeFilter = this.filterChanged.event;
   private readonly loadedSteps = new Emitter<void>();
-  /** A project's steps finished loading (for "nothing matches"). */
+  /** A page of steps was loaded, or projects were listed with their counts: what the filter's message counts changed. */
   readonly onDidLoadSteps = this.loadedSteps.event;
 
   private readonly entries = new Map<string, DatabaseEntry>();
@@ -196,6 +196,8 @@ export class StepsTreeModel implements Disposable {
   private restartPaging(): void {
     this.sources.restart();
     for (const entry of this.entries.values()) {
+      // Listed again: the projects' counts follow the filter and the toggle.
+      entry.listed = false;
       for (const state of entry.projects) {
         state.want = this.settings.pageSize;
         state.stale = true;
@@ -306,7 +308,9 @@ export class StepsTreeModel implements Disposable {
     entry.listed = true;
     try {
       const projects = await database.projects();
-      this.applyProjects(database, entry, projects, await this.projectNames(database, projects));
+      const [names, shown] = await Promise.all([this.projectNames(database, projects), this.shownCounts(database, projects)]);
+      this.applyProjects(database, entry, projects, names, shown);
+      this.loadedSteps.fire();
       entry.message = projects.length
         ? undefined
         : message(`${database.id}|empty`, `${database.label} holds no steps yet.`, 'info');
@@ -315,6 +319,28 @@ export class StepsTreeModel implements Disposable {
       logFailure(this.log, `listing the projects of ${database.path}`, err);
       entry.message = databaseError(`${database.id}|error`, database, sentence, detail);
     }
+  }
+
+  /** How many steps of each project the view lists, when the filter or the rolled-back toggle leaves some out. */
+  private async shownCounts(database: StepDatabase, projects: ProjectSummary[]): Promise<(number | undefined)[]> {
+    const activeOnly = !this.settings.showRolledBack;
+    if (!this.filterActive && !activeOnly) return projects.map(() => undefined);
+    const filter = this.filterActive ? { ...this.filterValue } : undefined;
+    return Promise.all(projects.map((p) => database.stepCount(p.id, { activeOnly, filter })));
+  }
+
+  /** With a filter on: how many steps it lists of how many, over every LaForge project listed. */
+  filterCounts(): { shown: number; total: number } | undefined {
+    if (!this.filterActive) return undefined;
+    let shown = 0;
+    let total = 0;
+    for (const entry of this.entries.values()) {
+      for (const { node } of entry.projects) {
+        total += node.project.stepCount;
+        shown += node.shown ?? node.project.stepCount;
+      }
+    }
+    return { shown, total };
   }
 
   /** The names a LaForge project.json gives the projects; none when it cannot be read. */
@@ -327,13 +353,13 @@ export class StepsTreeModel implements Disposable {
   }
 
   /** Keeps the state (and node) of every project still listed, updating its summary. */
-  private applyProjects(database: StepDatabase, entry: DatabaseEntry, projects: ProjectSummary[], names: Map<string, string>): void {
+  private applyProjects(database: StepDatabase, entry: DatabaseEntry, projects: ProjectSummary[], names: Map<string, string>, shown: (number | undefined)[]): void {
     const listed = new Set(projects.map((project) => projectKey(database.id, project.id)));
     for (const key of [...this.live.keys()]) {
       if (key.startsWith(`${database.id}|`) && !listed.has(key.slice(0, key.lastIndexOf('|')))) this.stopWatching(key);
     }
     const previous = new Map(entry.projects.map((p) => [p.key, p]));
-    entry.projects = projects.map((project) => {
+    entry.projects = projects.map((project, i) => {
       const key = projectKey(database.id, project.id);
       const kept = previous.get(key);
       const name = names.get(project.id);
@@ -341,11 +367,12 @@ export class StepsTreeModel implements Disposable {
         kept.node.project = project;
         kept.node.database = database;
         kept.node.name = name;
+        kept.node.shown = shown[i];
         return kept;
       }
       return {
         key,
-        node: { kind: 'project', database, project, name },
+        node: { kind: 'project', database, project, name, shown: shown[i] },
         steps: undefined,
         want: this.settings.pageSize,
         hasMore: false,
@@ -716,17 +743,19 @@ export class StepsTreeModel implements Disposable {
     }
     let projects: ProjectSummary[];
     let names: Map<string, string>;
+    let shown: (number | undefined)[];
     try {
       projects = await database.projects();
-      names = await this.projectNames(database, projects);
+      [names, shown] = await Promise.all([this.projectNames(database, projects), this.shownCounts(database, projects)]);
     } catch {
       this.markStale(entry);
       return this.changed.fire(undefined);
     }
     const before = entry.projects.map((p) => p.node.project.id).join('\n');
     const after = projects.map((p) => p.id).join('\n');
-    this.applyProjects(database, entry, projects, names);
+    this.applyProjects(database, entry, projects, names, shown);
     for (const state of entry.projects) state.stale = true;
+    this.loadedSteps.fire();
     if (before === after) this.changed.fire(entry.projects.map((p) => p.node));
     else this.changed.fire(undefined);
   }

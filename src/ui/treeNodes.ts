@@ -16,6 +16,8 @@ export interface ProjectNode {
   readonly project: ProjectSummary;
   /** The project's name from its LaForge project.json, when it gives one. */
   readonly name?: string;
+  /** How many of its steps the view lists, with the filter and the rolled-back toggle; undefined when it lists them all. */
+  readonly shown?: number;
 }
 
 export interface StepNode {

@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../../src/core/log';
 import { requireCommitAfter, stepFromRow, type Step } from '../../src/core/model';
 import { stepChange, stepCommitIndex, type StepCommit } from '../../src/core/stepCommits';
 import { StepStore, type ProjectSummary } from '../../src/core/stepStore';
-import { liveWorktreeText, projectItemText, stepDecoration, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
+import { filterMessage, liveWorktreeText, projectItemText, stepDecoration, stepPickText, stepTooltipMarkdown } from '../../src/ui/format';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../../src/core/stepDatabase';
 import { StepsTreeModel, type TreeChange } from '../../src/ui/stepsTreeModel';
 import type { MessageNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
@@ -58,17 +58,23 @@ class FakeDatabase {
       return { id, stepCount: steps.length, activeCount: steps.filter((s) => s.active).length, lastStart: null };
     });
   }
+  async stepCount(projectId: string, options: StepPageOptions = {}): Promise<number> {
+    return (await this.matching(projectId, options)).length;
+  }
   async steps(projectId: string, options: StepPageOptions = {}): Promise<Step[]> {
     this.queries.push(options);
-    const { offset = 0, limit = 200, activeOnly, filter } = options;
+    const { offset = 0, limit = 200 } = options;
+    return (await this.matching(projectId, options)).slice(offset, offset + limit);
+  }
+  private async matching(projectId: string, options: StepPageOptions): Promise<Step[]> {
+    const { activeOnly, filter } = options;
     return this.rows
       .filter((s) => s.projectId === projectId)
       .filter((s) => !activeOnly || s.active)
       .filter((s) => !filter?.failedOnly || s.status === 'FAILED')
       .filter((s) => !filter?.model || s.agentConfig?.model === filter.model)
       .filter((s) => !filter?.text || s.label.toLowerCase().includes(filter.text.toLowerCase()))
-      .sort((a, b) => b.id - a.id)
-      .slice(offset, offset + limit);
+      .sort((a, b) => b.id - a.id);
   }
   /** Step commits a repository would give, by step id; otherwise the recorded one. */
   commits = new Map<number, StepCommit>();
@@ -199,6 +205,40 @@ describe('StepsTreeModel', () => {
     assert.ok(!model.nothingMatches());
     assert.deepStrictEqual(labels(await model.getChildren(p)), ['S3', 'S2', 'S1']);
     assert.strictEqual(db.queries.at(-1)?.filter, undefined);
+  });
+
+  it('counts what the filter and the rolled-back toggle list: the project says "1 of 4 steps", the view "1 of 4 steps · failed"', async () => {
+    const db = new FakeDatabase('a');
+    db.add(1);
+    db.add(2, { exit_code: 1 });
+    db.add(3, { active: 0 });
+    db.add(4);
+    const { model } = setup(db, { pageSize: 20, showRolledBack: true });
+    const p = await project(model);
+    assert.strictEqual(p.shown, undefined, 'without a filter every step is listed');
+    assert.strictEqual(projectItemText({ ...p.project, shown: p.shown }, db, false).description, '4 steps');
+    assert.strictEqual(filterMessage(model.filter, model.filterCounts(), model.nothingMatches()), undefined);
+
+    model.setFilter({ failedOnly: true });
+    const [filtered] = (await model.getChildren()) as ProjectNode[];
+    assert.strictEqual(filtered, p, 'the same node, its count updated');
+    assert.strictEqual(filtered.shown, 1);
+    assert.strictEqual(projectItemText({ ...filtered.project, shown: filtered.shown }, db, false).description, '1 of 4 steps');
+    assert.strictEqual(labels(await model.getChildren(filtered)).length, filtered.shown, 'it lists what it counts');
+    assert.deepStrictEqual(model.filterCounts(), { shown: 1, total: 4 });
+    assert.strictEqual(filterMessage(model.filter, model.filterCounts(), model.nothingMatches()), '1 of 4 steps · failed');
+
+    model.setFilter({});
+    model.updateSettings({ pageSize: 20, showRolledBack: false });
+    const [hidden] = (await model.getChildren()) as ProjectNode[];
+    assert.strictEqual(hidden.shown, 3);
+    assert.strictEqual(projectItemText({ ...hidden.project, shown: hidden.shown }, db, false).description, '3 of 4 steps');
+    assert.strictEqual(labels(await model.getChildren(hidden)).length, 3);
+
+    model.setFilter({ model: 'nobody' });
+    await model.getChildren();
+    await model.getChildren(hidden);
+    assert.strictEqual(filterMessage(model.filter, model.filterCounts(), model.nothingMatches()), 'No steps match the filter: nobody.');
   });
 
   it('hides rolled-back steps when asked and explains an all-rolled-back project', async () => {
