@@ -72,6 +72,20 @@ const demoScenes: Scene[] = [
     },
   },
   {
+    name: 'filter-failed',
+    async run(wb) {
+      const sideBar = await openSteps(wb, 'S22');
+      await wb.runCommand('Step History: Filter Steps…');
+      await wb.pickQuickPickItem('Failed steps only');
+      // Across the view: how many steps it lists of how many, and the project's count follows.
+      await sideBar.getByText(/^\d+ of \d+ steps · failed$/).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.treeRow('ledgerline').filter({ hasText: /\d+ of \d+ steps/ }).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.screenshot('filter-failed');
+      await sideBar.getByRole('button', { name: 'Clear Filter' }).first().click();
+      await sideBar.getByText(/^\d+ of \d+ steps · failed$/).waitFor({ state: 'hidden', timeout: 30_000 });
+    },
+  },
+  {
     name: 'step-files-and-diff',
     async run(wb) {
       await openSteps(wb, 'S22');
