@@ -3,6 +3,7 @@
  * editor titles, how a document reference is written into a URI's query, and how file bytes
  * become text. `src/ui/diffs.ts` turns these plans into URIs and editor commands.
  */
+import * as path from 'node:path';
 import type { ChangedFile } from './git';
 import { isCommitHash, type Step } from './model';
 import { stepEnd, type StepCommit } from './stepCommits';
@@ -43,6 +44,33 @@ export function planFileDiff(file: ChangedFile, from: string, to: DiffTarget, la
 export function fileDiffTitle(file: ChangedFile, label: string): string {
   const name = file.oldPath && file.oldPath !== file.path ? `${file.oldPath} → ${file.path}` : file.path;
   return `${name} (${label})`;
+}
+
+/**
+ * The file path a side's document is named by (its URI's path). In a comparison with the work
+ * tree at `workTree`, every side is named by the file's place in that work tree, a commit's
+ * version included: the work-tree side is that file itself, and VS Code's multi-file diff
+ * editor tells a file's status from its two sides' URI paths (see `multiDiffStatus`), so a
+ * commit side named by the repository path would make every modified file a rename. In a
+ * comparison of two commits, both sides are named by the repository path after a slash.
+ */
+export function sideName(side: Pick<FileSide, 'path'>, workTree: string | undefined): string {
+  return workTree === undefined ? `/${side.path}` : path.join(workTree, side.path);
+}
+
+/**
+ * The status VS Code's multi-file diff editor shows for a planned file, given the work tree the
+ * comparison's right side is in (undefined for two commits). Its rule (diffEditorItemTemplate in
+ * VS Code's multiDiffEditor): both sides with different URI paths is "R", the old name struck
+ * through; no right side is "D", the name struck through; no left side is "A"; otherwise it is
+ * a modification, shown without a letter. An absent side is given to it as no side at all.
+ */
+export function multiDiffStatus(plan: FileDiffPlan, workTree: string | undefined): 'added' | 'deleted' | 'modified' | 'renamed' {
+  const left = plan.left.kind === 'absent' ? undefined : sideName(plan.left, workTree);
+  const right = plan.right.kind === 'absent' ? undefined : sideName(plan.right, workTree);
+  if (left !== undefined && right !== undefined) return left === right ? 'modified' : 'renamed';
+  if (right === undefined) return 'deleted';
+  return left === undefined ? 'added' : 'modified';
 }
 
 /** The multi-file diff editor's title: `S12: 14 files changed`. */

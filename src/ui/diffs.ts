@@ -15,8 +15,8 @@ import {
   documentText,
   encodeDocumentRef,
   planFileDiff,
+  sideName,
   stepComparison,
-  withUntracked,
   workingTreeBase,
   type DiffTarget,
   type FileDiffPlan,
@@ -32,6 +32,7 @@ import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import { isChangeNode, isFileNode, isItemNode, isStepNode, type ChangeNode, type ItemNode, type StepNode } from './treeNodes';
 import { safeText } from '../shared/safeText';
 import { changePath } from './fileDecorations';
+import { workingTreeChanges } from '../core/workingTreeCompare';
 
 export const DIFF_SCHEME = 'step-history';
 
@@ -61,14 +62,16 @@ export function registerDiffs(context: vscode.ExtensionContext, databases: StepD
   return diffs;
 }
 
-/** The URI of a file at a commit, served by StepFileContentProvider. */
-function commitUri(database: StepDatabase, commit: string | null, filePath: string, binary = false): vscode.Uri {
-  // The path makes the tab label and the language; the query says what to serve.
-  return vscode.Uri.from({
-    scheme: DIFF_SCHEME,
-    path: `/${filePath}`,
-    query: encodeDocumentRef({ database: database.id, commit, path: filePath, binary }),
-  });
+/**
+ * The URI of a file at a commit, served by StepFileContentProvider. The path makes the tab
+ * label and the language, the query says what to serve. In a comparison with a work tree
+ * (`workTree`) it is the work-tree file's own URI on this scheme, so that the multi-file diff
+ * editor sees the same file on both sides (see sideName in core/diffPlan).
+ */
+function commitUri(database: StepDatabase, commit: string | null, filePath: string, binary = false, workTree?: string): vscode.Uri {
+  const query = encodeDocumentRef({ database: database.id, commit, path: filePath, binary });
+  if (workTree !== undefined) return vscode.Uri.file(sideName({ path: filePath }, workTree)).with({ scheme: DIFF_SCHEME, query });
+  return vscode.Uri.from({ scheme: DIFF_SCHEME, path: sideName({ path: filePath }, undefined), query });
 }
 
 /** The two sides of a change another system's step made; undefined for a side that does not exist. */
@@ -86,19 +89,20 @@ function storedTextUri(node: ChangeNode, text?: string): vscode.Uri {
 const emptyUri = (node: ChangeNode): vscode.Uri => storedTextUri(node);
 
 /**
- * A side's URI. The single-file diff editor needs a document on both sides, so an absent
- * side is an empty document there; the multi-file editor takes `undefined` and then shows
- * the file as added or deleted.
+ * A side's URI; `workTree` is the folder of the work tree a comparison with the work tree
+ * reads its right side from, undefined when both sides are commits. The single-file diff
+ * editor needs a document on both sides, so an absent side is an empty document there; the
+ * multi-file editor takes `undefined` and then shows the file as added or deleted.
  */
-function sideUri(database: StepDatabase, root: string | undefined, side: FileSide, absentAs: 'empty' | 'undefined'): vscode.Uri | undefined {
+function sideUri(database: StepDatabase, workTree: string | undefined, side: FileSide, absentAs: 'empty' | 'undefined'): vscode.Uri | undefined {
   switch (side.kind) {
     case 'commit':
-      return commitUri(database, side.commit, side.path, side.binary);
+      return commitUri(database, side.commit, side.path, side.binary, workTree);
     case 'workingTree':
-      if (root === undefined) throw new Error('a work-tree side needs the repository root');
-      return vscode.Uri.file(path.join(root, side.path));
+      if (workTree === undefined) throw new Error('a work-tree side needs the work tree\'s folder');
+      return vscode.Uri.file(sideName(side, workTree));
     case 'absent':
-      return absentAs === 'empty' ? commitUri(database, null, side.path) : undefined;
+      return absentAs === 'empty' ? commitUri(database, null, side.path, false, workTree) : undefined;
   }
 }
 
@@ -253,8 +257,9 @@ class StepDiffs implements ChangesOpener {
     const label = `${node.step.label} ↔ Working Tree`;
     const { root, files } = await this.withProgress(`Comparing ${node.step.label} with the working tree…`, async () => {
       const repository = await node.database.repository();
-      const [tracked, status] = await Promise.all([repository.changedFilesAgainstWorkingTree(base), repository.status()]);
-      return { root: repository.root, files: withUntracked(tracked, status.untracked) };
+      // The step databases' own files are left out: the compared one's first, and any other the workspace has.
+      const databases = [node.database.path, ...this.databases.all.map((d) => d.path)];
+      return { root: repository.root, files: await workingTreeChanges(repository, base, databases) };
     });
     if (files.length === 0) {
       void vscode.window.showInformationMessage(`The working tree has the same files as ${node.step.label}'s commit ${base.slice(0, 7)}.`);
@@ -340,9 +345,10 @@ class StepDiffs implements ChangesOpener {
     return pickStep(this.databases, { title });
   }
 
-  private async openOne(database: StepDatabase, root: string | undefined, plan: FileDiffPlan, preserveFocus: boolean): Promise<void> {
-    const left = sideUri(database, root, plan.left, 'empty');
-    const right = sideUri(database, root, plan.right, 'empty');
+  /** One file's diff; `workTree` as for sideUri. */
+  private async openOne(database: StepDatabase, workTree: string | undefined, plan: FileDiffPlan, preserveFocus: boolean): Promise<void> {
+    const left = sideUri(database, workTree, plan.left, 'empty');
+    const right = sideUri(database, workTree, plan.right, 'empty');
     const options: vscode.TextDocumentShowOptions = { preview: true, preserveFocus };
     await vscode.commands.executeCommand('vscode.diff', left, right, plan.title, options);
   }
@@ -358,16 +364,17 @@ class StepDiffs implements ChangesOpener {
   ): Promise<void> {
     const title = changesTitle(label, files.length);
     const plans = files.map((file) => planFileDiff(file, from, to, label));
+    const workTree = to.kind === 'workingTree' ? root : undefined;
     if (await this.hasChangesEditor()) {
       const resources = plans.map((plan) => [
         vscode.Uri.file(path.join(root, plan.file.path)),
-        sideUri(database, root, plan.left, 'undefined'),
-        sideUri(database, root, plan.right, 'undefined'),
+        sideUri(database, workTree, plan.left, 'undefined'),
+        sideUri(database, workTree, plan.right, 'undefined'),
       ]);
       await vscode.commands.executeCommand('vscode.changes', title, resources);
       return;
     }
-    await this.pickChangedFile(database, root, title, plans);
+    await this.pickChangedFile(database, workTree, title, plans);
   }
 
   private hasChangesEditor(): Promise<boolean> {
@@ -379,7 +386,7 @@ class StepDiffs implements ChangesOpener {
   }
 
   /** Where the multi-file diff editor is missing: the files in a list that stays open, each opening its diff. */
-  private async pickChangedFile(database: StepDatabase, root: string, title: string, plans: FileDiffPlan[]): Promise<void> {
+  private async pickChangedFile(database: StepDatabase, workTree: string | undefined, title: string, plans: FileDiffPlan[]): Promise<void> {
     if (!this.context.globalState.get<boolean>(FALLBACK_NOTICE_KEY)) {
       void this.context.globalState.update(FALLBACK_NOTICE_KEY, true);
       void vscode.window.showInformationMessage(
@@ -396,7 +403,7 @@ class StepDiffs implements ChangesOpener {
     quickPick.onDidAccept(() => {
       const item = quickPick.selectedItems[0];
       if (item) {
-        this.openOne(database, root, item.plan, true).catch((err: unknown) => showError(err, this.log, 'open file diff'));
+        this.openOne(database, workTree, item.plan, true).catch((err: unknown) => showError(err, this.log, 'open file diff'));
       }
     });
     quickPick.onDidHide(() => quickPick.dispose());

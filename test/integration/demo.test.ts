@@ -10,6 +10,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { decodeDocumentRef } from '../../src/core/diffPlan';
 import type { StepHistoryApi } from '../../src/extension';
 import type { FileNode, ProjectNode, StepNode, TreeNode } from '../../src/ui/treeNodes';
 import type { StepDetailsView } from '../../src/shared/detailsProtocol';
@@ -138,6 +139,80 @@ describe(IN_DEMO, function () {
       git('show', `${step.commitAfter}:${file.path}`).toString('utf8'),
     );
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('compares a step with the work tree: each file with its own status, none of the step database\'s files', async () => {
+    const step = demo.steps.find((s) => s.commitAfter === demo.head)!;
+    assert.ok(step, 'a step left the repository at HEAD');
+    const exclude = path.join(root, '.git', 'info', 'exclude');
+    const excluded = fs.readFileSync(exclude, 'utf8');
+    const tracked = git('ls-files', '-z').toString('utf8').split('\0').filter(Boolean);
+    const [modified, deleted, renamed] = ['README.md', 'CHANGELOG.md', 'tsconfig.json'];
+    for (const file of [modified, deleted, renamed]) {
+      assert.ok(tracked.includes(file) && !demo.uncommittedFiles.includes(file), `${file} is tracked and unchanged`);
+    }
+    const contents = new Map([modified, deleted].map((f) => [f, fs.readFileSync(path.join(root, f))]));
+    const made = ['notes.md', 'steps.db-journal', '.steps.db.step-history-0a1b2c3d.tmp'].map((f) => path.join(root, f));
+    const STATUS_LETTER: Record<string, string> = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R' };
+    // The tab lists the files with both sides (VS Code leaves an added or deleted one out of textDiffs) and counts them all in its label.
+    type MultiDiff = { textDiffs: { original?: vscode.Uri; modified?: vscode.Uri }[] };
+    const multiDiff = (): MultiDiff | undefined => {
+      const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input as Partial<MultiDiff> | undefined;
+      return input && Array.isArray(input.textDiffs) ? (input as MultiDiff) : undefined;
+    };
+    const real = (p: string) => fs.realpathSync(p);
+    // Each file as the multi-file diff editor shows it: "R" when the two sides' paths differ, "D" without a right side, "A" without a left one.
+    const shown = (diff: MultiDiff) =>
+      diff.textDiffs
+        .map(({ original, modified: right }) => {
+          const file = right ? path.relative(real(root), real(right.fsPath)).split(path.sep).join('/') : decodeDocumentRef(original!.query)!.path;
+          const letter = original && right ? (original.path !== right.path ? 'R' : 'M') : right ? 'A' : 'D';
+          return `${letter} ${file}`;
+        })
+        .sort();
+    try {
+      // A new user's repository: the step database in the work tree, not ignored.
+      fs.writeFileSync(exclude, excluded.split('\n').filter((l) => !l.startsWith('steps.db')).join('\n'));
+      fs.appendFileSync(path.join(root, modified), '\nOne more line.\n');
+      fs.rmSync(path.join(root, deleted));
+      git('mv', renamed, 'tsconfig.base.json');
+      fs.writeFileSync(made[0], '# Notes\n');
+      fs.writeFileSync(made[1], ''); // empty: no transaction in it
+      fs.writeFileSync(made[2], 'an image Step History was writing\n');
+      assert.ok(git('status', '--porcelain', '--untracked-files=all').toString('utf8').includes('?? steps.db\n'), 'git sees steps.db as untracked');
+
+      // What git itself sees, but for the step database's files; the running step's work is in the work tree too.
+      const letters = git('diff', '--name-status', '-M', step.commitAfter!, '--').toString('utf8').trim().split('\n')
+        .map((l) => l.split('\t'))
+        .map(([s, a, b]) => (s.startsWith('R') ? `R ${b}` : `${s} ${a}`));
+      const untracked = git('ls-files', '--others', '--exclude-standard').toString('utf8').trim().split('\n').filter((f) => !f.startsWith('steps.db') && !f.startsWith('.steps.db.'));
+      const expected = [...letters, ...untracked.map((f) => `A ${f}`)].sort();
+      for (const line of [`M ${modified}`, `D ${deleted}`, 'R tsconfig.base.json', 'A notes.md', ...demo.steps.find((s) => s.id === demo.runningStepId)!.files.map((f) => `${STATUS_LETTER[f.status]} ${f.path}`)]) {
+        assert.ok(expected.includes(line), `${line} in ${expected.join(', ')}`);
+      }
+
+      const bothSides = expected.filter((line) => line.startsWith('M ') || line.startsWith('R '));
+      await vscode.commands.executeCommand('stepHistory.compareWithWorkingTree', await stepNode(step.id));
+      // VS Code adds the count of files it was given: "S21 ↔ Working Tree: 6 files changed (6 files)".
+      const label = `${step.label} ↔ Working Tree: ${expected.length} files changed (${expected.length} files)`;
+      await waitFor(`the multi-file diff "${label}" with its files`, () => {
+        const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+        return tab?.label === label && multiDiff()?.textDiffs.length === bothSides.length;
+      }, 20_000).catch((err: Error) => {
+        const diff = multiDiff();
+        throw new Error(`${err.message}; the tab is ${JSON.stringify(vscode.window.tabGroups.activeTabGroup.activeTab?.label)} with ${JSON.stringify(diff && shown(diff))}`);
+      });
+      assert.deepStrictEqual(shown(multiDiff()!), bothSides, 'a modified file is not shown as renamed, a rename is');
+      const renamedDiff = multiDiff()!.textDiffs.find((d) => d.modified && d.original && d.original.path !== d.modified.path)!;
+      assert.strictEqual(decodeDocumentRef(renamedDiff.original!.query)?.path, renamed, 'a rename shows its old path on the left');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      git('mv', 'tsconfig.base.json', renamed);
+      for (const [file, bytes] of contents) fs.writeFileSync(path.join(root, file), bytes);
+      for (const file of made) fs.rmSync(file, { force: true });
+      fs.writeFileSync(exclude, excluded);
+    }
+    assert.strictEqual(git('status', '--porcelain', '--', modified, deleted, renamed, 'tsconfig.base.json').toString('utf8'), '', 'the work tree is as it was');
   });
 
   it('sends the details panel the step, with HTML from the database kept as text', async () => {
