@@ -20,6 +20,7 @@ import { GitError as SimpleGitError, simpleGit, type SimpleGit } from 'simple-gi
 import { GitError, type GitErrorCode } from './errors';
 import { silentLogger, type Logger } from './log';
 import { isCommitHash } from './model';
+import { shortHash } from './figures';
 
 export type ChangeStatus =
   | 'added'
@@ -116,9 +117,7 @@ function describeValue(value: unknown, limit = 80): string {
   return JSON.stringify(shown);
 }
 
-function shortSha(sha: string): string {
-  return sha.slice(0, 7);
-}
+const shortSha = (sha: string): string => shortHash(sha);
 
 /**
  * A git process that failed: its exit code and stderr. It extends simple-git's error so that

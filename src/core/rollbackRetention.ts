@@ -16,6 +16,7 @@ import * as path from 'path';
 import { GitRepository } from './git';
 import { silentLogger, type Logger } from './log';
 import { journalFile, keptFolder, readJournals, type RollbackJournal } from './rollback/journal';
+import { shortHash } from './figures';
 
 export interface RetentionPolicy {
   /** The newest this many rollbacks of each repository are kept. */
@@ -327,7 +328,7 @@ async function removeState(state: KeptState, repos: Map<string, GitRepository>, 
 const ORDER: Record<KeptState['kind'], number> = { stash: 0, backup: 1, journal: 2 };
 
 function describeState(s: KeptState): string {
-  const what = s.kind === 'journal' ? 'journal' : s.kind === 'backup' ? `backup ref ${s.ref}` : `stash ${s.commit.slice(0, 7)}`;
+  const what = s.kind === 'journal' ? 'journal' : s.kind === 'backup' ? `backup ref ${s.ref}` : `stash ${shortHash(s.commit)}`;
   return `the ${what} of rollback ${s.rollbackId}`;
 }
 
@@ -441,7 +442,7 @@ export async function releaseRollbackStates(
     if (!options.keepStash && (journal.stashRef || journal.stashCommit)) {
       const at = journal.stashRef ? await repo.refTarget(journal.stashRef) : null;
       const commit = at ?? journal.stashCommit;
-      if (commit && (await repo.dropStash(commit))) released.push(`its stash entry ${commit.slice(0, 7)}`);
+      if (commit && (await repo.dropStash(commit))) released.push(`its stash entry ${shortHash(commit)}`);
       if (journal.stashRef && at && (await repo.deleteStepHistoryRef(journal.stashRef, at))) released.push(journal.stashRef);
     }
     const backup = await repo.refTarget(journal.backupRef);

@@ -19,6 +19,7 @@ import { blobId, blobKeyOf, hashAlgorithmOf, hexBytes, parseStepId, type GitRepo
 import { silentLogger, type Logger } from './log';
 import { watchFolder, type FolderWatch } from './folderWatch';
 import { isBlank, requireCommitAfter, requireCommitBefore, type Step } from './model';
+import { shortHash } from './figures';
 
 /** Where a step's commit came from. */
 export type StepCommitSource = 'recorded' | 'note' | 'branch' | 'none';
@@ -144,7 +145,7 @@ export function notMergedText(commit: StepCommit | undefined): string | undefine
 /** The step's commit for a summary: `abc1234 (from its Step-id note)`, or `made no commit`. */
 export function stepCommitSummary(commit: StepCommit): string {
   if (!commit.commit) return 'made no commit';
-  return `${commit.commit.slice(0, 7)} (${stepCommitSourceText(commit)})`;
+  return `${shortHash(commit.commit)} (${stepCommitSourceText(commit)})`;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Step } from './model';
 import { agentResultText, type StepLogSummary } from './stepLog';
 import { projectLabel } from './projectKey';
 import { notMergedText, stepCommitSourceText, type StepCommit } from './stepCommits';
+import { formatCost, formatDuration, shortHash } from './figures';
 
 /** A git-backed input: its value, or the sentence saying why it is missing. */
 export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -29,27 +30,8 @@ export interface StepDetailsInput {
 export const FILE_LIMIT = 2000;
 export const COMMIT_LIMIT = 500;
 
-export function formatDuration(ms: number | null): string | null {
-  if (ms === null || !Number.isFinite(ms) || ms < 0) return null;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const seconds = ms / 1000;
-  if (seconds < 10) return `${(Math.floor(seconds * 10) / 10).toFixed(1)} s`;
-  if (seconds < 60) return `${Math.floor(seconds)} s`;
-  const total = Math.floor(seconds);
-  const d = Math.floor(total / 86_400);
-  const h = Math.floor((total % 86_400) / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  if (d > 0) return `${d} d ${h} h`;
-  if (h > 0) return `${h} h ${m} min`;
-  return `${m} min ${s} s`;
-}
-
-export function formatCost(cost: number): string {
-  if (!Number.isFinite(cost)) return '—';
-  if (cost === 0) return '$0.00';
-  return `$${cost.toFixed(Math.abs(cost) < 1 ? 4 : 2)}`;
-}
+/** A duration as the details write it, null when none is recorded. */
+const durationText = (ms: number | null): string | null => (ms === null || !Number.isFinite(ms) || ms < 0 ? null : formatDuration(ms));
 
 function storedText(value: unknown): string {
   if (value instanceof Uint8Array) return `<${value.length} bytes>`;
@@ -63,7 +45,7 @@ function section<T, V>(fetched: Fetched<T[]>, limit: number, view: (item: T) => 
   return { state: 'ok', items: fetched.value.slice(0, limit).map(view), total: fetched.value.length };
 }
 
-const commitView = (c: CommitInfo): CommitView => ({ sha: c.sha, shortSha: c.sha.slice(0, 7), subject: c.subject, stepId: c.stepId ?? null });
+const commitView = (c: CommitInfo): CommitView => ({ sha: c.sha, shortSha: shortHash(c.sha), subject: c.subject, stepId: c.stepId ?? null });
 
 const fileView = (f: ChangedFile): FileView => ({
   path: f.path,
@@ -94,7 +76,7 @@ export function stepDetailsView({ database, step, stepCommit, commits, files, lo
     endTime: iso(step.endTime),
     createdAt: iso(step.createdAt),
     durationMs: step.durationMs,
-    durationText: formatDuration(step.durationMs),
+    durationText: durationText(step.durationMs),
     exitCode: step.exitCode,
     commitBefore: step.commitBefore,
     commitAfter: step.commitAfter,
@@ -132,7 +114,7 @@ export function stepDetailsView({ database, step, stepCommit, commits, files, lo
             outcome: summary.outcome,
             resultText: agentResultText(summary),
             turns: summary.turns,
-            durationText: formatDuration(summary.durationMs),
+            durationText: durationText(summary.durationMs),
             costText: summary.costUsd === null ? null : formatCost(summary.costUsd),
             finalMessage: summary.finalMessage,
           },

@@ -33,6 +33,7 @@ import { isChangeNode, isFileNode, isItemNode, isStepNode, type ChangeNode, type
 import { safeText } from '../shared/safeText';
 import { changePath } from './fileDecorations';
 import { workingTreeChanges } from '../core/workingTreeCompare';
+import { shortHash } from '../core/figures';
 
 export const DIFF_SCHEME = 'step-history';
 
@@ -133,9 +134,9 @@ class StepFileContentProvider implements vscode.TextDocumentContentProvider {
       const { message } = describeError(err);
       if (!this.showing.has(message)) {
         this.showing.add(message);
-        void showError(err, this.log, `content of ${ref.path} at ${ref.commit.slice(0, 7)}`).finally(() => this.showing.delete(message));
+        void showError(err, this.log, `content of ${ref.path} at ${shortHash(ref.commit)}`).finally(() => this.showing.delete(message));
       } else {
-        this.log.debug(`content of ${ref.path} at ${ref.commit.slice(0, 7)}: ${message}`);
+        this.log.debug(`content of ${ref.path} at ${shortHash(ref.commit)}: ${message}`);
       }
       return message;
     }
@@ -262,7 +263,7 @@ class StepDiffs implements ChangesOpener {
       return { root: repository.root, files: await workingTreeChanges(repository, base, databases) };
     });
     if (files.length === 0) {
-      void vscode.window.showInformationMessage(`The working tree has the same files as ${node.step.label}'s commit ${base.slice(0, 7)}.`);
+      void vscode.window.showInformationMessage(`The working tree has the same files as ${node.step.label}'s commit ${shortHash(base)}.`);
       return;
     }
     await this.openChanges(node.database, root, label, files, base, { kind: 'workingTree' });

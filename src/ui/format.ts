@@ -10,80 +10,24 @@ import { notMergedText, stepCommitSummary, type StepCommit } from '../core/stepC
 import { projectKeyKind, projectLabel } from '../core/projectKey';
 import { agentResultText, type StepLogSummary } from '../core/stepLog';
 import type { ProjectSummary, StepCounters } from '../core/stepStore';
-import type { DetailSection, HistoryNode, NodeStatus, TokenCounts } from '../core/sources/types';
+import type { DetailSection, HistoryNode, NodeStatus } from '../core/sources/types';
 import type { HistoryDetailsView, HistorySectionView } from '../shared/detailsProtocol';
 import { safeText } from '../shared/safeText';
 import type { StepFilter } from '../core/stepDatabase';
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** `just now`, `3m ago`, `5h ago`, `2d ago`, `4mo ago`, `2y ago`. A time in the future reads as `just now`. */
-export function relativeTime(date: Date, now: Date = new Date()): string {
-  const ms = now.getTime() - date.getTime();
-  if (ms < MINUTE) return 'just now';
-  if (ms < HOUR) return `${Math.floor(ms / MINUTE)}m ago`;
-  if (ms < DAY) return `${Math.floor(ms / HOUR)}h ago`;
-  if (ms < 30 * DAY) return `${Math.floor(ms / DAY)}d ago`;
-  if (ms < 365 * DAY) return `${Math.floor(ms / (30 * DAY))}mo ago`;
-  return `${Math.floor(ms / (365 * DAY))}y ago`;
-}
-
-/** The same, spelled out for screen readers: `3 minutes ago`. */
-export function relativeTimeSpoken(date: Date, now: Date = new Date()): string {
-  const ms = now.getTime() - date.getTime();
-  const unit = (n: number, name: string) => `${n} ${name}${n === 1 ? '' : 's'} ago`;
-  if (ms < MINUTE) return 'just now';
-  if (ms < HOUR) return unit(Math.floor(ms / MINUTE), 'minute');
-  if (ms < DAY) return unit(Math.floor(ms / HOUR), 'hour');
-  if (ms < 30 * DAY) return unit(Math.floor(ms / DAY), 'day');
-  if (ms < 365 * DAY) return unit(Math.floor(ms / (30 * DAY)), 'month');
-  return unit(Math.floor(ms / (365 * DAY)), 'year');
-}
-
-/** `850ms`, `12s`, `1m 20s`, `2h 5m`, `3d 4h`; two units at most, the smaller one left out when 0. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < SECOND) return `${Math.round(ms)}ms`;
-  if (ms < MINUTE) return `${Math.floor(ms / SECOND)}s`;
-  const two = (big: number, bigUnit: string, small: number, smallUnit: string) =>
-    small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit} ${small}${smallUnit}`;
-  if (ms < HOUR) return two(Math.floor(ms / MINUTE), 'm', Math.floor((ms % MINUTE) / SECOND), 's');
-  if (ms < DAY) return two(Math.floor(ms / HOUR), 'h', Math.floor((ms % HOUR) / MINUTE), 'm');
-  return two(Math.floor(ms / DAY), 'd', Math.floor((ms % DAY) / HOUR), 'h');
-}
-
-/** `950`, `1.2k`, `12.3k`, `123k`, `1.2M`: one decimal below 100 of the unit, trailing `.0` dropped. */
-export function formatCount(n: number): string {
-  if (!Number.isFinite(n)) return '?';
-  const sign = n < 0 ? '-' : '';
-  const abs = Math.abs(n);
-  if (abs < 999.5) return `${sign}${Math.round(abs)}`;
-  const units: [number, string][] = [
-    [1e3, 'k'],
-    [1e6, 'M'],
-    [1e9, 'B'],
-  ];
-  for (const [size, suffix] of units) {
-    const value = abs / size;
-    const text = value < 99.95 ? value.toFixed(1).replace(/\.0$/, '') : String(Math.round(value));
-    // Rounding may reach the next unit: 999,949 reads 1M, not 1000k.
-    if (Number(text) < 1000 || suffix === 'B') return `${sign}${text}${suffix}`;
-  }
-  return `${sign}${abs}`;
-}
-
-export const formatTokens = (n: number): string => `${formatCount(n)} ${n === 1 ? 'token' : 'tokens'}`;
-
-/** `$0.04`, `$12.50`, `$123`; a positive cost under a cent reads `<$0.01`. */
-export function formatCost(cost: number): string {
-  if (!Number.isFinite(cost)) return '?';
-  if (cost > 0 && cost < 0.005) return '<$0.01';
-  if (cost >= 100) return `$${Math.round(cost).toLocaleString('en-US')}`;
-  return `$${cost.toFixed(2)}`;
-}
+export {
+  dateTime,
+  formatCost,
+  formatCount,
+  formatDuration,
+  formatTokens,
+  NOT_RECORDED,
+  nodeTokensText,
+  relativeTime,
+  relativeTimeSpoken,
+  shortHash,
+} from '../core/figures';
+import { dateTime, formatCost, formatDuration, formatTokens, NOT_RECORDED, nodeTokensText, relativeTime, relativeTimeSpoken, shortHash } from '../core/figures';
 
 const STATUS_WORDS: Record<StepStatus, string> = {
   RUNNING: 'running',
@@ -97,8 +41,6 @@ export const statusWord = (status: StepStatus): string => STATUS_WORDS[status];
 /** The model a step ran with: the configuration's model, else the configuration's name. */
 export const stepModel = (step: Step): string | undefined => step.agentConfig?.model ?? step.agentConfigName ?? undefined;
 
-/** What a step's row says of tokens when it records none. */
-export const NOT_RECORDED = 'not recorded';
 /** The mark of a figure read from the step's log rather than its row. */
 export const FROM_THE_LOG = '(from the log)';
 
@@ -369,12 +311,6 @@ export function stepDecoration(rolledBack: boolean, warnings: number): { badge?:
   return undefined;
 }
 
-const shortHash = (hash: string): string => hash.slice(0, 12);
-
-function dateTime(date: Date): string {
-  // ISO without milliseconds, in UTC, so the tooltip reads the same for everyone.
-  return date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
-}
 
 /**
  * A step's summary as Markdown for a tooltip: status, times, duration, exit code, model,
@@ -579,13 +515,6 @@ export function nodeStatusText(node: Pick<HistoryNode, 'status' | 'rawStatus'>):
 const detailsTime = (date: Date | null | undefined): string => (date ? dateTime(date) : 'unknown');
 
 /** Tokens of a node: `12.3k tokens`, or not recorded. */
-export function nodeTokensText(tokens: TokenCounts | null): string {
-  if (!tokens) return NOT_RECORDED;
-  const total = tokens.total ?? (tokens.prompt !== null || tokens.completion !== null ? (tokens.prompt ?? 0) + (tokens.completion ?? 0) : null);
-  if (total === null) return NOT_RECORDED;
-  const parts = [tokens.prompt !== null ? `${formatCount(tokens.prompt)} in` : '', tokens.completion !== null ? `${formatCount(tokens.completion)} out` : ''].filter(Boolean);
-  return parts.length ? `${formatTokens(total)} (${parts.join(', ')})` : formatTokens(total);
-}
 
 /**
  * A node of another system's database for the tree: its label, a description

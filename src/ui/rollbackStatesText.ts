@@ -5,6 +5,7 @@
 import type { KeptState, RollbackNeed } from '../core/rollbackRetention';
 import { relativeTime } from './format';
 import { stepRange } from './rollbackText';
+import { shortHash } from '../core/figures';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -67,7 +68,7 @@ export interface KeptStateItemText {
  * detail: its size, the rollback's state, what still needs it, and the ref or file.
  */
 export function keptStateItem(state: KeptState, now: Date = new Date()): KeptStateItemText {
-  const where = state.kind === 'journal' ? state.file : state.kind === 'backup' ? state.ref : (state.ref ?? `stash ${state.commit.slice(0, 7)}`);
+  const where = state.kind === 'journal' ? state.file : state.kind === 'backup' ? state.ref : (state.ref ?? `stash ${shortHash(state.commit)}`);
   const parts = [size(state), rollbackStatus(state)];
   if (state.neededFor) parts.push(NEED_WORDS[state.neededFor]);
   parts.push(where);

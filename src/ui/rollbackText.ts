@@ -11,6 +11,7 @@ import type { StatusEntry } from '../core/git';
 import type { JournalPhase, RollbackJournal, RollbackPlan } from '../core/rollback';
 import { safeText } from '../shared/safeText';
 import { changeWord, escapeMarkdown, projectName, stepDescription, stepLabel, stepModel } from './format';
+import { shortHash } from '../core/figures';
 
 /** How many entries a list in the plan shows before "and N more". */
 export const PLAN_LIST_LIMIT = 200;
@@ -28,7 +29,7 @@ export function codeSpan(text: string): string {
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
-export const shortSha = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : 'none');
+export const shortSha = (sha: string | null | undefined): string => (sha ? shortHash(sha) : 'none');
 
 /** `S20–S22` for a run of ids, `S3, S5, S9` otherwise, `S7` for one. */
 export function stepRange(ids: readonly number[]): string {

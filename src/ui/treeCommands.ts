@@ -14,6 +14,7 @@ import { recentModels } from '../core/sources/walk';
 import type { StepDatabases } from '../core/stepDatabase';
 import type { StepsTree } from './stepsTree';
 import { isFileNode, isStepNode, type StepNode, type TreeNode } from './treeNodes';
+import { shortHash } from '../core/figures';
 
 export const EXTENSION_ID = 'step-history.step-history';
 
@@ -180,5 +181,5 @@ async function copyCommitHash(deps: TreeCommandDeps, arg: unknown): Promise<void
       : await vscode.window.showQuickPick(choices, { title: `Copy a Commit Hash of ${step.label}`, placeHolder: 'Which commit?' });
   if (!choice) return;
   await vscode.env.clipboard.writeText(choice.hash);
-  void vscode.window.showInformationMessage(`Copied ${step.label}'s ${choice.label.toLowerCase()} ${choice.hash.slice(0, 12)}.`);
+  void vscode.window.showInformationMessage(`Copied ${step.label}'s ${choice.label.toLowerCase()} ${shortHash(choice.hash)}.`);
 }

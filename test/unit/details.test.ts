@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ChangedFile, CommitInfo } from '../../src/core/git';
 import { stepFromRow } from '../../src/core/model';
-import { COMMIT_LIMIT, FILE_LIMIT, formatCost, formatDuration, stepDetailsView, type StepDetailsInput } from '../../src/core/stepDetails';
+import { formatCost, formatDuration } from '../../src/core/figures';
+import { COMMIT_LIMIT, FILE_LIMIT, stepDetailsView, type StepDetailsInput } from '../../src/core/stepDetails';
 import { StepStore } from '../../src/core/stepStore';
 import { isPageMessage } from '../../src/shared/detailsProtocol';
 import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
@@ -43,9 +44,9 @@ describe('step details view', () => {
     assert.equal(view.startTime, '2026-01-02T10:00:00.000Z');
     assert.equal(view.endTime, '2026-01-02T10:05:07.000Z');
     assert.equal(view.durationMs, 307_000);
-    assert.equal(view.durationText, '5 min 7 s');
+    assert.equal(view.durationText, '5m 7s', 'as the tree writes it');
     assert.equal(view.exitCode, 0);
-    assert.deepEqual(view.tokens, { prompt: 100, completion: 20, total: 120, cost: 0.01, costText: '$0.0100' });
+    assert.deepEqual(view.tokens, { prompt: 100, completion: 20, total: 120, cost: 0.01, costText: '$0.01' });
     assert.equal(view.commitBefore, stepRow(12).commit_sha_before);
     assert.deepEqual(view.parent, { id: 11, label: 'S11', missing: false });
     assert.equal(view.databaseLabel, 'steps.db');
@@ -89,7 +90,7 @@ describe('step details view', () => {
     const summary = { outcome: 'error' as const, reason: null, turns: 3, durationMs: 4500, costUsd: 0.0123, finalMessage: 'API Error: 529' };
     const view = stepDetailsView(input({ token_usage_json: '{}' }, { log: { summary } }));
     assert.equal(view.tokens, null);
-    assert.deepEqual(view.log, { summary: { outcome: 'error', resultText: 'Error', turns: 3, durationText: '4.5 s', costText: '$0.0123', finalMessage: 'API Error: 529' } });
+    assert.deepEqual(view.log, { summary: { outcome: 'error', resultText: 'Error', turns: 3, durationText: '4.5s', costText: '$0.01', finalMessage: 'API Error: 529' } });
     const running = stepDetailsView(input({ end_time: null }, { log: { summary: null } }));
     assert.deepEqual(running.log, { summary: null });
     assert.deepEqual(JSON.parse(JSON.stringify(view)), view);
@@ -189,21 +190,23 @@ describe('step details view', () => {
   });
 });
 
-describe('details formatting', () => {
-  it('formats durations', () => {
-    assert.equal(formatDuration(null), null);
-    assert.equal(formatDuration(-1), null);
-    assert.equal(formatDuration(850), '850 ms');
-    assert.equal(formatDuration(4_250), '4.2 s');
-    assert.equal(formatDuration(42_900), '42 s');
-    assert.equal(formatDuration(185_000), '3 min 5 s');
-    assert.equal(formatDuration(2 * 3_600_000 + 3 * 60_000), '2 h 3 min');
-    assert.equal(formatDuration(26 * 3_600_000), '1 d 2 h');
+describe('details formatting: the one format of every view (core/figures.ts)', () => {
+  it('formats durations as the tree does', () => {
+    assert.equal(formatDuration(-1), '?');
+    assert.equal(formatDuration(850), '850ms');
+    assert.equal(formatDuration(4_250), '4.2s');
+    assert.equal(formatDuration(4_000), '4s');
+    assert.equal(formatDuration(42_900), '42s');
+    assert.equal(formatDuration(185_000), '3m 5s');
+    assert.equal(formatDuration(2 * 3_600_000 + 3 * 60_000), '2h 3m');
+    assert.equal(formatDuration(26 * 3_600_000), '1d 2h');
   });
 
-  it('formats costs', () => {
+  it('formats costs as the tree does', () => {
     assert.equal(formatCost(0), '$0.00');
-    assert.equal(formatCost(0.01234), '$0.0123');
+    assert.equal(formatCost(0.01234), '$0.01');
+    assert.equal(formatCost(0.36), '$0.36');
+    assert.equal(formatCost(0.001), '<$0.01');
     assert.equal(formatCost(12.5), '$12.50');
   });
 });

@@ -191,7 +191,7 @@ describe('details page', () => {
     });
     receive({ type: 'details', details });
     const texts = root.texts();
-    for (const expected of ['Not recorded', '$0.4213 (from the log)', '12 (from the log)', '1 min 25 s (from the log)', 'Success (from the log)', 'Final message']) {
+    for (const expected of ['Not recorded', '$0.42 (from the log)', '12 (from the log)', '1m 25s (from the log)', 'Success (from the log)', 'Final message']) {
       assert.ok(texts.includes(expected), `missing ${JSON.stringify(expected)} in ${JSON.stringify(texts)}`);
     }
     assert.ok(!texts.includes('$0.00') && !texts.includes('Prompt') && !texts.includes('Completion'), 'no zero figures');

@@ -4,11 +4,12 @@
 import { stepLabel } from '../model';
 import { projectLabel } from '../projectKey';
 import { safeText } from '../../shared/safeText';
+import { shortHash } from '../figures';
 
 /** A project as the views name it, its control characters escaped: for sentences. */
 export const projectName = (key: string): string => safeText(projectLabel(key));
 
-export const short = (sha: string | null | undefined): string => (sha ? sha.slice(0, 7) : '(none)');
+export const short = (sha: string | null | undefined): string => (sha ? shortHash(sha) : '(none)');
 
 /** "S14–S16" for a run of ids, "S14, S15, S18" otherwise (shortened past eight). */
 export function describeStepIds(ids: readonly number[]): string {

@@ -343,7 +343,7 @@ describe('LLM Orchestration source', function () {
       const f = facts(s.details(`response:${r.id}`), 'Response');
       assert.equal(f.Tokens, 'not recorded');
       assert.equal(f['Tokens/s'], 'not recorded');
-      assert.equal(f.Duration, '14 s');
+      assert.equal(f.Duration, '14s');
     });
 
     it('warns about broken metadata and shows its raw text, without throwing', () => {

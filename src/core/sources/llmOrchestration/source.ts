@@ -29,7 +29,7 @@
  * `response:<id>` (also for a response whose run is gone). Text refs:
  * `content:<responseId>`, `response-metadata:<id>`, `run-metadata:<id>`.
  */
-import { formatDuration } from '../../stepDetails';
+import { formatDuration as duration, NOT_RECORDED } from '../../figures';
 import type {
   ChangeItem,
   DetailSection,
@@ -140,7 +140,6 @@ function page(p?: Page): { limit: number; offset: number } {
 const noMetrics = (): NodeMetrics => ({ start: null, end: null, durationMs: null, tokens: null, costUsd: null, model: null });
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const num = (v: SqlValue | undefined): number => asNumber(v) ?? 0;
-const NOT_RECORDED = 'not recorded';
 
 const timeFact = (v: SqlValue | undefined): string => {
   const t = parseTime(v);
@@ -683,7 +682,7 @@ export class LlmOrchestrationSource implements HistorySource {
     }
     if (info.recoveredName !== null) parts.push(info.recoveredName);
     if (facts.tokens?.total != null) parts.push(plural(facts.tokens.total, 'token'));
-    const d = formatDuration(facts.durationMs);
+    const d = facts.durationMs === null ? null : duration(facts.durationMs);
     if (d) parts.push(d);
     if (facts.finishReason && facts.finishReason !== 'stop') parts.push(`finish: ${facts.finishReason}`);
     return {
@@ -832,7 +831,7 @@ export class LlmOrchestrationSource implements HistorySource {
     facts.push({ label: 'Status', value: `${info.status}${info.rawStatus !== null && info.rawStatus !== info.status ? ` (stored as ${info.rawStatus})` : ''}` });
     facts.push({ label: 'Started', value: timeFact(row.started_at) });
     if (info.status === 'running') {
-      const age = info.start ? formatDuration(this.now().getTime() - info.start.getTime()) : null;
+      const age = info.start ? duration(this.now().getTime() - info.start.getTime()) : null;
       facts.push({
         label: 'Still running',
         value:
@@ -841,7 +840,7 @@ export class LlmOrchestrationSource implements HistorySource {
       });
     }
     facts.push({ label: 'Completed', value: row.completed_at === null ? NOT_RECORDED : timeFact(row.completed_at) });
-    facts.push({ label: 'Duration', value: formatDuration(node.metrics.durationMs) ?? NOT_RECORDED });
+    facts.push({ label: 'Duration', value: node.metrics.durationMs === null ? NOT_RECORDED : duration(node.metrics.durationMs) });
     const total = asNumber(meta?.total_payloads);
     facts.push({ label: 'Payloads', value: total === null ? `${NOT_RECORDED} (${plural(responses, 'response')})` : `${total} (${plural(responses, 'response')})` });
     const partial = agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${plural(agg.responses, 'response')}` : '';
@@ -899,7 +898,7 @@ export class LlmOrchestrationSource implements HistorySource {
     }
     facts.push({ label: 'Written', value: timeFact(row.created_at) });
     facts.push({ label: 'Tokens', value: formatTokens(f.tokens) });
-    facts.push({ label: 'Duration', value: formatDuration(f.durationMs) ?? NOT_RECORDED });
+    facts.push({ label: 'Duration', value: f.durationMs === null ? NOT_RECORDED : duration(f.durationMs) });
     facts.push({ label: 'Tokens/s', value: f.tokensPerSecond === null ? NOT_RECORDED : String(f.tokensPerSecond) });
     facts.push({ label: 'Finish reason', value: f.finishReason ?? NOT_RECORDED });
     if (f.responseType) facts.push({ label: 'Response type', value: f.responseType });
