@@ -8,7 +8,7 @@
  */
 import { basename } from 'path';
 import type { StatusEntry } from '../core/git';
-import type { JournalPhase, RollbackJournal, RollbackPlan } from '../core/rollback';
+import { repositoryRefusal, type JournalPhase, type RollbackJournal, type RollbackPlan } from '../core/rollback';
 import { safeText } from '../shared/safeText';
 import { changeWord, escapeMarkdown, projectName, stepDescription, stepLabel, stepModel } from './format';
 
@@ -73,6 +73,12 @@ function databaseLines(plan: RollbackPlan): string[] {
   return lines;
 }
 
+/** The plan's section on the steps still running. */
+function runningLines(plan: RollbackPlan): string[] {
+  const lines = plan.runningSteps.length ? bullets(plan.runningSteps, (s) => `**${escapeMarkdown(s.label)}** is still running`) : ['None.'];
+  return [`## Running steps (${plan.runningSteps.length})`, '', ...lines, ''];
+}
+
 export interface PlanDocumentContext {
   /** The database as the views name it. */
   databaseLabel: string;
@@ -134,6 +140,20 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
     }),
     '',
   );
+
+  // Without the repository nothing below was read: saying HEAD is off the line, or that no
+  // file changes, would be findings the plan never made.
+  const noRepository = repositoryRefusal(plan);
+  if (noRepository) {
+    out.push(
+      noRepository.code === 'GIT_MISSING'
+        ? 'Without git, the branch, the files a rollback would change and uncommitted work cannot be read, so they are not listed.'
+        : 'Without a git repository there is no branch to move and no files a rollback would change, so they are not listed.',
+      '',
+    );
+    out.push(...runningLines(plan));
+    return out.join('\n');
+  }
 
   out.push('## Branch', '');
   if (plan.branch) {
@@ -198,8 +218,7 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
   }
   out.push('');
 
-  out.push(`## Running steps (${plan.runningSteps.length})`, '');
-  out.push(...(plan.runningSteps.length ? bullets(plan.runningSteps, (s) => `**${escapeMarkdown(s.label)}** is still running`) : ['None.']), '');
+  out.push(...runningLines(plan));
 
   out.push('Other ignored files are never touched.', '');
   return out.join('\n');
