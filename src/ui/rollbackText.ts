@@ -249,6 +249,33 @@ export function confirmationDetail(plan: RollbackPlan): string {
   return lines.join('\n\n');
 }
 
+/**
+ * What the editor says while a rollback waits out the passing states that refused it (steps
+ * still running, the step database busy), and once they are over. Plain text.
+ */
+export function passingStateSentences(plan: RollbackPlan): { waiting: string; over: string } {
+  const labels = plan.runningSteps.map((s) => safeText(s.label));
+  const running = labels.length > 0 ? `${labels.join(', ')} ${labels.length === 1 ? 'is' : 'are'} still running` : '';
+  const busy = plan.refusals.find((r) => r.code === 'DATABASE_BUSY');
+  const target = safeText(plan.step.label);
+  if (running && busy) {
+    return {
+      waiting: `${running} and the step database is busy. Waiting for them to end before you can roll back to ${target}…`,
+      over: `${labels.join(', ')} ${labels.length === 1 ? 'has' : 'have'} finished and the step database is free: you can roll back to ${target} now.`,
+    };
+  }
+  if (busy) {
+    return {
+      waiting: `${safeText(busy.message)} Waiting for it to be free before you can roll back to ${target}…`,
+      over: `The step database is free again: you can roll back to ${target} now.`,
+    };
+  }
+  return {
+    waiting: `${running}. Waiting for ${labels.length === 1 ? 'it' : 'them'} to finish before you can roll back to ${target}…`,
+    over: `${labels.join(', ')} ${labels.length === 1 ? 'has' : 'have'} finished: you can roll back to ${target} now.`,
+  };
+}
+
 const PHASES: Record<JournalPhase, string> = {
   planned: 'before anything changed',
   'backed-up': 'after the backup, before the branch was reset',

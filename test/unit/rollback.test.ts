@@ -21,6 +21,7 @@ import {
 } from '../../src/core/rollback';
 import { escapeMarkdown } from '../../src/ui/format';
 import { planMarkdown } from '../../src/ui/rollbackText';
+import { isPassingState } from '../../src/core/errors';
 import { appendDemoStep } from '../fixtures/demoWorkspace';
 import { SqliteProcess } from '../fixtures/stepFixtures';
 import { StoreWorker } from '../../src/core/remoteStore';
@@ -149,7 +150,9 @@ describe('planRollback', function () {
     const plan = await planRollback(d.target(17));
     assert.deepEqual(plan.runningSteps.map((s) => s.id), [22]);
     assert.ok(plan.refusals.some((r) => r.code === 'STEP_RUNNING'));
-    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+    const err = await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+    assert.deepEqual(err.reasons, ['STEP_RUNNING']);
+    assert.equal(isPassingState(err), true, 'a running step is a passing state, not a failure');
     assert.deepEqual(stepHistoryRefs(d.dir), []);
   });
 
@@ -221,6 +224,8 @@ describe('planRollback', function () {
       assert.deepEqual(plan.refusals.map((r) => r.code), ['NOT_A_REPOSITORY', 'STEP_RUNNING']);
       assert.match(plan.summary, /^Cannot roll back ledgerline to before S17: \S+ has no git repository, so Step History cannot roll back its steps\.$/);
       assert.ok(assertNothingReadOfGit(plan).includes('**S22** is still running'));
+      const err = await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+      assert.equal(isPassingState(err), false, 'no repository is a failure, whatever else is passing');
     });
 
     it('says that the repository folder is gone when it was moved', async () => {
@@ -292,6 +297,7 @@ describe('planRollback', function () {
       const plan = await planRollback(d.target(17));
       assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
       assert.match(plan.refusals[0].message, /another program has it open: python3? \(pid \d+\)/);
+      assert.equal(isPassingState(await rejectsWith(executeRollback(plan, { journalDir: d.journalDir }), 'REFUSED')), true, 'a writer holding the database is a passing state');
     } finally {
       await conn.close().catch(() => conn.kill());
     }
