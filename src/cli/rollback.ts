@@ -82,7 +82,13 @@ function blockingError(plan: RollbackPlan, request: { protect: boolean; assumeNo
     const [first] = refusals;
     const more = refusals.length > 1 ? ` (${refusals.length - 1} more ${refusals.length === 2 ? 'reason' : 'reasons'} in the plan.)` : '';
     const override = first.overridable ? ' If no agent is running, pass --assume-no-writer to go ahead.' : '';
-    return new RollbackError('REFUSED', first.message, `${first.remedy}${override}${more}`, refusals.map((r) => `${r.code}: ${r.message}`).join('\n'));
+    return new RollbackError(
+      'REFUSED',
+      first.message,
+      `${first.remedy}${override}${more}`,
+      refusals.map((r) => `${r.code}: ${r.message}`).join('\n'),
+      refusals.map((r) => r.code),
+    );
   }
   if (plan.needsProtection && !request.protect) {
     return new RollbackError(

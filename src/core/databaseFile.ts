@@ -135,7 +135,7 @@ export function inspectDatabase(dbPath: string, options: InspectOptions = {}): D
 }
 
 export function refusalError(refusal: DatabaseRefusal): RollbackError {
-  return new RollbackError(refusal.code, refusal.message, refusal.remedy);
+  return new RollbackError(refusal.code, refusal.message, refusal.remedy, undefined, [refusal.code]);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -83,7 +83,11 @@ export type RollbackErrorCode =
   | 'NOTHING_TO_UNDO'
   | 'WRITE_FAILED';
 
-/** A rollback or undo that stopped, or would not start; `remedy` says what the user can do. */
+/**
+ * A rollback or undo that stopped, or would not start; `remedy` says what the user can do.
+ * `reasons` are the codes of what refused it (a plan's refusals, `ROLLBACK_UNDER_WAY`), for
+ * telling a passing state from a failure (isPassingState).
+ */
 export class RollbackError extends Error {
   override readonly name = 'RollbackError';
   constructor(
@@ -91,9 +95,26 @@ export class RollbackError extends Error {
     message: string,
     readonly remedy?: string,
     readonly detail?: string,
+    readonly reasons: readonly string[] = [],
   ) {
     super(message);
   }
+}
+
+/**
+ * The refusals that are a passing state, not a failure: each ends by itself, with nothing for
+ * the user to fix. A step still running finishes; a program holding the step database open
+ * closes it; another rollback or undo of this window ends.
+ */
+export const PASSING_STATES: ReadonlySet<string> = new Set(['STEP_RUNNING', 'DATABASE_BUSY', 'ROLLBACK_UNDER_WAY']);
+
+/**
+ * Whether `err` reports a passing state rather than a failure: a RollbackError every reason
+ * of which is one of PASSING_STATES. Such a state is shown as a warning that goes away, never
+ * as an error that stays. The one place this is decided.
+ */
+export function isPassingState(err: unknown): err is RollbackError {
+  return err instanceof RollbackError && err.reasons.length > 0 && err.reasons.every((reason) => PASSING_STATES.has(reason));
 }
 
 export type StepHistoryError = StepDbError | GitError | StepFieldError | RollbackError | StepLogError;
@@ -125,14 +146,14 @@ export function describeError(err: unknown, whereDetails = 'See the log for deta
 /**
  * Logs a failure met while doing `what`, as much as it deserves:
  * - a StepFieldError is an expected state of a step (still running, so no commit after yet; a
- *   field LaForge left empty): one line at info;
+ *   field LaForge left empty), and a passing state (isPassingState): one line at info;
  * - another typed error is a real failure: its sentence and its detail, if any, at `level`;
  * - anything else is unexpected: an error with its stack.
  */
 export function logFailure(log: Logger, what: string | undefined, err: unknown, level: 'warn' | 'error' = 'error'): void {
   const { message, detail } = describeError(err);
   const line = what ? `${what}: ${message}` : message;
-  if (err instanceof StepFieldError) log.info(line.replace(/\s*[\r\n]+\s*/g, ' '));
+  if (err instanceof StepFieldError || isPassingState(err)) log.info(line.replace(/\s*[\r\n]+\s*/g, ' '));
   else if (isStepHistoryError(err)) log[level](detail ? `${line}\n${detail}` : line);
   else log.error(`${line}\n${detail}`);
 }

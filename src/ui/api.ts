@@ -3,7 +3,7 @@ import type { ChangedFile } from '../core/git';
 import type { Step } from '../core/model';
 import type { ProjectSummary } from '../core/stepStore';
 import type { DetailsPanelProbe } from './detailsPanel';
-import type { RollbackOptions, RollbackOutcome, RollbackService, UndoOutcome } from './rollback';
+import type { RollbackOptions, RollbackOutcome, RollbackProbe, RollbackService, UndoOutcome } from './rollback';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../core/stepDatabase';
 import type { StatusBarProbe } from './statusBar';
 import type { StepLogsProbe } from './stepLogs';
@@ -68,10 +68,11 @@ export interface StepHistoryApi {
     readonly details: DetailsPanelProbe;
     readonly stepLogs: StepLogsProbe;
     readonly statusBar: StatusBarProbe;
+    readonly rollbacks: RollbackProbe;
   };
 }
 
-export function createApi(databases: StepDatabases, rollbacks: RollbackService, testing: StepHistoryApi['testing']): StepHistoryApi {
+export function createApi(databases: StepDatabases, rollbacks: RollbackService, testing: Omit<StepHistoryApi['testing'], 'rollbacks'>): StepHistoryApi {
   const database = (id: string): StepDatabase => {
     const found = databases.get(id);
     if (!found) throw new Error(`Step History has no database ${id}.`);
@@ -112,6 +113,6 @@ export function createApi(databases: StepDatabases, rollbacks: RollbackService, 
       disposables?.push(both);
       return both;
     },
-    testing,
+    testing: { ...testing, rollbacks: rollbacks.probe },
   };
 }

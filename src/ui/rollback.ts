@@ -11,7 +11,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RollbackError } from '../core/errors';
+import { inspectDatabase } from '../core/databaseFile';
+import { isPassingState, RollbackError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { prepareJournalDir } from '../core/stateDir';
 import { countStates, deleteKeptStates, listKeptStates, pruneKeptStates, type KeptState } from '../core/rollbackRetention';
@@ -32,7 +33,7 @@ import {
 import type { ChangesOpener } from './diffs';
 import { pickStep } from './pickStep';
 import { deleteConfirmation, keptStateItem } from './rollbackStatesText';
-import { confirmationDetail, pendingSentence, planMarkdown, undoSentence } from './rollbackText';
+import { confirmationDetail, passingStateSentences, pendingSentence, planMarkdown, undoSentence } from './rollbackText';
 import { stepTitles } from './stepTitles';
 import { showError } from './showError';
 import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
@@ -44,6 +45,9 @@ export const CAN_UNDO_CONTEXT_KEY = 'stepHistory.canUndoRollback';
 const RECOVERY_DELAY_MS = 1500;
 /** How long after activation kept rollback states are pruned, and how long to wait while a rollback runs. */
 const PRUNE_DELAY_MS = 10_000;
+/** How often, while a rollback waits out a passing state, it looks whether the state is over; and for how long at most. */
+const WAIT_POLL_MS = 2000;
+const WAIT_LIMIT_MS = 60 * 60_000;
 
 export const ROLL_BACK = 'Roll Back';
 export const PROTECT_AND_ROLL_BACK = 'Keep My Work Safe and Roll Back';
@@ -91,6 +95,13 @@ export interface RollbackService {
   rollback(target: RollbackTargetArgument, options?: RollbackOptions): Promise<RollbackOutcome>;
   /** Undoes the newest rollback; asks first only with `confirm: true`. */
   undoLast(options?: { confirm?: boolean }): Promise<UndoOutcome>;
+  /** For the integration tests: what the editor shows of rollbacks waiting out a passing state. */
+  readonly probe: RollbackProbe;
+}
+
+export interface RollbackProbe {
+  /** The sentences of the notifications up now for rollbacks waiting out a passing state. */
+  waiting(): string[];
 }
 
 interface ResolvedTarget {
@@ -117,6 +128,7 @@ export function registerRollback(
   return {
     rollback: (target, options) => rollbacks.rollbackFromApi(target, options),
     undoLast: (options) => rollbacks.undoLast({ confirm: options?.confirm === true }),
+    probe: { waiting: () => [...rollbacks.waits.values()] },
   };
 }
 
@@ -146,6 +158,8 @@ class Rollbacks implements vscode.Disposable {
   /** One rollback, undo or recovery at a time: each moves the branch. */
   private busy = false;
   private readonly offered = new Set<string>();
+  /** The rollbacks waiting out a passing state (waitOut), by target, with their notification's sentence: one each. */
+  readonly waits = new Map<string, string>();
   private recoveryTimer: ReturnType<typeof setTimeout> | undefined;
   private pruneTimer: ReturnType<typeof setTimeout> | undefined;
   /** A prune under way: a rollback or undo waits for it. */
@@ -195,7 +209,7 @@ class Rollbacks implements vscode.Disposable {
       if (!this.checkTrust(!automated)) return undefined;
       const target = automated ? this.resolve(arg) : await this.targetFromTreeOrPick(arg);
       if (!target) return undefined;
-      return await this.rollback(target, options);
+      return await this.rollback(target, options, !automated);
     } catch (err) {
       void showError(err, this.log, 'rollback');
       if (automated) throw err;
@@ -232,7 +246,11 @@ class Rollbacks implements vscode.Disposable {
   // -------------------------------------------------------------------------------------
   // Rollback
 
-  private async rollback(target: ResolvedTarget, options: RollbackOptions): Promise<RollbackOutcome> {
+  /**
+   * `interactive`: started by the user from the tree or the palette, so a refusal that is a
+   * passing state is waited out with them (waitOut) instead of rejecting.
+   */
+  private async rollback(target: ResolvedTarget, options: RollbackOptions, interactive = false): Promise<RollbackOutcome> {
     const confirm = options.confirm !== false;
     const { database } = target;
     const rollbackTarget: RollbackTarget = {
@@ -263,12 +281,19 @@ class Rollbacks implements vscode.Disposable {
     if (refusals.length > 0) {
       const [first] = refusals;
       const more = refusals.length > 1 ? ` (${refusals.length - 1} more ${refusals.length === 2 ? 'reason' : 'reasons'} in the plan.)` : '';
-      throw new RollbackError(
+      const refused = new RollbackError(
         'REFUSED',
         first.message,
         `${first.remedy}${more}`,
         refusals.map((r) => `${r.code}: ${r.message} ${r.remedy}`).join('\n'),
+        refusals.map((r) => r.code),
       );
+      if (interactive && isPassingState(refused)) {
+        this.log.info(`rollback to ${plan.step.label} waits: ${refusals.map((r) => r.code).join(', ')}`);
+        void this.waitOut(target, plan);
+        return { outcome: 'cancelled' };
+      }
+      throw refused;
     }
 
     let protect = options.protect === true;
@@ -306,6 +331,71 @@ class Rollbacks implements vscode.Disposable {
     );
     void this.announce(result);
     return { outcome: 'rolledBack', message: result.message, journal: result.journal };
+  }
+
+  /**
+   * A rollback refused only by passing states (a step still running, the database busy): a
+   * progress notification says so for as long as they last and ends by itself when they are
+   * over (or on Cancel), so nothing about a state that has ended stays on screen; then an
+   * information message offers the rollback again, with a fresh plan. Nothing rolls back by
+   * itself.
+   */
+  private async waitOut(target: ResolvedTarget, plan: RollbackPlan): Promise<void> {
+    const key = JSON.stringify([target.database.id, target.projectId, target.stepId]);
+    // Asked again while its notification is up: that notification is the answer.
+    if (this.waits.has(key)) return;
+    const { waiting, over } = passingStateSentences(plan);
+    this.waits.set(key, waiting);
+    const ended = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: waiting, cancellable: true },
+      async (_progress, token) => {
+        const deadline = Date.now() + WAIT_LIMIT_MS;
+        while (!token.isCancellationRequested && !this.disposed && Date.now() < deadline) {
+          if (!(await this.stillPassing(target, plan))) return true;
+          let cancelled: vscode.Disposable | undefined;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, WAIT_POLL_MS);
+            cancelled = token.onCancellationRequested(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+          cancelled?.dispose();
+        }
+        return false;
+      },
+    ).then(
+      (value) => value,
+      () => false,
+    );
+    this.waits.delete(key);
+    if (!ended) {
+      this.log.info(`stopped waiting to roll back to ${plan.step.label}`);
+      return;
+    }
+    this.log.info(`rollback to ${plan.step.label}: ${over}`);
+    const again = `Roll Back to ${plan.step.label}…`;
+    if ((await vscode.window.showInformationMessage(over, again)) !== again) return;
+    try {
+      if (this.checkTrust(true)) await this.rollback(target, {}, true);
+    } catch (err) {
+      void showError(err, this.log, 'rollback');
+    }
+  }
+
+  /** Whether a passing state that refused `plan` still holds: one of its running steps still runs, or the database is still busy. */
+  private async stillPassing(target: ResolvedTarget, plan: RollbackPlan): Promise<boolean> {
+    try {
+      if (plan.refusals.some((r) => r.code === 'DATABASE_BUSY') && inspectDatabase(target.database.path).refusal?.code === 'DATABASE_BUSY') return true;
+      if (plan.runningSteps.length === 0) return false;
+      const store = await target.database.readNow();
+      for (const step of plan.runningSteps) if ((await store.step(step.id))?.status === 'RUNNING') return true;
+      return false;
+    } catch (err) {
+      // The next attempt plans afresh and says what is wrong now.
+      this.log.debug(`while waiting to roll back to ${plan.step.label}: ${String(err)}`);
+      return false;
+    }
   }
 
   /** Where it cannot be known whether a writer still holds the WAL: the finding, the risk, and the choice. */
@@ -572,7 +662,7 @@ class Rollbacks implements vscode.Disposable {
 
   private async exclusive<T>(task: () => Thenable<T>): Promise<T> {
     if (this.busy) {
-      throw new RollbackError('REFUSED', 'Another rollback or undo is under way.', 'Wait for it to finish, then try again.');
+      throw new RollbackError('REFUSED', 'Another rollback or undo is under way.', 'Wait for it to finish, then try again.', undefined, ['ROLLBACK_UNDER_WAY']);
     }
     this.busy = true;
     try {

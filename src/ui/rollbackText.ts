@@ -8,7 +8,7 @@
  */
 import { basename } from 'path';
 import type { StatusEntry } from '../core/git';
-import type { JournalPhase, RollbackJournal, RollbackPlan } from '../core/rollback';
+import { repositoryRefusal, type JournalPhase, type RollbackJournal, type RollbackPlan } from '../core/rollback';
 import { safeText } from '../shared/safeText';
 import { changeWord, escapeMarkdown, projectName, stepDescription, stepLabel, stepModel } from './format';
 import { shortHash } from '../core/figures';
@@ -74,6 +74,12 @@ function databaseLines(plan: RollbackPlan): string[] {
   return lines;
 }
 
+/** The plan's section on the steps still running. */
+function runningLines(plan: RollbackPlan): string[] {
+  const lines = plan.runningSteps.length ? bullets(plan.runningSteps, (s) => `**${escapeMarkdown(s.label)}** is still running`) : ['None.'];
+  return [`## Running steps (${plan.runningSteps.length})`, '', ...lines, ''];
+}
+
 export interface PlanDocumentContext {
   /** The database as the views name it. */
   databaseLabel: string;
@@ -135,6 +141,20 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
     }),
     '',
   );
+
+  // Without the repository nothing below was read: saying HEAD is off the line, or that no
+  // file changes, would be findings the plan never made.
+  const noRepository = repositoryRefusal(plan);
+  if (noRepository) {
+    out.push(
+      noRepository.code === 'GIT_MISSING'
+        ? 'Without git, the branch, the files a rollback would change and uncommitted work cannot be read, so they are not listed.'
+        : 'Without a git repository there is no branch to move and no files a rollback would change, so they are not listed.',
+      '',
+    );
+    out.push(...runningLines(plan));
+    return out.join('\n');
+  }
 
   out.push('## Branch', '');
   if (plan.branch) {
@@ -199,8 +219,7 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
   }
   out.push('');
 
-  out.push(`## Running steps (${plan.runningSteps.length})`, '');
-  out.push(...(plan.runningSteps.length ? bullets(plan.runningSteps, (s) => `**${escapeMarkdown(s.label)}** is still running`) : ['None.']), '');
+  out.push(...runningLines(plan));
 
   out.push('Other ignored files are never touched.', '');
   return out.join('\n');
@@ -229,6 +248,33 @@ export function confirmationDetail(plan: RollbackPlan): string {
   }
   lines.push('Undo Last Rollback puts everything back.');
   return lines.join('\n\n');
+}
+
+/**
+ * What the editor says while a rollback waits out the passing states that refused it (steps
+ * still running, the step database busy), and once they are over. Plain text.
+ */
+export function passingStateSentences(plan: RollbackPlan): { waiting: string; over: string } {
+  const labels = plan.runningSteps.map((s) => safeText(s.label));
+  const running = labels.length > 0 ? `${labels.join(', ')} ${labels.length === 1 ? 'is' : 'are'} still running` : '';
+  const busy = plan.refusals.find((r) => r.code === 'DATABASE_BUSY');
+  const target = safeText(plan.step.label);
+  if (running && busy) {
+    return {
+      waiting: `${running} and the step database is busy. Waiting for them to end before you can roll back to ${target}…`,
+      over: `${labels.join(', ')} ${labels.length === 1 ? 'has' : 'have'} finished and the step database is free: you can roll back to ${target} now.`,
+    };
+  }
+  if (busy) {
+    return {
+      waiting: `${safeText(busy.message)} Waiting for it to be free before you can roll back to ${target}…`,
+      over: `The step database is free again: you can roll back to ${target} now.`,
+    };
+  }
+  return {
+    waiting: `${running}. Waiting for ${labels.length === 1 ? 'it' : 'them'} to finish before you can roll back to ${target}…`,
+    over: `${labels.join(', ')} ${labels.length === 1 ? 'has' : 'have'} finished: you can roll back to ${target} now.`,
+  };
 }
 
 const PHASES: Record<JournalPhase, string> = {

@@ -91,8 +91,38 @@ describe(IN_DEMO, function () {
     assert.deepStrictEqual(await activeIds(), active);
   });
 
+  it('waits out a running step from the tree with a notification that ends when the step finishes, not an error', async () => {
+    const running = (await api.steps(databaseId(), demo.projectId, { limit: 500 })).find((s) => s.status === 'RUNNING');
+    assert.ok(running, 'the step appended above still runs');
+    const project = (await children()).find((n): n is ProjectNode => n.kind === 'project' && n.project.id === demo.projectId)!;
+    const node = (await children(project)).find((n): n is StepNode => n.kind === 'step' && n.step.id === 20);
+    assert.ok(node, 'S20 is in the tree');
+    const head = gitText('rev-parse', 'HEAD');
+    const active = await activeIds();
+
+    // From the tree: the user's own command, so a passing state is waited out with them, not thrown.
+    const outcome = await vscode.commands.executeCommand('stepHistory.rollback', node, { confirm: false, protect: true });
+    assert.deepStrictEqual(outcome, { outcome: 'cancelled' });
+    assert.deepStrictEqual(api.testing.rollbacks.waiting(), [
+      `${running.label} is still running. Waiting for it to finish before you can roll back to S20…`,
+    ]);
+    // Asked again while it waits: still one notification.
+    await vscode.commands.executeCommand('stepHistory.rollback', node, { confirm: false, protect: true });
+    assert.strictEqual(api.testing.rollbacks.waiting().length, 1);
+    assert.strictEqual(gitText('rev-parse', 'HEAD'), head, 'the branch did not move');
+    assert.deepStrictEqual(await activeIds(), active);
+
+    // The step finishes (as LaForge would) and one more completes after it: the notification ends by itself.
+    const appended = appendDemoStep(root);
+    assert.strictEqual(appended.finishedStepId, running.id);
+    await waitFor('the waiting notification to end', () => api.testing.rollbacks.waiting().length === 0, 30_000);
+    assert.strictEqual(gitText('rev-parse', 'HEAD'), appended.commitAfter, 'nothing rolled back by itself');
+    await waitFor(`${appended.label} in the database`, async () => (await api.step(databaseId(), appended.id)) !== undefined, 20_000);
+    assert.deepStrictEqual(await activeIds(), [...active, appended.id].sort((a, b) => a - b));
+  });
+
   it('rolls back to S20 keeping uncommitted work in a stash, then undoes it byte for byte', async () => {
-    // The running step finishes (as LaForge would) and one more completes after it.
+    // One more step completes (as LaForge would), after the running one finished above.
     const appended = appendDemoStep(root);
     await waitFor(`${appended.label} in the database`, async () => (await api.step(databaseId(), appended.id)) !== undefined, 20_000);
     // Then the user edits a tracked file and starts an untracked one.

@@ -446,6 +446,26 @@ describe('step-history command line', function () {
       assert.equal(run.json.plan.refusals[0].code, 'STEP_RUNNING');
       assert.match(run.stderr, /^step-history: S22 is still running\. Wait for the step to finish/);
     });
+
+    it('says that a folder without git has no git repository, and nothing about its branch', () => {
+      const d = demo('running');
+      fs.rmSync(path.join(d.dir, '.git'), { recursive: true, force: true });
+      const sentence = `${d.dir} has no git repository, so Step History cannot roll back its steps.`;
+      const text = cli(['rollback', d.db, '--project', d.ws.projectId, '--step', '20'], tempDir('state'));
+      assert.equal(text.code, 1, text.stderr);
+      assert.ok(text.stderr.startsWith(`step-history: ${sentence} Each step is a range of git commits`), text.stderr);
+      assert.match(text.stderr, /\(1 more reason in the plan\.\)\n$/);
+      assert.match(text.stdout, /^# Roll back ledgerline to before S20\n/);
+      assert.match(text.stdout, /Without a git repository there is no branch to move/);
+      for (const wrong of ['not on a branch', 'not on the line', '## Branch', '## Files that change']) {
+        assert.ok(!text.stdout.includes(wrong), `the plan says ${JSON.stringify(wrong)}:\n${text.stdout}`);
+      }
+      const run = cli(['rollback', d.db, '--project', d.ws.projectId, '--step', '20', '--yes', '--json'], tempDir('state'));
+      assert.equal(run.code, 1);
+      assert.equal(run.json.outcome, 'refused');
+      assert.deepEqual(run.json.plan.refusals.map((r: { code: string }) => r.code), ['NOT_A_REPOSITORY', 'STEP_RUNNING']);
+      assert.ok(run.json.error.message.startsWith(`${sentence} Each step is a range of git commits`), run.json.error.message);
+    });
   });
 
   describe('the shared journal folder', () => {

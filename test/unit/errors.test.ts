@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { GitError, logFailure, StepDbError, StepFieldError } from '../../src/core/errors';
+import { GitError, isPassingState, logFailure, RollbackError, StepDbError, StepFieldError, StepLogError } from '../../src/core/errors';
 import { recordingLogger } from '../fixtures/recordingLogger';
 
 const STACK_FRAME = /\n\s+at /;
@@ -36,5 +36,53 @@ describe('logFailure', () => {
     assert.strictEqual(log.lines[0].level, 'error');
     assert.match(log.lines[0].message, /^listing: Step History hit an unexpected error\. See the log for details\.\nTypeError: x is undefined/);
     assert.match(log.lines[0].message, STACK_FRAME);
+  });
+});
+
+describe('isPassingState', () => {
+  const refused = (...reasons: string[]) => new RollbackError('REFUSED', 'Refused.', 'Do this.', undefined, reasons);
+
+  it('calls a refusal a passing state when each of its reasons ends by itself', () => {
+    for (const reasons of [['STEP_RUNNING'], ['DATABASE_BUSY'], ['ROLLBACK_UNDER_WAY'], ['STEP_RUNNING', 'STEP_RUNNING', 'DATABASE_BUSY']]) {
+      assert.strictEqual(isPassingState(refused(...reasons)), true, reasons.join(', '));
+    }
+    assert.strictEqual(isPassingState(new RollbackError('DATABASE_BUSY', 'The step database is busy: another program has it open.', undefined, undefined, ['DATABASE_BUSY'])), true);
+  });
+
+  it('calls it a failure when any reason needs the user to act', () => {
+    for (const reasons of [
+      ['STEP_RUNNING', 'NOT_A_REPOSITORY'],
+      ['GIT_MISSING'],
+      ['REPOSITORY_MISSING'],
+      ['DATABASE_WAL_UNKNOWN'],
+      ['HEAD_OFF_LINE'],
+      ['DETACHED_HEAD', 'DATABASE_BUSY'],
+      ['STEP_NOT_ACTIVE'],
+    ]) {
+      assert.strictEqual(isPassingState(refused(...reasons)), false, reasons.join(', '));
+    }
+  });
+
+  it('calls every other error a failure: a rollback error without reasons, and the other typed errors', () => {
+    for (const err of [
+      new RollbackError('REFUSED', 'Refused.'),
+      new RollbackError('DATABASE_BUSY', 'The task database has a write-ahead log beside it.'),
+      new RollbackError('NEEDS_PROTECTION', 'Would lose work.'),
+      new GitError('NOT_A_REPOSITORY', '/w is not inside a git work tree.'),
+      new StepDbError('CHANGED_WHILE_READING', 'The database changed while it was read.'),
+      new StepFieldError(2, 'commitAfter', 'S2 is still running and has no commit after yet.'),
+      new StepLogError('READ_FAILED', 'The log could not be read.'),
+      new Error('S2 is still running'),
+      'S2 is still running',
+      undefined,
+    ]) {
+      assert.strictEqual(isPassingState(err), false, String(err));
+    }
+  });
+
+  it('is logged as one info line, not as an error', () => {
+    const log = recordingLogger();
+    logFailure(log, 'rollback', new RollbackError('REFUSED', 'S22 is still running.', 'Wait for the step to finish.', 'STEP_RUNNING: S22 is still running.', ['STEP_RUNNING']));
+    assert.deepStrictEqual(log.lines, [{ level: 'info', message: 'rollback: S22 is still running. Wait for the step to finish.' }]);
   });
 });

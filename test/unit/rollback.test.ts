@@ -19,6 +19,9 @@ import {
   undoRollback,
   type RollbackPlan,
 } from '../../src/core/rollback';
+import { escapeMarkdown } from '../../src/ui/format';
+import { planMarkdown } from '../../src/ui/rollbackText';
+import { isPassingState } from '../../src/core/errors';
 import { appendDemoStep } from '../fixtures/demoWorkspace';
 import { SqliteProcess } from '../fixtures/stepFixtures';
 import { StoreWorker } from '../../src/core/remoteStore';
@@ -147,7 +150,9 @@ describe('planRollback', function () {
     const plan = await planRollback(d.target(17));
     assert.deepEqual(plan.runningSteps.map((s) => s.id), [22]);
     assert.ok(plan.refusals.some((r) => r.code === 'STEP_RUNNING'));
-    await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+    const err = await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+    assert.deepEqual(err.reasons, ['STEP_RUNNING']);
+    assert.equal(isPassingState(err), true, 'a running step is a passing state, not a failure');
     assert.deepEqual(stepHistoryRefs(d.dir), []);
   });
 
@@ -178,6 +183,77 @@ describe('planRollback', function () {
     const d = demo();
     const plan = await planRollback({ ...d.target(17), repositoryPath: tempDir('plain') });
     assert.deepEqual(plan.refusals.map((r) => r.code), ['NOT_A_REPOSITORY']);
+  });
+
+  describe('where the repository cannot be opened', () => {
+    /** The plan as the editor and the command line show it. */
+    const shown = (plan: RollbackPlan) => planMarkdown(plan, { databaseLabel: 'steps.db' });
+    const assertNothingReadOfGit = (plan: RollbackPlan) => {
+      const md = shown(plan);
+      for (const wrong of ['not on a branch', 'not on the line', 'HEAD', '## Branch', '## Files that change', '## Uncommitted changes', 'No tracked file changes']) {
+        assert.ok(!md.includes(wrong), `the plan says ${JSON.stringify(wrong)}, which follows from the missing repository:\n${md}`);
+      }
+      assert.equal(plan.headOnLine, false);
+      assert.deepEqual([plan.branch, plan.head, plan.filesToChange, plan.foreignCommits], [null, null, [], []]);
+      return md;
+    };
+
+    it('says plainly that a folder without git has no git repository, and nothing about a branch', async () => {
+      const d = demo();
+      fs.rmSync(path.join(d.dir, '.git'), { recursive: true, force: true });
+      const files = snapshot(d.dir);
+      const dbBytes = fs.readFileSync(d.db);
+      const plan = await planRollback(d.target(17));
+      const sentence = `${d.dir} has no git repository, so Step History cannot roll back its steps.`;
+      assert.deepEqual(plan.refusals.map((r) => [r.code, r.message]), [['NOT_A_REPOSITORY', sentence]]);
+      assert.match(plan.refusals[0].remedy, /open the folder of the git repository the agent committed its steps in/);
+      assert.equal(plan.summary, `Cannot roll back ledgerline to before S17: ${sentence}`);
+      const md = assertNothingReadOfGit(plan);
+      assert.ok(md.includes(`**${escapeMarkdown(sentence)}**`), md);
+      assert.ok(md.includes('Without a git repository there is no branch to move'), md);
+      assert.ok(md.includes('## Steps marked rolled back (7)'), md);
+      await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+      assert.deepEqual(snapshot(d.dir), files);
+      assert.ok(fs.readFileSync(d.db).equals(dbBytes));
+    });
+
+    it('puts the missing repository before a running step: waiting for the step would not help', async () => {
+      const d = demo('running');
+      fs.rmSync(path.join(d.dir, '.git'), { recursive: true, force: true });
+      const plan = await planRollback(d.target(17));
+      assert.deepEqual(plan.refusals.map((r) => r.code), ['NOT_A_REPOSITORY', 'STEP_RUNNING']);
+      assert.match(plan.summary, /^Cannot roll back ledgerline to before S17: \S+ has no git repository, so Step History cannot roll back its steps\.$/);
+      assert.ok(assertNothingReadOfGit(plan).includes('**S22** is still running'));
+      const err = await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
+      assert.equal(isPassingState(err), false, 'no repository is a failure, whatever else is passing');
+    });
+
+    it('says that the repository folder is gone when it was moved', async () => {
+      const d = demo();
+      const moved = path.join(path.dirname(d.dir), 'moved-away');
+      const plan = await planRollback({ ...d.target(17), repositoryPath: moved });
+      assert.deepEqual(plan.refusals.map((r) => [r.code, r.message]), [
+        ['REPOSITORY_MISSING', `The repository folder ${moved} does not exist, so Step History cannot roll back its steps.`],
+      ]);
+      assert.match(plan.refusals[0].remedy, /moved or renamed/);
+      assertNothingReadOfGit(plan);
+    });
+
+    it('says that git is missing when it cannot run, rather than anything about the repository', async () => {
+      const d = demo();
+      const saved = process.env.PATH;
+      process.env.PATH = tempDir('emptybin');
+      let plan: RollbackPlan;
+      try {
+        plan = await planRollback(d.target(17));
+      } finally {
+        process.env.PATH = saved;
+      }
+      assert.deepEqual(plan.refusals.map((r) => [r.code, r.message]), [['GIT_MISSING', 'Git is not installed or not on PATH, so Step History cannot roll back its steps.']]);
+      assert.match(plan.refusals[0].remedy, /^Install git/);
+      const md = assertNothingReadOfGit(plan);
+      assert.ok(md.includes('Without git, the branch'), md);
+    });
   });
 
   it('plans to fold a -wal left by a writer that has exited instead of refusing; refuses with a choice where holders cannot be known', async () => {
@@ -221,6 +297,7 @@ describe('planRollback', function () {
       const plan = await planRollback(d.target(17));
       assert.deepEqual(plan.refusals.map((r) => r.code), ['DATABASE_BUSY']);
       assert.match(plan.refusals[0].message, /another program has it open: python3? \(pid \d+\)/);
+      assert.equal(isPassingState(await rejectsWith(executeRollback(plan, { journalDir: d.journalDir }), 'REFUSED')), true, 'a writer holding the database is a passing state');
     } finally {
       await conn.close().catch(() => conn.kill());
     }

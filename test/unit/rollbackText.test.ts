@@ -4,7 +4,7 @@ import * as path from 'path';
 import { stepFromRow } from '../../src/core/model';
 import type { RollbackJournal, RollbackPlan } from '../../src/core/rollback';
 import { StepStore } from '../../src/core/stepStore';
-import { codeSpan, confirmationDetail, pendingSentence, planMarkdown, PLAN_LIST_LIMIT, stepRange, undoSentence } from '../../src/ui/rollbackText';
+import { codeSpan, confirmationDetail, passingStateSentences, pendingSentence, planMarkdown, PLAN_LIST_LIMIT, stepRange, undoSentence } from '../../src/ui/rollbackText';
 import { quietPlan } from '../fixtures/rollbackPlans';
 import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
 
@@ -89,6 +89,27 @@ describe('rollback text', () => {
     assert.ok(md.indexOf('## Refused') < md.indexOf('## Steps marked'), 'refusals come before the details');
     assert.match(html, /S22 is still running\./);
     assert.match(html, /Wait for it to finish\./);
+  });
+
+  it('says what a rollback waits for while a step runs or the database is busy, and when it is over', () => {
+    const running = (...ids: number[]) => ids.map((id) => stepFromRow(stepRow(id, { end_time: null, commit_sha_after: null })));
+    const busy = { code: 'DATABASE_BUSY' as const, message: 'The step database is busy: another program has it open: python3 (pid 42).', remedy: 'Wait.' };
+    assert.deepStrictEqual(passingStateSentences(plan({ runningSteps: running(22) })), {
+      waiting: 'S22 is still running. Waiting for it to finish before you can roll back to S20…',
+      over: 'S22 has finished: you can roll back to S20 now.',
+    });
+    assert.deepStrictEqual(passingStateSentences(plan({ runningSteps: running(21, 22) })), {
+      waiting: 'S21, S22 are still running. Waiting for them to finish before you can roll back to S20…',
+      over: 'S21, S22 have finished: you can roll back to S20 now.',
+    });
+    assert.deepStrictEqual(passingStateSentences(plan({ refusals: [busy] })), {
+      waiting: 'The step database is busy: another program has it open: python3 (pid 42). Waiting for it to be free before you can roll back to S20…',
+      over: 'The step database is free again: you can roll back to S20 now.',
+    });
+    assert.deepStrictEqual(passingStateSentences(plan({ runningSteps: running(22), refusals: [busy] })), {
+      waiting: 'S22 is still running and the step database is busy. Waiting for them to end before you can roll back to S20…',
+      over: 'S22 has finished and the step database is free: you can roll back to S20 now.',
+    });
   });
 
   it('shows HTML and Markdown from the database and from git as text', () => {

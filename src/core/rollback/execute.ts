@@ -226,7 +226,8 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
   const refusals = plan.refusals.filter((r) => !(r.code === 'DATABASE_WAL_UNKNOWN' && options.assumeNoWriter));
   if (refusals.length > 0) {
     const first = refusals[0];
-    throw new RollbackError('REFUSED', first.message, first.remedy, refusals.map((r) => r.code).join(', '));
+    const codes = refusals.map((r) => r.code);
+    throw new RollbackError('REFUSED', first.message, first.remedy, codes.join(', '), codes);
   }
   if (plan.needsProtection && !options.protect) throw needsProtection();
   if (!plan.branch || !plan.head || plan.detached) {

@@ -17,10 +17,13 @@ export {
   foreignCommitShas,
   isStepsOwnCommit,
   planRollback,
+  repositoryRefusal,
+  repositoryRefusalOf,
   type PlanOptions,
   type PlanStore,
   type RollbackPlan,
   type RollbackRefusal,
+  type RepositoryRefusalCode,
   type RollbackTarget,
 } from './plan';
 export { lastRollback, journalFile, keptFolder, pendingRollbacks, readJournals, type JournalPhase, type RollbackJournal } from './journal';

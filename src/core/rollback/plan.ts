@@ -38,11 +38,57 @@ export interface RollbackRefusal {
     | 'HEAD_OFF_LINE'
     | 'DATABASE_BUSY'
     | 'DATABASE_WAL_UNKNOWN'
-    | 'NOT_A_REPOSITORY';
+    | RepositoryRefusalCode;
   message: string;
   remedy: string;
   /** The user may choose to go ahead anyway (`assumeNoWriter`), its risk stated in `remedy`. */
   overridable?: boolean;
+}
+
+/**
+ * The refusals that say the repository could not be opened at all (no git repository there,
+ * the folder gone, git not installed): then nothing about the branch, the files or the work
+ * tree was read, and what the plan would say of them follows from that, not from the tree.
+ */
+export type RepositoryRefusalCode = 'NOT_A_REPOSITORY' | 'REPOSITORY_MISSING' | 'GIT_MISSING';
+
+const REPOSITORY_REFUSALS: ReadonlySet<string> = new Set<RepositoryRefusalCode>(['NOT_A_REPOSITORY', 'REPOSITORY_MISSING', 'GIT_MISSING']);
+
+/** The plan's refusal saying the repository could not be opened, if it has one. */
+export function repositoryRefusal(plan: Pick<RollbackPlan, 'refusals'>): RollbackRefusal | undefined {
+  return plan.refusals.find((r) => REPOSITORY_REFUSALS.has(r.code));
+}
+
+/**
+ * Why the repository at `folder` could not be opened, as a refusal in plain words; undefined
+ * for a failure that is not about the repository being there (git failing on it).
+ */
+export function repositoryRefusalOf(err: unknown, folder: string): RollbackRefusal | undefined {
+  if (!(err instanceof GitError)) return undefined;
+  const where = path.resolve(folder);
+  const cannot = 'so Step History cannot roll back its steps';
+  switch (err.code) {
+    case 'NOT_A_REPOSITORY':
+      return {
+        code: 'NOT_A_REPOSITORY',
+        message: `${where} has no git repository, ${cannot}.`,
+        remedy: "Each step is a range of git commits: open the folder of the git repository the agent committed its steps in.",
+      };
+    case 'REPOSITORY_MISSING':
+      return {
+        code: 'REPOSITORY_MISSING',
+        message: `The repository folder ${where} does not exist, ${cannot}.`,
+        remedy: 'If the project was moved or renamed, open it where it is now.',
+      };
+    case 'GIT_MISSING':
+      return {
+        code: 'GIT_MISSING',
+        message: `Git is not installed or not on PATH, ${cannot}.`,
+        remedy: 'Install git (or add it to PATH), then try again; the editor may need a restart to find it.',
+      };
+    default:
+      return undefined;
+  }
 }
 
 export interface RollbackPlan {
@@ -306,12 +352,13 @@ async function buildPlan(store: PlanStore, target: RollbackTarget, options: Plan
   try {
     repo = await GitRepository.open(target.repositoryPath, { log });
   } catch (err) {
-    if (err instanceof GitError && (err.code === 'NOT_A_REPOSITORY' || err.code === 'REPOSITORY_MISSING')) {
-      refusals.push({ code: 'NOT_A_REPOSITORY', message: err.message, remedy: "Open the folder that holds the project's git repository." });
-      plan.summary = summarize(plan);
-      return plan;
-    }
-    throw err;
+    const refusal = repositoryRefusalOf(err, target.repositoryPath);
+    if (!refusal) throw err;
+    logFailure(log, '[rollback] opening the repository', err, 'warn');
+    // First: it is why nothing else about the branch and the files could be read.
+    refusals.unshift(refusal);
+    plan.summary = summarize(plan);
+    return plan;
   }
 
   const [head, project] = await Promise.all([repo.head(), laforgeProjectOf(target.dbPath, log)]);
