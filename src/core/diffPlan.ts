@@ -73,9 +73,13 @@ export function multiDiffStatus(plan: FileDiffPlan, workTree: string | undefined
   return left === undefined ? 'added' : 'modified';
 }
 
-/** The multi-file diff editor's title: `S12: 14 files changed`. */
-export function changesTitle(label: string, count: number): string {
-  return `${label}: ${count} ${count === 1 ? 'file' : 'files'} changed`;
+/**
+ * The title of a step's changes: `S12 · Changes` in the multi-file diff editor, which adds the
+ * count of files itself (`S12 · Changes (14 files)`); `S12: 14 files changed` where nothing
+ * counts them (the pick list of older editors).
+ */
+export function changesTitle(label: string, count: number, counted = false): string {
+  return counted ? `${label} · Changes` : `${label}: ${count} ${count === 1 ? 'file' : 'files'} changed`;
 }
 
 /**

@@ -21,6 +21,29 @@ export function dateTime(date: Date): string {
   return date.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
 }
 
+/** A time as details and tooltips give it: absolute and relative, `2026-11-02 14:05:00 UTC (29d ago)`. */
+export function bothTimes(date: Date, now: Date = new Date()): string {
+  return `${dateTime(date)} (${relativeTime(date, now)})`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A time on a row, where a column of "29d ago" would tell no step from the next: relative
+ * within a day (`3h ago`), then the local date and time (`Nov 2 14:05`), with the year once
+ * it is not this year's (`2025-11-02`).
+ */
+export function rowTime(date: Date, now: Date = new Date()): string {
+  const ms = now.getTime() - date.getTime();
+  if (ms < DAY) return relativeTime(date, now);
+  if (date.getFullYear() !== now.getFullYear()) return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
+  return `${MONTHS[date.getMonth()]} ${date.getDate()} ${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+}
+
+/** A count written in full, as details give it: `41,450`. */
+export const formatExactCount = (n: number): string => (Number.isFinite(n) ? n.toLocaleString('en-US') : '?');
+
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;

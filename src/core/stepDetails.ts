@@ -8,7 +8,7 @@ import type { Step } from './model';
 import { agentResultText, type StepLogSummary } from './stepLog';
 import { projectLabel } from './projectKey';
 import { notMergedText, stepCommitSourceText, type StepCommit } from './stepCommits';
-import { formatCost, formatDuration, shortHash } from './figures';
+import { bothTimes, formatCost, formatDuration, formatExactCount, shortHash } from './figures';
 
 /** A git-backed input: its value, or the sentence saying why it is missing. */
 export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -24,6 +24,8 @@ export interface StepDetailsInput {
   log?: { summary: StepLogSummary | null } | null;
   /** What the step did, as the views title it (src/ui/format.ts stepTitle); null or left out when nothing says. */
   title?: string | null;
+  /** The time relative times are read from; now unless given. */
+  now?: Date;
 }
 
 /** More rows than this are summarised; the multi-file diff editor shows them all. */
@@ -56,7 +58,7 @@ const fileView = (f: ChangedFile): FileView => ({
   binary: f.binary,
 });
 
-export function stepDetailsView({ database, step, stepCommit, commits, files, log, title }: StepDetailsInput): StepDetailsView {
+export function stepDetailsView({ database, step, stepCommit, commits, files, log, title, now = new Date() }: StepDetailsInput): StepDetailsView {
   const usage = step.tokenUsage;
   const summary = log?.summary ?? null;
   const config = step.agentConfig;
@@ -75,6 +77,9 @@ export function stepDetailsView({ database, step, stepCommit, commits, files, lo
     startTime: iso(step.startTime),
     endTime: iso(step.endTime),
     createdAt: iso(step.createdAt),
+    startText: step.startTime && bothTimes(step.startTime, now),
+    endText: step.endTime && bothTimes(step.endTime, now),
+    createdText: step.createdAt && bothTimes(step.createdAt, now),
     durationMs: step.durationMs,
     durationText: durationText(step.durationMs),
     exitCode: step.exitCode,
@@ -106,6 +111,9 @@ export function stepDetailsView({ database, step, stepCommit, commits, files, lo
       completion: usage.completionTokens,
       total: usage.totalTokens,
       cost: usage.cost,
+      promptText: formatExactCount(usage.promptTokens),
+      completionText: formatExactCount(usage.completionTokens),
+      totalText: formatExactCount(usage.totalTokens),
       costText: formatCost(usage.cost),
     },
     log: log

@@ -30,7 +30,10 @@ export interface TokensView {
   completion: number;
   total: number;
   cost: number;
-  /** e.g. `$0.0123`. */
+  /** The counts and the cost as the views write them: `41,450`, `$0.36`. */
+  promptText: string;
+  completionText: string;
+  totalText: string;
   costText: string;
 }
 
@@ -112,8 +115,12 @@ export interface StepDetailsView {
   startTime: string | null;
   endTime: string | null;
   createdAt: string | null;
+  /** The same times as the views write them, absolute and relative: `2026-11-02 14:05:00 UTC (29d ago)`. */
+  startText: string | null;
+  endText: string | null;
+  createdText: string | null;
   durationMs: number | null;
-  /** e.g. `3 min 5 s`. */
+  /** e.g. `3m 5s`. */
   durationText: string | null;
   exitCode: number | null;
   commitBefore: string | null;

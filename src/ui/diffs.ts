@@ -206,7 +206,7 @@ class StepDiffs implements ChangesOpener {
       const { left, right } = changeUris(n);
       return [(right ?? left)!, left, right];
     });
-    await vscode.commands.executeCommand('vscode.changes', changesTitle(label, nodes.length), resources);
+    await vscode.commands.executeCommand('vscode.changes', changesTitle(label, nodes.length, true), resources);
   }
 
   async showChanges(arg: unknown): Promise<void> {
@@ -363,7 +363,6 @@ class StepDiffs implements ChangesOpener {
     from: string,
     to: DiffTarget,
   ): Promise<void> {
-    const title = changesTitle(label, files.length);
     const plans = files.map((file) => planFileDiff(file, from, to, label));
     const workTree = to.kind === 'workingTree' ? root : undefined;
     if (await this.hasChangesEditor()) {
@@ -372,10 +371,10 @@ class StepDiffs implements ChangesOpener {
         sideUri(database, workTree, plan.left, 'undefined'),
         sideUri(database, workTree, plan.right, 'undefined'),
       ]);
-      await vscode.commands.executeCommand('vscode.changes', title, resources);
+      await vscode.commands.executeCommand('vscode.changes', changesTitle(label, files.length, true), resources);
       return;
     }
-    await this.pickChangedFile(database, workTree, title, plans);
+    await this.pickChangedFile(database, workTree, changesTitle(label, files.length), plans);
   }
 
   private hasChangesEditor(): Promise<boolean> {

@@ -16,6 +16,7 @@ import { safeText } from '../shared/safeText';
 import type { StepFilter } from '../core/stepDatabase';
 
 export {
+  bothTimes,
   dateTime,
   formatCost,
   formatCount,
@@ -25,9 +26,10 @@ export {
   nodeTokensText,
   relativeTime,
   relativeTimeSpoken,
+  rowTime,
   shortHash,
 } from '../core/figures';
-import { dateTime, formatCost, formatDuration, formatTokens, NOT_RECORDED, nodeTokensText, relativeTime, relativeTimeSpoken, shortHash } from '../core/figures';
+import { bothTimes, formatCost, formatDuration, formatTokens, NOT_RECORDED, nodeTokensText, relativeTimeSpoken, rowTime, shortHash } from '../core/figures';
 
 const STATUS_WORDS: Record<StepStatus, string> = {
   RUNNING: 'running',
@@ -67,7 +69,7 @@ function logDuration(step: Step, log: LogFigures | undefined): string | undefine
 export function stepDescription(step: Step, now: Date = new Date(), log?: LogFigures): string {
   const parts: string[] = [];
   if (step.status === 'ROLLED BACK') parts.push('rolled back');
-  parts.push(step.startTime ? relativeTime(step.startTime, now) : 'no start time');
+  parts.push(step.startTime ? rowTime(step.startTime, now) : 'no start time');
   if (step.status === 'RUNNING') parts.push('running');
   else if (step.durationMs !== null) parts.push(formatDuration(step.durationMs));
   else {
@@ -328,8 +330,8 @@ export function stepTooltipMarkdown(
   if (context.title) lines.push(escapeMarkdown(context.title));
   if (context.project !== undefined) row('Project', projectLabel(context.project));
   if (context.database !== undefined) row('Database', context.database);
-  row('Started', step.startTime ? dateTime(step.startTime) : 'unknown');
-  if (step.endTime) row('Ended', dateTime(step.endTime));
+  row('Started', step.startTime ? bothTimes(step.startTime) : 'unknown');
+  if (step.endTime) row('Ended', bothTimes(step.endTime));
   if (step.durationMs !== null) row('Duration', formatDuration(step.durationMs));
   const { log } = context;
   if (step.exitCode !== null) row('Exit code', String(step.exitCode));
@@ -512,7 +514,7 @@ export function nodeStatusText(node: Pick<HistoryNode, 'status' | 'rawStatus'>):
 }
 
 /** When something happened, or `unknown`: `2026-11-20 15:00:01 UTC`. */
-const detailsTime = (date: Date | null | undefined): string => (date ? dateTime(date) : 'unknown');
+const detailsTime = (date: Date | null | undefined, now?: Date): string => (date ? bothTimes(date, now) : 'unknown');
 
 /** Tokens of a node: `12.3k tokens`, or not recorded. */
 
@@ -531,7 +533,7 @@ export function historyNodeText(node: HistoryNode, levelName: string, now: Date 
   const { metrics } = node;
   const parts: string[] = [];
   if (node.description) parts.push(safeText(node.description));
-  if (metrics.start) parts.push(relativeTime(metrics.start, now));
+  if (metrics.start) parts.push(rowTime(metrics.start, now));
   if (node.status === 'running') parts.push('running');
   else if (node.status === 'failed') parts.push('failed');
   if (metrics.durationMs !== null && node.status !== 'running') parts.push(formatDuration(metrics.durationMs));
@@ -540,9 +542,9 @@ export function historyNodeText(node: HistoryNode, levelName: string, now: Date 
   if (metrics.costUsd !== null) parts.push(formatCost(metrics.costUsd));
   const rows: [string, string][] = [
     ['Status', nodeStatusText(node)],
-    ['Started', detailsTime(metrics.start)],
+    ['Started', detailsTime(metrics.start, now)],
   ];
-  if (metrics.end) rows.push(['Ended', dateTime(metrics.end)]);
+  if (metrics.end) rows.push(['Ended', bothTimes(metrics.end, now)]);
   if (metrics.durationMs !== null) rows.push(['Duration', formatDuration(metrics.durationMs)]);
   if (metrics.model) rows.push(['Model', safeText(metrics.model)]);
   rows.push(['Tokens', nodeTokensText(metrics.tokens)]);

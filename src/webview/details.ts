@@ -92,12 +92,13 @@ function facts(rows: [string, Child | string | number | null][]): HTMLElement {
   return list;
 }
 
-function date(iso: string | null): HTMLElement | null {
+/** A time as the host wrote it (absolute and relative), with its ISO form for assistive technology. */
+function date(iso: string | null, shown: string | null): HTMLElement | null {
   if (!iso) return null;
   const node = el('time');
   node.dateTime = iso;
   node.title = iso;
-  node.textContent = new Date(iso).toLocaleString();
+  node.textContent = shown ?? iso;
   return node;
 }
 
@@ -194,9 +195,9 @@ function renderTokens(details: StepDetailsView): HTMLElement {
   const summary = details.log?.summary ?? null;
   const rows: [string, string | null][] = t
     ? [
-        ['Prompt', t.prompt.toLocaleString()],
-        ['Completion', t.completion.toLocaleString()],
-        ['Total', t.total.toLocaleString()],
+        ['Prompt', t.promptText],
+        ['Completion', t.completionText],
+        ['Total', t.totalText],
         ['Cost', t.costText],
       ]
     : [['Tokens', 'Not recorded']];
@@ -249,14 +250,14 @@ function render(details: StepDetailsView): void {
     'overview',
     facts([
       ['Status', details.active ? details.status : `${details.status} (inactive)`],
-      ['Started', date(details.startTime)],
-      ['Ended', date(details.endTime)],
+      ['Started', date(details.startTime, details.startText)],
+      ['Ended', date(details.endTime, details.endText)],
       ['Duration', details.durationText],
       ['Exit code', details.exitCode],
       ['Parent', parent],
       ['Project', details.projectLabel],
       ['Database', details.databaseLabel],
-      ['Created', date(details.createdAt)],
+      ['Created', date(details.createdAt, details.createdText)],
       ['Commit before', commitFact(details.commitBefore, 'commit before')],
       ['Commit after', commitFact(details.commitAfter, 'commit after')],
       ['Step commit', stepCommitFact(details)],

@@ -106,7 +106,7 @@ const demoScenes: Scene[] = [
       await wb.reset();
       await wb.runCommand('Step History: Show Step Changes');
       await wb.pickQuickPickItem('S6');
-      await wb.editorTab(/S6: 30 files changed/).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.editorTab(/S6 · Changes \(30 files\)/).waitFor({ state: 'visible', timeout: 30_000 });
       await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 30_000 });
       await wb.screenshot('multi-file-diff');
     },

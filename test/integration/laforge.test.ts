@@ -155,8 +155,8 @@ describe(IN_LAFORGE, function () {
     const node = (await children(project)).find((n): n is StepNode => n.kind === 'step' && n.step.id === running.id)!;
     const live = await node.database.stepWorktree(node.step);
     assert.deepStrictEqual(live?.files.map(nameStatus), running.nameStatus, 'the work tree holds the running step\'s files');
-    // VS Code adds the count of files to a multi-file diff's title: "S22, live: 2 files changed (2 files)".
-    const title = `${running.label}, live: ${running.nameStatus.length} files changed`;
+    // VS Code adds the count of files to a multi-file diff's title, once: "S22, live · Changes (2 files)".
+    const title = `${running.label}, live · Changes (${running.nameStatus.length} ${running.nameStatus.length === 1 ? 'file' : 'files'})`;
     try {
       await vscode.commands.executeCommand('stepHistory.showChanges', node);
       const labels = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));

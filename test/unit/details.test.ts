@@ -38,15 +38,19 @@ describe('step details view', () => {
   });
 
   it('carries dates as ISO strings, duration, exit code, tokens, cost and the commits', () => {
-    const view = stepDetailsView(input({ start_time: '2026-01-02 10:00:00', end_time: '2026-01-02T12:05:07+02:00', duration_ms: null }));
+    const now = new Date('2026-01-31T10:00:00Z');
+    const view = stepDetailsView(input({ start_time: '2026-01-02 10:00:00', end_time: '2026-01-02T12:05:07+02:00', duration_ms: null }, { now }));
     assert.equal(view.label, 'S12');
     assert.equal(view.status, 'COMPLETED');
     assert.equal(view.startTime, '2026-01-02T10:00:00.000Z');
     assert.equal(view.endTime, '2026-01-02T10:05:07.000Z');
+    // Absolute and relative, written by the host as the tooltips write them: the page formats nothing.
+    assert.equal(view.startText, '2026-01-02 10:00:00 UTC (29d ago)');
+    assert.equal(view.endText, '2026-01-02 10:05:07 UTC (28d ago)');
     assert.equal(view.durationMs, 307_000);
     assert.equal(view.durationText, '5m 7s', 'as the tree writes it');
     assert.equal(view.exitCode, 0);
-    assert.deepEqual(view.tokens, { prompt: 100, completion: 20, total: 120, cost: 0.01, costText: '$0.01' });
+    assert.deepEqual(view.tokens, { prompt: 100, completion: 20, total: 120, cost: 0.01, promptText: '100', completionText: '20', totalText: '120', costText: '$0.01' });
     assert.equal(view.commitBefore, stepRow(12).commit_sha_before);
     assert.deepEqual(view.parent, { id: 11, label: 'S11', missing: false });
     assert.equal(view.databaseLabel, 'steps.db');

@@ -101,6 +101,22 @@ function detailsWithHtml() {
 }
 
 describe('details page', () => {
+  it('shows times and token counts as the host wrote them, absolute and relative, formatting none itself', () => {
+    const { root, receive } = loadPage();
+    const step = stepFromRow(stepRow(12, { start_time: '2026-01-02 10:00:00', token_usage_json: JSON.stringify({ prompt_tokens: 41450, completion_tokens: 5836, total_tokens: 47286, cost: 0.2119 }) }));
+    const details = stepDetailsView({
+      database: { id: '/w/steps.db', label: 'steps.db' },
+      step,
+      commits: { ok: true, value: [] },
+      files: { ok: true, value: [] },
+      now: new Date('2026-01-31T10:00:00Z'),
+    });
+    receive({ type: 'details', details });
+    const texts = root.texts();
+    assert.ok(texts.includes('2026-01-02 10:00:00 UTC (29d ago)'), JSON.stringify(texts));
+    for (const figure of ['41,450', '5,836', '47,286', '$0.21']) assert.ok(texts.includes(figure), `${figure} in ${JSON.stringify(texts)}`);
+  });
+
   it('says ready first', () => {
     const { posted } = loadPage();
     assert.deepEqual(posted, [{ type: 'ready' }]);

@@ -49,6 +49,8 @@ describe('diff plan: one file', () => {
   it('titles the multi-file editor', () => {
     assert.equal(changesTitle('S12', 14), 'S12: 14 files changed');
     assert.equal(changesTitle('S12', 1), 'S12: 1 file changed');
+    // The multi-file diff editor counts the files itself: "S12 · Changes (14 files)", not "… 14 files changed (14 files)".
+    assert.equal(changesTitle('S12', 14, true), 'S12 · Changes');
   });
 });
 

@@ -12,6 +12,8 @@ import {
   splitPath,
   stepDecoration,
   statusIcon,
+  rowTime,
+  bothTimes,
   stepAccessibilityLabel,
   stepDescription,
   stepTooltipMarkdown,
@@ -160,6 +162,20 @@ describe('format', () => {
       'a.ts → b.ts · Renamed (92% similar) · +3 −1',
     );
     assert.strictEqual(fileTooltip({ path: 'x.png', status: 'added', added: null, removed: null, binary: true }), 'x.png · Added · binary');
+  });
+});
+
+describe('format: times on rows, and in tooltips and details (core/figures.ts)', () => {
+  const now = new Date(2026, 10, 30, 12, 0, 0);
+  it('writes a row\'s time relative within a day, then as a local date and time, with the year once it is not this year\'s', () => {
+    assert.strictEqual(rowTime(new Date(2026, 10, 30, 9, 0, 0), now), '3h ago');
+    assert.strictEqual(rowTime(new Date(2026, 10, 2, 14, 5, 0), now), 'Nov 2 14:05');
+    assert.strictEqual(rowTime(new Date(2026, 10, 2, 14, 6, 0), now), 'Nov 2 14:06', 'two steps of one day are told apart');
+    assert.strictEqual(rowTime(new Date(2025, 10, 2, 14, 5, 0), now), '2025-11-02');
+  });
+
+  it('gives both, absolute and relative, in tooltips and details', () => {
+    assert.strictEqual(bothTimes(new Date('2026-11-01T12:00:00Z'), new Date('2026-11-30T12:00:00Z')), '2026-11-01 12:00:00 UTC (29d ago)');
   });
 });
 
