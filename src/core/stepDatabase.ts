@@ -6,6 +6,7 @@
  * and the views' models are tested in plain Node against them.
  */
 import type { ChangedFile, GitRepository } from './git';
+import type { Remedy } from './remedies';
 import type { LaforgeProject } from './laforgeProject';
 import type { PlanStore } from './rollback';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, LevelInfo, NodeRef, Page, TextRef } from './sources/types';
@@ -31,8 +32,8 @@ export interface WorkspaceFolderRef {
 export type DatabaseState =
   | { kind: 'loading' }
   | { kind: 'ready' }
-  /** The database cannot be read: `message` is a sentence for the user, `detail` is for the log. */
-  | { kind: 'error'; message: string; detail: string };
+  /** The database cannot be read: `message` is a sentence for the user, `detail` is for the log, `remedy` what the row offers (remediesOf). */
+  | { kind: 'error'; message: string; detail: string; remedy?: Remedy };
 
 export interface StepFilter {
   /** Only steps whose status is FAILED. */

@@ -11,6 +11,7 @@ import type { Logger } from '../core/log';
 import type { HistoryNode, NodeRef } from '../core/sources/types';
 import type { StepDatabase, StepFilter } from '../core/stepDatabase';
 import { databaseError, message, type ChangeNode, type ItemMoreNode, type ItemNode, type MessageNode, type TreeNode } from './treeNodes';
+import { remediesOf } from '../core/remedies';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -138,7 +139,7 @@ export class SourceTreeModel {
       const { message: sentence, detail } = describeError(err);
       logFailure(this.log, `listing ${parent ?? 'the top level'} of ${database.path}`, err);
       const id = `${database.id}|${parent ?? ''}|error`;
-      level.error = parent === null ? databaseError(id, database, sentence, detail) : message(id, sentence, 'error', detail);
+      level.error = parent === null ? databaseError(id, database, sentence, detail, remediesOf(err)[0]) : message(id, sentence, 'error', detail);
     }
   }
 

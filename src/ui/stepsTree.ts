@@ -32,6 +32,7 @@ import { registerTreeCommands } from './treeCommands';
 import type { ChangeNode, FileNode, ItemMoreNode, ItemNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
 import type { HistoryNode } from '../core/sources/types';
 import { laforgeStatus } from '../core/sources/laforge/nodes';
+import { remedyCommand } from './showError';
 
 export const STEPS_VIEW_ID = 'stepHistory.steps';
 
@@ -297,6 +298,11 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     else if (node.severity === 'warning') {
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
     } else item.iconPath = new vscode.ThemeIcon('info');
+    // An error's first remedy runs when the row is chosen ("Open Folder…", "Open Settings"), and says so.
+    if (node.remedy && node.remedy.action !== 'showLog') {
+      item.command = remedyCommand(node.remedy);
+      item.tooltip = `${item.tooltip as string}\n\nChoose to ${item.command.title.replace(/…$/, '').toLowerCase()}.`;
+    }
     const about = node.description ? `, ${safeText(node.description)}` : '';
     item.accessibilityInformation = { label: node.severity === 'info' ? `${text}${about}` : `${node.severity}: ${text}${about}` };
     return item;

@@ -22,6 +22,7 @@ import { isFilterActive } from './format';
 import type { Disposable, Event, StepDatabase, StepDatabases, StepFilter } from '../core/stepDatabase';
 import { SourceTreeModel } from './sourceTreeModel';
 import { databaseError, message, type FileNode, type ItemMoreNode, type LoadMoreNode, type MessageNode, type ProjectNode, type StepNode, type TreeNode } from './treeNodes';
+import { remediesOf } from '../core/remedies';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -290,7 +291,7 @@ export class StepsTreeModel implements Disposable {
       return [node];
     }
     if (state.kind === 'error') {
-      return [databaseError(`${database.id}|error`, database, state.message, state.detail)];
+      return [databaseError(`${database.id}|error`, database, state.message, state.detail, state.remedy)];
     }
     if (isOtherSystem(database)) return this.sources.roots(database);
     await this.ensureListed(database, entry);
@@ -317,7 +318,7 @@ export class StepsTreeModel implements Disposable {
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
       logFailure(this.log, `listing the projects of ${database.path}`, err);
-      entry.message = databaseError(`${database.id}|error`, database, sentence, detail);
+      entry.message = databaseError(`${database.id}|error`, database, sentence, detail, remediesOf(err)[0]);
     }
   }
 

@@ -9,6 +9,7 @@ import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary } from '../core/stepStore';
 import type { StepWorktree } from '../core/worktrees';
 import type { StepDatabase } from '../core/stepDatabase';
+import type { Remedy } from '../core/remedies';
 
 export interface ProjectNode {
   readonly kind: 'project';
@@ -62,6 +63,8 @@ export interface MessageNode {
   readonly description?: string;
   /** The whole sentence with the path it names, when the row shows it shorter. */
   readonly tooltip?: string;
+  /** What choosing the row does about it (an error's first remedy). */
+  readonly remedy?: Remedy;
 }
 
 /** A node of a database another system wrote: a container (session, workflow, agent, run) or a step. */
@@ -110,7 +113,7 @@ export function message(
   text: string,
   severity: MessageNode['severity'],
   detail?: string,
-  more: Pick<MessageNode, 'description' | 'tooltip'> = {},
+  more: Pick<MessageNode, 'description' | 'tooltip' | 'remedy'> = {},
 ): MessageNode {
   return { kind: 'message', id, message: text, severity, detail, ...more };
 }
@@ -120,7 +123,7 @@ export function message(
  * sidebar cuts a long line at its end), the database's label after it and the whole sentence
  * with the path in the tooltip.
  */
-export function databaseError(id: string, database: { label: string; path: string }, sentence: string, detail?: string): MessageNode {
+export function databaseError(id: string, database: { label: string; path: string }, sentence: string, detail?: string, remedy?: Remedy): MessageNode {
   const reason = sentence.split(database.path).join('').replace(/ {2,}/g, ' ').replace(/ ([.,;:])/g, '$1').trim();
-  return message(id, reason || sentence, 'error', detail, { description: database.label, tooltip: `${sentence}\n${database.path}` });
+  return message(id, reason || sentence, 'error', detail, { description: database.label, tooltip: `${sentence}\n${database.path}`, remedy });
 }

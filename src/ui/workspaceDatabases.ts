@@ -23,6 +23,7 @@ import type { ProjectSummary, StepAggregates } from '../core/stepStore';
 import { guarded } from './showError';
 import type { ChangeItem, DetailSection, HistoryNode, NodeRef, Page, TextRef } from '../core/sources/types';
 import type { DatabaseState, SourceInfo, StepDatabase, StepDatabases, StepFilter, StepPageOptions } from '../core/stepDatabase';
+import { remediesOf } from '../core/remedies';
 
 export interface WorkspaceStepDatabasesOptions {
   context: vscode.ExtensionContext;
@@ -625,7 +626,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
         this.changedFilesCache.clear();
         void old?.close();
         const { message, detail } = describeError(error);
-        this.currentState = { kind: 'error', message, detail };
+        this.currentState = { kind: 'error', message, detail, remedy: remediesOf(error)[0] };
         logFailure(this.log, `Could not load ${this.path} (${why}) after ${(performance.now() - t0).toFixed(1)} ms`, error, 'warn');
         this.changed(this);
         throw error;

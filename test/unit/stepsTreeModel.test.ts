@@ -332,7 +332,7 @@ describe('StepsTreeModel', () => {
 
   it('shows a database in error, and one still loading, as messages: an error\'s reason first, the path it names only in the tooltip', async () => {
     const broken = new FakeDatabase('broken', 'broken/steps.db');
-    broken.state = { kind: 'error', message: 'This file is not a SQLite database.', detail: 'x' };
+    broken.state = { kind: 'error', message: 'This file is not a SQLite database.', detail: 'x', remedy: { action: 'openDatabase' } };
     // A sentence that names the absolute path, as the readers' do: a sidebar would cut its reason off.
     const named = new FakeDatabase('named', 'named/steps.db');
     named.state = { kind: 'error', message: `The step database ${named.path} is damaged (SQLite calls it malformed).`, detail: 'y' };
@@ -351,6 +351,9 @@ describe('StepsTreeModel', () => {
     );
     assert.strictEqual(roots[1].tooltip, `The step database ${named.path} is damaged (SQLite calls it malformed).\n${named.path}`);
     assert.ok(model.isBusy(roots[2]) && !model.isBusy(roots[0]));
+    // Choosing the row does what its error's code offers.
+    assert.deepStrictEqual(roots[0].remedy, { action: 'openDatabase' });
+    assert.strictEqual(roots[1].remedy, undefined);
   });
 });
 
