@@ -117,11 +117,34 @@ export function isPassingState(err: unknown): err is RollbackError {
   return err instanceof RollbackError && err.reasons.length > 0 && err.reasons.every((reason) => PASSING_STATES.has(reason));
 }
 
-export type StepHistoryError = StepDbError | GitError | StepFieldError | RollbackError | StepLogError;
+export type ApiErrorCode =
+  /** No database of that id is found or added. */
+  | 'UNKNOWN_DATABASE'
+  /** The database has no step of that id. */
+  | 'UNKNOWN_STEP';
+
+/** A call of the extension's API that names something Step History does not have: a typed rejection, not an unexpected error. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly detail?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type StepHistoryError = StepDbError | GitError | StepFieldError | RollbackError | StepLogError | ApiError;
 
 export function isStepHistoryError(err: unknown): err is StepHistoryError {
   return (
-    err instanceof StepDbError || err instanceof GitError || err instanceof StepFieldError || err instanceof RollbackError || err instanceof StepLogError
+    err instanceof StepDbError ||
+    err instanceof GitError ||
+    err instanceof StepFieldError ||
+    err instanceof RollbackError ||
+    err instanceof StepLogError ||
+    err instanceof ApiError
   );
 }
 

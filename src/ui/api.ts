@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import { ApiError } from '../core/errors';
 import type { ChangedFile } from '../core/git';
 import type { Step } from '../core/model';
 import type { ProjectSummary } from '../core/stepStore';
@@ -75,13 +76,21 @@ export interface StepHistoryApi {
 export function createApi(databases: StepDatabases, rollbacks: RollbackService, testing: Omit<StepHistoryApi['testing'], 'rollbacks'>): StepHistoryApi {
   const database = (id: string): StepDatabase => {
     const found = databases.get(id);
-    if (!found) throw new Error(`Step History has no database ${id}.`);
+    if (!found) throw new ApiError('UNKNOWN_DATABASE', `Step History has no database ${id}.`, `known: ${databases.all.map((d) => d.id).join(', ') || 'none'}`);
     return found;
   };
   const stepOf = async (databaseId: string, stepId: number): Promise<Step> => {
     const step = await database(databaseId).step(stepId);
-    if (!step) throw new Error(`The database ${databaseId} has no step S${stepId}.`);
+    if (!step) throw new ApiError('UNKNOWN_STEP', `The database ${databaseId} has no step S${stepId}.`);
     return step;
+  };
+  /** A call on a database that is not there rejects, rather than throwing before a promise exists. */
+  const on = <T>(id: string, call: (d: StepDatabase) => Promise<T>): Promise<T> => {
+    try {
+      return call(database(id));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
   return {
     apiVersion: 1,
@@ -95,13 +104,13 @@ export function createApi(databases: StepDatabases, rollbacks: RollbackService, 
         system: d.source?.detection.system,
         levels: d.source?.levels.map((l) => ({ ...l })),
       })),
-    nodes: (databaseId, parent, page) => database(databaseId).children(parent, page),
-    node: (databaseId, ref) => database(databaseId).node(ref),
-    details: (databaseId, ref) => database(databaseId).details(ref),
-    changes: (databaseId, ref) => database(databaseId).changes(ref),
-    projects: (databaseId) => database(databaseId).projects(),
-    steps: (databaseId, projectId, options) => database(databaseId).steps(projectId, options),
-    step: (databaseId, stepId) => database(databaseId).step(stepId),
+    nodes: (databaseId, parent, page) => on(databaseId, (d) => d.children(parent, page)),
+    node: (databaseId, ref) => on(databaseId, (d) => d.node(ref)),
+    details: (databaseId, ref) => on(databaseId, (d) => d.details(ref)),
+    changes: (databaseId, ref) => on(databaseId, (d) => d.changes(ref)),
+    projects: (databaseId) => on(databaseId, (d) => d.projects()),
+    steps: (databaseId, projectId, options) => on(databaseId, (d) => d.steps(projectId, options)),
+    step: (databaseId, stepId) => on(databaseId, (d) => d.step(stepId)),
     changedFiles: async (databaseId, stepId) => database(databaseId).changedFiles(await stepOf(databaseId, stepId)),
     rollback: (databaseId, projectId, stepId, options) => rollbacks.rollback({ databaseId, projectId, stepId }, options),
     undoLastRollback: (options) => rollbacks.undoLast(options),

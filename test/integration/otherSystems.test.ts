@@ -243,6 +243,8 @@ describe(IN_OTHER_SYSTEMS, function () {
     assert.deepStrictEqual(info.levels?.map((l) => l.key), node.database.source?.levels.map((l) => l.key));
     assert.deepStrictEqual((await api.node(databaseId, node.item.ref))?.label, node.item.label);
     assert.ok((await api.details(databaseId, node.item.ref)).length > 0, 'its details as sections');
+    // A database the API does not have is a typed rejection with a sentence, not an unexpected error.
+    await assert.rejects(api.nodes('/no/such/steps.db', null), (e: Error & { code?: string }) => e.name === 'ApiError' && e.code === 'UNKNOWN_DATABASE' && /has no database \/no\/such\/steps\.db/.test(e.message));
     try {
       await vscode.commands.executeCommand('stepHistory.openDetails', node);
       await waitFor('the details page of the status bar\'s step', () => {

@@ -1,8 +1,17 @@
 import * as assert from 'assert';
-import { GitError, isPassingState, logFailure, RollbackError, StepDbError, StepFieldError, StepLogError } from '../../src/core/errors';
+import { ApiError, describeError, GitError, isPassingState, logFailure, RollbackError, StepDbError, StepFieldError, StepLogError } from '../../src/core/errors';
 import { recordingLogger } from '../fixtures/recordingLogger';
 
 const STACK_FRAME = /\n\s+at /;
+
+describe('describeError: the API\'s rejections are typed', () => {
+  it('gives an ApiError\'s sentence, not "an unexpected error"', () => {
+    const { message, detail } = describeError(new ApiError('UNKNOWN_DATABASE', 'Step History has no database /x/steps.db.', 'known: none'));
+    assert.strictEqual(message, 'Step History has no database /x/steps.db.');
+    assert.strictEqual(detail, 'known: none');
+    assert.match(describeError(new Error('plain')).message, /unexpected error/);
+  });
+});
 
 describe('logFailure', () => {
   it('logs an expected state of a step as one info line, without a stack', () => {
