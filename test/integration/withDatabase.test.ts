@@ -13,7 +13,7 @@ describe(WITH_DATABASE, () => {
 
   it('is installed from the VSIX with only what runs', () => {
     const dir = stepHistory().extensionPath;
-    for (const file of ['package.json', 'dist/extension.js', 'dist/sql-wasm.wasm', 'media/icon.png', 'media/history.svg']) {
+    for (const file of ['package.json', 'package.nls.json', 'dist/extension.js', 'dist/sql-wasm.wasm', 'media/icon.png', 'media/history.svg']) {
       assert.ok(fs.existsSync(path.join(dir, file)), `${file} is missing from the installed extension`);
     }
     // vsce may rename these (LICENSE becomes LICENSE.txt), so match by name, ignoring case and extension.
