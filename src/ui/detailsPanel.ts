@@ -40,7 +40,7 @@ export function registerDetailsPanel(context: vscode.ExtensionContext, databases
     vscode.commands.registerCommand(
       'stepHistory.openDetails',
       guarded(log, 'openDetails', async (arg?: unknown) => {
-        const node = isStepNode(arg) || isItemNode(arg) ? arg : await pickStep(databases, { title: 'Open Step Details', otherSystems: PICKED_PER_DATABASE });
+        const node = isStepNode(arg) || isItemNode(arg) ? arg : await pickStep(databases, { title: vscode.l10n.t('Open Step Details'), otherSystems: PICKED_PER_DATABASE });
         if (node?.kind === 'item') details.showItem(node.database, node.item.ref, node.item.label);
         else if (node) details.show(node.database, node.step.id);
       }),

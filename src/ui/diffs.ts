@@ -175,7 +175,7 @@ class StepDiffs implements ChangesOpener {
   async openFileDiff(node: unknown): Promise<void> {
     if (isChangeNode(node)) return this.openChangeDiff(node);
     if (!isFileNode(node)) {
-      void vscode.window.showInformationMessage('Pick a changed file under a step in the Steps view to see its changes.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Pick a changed file under a step in the Steps view to see its changes.'));
       return;
     }
     if (node.worktree) {
@@ -192,9 +192,9 @@ class StepDiffs implements ChangesOpener {
   /** Everything another system's step changed, in one multi-file diff. */
   private async showItemChanges(node: ItemNode): Promise<void> {
     const label = safeText(node.item.label);
-    const changes = await this.withProgress(`Reading the changes of ${label}…`, () => node.database.changes(node.item.ref));
+    const changes = await this.withProgress(vscode.l10n.t('Reading the changes of {0}…', label), () => node.database.changes(node.item.ref));
     if (changes.length === 0) {
-      void vscode.window.showInformationMessage(`${label} recorded no changes.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} recorded no changes.', label));
       return;
     }
     const nodes = changes.map((change): ChangeNode => ({ kind: 'change', database: node.database, step: node.item, change }));
@@ -227,9 +227,9 @@ class StepDiffs implements ChangesOpener {
       return;
     }
     const { before, after } = range;
-    const files = await this.withProgress(`Reading ${node.step.label}'s changes…`, () => node.database.changedFiles(node.step));
+    const files = await this.withProgress(vscode.l10n.t('Reading {0}\'s changes…', node.step.label), () => node.database.changedFiles(node.step));
     if (files.length === 0) {
-      void vscode.window.showInformationMessage(`${node.step.label} changed no files.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} changed no files.', node.step.label));
       return;
     }
     const root = (await node.database.repository()).root;
@@ -239,13 +239,13 @@ class StepDiffs implements ChangesOpener {
   /** A running step's changes so far: its work tree's files against its commit before. */
   private async showLiveChanges(node: StepNode): Promise<void> {
     const label = `${node.step.label}, live`;
-    const live = await this.withProgress(`Reading ${node.step.label}'s changes so far…`, () => node.database.stepWorktree(node.step));
+    const live = await this.withProgress(vscode.l10n.t('Reading {0}\'s changes so far…', node.step.label), () => node.database.stepWorktree(node.step));
     if (!live) {
-      void vscode.window.showInformationMessage(`${node.step.label} is still running, and its work tree is not in this repository's list of work trees, so its changes cannot be shown yet.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} is still running, and its work tree is not in this repository\'s list of work trees, so its changes cannot be shown yet.', node.step.label));
       return;
     }
     if (live.files.length === 0) {
-      void vscode.window.showInformationMessage(`${node.step.label} is still running and has changed no files yet.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} is still running and has changed no files yet.', node.step.label));
       return;
     }
     await this.openChanges(node.database, live.path, label, live.files, live.base, { kind: 'workingTree' });
@@ -256,14 +256,14 @@ class StepDiffs implements ChangesOpener {
     if (!node) return;
     const base = workingTreeBase(node.step, await node.database.stepCommit(node.step));
     const label = `${node.step.label} ↔ Working Tree`;
-    const { root, files } = await this.withProgress(`Comparing ${node.step.label} with the working tree…`, async () => {
+    const { root, files } = await this.withProgress(vscode.l10n.t('Comparing {0} with the working tree…', node.step.label), async () => {
       const repository = await node.database.repository();
       // The step databases' own files are left out: the compared one's first, and any other the workspace has.
       const databases = [node.database.path, ...this.databases.all.map((d) => d.path)];
       return { root: repository.root, files: await workingTreeChanges(repository, base, databases) };
     });
     if (files.length === 0) {
-      void vscode.window.showInformationMessage(`The working tree has the same files as ${node.step.label}'s commit ${shortHash(base)}.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('The working tree has the same files as {0}\'s commit {1}.', node.step.label, shortHash(base)));
       return;
     }
     await this.openChanges(node.database, root, label, files, base, { kind: 'workingTree' });
@@ -279,22 +279,22 @@ class StepDiffs implements ChangesOpener {
    */
   private async compareItem(node: ItemNode): Promise<void> {
     const label = safeText(node.item.label);
-    const counterparts = await this.withProgress(`Finding what ${label} compares with…`, () => node.database.counterparts(node.item.ref));
+    const counterparts = await this.withProgress(vscode.l10n.t('Finding what {0} compares with…', label), () => node.database.counterparts(node.item.ref));
     if (counterparts.length === 0) {
-      void vscode.window.showInformationMessage(`${label} has nothing of the same kind to compare with.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} has nothing of the same kind to compare with.', label));
       return;
     }
     type Item = vscode.QuickPickItem & { other: (typeof counterparts)[number] };
     const picked = await vscode.window.showQuickPick<Item>(
       counterparts.map((other) => ({ label: safeText(other.label), description: other.description ? safeText(other.description) : undefined, other })),
-      { title: `Compare ${label} with…`, placeHolder: 'Pick the step to compare it with', matchOnDescription: true },
+      { title: vscode.l10n.t('Compare {0} with…', label), placeHolder: vscode.l10n.t('Pick the step to compare it with'), matchOnDescription: true },
     );
     if (!picked) return;
     const [mine, theirs] = await Promise.all([node.database.changes(node.item.ref), node.database.changes(picked.other.ref)]);
     const change = mine[0];
     const other = theirs.find((c) => c.label === change?.label) ?? theirs[0];
     if (!change || !other) {
-      void vscode.window.showInformationMessage(`${label} or ${safeText(picked.other.label)} recorded no text to compare.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} or {1} recorded no text to compare.', label, safeText(picked.other.label)));
       return;
     }
     const left = changeUris({ kind: 'change', database: node.database, step: picked.other, change: other }).right;
@@ -309,11 +309,11 @@ class StepDiffs implements ChangesOpener {
     let second: StepNode | undefined;
     if (Array.isArray(b) && b.length === 2 && b.every(isStepNode)) [first, second] = b;
     else if (isStepNode(a)) first = a;
-    else first = await pickStep(this.databases, { title: 'Compare Two Steps (1/2)', placeHolder: 'Pick the first step' });
+    else first = await pickStep(this.databases, { title: vscode.l10n.t('Compare Two Steps (1/2)'), placeHolder: vscode.l10n.t('Pick the first step') });
     if (!first) return;
     second ??= await pickStep(this.databases, {
-      title: `Compare ${first.step.label} with… (2/2)`,
-      placeHolder: 'Pick the step to compare it with',
+      title: vscode.l10n.t('Compare {0} with… (2/2)', first.step.label),
+      placeHolder: vscode.l10n.t('Pick the step to compare it with'),
       exclude: first,
     });
     if (!second) return;
@@ -322,19 +322,19 @@ class StepDiffs implements ChangesOpener {
 
     const [oneCommit, otherCommit] = await Promise.all([one.database.stepCommit(one.step), other.database.stepCommit(other.step)]);
     const comparison = stepComparison({ step: one.step, commit: oneCommit }, { step: other.step, commit: otherCommit });
-    const { root, files } = await this.withProgress(`Comparing ${comparison.label}…`, async () => {
+    const { root, files } = await this.withProgress(vscode.l10n.t('Comparing {0}…', comparison.label), async () => {
       const [repository, otherRepository] = await Promise.all([one.database.repository(), other.database.repository()]);
       if (repository.root !== otherRepository.root) return { root: undefined, files: [] as ChangedFile[] };
       return { root: repository.root, files: await repository.changedFiles(comparison.from, comparison.to) };
     });
     if (root === undefined) {
       void vscode.window.showWarningMessage(
-        `${one.step.label} and ${other.step.label} belong to different git repositories, so they cannot be compared.`,
+        vscode.l10n.t('{0} and {1} belong to different git repositories, so they cannot be compared.', one.step.label, other.step.label),
       );
       return;
     }
     if (files.length === 0) {
-      void vscode.window.showInformationMessage(`${comparison.older.label} and ${comparison.newer.label} left the same files.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} and {1} left the same files.', comparison.older.label, comparison.newer.label));
       return;
     }
     const database = comparison.older === one.step ? one.database : other.database;
@@ -390,7 +390,7 @@ class StepDiffs implements ChangesOpener {
     if (!this.context.globalState.get<boolean>(FALLBACK_NOTICE_KEY)) {
       void this.context.globalState.update(FALLBACK_NOTICE_KEY, true);
       void vscode.window.showInformationMessage(
-        'This version of VS Code has no multi-file diff editor (it arrived in 1.86), so Step History lists the changed files: pick one to see its diff.',
+        vscode.l10n.t('This version of VS Code has no multi-file diff editor (it arrived in 1.86), so Step History lists the changed files: pick one to see its diff.'),
       );
     }
     type Item = vscode.QuickPickItem & { plan: FileDiffPlan };

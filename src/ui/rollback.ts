@@ -49,15 +49,15 @@ const PRUNE_DELAY_MS = 10_000;
 const WAIT_POLL_MS = 2000;
 const WAIT_LIMIT_MS = 60 * 60_000;
 
-export const ROLL_BACK = 'Roll Back';
-export const PROTECT_AND_ROLL_BACK = 'Keep My Work Safe and Roll Back';
-export const SHOW_CHANGES = 'Show Changes';
-export const RESTORE_TASKS = 'Restore Task Database';
-export const KEEP_TASKS = 'Leave It As It Is';
-export const ROLL_BACK_ANYWAY = 'No Agent Is Running: Roll Back';
-export const UNDO = 'Undo';
-export const UNDO_ROLLBACK = 'Undo Rollback';
-const SHOW_LOG = 'Show Log';
+export const ROLL_BACK = vscode.l10n.t('Roll Back');
+export const PROTECT_AND_ROLL_BACK = vscode.l10n.t('Keep My Work Safe and Roll Back');
+export const SHOW_CHANGES = vscode.l10n.t('Show Changes');
+export const RESTORE_TASKS = vscode.l10n.t('Restore Task Database');
+export const KEEP_TASKS = vscode.l10n.t('Leave It As It Is');
+export const ROLL_BACK_ANYWAY = vscode.l10n.t('No Agent Is Running: Roll Back');
+export const UNDO = vscode.l10n.t('Undo');
+export const UNDO_ROLLBACK = vscode.l10n.t('Undo Rollback');
+const SHOW_LOG = vscode.l10n.t('Show Log');
 
 export interface RollbackOptions {
   /** Ask with a modal confirmation first; default true. Only an explicit `false` skips it. */
@@ -237,7 +237,7 @@ class Rollbacks implements vscode.Disposable {
     const journal = await lastRollback(await this.journalDir());
     if (!journal) {
       await this.updateCanUndo();
-      if (options.interactive) void vscode.window.showInformationMessage('There is no rollback to undo.');
+      if (options.interactive) void vscode.window.showInformationMessage(vscode.l10n.t('There is no rollback to undo.'));
       return { outcome: 'nothingToUndo' };
     }
     return this.undo(journal, options.confirm);
@@ -261,7 +261,7 @@ class Rollbacks implements vscode.Disposable {
     };
     const journalDir = await this.journalDir();
     const plan = await this.exclusive(() =>
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Planning rollback…' }, () =>
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Planning rollback…') }, () =>
         // The database as the store worker reads it now: the plan does not open the file again here.
         database.readNow().then((store) => planRollback(rollbackTarget, { log: this.log, wasmPath: this.wasmPath, journalDir, store })),
       ),
@@ -326,7 +326,7 @@ class Rollbacks implements vscode.Disposable {
       );
     }
 
-    const result = await this.run(`Rolling back ${target.projectId} to ${plan.step.label}`, (options) =>
+    const result = await this.run(vscode.l10n.t('Rolling back {0} to {1}', target.projectId, plan.step.label), (options) =>
       executeRollback(plan, { ...options, protect, assumeNoWriter, restoreTasks }),
     );
     void this.announce(result);
@@ -374,7 +374,7 @@ class Rollbacks implements vscode.Disposable {
       return;
     }
     this.log.info(`rollback to ${plan.step.label}: ${over}`);
-    const again = `Roll Back to ${plan.step.label}…`;
+    const again = vscode.l10n.t('Roll Back to {0}…', plan.step.label);
     if ((await vscode.window.showInformationMessage(over, again)) !== again) return;
     try {
       if (this.checkTrust(true)) await this.rollback(target, {}, true);
@@ -408,7 +408,7 @@ class Rollbacks implements vscode.Disposable {
   private async askAboutTasks(plan: RollbackPlan): Promise<string | undefined> {
     const { backup, current } = plan.taskDatabase!;
     return vscode.window.showWarningMessage(
-      `Also restore ${path.basename(current)} from ${path.basename(backup)}, as LaForge's own rollback did?`,
+      vscode.l10n.t('Also restore {0} from {1}, as LaForge\'s own rollback did?', path.basename(current), path.basename(backup)),
       {
         modal: true,
         detail: `${path.basename(backup)} is the copy of the task database LaForge made before ${plan.step.label}. The current ${path.basename(current)} is kept first, and Undo Last Rollback puts it back.`,
@@ -450,9 +450,9 @@ class Rollbacks implements vscode.Disposable {
 
   /** After "Show Changes": nothing changed; a button starts over with a fresh plan. */
   private async offerAgain(target: ResolvedTarget, plan: RollbackPlan): Promise<void> {
-    const again = `Roll Back to ${plan.step.label}…`;
+    const again = vscode.l10n.t('Roll Back to {0}…', plan.step.label);
     const choice = await vscode.window.showInformationMessage(
-      `Nothing was rolled back. When you have looked at the changes, roll back to ${plan.step.label} from here.`,
+      vscode.l10n.t('Nothing was rolled back. When you have looked at the changes, roll back to {0} from here.', plan.step.label),
       again,
     );
     if (choice === again) {
@@ -490,7 +490,7 @@ class Rollbacks implements vscode.Disposable {
       );
       if (choice !== UNDO_ROLLBACK) return { outcome: 'cancelled' };
     }
-    const result = await this.run(`Undoing the rollback of ${journal.target.projectId} to ${journal.stepLabel}`, async (options) =>
+    const result = await this.run(vscode.l10n.t('Undoing the rollback of {0} to {1}', journal.target.projectId, journal.stepLabel), async (options) =>
       // The steps as the store worker reads them, when the database is one of the views'.
       undoRollback(journal, { ...options, store: await this.databases.get(journal.target.dbPath)?.readNow() }),
     );
@@ -523,13 +523,17 @@ class Rollbacks implements vscode.Disposable {
   private async offerOne(journal: RollbackJournal): Promise<void> {
     const sentence = pendingSentence(journal);
     this.log.warn(`${sentence} Journal ${journal.id}.`);
-    const choice = await vscode.window.showWarningMessage(sentence, 'Finish Rollback', 'Revert', SHOW_LOG);
+    const finishIt = vscode.l10n.t('Finish Rollback');
+    const revertIt = vscode.l10n.t('Revert');
+    const choice = await vscode.window.showWarningMessage(sentence, finishIt, revertIt, SHOW_LOG);
     try {
       if (choice === SHOW_LOG) await vscode.commands.executeCommand('stepHistory.showLog');
-      if (choice !== 'Finish Rollback' && choice !== 'Revert') return;
+      if (choice !== finishIt && choice !== revertIt) return;
       this.requireTrust();
-      const finish = choice === 'Finish Rollback';
-      const title = `${finish ? 'Finishing' : 'Reverting'} the rollback of ${journal.target.projectId} to ${journal.stepLabel}`;
+      const finish = choice === finishIt;
+      const title = finish
+        ? vscode.l10n.t('Finishing the rollback of {0} to {1}', journal.target.projectId, journal.stepLabel)
+        : vscode.l10n.t('Reverting the rollback of {0} to {1}', journal.target.projectId, journal.stepLabel);
       // protect: the journal says what was kept safe; finishing must never discard the rest.
       const result = await this.run(title, (options) =>
         finish ? finishRollback(journal, { ...options, protect: true }) : revertRollback(journal, options),
@@ -594,16 +598,16 @@ class Rollbacks implements vscode.Disposable {
     try {
       if (!this.checkTrust(true)) return;
       const journalDir = await this.journalDir();
-      const states = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Reading kept rollback states…' }, () =>
+      const states = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Reading kept rollback states…') }, () =>
         listKeptStates({ journalDir, repositories: this.repositories(), sizes: true, log: this.log }),
       );
       if (states.length === 0) {
-        void vscode.window.showInformationMessage('Step History keeps no rollback states in the repositories of this workspace.');
+        void vscode.window.showInformationMessage(vscode.l10n.t('Step History keeps no rollback states in the repositories of this workspace.'));
         return;
       }
       const picked = await vscode.window.showQuickPick(keptStatePicks(states), {
-        title: 'Kept Rollback States',
-        placeHolder: 'Pick the states to delete',
+        title: vscode.l10n.t('Kept Rollback States'),
+        placeHolder: vscode.l10n.t('Pick the states to delete'),
         canPickMany: true,
         matchOnDescription: true,
         matchOnDetail: true,
@@ -611,13 +615,14 @@ class Rollbacks implements vscode.Disposable {
       const chosen = (picked ?? []).flatMap((p) => (p.state ? [p.state] : []));
       if (chosen.length === 0) return;
       const { message, detail } = deleteConfirmation(chosen);
-      if ((await vscode.window.showWarningMessage(message, { modal: true, detail }, 'Delete')) !== 'Delete') return;
+      const remove = vscode.l10n.t('Delete');
+      if ((await vscode.window.showWarningMessage(message, { modal: true, detail }, remove)) !== remove) return;
       const { deleted, failures } = await this.exclusive(() => deleteKeptStates(chosen, { journalDir, log: this.log }));
       await this.updateCanUndo();
       if (failures.length === 0) {
-        void vscode.window.showInformationMessage(`Deleted ${countStates(deleted)}.`);
+        void vscode.window.showInformationMessage(vscode.l10n.t('Deleted {0}.', countStates(deleted)));
       } else {
-        void vscode.window.showWarningMessage(`Deleted ${countStates(deleted)}. ${failures.join(' ')}`, SHOW_LOG).then((choice) => {
+        void vscode.window.showWarningMessage(vscode.l10n.t('Deleted {0}. {1}', countStates(deleted), failures.join(' ')), SHOW_LOG).then((choice) => {
           if (choice === SHOW_LOG) void vscode.commands.executeCommand('stepHistory.showLog');
         });
       }
@@ -716,9 +721,9 @@ class Rollbacks implements vscode.Disposable {
   private checkTrust(interactive: boolean): boolean {
     if (vscode.workspace.isTrusted) return true;
     if (interactive) {
-      const manage = 'Manage Workspace Trust';
+      const manage = vscode.l10n.t('Manage Workspace Trust');
       void vscode.window
-        .showWarningMessage('Roll back and undo change files and the branch, so they are unavailable in Restricted Mode. Trust this workspace to use them.', manage)
+        .showWarningMessage(vscode.l10n.t('Roll back and undo change files and the branch, so they are unavailable in Restricted Mode. Trust this workspace to use them.'), manage)
         .then((choice) => {
           if (choice === manage) void vscode.commands.executeCommand('workbench.trust.manage');
         });
@@ -761,7 +766,7 @@ class Rollbacks implements vscode.Disposable {
   private async targetFromTreeOrPick(arg: unknown): Promise<ResolvedTarget | undefined> {
     const node = isStepNode(arg)
       ? arg
-      : await pickStep(this.databases, { title: 'Roll Back to Step', placeHolder: 'Pick the step to roll back to: it and every later step are rolled back', activeOnly: true });
+      : await pickStep(this.databases, { title: vscode.l10n.t('Roll Back to Step'), placeHolder: vscode.l10n.t('Pick the step to roll back to: it and every later step are rolled back'), activeOnly: true });
     return node && { database: node.database, projectId: node.projectId, stepId: node.step.id };
   }
 }
@@ -785,7 +790,7 @@ function keptStatePicks(states: readonly KeptState[]): KeptStatePick[] {
 /** The result sentence; a warning instead when something did not go as planned (a stash that did not apply cleanly). */
 function tell(result: RollbackResult, ...buttons: string[]): Thenable<string | undefined> {
   if (result.warnings.length === 0) return vscode.window.showInformationMessage(result.message, ...buttons);
-  return vscode.window.showWarningMessage(`${result.message} ${result.warnings.join(' ')}`, ...buttons);
+  return vscode.window.showWarningMessage(vscode.l10n.t('{0} {1}', result.message, result.warnings.join(' ')), ...buttons);
 }
 
 function isTargetArgument(value: unknown): value is RollbackTargetArgument {

@@ -7,17 +7,17 @@ import { remediesOf, type Remedy } from '../core/remedies';
 export function remedyCommand(remedy: Remedy): vscode.Command {
   switch (remedy.action) {
     case 'openFolder':
-      return { title: 'Open Folder…', command: 'workbench.action.files.openFolder' };
+      return { title: vscode.l10n.t('Open Folder…'), command: 'workbench.action.files.openFolder' };
     case 'installGit':
-      return { title: 'Install Git', command: 'vscode.open', arguments: [vscode.Uri.parse('https://git-scm.com/downloads')] };
+      return { title: vscode.l10n.t('Install Git'), command: 'vscode.open', arguments: [vscode.Uri.parse('https://git-scm.com/downloads')] };
     case 'openSettings':
       return remedy.setting
-        ? { title: 'Open Settings', command: 'workbench.action.openSettings', arguments: [remedy.setting] }
-        : { title: 'Open Settings', command: 'stepHistory.openSettings' };
+        ? { title: vscode.l10n.t('Open Settings'), command: 'workbench.action.openSettings', arguments: [remedy.setting] }
+        : { title: vscode.l10n.t('Open Settings'), command: 'stepHistory.openSettings' };
     case 'openDatabase':
-      return { title: 'Open Step Database…', command: 'stepHistory.openDatabase' };
+      return { title: vscode.l10n.t('Open Step Database…'), command: 'stepHistory.openDatabase' };
     case 'showLog':
-      return { title: 'Show Log', command: 'stepHistory.showLog' };
+      return { title: vscode.l10n.t('Show Log'), command: 'stepHistory.showLog' };
   }
 }
 

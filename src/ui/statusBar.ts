@@ -96,7 +96,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     item.tooltip = tooltip;
     const when = step.startTime ? `, started ${relativeTimeSpoken(step.startTime)}` : '';
     item.accessibilityInformation = { label: `Latest step ${step.label}, ${statusWord(step.status)}${when}` };
-    item.command = { command: 'stepHistory.openDetails', title: 'Open Step Details', arguments: [node] };
+    item.command = { command: 'stepHistory.openDetails', title: vscode.l10n.t('Open Step Details'), arguments: [node] };
   };
 
   const renderItem = (node: ItemNode) => {
@@ -114,7 +114,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     item.tooltip = tooltip;
     const when = start ? `, started ${relativeTimeSpoken(start)}` : '';
     item.accessibilityInformation = { label: `Latest ${level} ${words.label}, ${nodeStatusText(step)}${when}` };
-    item.command = { command: 'stepHistory.openDetails', title: 'Open Details', arguments: [node] };
+    item.command = { command: 'stepHistory.openDetails', title: vscode.l10n.t('Open Details'), arguments: [node] };
   };
 
   const setTimer = (on: boolean) => {

@@ -268,14 +268,14 @@ export function registerStepLogs(
     let node: StepNode | undefined;
     if (isStepNode(arg)) node = arg;
     else if (isFileNode(arg)) node = { kind: 'step', database: arg.database, projectId: arg.projectId, step: arg.step };
-    else node = await pickStep(databases, { title: 'Open Step Log' });
+    else node = await pickStep(databases, { title: vscode.l10n.t('Open Step Log') });
     if (!node) return undefined;
     const { database, step } = node;
     const file = await findStepLog(database.path, step.id);
     if (!file) {
       log.info(`${step.label} of ${database.path} has no log in ${stepLogsFolder(database.path)}`);
       void vscode.window.showInformationMessage(
-        `${step.label} has no log. Step History looks for logs/step-${step.label}-*.log beside ${safeText(database.label)}.`,
+        vscode.l10n.t('{0} has no log. Step History looks for logs/step-{0}-*.log beside {1}.', step.label, safeText(database.label)),
       );
       return undefined;
     }

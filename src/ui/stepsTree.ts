@@ -217,7 +217,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.iconPath = vscode.ThemeIcon.File;
     item.tooltip = fileTooltip(file);
     item.contextValue = `file.${file.status}`;
-    item.command = { command: 'stepHistory.openFileDiff', title: 'Open Changes', arguments: [node] };
+    item.command = { command: 'stepHistory.openFileDiff', title: vscode.l10n.t('Open Changes'), arguments: [node] };
     const where = folder ? ` in ${folder}` : '';
     const renamed = file.oldPath && file.oldPath !== file.path ? `, from ${safeText(file.oldPath)}` : '';
     item.accessibilityInformation = { label: `${name}${where}, ${changeWord(file.status).toLowerCase()}${renamed}` };
@@ -230,7 +230,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.description = `${node.offset} shown, next ${this.model.pageSize}`;
     item.iconPath = new vscode.ThemeIcon('more');
     item.contextValue = 'loadMore';
-    item.command = { command: 'stepHistory.loadMore', title: 'Load More Steps', arguments: [node] };
+    item.command = { command: 'stepHistory.loadMore', title: vscode.l10n.t('Load More Steps'), arguments: [node] };
     item.accessibilityInformation = { label: `Load ${this.model.pageSize} more steps; ${node.offset} shown` };
     return item;
   }
@@ -269,7 +269,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const label = change.path && change.label !== change.path ? `\n${safeText(change.label)}` : '';
     item.tooltip = `${shown} · ${changeWord(change.status)}${label}`;
     item.contextValue = `change.${change.status}`;
-    item.command = { command: 'stepHistory.openFileDiff', title: 'Open Changes', arguments: [node] };
+    item.command = { command: 'stepHistory.openFileDiff', title: vscode.l10n.t('Open Changes'), arguments: [node] };
     item.accessibilityInformation = { label: `${name}${folder ? ` in ${folder}` : ''}, ${changeWord(change.status).toLowerCase()}` };
     return item;
   }
@@ -280,7 +280,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.description = `${node.offset} shown, next ${this.model.pageSize}`;
     item.iconPath = new vscode.ThemeIcon('more');
     item.contextValue = 'loadMore';
-    item.command = { command: 'stepHistory.loadMore', title: 'Load More', arguments: [node] };
+    item.command = { command: 'stepHistory.loadMore', title: vscode.l10n.t('Load More'), arguments: [node] };
     item.accessibilityInformation = { label: `Load ${this.model.pageSize} more; ${node.offset} shown` };
     return item;
   }
@@ -360,7 +360,7 @@ export function registerStepsTree(context: vscode.ExtensionContext, databases: S
       if (projectId === undefined) {
         step = await database.step(stepId);
         if (!step) {
-          void vscode.window.showInformationMessage(`S${stepId} is no longer in ${database.label}.`);
+          void vscode.window.showInformationMessage(vscode.l10n.t('S{0} is no longer in {1}.', stepId, database.label));
           return false;
         }
         projectId = step.projectId;
@@ -382,22 +382,22 @@ export function registerStepsTree(context: vscode.ExtensionContext, databases: S
 /** Why a step asked for is not in the tree, with the one action that would show it. */
 async function explainHidden(model: StepsTreeModel, step: Step | undefined, label: string, where: string): Promise<void> {
   if (!step) {
-    void vscode.window.showInformationMessage(`${label} is no longer in ${where}.`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} is no longer in {1}.', label, where));
     return;
   }
   if (step.status === 'ROLLED BACK' && !model.showRolledBack) {
-    const show = 'Show Rolled-Back Steps';
-    if ((await vscode.window.showInformationMessage(`${label} is rolled back, and rolled-back steps are hidden.`, show)) === show) {
+    const show = vscode.l10n.t('Show Rolled-Back Steps');
+    if ((await vscode.window.showInformationMessage(vscode.l10n.t('{0} is rolled back, and rolled-back steps are hidden.', label), show)) === show) {
       await vscode.commands.executeCommand('stepHistory.showRolledBack');
     }
     return;
   }
   if (model.filterActive) {
-    const clear = 'Clear Filter';
-    if ((await vscode.window.showInformationMessage(`${label} does not match the filter.`, clear)) === clear) {
+    const clear = vscode.l10n.t('Clear Filter');
+    if ((await vscode.window.showInformationMessage(vscode.l10n.t('{0} does not match the filter.', label), clear)) === clear) {
       model.setFilter({});
     }
     return;
   }
-  void vscode.window.showInformationMessage(`${label} is not in the Steps view.`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('{0} is not in the Steps view.', label));
 }

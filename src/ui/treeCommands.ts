@@ -55,7 +55,7 @@ async function refresh({ databases, tree, viewId, log }: TreeCommandDeps): Promi
 }
 
 async function revealStep({ databases, tree }: TreeCommandDeps): Promise<void> {
-  const node = await pickStep(databases, { title: 'Reveal Step in the Steps View' });
+  const node = await pickStep(databases, { title: vscode.l10n.t('Reveal Step in the Steps View') });
   if (node) await tree.reveal(node.database.id, node.step.id, node.projectId);
 }
 
@@ -76,7 +76,7 @@ async function chooseFilter({ databases, tree }: TreeCommandDeps): Promise<void>
     { label: 'By text…', description: current.text && `"${current.text}"`, action: 'text' },
   ];
   if (model.filterActive) choices.push({ label: 'Clear filter', action: 'clear' });
-  const choice = await vscode.window.showQuickPick(choices, { title: 'Filter Steps', placeHolder: 'Show only some steps' });
+  const choice = await vscode.window.showQuickPick(choices, { title: vscode.l10n.t('Filter Steps'), placeHolder: vscode.l10n.t('Show only some steps') });
   if (!choice) return;
   switch (choice.action) {
     case 'failed':
@@ -85,8 +85,8 @@ async function chooseFilter({ databases, tree }: TreeCommandDeps): Promise<void>
       return model.setFilter({});
     case 'text': {
       const text = await vscode.window.showInputBox({
-        title: 'Filter Steps by Text',
-        prompt: "Steps whose label (S12), commits, model or configuration contain this text; empty for any",
+        title: vscode.l10n.t('Filter Steps by Text'),
+        prompt: vscode.l10n.t("Steps whose label (S12), commits, model or configuration contain this text; empty for any"),
         value: current.text ?? '',
       });
       if (text !== undefined) model.setFilter({ ...current, text });
@@ -105,7 +105,7 @@ async function chooseFilter({ databases, tree }: TreeCommandDeps): Promise<void>
           if (current.model) items.unshift({ label: 'Any model', description: 'stop filtering by model', alwaysShow: true, model: undefined });
           return items;
         }),
-        { title: 'Filter Steps by Model', placeHolder: 'Show only steps run with this model' },
+        { title: vscode.l10n.t('Filter Steps by Model'), placeHolder: vscode.l10n.t('Show only steps run with this model') },
       );
       const picked = await models;
       if (!picked) return;
@@ -178,8 +178,8 @@ async function copyCommitHash(deps: TreeCommandDeps, arg: unknown): Promise<void
   const choice =
     choices.length === 1
       ? choices[0]
-      : await vscode.window.showQuickPick(choices, { title: `Copy a Commit Hash of ${step.label}`, placeHolder: 'Which commit?' });
+      : await vscode.window.showQuickPick(choices, { title: vscode.l10n.t('Copy a Commit Hash of {0}', step.label), placeHolder: vscode.l10n.t('Which commit?') });
   if (!choice) return;
   await vscode.env.clipboard.writeText(choice.hash);
-  void vscode.window.showInformationMessage(`Copied ${step.label}'s ${choice.label.toLowerCase()} ${shortHash(choice.hash)}.`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Copied {0}\'s {1} {2}.', step.label, choice.label.toLowerCase(), shortHash(choice.hash)));
 }

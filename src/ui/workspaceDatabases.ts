@@ -144,7 +144,7 @@ export class WorkspaceStepDatabases implements StepDatabases {
       canSelectFiles: true,
       canSelectFolders: false,
       openLabel: 'Open Step Database',
-      title: 'Open Step Database',
+      title: vscode.l10n.t('Open Step Database'),
       defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
       filters: { 'Step databases': ['db', 'sqlite', 'sqlite3'], 'All files': ['*'] },
     });
