@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { createApi, type StepHistoryApi } from './ui/api';
 import { registerDetailsPanel } from './ui/detailsPanel';
@@ -14,6 +15,8 @@ export type { RollbackOptions, RollbackOutcome, RollbackTargetArgument, UndoOutc
 
 /** Composes the services; nothing else runs here. sql.js loads on the first database open. */
 export function activate(context: vscode.ExtensionContext): StepHistoryApi {
+  // The views' pure modules translate through @vscode/l10n, from the editor's bundle for its language.
+  if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const channel = vscode.window.createOutputChannel('Step History', { log: true });
   context.subscriptions.push(channel, vscode.commands.registerCommand('stepHistory.showLog', () => channel.show()));
   const log = (component: string) => componentLogger(channel, component);

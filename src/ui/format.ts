@@ -4,6 +4,7 @@
  * database goes through safeText before it reaches the user, and through escapeMarkdown (which
  * applies safeText) before it reaches a Markdown tooltip.
  */
+import * as l10n from '@vscode/l10n';
 import type { ChangeStatus, ChangedFile } from '../core/git';
 import type { Step, StepStatus } from '../core/model';
 import { notMergedText, stepCommitSummary, type StepCommit } from '../core/stepCommits';
@@ -379,9 +380,10 @@ function filterWords(filter: StepFilter): string[] {
 export function filterMessage(filter: StepFilter, counts: { shown: number; total: number } | undefined, nothingMatches: boolean): string | undefined {
   const words = filterWords(filter);
   if (!words.length) return undefined;
-  if (nothingMatches) return `No steps match the filter: ${words.join(' · ')}.`;
-  if (!counts || counts.total === 0) return `Filter: ${words.join(' · ')}`;
-  return `${counts.shown} of ${counts.total} ${counts.total === 1 ? 'step' : 'steps'} · ${words.join(' · ')}`;
+  const filtering = words.join(' · ');
+  if (nothingMatches) return l10n.t('No steps match the filter: {0}.', filtering);
+  if (!counts || counts.total === 0) return l10n.t('Filter: {0}', filtering);
+  return counts.total === 1 ? l10n.t('{0} of 1 step · {1}', counts.shown, filtering) : l10n.t('{0} of {1} steps · {2}', counts.shown, counts.total, filtering);
 }
 
 export const isFilterActive = (filter: StepFilter): boolean => describeFilter(filter) !== undefined;

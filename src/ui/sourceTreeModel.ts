@@ -6,6 +6,7 @@
  * Nodes keep their identity across reloads of the same page (found by ref), so VS Code keeps
  * what was expanded.
  */
+import * as l10n from '@vscode/l10n';
 import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import type { HistoryNode, NodeRef } from '../core/sources/types';
@@ -110,9 +111,9 @@ export class SourceTreeModel {
       level.more = { kind: 'itemMore', database, parent, offset: level.nodes.length };
       shown.push(level.more);
     } else if (!level.error && level.nodes.length > 0 && matching.length === 0) {
-      shown.push(message(`${database.id}|${parent ?? ''}|nomatch`, 'Nothing here matches the filter.', 'info'));
+      shown.push(message(`${database.id}|${parent ?? ''}|nomatch`, l10n.t('Nothing here matches the filter.'), 'info'));
     } else if (!level.error && level.nodes.length === 0) {
-      shown.push(message(`${database.id}|${parent ?? ''}|empty`, parent === null ? `${database.label} holds nothing yet.` : 'Nothing recorded yet.', 'info'));
+      shown.push(message(`${database.id}|${parent ?? ''}|empty`, parent === null ? l10n.t('{0} holds nothing yet.', database.label) : l10n.t('Nothing recorded yet.'), 'info'));
     }
     if (parentNode) for (const child of shown) this.parents.set(child, parentNode);
     return shown;
@@ -158,7 +159,7 @@ export class SourceTreeModel {
     try {
       const changes = await node.database.changes(node.item.ref);
       children = changes.map((change): ChangeNode => ({ kind: 'change', database: node.database, step: node.item, change }));
-      if (children.length === 0 && !node.item.hasChildren) children = [message(`${key}|nochanges`, 'No changes recorded.', 'info')];
+      if (children.length === 0 && !node.item.hasChildren) children = [message(`${key}|nochanges`, l10n.t('No changes recorded.'), 'info')];
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
       logFailure(this.log, `the changes of ${node.item.ref} in ${node.database.path}`, err, 'warn');

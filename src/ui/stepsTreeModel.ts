@@ -7,6 +7,7 @@
  * Nodes keep their identity across reloads (same object, fields updated in place): VS Code
  * finds the subtree to refresh, and the element to reveal, by the object it was given.
  */
+import * as l10n from '@vscode/l10n';
 import { debounce, type Debounced } from '../core/async';
 import { describeError, GitError, logFailure } from '../core/errors';
 import { isNoCommit, type StepCommit } from '../core/stepCommits';
@@ -286,7 +287,7 @@ export class StepsTreeModel implements Disposable {
       // A database opens on first use, and showing it is its first use; its state change
       // (ready or error) refreshes this part of the tree.
       void database.load().catch(() => undefined);
-      const node = message(`${database.id}|loading`, `Loading ${database.label}…`, 'info');
+      const node = message(`${database.id}|loading`, l10n.t('Loading {0}…', database.label), 'info');
       this.busy.add(node);
       return [node];
     }
@@ -314,7 +315,7 @@ export class StepsTreeModel implements Disposable {
       this.loadedSteps.fire();
       entry.message = projects.length
         ? undefined
-        : message(`${database.id}|empty`, `${database.label} holds no steps yet.`, 'info');
+        : message(`${database.id}|empty`, l10n.t('{0} holds no steps yet.', database.label), 'info');
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
       logFailure(this.log, `listing the projects of ${database.path}`, err);
@@ -408,11 +409,11 @@ export class StepsTreeModel implements Disposable {
   }
 
   private emptyProjectSentence(project: ProjectSummary): string {
-    if (this.filterActive) return 'No steps match the filter.';
+    if (this.filterActive) return l10n.t('No steps match the filter.');
     if (!this.settings.showRolledBack && project.stepCount > 0) {
-      return `All ${project.stepCount} steps are rolled back and hidden.`;
+      return l10n.t('All {0} steps are rolled back and hidden.', project.stepCount);
     }
-    return 'No steps yet.';
+    return l10n.t('No steps yet.');
   }
 
   private enqueue<T>(state: ProjectState, job: () => Promise<T>): Promise<T> {
@@ -631,7 +632,7 @@ export class StepsTreeModel implements Disposable {
     let children: TreeNode[] = live.files.map(
       (file): FileNode => ({ kind: 'file', database: node.database, projectId: node.projectId, step: node.step, file, worktree }),
     );
-    if (children.length === 0) children = [message(`${key}|live-empty`, 'No files changed yet.', 'info')];
+    if (children.length === 0) children = [message(`${key}|live-empty`, l10n.t('No files changed yet.'), 'info')];
     for (const child of children) this.parents.set(child, node);
     return children;
   }
@@ -643,7 +644,7 @@ export class StepsTreeModel implements Disposable {
       children = files.map(
         (file): FileNode => ({ kind: 'file', database: node.database, projectId: node.projectId, step: node.step, file }),
       );
-      if (children.length === 0) children = [message(`${key}|empty`, 'No files changed.', 'info')];
+      if (children.length === 0) children = [message(`${key}|empty`, l10n.t('No files changed.'), 'info')];
     } catch (err) {
       const { message: sentence, detail } = describeError(err);
       logFailure(this.log, `files of ${node.step.label} in ${node.database.path}`, err, 'warn');

@@ -25,10 +25,13 @@ const PLACES: { what: string; pattern: RegExp }[] = [
   { what: 'a button', pattern: /^(?:export )?const [A-Z_]+ = (?=['"`][A-Z])/gm },
 ];
 
+/** A row of the Steps view that explains instead of showing data, made by treeNodes.message: its sentence. */
+const ROWS = { what: 'a tree row', pattern: /\bmessage\(\s*`[^`]*`,\s*(?=['"`])/g };
+
 /** The places in one file's text where the editor is handed text that bypasses l10n. */
-export function bypasses(source: string): { what: string; line: number; text: string }[] {
+export function bypasses(source: string, places = PLACES): { what: string; line: number; text: string }[] {
   const found: { what: string; line: number; text: string }[] = [];
-  for (const { what, pattern } of PLACES) {
+  for (const { what, pattern } of places) {
     for (const m of source.matchAll(pattern)) {
       const at = m.index! + m[0].length;
       const line = source.slice(0, at).split('\n').length;
@@ -55,6 +58,14 @@ describe('l10n: the runtime strings of the editor', () => {
   it('hands the editor no text written in the code without vscode.l10n.t', () => {
     const offenders = editorFiles().flatMap((f) => bypasses(fs.readFileSync(path.join(uiDir, f), 'utf8')).map((b) => `${f}:${b.line} ${b.what}: ${b.text}`));
     assert.deepEqual(offenders, []);
+  });
+
+  it('writes the Steps view\'s explaining rows through l10n.t, in every module of src/ui', () => {
+    const files = fs.readdirSync(uiDir).filter((f) => f.endsWith('.ts'));
+    const offenders = files.flatMap((f) => bypasses(fs.readFileSync(path.join(uiDir, f), 'utf8'), [ROWS]).map((b) => `${f}:${b.line} ${b.what}: ${b.text}`));
+    assert.deepEqual(offenders, []);
+    assert.equal(bypasses("message(`${id}|empty`, 'No steps yet.', 'info')", [ROWS]).length, 1, 'a bare sentence is caught');
+    assert.equal(bypasses("message(`${id}|empty`, l10n.t('No steps yet.'), 'info')", [ROWS]).length, 0);
   });
 
   it('catches each kind of bypass in a sample', () => {
