@@ -15,6 +15,7 @@ import { SYSTEM_NAMES, type ChangeItem, type HistorySource, type HistoryNode, ty
 import { safeText } from '../shared/safeText';
 import { errorReport, JSON_VERSION, type ErrorReport } from './io';
 import { tokenFigures, type TokenFigures } from './tokens';
+import { formatCost, formatDuration, NOT_RECORDED, nodeTokensText, shortHash } from '../core/figures';
 
 export interface InspectReport {
   version: typeof JSON_VERSION;
@@ -343,7 +344,8 @@ export function inspectText(report: InspectReport, limit = TEXT_LIMIT): string {
             s.durationMs !== null && s.durationMs > 0 ? `${s.durationMs}ms` : 'N/A',
             s.exitCode !== null ? String(s.exitCode) : 'N/A',
             localTime(s.startTime),
-            s.commitBefore ? s.commitBefore.slice(0, 8) : 'N/A',
+            // Eight hex digits, as `laforge steps` prints them.
+            s.commitBefore ? shortHash(s.commitBefore, 8) : 'N/A',
           ]),
         ),
       );
@@ -394,17 +396,13 @@ const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(
 
 /** `Run 'Run 3'  completed  started … duration …ms  tokens 388 (329 prompt, 59 completion)  cost $0.0094`. */
 function nodeLine(node: NodeReport, level: LevelInfo | undefined): string {
-  const t = node.tokens;
-  const tokens =
-    t && (t.total !== null || t.prompt !== null || t.completion !== null)
-      ? `tokens ${t.total ?? (t.prompt ?? 0) + (t.completion ?? 0)}${t.prompt !== null && t.completion !== null ? ` (${t.prompt} prompt, ${t.completion} completion)` : ''}`
-      : 'tokens not recorded';
+  // Each figure as the editor writes it (core/figures.ts); "not recorded" where none was.
   return [
     `${capitalized(level?.singular ?? node.level)} '${safeText(node.label)}'`,
     node.status,
-    `started ${node.start ? localTime(node.start) : 'not recorded'}`,
-    `duration ${node.durationMs !== null ? `${node.durationMs}ms` : 'not recorded'}`,
-    tokens,
-    `cost ${node.costUsd !== null ? `$${node.costUsd}` : 'not recorded'}`,
+    `started ${node.start ? localTime(node.start) : NOT_RECORDED}`,
+    `duration ${node.durationMs !== null ? formatDuration(node.durationMs) : NOT_RECORDED}`,
+    `tokens ${nodeTokensText(node.tokens)}`,
+    `cost ${node.costUsd !== null ? formatCost(node.costUsd) : NOT_RECORDED}`,
   ].join('  ');
 }
