@@ -7,7 +7,8 @@ import { componentLogger } from './ui/log';
 import { registerRollback } from './ui/rollback';
 import { registerStatusBar } from './ui/statusBar';
 import { registerStepLogs } from './ui/stepLogs';
-import { registerStepsTree } from './ui/stepsTree';
+import { registerStepsTree, STEPS_VIEW_ID } from './ui/stepsTree';
+import { registerTreeCommands } from './ui/treeCommands';
 import { WorkspaceStepDatabases } from './ui/workspaceDatabases';
 
 export type { StepHistoryApi } from './ui/api';
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
   context.subscriptions.push(databases);
   const stepLogs = registerStepLogs(context, databases, log('step logs'));
   const tree = registerStepsTree(context, databases, log('tree'), stepLogs.logs);
+  registerTreeCommands(context, { databases, tree, viewId: STEPS_VIEW_ID, log: log('tree') });
   const statusBar = registerStatusBar(context, databases, log('status'));
   const diffs = registerDiffs(context, databases, log('diff'));
   const details = registerDetailsPanel(context, databases, log('details'), stepLogs.logs);

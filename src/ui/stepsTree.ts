@@ -28,7 +28,6 @@ import {
 import type { StepDatabases } from '../core/stepDatabase';
 import type { StepLogs } from './stepLogs';
 import { StepsTreeModel, fileKey, projectKey, stepKey, type StepsTreeSettings } from './stepsTreeModel';
-import { registerTreeCommands } from './treeCommands';
 import type { ChangeNode, FileNode, ItemMoreNode, ItemNode, LoadMoreNode, MessageNode, ProjectNode, StepNode, TreeNode } from './treeNodes';
 import type { HistoryNode } from '../core/sources/types';
 import { laforgeStatus } from '../core/sources/laforge/nodes';
@@ -375,7 +374,6 @@ export function registerStepsTree(context: vscode.ExtensionContext, databases: S
       return false;
     },
   };
-  registerTreeCommands(context, { databases, tree, viewId: STEPS_VIEW_ID, log });
   return tree;
 }
 
