@@ -411,7 +411,7 @@ class Rollbacks implements vscode.Disposable {
       vscode.l10n.t('Also restore {0} from {1}, as LaForge\'s own rollback did?', path.basename(current), path.basename(backup)),
       {
         modal: true,
-        detail: `${path.basename(backup)} is the copy of the task database LaForge made before ${plan.step.label}. The current ${path.basename(current)} is kept first, and Undo Last Rollback puts it back.`,
+        detail: vscode.l10n.t('{0} is the copy of the task database LaForge made before {1}. The current {2} is kept first, and Undo Last Rollback puts it back.', path.basename(backup), plan.step.label, path.basename(current)),
       },
       RESTORE_TASKS,
       KEEP_TASKS,

@@ -59,11 +59,13 @@ async function currentStep(databases: StepDatabases, log: Logger): Promise<StepN
   return undefined;
 }
 
-function text(step: Step): string {
-  const icon = step.status === 'RUNNING' ? '$(sync~spin)' : '$(history)';
-  const when = step.startTime ? ` · ${relativeTime(step.startTime)}` : '';
-  return `${icon} ${step.label}${step.status === 'RUNNING' ? ' running' : ''}${when}`;
+/** The item's text, any system's: `$(history) S42 · 3m ago`, `$(sync~spin) S43 running · just now`. */
+function barText(label: string, running: boolean, start: Date | null): string {
+  const shown = running ? vscode.l10n.t('{0} running', label) : label;
+  return `${running ? '$(sync~spin)' : '$(history)'} ${shown}${start ? ` · ${relativeTime(start)}` : ''}`;
 }
+
+const text = (step: Step): string => barText(step.label, step.status === 'RUNNING', step.startTime);
 
 /** What the status bar item shows, for the integration tests. */
 export interface StatusBarProbe {
@@ -72,7 +74,7 @@ export interface StatusBarProbe {
 
 export function registerStatusBar(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): StatusBarProbe {
   const item = vscode.window.createStatusBarItem(STATUS_BAR_ID, vscode.StatusBarAlignment.Left, 10);
-  item.name = 'Step History';
+  item.name = vscode.l10n.t('Step History');
   let shown: Shown | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   // Several updates may overlap (events arrive in bursts); only the latest one is shown.
@@ -95,7 +97,7 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     tooltip.supportHtml = false;
     item.tooltip = tooltip;
     const when = step.startTime ? `, started ${relativeTimeSpoken(step.startTime)}` : '';
-    item.accessibilityInformation = { label: `Latest step ${step.label}, ${statusWord(step.status)}${when}` };
+    item.accessibilityInformation = { label: vscode.l10n.t('Latest step {0}, {1}{2}', step.label, statusWord(step.status), when) };
     item.command = { command: 'stepHistory.openDetails', title: vscode.l10n.t('Open Step Details'), arguments: [node] };
   };
 
@@ -107,13 +109,13 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     const start = step.metrics.start;
     // A stored label's `$(…)` is text, not an icon.
     const label = words.label.replace(/\$\(/g, '\\$(');
-    item.text = `${running ? '$(sync~spin)' : '$(history)'} ${label}${running ? ' running' : ''}${start ? ` · ${relativeTime(start)}` : ''}`;
+    item.text = barText(label, running, start);
     const tooltip = new vscode.MarkdownString(words.tooltip);
     tooltip.isTrusted = false;
     tooltip.supportHtml = false;
     item.tooltip = tooltip;
     const when = start ? `, started ${relativeTimeSpoken(start)}` : '';
-    item.accessibilityInformation = { label: `Latest ${level} ${words.label}, ${nodeStatusText(step)}${when}` };
+    item.accessibilityInformation = { label: vscode.l10n.t('Latest {0} {1}, {2}{3}', level, words.label, nodeStatusText(step), when) };
     item.command = { command: 'stepHistory.openDetails', title: vscode.l10n.t('Open Details'), arguments: [node] };
   };
 

@@ -68,6 +68,12 @@ function nodeIcon(item: Pick<HistoryNode, 'status' | 'isStep' | 'warnings'>): vs
 
 const stepIcon = (step: Step): vscode.ThemeIcon => nodeIcon({ status: laforgeStatus(step.status), isStep: true, warnings: step.warnings.map((w) => w.message) });
 
+/** A changed file as a screen reader says it: `money.ts in src, renamed, from src/amount.ts`. */
+function fileSpoken(name: string, folder: string, status: string, from?: string): string {
+  const spoken = folder ? vscode.l10n.t('{0} in {1}, {2}', name, folder, status) : vscode.l10n.t('{0}, {1}', name, status);
+  return from ? vscode.l10n.t('{0}, from {1}', spoken, from) : spoken;
+}
+
 export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changes = new vscode.EventEmitter<TreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.changes.event;
@@ -217,20 +223,18 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.tooltip = fileTooltip(file);
     item.contextValue = `file.${file.status}`;
     item.command = { command: 'stepHistory.openFileDiff', title: vscode.l10n.t('Open Changes'), arguments: [node] };
-    const where = folder ? ` in ${folder}` : '';
-    const renamed = file.oldPath && file.oldPath !== file.path ? `, from ${safeText(file.oldPath)}` : '';
-    item.accessibilityInformation = { label: `${name}${where}, ${changeWord(file.status).toLowerCase()}${renamed}` };
+    item.accessibilityInformation = { label: fileSpoken(name, folder, changeWord(file.status).toLowerCase(), file.oldPath && file.oldPath !== file.path ? safeText(file.oldPath) : undefined) };
     return item;
   }
 
   private loadMoreItem(node: LoadMoreNode): vscode.TreeItem {
     const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
     item.id = `${projectKey(node.database.id, node.projectId)}|loadMore`;
-    item.description = `${node.offset} shown, next ${this.model.pageSize}`;
+    item.description = vscode.l10n.t('{0} shown, next {1}', node.offset, this.model.pageSize);
     item.iconPath = new vscode.ThemeIcon('more');
     item.contextValue = 'loadMore';
     item.command = { command: 'stepHistory.loadMore', title: vscode.l10n.t('Load More Steps'), arguments: [node] };
-    item.accessibilityInformation = { label: `Load ${this.model.pageSize} more steps; ${node.offset} shown` };
+    item.accessibilityInformation = { label: vscode.l10n.t('Load {0} more steps; {1} shown', this.model.pageSize, node.offset) };
     return item;
   }
 
@@ -269,18 +273,18 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.tooltip = `${shown} · ${changeWord(change.status)}${label}`;
     item.contextValue = `change.${change.status}`;
     item.command = { command: 'stepHistory.openFileDiff', title: vscode.l10n.t('Open Changes'), arguments: [node] };
-    item.accessibilityInformation = { label: `${name}${folder ? ` in ${folder}` : ''}, ${changeWord(change.status).toLowerCase()}` };
+    item.accessibilityInformation = { label: fileSpoken(name, folder, changeWord(change.status).toLowerCase()) };
     return item;
   }
 
   private itemMoreItem(node: ItemMoreNode): vscode.TreeItem {
     const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
     item.id = `${node.database.id}|${node.parent ?? ''}|loadMore`;
-    item.description = `${node.offset} shown, next ${this.model.pageSize}`;
+    item.description = vscode.l10n.t('{0} shown, next {1}', node.offset, this.model.pageSize);
     item.iconPath = new vscode.ThemeIcon('more');
     item.contextValue = 'loadMore';
     item.command = { command: 'stepHistory.loadMore', title: vscode.l10n.t('Load More'), arguments: [node] };
-    item.accessibilityInformation = { label: `Load ${this.model.pageSize} more; ${node.offset} shown` };
+    item.accessibilityInformation = { label: vscode.l10n.t('Load {0} more; {1} shown', this.model.pageSize, node.offset) };
     return item;
   }
 
@@ -300,7 +304,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     // An error's first remedy runs when the row is chosen ("Open Folder…", "Open Settings"), and says so.
     if (node.remedy && node.remedy.action !== 'showLog') {
       item.command = remedyCommand(node.remedy);
-      item.tooltip = `${item.tooltip as string}\n\nChoose to ${item.command.title.replace(/…$/, '').toLowerCase()}.`;
+      item.tooltip = vscode.l10n.t('{0}\n\nChoose to {1}.', item.tooltip as string, item.command.title.replace(/…$/, '').toLowerCase());
     }
     const about = node.description ? `, ${safeText(node.description)}` : '';
     item.accessibilityInformation = { label: node.severity === 'info' ? `${text}${about}` : `${node.severity}: ${text}${about}` };

@@ -68,14 +68,14 @@ async function chooseFilter({ databases, tree }: TreeCommandDeps): Promise<void>
   const current = model.filter;
   const choices: FilterChoice[] = [
     {
-      label: current.failedOnly ? '$(check) Failed steps only' : 'Failed steps only',
-      description: current.failedOnly ? 'on: pick to show every status' : undefined,
+      label: current.failedOnly ? `$(check) ${vscode.l10n.t('Failed steps only')}` : vscode.l10n.t('Failed steps only'),
+      description: current.failedOnly ? vscode.l10n.t('on: pick to show every status') : undefined,
       action: 'failed',
     },
-    { label: 'By model…', description: current.model, action: 'model' },
-    { label: 'By text…', description: current.text && `"${current.text}"`, action: 'text' },
+    { label: vscode.l10n.t('By model…'), description: current.model, action: 'model' },
+    { label: vscode.l10n.t('By text…'), description: current.text && `"${current.text}"`, action: 'text' },
   ];
-  if (model.filterActive) choices.push({ label: 'Clear filter', action: 'clear' });
+  if (model.filterActive) choices.push({ label: vscode.l10n.t('Clear filter'), action: 'clear' });
   const choice = await vscode.window.showQuickPick(choices, { title: vscode.l10n.t('Filter Steps'), placeHolder: vscode.l10n.t('Show only some steps') });
   if (!choice) return;
   switch (choice.action) {
@@ -102,7 +102,7 @@ async function chooseFilter({ databases, tree }: TreeCommandDeps): Promise<void>
             description: name === current.model ? 'current' : undefined,
             model: name,
           }));
-          if (current.model) items.unshift({ label: 'Any model', description: 'stop filtering by model', alwaysShow: true, model: undefined });
+          if (current.model) items.unshift({ label: vscode.l10n.t('Any model'), description: vscode.l10n.t('stop filtering by model'), alwaysShow: true, model: undefined });
           return items;
         }),
         { title: vscode.l10n.t('Filter Steps by Model'), placeHolder: vscode.l10n.t('Show only steps run with this model') },
@@ -167,11 +167,11 @@ async function copyCommitHash(deps: TreeCommandDeps, arg: unknown): Promise<void
   if (!node) return;
   const { step } = node;
   const choices: CommitChoice[] = [];
-  if (step.commitBefore) choices.push({ label: 'Commit before', description: step.commitBefore, hash: step.commitBefore });
-  if (step.commitAfter) choices.push({ label: 'Commit after', description: step.commitAfter, hash: step.commitAfter });
+  if (step.commitBefore) choices.push({ label: vscode.l10n.t('Commit before'), description: step.commitBefore, hash: step.commitBefore });
+  if (step.commitAfter) choices.push({ label: vscode.l10n.t('Commit after'), description: step.commitAfter, hash: step.commitAfter });
   const own = await node.database.stepCommit(step).catch(() => undefined);
   if (own?.commit && !sameCommit(own.commit, step.commitAfter)) {
-    choices.push({ label: 'Step commit', description: own.commit, detail: stepCommitSourceText(own), hash: own.commit });
+    choices.push({ label: vscode.l10n.t('Step commit'), description: own.commit, detail: stepCommitSourceText(own), hash: own.commit });
   }
   // No valid commit at all: the model's refusal says why (missing, or not a hash).
   if (choices.length === 0) requireCommitBefore(step);

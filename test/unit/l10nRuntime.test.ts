@@ -23,6 +23,9 @@ const PLACES: { what: string; pattern: RegExp }[] = [
   { what: 'a modal\'s detail', pattern: /modal: true, detail: (?=['"`])/g },
   { what: 'a progress title', pattern: /this\.(?:withProgress|run)\((?=['"`])/g },
   { what: 'a button', pattern: /^(?:export )?const [A-Z_]+ = (?=['"`][A-Z])/gm },
+  { what: 'a quick pick item or label', pattern: /(?<![\w.])label: (?=['"`])/g },
+  { what: 'a description', pattern: /\.description = (?=['"`])/g },
+  { what: 'a status bar text', pattern: /\.(?:text|name) = (?=['"`])/g },
 ];
 
 /** A row of the Steps view that explains instead of showing data, made by treeNodes.message: its sentence. */
@@ -79,10 +82,13 @@ describe('l10n: the runtime strings of the editor', () => {
       "export const ROLL_BACK = 'Roll Back';",
       "void vscode.window.showInformationMessage(vscode.l10n.t('Fine.'));",
       "const key = 'stepHistory.x';",
+      "choices.push({ label: 'Commit before' });",
+      "item.description = `${n} shown`;",
+      "item.text = '$(history) S1';",
     ].join('\n');
     assert.deepEqual(
       bypasses(sample).map((b) => b.what).sort(),
-      ['a button', 'a modal\'s detail', 'a notification', 'a notification', 'a placeholder', 'a progress title', 'a prompt', 'a title'].sort(),
+      ['a button', 'a modal\'s detail', 'a notification', 'a notification', 'a placeholder', 'a progress title', 'a prompt', 'a title', 'a quick pick item or label', 'a description', 'a status bar text'].sort(),
     );
   });
 
