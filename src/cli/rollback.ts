@@ -13,6 +13,7 @@ import type { Logger } from '../core/log';
 import {
   executeRollback,
   lastRollback,
+  needsProtectionError,
   pendingRollbacks,
   planRollback,
   readJournals,
@@ -91,11 +92,7 @@ function blockingError(plan: RollbackPlan, request: { protect: boolean; assumeNo
     );
   }
   if (plan.needsProtection && !request.protect) {
-    return new RollbackError(
-      'NEEDS_PROTECTION',
-      `Rolling back to ${plan.step.label} would lose uncommitted work or commits no step recorded, so nothing was changed.`,
-      'Pass --protect to keep them safe in a stash and a backup ref first.',
-    );
+    return needsProtectionError(plan, 'Pass --protect to keep them safe in a stash and a backup ref first.');
   }
   return undefined;
 }

@@ -119,6 +119,9 @@ function describeValue(value: unknown, limit = 80): string {
 
 const shortSha = (sha: string): string => shortHash(sha);
 
+/** A repository folder that is not there (moved, or never made). */
+const folderMissing = (folder: string, err: unknown): GitError => new GitError('REPOSITORY_MISSING', `The folder ${folder} does not exist.`, String(err));
+
 /**
  * A git process that failed: its exit code and stderr. It extends simple-git's error so that
  * simple-git passes it through unchanged instead of wrapping it.
@@ -260,7 +263,7 @@ export class GitRepository {
     try {
       stat = await fs.promises.stat(folder);
     } catch (err) {
-      throw new GitError('REPOSITORY_MISSING', `The folder ${folder} does not exist.`, String(err));
+      throw folderMissing(folder, err);
     }
     if (!stat.isDirectory()) {
       throw new GitError('NOT_A_REPOSITORY', `${folder} is a file, not a git work tree.`, `not a directory: ${folder}`);
@@ -269,7 +272,7 @@ export class GitRepository {
     try {
       git = createGit(folder, options.gitBinary);
     } catch (err) {
-      throw new GitError('REPOSITORY_MISSING', `The folder ${folder} does not exist.`, String(err));
+      throw folderMissing(folder, err);
     }
     const probe = new GitRepository(folder, git, log);
     // The git folders come in the same process: they stay the work tree's for as long as it is open.

@@ -7,7 +7,7 @@
  */
 import * as v8 from 'v8';
 import { ResourceLimits, Worker } from 'worker_threads';
-import { StepDbError } from './errors';
+import { databaseClosed, StepDbError } from './errors';
 import { Logger, silentLogger } from './log';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import type { ProjectSummary, SchemaInfo, StepAggregates, StepCountOptions, StepQueryOptions } from './stepStore';
@@ -62,6 +62,9 @@ interface Pending {
   file?: string;
 }
 
+/** The store worker was disposed: calls after it, and calls still waiting, are refused with this. */
+const stoppedReading = (): StepDbError => new StepDbError('READ_FAILED', 'Step History has stopped reading step databases.', 'store worker disposed');
+
 export class StoreWorker {
   private worker: Worker | undefined;
   /** Counts workers started; a store opened in an earlier one is gone. */
@@ -114,7 +117,7 @@ export class StoreWorker {
 
   /** Sends one request; the generation tells which worker answered. `file` is the database it reads. */
   request<T>(message: DistributiveOmit<WorkerRequest, 'id'>, file?: string): Promise<{ value: T; generation: number }> {
-    if (this.disposed) return Promise.reject(new StepDbError('READ_FAILED', 'Step History has stopped reading step databases.', 'store worker disposed'));
+    if (this.disposed) return Promise.reject(stoppedReading());
     let worker: Worker;
     try {
       worker = this.ensureWorker();
@@ -137,7 +140,7 @@ export class StoreWorker {
     this.disposed = true;
     const worker = this.worker;
     this.worker = undefined;
-    const stopped = new StepDbError('READ_FAILED', 'Step History has stopped reading step databases.', 'store worker disposed');
+    const stopped = stoppedReading();
     this.failPending(() => stopped);
     if (worker) void worker.terminate();
   }
@@ -319,7 +322,7 @@ export class RemoteStepStore {
   }
 
   private async call<M extends StoreMethod, R extends StoreResults[M] = StoreResults[M]>(method: M, ...args: StoreCalls[M]): Promise<R> {
-    if (this.closed) throw new StepDbError('READ_FAILED', `The step database ${this.path} was already closed.`);
+    if (this.closed) throw databaseClosed(this.path);
     if (this.host.generation !== this.generation) {
       throw new StepDbError(
         'READ_FAILED',

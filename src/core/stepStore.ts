@@ -3,7 +3,7 @@
  * and opened there with sql.js, so nothing is ever written or created beside it.
  */
 import * as fs from 'fs';
-import { StepDbError } from './errors';
+import { databaseClosed, databaseMissing, StepDbError } from './errors';
 import { Logger, silentLogger } from './log';
 import {
   deriveStatus,
@@ -218,7 +218,7 @@ export class StepStore {
     const log = options.log ?? silentLogger;
     const t0 = performance.now();
     if (!fs.existsSync(dbPath)) {
-      throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+      throw databaseMissing(dbPath);
     }
     return StepStore.fromSnapshot(dbPath, await openSnapshot(dbPath, options), { log, started: t0 });
   }
@@ -474,7 +474,7 @@ export class StepStore {
 
   /** Rows as arrays; SQLite's complaints become StepDbErrors. */
   private query(sql: string, params: SqlValue[]): SqlValue[][] {
-    if (this.closed) throw new StepDbError('READ_FAILED', `The step database ${this.path} was already closed.`);
+    if (this.closed) throw databaseClosed(this.path);
     return this.reader.values(sql, params);
   }
 }

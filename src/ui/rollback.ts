@@ -20,6 +20,7 @@ import {
   executeRollback,
   finishRollback,
   lastRollback,
+  needsProtectionError,
   pendingRollbacks,
   planRollback,
   revertRollback,
@@ -319,11 +320,7 @@ class Rollbacks implements vscode.Disposable {
         restoreTasks = tasks === RESTORE_TASKS;
       }
     } else if (plan.needsProtection && !protect) {
-      throw new RollbackError(
-        'NEEDS_PROTECTION',
-        `Rolling back to ${plan.step.label} would lose uncommitted work or commits no step recorded, so nothing was changed.`,
-        'Pass protect: true to keep them safe in a stash and a backup ref first.',
-      );
+      throw needsProtectionError(plan, 'Pass protect: true to keep them safe in a stash and a backup ref first.');
     }
 
     const result = await this.run(vscode.l10n.t('Rolling back {0} to {1}', target.projectId, plan.step.label), (options) =>

@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DEFAULT_DATABASE_PATTERNS, DiscoveredDatabase, discoverDatabases, DiscoveryFolder } from '../core/discovery';
-import { describeError, logFailure, StepDbError } from '../core/errors';
+import { databaseMissing, describeError, logFailure, StepDbError } from '../core/errors';
 import { CommitSubjects } from '../core/commitSubjects';
 import { debounce } from '../core/async';
 import { siblingFiles } from '../core/sources/registry';
@@ -110,7 +110,7 @@ export class WorkspaceStepDatabases implements StepDatabases {
     await this.discover(`${file} was added`);
     const db = this.findFile(file);
     try {
-      if (!db) throw new StepDbError('FILE_MISSING', `The step database ${file} does not exist.`);
+      if (!db) throw databaseMissing(file);
       await db.load();
       this.log.info(`Added the step database ${file}.`);
       return db;
@@ -379,6 +379,11 @@ export class WorkspaceStepDatabase implements StepDatabase {
     return this.siblings.some((s) => stampChanged(s.file, s.fingerprint));
   }
 
+  /** A read of a database the views stopped showing. */
+  private noLongerShown(): StepDbError {
+    return new StepDbError('READ_FAILED', `The step database ${this.path} is no longer shown.`);
+  }
+
   /** Whether discovery describes this same database, so the loaded object can stay. */
   sameAs(found: DiscoveredDatabase): boolean {
     return (
@@ -574,7 +579,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
   }
 
   private async store(): Promise<RemoteStepStore> {
-    if (this.disposed) throw new StepDbError('READ_FAILED', `The step database ${this.path} is no longer shown.`);
+    if (this.disposed) throw this.noLongerShown();
     if (this.current?.alive) return this.current;
     if (this.opening) return this.opening;
     if (this.failure && !this.current) {
@@ -596,7 +601,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
         const store = await this.worker.open(this.path);
         if (this.disposed) {
           void store.close();
-          throw new StepDbError('READ_FAILED', `The step database ${this.path} is no longer shown.`);
+          throw this.noLongerShown();
         }
         const old = this.current;
         this.current = store;

@@ -18,6 +18,7 @@ export {
   isStepsOwnCommit,
   planRollback,
   repositoryRefusal,
+  needsProtectionError,
   repositoryRefusalOf,
   type PlanOptions,
   type PlanStore,

@@ -50,6 +50,13 @@ export interface RollbackRefusal {
  * the folder gone, git not installed): then nothing about the branch, the files or the work
  * tree was read, and what the plan would say of them follows from that, not from the tree.
  */
+/**
+ * A plan that would lose work without protection, refused by a caller that did not ask for it:
+ * one sentence for the editor and the command line, each with its own remedy.
+ */
+export const needsProtectionError = (plan: Pick<RollbackPlan, 'step'>, remedy: string): RollbackError =>
+  new RollbackError('NEEDS_PROTECTION', `Rolling back to ${plan.step.label} would lose uncommitted work or commits no step recorded, so nothing was changed.`, remedy);
+
 export type RepositoryRefusalCode = 'NOT_A_REPOSITORY' | 'REPOSITORY_MISSING' | 'GIT_MISSING';
 
 const REPOSITORY_REFUSALS: ReadonlySet<string> = new Set<RepositoryRefusalCode>(['NOT_A_REPOSITORY', 'REPOSITORY_MISSING', 'GIT_MISSING']);

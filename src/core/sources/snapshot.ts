@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import type { Database, SqlJsStatic, SqlValue as SqlJsValue, Statement } from 'sql.js';
-import { StepDbError } from '../errors';
+import { databaseClosed, databaseMissing, StepDbError } from '../errors';
 import { be32, readFingerprint, sameFingerprint, type Fingerprint } from '../fingerprint';
 import { silentLogger, type Logger } from '../log';
 import { loadSqlJs } from '../sqljs';
@@ -45,7 +45,7 @@ export async function openSnapshot(dbPath: string, options: SnapshotOptions = {}
   const log = options.log ?? silentLogger;
   const t0 = performance.now();
   if (!fs.existsSync(dbPath)) {
-    throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+    throw databaseMissing(dbPath);
   }
   // Compile the WASM while the files are read.
   const sqlJs = loadSqlJs(options.wasmPath);
@@ -108,7 +108,7 @@ export function sqlReader(db: Database, dbPath: string, log?: Logger): SqlReader
   let closed = false;
   // Each statement is prepared once and kept for the snapshot's life.
   const run = <T>(sql: string, params: readonly SqlValue[], read: (stmt: Statement) => T, first: boolean): T[] => {
-    if (closed) throw new StepDbError('READ_FAILED', `The step database ${dbPath} was already closed.`);
+    if (closed) throw databaseClosed(dbPath);
     try {
       let stmt = statements.get(sql);
       if (!stmt) {
@@ -176,7 +176,7 @@ function readSnapshot(dbPath: string, log: Logger, hook?: (attempt: number) => v
     let before: Fingerprint, after: Fingerprint, main: Buffer, wal: Buffer | undefined;
     try {
       before = readFingerprint(dbPath);
-      if (!before.db) throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+      if (!before.db) throw databaseMissing(dbPath);
       main = fs.readFileSync(dbPath);
       wal = readIfExists(dbPath + '-wal');
       hook?.(attempt);
@@ -184,7 +184,7 @@ function readSnapshot(dbPath: string, log: Logger, hook?: (attempt: number) => v
     } catch (err) {
       if (err instanceof StepDbError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`);
+      if (code === 'ENOENT') throw databaseMissing(dbPath);
       throw new StepDbError(
         'READ_FAILED',
         code === 'EISDIR'
