@@ -11,6 +11,7 @@ import type { LaforgeFixture } from '../fixtures/laforgeToday';
 import type { ConstellationFixture } from '../fixtures/constellation';
 import type { LlmoFixture } from '../fixtures/llmOrchestration';
 import type { StudioRealFixture } from '../fixtures/studio';
+import type { ThemeName } from '../harness/themes';
 import { demo, laforge, otherSystems, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
 import { LAFORGE_DESCRIPTION, SYSTEMS_DESCRIPTION } from '../integration/suites';
 import { Workbench } from './workbench';
@@ -349,7 +350,8 @@ const otherSystemsScenes: Scene[] = [
   },
 ];
 
-export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[] }[] = [
+/** A session with `themes` runs its scenes once in each (harness/themes.ts), its screenshots named `NN-name-<theme>.png`. */
+export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[]; themes?: ThemeName[] }[] = [
   { name: 'demo', workspace: demo, scenes: demoScenes },
   { name: 'no-database', workspace: withoutStepsDb, scenes: welcomeScenes },
   { name: 'laforge', workspace: laforge, scenes: laforgeScenes },
