@@ -6,13 +6,16 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { appendDemoStep } from '../fixtures/demoWorkspace';
+import type { Locator } from 'playwright-core';
+import { DATABASE_PROBLEMS } from '../fixtures/databaseProblems';
+import { appendDemoStep, type DemoWorkspace } from '../fixtures/demoWorkspace';
 import type { LaforgeFixture } from '../fixtures/laforgeToday';
 import type { ConstellationFixture } from '../fixtures/constellation';
 import type { LlmoFixture } from '../fixtures/llmOrchestration';
 import type { StudioRealFixture } from '../fixtures/studio';
-import { demo, laforge, otherSystems, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
-import { LAFORGE_DESCRIPTION, SYSTEMS_DESCRIPTION } from '../integration/suites';
+import type { ThemeName } from '../harness/themes';
+import { databaseProblems, demo, laforge, otherSystems, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
+import { DEMO_DESCRIPTION, LAFORGE_DESCRIPTION, SYSTEMS_DESCRIPTION } from '../integration/suites';
 import { Workbench } from './workbench';
 
 /** What a scene knows of its session besides the window. */
@@ -349,9 +352,172 @@ const otherSystemsScenes: Scene[] = [
   },
 ];
 
-export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[] }[] = [
+/** The demo workspace as the harness described it beside its repository. */
+function demoFixture(workspace: string): DemoWorkspace {
+  return JSON.parse(fs.readFileSync(path.join(workspace, DEMO_DESCRIPTION), 'utf8')) as DemoWorkspace;
+}
+
+/** A tree row's icon: the codicon class it shows (`codicon-warning`, `codicon-pass`, …). */
+function rowIcon(wb: Workbench, label: string): Locator {
+  return wb.treeRow(label).locator('.custom-view-tree-node-item-icon');
+}
+
+/**
+ * Rests the pointer on `target` until VS Code's hover shows `text`. A hover can fail to come up
+ * when the pointer arrives while another widget closes, so the pointer leaves and comes back, a
+ * few times.
+ */
+async function hoverUntil(wb: Workbench, target: Locator, text: string | RegExp): Promise<void> {
+  const hover = wb.page.locator('.monaco-hover, .workbench-hover', { hasText: text }).first();
+  for (let attempt = 1; ; attempt++) {
+    await wb.page.mouse.move(900, 600);
+    await target.hover();
+    try {
+      await hover.waitFor({ state: 'visible', timeout: 5_000 });
+      return;
+    } catch (err) {
+      if (attempt === 4) throw err;
+    }
+  }
+}
+
+/** The notification toasts in the window's bottom right. */
+function toasts(wb: Workbench): Locator {
+  return wb.page.locator('.notifications-toasts');
+}
+
+/**
+ * What the findings of one review look like now, in the demo workspace (S22 still running,
+ * failed steps, S22's work uncommitted in the working tree). Each scene's screenshot is of one
+ * finding, at the side bar's default width.
+ */
+const oneVoiceScenes: Scene[] = [
+  {
+    name: 'filter-counts',
+    async run(wb, { workspace }) {
+      const fixture = demoFixture(workspace);
+      const failed = fixture.failedStepIds.length;
+      const counted = `${failed} of ${fixture.stepCount} ${fixture.stepCount === 1 ? 'step' : 'steps'}`;
+      const sideBar = await openSteps(wb, 'S22');
+      await wb.runCommand('Step History: Filter Steps…');
+      await wb.pickQuickPickItem('Failed steps only');
+      // The view's message says how many of how many, and the project's row the same count.
+      await sideBar.getByText(`${counted} · failed`, { exact: true }).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.treeRow('ledgerline').filter({ hasText: counted }).waitFor({ state: 'visible', timeout: 30_000 });
+      // Clear Filter is on the view's title bar, beside Filter Steps….
+      const clear = sideBar.locator('.composite.title .actions-container').getByRole('button', { name: 'Clear Filter' });
+      await hoverUntil(wb, clear, 'Clear Filter');
+      await wb.screenshot('filter-counts');
+      await clear.click();
+      await sideBar.getByText(`${counted} · failed`, { exact: true }).waitFor({ state: 'hidden', timeout: 30_000 });
+    },
+  },
+  {
+    name: 'compare-with-working-tree',
+    async run(wb) {
+      await openSteps(wb, 'S21');
+      await wb.treeRow('S21').click({ button: 'right' });
+      const item = wb.page.locator('.monaco-menu .action-label', { hasText: /^Compare Step with Working Tree$/ }).first();
+      await item.waitFor({ state: 'visible', timeout: 10_000 });
+      await item.click();
+      await wb.editorTab(/^S21 ↔ Working Tree · Changes \(\d+ files?\)/).waitFor({ state: 'visible', timeout: 30_000 });
+      const editor = wb.page.locator('.part.editor');
+      await editor.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 30_000 });
+      // A modified file's header in the multi-file diff: no status letter (a renamed one shows
+      // "R" and its old name, struck through, beside the new one).
+      const header = editor.locator('.file-path', { has: wb.page.locator('.title.modified .label-name', { hasText: /^money\.ts$/ }) }).first();
+      await header.waitFor({ state: 'visible', timeout: 20_000 });
+      const status = (await header.locator('.status').textContent())?.trim();
+      const oldName = (await header.locator('.title.original .label-name').textContent())?.trim();
+      if (status || oldName) throw new Error(`money.ts, modified, shows as "${status}" from "${oldName}"`);
+      if ((await editor.getByText('steps.db', { exact: false }).count()) > 0) throw new Error('the comparison lists steps.db');
+      await wb.screenshot('compare-with-working-tree');
+    },
+  },
+  {
+    name: 'rollback-waits-for-running-step',
+    async run(wb) {
+      await wb.reset();
+      await wb.runCommand('Step History: Roll Back to Step…');
+      await wb.pickQuickPickItem('S20');
+      await wb.editorTab(/Rollback plan for S20/).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.webview().getByText(/^Roll back \S+ to before S20$/).first().waitFor({ state: 'visible', timeout: 30_000 });
+      // Not an error: a progress notification that waits for S22, with Cancel.
+      const waiting = toasts(wb).locator('.notification-toast', {
+        hasText: 'S22 is still running. Waiting for it to finish before you can roll back to S20',
+      });
+      await waiting.waitFor({ state: 'visible', timeout: 30_000 });
+      const cancel = waiting.getByRole('button', { name: 'Cancel' });
+      await cancel.waitFor({ state: 'visible' });
+      if (await toasts(wb).locator('.codicon-error').first().isVisible()) throw new Error('an error notification is showing');
+      await wb.screenshot('rollback-waits-for-running-step');
+      await cancel.click();
+      await waiting.waitFor({ state: 'hidden', timeout: 20_000 });
+    },
+  },
+];
+
+/**
+ * The findings about databases read badly, in a folder without git holding a good database, a
+ * file that is not SQLite and a database with damaged rows (fixtures/databaseProblems.ts).
+ */
+const oneVoiceDatabaseScenes: Scene[] = [
+  {
+    name: 'database-error-row',
+    async run(wb) {
+      const { good, notSqlite } = DATABASE_PROBLEMS;
+      await openSteps(wb, good.steps[good.steps.length - 1]);
+      // The reason first, the database's label after it; the path in the tooltip.
+      const row = wb.sideBar().locator('.monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /is not a SQLite database\.$/ }) }).first();
+      await row.waitFor({ state: 'visible', timeout: 30_000 });
+      await row.locator('.label-description', { hasText: notSqlite.label }).waitFor({ state: 'visible' });
+      await row.locator('.codicon-error').waitFor({ state: 'visible' });
+      await hoverUntil(wb, row, `/${notSqlite.label}`);
+      await wb.screenshot('database-error-row');
+      // Choosing the row runs its first remedy: Open Step Database….
+      await row.click();
+      const dialog = wb.page.locator('.quick-input-widget', { hasText: 'Open Step Database' });
+      await dialog.waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('database-error-remedy');
+      await wb.reset();
+      await dialog.waitFor({ state: 'hidden' });
+    },
+  },
+  {
+    name: 'step-warnings',
+    async run(wb) {
+      const { damaged } = DATABASE_PROBLEMS;
+      await openSteps(wb, damaged.projectId);
+      await expandTo(wb, damaged.projectId, damaged.fine);
+      // A step whose row has warnings shows the warning icon, not the green check.
+      for (const label of [damaged.brokenJson, damaged.badCommit]) await rowIcon(wb, label).and(wb.page.locator('.codicon-warning')).waitFor({ state: 'visible' });
+      if (await rowIcon(wb, damaged.fine).and(wb.page.locator('.codicon-warning')).isVisible()) throw new Error(`${damaged.fine} shows a warning`);
+      await hoverUntil(wb, wb.treeRow(damaged.brokenJson), /agent configuration is not valid JSON/);
+      await wb.screenshot('step-warnings');
+    },
+  },
+  {
+    name: 'rollback-without-git',
+    async run(wb) {
+      const { good } = DATABASE_PROBLEMS;
+      await wb.reset();
+      await wb.page.mouse.move(900, 400);
+      await wb.runCommand('Step History: Roll Back to Step…');
+      await wb.pickQuickPickItem(good.steps[1]);
+      await wb.editorTab(new RegExp(`Rollback plan for ${good.steps[1]}`)).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.webview().getByText(/has no git repository/).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await toasts(wb).getByRole('button', { name: 'Open Folder…' }).waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('rollback-without-git');
+    },
+  },
+];
+
+/** A session with `themes` runs its scenes once in each (harness/themes.ts), its screenshots named `NN-name-<theme>.png`. */
+export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[]; themes?: ThemeName[] }[] = [
   { name: 'demo', workspace: demo, scenes: demoScenes },
   { name: 'no-database', workspace: withoutStepsDb, scenes: welcomeScenes },
   { name: 'laforge', workspace: laforge, scenes: laforgeScenes },
   { name: 'other-systems', workspace: otherSystems, scenes: otherSystemsScenes },
+  { name: 'one-voice', workspace: demo, scenes: oneVoiceScenes, themes: ['light', 'dark'] },
+  { name: 'one-voice-databases', workspace: databaseProblems, scenes: oneVoiceDatabaseScenes, themes: ['light', 'dark'] },
 ];

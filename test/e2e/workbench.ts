@@ -6,11 +6,12 @@ export class Workbench {
   private shots = 0;
   readonly screenshots: string[] = [];
 
-  constructor(readonly page: Page, private readonly resultsDir: string) {}
+  /** `suffix` ends every screenshot's name (`-light`, `-dark` for a session run in a theme). */
+  constructor(readonly page: Page, private readonly resultsDir: string, private readonly suffix = '') {}
 
   /** Saves a numbered full-window screenshot under test-results/e2e and returns its path. */
   async screenshot(name: string): Promise<string> {
-    const file = path.join(this.resultsDir, `${String(++this.shots).padStart(2, '0')}-${name}.png`);
+    const file = path.join(this.resultsDir, `${String(++this.shots).padStart(2, '0')}-${name}${this.suffix}.png`);
     await this.page.screenshot({ path: file });
     this.screenshots.push(file);
     return file;

@@ -32,6 +32,8 @@ export interface SessionOptions {
   env?: Record<string, string>;
   /** Open the workspace in Restricted Mode (workspace trust on, the folder not trusted). */
   restricted?: boolean;
+  /** User settings beyond the harness's own (a colour theme). */
+  settings?: Record<string, unknown>;
 }
 
 /** Settings that keep the workbench quiet and predictable for tests and screenshots. */
@@ -57,9 +59,11 @@ export async function startCodeServer(h: Harness, opts: SessionOptions): Promise
   for (const dir of [userDataDir, extensionsDir, home, opts.resultsDir]) fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   // Restricted Mode: trust on, no prompt (it would cover the window), the folder left untrusted.
-  const settings = opts.restricted
-    ? { ...USER_SETTINGS, 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }
-    : USER_SETTINGS;
+  const settings = {
+    ...USER_SETTINGS,
+    ...(opts.restricted ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : {}),
+    ...opts.settings,
+  };
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   const configFile = path.join(opts.stateDir, 'code-server.yaml');
   fs.writeFileSync(configFile, '# Options are on the command line; a config file of its own keeps ~/.config/code-server untouched.\nauth: none\n');

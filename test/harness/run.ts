@@ -23,6 +23,7 @@ import { CodeServerSession, startCodeServer, tail } from './codeServer';
 import { log } from './log';
 import { onCleanup, stopAll, stopAllOnSignals, wasInterrupted } from './processes';
 import { ensureHarness, Harness } from './setup';
+import { checkThemeShipped, themeSettings, ThemeName, waitForTheme } from './themes';
 import { integrationSessions, WorkspaceKind } from './workspaces';
 
 const VSIX = path.join(ROOT, 'step-history.vsix');
@@ -139,35 +140,61 @@ async function runIntegrationSession(h: Harness, browser: Browser, spec: (typeof
   if (results.failed > 0) log(spec.name, `logs kept in ${path.relative(ROOT, resultsDir)}`);
 }
 
+/**
+ * One e2e session: its scenes in order in one window. A session with themes runs once per
+ * theme, each run in a fresh workspace and code-server of its own with the theme as a user
+ * setting; their screenshots share the session's folder, named `NN-name-<theme>.png`, and each
+ * run's logs go to a subfolder named after its theme.
+ */
 async function runE2e(h: Harness, browser: Browser, spec: (typeof e2eSessions)[number], tally: Tally): Promise<void> {
+  for (const theme of spec.themes ?? [undefined]) {
+    if (wasInterrupted()) return;
+    await runE2eOnce(h, browser, spec, tally, theme);
+  }
+  if (spec.scenes.length === 0) tally.errors.push(`[e2e ${spec.name}] no scenes`);
+}
+
+async function runE2eOnce(h: Harness, browser: Browser, spec: (typeof e2eSessions)[number], tally: Tally, theme: ThemeName | undefined): Promise<void> {
   const { scenes } = spec;
-  const resultsDir = path.join(RESULTS, 'e2e', spec.name);
-  const state = makeStateDir(`e2e-${spec.name}`);
+  const run = theme ? `${spec.name}-${theme}` : spec.name;
+  const shotsDir = path.join(RESULTS, 'e2e', spec.name);
+  const resultsDir = theme ? path.join(shotsDir, theme) : shotsDir;
+  const state = makeStateDir(`e2e-${run}`);
   const { folder: workspace, env: workspaceEnv } = makeWorkspace(state.dir, spec.workspace);
   let session: CodeServerSession;
   try {
-    session = await startCodeServer(h, { name: `e2e-${spec.name}`, stateDir: state.dir, workspace, vsixFiles: [VSIX], resultsDir, env: workspaceEnv });
+    if (theme) checkThemeShipped(h, theme);
+    session = await startCodeServer(h, {
+      name: `e2e-${run}`,
+      stateDir: state.dir,
+      workspace,
+      vsixFiles: [VSIX],
+      resultsDir,
+      env: workspaceEnv,
+      settings: theme ? themeSettings(theme) : undefined,
+    });
   } catch (err) {
-    tally.errors.push(`[e2e] ${(err as Error).message}`);
+    tally.errors.push(`[e2e ${run}] ${(err as Error).message}`);
     state.remove();
     return;
   }
   try {
     const { page, close } = await openWorkbench(browser, session.url, resultsDir);
-    const wb = new Workbench(page, resultsDir);
+    const wb = new Workbench(page, shotsDir, theme ? `-${theme}` : '');
     try {
+      if (theme) await waitForTheme(page, theme);
       for (const scene of scenes) {
         if (wasInterrupted()) break;
         const started = Date.now();
         try {
           await scene.run(wb, { workspace });
           tally.passed++;
-          console.log(`    ✓ ${scene.name} (${Date.now() - started} ms)`);
+          console.log(`    ✓ ${scene.name}${theme ? ` (${theme})` : ''} (${Date.now() - started} ms)`);
         } catch (err) {
           if (wasInterrupted()) break;
           tally.failed++;
           const shot = await wb.screenshot(`${scene.name}-FAILED`).catch(() => '(screenshot failed)');
-          console.log(`    ✗ ${scene.name}\n        ${(err as Error).message.split('\n').slice(0, 6).join('\n        ')}\n        screenshot: ${path.relative(ROOT, shot)}`);
+          console.log(`    ✗ ${scene.name}${theme ? ` (${theme})` : ''}\n        ${(err as Error).message.split('\n').slice(0, 6).join('\n        ')}\n        screenshot: ${path.relative(ROOT, shot)}`);
         }
       }
     } finally {
@@ -175,12 +202,11 @@ async function runE2e(h: Harness, browser: Browser, spec: (typeof e2eSessions)[n
     }
     if (!wasInterrupted()) log('e2e', `screenshots: ${wb.screenshots.map((f) => path.relative(ROOT, f)).join(', ')}`);
   } catch (err) {
-    tally.errors.push(`[e2e] ${(err as Error).message}`);
+    tally.errors.push(`[e2e ${run}] ${(err as Error).message}`);
   } finally {
     await session.stop();
     state.remove();
   }
-  if (scenes.length === 0) tally.errors.push(`[e2e ${spec.name}] no scenes`);
 }
 
 /** `--session NAME` (repeatable) runs only those sessions; by default every one runs. */

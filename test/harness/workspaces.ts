@@ -2,6 +2,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { makeDatabaseProblems } from '../fixtures/databaseProblems';
 import { makeDemoWorkspace } from '../fixtures/demoWorkspace';
 import { makeConstellation } from '../fixtures/constellation';
 import { makeLaforgeToday } from '../fixtures/laforgeToday';
@@ -87,6 +88,17 @@ export const demo: WorkspaceKind = {
   make(dir) {
     const described = makeDemoWorkspace(dir);
     fs.writeFileSync(path.join(dir, DEMO_DESCRIPTION), JSON.stringify(described, null, 2));
+  },
+};
+
+/**
+ * A folder without git holding three step databases: a good one, a file under that name that is
+ * not SQLite, and one with damaged rows (fixtures/databaseProblems.ts).
+ */
+export const databaseProblems: WorkspaceKind = {
+  name: 'database-problems',
+  make(dir) {
+    makeDatabaseProblems(dir);
   },
 };
 
