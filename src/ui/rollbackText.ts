@@ -130,7 +130,9 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
     );
   }
 
-  out.push(`## Steps marked rolled back (${plan.stepsToDeactivate.length})`, '');
+  // A refused plan changes nothing: its steps are the ones a rollback would mark.
+  const marked = plan.refusals.length > 0 ? 'Steps a rollback would mark rolled back' : 'Steps marked rolled back';
+  out.push(`## ${marked} (${plan.stepsToDeactivate.length})`, '');
   out.push(
     ...bullets(plan.stepsToDeactivate, (s) => {
       const task = s.agentConfig?.metadata?.task;

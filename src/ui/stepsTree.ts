@@ -294,7 +294,8 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     const item = new vscode.TreeItem(text, vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
     if (node.description) item.description = safeText(node.description);
-    item.tooltip = node.tooltip ? safeText(node.tooltip) : text;
+    // Each line made safe on its own, so the tooltip keeps its line breaks.
+    item.tooltip = node.tooltip ? node.tooltip.split('\n').map((line) => safeText(line)).join('\n') : text;
     item.contextValue = 'message';
     if (this.model.isBusy(node)) item.iconPath = new vscode.ThemeIcon('loading~spin');
     else if (node.severity === 'error') item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
@@ -304,7 +305,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     // An error's first remedy runs when the row is chosen ("Open Folder…", "Open Settings"), and says so.
     if (node.remedy && node.remedy.action !== 'showLog') {
       item.command = remedyCommand(node.remedy);
-      item.tooltip = vscode.l10n.t('{0}\n\nChoose to {1}.', item.tooltip as string, item.command.title.replace(/…$/, '').toLowerCase());
+      item.tooltip = vscode.l10n.t('{0}\n\nChoose this row: {1}', item.tooltip as string, item.command.title);
     }
     const about = node.description ? `, ${safeText(node.description)}` : '';
     item.accessibilityInformation = { label: node.severity === 'info' ? `${text}${about}` : `${node.severity}: ${text}${about}` };

@@ -125,5 +125,7 @@ export function message(
  */
 export function databaseError(id: string, database: { label: string; path: string }, sentence: string, detail?: string, remedy?: Remedy): MessageNode {
   const reason = sentence.split(database.path).join('').replace(/ {2,}/g, ' ').replace(/ ([.,;:])/g, '$1').trim();
-  return message(id, reason || sentence, 'error', detail, { description: database.label, tooltip: `${sentence}\n${database.path}`, remedy });
+  // The tooltip names the path once: the sentence's own mention, or after it.
+  const tooltip = sentence.includes(database.path) ? sentence : `${sentence}\n${database.path}`;
+  return message(id, reason || sentence, 'error', detail, { description: database.label, tooltip, remedy });
 }

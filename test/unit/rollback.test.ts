@@ -211,7 +211,8 @@ describe('planRollback', function () {
       const md = assertNothingReadOfGit(plan);
       assert.ok(md.includes(`**${escapeMarkdown(sentence)}**`), md);
       assert.ok(md.includes('Without a git repository there is no branch to move'), md);
-      assert.ok(md.includes('## Steps marked rolled back (7)'), md);
+      // Refused: nothing is marked, so the steps are those a rollback would mark.
+      assert.ok(md.includes('## Steps a rollback would mark rolled back (7)'), md);
       await rejectsWith(executeRollback(plan, { journalDir: d.journalDir, protect: true }), 'REFUSED');
       assert.deepEqual(snapshot(d.dir), files);
       assert.ok(fs.readFileSync(d.db).equals(dbBytes));

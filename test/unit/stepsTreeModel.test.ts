@@ -349,7 +349,8 @@ describe('StepsTreeModel', () => {
         ['info', 'Loading loading/steps.db…', undefined],
       ],
     );
-    assert.strictEqual(roots[1].tooltip, `The step database ${named.path} is damaged (SQLite calls it malformed).\n${named.path}`);
+    assert.strictEqual(roots[1].tooltip, `The step database ${named.path} is damaged (SQLite calls it malformed).`, 'the path once, where the sentence names it');
+    assert.strictEqual(roots[0].tooltip, `This file is not a SQLite database.\n${broken.path}`, 'the path after a sentence that does not name it');
     assert.ok(model.isBusy(roots[2]) && !model.isBusy(roots[0]));
     // Choosing the row does what its error's code offers.
     assert.deepStrictEqual(roots[0].remedy, { action: 'openDatabase' });
