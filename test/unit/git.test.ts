@@ -1,56 +1,15 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { GitError } from '../../src/core/errors';
 import { GitRepository, parseDiffOutput, toGitError, type ChangedFile } from '../../src/core/git';
 import type { Logger } from '../../src/core/log';
+import { commitAll, git, helperEnv, makeRepo, makeTempDir, removeRepositories, write } from '../support/gitRepo';
 
 // ---------------------------------------------------------------------------------------------
 // Real repositories in temp folders, built by running git.
-
-const tempDirs: string[] = [];
-
-function makeTempDir(label: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `step-history-git-${label}-`));
-  tempDirs.push(dir);
-  return dir;
-}
-
-/** The environment for the test's own git calls: no GIT_* leaking in from a hook, C locale. */
-const helperEnv: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.toUpperCase().startsWith('GIT_')),
-);
-helperEnv.LC_ALL = 'C';
-helperEnv.GIT_CONFIG_NOSYSTEM = '1';
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: helperEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
-}
-
-function makeRepo(label: string): string {
-  const dir = makeTempDir(label);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.name', 'Step History Tests');
-  git(dir, 'config', 'user.email', 'tests@example.com');
-  git(dir, 'config', 'commit.gpgsign', 'false');
-  git(dir, 'config', 'core.autocrlf', 'false');
-  return dir;
-}
-
-function write(dir: string, file: string, content: string | Buffer): void {
-  const full = path.join(dir, file);
-  fs.mkdirSync(path.dirname(full), { recursive: true });
-  fs.writeFileSync(full, content);
-}
-
-function commitAll(dir: string, message: string): string {
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-  return git(dir, 'rev-parse', 'HEAD').trim();
-}
 
 function lines(prefix: string, count: number): string {
   return Array.from({ length: count }, (_, i) => `${prefix} line ${i}`).join('\n') + '\n';
@@ -89,7 +48,7 @@ async function rejectsWith(promise: Promise<unknown>, code: string, message?: st
 }
 
 after(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  removeRepositories();
 });
 
 // ---------------------------------------------------------------------------------------------

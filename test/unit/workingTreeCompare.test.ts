@@ -3,46 +3,13 @@
  * the status the multi-file diff editor shows for each, from the sides' names.
  */
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { multiDiffStatus, planFileDiff, sideName } from '../../src/core/diffPlan';
 import { GitRepository, type ChangedFile } from '../../src/core/git';
 import { isStepDatabaseFile, stepDatabaseFiles, workingTreeChanges, workingTreeFiles } from '../../src/core/workingTreeCompare';
-
-const tempDirs: string[] = [];
-
-const helperEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toUpperCase().startsWith('GIT_')));
-helperEnv.LC_ALL = 'C';
-helperEnv.GIT_CONFIG_NOSYSTEM = '1';
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: helperEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function makeRepo(label: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `step-history-wtcompare-${label}-`));
-  tempDirs.push(dir);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'config', 'user.name', 'Step History Tests');
-  git(dir, 'config', 'user.email', 'tests@example.com');
-  git(dir, 'config', 'commit.gpgsign', 'false');
-  git(dir, 'config', 'core.autocrlf', 'false');
-  return dir;
-}
-
-function write(dir: string, file: string, content: string): void {
-  const full = path.join(dir, file);
-  fs.mkdirSync(path.dirname(full), { recursive: true });
-  fs.writeFileSync(full, content);
-}
-
-function commitAll(dir: string, message: string): string {
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-  return git(dir, 'rev-parse', 'HEAD').trim();
-}
+import { commitAll, git, makeRepo, removeRepositories, write } from '../support/gitRepo';
 
 const lines = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix} line ${i}`).join('\n') + '\n';
 const SIDECARS = ['', '-wal', '-shm', '-journal'];
@@ -57,7 +24,7 @@ function shown(files: readonly ChangedFile[], base: string, workTree: string): s
 }
 
 after(() => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  removeRepositories();
 });
 
 describe('Compare Step with Working Tree: the files listed and their statuses', () => {
