@@ -86,7 +86,8 @@ describe('rollback text', () => {
       { databaseLabel: 'steps.db' },
     );
     const html = render(md);
-    assert.ok(md.indexOf('## Refused') < md.indexOf('## Steps marked'), 'refusals come before the details');
+    assert.ok(md.indexOf('## Refused') >= 0 && md.indexOf('## Refused') < md.indexOf('## Steps a rollback would mark rolled back'), 'refusals come before the details');
+    assert.ok(!md.includes('## Steps marked rolled back'), 'a refused plan marks nothing');
     assert.match(html, /S22 is still running\./);
     assert.match(html, /Wait for it to finish\./);
   });
