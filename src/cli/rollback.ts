@@ -25,6 +25,7 @@ import {
 import { safeText } from '../shared/safeText';
 import { planMarkdown, undoSentence, type PlanWording } from '../ui/rollbackText';
 import { EXIT_DONE, EXIT_REFUSED, errorReport, JSON_VERSION, type Io } from './io';
+import { refusalReason } from '../core/databaseFile';
 
 export interface CommandContext {
   io: Io;
@@ -88,7 +89,7 @@ function blockingError(plan: RollbackPlan, request: { protect: boolean; assumeNo
       first.message,
       `${first.remedy}${override}${more}`,
       refusals.map((r) => `${r.code}: ${r.message}`).join('\n'),
-      refusals.map((r) => r.code),
+      refusals.map(refusalReason),
     );
   }
   if (plan.needsProtection && !request.protect) {

@@ -57,7 +57,15 @@ export interface DatabaseRefusal {
   message: string;
   remedy: string;
   overridable?: boolean;
+  /** A `-journal` that no program holds: the transaction was interrupted, and it ends only when the user opens the database with SQLite. Not a passing state. */
+  interrupted?: boolean;
 }
+
+/**
+ * What refused, as a reason a RollbackError carries (isPassingState reads them): the refusal's
+ * code, except for an interrupted transaction, which does not end by itself.
+ */
+export const refusalReason = (refusal: { code: string; interrupted?: boolean }): string => (refusal.interrupted ? 'DATABASE_INTERRUPTED' : refusal.code);
 
 export interface DatabaseState {
   refusal: DatabaseRefusal | null;
@@ -102,7 +110,10 @@ export function inspectDatabase(dbPath: string, options: InspectOptions = {}): D
   const name = path.basename(dbPath);
   const holders = (options.holders ?? holdersOf)(databaseFiles(dbPath));
   const what = options.what ?? 'step database';
-  const busy = (message: string, remedy = busyRemedy): DatabaseState => ({ refusal: { code: 'DATABASE_BUSY', message: `The ${what} is busy: ${message}.`, remedy }, leftoverWal: false });
+  const busy = (message: string, remedy = busyRemedy, interrupted = false): DatabaseState => ({
+    refusal: { code: 'DATABASE_BUSY', message: `The ${what} is busy: ${message}.`, remedy, ...(interrupted ? { interrupted } : {}) },
+    leftoverWal: false,
+  });
   if (holders && holders.length > 0) {
     return busy(`another program has it open: ${holders.map((h) => `${h.name} (pid ${h.pid})`).join(', ')}`);
   }
@@ -111,6 +122,8 @@ export function inspectDatabase(dbPath: string, options: InspectOptions = {}): D
     return busy(
       `a transaction is in progress or was interrupted (${name}-journal exists)`,
       holders ? 'No program has it open, so the transaction was interrupted: open the database once with SQLite (for example `sqlite3 steps.db "PRAGMA integrity_check"`), which rolls it back, then try again.' : busyRemedy,
+      // Known to be held by nobody: waiting would never end.
+      holders !== null,
     );
   }
   const walMode = isWalMode(readIfExists(dbPath, 20));
@@ -135,7 +148,7 @@ export function inspectDatabase(dbPath: string, options: InspectOptions = {}): D
 }
 
 export function refusalError(refusal: DatabaseRefusal): RollbackError {
-  return new RollbackError(refusal.code, refusal.message, refusal.remedy, undefined, [refusal.code]);
+  return new RollbackError(refusal.code, refusal.message, refusal.remedy, undefined, [refusalReason(refusal)]);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { inspectDatabase } from '../core/databaseFile';
+import { inspectDatabase, refusalReason } from '../core/databaseFile';
 import { isPassingState, RollbackError } from '../core/errors';
 import type { Logger } from '../core/log';
 import { prepareJournalDir } from '../core/stateDir';
@@ -287,7 +287,7 @@ class Rollbacks implements vscode.Disposable {
         first.message,
         `${first.remedy}${more}`,
         refusals.map((r) => `${r.code}: ${r.message} ${r.remedy}`).join('\n'),
-        refusals.map((r) => r.code),
+        refusals.map(refusalReason),
       );
       if (interactive && isPassingState(refused)) {
         this.log.info(`rollback to ${plan.step.label} waits: ${refusals.map((r) => r.code).join(', ')}`);

@@ -288,6 +288,25 @@ describe('planRollback', function () {
     assert.deepEqual((await planRollback(d.target(17))).refusals, []);
   });
 
+  it('calls an interrupted transaction (a -journal nobody holds) a failure to act on, not a state to wait out', async () => {
+    const d = demo();
+    // A hot journal: a header whose bytes are not all zero, left by a writer that stopped.
+    fs.writeFileSync(`${d.db}-journal`, Buffer.from('d9d505f920a163d7', 'hex'));
+    try {
+      const nobody = await planRollback(d.target(17), { holders: () => [] });
+      assert.deepEqual(nobody.refusals.map((r) => [r.code, r.interrupted]), [['DATABASE_BUSY', true]]);
+      assert.match(nobody.refusals[0].remedy, /the transaction was interrupted: open the database once with SQLite/);
+      const refused = await rejectsWith(executeRollback(nobody, { journalDir: d.journalDir, holders: () => [] }), 'REFUSED');
+      assert.equal(isPassingState(refused), false, 'nothing ends it but the user');
+      // Where nobody can tell who holds it, a writer may still be at work: that is waited out.
+      const unknown = await planRollback(d.target(17), { holders: () => null });
+      assert.deepEqual(unknown.refusals.map((r) => [r.code, r.interrupted]), [['DATABASE_BUSY', undefined]]);
+      assert.equal(isPassingState(await rejectsWith(executeRollback(unknown, { journalDir: d.journalDir, holders: () => null }), 'REFUSED')), true);
+    } finally {
+      fs.rmSync(`${d.db}-journal`, { force: true });
+    }
+  });
+
   it('refuses while another program holds a rollback-journal database open, naming it', async function () {
     if (!fs.existsSync('/proc/self/fd')) this.skip(); // only Linux says who holds a file
     const d = demo();

@@ -19,6 +19,7 @@ import {
   type DatabaseStamp,
   type DatabaseWriteStep,
   type KeptFile,
+  refusalReason,
 } from '../databaseFile';
 import { GitError, RollbackError } from '../errors';
 import { GitRepository } from '../git';
@@ -226,8 +227,7 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
   const refusals = plan.refusals.filter((r) => !(r.code === 'DATABASE_WAL_UNKNOWN' && options.assumeNoWriter));
   if (refusals.length > 0) {
     const first = refusals[0];
-    const codes = refusals.map((r) => r.code);
-    throw new RollbackError('REFUSED', first.message, first.remedy, codes.join(', '), codes);
+    throw new RollbackError('REFUSED', first.message, first.remedy, refusals.map((r) => r.code).join(', '), refusals.map(refusalReason));
   }
   if (plan.needsProtection && !options.protect) throw needsProtection();
   if (!plan.branch || !plan.head || plan.detached) {

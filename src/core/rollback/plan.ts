@@ -43,6 +43,8 @@ export interface RollbackRefusal {
   remedy: string;
   /** The user may choose to go ahead anyway (`assumeNoWriter`), its risk stated in `remedy`. */
   overridable?: boolean;
+  /** DATABASE_BUSY from an interrupted transaction: it does not end by itself (refusalReason). */
+  interrupted?: boolean;
 }
 
 /**
