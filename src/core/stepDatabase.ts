@@ -119,6 +119,10 @@ export interface StepDatabase extends HistoryReader {
   stepWorktree(step: Step): Promise<StepWorktree | undefined>;
 }
 
+/** A database another system than LaForge wrote, once read: its history is nodes, it has no LaForge projects or steps. */
+export const isOtherSystem = (database: Pick<StepDatabase, 'source'>): boolean =>
+  database.source !== undefined && database.source.detection.system !== 'laforge';
+
 export interface StepDatabases extends Disposable {
   /** Every database found or added, in a stable order. */
   readonly all: readonly StepDatabase[];

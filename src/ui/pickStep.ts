@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { silentLogger, type Logger } from '../core/log';
 import { recentSteps } from '../core/sources/walk';
-import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
+import { isOtherSystem, type StepDatabase, type StepDatabases } from '../core/stepDatabase';
 import { historyPickText, stepPickText } from './format';
 import { stepTitles } from './stepTitles';
 import type { ItemNode, StepNode } from './treeNodes';
@@ -22,8 +22,6 @@ export interface PickStepOptions {
 interface StepPick<N> extends vscode.QuickPickItem {
   node: N;
 }
-
-const isLaforge = (database: StepDatabase): boolean => database.source === undefined || database.source.detection.system === 'laforge';
 
 /** Another system's newest steps, with the containers above each. */
 async function itemPicks(database: StepDatabase, limit: number, many: boolean): Promise<StepPick<ItemNode>[]> {
@@ -47,7 +45,7 @@ export async function pickStep(databases: StepDatabases, options: PickStepOption
     const many = databases.all.length > 1;
     for (const database of databases.all) {
       if (database.state.kind === 'error') continue;
-      if (!isLaforge(database)) {
+      if (isOtherSystem(database)) {
         if (options.otherSystems) picks.push(...(await itemPicks(database, options.otherSystems, many)));
         continue;
       }

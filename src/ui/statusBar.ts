@@ -11,7 +11,7 @@ import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import { latestStep } from '../core/sources/walk';
 import { historyNodeText, nodeStatusText, relativeTime, relativeTimeSpoken, statusWord, stepTooltipMarkdown } from './format';
-import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
+import { isOtherSystem, type StepDatabase, type StepDatabases } from '../core/stepDatabase';
 import type { ItemNode, StepNode } from './treeNodes';
 
 export const STATUS_BAR_ID = 'stepHistory.latestStep';
@@ -19,9 +19,6 @@ export const STATUS_BAR_ID = 'stepHistory.latestStep';
 interface Shown {
   node: StepNode | ItemNode;
 }
-
-/** Another system's database: its steps are read as the history model's nodes. */
-const isOtherSystem = (database: StepDatabase): boolean => database.source !== undefined && database.source.detection.system !== 'laforge';
 
 /** The databases to try, best first: the active editor's folder's, then the rest in order. */
 function candidates(databases: StepDatabases): StepDatabase[] {

@@ -20,7 +20,7 @@ import type { ProjectSummary } from '../core/stepStore';
 import { watchFolder } from '../core/folderWatch';
 import type { StepWorktree } from '../core/worktrees';
 import { isFilterActive } from './format';
-import type { Disposable, Event, StepDatabase, StepDatabases, StepFilter } from '../core/stepDatabase';
+import { isOtherSystem, type Disposable, type Event, type StepDatabase, type StepDatabases, type StepFilter } from '../core/stepDatabase';
 import { SourceTreeModel } from './sourceTreeModel';
 import { databaseError, message, type FileNode, type ItemMoreNode, type LoadMoreNode, type MessageNode, type ProjectNode, type StepNode, type TreeNode } from './treeNodes';
 import { remediesOf } from '../core/remedies';
@@ -294,7 +294,7 @@ export class StepsTreeModel implements Disposable {
     if (state.kind === 'error') {
       return [databaseError(`${database.id}|error`, database, state.message, state.detail, state.remedy)];
     }
-    if (isOtherSystem(database)) return this.sources.roots(database);
+    if (readsNodes(database)) return this.sources.roots(database);
     await this.ensureListed(database, entry);
     if (entry.message) return [entry.message];
     return entry.projects.map((p) => p.node);
@@ -734,7 +734,7 @@ export class StepsTreeModel implements Disposable {
     for (const key of [...this.files.keys()]) if (key.startsWith(`${database.id}|`)) this.files.delete(key);
     this.sources.forget(database.id);
     const entry = this.entries.get(database.id);
-    if (!entry || isOtherSystem(database)) {
+    if (!entry || readsNodes(database)) {
       if (entry) entry.shownState = undefined;
       return this.changed.fire(undefined);
     }
@@ -777,6 +777,6 @@ function stepRange(node: StepNode): string {
 }
 
 /** A database read, and written by another system than LaForge. */
-const isOtherSystem = (database: StepDatabase): boolean =>
-  database.state.kind === 'ready' && database.source !== undefined && database.source.detection.system !== 'laforge';
+/** A database the tree lists as another system's nodes: read, and not LaForge's. */
+const readsNodes = (database: StepDatabase): boolean => database.state.kind === 'ready' && isOtherSystem(database);
 

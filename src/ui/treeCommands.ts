@@ -11,7 +11,7 @@ import { safeText } from '../shared/safeText';
 import { pickStep } from './pickStep';
 import { guarded } from './showError';
 import { recentModels } from '../core/sources/walk';
-import type { StepDatabases } from '../core/stepDatabase';
+import { isOtherSystem, type StepDatabases } from '../core/stepDatabase';
 import type { StepsTree } from './stepsTree';
 import { isFileNode, isStepNode, type StepNode, type TreeNode } from './treeNodes';
 import { shortHash } from '../core/figures';
@@ -123,7 +123,7 @@ async function knownModels(databases: StepDatabases): Promise<string[]> {
   const names = new Set<string>();
   for (const database of databases.all) {
     if (database.state.kind !== 'ready') continue;
-    if (database.source && database.source.detection.system !== 'laforge') {
+    if (isOtherSystem(database)) {
       for (const name of await recentModels(database, MODEL_SAMPLE)) names.add(name);
       continue;
     }
