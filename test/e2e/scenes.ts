@@ -341,10 +341,7 @@ const otherSystemsScenes: Scene[] = [
       await expandTo(wb, project.name, agent.name ?? '(unnamed agent)');
       await expandTo(wb, agent.name ?? '(unnamed agent)', '#1');
       await wb.screenshot('constellation-iterations');
-      await wb.treeRow('#1').click({ button: 'right' });
-      const item = wb.page.locator('.monaco-menu .action-label', { hasText: /^Open Step Details$/ }).first();
-      await item.waitFor({ state: 'visible', timeout: 10_000 });
-      await item.click();
+      await wb.rowMenu('#1', 'Open Step Details');
       await wb.webview().locator('h1').first().waitFor({ state: 'visible', timeout: 20_000 });
       await wb.webview().getByText('Messages', { exact: false }).first().waitFor({ state: 'visible', timeout: 20_000 });
       await wb.screenshot('constellation-details');
@@ -416,10 +413,7 @@ const oneVoiceScenes: Scene[] = [
     name: 'compare-with-working-tree',
     async run(wb) {
       await openSteps(wb, 'S21');
-      await wb.treeRow('S21').click({ button: 'right' });
-      const item = wb.page.locator('.monaco-menu .action-label', { hasText: /^Compare Step with Working Tree$/ }).first();
-      await item.waitFor({ state: 'visible', timeout: 10_000 });
-      await item.click();
+      await wb.rowMenu('S21', 'Compare Step with Working Tree');
       await wb.editorTab(/^S21 ↔ Working Tree · Changes \(\d+ files?\)/).waitFor({ state: 'visible', timeout: 30_000 });
       const editor = wb.page.locator('.part.editor');
       await editor.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 30_000 });

@@ -92,6 +92,36 @@ export class Workbench {
     return this.sideBar().locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: labelled(label) }) }).first();
   }
 
+  /**
+   * Right-clicks the tree row labelled `label` and picks `item` from its context menu. A tree
+   * still drawing (after a filter or a refresh) can move another row under the pointer, so the
+   * row VS Code focused for the menu is checked to be `label`'s before the item is picked.
+   */
+  async rowMenu(label: string, item: string): Promise<void> {
+    const menuItem = this.page.locator('.monaco-menu .action-label', { hasText: new RegExp(`^${escapeRegExp(item)}$`) }).first();
+    const focused = this.sideBar().locator('.monaco-list-row.focused', { has: this.page.locator('.label-name', { hasText: labelled(label) }) });
+    for (let attempt = 1; ; attempt++) {
+      await this.treeRow(label).click({ button: 'right' });
+      await menuItem.waitFor({ state: 'visible', timeout: 10_000 });
+      if (await focused.count()) break;
+      const shown = await this.sideBar().locator('.monaco-list-row.focused .label-name').allTextContents();
+      if (attempt === 3) throw new Error(`the context menu opened on "${shown.join(', ')}", not on ${label}`);
+      await this.reset();
+      await this.page.waitForTimeout(500);
+    }
+    await menuItem.click();
+  }
+
+  /** What the window shows when a scene fails: the editor tabs, the notifications, the side bar's focused row. */
+  async describe(): Promise<string> {
+    const texts = async (locator: Locator) =>
+      (await locator.allTextContents().catch(() => [])).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+    const tabs = await texts(this.page.locator('.tabs-container .tab .label-name'));
+    const toasts = await texts(this.page.locator('.notifications-toasts .notification-list-item-message'));
+    const focused = await texts(this.sideBar().locator('.monaco-list-row.focused .label-name'));
+    return [`tabs: ${tabs.join(' | ') || '(none)'}`, `notifications: ${toasts.join(' | ') || '(none)'}`, `focused row: ${focused.join(' | ') || '(none)'}`].join('\n');
+  }
+
   /** An editor tab whose label matches. */
   editorTab(label: RegExp): Locator {
     return this.page.locator('.tabs-container .tab', { hasText: label }).first();
