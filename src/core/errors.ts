@@ -1,8 +1,20 @@
 /**
- * Typed errors, born where the failure is found. `message` is always a sentence a user
- * understands; `detail` carries what belongs in the log (stderr, SQLite's own message).
+ * Typed errors, born where the failure is found, made by `failures` (core/messages): each
+ * carries its code, the facts it was made from and the sentence those make. `message` is
+ * always a sentence a user understands; `detail` carries what belongs in the log (stderr,
+ * SQLite's own message).
  */
 import type { Logger } from './log';
+
+/** What an error was made from: the values its sentence names (a path, a step's label, a count). */
+export type Facts = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
+
+/** Set on an error by the maker in core/messages that made it: its name there, and its facts. */
+export interface MadeError {
+  /** The maker's name in `failures` (`databaseMissing`, …); the sentence can be made again from it and `facts`. */
+  messageId?: string;
+  facts?: Facts;
+}
 
 export type StepDbErrorCode =
   | 'FILE_MISSING'
@@ -14,7 +26,9 @@ export type StepDbErrorCode =
   | 'TOO_LARGE'
   | 'READ_FAILED';
 
-export class StepDbError extends Error {
+export class StepDbError extends Error implements MadeError {
+  messageId?: string;
+  facts?: Facts;
   override readonly name = 'StepDbError';
   constructor(
     readonly code: StepDbErrorCode,
@@ -40,7 +54,9 @@ export type GitErrorCode =
   | 'NOT_IN_COMMIT'
   | 'GIT_FAILED';
 
-export class GitError extends Error {
+export class GitError extends Error implements MadeError {
+  messageId?: string;
+  facts?: Facts;
   override readonly name = 'GitError';
   constructor(
     readonly code: GitErrorCode,
@@ -52,7 +68,9 @@ export class GitError extends Error {
 }
 
 /** A step whose stored field is unusable for the operation asked of it. */
-export class StepFieldError extends Error {
+export class StepFieldError extends Error implements MadeError {
+  messageId?: string;
+  facts?: Facts;
   override readonly name = 'StepFieldError';
   constructor(
     readonly stepId: number,
@@ -66,7 +84,9 @@ export class StepFieldError extends Error {
 export type StepLogErrorCode = 'LOG_MISSING' | 'READ_FAILED';
 
 /** A step log that was found but could not be read. */
-export class StepLogError extends Error {
+export class StepLogError extends Error implements MadeError {
+  messageId?: string;
+  facts?: Facts;
   override readonly name = 'StepLogError';
   constructor(
     readonly code: StepLogErrorCode,
@@ -94,7 +114,9 @@ export type RollbackErrorCode =
  * `reasons` are the codes of what refused it (a plan's refusals, `ROLLBACK_UNDER_WAY`), for
  * telling a passing state from a failure (isPassingState).
  */
-export class RollbackError extends Error {
+export class RollbackError extends Error implements MadeError {
+  messageId?: string;
+  facts?: Facts;
   override readonly name = 'RollbackError';
   constructor(
     readonly code: RollbackErrorCode,
@@ -130,7 +152,9 @@ export type ApiErrorCode =
   | 'UNKNOWN_STEP';
 
 /** A call of the extension's API that names something Step History does not have: a typed rejection, not an unexpected error. */
-export class ApiError extends Error {
+export class ApiError extends Error implements MadeError {
+  messageId?: string;
+  facts?: Facts;
   override readonly name = 'ApiError';
   constructor(
     readonly code: ApiErrorCode,
