@@ -8,8 +8,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { discoverDatabases, FOLDER_DATABASE_PATTERNS, type DiscoveredDatabase } from '../core/discovery';
-import { StepDbError } from '../core/errors';
 import type { Logger } from '../core/log';
+import { failures } from '../core/messages';
 
 export interface LocateOptions {
   /** Overrides every database's repository. */
@@ -24,7 +24,7 @@ export async function locateDatabases(given: string, options: LocateOptions): Pr
   try {
     stat = fs.statSync(target);
   } catch {
-    throw new StepDbError('FILE_MISSING', `There is no file or folder at ${target}.`);
+    throw failures.nothingAt({ target });
   }
   let found: DiscoveredDatabase[];
   const projectDatabase = path.join(target, 'steps.db');
@@ -40,7 +40,7 @@ export async function locateDatabases(given: string, options: LocateOptions): Pr
     });
   }
   if (found.length === 0) {
-    throw new StepDbError('FILE_MISSING', `No step database was found in ${target}.`, `looked for ${FOLDER_DATABASE_PATTERNS.join(', ')} and LaForge projects whose repository_path is this folder`);
+    throw failures.noDatabaseIn({ target }, `looked for ${FOLDER_DATABASE_PATTERNS.join(', ')} and LaForge projects whose repository_path is this folder`);
   }
   const repo = options.repo;
   return repo ? found.map((d) => ({ ...d, repositoryPath: path.resolve(repo) })) : found;

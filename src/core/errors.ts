@@ -39,12 +39,6 @@ export class StepDbError extends Error implements MadeError {
   }
 }
 
-/** A step database that is not there: one sentence wherever it is found missing. */
-export const databaseMissing = (dbPath: string, detail?: string): StepDbError => new StepDbError('FILE_MISSING', `The step database ${dbPath} does not exist.`, detail);
-
-/** A read asked of a database already closed. */
-export const databaseClosed = (dbPath: string): StepDbError => new StepDbError('READ_FAILED', `The step database ${dbPath} was already closed.`);
-
 export type GitErrorCode =
   | 'GIT_MISSING'
   | 'REPOSITORY_MISSING'

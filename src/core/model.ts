@@ -3,8 +3,8 @@
  * A bad value never fails a load; it becomes `null` plus a warning on the step, and the
  * `require*` helpers refuse, with a sentence, the operations that need that value.
  */
-import { StepFieldError } from './errors';
 import { projectKeyOfValue, projectKeyWarning } from './projectKey';
+import { failures } from './messages';
 
 /** A git commit hash as LaForge stores it: 4 to 64 hex digits (abbreviated SHA-1 up to full SHA-256). */
 export function isCommitHash(value: unknown): value is string {
@@ -390,28 +390,20 @@ export function stepFromRow(row: StepRow, parentExists?: (id: number) => boolean
 export function requireCommitBefore(step: Step): string {
   if (step.commitBefore) return step.commitBefore;
   if (isBlank(step.raw.commitBefore)) {
-    throw new StepFieldError(step.id, 'commitBefore', `${step.label} has no commit before recorded.`);
+    throw failures.noCommitBefore({ stepId: step.id, label: step.label });
   }
-  throw new StepFieldError(
-    step.id,
-    'commitBefore',
-    `${step.label} has no valid commit before: ${shown(step.raw.commitBefore)} is not a commit hash.`,
-  );
+  throw failures.badCommitBefore({ stepId: step.id, label: step.label, value: shown(step.raw.commitBefore) });
 }
 
 export function requireCommitAfter(step: Step): string {
   if (step.commitAfter) return step.commitAfter;
   if (!isBlank(step.raw.commitAfter)) {
-    throw new StepFieldError(
-      step.id,
-      'commitAfter',
-      `${step.label} has no valid commit after: ${shown(step.raw.commitAfter)} is not a commit hash.`,
-    );
+    throw failures.badCommitAfter({ stepId: step.id, label: step.label, value: shown(step.raw.commitAfter) });
   }
   if (step.status === 'RUNNING') {
-    throw new StepFieldError(step.id, 'commitAfter', `${step.label} is still running and has no commit after yet.`);
+    throw failures.runningNoCommitAfter({ stepId: step.id, label: step.label });
   }
-  throw new StepFieldError(step.id, 'commitAfter', `${step.label} has no commit after recorded.`);
+  throw failures.noCommitAfter({ stepId: step.id, label: step.label });
 }
 
 /** Both ends of the step's change, for a diff. */
@@ -421,8 +413,7 @@ export function requireCommitRange(step: Step): { before: string; after: string 
 
 export function requireStartTime(step: Step): Date {
   if (step.startTime) return step.startTime;
-  const message = isBlank(step.raw.startTime)
-    ? `${step.label} has no start time.`
-    : `${step.label}'s start time ${shown(step.raw.startTime)} is not a date Step History can read.`;
-  throw new StepFieldError(step.id, 'startTime', message);
+  throw isBlank(step.raw.startTime)
+    ? failures.noStartTime({ stepId: step.id, label: step.label })
+    : failures.badStartTime({ stepId: step.id, label: step.label, value: shown(step.raw.startTime) });
 }

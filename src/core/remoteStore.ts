@@ -7,7 +7,8 @@
  */
 import * as v8 from 'v8';
 import { ResourceLimits, Worker } from 'worker_threads';
-import { databaseClosed, StepDbError } from './errors';
+import { StepDbError } from './errors';
+import { failures, remake } from './messages';
 import { Logger, silentLogger } from './log';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import type { ProjectSummary, SchemaInfo, StepAggregates, StepCountOptions, StepQueryOptions } from './stepStore';
@@ -63,7 +64,7 @@ interface Pending {
 }
 
 /** The store worker was disposed: calls after it, and calls still waiting, are refused with this. */
-const stoppedReading = (): StepDbError => new StepDbError('READ_FAILED', 'Step History has stopped reading step databases.', 'store worker disposed');
+const stoppedReading = (): StepDbError => failures.stoppedReading({}, 'store worker disposed');
 
 export class StoreWorker {
   private worker: Worker | undefined;
@@ -122,7 +123,7 @@ export class StoreWorker {
     try {
       worker = this.ensureWorker();
     } catch (err) {
-      return Promise.reject(new StepDbError('READ_FAILED', 'Step History could not start its database reader.', String(err)));
+      return Promise.reject(failures.readerNotStarted({}, String(err)));
     }
     const generation = this.generationCount;
     const id = this.nextId++;
@@ -181,9 +182,7 @@ export class StoreWorker {
         const limit = resourceLimits.maxOldGenerationSizeMb;
         this.failPending((p) => outOfMemory(p.file, limit, detail));
       } else {
-        const stopped = new StepDbError(
-          'READ_FAILED', 'Step History\'s database reader stopped unexpectedly. Try again; it restarts on the next request.', detail,
-        );
+        const stopped = failures.readerStopped({}, detail);
         this.failPending(() => stopped);
       }
     });
@@ -203,21 +202,17 @@ export class StoreWorker {
 
 /** Every request waiting when the worker hit its heap limit fails so, not only the one that grew it. */
 function outOfMemory(file: string | undefined, limitMb: number | undefined, detail: string): StepDbError {
-  return new StepDbError(
-    'TOO_LARGE',
-    `Step History ran out of memory reading ${file ? `the step database ${file}` : 'a step database'}` +
-      `${limitMb ? `: its database reader may use up to ${limitMb} MB` : ''}. The reader restarts on the next request.`,
-    detail,
-  );
+  return failures.outOfMemory({ path: file ?? null, limitMb: limitMb ?? null }, detail);
 }
 
+/** A failure of the worker as the host's typed error, its sentence made again here, where the l10n bundle is loaded. */
 function rebuildError(error: ErrorValue): StepDbError {
-  if (error.name === 'StepDbError' && error.code) return new StepDbError(error.code, error.message, error.detail);
-  return new StepDbError(
-    'READ_FAILED',
-    'Step History could not read the step database: an unexpected error happened. See the log for details.',
-    error.detail ?? error.message,
-  );
+  if (error.name === 'StepDbError' && error.code) {
+    const again = error.messageId && error.facts ? remake(error.messageId, error.facts, error.detail) : undefined;
+    if (again instanceof StepDbError && again.code === error.code) return again;
+    return new StepDbError(error.code, error.message, error.detail);
+  }
+  return failures.readUnexpected({}, error.detail ?? error.message);
 }
 
 /**
@@ -322,13 +317,9 @@ export class RemoteStepStore {
   }
 
   private async call<M extends StoreMethod, R extends StoreResults[M] = StoreResults[M]>(method: M, ...args: StoreCalls[M]): Promise<R> {
-    if (this.closed) throw databaseClosed(this.path);
+    if (this.closed) throw failures.databaseClosed({ path: this.path });
     if (this.host.generation !== this.generation) {
-      throw new StepDbError(
-        'READ_FAILED',
-        'Step History\'s database reader restarted, so the step database must be opened again.',
-        `store opened in worker generation ${this.generation}, now ${this.host.generation}`,
-      );
+      throw failures.readerRestarted({}, `store opened in worker generation ${this.generation}, now ${this.host.generation}`);
     }
     const { value } = await this.host.request<R>({ kind: 'call', handle: this.handle, method, args }, this.path);
     return value;

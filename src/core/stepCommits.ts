@@ -20,6 +20,7 @@ import { silentLogger, type Logger } from './log';
 import { watchFolder, type FolderWatch } from './folderWatch';
 import { isBlank, requireCommitAfter, requireCommitBefore, type Step } from './model';
 import { shortHash } from './figures';
+import { failures } from './messages';
 
 /** Where a step's commit came from. */
 export type StepCommitSource = 'recorded' | 'note' | 'branch' | 'none';
@@ -157,11 +158,11 @@ export function stepChange(step: Step, commit: StepCommit): { before: string; af
   const before = requireCommitBefore(step);
   if (commit.commit) return { before, after: commit.commit };
   if (step.status === 'RUNNING') {
-    throw new StepFieldError(step.id, 'commitAfter', `${step.label} is still running and has no commit yet.`);
+    throw failures.runningNoCommit({ stepId: step.id, label: step.label });
   }
   // A stored value that is not a hash says so rather than "made no commit".
   if (!step.commitAfter && !isBlank(step.raw.commitAfter)) requireCommitAfter(step);
-  throw new StepFieldError(step.id, 'commit', `${step.label} made no commit.`);
+  throw failures.madeNoCommit({ stepId: step.id, label: step.label });
 }
 
 /** The refusal stepChange gives a finished step that made no commit: a fact, not a failure. */

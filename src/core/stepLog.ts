@@ -19,6 +19,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { StepLogError } from './errors';
+import { failures } from './messages';
 
 export interface StepLogFile {
   path: string;
@@ -84,7 +85,7 @@ export async function listStepLogs(folder: string): Promise<Map<number, StepLogF
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return new Map();
-    throw new StepLogError('READ_FAILED', `Step History could not list the step logs in ${folder}.`, String(err));
+    throw failures.logsUnlisted({ folder }, String(err));
   }
   const best = new Map<number, { file: StepLogFile; stamp: string }>();
   await Promise.all(
@@ -224,8 +225,8 @@ async function readTail(file: string, bytes: number): Promise<{ text: string; si
 
 function logReadError(file: string, err: unknown): StepLogError {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new StepLogError('LOG_MISSING', `The step log ${file} no longer exists.`, String(err));
-  return new StepLogError('READ_FAILED', `Step History could not read the step log ${file}.`, String(err));
+  if (code === 'ENOENT') return failures.logGone({ file }, String(err));
+  return failures.logUnreadable({ file }, String(err));
 }
 
 export interface StepLogText {

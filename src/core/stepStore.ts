@@ -3,7 +3,7 @@
  * and opened there with sql.js, so nothing is ever written or created beside it.
  */
 import * as fs from 'fs';
-import { databaseClosed, databaseMissing, StepDbError } from './errors';
+import { failures } from './messages';
 import { Logger, silentLogger } from './log';
 import {
   deriveStatus,
@@ -218,7 +218,7 @@ export class StepStore {
     const log = options.log ?? silentLogger;
     const t0 = performance.now();
     if (!fs.existsSync(dbPath)) {
-      throw databaseMissing(dbPath);
+      throw failures.databaseMissing({ path: dbPath });
     }
     return StepStore.fromSnapshot(dbPath, await openSnapshot(dbPath, options), { log, started: t0 });
   }
@@ -474,7 +474,7 @@ export class StepStore {
 
   /** Rows as arrays; SQLite's complaints become StepDbErrors. */
   private query(sql: string, params: SqlValue[]): SqlValue[][] {
-    if (this.closed) throw databaseClosed(this.path);
+    if (this.closed) throw failures.databaseClosed({ path: this.path });
     return this.reader.values(sql, params);
   }
 }
@@ -503,20 +503,12 @@ function readSchema(dbPath: string, reader: SqlReader): { schema: SchemaInfo; pr
     } catch {
       // Only for the log.
     }
-    throw new StepDbError(
-      'UNSUPPORTED_SCHEMA',
-      `The database ${dbPath} has no steps table, so it is not a LaForge step database.`,
-      `tables: ${tables || 'none'}`,
-    );
+    throw failures.noStepsTable({ path: dbPath }, `tables: ${tables || 'none'}`);
   }
   const have = new Set(columns.map((c) => c.toLowerCase()));
   const missing = REQUIRED.filter((c) => !have.has(c));
   if (missing.length > 0) {
-    throw new StepDbError(
-      'UNSUPPORTED_SCHEMA',
-      `The steps table in ${dbPath} has no ${missing.join(', ')} column${missing.length > 1 ? 's' : ''}, which Step History needs.`,
-      `columns: ${columns.join(', ')}`,
-    );
+    throw failures.stepsColumnsMissing({ path: dbPath, columns: missing }, `columns: ${columns.join(', ')}`);
   }
   const json = have.has('agent_config_json');
   const name = have.has('agent_config_name');

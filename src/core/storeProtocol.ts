@@ -3,7 +3,7 @@
  * by structured clone, so Dates survive; errors cross as values and are rebuilt on the
  * client.
  */
-import type { StepDbErrorCode } from './errors';
+import type { Facts, StepDbErrorCode } from './errors';
 import type { Fingerprint } from './fingerprint';
 import type { Detection, HistorySource, LevelInfo } from './sources/types';
 import type { StepStore } from './stepStore';
@@ -61,6 +61,9 @@ export interface ErrorValue {
   code?: StepDbErrorCode;
   message: string;
   detail?: string;
+  /** The maker that made it (core/messages) and its facts, for the host to make the sentence again in its language. */
+  messageId?: string;
+  facts?: Facts;
 }
 
 export type WorkerResponse =

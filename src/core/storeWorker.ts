@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as v8 from 'v8';
 import { parentPort } from 'worker_threads';
 import { StepDbError } from './errors';
+import { failures } from './messages';
 import type { Logger } from './log';
 import { openSource, type OpenedHistory } from './sources/openSource';
 import type { HistorySource } from './sources/types';
@@ -35,7 +36,7 @@ const LAFORGE_METHODS: ReadonlySet<string> = new Set(STEP_STORE_METHODS);
 const HISTORY_METHODS: ReadonlySet<string> = new Set(SOURCE_METHODS);
 
 function toErrorValue(err: unknown): ErrorValue {
-  if (err instanceof StepDbError) return { name: err.name, code: err.code, message: err.message, detail: err.detail };
+  if (err instanceof StepDbError) return { name: err.name, code: err.code, message: err.message, detail: err.detail, messageId: err.messageId, facts: err.facts };
   if (err instanceof Error) return { name: err.name, message: err.message, detail: err.stack };
   return { name: 'Error', message: String(err) };
 }
@@ -68,7 +69,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     }
     case 'call': {
       const opened = stores.get(request.handle);
-      if (!opened) throw new StepDbError('READ_FAILED', 'The step database was already closed.', `no store with handle ${request.handle}`);
+      if (!opened) throw failures.databaseClosed({ path: null }, `no store with handle ${request.handle}`);
       return callMethod(opened, request.method, request.args);
     }
     case 'close': {
@@ -100,7 +101,7 @@ function callMethod(opened: OpenedHistory, method: StoreMethod, args: unknown[])
   }
   const { store } = opened;
   if (!store || !LAFORGE_METHODS.has(method)) {
-    throw new StepDbError('READ_FAILED', 'This database was written by another system than LaForge: it has no LaForge projects or steps.', `${String(method)} asked of a ${opened.detection.system} database`);
+    throw failures.notLaforge({}, `${String(method)} asked of a ${opened.detection.system} database`);
   }
   return (store[method as keyof StepStore] as (...a: unknown[]) => unknown).apply(store, args);
 }
@@ -117,13 +118,11 @@ function refuseIfTooLarge(dbPath: string, maxSizeMb: number, sibling?: string): 
   const beside = sibling === undefined ? 0 : (fileSize(sibling) ?? 0) + (fileSize(sibling + '-wal') ?? 0);
   const total = db + wal + beside;
   if (total <= maxSizeMb * 2 ** 20) return;
-  const what = beside > 0 ? ` with ${path.basename(sibling!)} beside it` : wal > 0 ? ' with its -wal file' : '';
-  throw new StepDbError(
-    'TOO_LARGE',
-    `The step database ${dbPath} is ${formatSize(total, maxSizeMb)}${what}; ` +
-      `Step History can open step databases up to ${formatMb(maxSizeMb)} (the stepHistory.maxDatabaseSizeMb setting).`,
-    `${total} bytes (database ${db}, WAL ${wal}${sibling ? `, ${sibling} ${beside}` : ''}) is over the limit of ${maxSizeMb} MB (${Math.floor(maxSizeMb * 2 ** 20)} bytes)`,
-  );
+  const detail = `${total} bytes (database ${db}, WAL ${wal}${sibling ? `, ${sibling} ${beside}` : ''}) is over the limit of ${maxSizeMb} MB (${Math.floor(maxSizeMb * 2 ** 20)} bytes)`;
+  const facts = { path: dbPath, size: formatSize(total, maxSizeMb), limit: formatMb(maxSizeMb) };
+  if (beside > 0) throw failures.databaseTooLarge({ ...facts, beside: path.basename(sibling!) }, detail);
+  if (wal > 0) throw failures.walTooLarge(facts, detail);
+  throw failures.databaseTooLarge({ ...facts, beside: '' }, detail);
 }
 
 function fileSize(file: string): number | undefined {

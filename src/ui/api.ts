@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { ApiError } from '../core/errors';
+import { stepLabel } from '../core/model';
 import type { ChangedFile } from '../core/git';
 import type { Step } from '../core/model';
 import type { ProjectSummary } from '../core/stepStore';
@@ -10,6 +10,7 @@ import type { StatusBarProbe } from './statusBar';
 import type { StepLogsProbe } from './stepLogs';
 import type { TreeNode } from './treeNodes';
 import type { ChangeItem, DetailSection, HistoryNode, LevelInfo, NodeRef, Page, SystemId } from '../core/sources/types';
+import { failures } from '../core/messages';
 
 export interface DatabaseInfo {
   id: string;
@@ -76,12 +77,12 @@ export interface StepHistoryApi {
 export function createApi(databases: StepDatabases, rollbacks: RollbackService, testing: Omit<StepHistoryApi['testing'], 'rollbacks'>): StepHistoryApi {
   const database = (id: string): StepDatabase => {
     const found = databases.get(id);
-    if (!found) throw new ApiError('UNKNOWN_DATABASE', `Step History has no database ${id}.`, `known: ${databases.all.map((d) => d.id).join(', ') || 'none'}`);
+    if (!found) throw failures.unknownDatabase({ id }, `known: ${databases.all.map((d) => d.id).join(', ') || 'none'}`);
     return found;
   };
   const stepOf = async (databaseId: string, stepId: number): Promise<Step> => {
     const step = await database(databaseId).step(stepId);
-    if (!step) throw new ApiError('UNKNOWN_STEP', `The database ${databaseId} has no step S${stepId}.`);
+    if (!step) throw failures.unknownStep({ database: databaseId, label: stepLabel(stepId) });
     return step;
   };
   /** A call on a database that is not there rejects, rather than throwing before a promise exists. */

@@ -22,7 +22,7 @@ import {
   type FileDiffPlan,
   type FileSide,
 } from '../core/diffPlan';
-import { describeError, logFailure, StepDbError } from '../core/errors';
+import { describeError, logFailure } from '../core/errors';
 import type { ChangedFile } from '../core/git';
 import type { Logger } from '../core/log';
 import { isNoCommit, stepChange } from '../core/stepCommits';
@@ -34,6 +34,7 @@ import { safeText } from '../shared/safeText';
 import { changePath } from './fileDecorations';
 import { workingTreeChanges } from '../core/workingTreeCompare';
 import { shortHash } from '../core/figures';
+import { failures } from '../core/messages';
 
 export const DIFF_SCHEME = 'step-history';
 
@@ -126,7 +127,7 @@ class StepFileContentProvider implements vscode.TextDocumentContentProvider {
     try {
       const database = this.databases.get(ref.database);
       if (!database) {
-        throw new StepDbError('FILE_MISSING', `The step database ${ref.database} is no longer open in Step History.`);
+        throw failures.databaseNotOpen({ database: ref.database });
       }
       const repository = await database.repository();
       return documentText(await repository.fileAt(ref.commit, ref.path));

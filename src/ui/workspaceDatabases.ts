@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { DEFAULT_DATABASE_PATTERNS, DiscoveredDatabase, discoverDatabases, DiscoveryFolder } from '../core/discovery';
-import { databaseMissing, describeError, logFailure, StepDbError } from '../core/errors';
+import { describeError, logFailure, StepDbError } from '../core/errors';
 import { CommitSubjects } from '../core/commitSubjects';
 import { debounce } from '../core/async';
 import { siblingFiles } from '../core/sources/registry';
@@ -24,6 +24,7 @@ import { guarded } from './showError';
 import type { ChangeItem, DetailSection, HistoryNode, NodeRef, Page, TextRef } from '../core/sources/types';
 import type { DatabaseState, SourceInfo, StepDatabase, StepDatabases, StepFilter, StepPageOptions } from '../core/stepDatabase';
 import { remediesOf } from '../core/remedies';
+import { failures } from '../core/messages';
 
 export interface WorkspaceStepDatabasesOptions {
   context: vscode.ExtensionContext;
@@ -110,7 +111,7 @@ export class WorkspaceStepDatabases implements StepDatabases {
     await this.discover(`${file} was added`);
     const db = this.findFile(file);
     try {
-      if (!db) throw databaseMissing(file);
+      if (!db) throw failures.databaseMissing({ path: file });
       await db.load();
       this.log.info(`Added the step database ${file}.`);
       return db;
@@ -381,7 +382,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
 
   /** A read of a database the views stopped showing. */
   private noLongerShown(): StepDbError {
-    return new StepDbError('READ_FAILED', `The step database ${this.path} is no longer shown.`);
+    return failures.databaseNotShown({ path: this.path });
   }
 
   /** Whether discovery describes this same database, so the loaded object can stay. */
@@ -623,7 +624,7 @@ export class WorkspaceStepDatabase implements StepDatabase {
         if (this.disposed) throw err;
         const error =
           err instanceof StepDbError && err.code === 'FILE_MISSING' && hadStore
-            ? new StepDbError('FILE_MISSING', `The step database ${this.path} no longer exists.`, err.detail)
+            ? failures.databaseGone({ path: this.path }, err.detail)
             : err;
         const old = this.current;
         this.current = undefined;

@@ -13,7 +13,14 @@ export const database = {
   databaseUnreadable: db<{ path: string }>('READ_FAILED', (f) => l10n.t('Step History could not read the step database {0}.', f.path)),
   databaseEmpty: db<{ path: string }>('NOT_SQLITE', (f) => l10n.t('The step database {0} is empty (0 bytes), so it holds no steps yet.', f.path)),
   notSqlite: db<{ path: string }>('NOT_SQLITE', (f) => l10n.t('The file {0} is not a SQLite database.', f.path)),
-  databaseDamaged: db<{ path: string; why: string }>('CORRUPT', (f) => l10n.t('The step database {0} is damaged: {1}.', f.path, f.why)),
+  headerCutOff: db<{ path: string }>('CORRUPT', (f) => l10n.t('The step database {0} is damaged: it is cut off inside its 100-byte header.', f.path)),
+  noPageSize: db<{ path: string }>('CORRUPT', (f) => l10n.t('The step database {0} is damaged: its header has no valid page size.', f.path)),
+  notWholePages: db<{ path: string; bytes: number; pageSize: number }>('CORRUPT', (f) =>
+    l10n.t('The step database {0} is damaged: its size, {1} bytes, is not a whole number of {2}-byte pages, so it is truncated.', f.path, f.bytes, f.pageSize),
+  ),
+  pagesMissing: db<{ path: string; pages: number; present: number }>('CORRUPT', (f) =>
+    l10n.t('The step database {0} is damaged: its header counts {1} pages but only {2} are there, so it is truncated.', f.path, f.pages, f.present),
+  ),
   sqliteCannotRead: db<{ path: string }>('CORRUPT', (f) => l10n.t('The step database {0} is damaged: SQLite cannot read it.', f.path)),
   sqliteCannotOpen: db<{ path: string }>('CORRUPT', (f) => l10n.t('SQLite could not open {0}.', f.path)),
   keptChanging: db<{ path: string }>('CHANGED_WHILE_READING', (f) =>

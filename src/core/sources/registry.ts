@@ -8,6 +8,7 @@ import { laforgeAdapter } from './laforge';
 import { llmOrchestrationAdapter } from './llmOrchestration';
 import { STUDIO_SIBLINGS, studioAdapter } from './studio';
 import { SYSTEM_NAMES, type Detection, type SchemaShape, type SourceAdapter } from './types';
+import { failures } from '../messages';
 
 /** Every system's adapter, tried in this order. */
 export const ADAPTERS: readonly SourceAdapter[] = [laforgeAdapter, constellationAdapter, studioAdapter, llmOrchestrationAdapter];
@@ -32,9 +33,8 @@ export function unknownSchemaError(dbPath: string, shape: SchemaShape): StepDbEr
   const systems = `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
   const tables = [...shape.tables.keys()].filter((t) => !t.startsWith('sqlite_'));
   const holds = tables.length === 0 ? 'it has no tables' : `its tables are ${tables.slice(0, 12).join(', ')}${tables.length > 12 ? ` and ${tables.length - 12} more` : ''}`;
-  return new StepDbError(
-    'UNSUPPORTED_SCHEMA',
-    `The database ${dbPath} was not written by ${systems}: ${holds}.`,
+  return failures.unknownSchema(
+    { path: dbPath, systems, holds },
     [...shape.tables].map(([t, cols]) => `${t}(${[...cols].join(', ')})`).join('; ') || 'no tables',
   );
 }

@@ -6,7 +6,8 @@
  */
 import * as fs from 'fs';
 import type { Database, SqlJsStatic, SqlValue as SqlJsValue, Statement } from 'sql.js';
-import { databaseClosed, databaseMissing, StepDbError } from '../errors';
+import { StepDbError } from '../errors';
+import { failures } from '../messages';
 import { be32, readFingerprint, sameFingerprint, type Fingerprint } from '../fingerprint';
 import { silentLogger, type Logger } from '../log';
 import { loadSqlJs } from '../sqljs';
@@ -45,7 +46,7 @@ export async function openSnapshot(dbPath: string, options: SnapshotOptions = {}
   const log = options.log ?? silentLogger;
   const t0 = performance.now();
   if (!fs.existsSync(dbPath)) {
-    throw databaseMissing(dbPath);
+    throw failures.databaseMissing({ path: dbPath });
   }
   // Compile the WASM while the files are read.
   const sqlJs = loadSqlJs(options.wasmPath);
@@ -59,7 +60,7 @@ export async function openSnapshot(dbPath: string, options: SnapshotOptions = {}
   try {
     SQL = await sqlJs;
   } catch (err) {
-    throw new StepDbError('READ_FAILED', 'Step History could not load its SQLite engine (sql.js).', String(err));
+    throw failures.engineMissing({}, String(err));
   }
   const tInit = performance.now();
   const db = openImage(SQL, dbPath, image);
@@ -108,7 +109,7 @@ export function sqlReader(db: Database, dbPath: string, log?: Logger): SqlReader
   let closed = false;
   // Each statement is prepared once and kept for the snapshot's life.
   const run = <T>(sql: string, params: readonly SqlValue[], read: (stmt: Statement) => T, first: boolean): T[] => {
-    if (closed) throw databaseClosed(dbPath);
+    if (closed) throw failures.databaseClosed({ path: dbPath });
     try {
       let stmt = statements.get(sql);
       if (!stmt) {
@@ -151,9 +152,9 @@ export function sqliteError(dbPath: string, err: unknown, log?: Logger): StepDbE
   const detail = err instanceof Error ? err.message : String(err);
   log?.error(`SQLite error reading ${dbPath}: ${detail}`);
   if (/malformed|corrupt|not a database/i.test(detail)) {
-    return new StepDbError('CORRUPT', `The step database ${dbPath} is damaged: SQLite cannot read it.`, detail);
+    return failures.sqliteCannotRead({ path: dbPath }, detail);
   }
-  return new StepDbError('READ_FAILED', `Step History could not read the step database ${dbPath}.`, detail);
+  return failures.databaseUnreadable({ path: dbPath }, detail);
 }
 
 function readIfExists(file: string): Buffer | undefined {
@@ -176,7 +177,7 @@ function readSnapshot(dbPath: string, log: Logger, hook?: (attempt: number) => v
     let before: Fingerprint, after: Fingerprint, main: Buffer, wal: Buffer | undefined;
     try {
       before = readFingerprint(dbPath);
-      if (!before.db) throw databaseMissing(dbPath);
+      if (!before.db) throw failures.databaseMissing({ path: dbPath });
       main = fs.readFileSync(dbPath);
       wal = readIfExists(dbPath + '-wal');
       hook?.(attempt);
@@ -184,24 +185,14 @@ function readSnapshot(dbPath: string, log: Logger, hook?: (attempt: number) => v
     } catch (err) {
       if (err instanceof StepDbError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw databaseMissing(dbPath);
-      throw new StepDbError(
-        'READ_FAILED',
-        code === 'EISDIR'
-          ? `The step database ${dbPath} is a folder, not a file.`
-          : `Step History could not read the step database ${dbPath}.`,
-        String(err),
-      );
+      if (code === 'ENOENT') throw failures.databaseMissing({ path: dbPath });
+      throw code === 'EISDIR' ? failures.databaseIsFolder({ path: dbPath }, String(err)) : failures.databaseUnreadable({ path: dbPath }, String(err));
     }
     why = changeBetween(before, after, main, wal);
     if (!why) return { main, wal, fingerprint: after };
     log.debug(`${dbPath} changed while being read (${why}); attempt ${attempt} of 2.`);
   }
-  throw new StepDbError(
-    'CHANGED_WHILE_READING',
-    `The step database ${dbPath} kept changing while Step History read it. Try again when the step has finished writing.`,
-    why,
-  );
+  throw failures.keptChanging({ path: dbPath }, why);
 }
 
 function changeBetween(before: Fingerprint, after: Fingerprint, main: Buffer, wal: Buffer | undefined): string {
@@ -217,23 +208,22 @@ function changeBetween(before: Fingerprint, after: Fingerprint, main: Buffer, wa
 
 /** Checks the main file is a whole SQLite database, then applies the WAL. */
 function buildImage(dbPath: string, { main, wal }: Snapshot, log: Logger): { image: Uint8Array; framesApplied: number } {
-  const corrupt = (why: string) =>
-    new StepDbError('CORRUPT', `The step database ${dbPath} is damaged: ${why}.`, `${why} (${main.length} bytes)`);
+  const detail = `${main.length} bytes`;
   const walUsable = !!wal && wal.length > 0 && typeof readWalHeader(wal) !== 'string';
 
   if (main.length === 0 && !walUsable) {
-    throw new StepDbError('NOT_SQLITE', `The step database ${dbPath} is empty (0 bytes), so it holds no steps yet.`);
+    throw failures.databaseEmpty({ path: dbPath });
   }
   if (main.length > 0) {
     const n = Math.min(main.length, SQLITE_MAGIC.length);
     if (!main.subarray(0, n).equals(SQLITE_MAGIC.subarray(0, n))) {
-      throw new StepDbError('NOT_SQLITE', `The file ${dbPath} is not a SQLite database.`, describeStart(main));
+      throw failures.notSqlite({ path: dbPath }, describeStart(main));
     }
-    if (main.length < 100) throw corrupt('it is cut off inside its 100-byte header');
+    if (main.length < 100) throw failures.headerCutOff({ path: dbPath }, detail);
     const pageSize = dbPageSize(main);
-    if (!pageSize) throw corrupt('its header has no valid page size');
+    if (!pageSize) throw failures.noPageSize({ path: dbPath }, detail);
     if (main.length % pageSize !== 0) {
-      throw corrupt(`its size, ${main.length} bytes, is not a whole number of ${pageSize}-byte pages, so it is truncated`);
+      throw failures.notWholePages({ path: dbPath, bytes: main.length, pageSize }, detail);
     }
   }
 
@@ -244,10 +234,10 @@ function buildImage(dbPath: string, { main, wal }: Snapshot, log: Logger): { ima
   // The header's page count is trusted by SQLite when its change counter matches the
   // version-valid-for number (offset 92); a file shorter than that is truncated.
   const pageSize = dbPageSize(image);
-  if (!pageSize) throw corrupt('its header has no valid page size');
+  if (!pageSize) throw failures.noPageSize({ path: dbPath }, detail);
   const pages = be32(image, 28);
   if (pages > 0 && be32(image, 24) === be32(image, 92) && pages * pageSize > image.length) {
-    throw corrupt(`its header counts ${pages} pages but only ${Math.floor(image.length / pageSize)} are there, so it is truncated`);
+    throw failures.pagesMissing({ path: dbPath, pages, present: Math.floor(image.length / pageSize) }, detail);
   }
   return { image, framesApplied };
 }

@@ -37,7 +37,6 @@
  * TEXT_CAP in `text()`, with a note. Broken JSON, values of the wrong type, unknown statuses and
  * unreadable times become warnings on the node, never exceptions.
  */
-import { StepDbError } from '../../errors';
 import type {
   ChangeItem, DetailMessage, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeMetrics, NodeRef, NodeStatus, Page,
   SchemaShape, SourceAdapter, SqlReader, SqlRow, SqlValue, TextRef, TokenCounts,
@@ -48,6 +47,7 @@ import {
   withCapNote,
 } from './values';
 import { missingParentWarning, orphanGroupDescription, syntheticInPage } from '../orphans';
+import { failures } from '../../messages';
 
 export { TEXT_CAP, DETAIL_CAP } from './values';
 
@@ -100,12 +100,12 @@ export const constellationAdapter: SourceAdapter = {
       if (cols.size === 0) continue;
       const missing = CONSTELLATION_COLUMNS[t].filter((c) => !cols.has(c));
       if (missing.length) {
-        throw new StepDbError('UNSUPPORTED_SCHEMA', `This Constellation database's ${t} table lacks the column(s) ${missing.join(', ')}.`, `table ${t}`);
+        throw failures.constellationColumnsMissing({ table: t, columns: missing }, `table ${t}`);
       }
       present.add(t);
     }
     for (const t of REQUIRED) {
-      if (!present.has(t)) throw new StepDbError('UNSUPPORTED_SCHEMA', `This is not a Constellation database: it has no ${t} table.`, `table ${t}`);
+      if (!present.has(t)) throw failures.notConstellation({ table: t }, `table ${t}`);
     }
     return new ConstellationSource(reader, detection, present);
   },

@@ -9,14 +9,14 @@
  * `changes` lists none and `text` has none. LaForge is the one system whose steps can be
  * rolled back (`capabilities.rollback`); the store stays reachable for it (`store`).
  */
-import { StepDbError } from '../../errors';
 import { readFingerprint } from '../../fingerprint';
-import type { Step } from '../../model';
+import { stepLabel, type Step } from '../../model';
 import { projectLabel } from '../../projectKey';
 import { schemaVariant, StepStore } from '../../stepStore';
 import { formatCost, formatDuration, formatTokens } from '../figures';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, NodeRef, Page, SchemaShape, SourceAdapter, SourceContext, SqlReader } from '../types';
 import { LAFORGE_LEVELS, parseLaforgeRef, projectNode, stepMetrics, stepNode } from './nodes';
+import { failures } from '../../messages';
 
 export * from './nodes';
 
@@ -78,7 +78,7 @@ export class LaforgeSource implements HistorySource {
     if (p?.level === 'project') return this.projectDetails(p.projectId);
     if (p?.level !== 'step') return [];
     const step = this.store.step(p.id);
-    if (!step) throw new StepDbError('READ_FAILED', `Step S${p.id} is no longer in the database.`, `no row with id ${p.id} in ${this.store.path}`);
+    if (!step) throw failures.stepGone({ label: stepLabel(p.id) }, `no row with id ${p.id} in ${this.store.path}`);
     return stepDetails(step);
   }
 

@@ -7,6 +7,7 @@
 import { StepDbError } from '../../errors';
 import type { Detection, SchemaShape, SourceAdapter, SqlReader } from '../types';
 import { LlmOrchestrationSource } from './source';
+import { failures } from '../../messages';
 
 export { DELETED_RUN_LABEL, DELETED_RUN_REF, DELETED_WORKFLOW_LABEL, DELETED_WORKFLOW_REF, DETAILS_TEXT_LIMIT, deletedRunRef, LEVELS, LlmOrchestrationSource, parseRef, TEXT_LIMIT } from './source';
 export { mapRunStatus } from './parse';
@@ -48,10 +49,10 @@ export const llmOrchestrationAdapter: SourceAdapter = {
       });
     } catch (err) {
       if (err instanceof StepDbError) throw err;
-      throw new StepDbError('UNSUPPORTED_SCHEMA', 'This LLM Orchestration database\'s tables cannot be read.', String(err));
+      throw failures.llmoTablesUnreadable({}, String(err));
     }
     if (gaps.length) {
-      throw new StepDbError('UNSUPPORTED_SCHEMA', 'This is not an LLM Orchestration database Step History can read: tables or columns are missing.', `missing: ${gaps.join(', ')}`);
+      throw failures.llmoTablesMissing({}, `missing: ${gaps.join(', ')}`);
     }
     return new LlmOrchestrationSource(detection, reader);
   },

@@ -8,11 +8,11 @@
  * stored"), the newest as its file under the session's work_dir when that can be read, with
  * whether the file still matches the version's hash (workFiles.ts).
  */
-import { StepDbError } from '../../errors';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
 import { boolOf, capText, isRecord, jsonOf, LOCAL_TIME_NOTE, numberOf, parseTime, prettyJson, text, timeFact, type ParsedTime } from './values';
 import { readWorkFile, type WorkFile } from './workFiles';
+import { failures } from '../../messages';
 
 const LEVELS: readonly LevelInfo[] = [
   { key: 'session', singular: 'session', plural: 'sessions' },
@@ -69,7 +69,7 @@ export class StudioDocumentedSource implements HistorySource {
     try {
       this.sessions = reader.all('SELECT * FROM sessions');
     } catch (err) {
-      throw new StepDbError('UNSUPPORTED_SCHEMA', 'The sessions table cannot be read.', String(err));
+      throw failures.sessionsUnreadable({ path: null }, String(err));
     }
     this.sessions.sort((a, b) => timeOf(parseTime(b.created_at)) - timeOf(parseTime(a.created_at)) || String(b.session_id).localeCompare(String(a.session_id)));
     for (const r of has(reader, 'agent_executions') ? reader.all('SELECT * FROM agent_executions') : []) {

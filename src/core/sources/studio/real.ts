@@ -10,6 +10,7 @@ import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, 
 import { CheckpointStore, formatState, formatWrites, nextNodes, type ThreadStep } from './checkpoints';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
 import { boolOf, capText, formatShown, LOCAL_TIME_NOTE, numberOf, parseTime, prettyJson, text, timeFact, type ParsedTime } from './values';
+import { failures } from '../../messages';
 
 interface SessionRow {
   id: string;
@@ -97,7 +98,7 @@ export class StudioRealSource implements HistorySource {
       try {
         rows = reader.all('SELECT * FROM sessions');
       } catch (err) {
-        throw new StepDbError('UNSUPPORTED_SCHEMA', `The sessions table of ${context.path} cannot be read.`, String(err));
+        throw failures.sessionsUnreadable({ path: context.path }, String(err));
       }
       this.sessions = rows.map(readSession);
       let sibling: SqlReader | null = null;
