@@ -4,9 +4,11 @@
  *    test-runner extension, one code-server session per workspace the suites need;
  *  - e2e: the scenes in test/e2e, driving the workbench with Playwright, with screenshots.
  *
- * Usage: tsx test/harness/run.ts [--suite integration|e2e|all] [--session NAME]…
+ * Usage: tsx test/harness/run.ts [--suite integration|e2e|all] [--session NAME]… [--scene NAME]…
  * Needs step-history.vsix (`npm run package`). Installs its tools on first use (setup.ts).
  * Results, logs and screenshots go to test-results/. Environment:
+ *   STEP_HISTORY_VSIX            the Step History VSIX to install instead of ./step-history.vsix, e.g. an
+ *                                older build's, to screenshot the same scenes as it was (its scenes may fail)
  *   STEP_HISTORY_CACHE           where the tools are installed (default ~/.cache/step-history-harness)
  *   STEP_HISTORY_SUITE_TIMEOUT   seconds to wait for one session's integration results (default 180)
  */
@@ -26,7 +28,7 @@ import { ensureHarness, Harness } from './setup';
 import { checkThemeShipped, themeSettings, ThemeName, waitForTheme } from './themes';
 import { integrationSessions, WorkspaceKind } from './workspaces';
 
-const VSIX = path.join(ROOT, 'step-history.vsix');
+const VSIX = process.env.STEP_HISTORY_VSIX ? path.resolve(process.env.STEP_HISTORY_VSIX) : path.join(ROOT, 'step-history.vsix');
 const RESULTS = path.join(ROOT, 'test-results');
 const SUITE_TIMEOUT_MS = Number(process.env.STEP_HISTORY_SUITE_TIMEOUT || 180) * 1000;
 
@@ -147,6 +149,10 @@ async function runIntegrationSession(h: Harness, browser: Browser, spec: (typeof
  * run's logs go to a subfolder named after its theme.
  */
 async function runE2e(h: Harness, browser: Browser, spec: (typeof e2eSessions)[number], tally: Tally): Promise<void> {
+  if (onlyScenes && !spec.scenes.some(chosenScene)) {
+    tally.errors.push(`[e2e ${spec.name}] no scene named ${[...onlyScenes].join(' or ')}`);
+    return;
+  }
   for (const theme of spec.themes ?? [undefined]) {
     if (wasInterrupted()) return;
     await runE2eOnce(h, browser, spec, tally, theme);
@@ -155,7 +161,7 @@ async function runE2e(h: Harness, browser: Browser, spec: (typeof e2eSessions)[n
 }
 
 async function runE2eOnce(h: Harness, browser: Browser, spec: (typeof e2eSessions)[number], tally: Tally, theme: ThemeName | undefined): Promise<void> {
-  const { scenes } = spec;
+  const scenes = spec.scenes.filter(chosenScene);
   const run = theme ? `${spec.name}-${theme}` : spec.name;
   const shotsDir = path.join(RESULTS, 'e2e', spec.name);
   const resultsDir = theme ? path.join(shotsDir, theme) : shotsDir;
@@ -210,13 +216,22 @@ async function runE2eOnce(h: Harness, browser: Browser, spec: (typeof e2eSession
   }
 }
 
-/** `--session NAME` (repeatable) runs only those sessions; by default every one runs. */
-function parseSessions(argv: string[]): Set<string> | undefined {
-  const names = argv.flatMap((a, i) => (a === '--session' && argv[i + 1] ? [argv[i + 1]] : []));
+/** The values of a repeatable option (`--session NAME --session OTHER`), or undefined without it. */
+function parseNames(argv: string[], option: string): Set<string> | undefined {
+  const names = argv.flatMap((a, i) => (a === option && argv[i + 1] ? [argv[i + 1]] : []));
   return names.length ? new Set(names) : undefined;
 }
-const onlySessions = parseSessions(process.argv.slice(2));
+/** `--session NAME` (repeatable) runs only those sessions; by default every one runs. */
+const onlySessions = parseNames(process.argv.slice(2), '--session');
 const chosen = (spec: { name: string }): boolean => !onlySessions || onlySessions.has(spec.name);
+/**
+ * `--scene NAME` (repeatable) runs only those scenes of the e2e sessions, in their order; by
+ * default every one runs. A scene run alone starts from a fresh window, not from what the
+ * scenes before it left: for a screenshot of one scene, e.g. with an older build whose earlier
+ * scenes fail midway (STEP_HISTORY_VSIX).
+ */
+const onlyScenes = parseNames(process.argv.slice(2), '--scene');
+const chosenScene = (scene: { name: string }): boolean => !onlyScenes || onlyScenes.has(scene.name);
 
 async function main(): Promise<number> {
   const suite = parseSuite(process.argv.slice(2));
