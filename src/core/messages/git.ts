@@ -20,33 +20,6 @@ export type GitOutput =
   | 'status'
   | 'worktreeList';
 
-function unreadableOutput(output: GitOutput): string {
-  switch (output) {
-    case 'gitFolders':
-      return l10n.t('Git printed the git folders Step History could not read.');
-    case 'commitList':
-      return l10n.t('Git printed a commit list Step History could not read.');
-    case 'commitCount':
-      return l10n.t('Git printed a commit count Step History could not read.');
-    case 'notesRef':
-      return l10n.t('Git printed a notes ref Step History could not read.');
-    case 'notesList':
-      return l10n.t('Git printed a list of notes Step History could not read.');
-    case 'refList':
-      return l10n.t('Git printed a ref list Step History could not read.');
-    case 'stashList':
-      return l10n.t('Git printed a stash list Step History could not read.');
-    case 'stashCommit':
-      return l10n.t('Git printed a stash commit Step History could not read.');
-    case 'diff':
-      return l10n.t('Git printed a diff Step History could not read.');
-    case 'status':
-      return l10n.t('Git printed a status Step History could not read.');
-    case 'worktreeList':
-      return l10n.t('Git printed a list of work trees Step History could not read.');
-  }
-}
-
 export const gitFailures = {
   // Values refused before git runs (`value`, `ref` and `file` are quoted as they were given)
   notACommitHash: git<{ value: string }>('INVALID_COMMIT', (f) => l10n.t('{0} is not a commit hash.', f.value)),
@@ -79,5 +52,30 @@ export const gitFailures = {
 
   // Git's own failure (`said`: the first line of its stderr), and output that could not be read
   gitFailed: git<{ said: string | null }>('GIT_FAILED', (f) => (f.said === null ? l10n.t('Git failed. See the log for details.') : l10n.t('Git failed: {0}', f.said))),
-  gitOutputUnreadable: git<{ output: GitOutput }>('GIT_FAILED', (f) => unreadableOutput(f.output)),
+  gitOutputUnreadable: git<{ output: GitOutput }>('GIT_FAILED', (f) => {
+    switch (f.output) {
+      case 'gitFolders':
+        return l10n.t('Git printed the git folders Step History could not read.');
+      case 'commitList':
+        return l10n.t('Git printed a commit list Step History could not read.');
+      case 'commitCount':
+        return l10n.t('Git printed a commit count Step History could not read.');
+      case 'notesRef':
+        return l10n.t('Git printed a notes ref Step History could not read.');
+      case 'notesList':
+        return l10n.t('Git printed a list of notes Step History could not read.');
+      case 'refList':
+        return l10n.t('Git printed a ref list Step History could not read.');
+      case 'stashList':
+        return l10n.t('Git printed a stash list Step History could not read.');
+      case 'stashCommit':
+        return l10n.t('Git printed a stash commit Step History could not read.');
+      case 'diff':
+        return l10n.t('Git printed a diff Step History could not read.');
+      case 'status':
+        return l10n.t('Git printed a status Step History could not read.');
+      case 'worktreeList':
+        return l10n.t('Git printed a list of work trees Step History could not read.');
+    }
+  }),
 };
