@@ -17,10 +17,12 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GitError as SimpleGitError, simpleGit, type SimpleGit } from 'simple-git';
-import { GitError, type GitErrorCode } from './errors';
+import { GitError } from './errors';
 import { silentLogger, type Logger } from './log';
 import { isCommitHash } from './model';
 import { shortHash } from './figures';
+import { failures } from './messages';
+import type { GitOutput } from './messages/git';
 
 export type ChangeStatus =
   | 'added'
@@ -88,7 +90,7 @@ export interface GitRepositoryOptions {
  */
 export function requireCommitHash(value: unknown): string {
   if (isCommitHash(value)) return value;
-  throw new GitError('INVALID_COMMIT', `${describeValue(value)} is not a commit hash.`, `rejected commit reference: ${describeValue(value, 500)}`);
+  throw failures.notACommitHash({ value: describeValue(value) }, `rejected commit reference: ${describeValue(value, 500)}`);
 }
 
 const STEP_HISTORY_REF = /^refs\/step-history\/(?:backup|stash)\/[0-9A-Za-z][0-9A-Za-z._-]{0,80}$/;
@@ -96,7 +98,7 @@ const STEP_HISTORY_REF = /^refs\/step-history\/(?:backup|stash)\/[0-9A-Za-z][0-9
 /** Returns `ref` if it is one of Step History's own refs (`refs/step-history/backup|stash/<name>`). */
 export function requireStepHistoryRef(ref: unknown): string {
   if (typeof ref === 'string' && STEP_HISTORY_REF.test(ref) && !ref.includes('..') && !ref.endsWith('.lock') && !ref.endsWith('.')) return ref;
-  throw new GitError('GIT_FAILED', `${describeValue(ref)} is not a Step History ref.`, `rejected ref: ${describeValue(ref, 500)}`);
+  throw failures.notAStepHistoryRef({ ref: describeValue(ref) }, `rejected ref: ${describeValue(ref, 500)}`);
 }
 
 /** A ref that may be read: Step History's own, `refs/stash`, or a commit hash. */
@@ -120,7 +122,7 @@ function describeValue(value: unknown, limit = 80): string {
 const shortSha = (sha: string): string => shortHash(sha);
 
 /** A repository folder that is not there (moved, or never made). */
-const folderMissing = (folder: string, err: unknown): GitError => new GitError('REPOSITORY_MISSING', `The folder ${folder} does not exist.`, String(err));
+const folderMissing = (folder: string, err: unknown): GitError => failures.folderMissing({ folder }, String(err));
 
 /**
  * A git process that failed: its exit code and stderr. It extends simple-git's error so that
@@ -163,29 +165,28 @@ export function toGitError(err: unknown, context: FailureContext): GitError {
   const stderr = err instanceof GitProcessFailure ? err.stderr : err instanceof Error ? err.message : String(err);
   const exit = err instanceof GitProcessFailure ? ` (exit ${err.exitCode})` : '';
   const detail = `git ${formatArgs(context.args)}${exit}\n${stderr.trimEnd()}`;
-  const make = (code: GitErrorCode, message: string) => new GitError(code, message, detail);
 
   // Checked first: git prints these only once the commit resolved, and they quote the path,
   // which may itself contain any phrase matched below.
   if (context.path !== undefined && NOT_IN_COMMIT_PATTERN.test(stderr)) {
     const commit = context.commits?.[0];
-    return make('NOT_IN_COMMIT', `${JSON.stringify(context.path)} is not a file in commit ${commit ? shortSha(commit) : '(unknown)'}.`);
+    return failures.notInCommit({ file: JSON.stringify(context.path), commit: commit ? shortSha(commit) : null }, detail);
   }
   if (/\bspawn\b[\s\S]*\b(?:ENOENT|EACCES|ENOTDIR)\b/.test(stderr)) {
-    return make('GIT_MISSING', 'Git is not installed or not on PATH.');
+    return failures.gitMissing({}, detail);
   }
   if (/not a git repository/i.test(stderr) || /must be run in a work tree/i.test(stderr)) {
-    return make('NOT_A_REPOSITORY', `${context.folder ?? 'This folder'} is not inside a git work tree.`);
+    return failures.notAWorkTree({ folder: context.folder ?? null }, detail);
   }
   if (UNKNOWN_COMMIT_PATTERNS.some((p) => p.test(stderr))) {
     const commit = context.commits?.[0];
-    return make('UNKNOWN_COMMIT', commit ? `Commit ${shortSha(commit)} is not in this repository.` : 'A commit is not in this repository.');
+    return failures.unknownCommit({ commit: commit ? shortSha(commit) : null }, detail);
   }
   const firstLine = stderr
     .split('\n')
     .map((l) => l.replace(/^(?:fatal|error): /, '').trim())
     .find((l) => l.length > 0);
-  return make('GIT_FAILED', firstLine ? `Git failed: ${firstLine}` : 'Git failed. See the log for details.');
+  return failures.gitFailed({ said: firstLine ?? null }, detail);
 }
 
 function formatArgs(args: readonly string[]): string {
@@ -256,7 +257,7 @@ export class GitRepository {
   static async open(repoPath: string, options: GitRepositoryOptions = {}): Promise<GitRepository> {
     const log = options.log ?? silentLogger;
     if (typeof repoPath !== 'string' || repoPath.length === 0 || repoPath.includes('\0')) {
-      throw new GitError('REPOSITORY_MISSING', 'No repository folder was given.', `repoPath: ${describeValue(repoPath, 500)}`);
+      throw failures.noRepositoryFolder({}, `repoPath: ${describeValue(repoPath, 500)}`);
     }
     const folder = path.resolve(repoPath);
     let stat: fs.Stats;
@@ -266,7 +267,7 @@ export class GitRepository {
       throw folderMissing(folder, err);
     }
     if (!stat.isDirectory()) {
-      throw new GitError('NOT_A_REPOSITORY', `${folder} is a file, not a git work tree.`, `not a directory: ${folder}`);
+      throw failures.folderIsFile({ folder }, `not a directory: ${folder}`);
     }
     let git: SimpleGit;
     try {
@@ -278,9 +279,9 @@ export class GitRepository {
     // The git folders come in the same process: they stay the work tree's for as long as it is open.
     const [root, gitDir, commonDir] = (await probe.text(['rev-parse', '--show-toplevel', '--absolute-git-dir', '--git-common-dir'], { folder })).split('\n');
     if (!root) {
-      throw new GitError('NOT_A_REPOSITORY', `${folder} is not inside a git work tree.`, 'git rev-parse --show-toplevel printed nothing');
+      throw failures.notAWorkTree({ folder }, 'git rev-parse --show-toplevel printed nothing');
     }
-    if (!gitDir || !commonDir) throw unexpected('the git folders', `${gitDir}\n${commonDir}`);
+    if (!gitDir || !commonDir) throw unexpected('gitFolders', `${gitDir}\n${commonDir}`);
     log.info(`[git] opened repository ${root}`);
     // --git-common-dir may be relative: to the folder git ran in.
     const dirs = { gitDir, commonDir: path.resolve(folder, commonDir) };
@@ -313,7 +314,7 @@ export class GitRepository {
   async fileAt(commit: string, filePath: string): Promise<Buffer> {
     const sha = requireCommitHash(commit);
     if (typeof filePath !== 'string' || filePath.length === 0 || filePath.includes('\0')) {
-      throw new GitError('NOT_IN_COMMIT', `${describeValue(filePath)} is not a file in commit ${shortSha(sha)}.`, `invalid path: ${describeValue(filePath, 500)}`);
+      throw failures.notInCommit({ file: describeValue(filePath), commit: shortSha(sha) }, `invalid path: ${describeValue(filePath, 500)}`);
     }
     // `<sha>^{commit}:<path>` starts with a hex digit, so git reads it as an object name;
     // `^{commit}` makes a blob or tree hash fail as an unknown commit rather than be read.
@@ -437,7 +438,7 @@ export class GitRepository {
     for (const line of out.split('\n')) {
       if (!line) continue;
       const [sha, ...parents] = line.split(' ');
-      if (!isCommitHash(sha) || !parents.every(isCommitHash)) throw unexpected('a commit list', out);
+      if (!isCommitHash(sha) || !parents.every(isCommitHash)) throw unexpected('commitList', out);
       graph.set(sha, parents);
     }
     return graph;
@@ -474,7 +475,7 @@ export class GitRepository {
     const sha = requireCommitHash(commit);
     const head = await this.head();
     if (head.detached || head.branch !== expectedBranch) {
-      throw new GitError('GIT_FAILED', `The branch checked out is ${head.branch ?? 'none (detached HEAD)'}, not ${expectedBranch}.`, `reset --hard refused: HEAD ${head.branch ?? 'detached'}`);
+      throw failures.wrongBranch({ branch: head.branch, expected: expectedBranch }, `reset --hard refused: HEAD ${head.branch ?? 'detached'}`);
     }
     // reset does not take --end-of-options in every git version; `<sha>^{commit}` starts with a hex digit.
     await this.text(['reset', '--hard', `${sha}^{commit}`, '--'], { commits: [sha] });
@@ -542,14 +543,14 @@ export class GitRepository {
   async gitDirs(): Promise<{ gitDir: string; commonDir: string }> {
     if (this.dirs) return { ...this.dirs };
     const [gitDir, commonDir] = (await this.direct(['rev-parse', '--absolute-git-dir', '--git-common-dir'], {})).toString('utf8').split('\n');
-    if (!gitDir || !commonDir) throw unexpected('the git folders', `${gitDir}\n${commonDir}`);
+    if (!gitDir || !commonDir) throw unexpected('gitFolders', `${gitDir}\n${commonDir}`);
     return { gitDir, commonDir: path.resolve(this.root, commonDir) };
   }
 
   /** The notes ref `git notes` reads: `refs/notes/commits`, or `core.notesRef`. */
   async notesRef(): Promise<string> {
     const ref = (await this.direct(['notes', 'get-ref'], {})).toString('utf8').trim();
-    if (!ref.startsWith('refs/')) throw unexpected('a notes ref', ref);
+    if (!ref.startsWith('refs/')) throw unexpected('notesRef', ref);
     return ref;
   }
 
@@ -614,7 +615,7 @@ export class GitRepository {
       const exists = await Promise.all(commits.map((c) => this.commitExists(c).catch(() => true)));
       const missing = commits.find((_, i) => !exists[i]);
       if (!missing || missing === commits[0]) throw err;
-      throw new GitError('UNKNOWN_COMMIT', `Commit ${shortSha(missing)} is not in this repository.`, err.detail);
+      throw failures.unknownCommit({ commit: shortSha(missing) }, err.detail);
     }
   }
 
@@ -694,7 +695,7 @@ export class GitRepository {
     for (const line of out.split('\n')) {
       if (!line) continue;
       const [ref, commit, seconds] = line.split('\0');
-      if (!isCommitHash(commit)) throw unexpected('a ref list', out);
+      if (!isCommitHash(commit)) throw unexpected('refList', out);
       try {
         refs.push({ ref: requireStepHistoryRef(ref), commit, committed: new Date(Number(seconds) * 1000) });
       } catch {
@@ -712,7 +713,7 @@ export class GitRepository {
       if (!line) continue;
       const at = line.indexOf('\0');
       const commit = at < 0 ? line : line.slice(0, at);
-      if (!isCommitHash(commit)) throw unexpected('a stash list', out);
+      if (!isCommitHash(commit)) throw unexpected('stashList', out);
       entries.push({ commit, subject: at < 0 ? '' : line.slice(at + 1) });
     }
     return entries;
@@ -730,7 +731,7 @@ export class GitRepository {
     const entry = `stash@{${index}}`;
     const now = (await this.text(['rev-parse', '--verify', '--end-of-options', entry], {})).trim().toLowerCase();
     if (now !== sha) {
-      throw new GitError('GIT_FAILED', `The stash list changed while Step History was dropping stash ${shortSha(sha)}.`, `${entry} is ${now}, not ${sha}`);
+      throw failures.stashListChanged({ stash: shortSha(sha) }, `${entry} is ${now}, not ${sha}`);
     }
     await this.text(['stash', 'drop', '--quiet', '--end-of-options', entry], {});
     this.log.info(`[git] dropped ${entry} (${shortSha(sha)})`);
@@ -755,7 +756,7 @@ export class GitRepository {
       {},
     );
     const count = Number.parseInt(out.trim(), 10);
-    if (!Number.isInteger(count) || count < 0) throw unexpected('a commit count', out);
+    if (!Number.isInteger(count) || count < 0) throw unexpected('commitCount', out);
     return count;
   }
 
@@ -764,7 +765,7 @@ export class GitRepository {
     const sha = requireCommitHash(stash);
     const line = (await this.text(['rev-list', '--parents', '-n', '1', '--end-of-options', `${sha}^{commit}`, '--'], { commits: [sha] })).trim();
     const [, base, index] = line.split(' ');
-    if (!isCommitHash(base)) throw unexpected('a stash commit', line);
+    if (!isCommitHash(base)) throw unexpected('stashCommit', line);
     const [worktree, staged, untracked] = await Promise.all([
       this.changedFiles(base, sha),
       isCommitHash(index) ? this.changedFiles(base, index) : Promise.resolve([]),
@@ -816,7 +817,7 @@ export function parseFirstLines(output: string): Map<string, string> {
   const lines = new Map<string, string>();
   for (let i = 0; i + 2 <= tokens.length; i += 2) {
     const sha = tokens[i].replace(/^\n/, '');
-    if (!isCommitHash(sha)) throw unexpected('a commit list', output);
+    if (!isCommitHash(sha)) throw unexpected('commitList', output);
     lines.set(sha.toLowerCase(), (tokens[i + 1].replace(/^\s*\n/, '').split(/\r?\n/, 1)[0] ?? '').trim());
   }
   return lines;
@@ -837,8 +838,8 @@ function statusFromLetter(letter: string): ChangeStatus {
   return STATUS_LETTERS[letter] ?? 'unknown';
 }
 
-function unexpected(what: string, detail: string): GitError {
-  return new GitError('GIT_FAILED', `Git printed ${what} Step History could not read.`, detail.slice(0, 2000));
+function unexpected(output: GitOutput, detail: string): GitError {
+  return failures.gitOutputUnreadable({ output }, detail.slice(0, 2000));
 }
 
 /**
@@ -857,13 +858,13 @@ export function parseDiffOutput(output: string): ChangedFile[] {
     const letter = code.charAt(0);
     const status = statusFromLetter(letter);
     if (letter === 'R' || letter === 'C') {
-      if (i + 1 >= tokens.length) throw unexpected('a diff', output);
+      if (i + 1 >= tokens.length) throw unexpected('diff', output);
       const oldPath = tokens[i++];
       const newPath = tokens[i++];
       const similarity = Number.parseInt(code.slice(1), 10);
       files.push({ path: newPath, oldPath, status, added: null, removed: null, binary: false, ...(Number.isFinite(similarity) ? { similarity } : {}) });
     } else {
-      if (i >= tokens.length) throw unexpected('a diff', output);
+      if (i >= tokens.length) throw unexpected('diff', output);
       files.push({ path: tokens[i++], status, added: null, removed: null, binary: false });
     }
   }
@@ -874,7 +875,7 @@ export function parseDiffOutput(output: string): ChangedFile[] {
     if (record === '' && i === tokens.length) break; // the final terminator
     const firstTab = record.indexOf('\t');
     const secondTab = record.indexOf('\t', firstTab + 1);
-    if (firstTab < 0 || secondTab < 0) throw unexpected('a diff', output);
+    if (firstTab < 0 || secondTab < 0) throw unexpected('diff', output);
     const added = record.slice(0, firstTab);
     const removed = record.slice(firstTab + 1, secondTab);
     let filePath = record.slice(secondTab + 1);
@@ -920,7 +921,7 @@ export class NoteListing {
   private text: string | undefined;
 
   constructor(private readonly bytes: Buffer) {
-    const bad = () => unexpected('a list of notes', bytes.toString('utf8'));
+    const bad = () => unexpected('notesList', bytes.toString('utf8'));
     const length = bytes.length === 0 ? 40 : bytes.indexOf(0x20);
     const line = 2 * length + 2;
     if ((length !== 40 && length !== 64) || bytes.length % line !== 0) throw bad();
@@ -995,13 +996,13 @@ export function parseNoteBatch(output: Buffer): { blob: string; object: string; 
   let at = 0;
   while (at < output.length) {
     const end = output.indexOf(0x0a, at);
-    if (end < 0) throw unexpected('a list of notes', output.subarray(at).toString('utf8'));
+    if (end < 0) throw unexpected('notesList', output.subarray(at).toString('utf8'));
     const header = output.subarray(at, end).toString('utf8');
     at = end + 1;
     const [name, type, size, rest] = header.split(' ');
     if (type === 'missing' || size === undefined) continue;
     const length = Number(size);
-    if (!Number.isSafeInteger(length) || at + length > output.length) throw unexpected('a list of notes', header);
+    if (!Number.isSafeInteger(length) || at + length > output.length) throw unexpected('notesList', header);
     const text = output.subarray(at, at + length).toString('utf8');
     at += length + 1;
     if (type === 'blob' && isCommitHash(name) && isCommitHash(rest)) notes.push({ blob: name, object: rest, text });
@@ -1040,7 +1041,7 @@ export function parseLogOutput(output: string): CommitInfo[] {
   // Each commit: sha, subject, trailer values, notes, then the -z terminator.
   for (let i = 0; i + 4 <= tokens.length; i += 4) {
     const [sha, subject, trailers, notes] = tokens.slice(i, i + 4);
-    if (!isCommitHash(sha)) throw unexpected('a commit list', output);
+    if (!isCommitHash(sha)) throw unexpected('commitList', output);
     const commit: CommitInfo = { sha, subject };
     const fromNote = parseStepId(notes);
     const fromTrailer = trailers
@@ -1059,7 +1060,7 @@ function afterFields(record: string, count: number): string {
   let at = -1;
   for (let n = 0; n < count; n++) {
     at = record.indexOf(' ', at + 1);
-    if (at < 0) throw unexpected('a status', record);
+    if (at < 0) throw unexpected('status', record);
   }
   return record.slice(at + 1);
 }
@@ -1102,7 +1103,7 @@ export function parseStatusOutput(output: string): WorkingTreeStatus {
       case '!':
         break;
       default:
-        throw unexpected('a status', output);
+        throw unexpected('status', output);
     }
   }
   return result;
@@ -1151,7 +1152,7 @@ export function parseWorktreeList(output: string): Worktree[] {
       current = { path: value, head: null, branch: null, bare: false, detached: false, locked: false, prunable: false };
       continue;
     }
-    if (!current) throw unexpected('a list of work trees', output);
+    if (!current) throw unexpected('worktreeList', output);
     if (key === 'HEAD') current.head = isCommitHash(value) ? value : null;
     else if (key === 'branch') current.branch = value;
     else if (key === 'bare') current.bare = true;
