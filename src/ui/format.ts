@@ -2,7 +2,8 @@
  * How the views write times, durations, tokens, costs, projects and step summaries. Pure
  * functions with no `vscode` import, so they are tested in plain Node. Text that comes from a
  * database goes through safeText before it reaches the user, and through escapeMarkdown (which
- * applies safeText) before it reaches a Markdown tooltip.
+ * applies safeText) before it reaches a Markdown tooltip. Their words go through
+ * `@vscode/l10n` (configured at activation from the editor's bundle), each phrase whole.
  */
 import * as l10n from '@vscode/l10n';
 import type { ChangeStatus, ChangedFile } from '../core/git';
@@ -25,42 +26,55 @@ export {
   formatTokens,
   NOT_RECORDED,
   nodeTokensText,
+  notRecorded,
   relativeTime,
   relativeTimeSpoken,
   rowTime,
   shortHash,
 } from '../core/figures';
-import { bothTimes, formatCost, formatDuration, formatTokens, NOT_RECORDED, nodeTokensText, relativeTimeSpoken, rowTime, shortHash } from '../core/figures';
+import { bothTimes, formatCost, formatDuration, formatTokens, nodeTokensText, notRecorded, relativeTimeSpoken, rowTime, shortHash } from '../core/figures';
 
-const STATUS_WORDS: Record<StepStatus, string> = {
-  RUNNING: 'running',
-  COMPLETED: 'completed',
-  FAILED: 'failed',
-  'ROLLED BACK': 'rolled back',
+const STATUS_WORDS: Record<StepStatus, () => string> = {
+  RUNNING: () => l10n.t('running'),
+  COMPLETED: () => l10n.t('completed'),
+  FAILED: () => l10n.t('failed'),
+  'ROLLED BACK': () => l10n.t('rolled back'),
 };
 
-export const statusWord = (status: StepStatus): string => STATUS_WORDS[status];
+export const statusWord = (status: StepStatus): string => STATUS_WORDS[status]();
+
+/** A count as the views write it in full: `12,345`. */
+const count = (n: number): string => n.toLocaleString('en-US');
 
 /** The model a step ran with: the configuration's model, else the configuration's name. */
 export const stepModel = (step: Step): string | undefined => step.agentConfig?.model ?? step.agentConfigName ?? undefined;
 
-/** The mark of a figure read from the step's log rather than its row. */
-export const FROM_THE_LOG = '(from the log)';
+/** A figure read from the step's log rather than its row, marked so: `$0.42 (from the log)`. */
+export const fromTheLog = (figure: string): string => l10n.t('{0} (from the log)', figure);
 
 /** The figures a step's log adds where its row has none: its summary line (src/core/stepLog.ts). */
 export type LogFigures = Pick<StepLogSummary, 'outcome' | 'reason' | 'turns' | 'durationMs' | 'costUsd'>;
 
-/** The cost the log gives, when the row records none: `$0.42 (from the log)`. */
-function logCost(step: Step, log: LogFigures | undefined): string | undefined {
+/** The cost the log gives, when the row records none: `$0.42`. */
+function logCostFigure(step: Step, log: LogFigures | undefined): string | undefined {
   if (step.tokenUsage && step.tokenUsage.cost > 0) return undefined;
-  return log?.costUsd ? `${formatCost(log.costUsd)} ${FROM_THE_LOG}` : undefined;
+  return log?.costUsd ? formatCost(log.costUsd) : undefined;
+}
+
+/** The same, marked: `$0.42 (from the log)`. */
+function logCost(step: Step, log: LogFigures | undefined): string | undefined {
+  const figure = logCostFigure(step, log);
+  return figure === undefined ? undefined : fromTheLog(figure);
 }
 
 /** The agent's own time from the log, when the row has no duration. */
 function logDuration(step: Step, log: LogFigures | undefined): string | undefined {
   if (step.durationMs !== null || !log?.durationMs) return undefined;
-  return `${formatDuration(log.durationMs)} ${FROM_THE_LOG}`;
+  return fromTheLog(formatDuration(log.durationMs));
 }
+
+/** `1 warning`, `3 warnings`. */
+const warningCount = (n: number): string => (n === 1 ? l10n.t('1 warning') : l10n.t('{0} warnings', n));
 
 /**
  * A step's one-line summary for the tree: `3m ago · 1m 20s · 12.3k tokens · $0.04`,
@@ -69,9 +83,9 @@ function logDuration(step: Step, log: LogFigures | undefined): string | undefine
  */
 export function stepDescription(step: Step, now: Date = new Date(), log?: LogFigures): string {
   const parts: string[] = [];
-  if (step.status === 'ROLLED BACK') parts.push('rolled back');
-  parts.push(step.startTime ? rowTime(step.startTime, now) : 'no start time');
-  if (step.status === 'RUNNING') parts.push('running');
+  if (step.status === 'ROLLED BACK') parts.push(l10n.t('rolled back'));
+  parts.push(step.startTime ? rowTime(step.startTime, now) : l10n.t('no start time'));
+  if (step.status === 'RUNNING') parts.push(l10n.t('running'));
   else if (step.durationMs !== null) parts.push(formatDuration(step.durationMs));
   else {
     const fromLog = logDuration(step, log);
@@ -123,29 +137,24 @@ export function stepLabel(step: Pick<Step, 'label'>, title: string | undefined):
 /** What a screen reader says for a step item: `S12, completed, 3 minutes ago, took 1m 20s, 12,345 tokens, $0.04`. */
 export function stepAccessibilityLabel(step: Step, now: Date = new Date(), log?: LogFigures, title?: string): string {
   const parts = [step.label, ...(title ? [title] : []), statusWord(step.status)];
-  if (step.startTime) parts.push(`started ${relativeTimeSpoken(step.startTime, now)}`);
-  if (step.status !== 'RUNNING' && step.durationMs !== null) parts.push(`took ${formatDuration(step.durationMs)}`);
+  if (step.startTime) parts.push(l10n.t('started {0}', relativeTimeSpoken(step.startTime, now)));
+  if (step.status !== 'RUNNING' && step.durationMs !== null) parts.push(l10n.t('took {0}', formatDuration(step.durationMs)));
   const usage = step.tokenUsage;
-  if (!usage) parts.push(`tokens ${NOT_RECORDED}`);
-  if (usage && usage.totalTokens > 0) parts.push(`${usage.totalTokens.toLocaleString('en-US')} tokens`);
-  if (usage && usage.cost > 0) parts.push(`cost ${formatCost(usage.cost)}`);
-  const cost = logCost(step, log);
-  if (cost) parts.push(`cost ${cost.replace(FROM_THE_LOG, 'from the log')}`);
-  if (step.warnings.length) parts.push(`${step.warnings.length} ${step.warnings.length === 1 ? 'warning' : 'warnings'}`);
+  if (!usage) parts.push(l10n.t('tokens not recorded'));
+  if (usage && usage.totalTokens > 0) parts.push(l10n.t('{0} tokens', count(usage.totalTokens)));
+  if (usage && usage.cost > 0) parts.push(l10n.t('cost {0}', formatCost(usage.cost)));
+  const cost = logCostFigure(step, log);
+  if (cost) parts.push(l10n.t('cost {0} from the log', cost));
+  if (step.warnings.length) parts.push(warningCount(step.warnings.length));
   return parts.join(', ');
 }
 
 /** A step's token usage for a tooltip: `12,345 (12,000 prompt, 345 completion) · $0.04`, or `not recorded`. */
 export function tokenUsageText(step: Step): string {
   const usage = step.tokenUsage;
-  if (!usage) return NOT_RECORDED;
-  return (
-    `${usage.totalTokens.toLocaleString('en-US')} (${usage.promptTokens.toLocaleString('en-US')} prompt, ` +
-    `${usage.completionTokens.toLocaleString('en-US')} completion) · ${formatCost(usage.cost)}`
-  );
+  if (!usage) return notRecorded();
+  return l10n.t('{0} ({1} prompt, {2} completion) · {3}', count(usage.totalTokens), count(usage.promptTokens), count(usage.completionTokens), formatCost(usage.cost));
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /** What the logs add to a project's totals: the cost of the steps whose row records none. */
 export interface LogCostTotals {
@@ -161,18 +170,33 @@ export interface LogCostTotals {
 export function costTotalText(totals: Pick<StepCounters, 'steps' | 'usageSteps' | 'cost'>, logs: LogCostTotals = { steps: 0, cost: 0 }): string {
   const counted = totals.usageSteps + logs.steps;
   if (counted === 0) {
-    return totals.steps === 1 ? `cost ${NOT_RECORDED} for the step` : `cost ${NOT_RECORDED} for any of the ${plural(totals.steps, 'step')}`;
+    return totals.steps === 1 ? l10n.t('cost not recorded for the step') : l10n.t('cost not recorded for any of the {0} steps', count(totals.steps));
   }
-  const of = counted === totals.steps ? (counted === 1 ? 'the step' : `all ${plural(counted, 'step')}`) : `${counted.toLocaleString('en-US')} of ${plural(totals.steps, 'step')}`;
-  const fromLogs = logs.steps === 0 ? '' : logs.steps === counted ? ' (from their logs)' : ` (${logs.steps.toLocaleString('en-US')} from their logs)`;
-  return `${formatCost(totals.cost + logs.cost)}, cost of ${of}${fromLogs}`;
+  const cost = formatCost(totals.cost + logs.cost);
+  const [all, one] = [counted === totals.steps, totals.steps === 1];
+  const [n, of] = [count(counted), count(totals.steps)];
+  // Each sentence whole: which steps the cost covers, then how many of them only their logs gave.
+  if (logs.steps === 0) {
+    if (all) return counted === 1 ? l10n.t('{0}, cost of the step', cost) : l10n.t('{0}, cost of all {1} steps', cost, n);
+    return one ? l10n.t('{0}, cost of {1} of 1 step', cost, n) : l10n.t('{0}, cost of {1} of {2} steps', cost, n, of);
+  }
+  if (logs.steps === counted) {
+    if (all) return counted === 1 ? l10n.t('{0}, cost of the step (from their logs)', cost) : l10n.t('{0}, cost of all {1} steps (from their logs)', cost, n);
+    return one ? l10n.t('{0}, cost of {1} of 1 step (from their logs)', cost, n) : l10n.t('{0}, cost of {1} of {2} steps (from their logs)', cost, n, of);
+  }
+  // Some but not all from their logs: more than one step is counted.
+  const fromLogs = count(logs.steps);
+  if (all) return l10n.t('{0}, cost of all {1} steps ({2} from their logs)', cost, n, fromLogs);
+  return one ? l10n.t('{0}, cost of {1} of 1 step ({2} from their logs)', cost, n, fromLogs) : l10n.t('{0}, cost of {1} of {2} steps ({3} from their logs)', cost, n, of, fromLogs);
 }
 
 /** A project's tokens: `1.2M tokens in 12 of 29 steps`, or `tokens not recorded`. */
 export function tokenTotalText(totals: Pick<StepCounters, 'steps' | 'usageSteps' | 'totalTokens'>): string {
-  if (totals.usageSteps === 0) return `tokens ${NOT_RECORDED}`;
-  const of = totals.usageSteps === totals.steps ? `all ${plural(totals.steps, 'step')}` : `${totals.usageSteps.toLocaleString('en-US')} of ${plural(totals.steps, 'step')}`;
-  return `${formatTokens(totals.totalTokens)} in ${of}`;
+  if (totals.usageSteps === 0) return l10n.t('tokens not recorded');
+  const tokens = formatTokens(totals.totalTokens);
+  const one = totals.steps === 1;
+  if (totals.usageSteps === totals.steps) return one ? l10n.t('{0} in all 1 step', tokens) : l10n.t('{0} in all {1} steps', tokens, count(totals.steps));
+  return one ? l10n.t('{0} in {1} of 1 step', tokens, count(totals.usageSteps)) : l10n.t('{0} in {1} of {2} steps', tokens, count(totals.usageSteps), count(totals.steps));
 }
 
 /**
@@ -191,12 +215,12 @@ export const projectName = (projectId: string): string => safeText(projectLabel(
 export function projectNote(projectId: string): string | undefined {
   switch (projectKeyKind(projectId)) {
     case 'none':
-      return 'These steps have no project id.';
+      return l10n.t('These steps have no project id.');
     case 'integer':
     case 'real':
-      return `These steps' project id is the number ${projectName(projectId)}, not text.`;
+      return l10n.t("These steps' project id is the number {0}, not text.", projectName(projectId));
     case 'blob':
-      return "These steps' project id is binary data, not text.";
+      return l10n.t("These steps' project id is binary data, not text.");
     case 'text':
       return undefined;
   }
@@ -225,22 +249,32 @@ export function projectItemText(
   const named = project.name !== undefined && project.name.trim() !== '' ? safeText(project.name.trim()) : undefined;
   const name = named ?? projectName(project.id);
   const where = safeText(database.label);
-  const all = `${project.stepCount} ${project.stepCount === 1 ? 'step' : 'steps'}`;
+  const one = project.stepCount === 1;
+  const all = one ? l10n.t('1 step') : l10n.t('{0} steps', project.stepCount);
   // With a filter or rolled-back steps hidden, the count says how many of them are listed.
-  const count = project.shown !== undefined && project.shown !== project.stepCount ? `${project.shown} of ${all}` : all;
+  const listed = project.shown !== undefined && project.shown !== project.stepCount ? project.shown : undefined;
+  const steps = listed === undefined ? all : one ? l10n.t('{0} of 1 step', listed) : l10n.t('{0} of {1} steps', listed, project.stepCount);
+  const active =
+    listed === undefined
+      ? one
+        ? l10n.t('1 step, {0} active', project.activeCount)
+        : l10n.t('{0} steps, {1} active', project.stepCount, project.activeCount)
+      : one
+        ? l10n.t('1 step, {0} active, {1} listed', project.activeCount, listed)
+        : l10n.t('{0} steps, {1} active, {2} listed', project.stepCount, project.activeCount, listed);
   const warning = projectNote(project.id);
   return {
     label: name,
-    description: showDatabase ? `${count} · ${where}` : count,
+    description: showDatabase ? `${steps} · ${where}` : steps,
     tooltip: [
       name,
-      ...(named !== undefined ? [`Project id: ${projectName(project.id)}`] : []),
+      ...(named !== undefined ? [l10n.t('Project id: {0}', projectName(project.id))] : []),
       ...(warning ? [warning] : []),
-      `${all}, ${project.activeCount} active${count !== all ? `, ${project.shown} listed` : ''}`,
+      active,
       ...(totals ? [capitalise(costTotalText(totals.counters, totals.logs)), capitalise(tokenTotalText(totals.counters))] : []),
       safeText(database.path),
     ].join('\n'),
-    accessibilityLabel: `Project ${name}, ${count}${warning ? `, ${warning}` : ''}, in ${where}`,
+    accessibilityLabel: warning ? l10n.t('Project {0}, {1}, {2}, in {3}', name, steps, warning, where) : l10n.t('Project {0}, {1}, in {2}', name, steps, where),
     warning,
   };
 }
@@ -259,7 +293,7 @@ export function stepPickText(
   const where = context.database !== undefined ? `${project} — ${safeText(context.database)}` : project;
   return {
     label: stepLabel(step, context.title),
-    description: [step.status.toLowerCase(), model && safeText(model), step.startTime?.toLocaleString()].filter(Boolean).join(' · '),
+    description: [statusWord(step.status), model && safeText(model), step.startTime?.toLocaleString()].filter(Boolean).join(' · '),
     detail: task ? `${safeText(task)} — ${where}` : where,
   };
 }
@@ -308,8 +342,8 @@ export function statusIcon(status: NodeStatus, isStep: boolean, warnings = 0): S
  * dimmed) when its row has warnings. Undefined when it needs none.
  */
 export function stepDecoration(rolledBack: boolean, warnings: number): { badge?: string; tooltip: string; color: string } | undefined {
-  const warned = warnings > 0 ? `${warnings} ${warnings === 1 ? 'warning' : 'warnings'}` : undefined;
-  if (rolledBack) return { badge: warned && '⚠', tooltip: warned ? `Rolled back · ${warned}` : 'Rolled back', color: 'disabledForeground' };
+  const warned = warnings > 0 ? warningCount(warnings) : undefined;
+  if (rolledBack) return { badge: warned && '⚠', tooltip: warned ? l10n.t('Rolled back · {0}', warned) : l10n.t('Rolled back'), color: 'disabledForeground' };
   if (warned) return { badge: '⚠', tooltip: warned, color: 'list.warningForeground' };
   return undefined;
 }
@@ -329,30 +363,31 @@ export function stepTooltipMarkdown(
   const row = (name: string, value: string) => lines.push(`**${name}:** ${escapeMarkdown(value)}`);
   lines.push(`**${escapeMarkdown(step.label)}** · ${escapeMarkdown(statusWord(step.status))}`);
   if (context.title) lines.push(escapeMarkdown(context.title));
-  if (context.project !== undefined) row('Project', projectLabel(context.project));
-  if (context.database !== undefined) row('Database', context.database);
-  row('Started', step.startTime ? bothTimes(step.startTime) : 'unknown');
-  if (step.endTime) row('Ended', bothTimes(step.endTime));
-  if (step.durationMs !== null) row('Duration', formatDuration(step.durationMs));
+  if (context.project !== undefined) row(l10n.t('Project'), projectLabel(context.project));
+  if (context.database !== undefined) row(l10n.t('Database'), context.database);
+  row(l10n.t('Started'), step.startTime ? bothTimes(step.startTime) : l10n.t('unknown'));
+  if (step.endTime) row(l10n.t('Ended'), bothTimes(step.endTime));
+  if (step.durationMs !== null) row(l10n.t('Duration'), formatDuration(step.durationMs));
   const { log } = context;
-  if (step.exitCode !== null) row('Exit code', String(step.exitCode));
+  if (step.exitCode !== null) row(l10n.t('Exit code'), String(step.exitCode));
   const model = stepModel(step);
-  if (model) row('Model', model);
-  if (step.agentConfigName && step.agentConfigName !== model) row('Configuration', step.agentConfigName);
-  row('Tokens', tokenUsageText(step));
+  if (model) row(l10n.t('Model'), model);
+  if (step.agentConfigName && step.agentConfigName !== model) row(l10n.t('Configuration'), step.agentConfigName);
+  row(l10n.t('Tokens'), tokenUsageText(step));
   const cost = logCost(step, log);
-  if (cost) row('Cost', cost);
+  if (cost) row(l10n.t('Cost'), cost);
   if (log) {
-    if (log.turns !== null) row('Turns', `${log.turns} ${FROM_THE_LOG}`);
-    if (log.durationMs !== null) row('Agent time', `${formatDuration(log.durationMs)} ${FROM_THE_LOG}`);
-    row('Agent result', `${agentResultText(log)} ${FROM_THE_LOG}`);
+    if (log.turns !== null) row(l10n.t('Turns'), fromTheLog(String(log.turns)));
+    if (log.durationMs !== null) row(l10n.t('Agent time'), fromTheLog(formatDuration(log.durationMs)));
+    row(l10n.t('Agent result'), fromTheLog(agentResultText(log)));
   }
-  row('Commit before', step.commitBefore ? shortHash(step.commitBefore) : 'none');
-  row('Commit after', step.commitAfter ? shortHash(step.commitAfter) : step.status === 'RUNNING' ? 'not yet' : 'none');
-  if (context.commit && !(step.status === 'RUNNING' && !context.commit.commit)) row('Step commit', stepCommitSummary(context.commit));
+  const none = () => l10n.t({ message: 'none', comment: 'no commit' });
+  row(l10n.t('Commit before'), step.commitBefore ? shortHash(step.commitBefore) : none());
+  row(l10n.t('Commit after'), step.commitAfter ? shortHash(step.commitAfter) : step.status === 'RUNNING' ? l10n.t('not yet') : none());
+  if (context.commit && !(step.status === 'RUNNING' && !context.commit.commit)) row(l10n.t('Step commit'), stepCommitSummary(context.commit));
   const notMerged = notMergedText(context.commit);
-  if (notMerged) row('Branch', notMerged);
-  if (step.parentStepId !== null) row('Parent', `S${step.parentStepId}`);
+  if (notMerged) row(l10n.t('Branch'), notMerged);
+  if (step.parentStepId !== null) row(l10n.t('Parent'), `S${step.parentStepId}`);
   for (const warning of step.warnings) lines.push(`⚠ ${escapeMarkdown(warning.message)}`);
   // Two trailing spaces: a Markdown line break, so each row stays on its own line.
   return lines.join('  \n');
@@ -361,12 +396,12 @@ export function stepTooltipMarkdown(
 /** `Filter: failed · gpt-4o · "login"`, or undefined when no filter is set. */
 export function describeFilter(filter: StepFilter): string | undefined {
   const parts = filterWords(filter);
-  return parts.length ? `Filter: ${parts.join(' · ')}` : undefined;
+  return parts.length ? l10n.t('Filter: {0}', parts.join(' · ')) : undefined;
 }
 
 function filterWords(filter: StepFilter): string[] {
   const parts: string[] = [];
-  if (filter.failedOnly) parts.push('failed');
+  if (filter.failedOnly) parts.push(l10n.t('failed'));
   if (filter.model) parts.push(safeText(filter.model));
   if (filter.text) parts.push(`"${safeText(filter.text)}"`);
   return parts;
@@ -407,34 +442,51 @@ const STATUS_LETTERS: Record<ChangeStatus, string> = {
 
 export const changeLetter = (status: ChangeStatus): string => STATUS_LETTERS[status] ?? '?';
 
-const CHANGE_WORDS: Record<ChangeStatus, string> = {
-  added: 'Added',
-  modified: 'Modified',
-  deleted: 'Deleted',
-  renamed: 'Renamed',
-  copied: 'Copied',
-  typeChanged: 'Type changed',
-  unmerged: 'Unmerged',
-  unknown: 'Changed',
+const CHANGE_WORDS: Record<ChangeStatus, () => string> = {
+  added: () => l10n.t('Added'),
+  modified: () => l10n.t('Modified'),
+  deleted: () => l10n.t('Deleted'),
+  renamed: () => l10n.t('Renamed'),
+  copied: () => l10n.t('Copied'),
+  typeChanged: () => l10n.t('Type changed'),
+  unmerged: () => l10n.t('Unmerged'),
+  unknown: () => l10n.t('Changed'),
 };
 
-export const changeWord = (status: ChangeStatus): string => CHANGE_WORDS[status] ?? 'Changed';
+/** How a file changed, as a label: `Renamed`. */
+export const changeWord = (status: ChangeStatus): string => (CHANGE_WORDS[status] ?? CHANGE_WORDS.unknown)();
+
+const CHANGE_WORDS_IN_TEXT: Record<ChangeStatus, () => string> = {
+  added: () => l10n.t('added'),
+  modified: () => l10n.t('modified'),
+  deleted: () => l10n.t('deleted'),
+  renamed: () => l10n.t('renamed'),
+  copied: () => l10n.t('copied'),
+  typeChanged: () => l10n.t('type changed'),
+  unmerged: () => l10n.t('unmerged'),
+  unknown: () => l10n.t('changed'),
+};
+
+/** How a file changed, as a line of a list says it after the path: `renamed`. */
+export const changeWordInText = (status: ChangeStatus): string => (CHANGE_WORDS_IN_TEXT[status] ?? CHANGE_WORDS_IN_TEXT.unknown)();
 
 /** A changed file's tooltip as plain text: `src/a.ts → src/b.ts · Renamed (92% similar) · +3 −1`. */
 export function fileTooltip(file: ChangedFile): string {
   const where = safeText(file.oldPath && file.oldPath !== file.path ? `${file.oldPath} → ${file.path}` : file.path);
-  let what = changeWord(file.status);
-  if (file.similarity !== undefined && (file.status === 'renamed' || file.status === 'copied')) {
-    what += ` (${file.similarity}% similar)`;
-  }
-  const lines = file.binary ? 'binary' : file.added !== null && file.removed !== null ? `+${file.added} −${file.removed}` : '';
+  const similar = file.similarity !== undefined && (file.status === 'renamed' || file.status === 'copied');
+  const what = !similar
+    ? changeWord(file.status)
+    : file.status === 'renamed'
+      ? l10n.t('Renamed ({0}% similar)', file.similarity!)
+      : l10n.t('Copied ({0}% similar)', file.similarity!);
+  const lines = file.binary ? l10n.t('binary') : file.added !== null && file.removed !== null ? `+${file.added} −${file.removed}` : '';
   return [where, what, lines].filter(Boolean).join(' · ');
 }
 
 /** `Showing the last 5.0 MB of 40.0 MB of this log.` when a log is shown in part. */
 export function logTruncationNote(shownBytes: number, size: number): string {
-  const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
-  return `Showing the last ${mb(shownBytes)} of ${mb(size)} of this log; the start is left out.`;
+  const mb = (n: number) => l10n.t('{0} MB', (n / (1024 * 1024)).toFixed(1));
+  return l10n.t('Showing the last {0} of {1} of this log; the start is left out.', mb(shownBytes), mb(size));
 }
 
 /**
@@ -486,37 +538,49 @@ export function stepLogMarkdown(text: string): string {
 
 /** A running step's live work tree on its item: `live · 3 files`, and a tooltip line naming its folder. */
 export function liveWorktreeText(live: { path: string; files: readonly unknown[] }): { description: string; tooltipMarkdown: string } {
-  const count = live.files.length;
+  const files = live.files.length;
   return {
-    description: `live · ${count} ${count === 1 ? 'file' : 'files'}`,
-    tooltipMarkdown: `**Live work tree:** ${escapeMarkdown(live.path)}`,
+    description: files === 1 ? l10n.t('live · 1 file') : l10n.t('live · {0} files', files),
+    tooltipMarkdown: `**${l10n.t('Live work tree')}:** ${escapeMarkdown(live.path)}`,
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Nodes of the other systems' databases (core/sources)
 
-const NODE_STATUS_WORDS: Record<NodeStatus, string> = {
-  pending: 'pending',
-  running: 'running',
-  paused: 'paused',
-  waiting: 'waiting',
-  completed: 'completed',
-  failed: 'failed',
-  stopped: 'stopped',
-  rolledBack: 'rolled back',
-  unknown: 'status unknown',
+const NODE_STATUS_WORDS: Record<NodeStatus, () => string> = {
+  pending: () => l10n.t('pending'),
+  running: () => l10n.t('running'),
+  paused: () => l10n.t('paused'),
+  waiting: () => l10n.t('waiting'),
+  completed: () => l10n.t('completed'),
+  failed: () => l10n.t('failed'),
+  stopped: () => l10n.t('stopped'),
+  rolledBack: () => l10n.t('rolled back'),
+  unknown: () => l10n.t('status unknown'),
 };
 
 /** The status as the views say it, with the stored spelling when it says more (`running (IN_PROGRESS)`). */
 export function nodeStatusText(node: Pick<HistoryNode, 'status' | 'rawStatus'>): string {
-  const word = NODE_STATUS_WORDS[node.status];
+  const word = NODE_STATUS_WORDS[node.status]();
   const raw = node.rawStatus === null ? '' : safeText(node.rawStatus);
-  return raw && raw.toLowerCase() !== word ? `${word} (${raw})` : word;
+  return raw && !spelledAsIs(node.status, raw.toLowerCase()) ? `${word} (${raw})` : word;
+}
+
+/** Whether a stored spelling (lower case) is the status's own English word, which says nothing more in any language. */
+function spelledAsIs(status: NodeStatus, raw: string): boolean {
+  switch (status) {
+    case 'rolledBack':
+      return raw === 'rolled back';
+    case 'unknown':
+      return raw === 'status unknown';
+    default:
+      return raw === status;
+  }
 }
 
 /** When something happened, or `unknown`: `2026-11-20 15:00:01 UTC`. */
-const detailsTime = (date: Date | null | undefined, now?: Date): string => (date ? bothTimes(date, now) : 'unknown');
+const detailsTime = (date: Date | null | undefined, now?: Date): string => (date ? bothTimes(date, now) : l10n.t('unknown'));
 
 /** Tokens of a node: `12.3k tokens`, or not recorded. */
 
@@ -531,39 +595,39 @@ export function historyNodeText(node: HistoryNode, levelName: string, now: Date 
   tooltip: string;
   accessibilityLabel: string;
 } {
-  const label = safeText(node.label) || `(unnamed ${levelName})`;
+  const label = safeText(node.label) || l10n.t('(unnamed {0})', levelName);
   const { metrics } = node;
   const parts: string[] = [];
   if (node.description) parts.push(safeText(node.description));
   if (metrics.start) parts.push(rowTime(metrics.start, now));
-  if (node.status === 'running') parts.push('running');
-  else if (node.status === 'failed') parts.push('failed');
+  if (node.status === 'running') parts.push(l10n.t('running'));
+  else if (node.status === 'failed') parts.push(l10n.t('failed'));
   if (metrics.durationMs !== null && node.status !== 'running') parts.push(formatDuration(metrics.durationMs));
   const total = metrics.tokens?.total ?? null;
   if (total !== null) parts.push(formatTokens(total));
   if (metrics.costUsd !== null) parts.push(formatCost(metrics.costUsd));
   const rows: [string, string][] = [
-    ['Status', nodeStatusText(node)],
-    ['Started', detailsTime(metrics.start, now)],
+    [l10n.t('Status'), nodeStatusText(node)],
+    [l10n.t('Started'), detailsTime(metrics.start, now)],
   ];
-  if (metrics.end) rows.push(['Ended', bothTimes(metrics.end, now)]);
-  if (metrics.durationMs !== null) rows.push(['Duration', formatDuration(metrics.durationMs)]);
-  if (metrics.model) rows.push(['Model', safeText(metrics.model)]);
-  rows.push(['Tokens', nodeTokensText(metrics.tokens)]);
-  rows.push(['Cost', metrics.costUsd === null ? NOT_RECORDED : formatCost(metrics.costUsd)]);
+  if (metrics.end) rows.push([l10n.t('Ended'), bothTimes(metrics.end, now)]);
+  if (metrics.durationMs !== null) rows.push([l10n.t('Duration'), formatDuration(metrics.durationMs)]);
+  if (metrics.model) rows.push([l10n.t('Model'), safeText(metrics.model)]);
+  rows.push([l10n.t('Tokens'), nodeTokensText(metrics.tokens)]);
+  rows.push([l10n.t('Cost'), metrics.costUsd === null ? notRecorded() : formatCost(metrics.costUsd)]);
   const lines = [`**${escapeMarkdown(label)}** · ${escapeMarkdown(levelName)}`, ...rows.map(([k, v]) => `**${k}:** ${escapeMarkdown(v)}`)];
   for (const warning of node.warnings) lines.push(`⚠ ${escapeMarkdown(safeText(warning))}`);
   const spoken = [label, levelName, nodeStatusText(node)];
-  if (metrics.start) spoken.push(`started ${relativeTimeSpoken(metrics.start, now)}`);
-  if (metrics.costUsd !== null) spoken.push(`cost ${formatCost(metrics.costUsd)}`);
-  if (node.warnings.length) spoken.push(`${node.warnings.length} ${node.warnings.length === 1 ? 'warning' : 'warnings'}`);
+  if (metrics.start) spoken.push(l10n.t('started {0}', relativeTimeSpoken(metrics.start, now)));
+  if (metrics.costUsd !== null) spoken.push(l10n.t('cost {0}', formatCost(metrics.costUsd)));
+  if (node.warnings.length) spoken.push(warningCount(node.warnings.length));
   return { label, description: parts.join(' · '), tooltip: lines.join('  \n'), accessibilityLabel: spoken.join(', ') };
 }
 
 /** A quick pick's text for another system's step: its label, its row's figures, and where it is (its containers, its database). */
 export function historyPickText(node: HistoryNode, context: { levelName: string; path: readonly HistoryNode[]; database?: string }): { label: string; description: string; detail: string } {
   const text = historyNodeText(node, context.levelName);
-  const where = context.path.map((p) => safeText(p.label) || '(unnamed)');
+  const where = context.path.map((p) => safeText(p.label) || l10n.t('(unnamed)'));
   if (context.database !== undefined) where.push(safeText(context.database));
   return { label: text.label, description: text.description, detail: where.join(' — ') };
 }

@@ -4,13 +4,15 @@
  * are tested in plain Node. Every value that comes from a database or from git (paths,
  * commit subjects, branch and project names) is escaped or put in a code span, so it shows
  * as the text it is and never as Markdown or HTML, and its control characters as escapes
- * (safeText).
+ * (safeText). Their words go through `@vscode/l10n`, each sentence whole; the Markdown around
+ * a heading or a list item stays outside.
  */
+import * as l10n from '@vscode/l10n';
 import { basename } from 'path';
 import type { StatusEntry } from '../core/git';
 import { repositoryRefusal, type JournalPhase, type RollbackJournal, type RollbackPlan } from '../core/rollback';
 import { safeText } from '../shared/safeText';
-import { changeWord, escapeMarkdown, projectName, stepDescription, stepLabel, stepModel } from './format';
+import { changeWordInText, escapeMarkdown, projectName, stepDescription, stepLabel, stepModel } from './format';
 import { shortHash } from '../core/figures';
 
 /** How many entries a list in the plan shows before "and N more". */
@@ -29,46 +31,54 @@ export function codeSpan(text: string): string {
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
-export const shortSha = (sha: string | null | undefined): string => (sha ? shortHash(sha) : 'none');
+export const shortSha = (sha: string | null | undefined): string => (sha ? shortHash(sha) : l10n.t({ message: 'none', comment: 'no commit' }));
 
 /** `S20–S22` for a run of ids, `S3, S5, S9` otherwise, `S7` for one. */
 export function stepRange(ids: readonly number[]): string {
   const sorted = [...ids].sort((a, b) => a - b);
-  if (sorted.length === 0) return 'no steps';
+  if (sorted.length === 0) return l10n.t('no steps');
   if (sorted.length === 1) return `S${sorted[0]}`;
   const contiguous = sorted.every((id, i) => i === 0 || id === sorted[i - 1] + 1);
   return contiguous ? `S${sorted[0]}–S${sorted[sorted.length - 1]}` : sorted.map((id) => `S${id}`).join(', ');
 }
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
-
 /** A list of at most `limit` Markdown bullet lines, then "and N more". */
 function bullets<T>(items: readonly T[], line: (item: T) => string, limit = PLAN_LIST_LIMIT): string[] {
   const lines = items.slice(0, limit).map((item) => `- ${line(item)}`);
-  if (items.length > limit) lines.push(`- … and ${items.length - limit} more`);
+  if (items.length > limit) lines.push(`- ${l10n.t('… and {0} more', items.length - limit)}`);
   return lines;
 }
 
 const entryLine = (entry: StatusEntry): string =>
-  `${codeSpan(entry.path)} — ${changeWord(entry.status).toLowerCase()}${entry.oldPath ? ` from ${codeSpan(entry.oldPath)}` : ''}`;
+  entry.oldPath
+    ? l10n.t('{0} — {1} from {2}', codeSpan(entry.path), changeWordInText(entry.status), codeSpan(entry.oldPath))
+    : `${codeSpan(entry.path)} — ${changeWordInText(entry.status)}`;
 
 /** What happens to the step database's own files: never stashed or reset; kept and put back when git tracks it; a leftover log folded in. */
 function databaseLines(plan: RollbackPlan): string[] {
   const lines: string[] = [];
   const inTree = plan.protectedPaths.filter((p) => !p.endsWith('-wal') && !p.endsWith('-shm') && !p.endsWith('-journal'));
   if (inTree.length > 0) {
-    lines.push(`Inside the work tree: ${inTree.map(codeSpan).join(', ')}. No stash, reset or checkout takes, moves or overwrites the database, its \`-wal\`, \`-shm\` and \`-journal\`, or the rollback journals.`);
+    lines.push(
+      l10n.t(
+        'Inside the work tree: {0}. No stash, reset or checkout takes, moves or overwrites the database, its `-wal`, `-shm` and `-journal`, or the rollback journals.',
+        inTree.map(codeSpan).join(', '),
+      ),
+    );
   }
   if (plan.protectedKept.length > 0) {
     lines.push(
       '',
-      `Git tracks ${plan.protectedKept.map(codeSpan).join(', ')} (or the reset target has it): a reset would put an old version in its place, so its current bytes are kept beside the rollback journal and put back right after the reset, before the steps are marked.`,
+      l10n.t(
+        'Git tracks {0} (or the reset target has it): a reset would put an old version in its place, so its current bytes are kept beside the rollback journal and put back right after the reset, before the steps are marked.',
+        plan.protectedKept.map(codeSpan).join(', '),
+      ),
     );
   }
   if (plan.leftoverWal) {
     lines.push(
       '',
-      'Its write-ahead log was left by a program that has exited: it is folded into the database file before the steps are marked, and a copy of the log is kept beside the rollback journal.',
+      l10n.t('Its write-ahead log was left by a program that has exited: it is folded into the database file before the steps are marked, and a copy of the log is kept beside the rollback journal.'),
     );
   }
   return lines;
@@ -76,8 +86,8 @@ function databaseLines(plan: RollbackPlan): string[] {
 
 /** The plan's section on the steps still running. */
 function runningLines(plan: RollbackPlan): string[] {
-  const lines = plan.runningSteps.length ? bullets(plan.runningSteps, (s) => `**${escapeMarkdown(s.label)}** is still running`) : ['None.'];
-  return [`## Running steps (${plan.runningSteps.length})`, '', ...lines, ''];
+  const lines = plan.runningSteps.length ? bullets(plan.runningSteps, (s) => l10n.t('**{0}** is still running', escapeMarkdown(s.label))) : [l10n.t('None.')];
+  return [`## ${l10n.t('Running steps ({0})', plan.runningSteps.length)}`, '', ...lines, ''];
 }
 
 export interface PlanDocumentContext {
@@ -98,11 +108,12 @@ export interface PlanWording {
   showChanges: string | null;
 }
 
-export const EDITOR_PLAN_WORDING: PlanWording = {
-  protect: '**Keep My Work Safe and Roll Back**',
-  undo: '**Undo Last Rollback**',
-  showChanges: '**Show Changes** in the confirmation opens them in a diff, from HEAD to the reset target.',
-};
+/** The editor's wording: its buttons and commands, in bold. */
+export const editorPlanWording = (): PlanWording => ({
+  protect: `**${l10n.t('Keep My Work Safe and Roll Back')}**`,
+  undo: `**${l10n.t('Undo Last Rollback')}**`,
+  showChanges: l10n.t('{0} in the confirmation opens them in a diff, from HEAD to the reset target.', `**${l10n.t('Show Changes')}**`),
+});
 
 /**
  * The plan as Markdown: what the rollback will do and what it found, before anything
@@ -111,28 +122,32 @@ export const EDITOR_PLAN_WORDING: PlanWording = {
 export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): string {
   const out: string[] = [];
   const { target, step } = plan;
-  const wording = context.wording ?? EDITOR_PLAN_WORDING;
-  out.push(`# Roll back ${escapeMarkdown(projectName(target.projectId))} to before ${escapeMarkdown(step.label)}`, '');
+  const wording = context.wording ?? editorPlanWording();
+  out.push(`# ${l10n.t('Roll back {0} to before {1}', escapeMarkdown(projectName(target.projectId)), escapeMarkdown(step.label))}`, '');
   out.push(escapeMarkdown(plan.summary), '');
-  out.push(`Database ${codeSpan(context.databaseLabel)}, repository ${codeSpan(target.repositoryPath)}.`, '');
+  out.push(l10n.t('Database {0}, repository {1}.', codeSpan(context.databaseLabel), codeSpan(target.repositoryPath)), '');
 
   if (plan.refusals.length > 0) {
-    out.push('## Refused: nothing will change', '');
+    out.push(`## ${l10n.t('Refused: nothing will change')}`, '');
     for (const r of plan.refusals) out.push(`- **${escapeMarkdown(r.message)}** ${escapeMarkdown(r.remedy)}`);
     out.push('');
   } else if (plan.needsProtection) {
-    out.push('## Your work is kept safe first', '');
+    out.push(`## ${l10n.t('Your work is kept safe first')}`, '');
     out.push(
-      `There is work that a plain reset would lose. ${wording.protect} first puts ` +
-        'the uncommitted changes and the untracked files a reset would overwrite in a stash kept under ' +
-        `a named ref, and keeps the commits below under a backup ref; ${wording.undo} brings them back.`,
+      l10n.t(
+        'There is work that a plain reset would lose. {0} first puts the uncommitted changes and the untracked files a reset would overwrite in a stash kept under a named ref, and keeps the commits below under a backup ref; {1} brings them back.',
+        wording.protect,
+        wording.undo,
+      ),
       '',
     );
   }
 
   // A refused plan changes nothing: its steps are the ones a rollback would mark.
-  const marked = plan.refusals.length > 0 ? 'Steps a rollback would mark rolled back' : 'Steps marked rolled back';
-  out.push(`## ${marked} (${plan.stepsToDeactivate.length})`, '');
+  const marked = plan.refusals.length > 0
+    ? l10n.t('Steps a rollback would mark rolled back ({0})', plan.stepsToDeactivate.length)
+    : l10n.t('Steps marked rolled back ({0})', plan.stepsToDeactivate.length);
+  out.push(`## ${marked}`, '');
   out.push(
     ...bullets(plan.stepsToDeactivate, (s) => {
       const task = s.agentConfig?.metadata?.task;
@@ -150,105 +165,126 @@ export function planMarkdown(plan: RollbackPlan, context: PlanDocumentContext): 
   if (noRepository) {
     out.push(
       noRepository.code === 'GIT_MISSING'
-        ? 'Without git, the branch, the files a rollback would change and uncommitted work cannot be read, so they are not listed.'
-        : 'Without a git repository there is no branch to move and no files a rollback would change, so they are not listed.',
+        ? l10n.t('Without git, the branch, the files a rollback would change and uncommitted work cannot be read, so they are not listed.')
+        : l10n.t('Without a git repository there is no branch to move and no files a rollback would change, so they are not listed.'),
       '',
     );
     out.push(...runningLines(plan));
     return out.join('\n');
   }
 
-  out.push('## Branch', '');
+  out.push(`## ${l10n.t('Branch')}`, '');
   if (plan.branch) {
-    out.push(`${codeSpan(plan.branch)} moves from ${codeSpan(shortSha(plan.head))} to ${codeSpan(shortSha(plan.resetTo))}, ${escapeMarkdown(step.label)}'s commit before.`);
+    out.push(l10n.t("{0} moves from {1} to {2}, {3}'s commit before.", codeSpan(plan.branch), codeSpan(shortSha(plan.head)), codeSpan(shortSha(plan.resetTo)), escapeMarkdown(step.label)));
+  } else if (plan.detached) {
+    out.push(l10n.t('HEAD is detached at {0}; the reset target is {1}.', codeSpan(shortSha(plan.head)), codeSpan(shortSha(plan.resetTo))));
   } else {
-    out.push(`HEAD is ${plan.detached ? `detached at ${codeSpan(shortSha(plan.head))}` : 'not on a branch'}; the reset target is ${codeSpan(shortSha(plan.resetTo))}.`);
+    out.push(l10n.t('HEAD is not on a branch; the reset target is {0}.', codeSpan(shortSha(plan.resetTo))));
   }
-  if (!plan.headOnLine) out.push('', '**HEAD is not on the line of these steps**: the branch has moved away from the commits they recorded.');
+  if (!plan.headOnLine) out.push('', l10n.t('**HEAD is not on the line of these steps**: the branch has moved away from the commits they recorded.'));
   out.push('');
 
-  out.push(`## Files that change (${plan.filesToChange.length})`, '');
-  if (plan.filesToChange.length === 0) out.push('No tracked file changes between HEAD and the reset target.');
+  out.push(`## ${l10n.t('Files that change ({0})', plan.filesToChange.length)}`, '');
+  if (plan.filesToChange.length === 0) out.push(l10n.t('No tracked file changes between HEAD and the reset target.'));
   else {
     if (wording.showChanges) out.push(wording.showChanges, '');
     out.push(
       ...bullets(plan.filesToChange, (f) => {
-        const counts = f.binary ? 'binary' : f.added === null ? '' : `+${f.added} −${f.removed ?? 0}`;
-        const from = f.oldPath && f.oldPath !== f.path ? ` from ${codeSpan(f.oldPath)}` : '';
-        return `${codeSpan(f.path)} — ${changeWord(f.status).toLowerCase()}${from}${counts ? ` (${counts})` : ''}`;
+        const counts = f.binary ? l10n.t('binary') : f.added === null ? '' : `+${f.added} −${f.removed ?? 0}`;
+        const [path, how] = [codeSpan(f.path), changeWordInText(f.status)];
+        if (f.oldPath && f.oldPath !== f.path) {
+          const from = codeSpan(f.oldPath);
+          return counts ? l10n.t('{0} — {1} from {2} ({3})', path, how, from, counts) : l10n.t('{0} — {1} from {2}', path, how, from);
+        }
+        return counts ? `${path} — ${how} (${counts})` : `${path} — ${how}`;
       }),
     );
   }
   out.push('');
 
   const uncommitted = plan.staged.length + plan.unstaged.length;
-  out.push(`## Uncommitted changes (${uncommitted})`, '');
-  if (uncommitted === 0) out.push('None.');
-  if (plan.staged.length > 0) out.push('Staged:', '', ...bullets(plan.staged, entryLine), '');
-  if (plan.unstaged.length > 0) out.push('Not staged:', '', ...bullets(plan.unstaged, entryLine));
+  out.push(`## ${l10n.t('Uncommitted changes ({0})', uncommitted)}`, '');
+  if (uncommitted === 0) out.push(l10n.t('None.'));
+  if (plan.staged.length > 0) out.push(l10n.t('Staged:'), '', ...bullets(plan.staged, entryLine), '');
+  if (plan.unstaged.length > 0) out.push(l10n.t('Not staged:'), '', ...bullets(plan.unstaged, entryLine));
   out.push('');
 
-  out.push(`## Untracked files a reset would overwrite (${plan.untrackedOverwritten.length})`, '');
-  out.push(...(plan.untrackedOverwritten.length ? bullets(plan.untrackedOverwritten, codeSpan) : ['None.']), '');
+  out.push(`## ${l10n.t('Untracked files a reset would overwrite ({0})', plan.untrackedOverwritten.length)}`, '');
+  out.push(...(plan.untrackedOverwritten.length ? bullets(plan.untrackedOverwritten, codeSpan) : [l10n.t('None.')]), '');
 
   if (plan.ignoredOverwritten.length > 0) {
-    out.push(`## Ignored files a reset would overwrite (${plan.ignoredOverwritten.length})`, '');
+    out.push(`## ${l10n.t('Ignored files a reset would overwrite ({0})', plan.ignoredOverwritten.length)}`, '');
     out.push(...bullets(plan.ignoredOverwritten, codeSpan), '');
   }
 
   if (plan.untrackedKept.length > 0) {
-    out.push(`## Untracked files left as they are (${plan.untrackedKept.length})`, '');
+    out.push(`## ${l10n.t('Untracked files left as they are ({0})', plan.untrackedKept.length)}`, '');
     out.push(...bullets(plan.untrackedKept, codeSpan), '');
   }
 
   const database = databaseLines(plan);
-  if (database.length > 0) out.push('## The step database', '', ...database, '');
+  if (database.length > 0) out.push(`## ${l10n.t('The step database')}`, '', ...database, '');
   if (plan.taskDatabase) {
     out.push(
-      '## The task database',
+      `## ${l10n.t('The task database')}`,
       '',
-      `${codeSpan(basename(plan.taskDatabase.backup))}, the copy of the task database LaForge made before ${escapeMarkdown(step.label)}, is beside the step database. ` +
-        `The confirmation offers to put it in place of ${codeSpan(basename(plan.taskDatabase.current))}, as LaForge's own rollback did; the current one is kept first, and **Undo Last Rollback** puts it back.`,
+      l10n.t(
+        "{0}, the copy of the task database LaForge made before {1}, is beside the step database. The confirmation offers to put it in place of {2}, as LaForge's own rollback did; the current one is kept first, and {3} puts it back.",
+        codeSpan(basename(plan.taskDatabase.backup)),
+        escapeMarkdown(step.label),
+        codeSpan(basename(plan.taskDatabase.current)),
+        `**${l10n.t('Undo Last Rollback')}**`,
+      ),
       '',
     );
   }
 
-  out.push(`## Commits no step recorded (${plan.foreignCommits.length})`, '');
-  if (plan.foreignCommits.length === 0) out.push('None: every commit on the branch after these steps belongs to a step.');
+  out.push(`## ${l10n.t('Commits no step recorded ({0})', plan.foreignCommits.length)}`, '');
+  if (plan.foreignCommits.length === 0) out.push(l10n.t('None: every commit on the branch after these steps belongs to a step.'));
   else {
-    out.push('Someone else\'s work after the last step; it leaves the branch but stays under the backup ref.', '');
+    out.push(l10n.t("Someone else's work after the last step; it leaves the branch but stays under the backup ref."), '');
     out.push(...bullets(plan.foreignCommits, (c) => `${codeSpan(shortSha(c.sha))} ${escapeMarkdown(c.subject)}`));
   }
   out.push('');
 
   out.push(...runningLines(plan));
 
-  out.push('Other ignored files are never touched.', '');
+  out.push(l10n.t('Other ignored files are never touched.'), '');
   return out.join('\n');
 }
 
 /** The confirmation's detail (plain text): what is kept safe, and where. */
 export function confirmationDetail(plan: RollbackPlan): string {
   const lines: string[] = [];
-  lines.push(`Steps ${stepRange(plan.stepsToDeactivate.map((s) => s.id))} are marked rolled back; ${plural(plan.filesToChange.length, 'file')} change.`);
+  const steps = stepRange(plan.stepsToDeactivate.map((s) => s.id));
+  const files = plan.filesToChange.length;
+  lines.push(files === 1 ? l10n.t('Steps {0} are marked rolled back; 1 file change.', steps) : l10n.t('Steps {0} are marked rolled back; {1} files change.', steps, files));
   if (plan.needsProtection) {
     const work = [...plan.staged, ...plan.unstaged].map((e) => e.path);
     // Only what the reset would overwrite is stashed; other untracked files stay where they are.
     const untracked = plan.untrackedOverwritten.length + plan.ignoredOverwritten.length;
     if (work.length > 0 || untracked > 0) {
-      const shown = work.slice(0, 5).map((p) => safeText(p)).join(', ') + (work.length > 5 ? `, and ${work.length - 5} more` : '');
-      const parts: string[] = [];
-      if (work.length > 0) parts.push(`${plural(work.length, 'uncommitted change')} (${shown})`);
-      if (untracked > 0) parts.push(`${plural(untracked, 'untracked file')} the reset would overwrite`);
-      lines.push(`Stashed first, under refs/step-history/stash/: ${parts.join(' and ')}.`);
+      const listed = work.slice(0, 5).map((p) => safeText(p)).join(', ');
+      const shown = work.length > 5 ? l10n.t('{0}, and {1} more', listed, work.length - 5) : listed;
+      const changes = work.length === 1 ? l10n.t('1 uncommitted change ({0})', shown) : l10n.t('{0} uncommitted changes ({1})', work.length, shown);
+      const overwritten = untracked === 1 ? l10n.t('1 untracked file the reset would overwrite') : l10n.t('{0} untracked files the reset would overwrite', untracked);
+      lines.push(
+        work.length > 0 && untracked > 0
+          ? l10n.t('Stashed first, under refs/step-history/stash/: {0} and {1}.', changes, overwritten)
+          : l10n.t('Stashed first, under refs/step-history/stash/: {0}.', work.length > 0 ? changes : overwritten),
+      );
     }
     if (plan.foreignCommits.length > 0) {
       const shown = plan.foreignCommits.slice(0, 5).map((c) => `${shortSha(c.sha)} ${safeText(c.subject.replace(/\s+/g, ' '))}`);
-      if (plan.foreignCommits.length > 5) shown.push(`and ${plan.foreignCommits.length - 5} more`);
-      lines.push(`Kept under a backup ref (refs/step-history/backup/): ${plural(plan.foreignCommits.length, 'commit')} no step recorded: ${shown.join('; ')}.`);
+      if (plan.foreignCommits.length > 5) shown.push(l10n.t('and {0} more', plan.foreignCommits.length - 5));
+      lines.push(
+        plan.foreignCommits.length === 1
+          ? l10n.t('Kept under a backup ref (refs/step-history/backup/): 1 commit no step recorded: {0}.', shown.join('; '))
+          : l10n.t('Kept under a backup ref (refs/step-history/backup/): {0} commits no step recorded: {1}.', plan.foreignCommits.length, shown.join('; ')),
+      );
     }
   }
-  lines.push('Undo Last Rollback puts everything back.');
+  lines.push(l10n.t('{0} puts everything back.', l10n.t('Undo Last Rollback')));
   return lines.join('\n\n');
 }
 
@@ -258,48 +294,54 @@ export function confirmationDetail(plan: RollbackPlan): string {
  */
 export function passingStateSentences(plan: RollbackPlan): { waiting: string; over: string } {
   const labels = plan.runningSteps.map((s) => safeText(s.label));
-  const running = labels.length > 0 ? `${labels.join(', ')} ${labels.length === 1 ? 'is' : 'are'} still running` : '';
+  const running = labels.join(', ');
+  const one = labels.length === 1;
   const busy = plan.refusals.find((r) => r.code === 'DATABASE_BUSY');
   const target = safeText(plan.step.label);
-  if (running && busy) {
+  if (labels.length > 0 && busy) {
     return {
-      waiting: `${running} and the step database is busy. Waiting for them to end before you can roll back to ${target}…`,
-      over: `${labels.join(', ')} ${labels.length === 1 ? 'has' : 'have'} finished and the step database is free: you can roll back to ${target} now.`,
+      waiting: one
+        ? l10n.t('{0} is still running and the step database is busy. Waiting for them to end before you can roll back to {1}…', running, target)
+        : l10n.t('{0} are still running and the step database is busy. Waiting for them to end before you can roll back to {1}…', running, target),
+      over: one
+        ? l10n.t('{0} has finished and the step database is free: you can roll back to {1} now.', running, target)
+        : l10n.t('{0} have finished and the step database is free: you can roll back to {1} now.', running, target),
     };
   }
   if (busy) {
     return {
-      waiting: `${safeText(busy.message)} Waiting for it to be free before you can roll back to ${target}…`,
-      over: `The step database is free again: you can roll back to ${target} now.`,
+      waiting: l10n.t('{0} Waiting for it to be free before you can roll back to {1}…', safeText(busy.message), target),
+      over: l10n.t('The step database is free again: you can roll back to {0} now.', target),
     };
   }
   return {
-    waiting: `${running}. Waiting for ${labels.length === 1 ? 'it' : 'them'} to finish before you can roll back to ${target}…`,
-    over: `${labels.join(', ')} ${labels.length === 1 ? 'has' : 'have'} finished: you can roll back to ${target} now.`,
+    waiting: one
+      ? l10n.t('{0} is still running. Waiting for it to finish before you can roll back to {1}…', running, target)
+      : l10n.t('{0} are still running. Waiting for them to finish before you can roll back to {1}…', running, target),
+    over: one ? l10n.t('{0} has finished: you can roll back to {1} now.', running, target) : l10n.t('{0} have finished: you can roll back to {1} now.', running, target),
   };
 }
 
-const PHASES: Record<JournalPhase, string> = {
-  planned: 'before anything changed',
-  'backed-up': 'after the backup, before the branch was reset',
-  'git-reset': 'after the branch was reset, before the database was written',
-  'database-written': 'after the database was written',
-  done: 'finished',
-  undone: 'undone',
+const PHASES: Record<JournalPhase, () => string> = {
+  planned: () => l10n.t('before anything changed'),
+  'backed-up': () => l10n.t('after the backup, before the branch was reset'),
+  'git-reset': () => l10n.t('after the branch was reset, before the database was written'),
+  'database-written': () => l10n.t('after the database was written'),
+  done: () => l10n.t('finished'),
+  undone: () => l10n.t('undone'),
 };
 
-export const phaseDescription = (phase: JournalPhase): string => PHASES[phase] ?? phase;
+export const phaseDescription = (phase: JournalPhase): string => PHASES[phase]?.() ?? phase;
 
 /** The recovery notification: `A rollback of ledgerline to S12 stopped half-way (…).` */
 export function pendingSentence(journal: RollbackJournal): string {
-  return `A rollback of ${projectName(journal.target.projectId)} to ${journal.stepLabel} stopped half-way (${phaseDescription(journal.phase)}).`;
+  return l10n.t('A rollback of {0} to {1} stopped half-way ({2}).', projectName(journal.target.projectId), journal.stepLabel, phaseDescription(journal.phase));
 }
 
 /** The undo confirmation, one sentence. */
 export function undoSentence(journal: RollbackJournal): string {
-  const stash = journal.stashRef ? ', and re-applies the work kept in the stash' : '';
-  return (
-    `Undoing the rollback of ${projectName(journal.target.projectId)} to ${journal.stepLabel} returns ${safeText(journal.branch)} to ` +
-    `${shortSha(journal.oldHead)}, marks ${stepRange(journal.stepIds)} active again${stash}.`
-  );
+  const [project, branch, head, steps] = [projectName(journal.target.projectId), safeText(journal.branch), shortSha(journal.oldHead), stepRange(journal.stepIds)];
+  return journal.stashRef
+    ? l10n.t('Undoing the rollback of {0} to {1} returns {2} to {3}, marks {4} active again, and re-applies the work kept in the stash.', project, journal.stepLabel, branch, head, steps)
+    : l10n.t('Undoing the rollback of {0} to {1} returns {2} to {3}, marks {4} active again.', project, journal.stepLabel, branch, head, steps);
 }

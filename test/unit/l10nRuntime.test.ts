@@ -2,14 +2,17 @@
  * The extension's own words at run time go through `vscode.l10n.t`, so a bundle
  * (`l10n/bundle.l10n.<locale>.json`) can translate them: every notification, quick pick,
  * input box, progress title and tree item command of `src/ui/` that is given text written in
- * the code. `l10n/bundle.l10n.json` (the English source of translations, written by
- * `npm run l10n`) must hold exactly the strings the code asks for.
+ * the code, and every word of the pure text modules (the tree's, the tooltips', the rollback
+ * plan's, the figures'), which go through `@vscode/l10n`. `l10n/bundle.l10n.json` (the English
+ * source of translations, written by `npm run l10n`) must hold exactly the strings the code
+ * asks for.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as ts from 'typescript';
 
 const root = path.resolve(__dirname, '..', '..');
 const uiDir = path.join(root, 'src', 'ui');
@@ -44,6 +47,83 @@ export function bypasses(source: string, places = PLACES): { what: string; line:
   return found;
 }
 
+/**
+ * The modules with no `vscode` import that write the text the views, tooltips, details and
+ * rollback documents show: every word in them goes through `l10n.t` of `@vscode/l10n`.
+ */
+const TEXT_MODULES = ['src/ui/format.ts', 'src/ui/rollbackText.ts', 'src/ui/rollbackStatesText.ts', 'src/core/figures.ts'];
+
+/** Words kept in English on purpose, each with its file and why. */
+const ENGLISH_ON_PURPOSE: { file: string; text: string; why: string }[] = [
+  { file: 'src/core/figures.ts', text: 'not recorded', why: 'NOT_RECORDED, for the text not translated yet (the command line, the sources\' details); notRecorded() is translated' },
+];
+
+/** Arguments of string methods that are looked for or matched, never shown: `.endsWith('-wal')`, `.toLocaleString('en-US')`. */
+const MATCHED = new Set(['startsWith', 'endsWith', 'includes', 'indexOf', 'lastIndexOf', 'split', 'toLocaleString', 'padStart', 'padEnd']);
+
+/** Properties whose strings name a thing to the code: a codicon, a theme colour, a kind of section. */
+const CODE_PROPERTIES = new Set(['id', 'color', 'kind']);
+
+const isL10nCall = (node: ts.Node): node is ts.CallExpression =>
+  ts.isCallExpression(node) && /^(?:vscode\.)?l10n\.t$/.test(node.expression.getText());
+
+/** Whether a literal is code rather than text: a module, a type, a key, a value compared or matched, l10n.t's own message. */
+function isCode(node: ts.Node): boolean {
+  const parent = node.parent;
+  if (ts.isImportDeclaration(parent) || ts.isExportDeclaration(parent) || ts.isCaseClause(parent) || ts.isElementAccessExpression(parent)) return true;
+  if (ts.isBinaryExpression(parent) && [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken].includes(parent.operatorToken.kind)) return true;
+  if (ts.isPropertyAssignment(parent) && (parent.name === node || CODE_PROPERTIES.has(parent.name.getText()))) return true;
+  if (isL10nCall(parent) && parent.arguments[0] === node) return true;
+  // l10n.t({ message, args, comment }): the message and the translators' comment.
+  if (ts.isPropertyAssignment(parent) && ['message', 'comment'].includes(parent.name.getText()) && isL10nCall(parent.parent.parent) && parent.parent.parent.arguments[0] === parent.parent) return true;
+  if (ts.isArrayLiteralExpression(parent) && ts.isPropertyAssignment(parent.parent) && parent.parent.name.getText() === 'comment') return isCode(parent);
+  if (ts.isCallExpression(parent) && ts.isPropertyAccessExpression(parent.expression)) {
+    const method = parent.expression.name.text;
+    if (MATCHED.has(method) || (method === 'replace' && parent.arguments[0] === node)) return true;
+  }
+  for (let up: ts.Node | undefined = parent; up; up = up.parent) if (ts.isTypeNode(up)) return true;
+  return false;
+}
+
+/**
+ * Whether a literal's text holds a word: two letters or more with a lower-case one (not an
+ * abbreviation such as UTC, HEAD or MB), outside a codicon (`$(file)`), a ref or a path
+ * (`stash@{0}`, `refs/x/`) and a dotted name (`testing.iconFailed`).
+ */
+const holdsWord = (text: string): boolean =>
+  (text.replace(/\$\([\w~-]+\)/g, ' ').replace(/\S*[@/]\S*/g, ' ').replace(/\b\w+(?:\.\w+)+\b/g, ' ').match(/\p{L}{2,}/gu) ?? []).some((run) => /\p{Ll}/u.test(run));
+
+const inFunction = (node: ts.Node): boolean => {
+  for (let up = node.parent; up; up = up.parent) if (ts.isFunctionLike(up)) return true;
+  return false;
+};
+
+/**
+ * The string and template literals of a module's text that hold words and do not go through
+ * l10n.t, and the l10n.t calls made when the module loads: those run before the extension
+ * configures the bundle at activation, so they would stay English.
+ */
+export function untranslated(source: string, fileName = 'sample.ts'): { what: string; line: number; text: string }[] {
+  const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
+  const found: { what: string; line: number; text: string }[] = [];
+  const visit = (node: ts.Node): void => {
+    if (isL10nCall(node) && !inFunction(node)) {
+      found.push({ what: 'a translation at load', line: file.getLineAndCharacterOfPosition(node.getStart()).line + 1, text: node.getText().slice(0, 80) });
+    }
+    const text = ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)
+      ? node.text
+      : ts.isTemplateExpression(node)
+        ? [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].join(' ')
+        : undefined;
+    if (text !== undefined && holdsWord(text) && !isCode(node)) {
+      found.push({ what: ts.isStringLiteral(node) ? 'a string' : 'a template', line: file.getLineAndCharacterOfPosition(node.getStart()).line + 1, text: node.getText().slice(0, 80) });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return found;
+}
+
 /** Files of src/ui that import vscode as a value: they can call vscode.l10n.t. */
 function editorFiles(): string[] {
   return fs
@@ -69,6 +149,54 @@ describe('l10n: the runtime strings of the editor', () => {
     assert.deepEqual(offenders, []);
     assert.equal(bypasses("message(`${id}|empty`, 'No steps yet.', 'info')", [ROWS]).length, 1, 'a bare sentence is caught');
     assert.equal(bypasses("message(`${id}|empty`, l10n.t('No steps yet.'), 'info')", [ROWS]).length, 0);
+  });
+
+  it('finds the pure text modules it checks, each writing through @vscode/l10n', () => {
+    for (const f of TEXT_MODULES) {
+      const source = fs.readFileSync(path.join(root, f), 'utf8');
+      assert.match(source, /^import \* as l10n from '@vscode\/l10n';$/m, `${f} imports @vscode/l10n`);
+      assert.doesNotMatch(source, /from 'vscode'/, `${f} is pure`);
+    }
+  });
+
+  it('writes every word of the pure text modules through l10n.t', () => {
+    const offenders = TEXT_MODULES.flatMap((f) =>
+      untranslated(fs.readFileSync(path.join(root, f), 'utf8'), f)
+        .filter((u) => !ENGLISH_ON_PURPOSE.some((e) => e.file === f && u.text.slice(1, -1) === e.text))
+        .map((u) => `${f}:${u.line} ${u.what}: ${u.text}`),
+    );
+    assert.deepEqual(offenders, []);
+    for (const e of ENGLISH_ON_PURPOSE) assert.ok(untranslated(fs.readFileSync(path.join(root, e.file), 'utf8'), e.file).some((u) => u.text.slice(1, -1) === e.text), `${e.file} still has '${e.text}' (${e.why})`);
+  });
+
+  it('catches a word outside l10n.t in a sample of a text module, and leaves code alone', () => {
+    const sample = [
+      "import { x } from './format';",
+      'function text() {',
+      "const STATUS = { RUNNING: 'running' };",
+      "parts.push('no start time');",
+      'return `${n} ${n === 1 ? \'step\' : \'steps\'}`;',
+      'lines.push(`Filter: ${words}`);',
+      "const done = phase === 'done' ? l10n.t('finished') : l10n.t('{0} of {1} steps', n, total);",
+      "const n = total.toLocaleString('en-US') + (path.endsWith('-wal') ? '' : '');",
+      "switch (kind) { case 'journal': return { id: 'sync~spin', color: 'testing.iconFailed', kind: 'text' }; }",
+      "const key: Pick<Step, 'label'> = s;",
+      "const ago = l10n.t({ message: '{0}m ago', args: [m], comment: 'minutes ago, short' });",
+      'const label = () => `$(file) ${l10n.t(\'Journal\')}`; const ref = `stash@{${i}}`; const when = `${day} UTC`;',
+      '}',
+      "export const FROM_THE_LOG = l10n.t('(from the log)'); const WORDS = { done: () => l10n.t('finished') };",
+    ].join('\n');
+    assert.deepEqual(
+      untranslated(sample).map((u) => `${u.line} ${u.what}: ${u.text}`),
+      [
+        "3 a string: 'running'",
+        "4 a string: 'no start time'",
+        "5 a string: 'step'",
+        "5 a string: 'steps'",
+        '6 a template: `Filter: ${words}`',
+        "14 a translation at load: l10n.t('(from the log)')",
+      ],
+    );
   });
 
   it('catches each kind of bypass in a sample', () => {
