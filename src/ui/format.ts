@@ -305,6 +305,13 @@ export interface StatusIcon {
 }
 
 /**
+ * The colour of a warning icon: the one VS Code gives its own (Problems, notifications'
+ * markers), which every theme sets apart from the passed check's green. `list.warningForeground`
+ * is for a label's text, and in some themes (2026 Light: #667309) it is an olive close to green.
+ */
+export const WARNING_ICON_COLOR = 'problemsWarningIcon.foreground';
+
+/**
  * The icon of a node by its status, any system's. A step whose row has warnings (broken JSON,
  * a bad commit value) is not drawn with the healthy check: it gets the warning icon, unless a
  * stronger state (running, failed, rolled back) says more.
@@ -320,7 +327,7 @@ export function statusIcon(status: NodeStatus, isStep: boolean, warnings = 0): S
     default:
       break;
   }
-  if (isStep && warnings > 0) return { id: 'warning', color: 'list.warningForeground' };
+  if (isStep && warnings > 0) return { id: 'warning', color: WARNING_ICON_COLOR };
   switch (status) {
     case 'completed':
       return isStep ? { id: 'pass', color: 'testing.iconPassed' } : { id: 'project' };

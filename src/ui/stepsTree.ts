@@ -24,6 +24,7 @@ import {
   stepLabel,
   stepTitle,
   stepTooltipMarkdown,
+  WARNING_ICON_COLOR,
 } from './format';
 import type { StepDatabases } from '../core/stepDatabase';
 import type { StepLogs } from './stepLogs';
@@ -177,7 +178,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.description = text.description;
     item.tooltip = text.tooltip;
     item.iconPath = text.warning
-      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor(WARNING_ICON_COLOR))
       : new vscode.ThemeIcon('project');
     item.contextValue = 'project';
     item.accessibilityInformation = { label: text.accessibilityLabel };
@@ -300,7 +301,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     if (this.model.isBusy(node)) item.iconPath = new vscode.ThemeIcon('loading~spin');
     else if (node.severity === 'error') item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
     else if (node.severity === 'warning') {
-      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor(WARNING_ICON_COLOR));
     } else item.iconPath = new vscode.ThemeIcon('info');
     // An error's first remedy runs when the row is chosen ("Open Folder…", "Open Settings"), and says so.
     if (node.remedy && node.remedy.action !== 'showLog') {

@@ -182,9 +182,9 @@ describe('format: times on rows, and in tooltips and details (core/figures.ts)',
 describe('format: a node\'s status icon, any system\'s', () => {
   it('draws a step whose row has warnings with the warning icon, not the healthy check', () => {
     assert.deepStrictEqual(statusIcon('completed', true), { id: 'pass', color: 'testing.iconPassed' });
-    assert.deepStrictEqual(statusIcon('completed', true, 2), { id: 'warning', color: 'list.warningForeground' });
-    assert.deepStrictEqual(statusIcon('unknown', true, 1), { id: 'warning', color: 'list.warningForeground' });
-    assert.deepStrictEqual(statusIcon('pending', true, 1), { id: 'warning', color: 'list.warningForeground' });
+    assert.deepStrictEqual(statusIcon('completed', true, 2), { id: 'warning', color: 'problemsWarningIcon.foreground' });
+    assert.deepStrictEqual(statusIcon('unknown', true, 1), { id: 'warning', color: 'problemsWarningIcon.foreground' });
+    assert.deepStrictEqual(statusIcon('pending', true, 1), { id: 'warning', color: 'problemsWarningIcon.foreground' });
   });
 
   it('keeps the stronger state: running, failed and rolled back say more than a warning', () => {
