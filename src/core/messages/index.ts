@@ -9,6 +9,7 @@
  */
 import type { Facts, MadeError } from '../errors';
 import { database } from './database';
+import { rollbackFailures } from './rollback';
 
 type Maker = (facts: never, more?: never) => Error & MadeError;
 
@@ -24,7 +25,7 @@ function named<T extends Record<string, Maker>>(section: T): T {
   return out as T;
 }
 
-export const failures = named({ ...database });
+export const failures = named({ ...database, ...rollbackFailures });
 
 export type FailureName = keyof typeof failures;
 
