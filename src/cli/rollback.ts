@@ -7,13 +7,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { DiscoveredDatabase } from '../core/discovery';
-import { RollbackError } from '../core/errors';
+import type { RollbackError } from '../core/errors';
 import { GitRepository } from '../core/git';
 import type { Logger } from '../core/log';
+import { failures } from '../core/messages';
 import {
   executeRollback,
   lastRollback,
-  needsProtectionError,
   pendingRollbacks,
   planRollback,
   readJournals,
@@ -82,18 +82,12 @@ function blockingError(plan: RollbackPlan, request: { protect: boolean; assumeNo
   const refusals = plan.refusals.filter((r) => !(r.overridable && request.assumeNoWriter));
   if (refusals.length > 0) {
     const [first] = refusals;
-    const more = refusals.length > 1 ? ` (${refusals.length - 1} more ${refusals.length === 2 ? 'reason' : 'reasons'} in the plan.)` : '';
-    const override = first.overridable ? ' If no agent is running, pass --assume-no-writer to go ahead.' : '';
-    return new RollbackError(
-      'REFUSED',
-      first.message,
-      `${first.remedy}${override}${more}`,
-      refusals.map((r) => `${r.code}: ${r.message}`).join('\n'),
-      refusals.map(refusalReason),
-    );
+    const facts = { message: first.message, remedy: first.remedy, others: refusals.length - 1 };
+    const more = { detail: refusals.map((r) => `${r.code}: ${r.message}`).join('\n'), reasons: refusals.map(refusalReason) };
+    return first.overridable ? failures.planRefusedAssumeNoWriter(facts, more) : failures.planRefusedWithOthers(facts, more);
   }
   if (plan.needsProtection && !request.protect) {
-    return needsProtectionError(plan, 'Pass --protect to keep them safe in a stash and a backup ref first.');
+    return failures.wouldLoseWork({ label: plan.step.label, caller: 'cli' });
   }
   return undefined;
 }
@@ -102,13 +96,7 @@ export async function undoCommand(request: { repo?: string }, ctx: CommandContex
   const journal = await newestUndoable(ctx.journalDir, request.repo, ctx.log);
   if (!journal) {
     const pending = (await pendingRollbacks(ctx.journalDir)).length;
-    throw new RollbackError(
-      'NOTHING_TO_UNDO',
-      request.repo ? `There is no rollback of ${path.resolve(request.repo)} to undo.` : 'There is no rollback to undo.',
-      pending > 0
-        ? `${pending === 1 ? 'A rollback' : `${pending} rollbacks`} stopped half-way: Step History in the editor offers to finish or revert ${pending === 1 ? 'it' : 'them'} when it starts.`
-        : undefined,
-    );
+    throw failures.noRollbackToUndo({ repo: request.repo ? path.resolve(request.repo) : null, pending });
   }
   if (!ctx.yes) {
     if (ctx.json) ctx.io.out(json({ command: 'undo', outcome: 'planned', rollback: journalReport(journal) }));

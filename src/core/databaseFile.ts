@@ -7,9 +7,11 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RollbackError, StepDbError } from './errors';
+import { RollbackError } from './errors';
 import { be32, readFileHead } from './fingerprint';
 import { silentLogger, type Logger } from './log';
+import { failures } from './messages';
+import { rollbackRefusals } from './messages/rollback';
 import { holdersOf, type HolderLookup } from './openFiles';
 import { loadSqlJs } from './sqljs';
 import { applyWal, readWalHeader, WAL_FRAME_HEADER_SIZE, WAL_HEADER_SIZE } from './wal';
@@ -79,11 +81,8 @@ export interface InspectOptions {
   /** The user chose to go ahead although it cannot be told whether a writer holds the WAL. */
   assumeNoWriter?: boolean;
   /** What the sentences call the database; default "step database". */
-  what?: string;
+  what?: 'step database' | 'task database';
 }
-
-const busyRemedy =
-  'Wait until the agent has finished writing (or close it), so that SQLite writes its log into the database file, then try again.';
 
 function readIfExists(file: string, limit = Number.MAX_SAFE_INTEGER): Buffer | undefined {
   return readFileHead(file, limit)?.header;
@@ -110,45 +109,31 @@ export function inspectDatabase(dbPath: string, options: InspectOptions = {}): D
   const name = path.basename(dbPath);
   const holders = (options.holders ?? holdersOf)(databaseFiles(dbPath));
   const what = options.what ?? 'step database';
-  const busy = (message: string, remedy = busyRemedy, interrupted = false): DatabaseState => ({
-    refusal: { code: 'DATABASE_BUSY', message: `The ${what} is busy: ${message}.`, remedy, ...(interrupted ? { interrupted } : {}) },
-    leftoverWal: false,
-  });
+  const busy = (refusal: DatabaseRefusal): DatabaseState => ({ refusal, leftoverWal: false });
   if (holders && holders.length > 0) {
-    return busy(`another program has it open: ${holders.map((h) => `${h.name} (pid ${h.pid})`).join(', ')}`);
+    return busy(rollbackRefusals.databaseHeld({ what, holders: holders.map((h) => `${h.name} (pid ${h.pid})`) }));
   }
   const journal = readIfExists(dbPath + '-journal', 28);
   if (journal && journal.length > 0 && journal.some((b) => b !== 0)) {
-    return busy(
-      `a transaction is in progress or was interrupted (${name}-journal exists)`,
-      holders ? 'No program has it open, so the transaction was interrupted: open the database once with SQLite (for example `sqlite3 steps.db "PRAGMA integrity_check"`), which rolls it back, then try again.' : busyRemedy,
-      // Known to be held by nobody: waiting would never end.
-      holders !== null,
-    );
+    // Known to be held by nobody: waiting would never end.
+    return busy(rollbackRefusals.transactionOpen({ what, name, interrupted: holders !== null }));
   }
   const walMode = isWalMode(readIfExists(dbPath, 20));
   const walFiles = fs.existsSync(dbPath + '-wal') || fs.existsSync(dbPath + '-shm');
   if (walMode && walFiles) {
     if (holders || options.assumeNoWriter) return { refusal: null, leftoverWal: true };
-    return {
-      refusal: {
-        code: 'DATABASE_WAL_UNKNOWN',
-        message: `The ${what} has a write-ahead log (${name}-wal or -shm), and this system cannot tell whether the program that wrote it still has it open.`,
-        remedy:
-          'If no agent is running, Step History can fold the log into the database file (a copy of the log is kept) and go ahead. If an agent is still writing, what it writes from then on could be lost: close it first.',
-        overridable: true,
-      },
-      leftoverWal: false,
-    };
+    return { refusal: rollbackRefusals.walUnknown({ what, name }), leftoverWal: false };
   }
   if (!walMode && walHasFrames(readIfExists(dbPath + '-wal'))) {
-    return busy(`its write-ahead log (${name}-wal) holds transactions not yet written into the database file`);
+    return busy(rollbackRefusals.walNotFolded({ what, name }));
   }
   return { refusal: null, leftoverWal: false };
 }
 
 export function refusalError(refusal: DatabaseRefusal): RollbackError {
-  return new RollbackError(refusal.code, refusal.message, refusal.remedy, undefined, [refusalReason(refusal)]);
+  const facts = { message: refusal.message, remedy: refusal.remedy };
+  const reasons = [refusalReason(refusal)];
+  return refusal.code === 'DATABASE_BUSY' ? failures.databaseBusy(facts, { reasons }) : failures.databaseWalUnknown(facts, { reasons });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -254,7 +239,7 @@ export function restoreKeptFile(kept: KeptFile, overwrittenBy: (current: Buffer)
   if (current && !overwrittenBy(current)) return 'changed-since';
   const bytes = fs.readFileSync(kept.copy);
   if (sha256(bytes) !== kept.sha256) {
-    throw new RollbackError('WRITE_FAILED', `The copy of ${kept.path} kept at ${kept.copy} is damaged.`, 'See the log for details.');
+    throw failures.keptCopyDamaged({ path: kept.path, copy: kept.copy });
   }
   writeFileAtomic(kept.path, bytes, kept.mode);
   return 'restored';
@@ -317,11 +302,7 @@ function readWhole(dbPath: string): { bytes: Buffer; stamp: DatabaseStamp; mode:
 }
 
 export function databaseChanged(dbPath: string): RollbackError {
-  return new RollbackError(
-    'DATABASE_CHANGED',
-    `The step database ${path.basename(dbPath)} changed since it was read: an agent wrote to it meanwhile.`,
-    'Review the steps again and retry.',
-  );
+  return failures.databaseChanged({ name: path.basename(dbPath) });
 }
 
 /**
@@ -345,7 +326,7 @@ function replaceIfUnchanged(dbPath: string, tmp: string, stamp: DatabaseStamp, o
     fs.renameSync(tmp, dbPath);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw new RollbackError('WRITE_FAILED', `Step History could not replace ${dbPath}.`, 'Check that the file is not locked by another program.', String(err));
+    throw failures.databaseNotReplaced({ path: dbPath }, { detail: String(err) });
   }
   fsyncDir(path.dirname(dbPath));
 }
@@ -425,7 +406,7 @@ export async function writeStepsActive(dbPath: string, update: ActiveUpdate, opt
   try {
     db = new SQL.Database(image);
   } catch (err) {
-    throw new StepDbError('CORRUPT', `SQLite could not open ${dbPath}.`, String(err));
+    throw failures.sqliteCannotOpen({ path: dbPath }, String(err));
   }
   let out: Uint8Array;
   let changed = 0;
@@ -452,7 +433,7 @@ export async function writeStepsActive(dbPath: string, update: ActiveUpdate, opt
     out = withWalHeader(db.export(), walMode);
   } catch (err) {
     if (err instanceof RollbackError) throw err;
-    throw new RollbackError('WRITE_FAILED', `Step History could not update the steps in ${dbPath}.`, 'See the log for details.', String(err));
+    throw failures.stepsNotUpdated({ path: dbPath }, { detail: String(err) });
   } finally {
     db.close();
   }
@@ -461,7 +442,7 @@ export async function writeStepsActive(dbPath: string, update: ActiveUpdate, opt
   try {
     tmp = writeTempBeside(dbPath, out, read.mode, read.owner);
   } catch (err) {
-    throw new RollbackError('WRITE_FAILED', `Step History could not write beside ${dbPath}.`, 'Check that the folder is writable and has free space.', String(err));
+    throw failures.notWrittenBeside({ path: dbPath }, { detail: String(err) });
   }
   try {
     await options.onStep?.('database-temp-written');

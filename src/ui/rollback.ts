@@ -12,15 +12,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { inspectDatabase, refusalReason } from '../core/databaseFile';
-import { isPassingState, RollbackError } from '../core/errors';
+import { isPassingState } from '../core/errors';
 import type { Logger } from '../core/log';
+import { failures } from '../core/messages';
 import { prepareJournalDir } from '../core/stateDir';
 import { countStates, deleteKeptStates, listKeptStates, pruneKeptStates, type KeptState } from '../core/rollbackRetention';
 import {
   executeRollback,
   finishRollback,
   lastRollback,
-  needsProtectionError,
   pendingRollbacks,
   planRollback,
   revertRollback,
@@ -281,13 +281,9 @@ class Rollbacks implements vscode.Disposable {
     const refusals = plan.refusals.filter((r) => !(r.overridable && assumeNoWriter));
     if (refusals.length > 0) {
       const [first] = refusals;
-      const more = refusals.length > 1 ? ` (${refusals.length - 1} more ${refusals.length === 2 ? 'reason' : 'reasons'} in the plan.)` : '';
-      const refused = new RollbackError(
-        'REFUSED',
-        first.message,
-        `${first.remedy}${more}`,
-        refusals.map((r) => `${r.code}: ${r.message} ${r.remedy}`).join('\n'),
-        refusals.map(refusalReason),
+      const refused = failures.planRefusedWithOthers(
+        { message: first.message, remedy: first.remedy, others: refusals.length - 1 },
+        { detail: refusals.map((r) => `${r.code}: ${r.message} ${r.remedy}`).join('\n'), reasons: refusals.map(refusalReason) },
       );
       if (interactive && isPassingState(refused)) {
         this.log.info(`rollback to ${plan.step.label} waits: ${refusals.map((r) => r.code).join(', ')}`);
@@ -320,7 +316,7 @@ class Rollbacks implements vscode.Disposable {
         restoreTasks = tasks === RESTORE_TASKS;
       }
     } else if (plan.needsProtection && !protect) {
-      throw needsProtectionError(plan, 'Pass protect: true to keep them safe in a stash and a backup ref first.');
+      throw failures.wouldLoseWork({ label: plan.step.label, caller: 'api' });
     }
 
     const result = await this.run(vscode.l10n.t('Rolling back {0} to {1}', target.projectId, plan.step.label), (options) =>
@@ -664,7 +660,7 @@ class Rollbacks implements vscode.Disposable {
 
   private async exclusive<T>(task: () => Thenable<T>): Promise<T> {
     if (this.busy) {
-      throw new RollbackError('REFUSED', 'Another rollback or undo is under way.', 'Wait for it to finish, then try again.', undefined, ['ROLLBACK_UNDER_WAY']);
+      throw failures.rollbackUnderWay({}, { reasons: ['ROLLBACK_UNDER_WAY'] });
     }
     this.busy = true;
     try {
@@ -732,18 +728,14 @@ class Rollbacks implements vscode.Disposable {
 
   private requireTrust(): void {
     if (!vscode.workspace.isTrusted) {
-      throw new RollbackError('REFUSED', 'Roll back and undo are unavailable in Restricted Mode.', 'Trust this workspace to use them.');
+      throw failures.restrictedMode({});
     }
   }
 
   private resolve(arg: RollbackTargetArgument): ResolvedTarget {
     const database = arg.databaseId !== undefined ? this.databases.get(arg.databaseId) : this.databaseAt(arg.dbPath ?? '');
     if (!database) {
-      throw new RollbackError(
-        'REFUSED',
-        `Step History has not opened the step database ${arg.databaseId ?? arg.dbPath ?? '(none named)'}.`,
-        'Open it with Open Step Database… first.',
-      );
+      throw failures.notOpenedForRollback({ database: arg.databaseId ?? arg.dbPath ?? null });
     }
     return { database, projectId: arg.projectId, stepId: arg.stepId };
   }

@@ -10,6 +10,7 @@
 import type { Facts, MadeError } from '../errors';
 import { database } from './database';
 import { gitFailures } from './git';
+import { rollbackFailures } from './rollback';
 
 type Maker = (facts: never, more?: never) => Error & MadeError;
 
@@ -25,7 +26,7 @@ function named<T extends Record<string, Maker>>(section: T): T {
   return out as T;
 }
 
-export const failures = named({ ...database, ...gitFailures });
+export const failures = named({ ...database, ...gitFailures, ...rollbackFailures });
 
 export type FailureName = keyof typeof failures;
 
@@ -34,7 +35,8 @@ export type FailureName = keyof typeof failures;
  * thread's language), with `detail`; undefined for a name no maker has.
  */
 export function remake(messageId: string, facts: Facts, detail?: string): (Error & MadeError) | undefined {
-  if (!Object.prototype.hasOwnProperty.call(failures, messageId)) return undefined;
+  // Only a database failure crosses from the worker; the others' makers take more than a detail.
+  if (!Object.prototype.hasOwnProperty.call(database, messageId)) return undefined;
   const make = failures[messageId as FailureName] as unknown as (facts: Facts, detail?: string) => Error & MadeError;
   return make(facts, detail);
 }

@@ -47,9 +47,9 @@ export const field =
   (facts: F): StepFieldError =>
     stamp(new StepFieldError(facts.stepId, fieldName, say(facts)), facts);
 
-/** A rollback or undo refused or stopped: its sentence, and what the user can do (`remedy`). */
+/** A rollback or undo refused or stopped: its sentence, and what the user can do (`remedy`; undefined when nothing). */
 export const rollback =
-  <F extends Facts>(code: RollbackErrorCode, say: (f: F) => string, remedy?: (f: F) => string) =>
+  <F extends Facts>(code: RollbackErrorCode, say: (f: F) => string, remedy?: (f: F) => string | undefined) =>
   (facts: F, options: { detail?: string; reasons?: readonly string[] } = {}): RollbackError =>
     stamp(new RollbackError(code, say(facts), remedy?.(facts), options.detail, options.reasons ?? []), facts);
 

@@ -21,9 +21,10 @@ import {
   type KeptFile,
   refusalReason,
 } from '../databaseFile';
-import { GitError, RollbackError } from '../errors';
+import { GitError } from '../errors';
 import { GitRepository } from '../git';
 import { silentLogger, type Logger } from '../log';
+import { failures } from '../messages';
 import { projectWhere } from '../projectKey';
 import { keptFolder, newJournalId, readJournals, saveJournal, type JournalPhase, type RollbackJournal } from './journal';
 import type { PlanOptions, RollbackPlan } from './plan';
@@ -153,11 +154,7 @@ export async function ensureDatabasePresent(journal: RollbackJournal, repo: GitR
       return;
     }
   }
-  throw new RollbackError(
-    'DATABASE_MISSING',
-    `The step database ${dbPath} is missing, and this rollback kept no copy of it.`,
-    'Put the database file back (from a backup, or where the agent keeps it), then finish or revert the rollback.',
-  );
+  throw failures.databaseMissingNoCopy({ path: dbPath });
 }
 
 export function dbWriteOptions(journal: RollbackJournal, options: ExecuteOptions, log: Logger, expected?: DatabaseStamp) {
@@ -190,11 +187,7 @@ async function restoreTaskDatabase(journal: RollbackJournal, options: ExecuteOpt
   const state = inspectDatabase(tasks.current, { holders: options.holders, what: 'task database' });
   if (state.refusal) throw refusalError(state.refusal);
   if (state.leftoverWal) {
-    throw new RollbackError(
-      'DATABASE_BUSY',
-      `The task database ${path.basename(tasks.current)} has a write-ahead log beside it that the restored copy would not match.`,
-      'Open it once with SQLite (for example `sqlite3 tasks.db "PRAGMA wal_checkpoint(TRUNCATE)"`), then finish the rollback.',
-    );
+    throw failures.taskDatabaseWal({ name: path.basename(tasks.current) });
   }
   log.info(`[rollback] restoring ${tasks.current} from ${tasks.backup}`);
   options.onProgress?.(`Restoring ${path.basename(tasks.current)} from ${path.basename(tasks.backup)}…`);
@@ -227,11 +220,14 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
   const refusals = plan.refusals.filter((r) => !(r.code === 'DATABASE_WAL_UNKNOWN' && options.assumeNoWriter));
   if (refusals.length > 0) {
     const first = refusals[0];
-    throw new RollbackError('REFUSED', first.message, first.remedy, refusals.map((r) => r.code).join(', '), refusals.map(refusalReason));
+    throw failures.planRefused(
+      { message: first.message, remedy: first.remedy },
+      { detail: refusals.map((r) => r.code).join(', '), reasons: refusals.map(refusalReason) },
+    );
   }
-  if (plan.needsProtection && !options.protect) throw needsProtection();
+  if (plan.needsProtection && !options.protect) throw failures.workAtRisk({});
   if (!plan.branch || !plan.head || plan.detached) {
-    throw new RollbackError('BRANCH_MOVED', 'No branch is checked out.', 'Check out the branch the steps were made on, then roll back.');
+    throw failures.noBranchCheckedOut({});
   }
 
   const dbState = inspectDatabase(target.dbPath, options);
@@ -241,21 +237,13 @@ export async function executeRollback(plan: RollbackPlan, options: ExecuteOption
   const repo = await GitRepository.open(target.repositoryPath, { log });
   const head = await repo.head();
   if (head.detached || head.branch !== plan.branch || head.sha !== plan.head) {
-    throw new RollbackError(
-      'BRANCH_MOVED',
-      `${plan.branch} moved since the rollback was planned: it was at ${short(plan.head)}, HEAD is now ${head.branch ?? 'detached'} at ${short(head.sha)}.`,
-      'Review the rollback again.',
-    );
+    throw failures.branchMovedSincePlan({ branch: plan.branch, was: short(plan.head), headBranch: head.branch, headAt: short(head.sha) });
   }
   const work = await readWorkAtRisk(repo, plan.resetTo, new ProtectedPaths(repo.root, target.dbPath, options.journalDir));
   if (work.conflicted.length > 0) {
-    throw new RollbackError(
-      'REFUSED',
-      `${plural(work.conflicted.length, 'file has', 'files have')} unresolved merge conflicts (${work.conflicted.slice(0, 3).join(', ')}).`,
-      'Resolve or abort the merge first, then roll back.',
-    );
+    throw failures.mergeConflicts({ files: work.conflicted });
   }
-  if (!options.protect && hasWorkAtRisk(work)) throw needsProtection();
+  if (!options.protect && hasWorkAtRisk(work)) throw failures.workAtRisk({});
 
   const id = newJournalId();
   const journal: RollbackJournal = {
@@ -309,7 +297,7 @@ export async function finishRollback(journal: RollbackJournal, options: ExecuteO
   const log = options.log ?? silentLogger;
   const current = (await readJournals(options.journalDir, log)).find((j) => j.id === journal.id) ?? journal;
   if (current.phase === 'undone') {
-    throw new RollbackError('NOTHING_TO_UNDO', 'This rollback was already reverted.', undefined);
+    throw failures.alreadyReverted({});
   }
   log.info(`[rollback] finishing ${current.id} from phase ${current.phase}`);
   const repo = await GitRepository.open(current.target.repositoryPath, { log });
@@ -331,14 +319,6 @@ export async function adoptInterruptedStash(journal: RollbackJournal, repo: GitR
   journal.stashCommit = top;
   journal.stashRef = `refs/step-history/stash/${journal.id}`;
   saveJournal(journalDir, journal, log);
-}
-
-function needsProtection(): RollbackError {
-  return new RollbackError(
-    'NEEDS_PROTECTION',
-    'The work tree has uncommitted changes, or the branch has commits no step made, that a rollback would discard.',
-    'Choose to keep them safe first (a stash and a backup ref), or commit or move them, then roll back.',
-  );
 }
 
 /**
@@ -375,7 +355,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
       progress(`Keeping ${journal.branch} at ${short(journal.oldHead)} under ${journal.backupRef}…`);
       const existing = await repo.refTarget(journal.backupRef);
       if (existing === null) await repo.updateRef(journal.backupRef, journal.oldHead, `Step History: before rolling back to ${journal.stepLabel}`, null);
-      else if (existing !== journal.oldHead) throw new RollbackError('WRITE_FAILED', `${journal.backupRef} already points elsewhere.`, 'See the log for details.');
+      else if (existing !== journal.oldHead) throw failures.backupRefTaken({ ref: journal.backupRef });
       await adoptInterruptedStash(journal, repo, options.journalDir, log);
       if (journal.stashRef && journal.stashCommit && (await repo.refTarget(journal.stashRef)) === null) {
         await repo.updateRef(journal.stashRef, journal.stashCommit, `Step History: work kept before rolling back to ${journal.stepLabel}`, null);
@@ -395,11 +375,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
             if (!partial) log.info('[rollback] the index holds a rename or deletion: stashing every change');
             if (!partial && work.ignoredOverwritten.length > 0) {
               // Stashing everything with ignored files would sweep up every ignored file (build output, dependencies).
-              throw new RollbackError(
-                'REFUSED',
-                `The index holds a rename or deletion, and the reset would overwrite ignored files (${work.ignoredOverwritten.slice(0, 3).join(', ')}).`,
-                'Commit or unstage the rename or deletion, or move those ignored files elsewhere, then roll back.',
-              );
+              throw failures.renameWithIgnored({ files: work.ignoredOverwritten });
             }
             const stash = await repo.stashPush(stashMessage(journal), partial ? paths : 'everything', {
               includeIgnored: work.ignoredOverwritten.length > 0,
@@ -421,14 +397,14 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
     if (journal.phase === 'backed-up') {
       const head = await repo.head();
       if (head.detached || head.branch !== journal.branch) {
-        throw new RollbackError('BRANCH_MOVED', `${journal.branch} is no longer checked out (HEAD: ${head.branch ?? 'detached'}).`, `Check out ${journal.branch}, then finish or revert the rollback.`);
+        throw failures.branchNotCheckedOutToFinish({ branch: journal.branch, headBranch: head.branch });
       }
       if (head.sha !== journal.resetTo) {
         if (head.sha !== journal.oldHead) {
-          throw new RollbackError('BRANCH_MOVED', `${journal.branch} moved to ${short(head.sha)} since the rollback started at ${short(journal.oldHead)}.`, 'Review the rollback again.');
+          throw failures.branchMovedSinceStart({ branch: journal.branch, head: short(head.sha), start: short(journal.oldHead) });
         }
         const work = await readWorkAtRisk(repo, journal.resetTo, guard);
-        if (hasWorkAtRisk(work)) throw needsProtection();
+        if (hasWorkAtRisk(work)) throw failures.workAtRisk({});
         if (work.protectedTouched.length > 0) {
           // Git tracks the database (or the target tree has it): the reset would put an old
           // version in its place. Its bytes are kept and put back right after.

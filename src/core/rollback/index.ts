@@ -18,7 +18,6 @@ export {
   isStepsOwnCommit,
   planRollback,
   repositoryRefusal,
-  needsProtectionError,
   repositoryRefusalOf,
   type PlanOptions,
   type PlanStore,

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspectDatabase, type DatabaseStamp } from '../databaseFile';
-import { GitError, logFailure, RollbackError } from '../errors';
+import { GitError, logFailure } from '../errors';
 import { GitRepository, type ChangedFile, type CommitInfo, type StatusEntry } from '../git';
 import { silentLogger, type Logger } from '../log';
 import { isCommitHash, stepLabel, type Step } from '../model';
@@ -14,6 +14,8 @@ import { laforgeProjectOf } from '../laforgeProject';
 import { StepCommitResolver } from '../stepCommits';
 import { StepStore, type ProjectSummary } from '../stepStore';
 import type { Fingerprint } from '../fingerprint';
+import { failures } from '../messages';
+import { rollbackRefusals } from '../messages/rollback';
 import { describeStepIds, plural, projectName, short } from './words';
 import { hasWorkAtRisk, ProtectedPaths, readWorkAtRisk } from './workTree';
 
@@ -52,13 +54,6 @@ export interface RollbackRefusal {
  * the folder gone, git not installed): then nothing about the branch, the files or the work
  * tree was read, and what the plan would say of them follows from that, not from the tree.
  */
-/**
- * A plan that would lose work without protection, refused by a caller that did not ask for it:
- * one sentence for the editor and the command line, each with its own remedy.
- */
-export const needsProtectionError = (plan: Pick<RollbackPlan, 'step'>, remedy: string): RollbackError =>
-  new RollbackError('NEEDS_PROTECTION', `Rolling back to ${plan.step.label} would lose uncommitted work or commits no step recorded, so nothing was changed.`, remedy);
-
 export type RepositoryRefusalCode = 'NOT_A_REPOSITORY' | 'REPOSITORY_MISSING' | 'GIT_MISSING';
 
 const REPOSITORY_REFUSALS: ReadonlySet<string> = new Set<RepositoryRefusalCode>(['NOT_A_REPOSITORY', 'REPOSITORY_MISSING', 'GIT_MISSING']);
@@ -75,26 +70,13 @@ export function repositoryRefusal(plan: Pick<RollbackPlan, 'refusals'>): Rollbac
 export function repositoryRefusalOf(err: unknown, folder: string): RollbackRefusal | undefined {
   if (!(err instanceof GitError)) return undefined;
   const where = path.resolve(folder);
-  const cannot = 'so Step History cannot roll back its steps';
   switch (err.code) {
     case 'NOT_A_REPOSITORY':
-      return {
-        code: 'NOT_A_REPOSITORY',
-        message: `${where} has no git repository, ${cannot}.`,
-        remedy: "Each step is a range of git commits: open the folder of the git repository the agent committed its steps in.",
-      };
+      return rollbackRefusals.notARepository({ where });
     case 'REPOSITORY_MISSING':
-      return {
-        code: 'REPOSITORY_MISSING',
-        message: `The repository folder ${where} does not exist, ${cannot}.`,
-        remedy: 'If the project was moved or renamed, open it where it is now.',
-      };
+      return rollbackRefusals.repositoryMissing({ where });
     case 'GIT_MISSING':
-      return {
-        code: 'GIT_MISSING',
-        message: `Git is not installed or not on PATH, ${cannot}.`,
-        remedy: 'Install git (or add it to PATH), then try again; the editor may need a restart to find it.',
-      };
+      return rollbackRefusals.gitMissing();
     default:
       return undefined;
   }
@@ -293,11 +275,7 @@ export async function planRollback(target: RollbackTarget, options: PlanOptions 
 async function buildPlan(store: PlanStore, target: RollbackTarget, options: PlanOptions, log: Logger): Promise<RollbackPlan> {
   const step = await store.step(target.stepId);
   if (!step || step.projectId !== target.projectId) {
-    throw new RollbackError(
-      'REFUSED',
-      `There is no step ${stepLabel(target.stepId)} in project ${projectName(target.projectId)}.`,
-      'Refresh the Steps view and pick a step from the list.',
-    );
+    throw failures.noSuchStep({ label: stepLabel(target.stepId), project: projectName(target.projectId) });
   }
   const fp = store.fingerprint.db!;
   const wal = store.fingerprint.wal;
@@ -340,18 +318,10 @@ async function buildPlan(store: PlanStore, target: RollbackTarget, options: Plan
   };
 
   if (!step.active) {
-    refusals.push({
-      code: 'STEP_NOT_ACTIVE',
-      message: `${step.label} is already rolled back.`,
-      remedy: 'Pick an active step; rolled-back steps are dimmed in the Steps view.',
-    });
+    refusals.push(rollbackRefusals.stepNotActive({ label: step.label }));
   }
   for (const s of runningSteps) {
-    refusals.push({
-      code: 'STEP_RUNNING',
-      message: `${s.label} is still running.`,
-      remedy: 'Wait for the step to finish (or stop the agent), then roll back.',
-    });
+    refusals.push(rollbackRefusals.stepRunning({ label: s.label }));
   }
   const dbState = inspectDatabase(target.dbPath, { holders: options.holders });
   if (dbState.refusal) refusals.push({ ...dbState.refusal });
@@ -375,35 +345,19 @@ async function buildPlan(store: PlanStore, target: RollbackTarget, options: Plan
   plan.head = head.sha;
   plan.detached = head.detached;
   if (head.detached) {
-    refusals.push({
-      code: 'DETACHED_HEAD',
-      message: 'HEAD is detached: no branch is checked out, so there is no branch to move.',
-      remedy: 'Check out the branch the steps were made on, then roll back.',
-    });
+    refusals.push(rollbackRefusals.detachedHead());
   } else if (project?.mainBranch && head.branch && head.branch !== project.mainBranch) {
-    refusals.push({
-      code: 'NOT_MAIN_BRANCH',
-      message: `${head.branch} is checked out, but this LaForge project merges its steps into ${project.mainBranch} (its project.json's main_branch).`,
-      remedy: `Check out ${project.mainBranch}, then roll back.`,
-    });
+    refusals.push(rollbackRefusals.notMainBranch({ branch: head.branch, mainBranch: project.mainBranch }));
   }
 
   if (!isCommitHash(step.commitBefore)) {
-    refusals.push({
-      code: 'TARGET_COMMIT_INVALID',
-      message: `${step.label}'s commit before (${JSON.stringify(String(step.raw.commitBefore ?? '')).slice(0, 60)}) is not a commit hash.`,
-      remedy: 'The database does not say where this step started; pick another step.',
-    });
+    refusals.push(rollbackRefusals.targetCommitInvalid({ label: step.label, value: JSON.stringify(String(step.raw.commitBefore ?? '')).slice(0, 60) }));
     plan.summary = summarize(plan);
     return plan;
   }
   const resolved = await repo.refTarget(step.commitBefore);
   if (!resolved) {
-    refusals.push({
-      code: 'TARGET_COMMIT_MISSING',
-      message: `Commit ${short(step.commitBefore)}, where ${step.label} started, is not in this repository.`,
-      remedy: 'Fetch the commit (or open the repository the steps were made in), then try again.',
-    });
+    refusals.push(rollbackRefusals.targetCommitMissing({ commit: short(step.commitBefore), label: step.label }));
     plan.summary = summarize(plan);
     return plan;
   }
@@ -444,11 +398,15 @@ async function buildPlan(store: PlanStore, target: RollbackTarget, options: Plan
   plan.protectedKept = work.protectedTouched;
   plan.headOnLine = onFromTarget && onFromLast;
   if (!plan.headOnLine) {
-    refusals.push({
-      code: 'HEAD_OFF_LINE',
-      message: `${head.branch ?? 'HEAD'} (${short(head.sha)}) is not on the line of these steps: it does not descend from ${onFromTarget ? `the last step's commit ${short(lastAfter)}` : `${step.label}'s commit before ${short(resolved)}`}.`,
-      remedy: 'Check out the branch the steps were made on, then roll back.',
-    });
+    refusals.push(
+      rollbackRefusals.headOffLine({
+        branch: head.branch,
+        head: short(head.sha),
+        fromTarget: onFromTarget,
+        commit: onFromTarget ? short(lastAfter) : short(resolved),
+        label: step.label,
+      }),
+    );
   }
   if (graph.size > 0) {
     const foreign = foreignCommitShas(graph, (await allSteps(store)).map((s) => ({ commitBefore: s.commitBefore, commitAfter: endOf(s) })));

@@ -4,9 +4,10 @@
  * the states the rollback kept.
  */
 import { inspectDatabase, refusalError, restoreKeptFile, sha256, writeStepsActive } from '../databaseFile';
-import { GitError, RollbackError } from '../errors';
+import { GitError } from '../errors';
 import { GitRepository } from '../git';
 import { silentLogger, type Logger } from '../log';
+import { failures } from '../messages';
 import { releaseRollbackStates } from '../rollbackRetention';
 import { StepStore } from '../stepStore';
 import {
@@ -21,7 +22,7 @@ import {
 } from './execute';
 import { keptFolder, readJournals, saveJournal, type RollbackJournal } from './journal';
 import type { PlanStore } from './plan';
-import { describeStepIds, plural, projectName, short } from './words';
+import { describeStepIds, projectName, short } from './words';
 import { hasWorkAtRisk, onDisk, pathsToStash, ProtectedPaths, readWorkAtRisk } from './workTree';
 
 /** Puts the task database back as it was before the rollback, if it is still the restored copy. */
@@ -54,17 +55,13 @@ export async function undoRollback(journal: RollbackJournal, options: ExecuteOpt
 async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'undo' | 'revert'): Promise<RollbackResult> {
   const log = options.log ?? silentLogger;
   const journal = (await readJournals(options.journalDir, log)).find((j) => j.id === given.id) ?? given;
-  const what = kind === 'undo' ? 'undo' : 'revert';
-  if (journal.phase === 'undone') throw new RollbackError('NOTHING_TO_UNDO', 'This rollback was already undone.');
-  if (kind === 'undo' && journal.phase !== 'done') {
-    throw new RollbackError('NOTHING_TO_UNDO', 'This rollback did not finish, so there is nothing to undo.', 'Finish or revert it instead.');
-  }
+  if (journal.phase === 'undone') throw failures.alreadyUndone({});
+  if (kind === 'undo' && journal.phase !== 'done') throw failures.undoUnfinished({});
   const progress = (message: string) => {
     log.info(`[rollback] ${message}`);
     options.onProgress?.(message);
   };
-  const newWork = (message: string) =>
-    new RollbackError('NEW_WORK', message, `Commit or stash that work first; the state before the rollback stays under ${journal.backupRef}.`);
+  const { backupRef } = journal;
   const save = () => saveJournal(options.journalDir, journal, log);
   const warnings: string[] = [];
   let stashFailed = false;
@@ -79,21 +76,20 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
 
   const head = await repo.head();
   if (head.detached || head.branch !== journal.branch) {
-    throw new RollbackError('BRANCH_MOVED', `${journal.branch} is not checked out (HEAD: ${head.branch ?? 'detached'}).`, `Check out ${journal.branch}, then ${what} the rollback.`);
+    throw failures.branchNotCheckedOutToRestore({ branch: journal.branch, headBranch: head.branch, kind });
   }
   const backup = (await repo.refTarget(journal.backupRef)) ?? journal.oldHead;
   const gitReset = head.sha === journal.resetTo && journal.resetTo !== journal.oldHead;
   if (!gitReset && head.sha !== journal.oldHead && journal.resetTo !== journal.oldHead) {
-    if (kind === 'undo') throw newWork(`${journal.branch} has moved on since the rollback: it is at ${short(head.sha)}, not ${short(journal.resetTo)}.`);
-    throw new RollbackError('BRANCH_MOVED', `${journal.branch} is at ${short(head.sha)}, where the rollback did not leave it.`, 'Move it back by hand, or keep it as it is.');
+    if (kind === 'undo') throw failures.branchMovedOn({ branch: journal.branch, head: short(head.sha), resetTo: short(journal.resetTo), backupRef });
+    throw failures.branchLeftElsewhere({ branch: journal.branch, head: short(head.sha) });
   }
 
   // Nothing may be lost going back: no uncommitted changes, nothing the backup's tree or the
   // stash's untracked files would overwrite.
   const work = gitReset ? await readWorkAtRisk(repo, backup, guard) : undefined;
   if (work && hasWorkAtRisk(work)) {
-    const n = pathsToStash(work).length;
-    throw newWork(`The work tree has ${plural(n, 'change')} made since the rollback that going back would overwrite.`);
+    throw failures.changesSinceRollback({ count: pathsToStash(work).length, backupRef });
   }
   const stash = journal.stashRef ? ((await repo.refTarget(journal.stashRef)) ?? journal.stashCommit ?? null) : null;
   const stashApplied = journal.restoring?.stage === 'stash-applied';
@@ -104,7 +100,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     const removedByReset = new Set(tracked);
     for (const p of backupTree ?? []) removedByReset.delete(p);
     const present = stashedUntracked.filter((p) => !removedByReset.has(p) && onDisk(repo.root, p));
-    if (present.length > 0) throw newWork(`${plural(present.length, 'file')} kept in the stash now exist${present.length === 1 ? 's' : ''} again in the work tree (${present.slice(0, 3).join(', ')}).`);
+    if (present.length > 0) throw failures.stashedFilesBack({ files: present, backupRef });
   }
 
   // The steps: undo only when no newer step of the project became active since.
@@ -117,7 +113,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     const first = Math.min(...journal.stepIds);
     const newer = steps.filter((s) => s.active && s.id > first && !ids.has(s.id));
     if (kind === 'undo' && newer.length > 0) {
-      throw newWork(`${plural(newer.length, 'new step')} (${describeStepIds(newer.map((s) => s.id))}) ${newer.length === 1 ? 'was' : 'were'} recorded since the rollback.`);
+      throw failures.newStepsSinceRollback({ count: newer.length, steps: describeStepIds(newer.map((s) => s.id)), backupRef });
     }
     dbToRestore = steps.some((s) => ids.has(s.id) && !s.active);
   } finally {
