@@ -25,7 +25,7 @@ import {
   historyDetailsView,
 } from '../../src/ui/format';
 import { dateTime } from '../../src/core/figures';
-import { timeFact, timeText } from '../../src/core/sources/figures';
+import { formatTokens as sourceTokens, plural, timeFact, timeText } from '../../src/core/sources/figures';
 import { parsedTimeFact, parseTime as studioParseTime } from '../../src/core/sources/studio/values';
 import type { DetailSection, HistoryNode } from '../../src/core/sources/types';
 import { stepRow } from '../fixtures/stepFixtures';
@@ -342,5 +342,19 @@ describe('format: a time in any system\'s details (sources/figures.ts timeFact)'
       { label: 'Ended', value: 'not recorded' },
       { label: 'Status', value: 'completed' },
     ]);
+  });
+});
+
+describe('format: counts and tokens in any system\'s details (sources/figures.ts)', () => {
+  it('writes a count of things in full, as the tree does', () => {
+    assert.strictEqual(plural(1, 'run'), '1 run');
+    assert.strictEqual(plural(3, 'payload'), '3 payloads');
+    assert.strictEqual(plural(12_345, 'character'), '12,345 characters');
+    assert.strictEqual(plural(2, 'of them is', 'of them are'), '2 of them are');
+  });
+
+  it('writes tokens as the tree does', () => {
+    assert.strictEqual(sourceTokens({ prompt: 12_000, completion: 345, total: 12_345 }), '12.3k tokens (12k in, 345 out)');
+    assert.strictEqual(sourceTokens({ prompt: null, completion: null, total: null }), 'not recorded');
   });
 });

@@ -2,7 +2,7 @@
  * The sources' details write a figure a system may not have recorded: the one format
  * (core/figures.ts) for a value, "not recorded" for none, never a made-up zero.
  */
-import { dateTime, formatCost as cost, formatDuration as duration, NOT_RECORDED } from '../figures';
+import { dateTime, formatCost as cost, formatDuration as duration, formatExactCount, NOT_RECORDED } from '../figures';
 import { asText } from './sqlValues';
 import type { DetailFact, SqlValue } from './types';
 
@@ -15,6 +15,11 @@ export function formatCost(c: number | null): string {
 
 export function formatDuration(ms: number | null): string {
   return ms === null ? NOT_RECORDED : duration(ms);
+}
+
+/** A count of things as the views write it: `1 run`, `3 payloads`, `1,234 characters`. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatExactCount(n)} ${n === 1 ? one : many}`;
 }
 
 /** What follows a time read as this computer's local time because it was stored without an offset. */

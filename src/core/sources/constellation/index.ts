@@ -46,7 +46,7 @@ import {
   formatCost, formatDuration, formatTokens, isObject, mapStatus, parseJson, prettyJson, quote, timeMs, toDate, typeName, usageTokens,
   withCapNote,
 } from './values';
-import { timeFact, timeText } from '../figures';
+import { plural, timeFact, timeText } from '../figures';
 import { missingParentWarning, orphanGroupDescription, syntheticInPage } from '../orphans';
 import { failures } from '../../messages';
 
@@ -216,8 +216,6 @@ function timeWarning(row: SqlRow, col: string, warnings: string[], what = col): 
     warnings.push(`${what} ${quote(asText(row[col]))} is not a time.`);
   }
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 // ---------------------------------------------------------------------------------------------
 // The source

@@ -29,8 +29,8 @@
  * `response:<id>` (also for a response whose run is gone). Text refs:
  * `content:<responseId>`, `response-metadata:<id>`, `run-metadata:<id>`.
  */
-import { dateTime, formatDuration as duration, NOT_RECORDED } from '../../figures';
-import { timeFact } from '../figures';
+import { dateTime, formatDuration as duration, formatTokens as tokensText, NOT_RECORDED } from '../../figures';
+import { formatTokens, plural, timeFact } from '../figures';
 import type {
   ChangeItem,
   DetailFact,
@@ -139,20 +139,10 @@ function page(p?: Page): { limit: number; offset: number } {
 }
 
 const noMetrics = (): NodeMetrics => ({ start: null, end: null, durationMs: null, tokens: null, costUsd: null, model: null });
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const num = (v: SqlValue | undefined): number => asNumber(v) ?? 0;
 
 /** A time column's fact: its time as every details page writes it, or why there is none. */
 const columnTime = (label: string, v: SqlValue | undefined): DetailFact => timeFact(label, parseTime(v), v);
-
-function formatTokens(t: TokenCounts | null): string {
-  if (!t || (t.total === null && t.prompt === null && t.completion === null)) return NOT_RECORDED;
-  const total = t.total ?? (t.prompt !== null && t.completion !== null ? t.prompt + t.completion : null);
-  const parts = [];
-  if (t.prompt !== null) parts.push(`${t.prompt} prompt`);
-  if (t.completion !== null) parts.push(`${t.completion} completion`);
-  return `${total ?? '?'}${parts.length ? ` (${parts.join(', ')})` : ''}`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -678,7 +668,7 @@ export class LlmOrchestrationSource implements HistorySource {
       parts.push(`Run ${idText(row.run_id)}${started ? ` · ${dateTime(started)}` : ''}`);
     }
     if (info.recoveredName !== null) parts.push(info.recoveredName);
-    if (facts.tokens?.total != null) parts.push(plural(facts.tokens.total, 'token'));
+    if (facts.tokens?.total != null) parts.push(tokensText(facts.tokens.total));
     const d = facts.durationMs === null ? null : duration(facts.durationMs);
     if (d) parts.push(d);
     if (facts.finishReason && facts.finishReason !== 'stop') parts.push(`finish: ${facts.finishReason}`);
