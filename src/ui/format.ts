@@ -651,6 +651,12 @@ export function historyDetailsView(node: HistoryNode, sections: readonly DetailS
     sections: sections.map((section): HistorySectionView => {
       switch (section.kind) {
         case 'facts':
+          return {
+            kind: 'facts',
+            title: section.title,
+            // A time reads absolute and relative, as the messages and the timeline give it, its note kept.
+            facts: section.facts.map((f) => ({ label: f.label, value: f.time ? `${detailsTime(f.time)}${f.note ? ` ${f.note}` : ''}` : f.value })),
+          };
         case 'text':
         case 'warnings':
           return section.kind === 'text' ? { kind: 'text', title: section.title, text: section.text } : section;

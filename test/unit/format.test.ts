@@ -22,7 +22,12 @@ import {
   stepLogMarkdown,
   tokenTotalText,
   type LogFigures,
+  historyDetailsView,
 } from '../../src/ui/format';
+import { dateTime } from '../../src/core/figures';
+import { formatTokens as sourceTokens, plural, timeFact, timeText } from '../../src/core/sources/figures';
+import { parsedTimeFact, parseTime as studioParseTime } from '../../src/core/sources/studio/values';
+import type { DetailSection, HistoryNode } from '../../src/core/sources/types';
 import { stepRow } from '../fixtures/stepFixtures';
 
 const now = new Date(Date.UTC(2026, 5, 1, 12, 0, 0));
@@ -277,5 +282,79 @@ describe('format: step log Markdown', () => {
     assert.strictEqual(lines[5], '<div onclick="x">literal in code</div>', 'inside a fence: shown literally by the preview already');
     assert.strictEqual(lines[7], 'after \\u202E the block \\<img src=x>');
     assert.strictEqual(logTruncationNote(5 * 1024 * 1024, 40 * 1024 * 1024), 'Showing the last 5.0 MB of 40.0 MB of this log; the start is left out.');
+  });
+});
+
+describe('format: a time in any system\'s details (sources/figures.ts timeFact)', () => {
+  const date = new Date('2026-11-02T14:05:00.250Z');
+
+  it('writes a readable time in the one format, and carries its Date', () => {
+    assert.deepStrictEqual(timeFact('Started', date, '2026-11-02T14:05:00.250Z'), { label: 'Started', value: '2026-11-02 14:05:00 UTC', time: date });
+    assert.deepStrictEqual(timeFact('Ended', date, null), { label: 'Ended', value: '2026-11-02 14:05:00 UTC', time: date }, 'a time worked out, not stored');
+    assert.strictEqual(timeText(date, 1793628300), '2026-11-02 14:05:00 UTC');
+    // Sections cross the worker boundary by structured clone: the Date survives.
+    assert.ok(structuredClone(timeFact('Started', date, null)).time instanceof Date);
+  });
+
+  it('says "not recorded" when nothing is stored', () => {
+    assert.deepStrictEqual(timeFact('Completed', null, null), { label: 'Completed', value: 'not recorded' });
+    assert.deepStrictEqual(timeFact('Completed', null, undefined), { label: 'Completed', value: 'not recorded' });
+  });
+
+  it('gives a stored value it cannot read as stored, and says so', () => {
+    assert.deepStrictEqual(timeFact('Created', null, 'yesterday-ish'), { label: 'Created', value: 'yesterday-ish (not a time Step History can read)' });
+    assert.deepStrictEqual(timeFact('Created', null, 12.5e20), { label: 'Created', value: '1.25e+21 (not a time Step History can read)' });
+    assert.deepStrictEqual(timeFact('Created', null, new TextEncoder().encode('soon')), { label: 'Created', value: 'soon (not a time Step History can read)' });
+    assert.deepStrictEqual(timeFact('Created', new Date(Number.NaN), 'x'), { label: 'Created', value: 'x (not a time Step History can read)' });
+  });
+
+  it('writes a Studio time stored without an offset, read as local time, with its note', () => {
+    const t = studioParseTime('2026-11-02T14:05:00');
+    const local = new Date(2026, 10, 2, 14, 5, 0);
+    assert.strictEqual(t.local, true);
+    assert.deepStrictEqual(parsedTimeFact('Created', t), {
+      label: 'Created',
+      value: `${dateTime(local)} (no offset stored: read as local time)`,
+      time: local,
+      note: '(no offset stored: read as local time)',
+    });
+    assert.deepStrictEqual(parsedTimeFact('Created', studioParseTime('2026-11-02T15:05:00+01:00')), { label: 'Created', value: '2026-11-02 14:05:00 UTC', time: new Date('2026-11-02T14:05:00Z') });
+    assert.deepStrictEqual(parsedTimeFact('Updated', studioParseTime(null)), { label: 'Updated', value: 'not recorded' });
+    assert.deepStrictEqual(parsedTimeFact('Updated', studioParseTime('later')), { label: 'Updated', value: 'later (not a time Step History can read)' });
+  });
+
+  it('is given absolute and relative on the details page, its note kept; other facts as they are', () => {
+    const old = new Date('2020-01-15T08:30:00Z');
+    const node: HistoryNode = {
+      ref: 'run:1', level: 'run', label: 'Run 1', status: 'completed', rawStatus: null, hasChildren: false, isStep: true, warnings: [],
+      metrics: { start: old, end: null, durationMs: null, tokens: null, costUsd: null, model: null },
+    };
+    const sections: DetailSection[] = [
+      { kind: 'facts', title: 'Run', facts: [timeFact('Started', old, null), timeFact('Created', old, null, { local: true }), timeFact('Ended', null, null), { label: 'Status', value: 'completed' }] },
+    ];
+    const view = historyDetailsView(node, sections, { levelName: 'run', systemName: 'LLM Orchestration', changes: 0 });
+    const facts = view.sections[0].kind === 'facts' ? view.sections[0].facts : [];
+    const both = bothTimes(old);
+    assert.match(both, /^2020-01-15 08:30:00 UTC \(\d+y ago\)$/);
+    assert.deepStrictEqual(facts, [
+      { label: 'Started', value: both },
+      { label: 'Created', value: `${both} (no offset stored: read as local time)` },
+      { label: 'Ended', value: 'not recorded' },
+      { label: 'Status', value: 'completed' },
+    ]);
+  });
+});
+
+describe('format: counts and tokens in any system\'s details (sources/figures.ts)', () => {
+  it('writes a count of things in full, as the tree does', () => {
+    assert.strictEqual(plural(1, 'run'), '1 run');
+    assert.strictEqual(plural(3, 'payload'), '3 payloads');
+    assert.strictEqual(plural(12_345, 'character'), '12,345 characters');
+    assert.strictEqual(plural(2, 'of them is', 'of them are'), '2 of them are');
+  });
+
+  it('writes tokens as the tree does', () => {
+    assert.strictEqual(sourceTokens({ prompt: 12_000, completion: 345, total: 12_345 }), '12.3k tokens (12k in, 345 out)');
+    assert.strictEqual(sourceTokens({ prompt: null, completion: null, total: null }), 'not recorded');
   });
 });

@@ -138,9 +138,21 @@ export interface Page {
   limit?: number;
 }
 
+/**
+ * One line of a facts section. `value` is its whole text, as the command line prints it. A
+ * time (sources/figures.ts `timeFact`) also carries its Date, so a view can add how long ago
+ * it was, and `note`, the text that follows the time in `value`.
+ */
+export interface DetailFact {
+  label: string;
+  value: string;
+  time?: Date;
+  note?: string;
+}
+
 /** A part of a step's details. */
 export type DetailSection =
-  | { kind: 'facts'; title: string; facts: { label: string; value: string }[] }
+  | { kind: 'facts'; title: string; facts: DetailFact[] }
   | { kind: 'text'; title: string; text: string; format?: 'plain' | 'json' | 'markdown' }
   | { kind: 'messages'; title: string; messages: DetailMessage[] }
   | { kind: 'timeline'; title: string; events: { time: Date | null; label: string; detail?: string }[] }

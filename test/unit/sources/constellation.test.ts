@@ -3,6 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { dateTime } from '../../../src/core/figures';
 import { constellationAdapter, DETAIL_CAP, NO_PROJECT_LABEL, NO_PROJECT_REF, TEXT_CAP } from '../../../src/core/sources/constellation';
 import { openSnapshot, schemaShape, sqlReader } from '../../../src/core/sources/snapshot';
 import type { DetailSection, HistoryNode, HistorySource, SchemaShape } from '../../../src/core/sources/types';
@@ -209,13 +210,16 @@ describe('Constellation source: what the app writes', function () {
     assert.equal(fact('Status'), `${a.status} (paused)`);
     assert.equal(fact('Model'), a.configJson.model);
     assert.equal(fact('Cost'), 'not recorded');
-    assert.equal(fact('Created'), a.createdAt);
+    // The one format of a time in details: the stored ISO text read and written as `YYYY-MM-DD HH:MM:SS UTC`.
+    assert.equal(fact('Created'), dateTime(new Date(a.createdAt)));
+    assert.match(fact('Created')!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
     assert.equal(section(d, 'text', 'Config')!.text, JSON.stringify(a.configJson, null, 2));
     assert.equal(section(d, 'warnings'), undefined);
     const p = fx.projects[0];
     const pd = o.source.details(`project:${p.id}`);
     const pf = section(pd, 'facts', 'Project')!.facts;
-    assert.equal(pf.find((f) => f.label === 'Ended')!.value, p.endedAt);
+    assert.ok(p.endedAt);
+    assert.equal(pf.find((f) => f.label === 'Ended')!.value, dateTime(new Date(p.endedAt)));
     assert.equal(pf.find((f) => f.label === 'Agents')!.value, String(fx.agents.filter((x) => x.projectId === p.id).length));
     assert.equal(section(pd, 'text', 'Settings')!.text, JSON.stringify(p.settingsJson, null, 2));
     assert.equal(section(pd, 'text', 'Events')!.text, 'No events recorded yet.');

@@ -327,7 +327,7 @@ describe('LLM Orchestration source', function () {
       const f = facts(d, 'Response');
       assert.equal(f.Payload, `${r.payloadName} (id ${r.payloadId})`);
       assert.equal(f.Run, `Run ${r.runId} (${fx.runs.find((x) => x.id === r.runId)!.status})`);
-      assert.equal(f.Tokens, `${r.metadata.tokens} (${r.metadata.promptTokens} prompt, ${r.metadata.completionTokens} completion)`);
+      assert.equal(f.Tokens, `${r.metadata.tokens} tokens (${r.metadata.promptTokens} in, ${r.metadata.completionTokens} out)`);
       assert.equal(f['Tokens/s'], String(r.metadata.tokens_per_second));
       assert.equal(f['Finish reason'], r.metadata.finishReason);
       assert.equal(f['Response type'], 'completion');

@@ -38,7 +38,7 @@
  * unreadable times become warnings on the node, never exceptions.
  */
 import type {
-  ChangeItem, DetailMessage, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeMetrics, NodeRef, NodeStatus, Page,
+  ChangeItem, DetailFact, DetailMessage, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeMetrics, NodeRef, NodeStatus, Page,
   SchemaShape, SourceAdapter, SqlReader, SqlRow, SqlValue, TextRef, TokenCounts,
 } from '../types';
 import {
@@ -46,6 +46,7 @@ import {
   formatCost, formatDuration, formatTokens, isObject, mapStatus, parseJson, prettyJson, quote, timeMs, toDate, typeName, usageTokens,
   withCapNote,
 } from './values';
+import { plural, timeFact, timeText } from '../figures';
 import { missingParentWarning, orphanGroupDescription, syntheticInPage } from '../orphans';
 import { failures } from '../../messages';
 
@@ -215,8 +216,6 @@ function timeWarning(row: SqlRow, col: string, warnings: string[], what = col): 
     warnings.push(`${what} ${quote(asText(row[col]))} is not a time.`);
   }
 }
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 // ---------------------------------------------------------------------------------------------
 // The source
@@ -691,15 +690,15 @@ class ConstellationSource implements HistorySource {
   private projectDetails(row: SqlRow): DetailSection[] {
     const { warnings, status, raw, settingsObj, costTotal, totals, m, name } = this.projectParts(row);
     const tree = this.tree(row);
-    const facts: { label: string; value: string }[] = [
+    const facts: DetailFact[] = [
       { label: 'Id', value: asText(row.id) ?? `(none; row ${String(row.rid)})` },
       { label: 'Name', value: name ?? '(none)' },
       { label: 'Description', value: cappedText(row, 'description', DETAIL_CAP) || '(none)' },
       { label: 'Status', value: `${raw ?? 'NULL'} (${status})` },
       { label: 'Prompt file', value: asText(row.prompt_path) ?? '(none)' },
-      { label: 'Created', value: timeFact(row.created_at) },
-      { label: 'Updated', value: timeFact(row.updated_at) },
-      { label: 'Ended', value: timeFact(row.ended_at) },
+      columnTime('Created', row, 'created_at'),
+      columnTime('Updated', row, 'updated_at'),
+      columnTime('Ended', row, 'ended_at'),
       { label: 'Duration', value: formatDuration(m.durationMs) },
       { label: 'Model', value: m.model ?? 'not set' },
     ];
@@ -722,7 +721,7 @@ class ConstellationSource implements HistorySource {
     sections.push(this.timeline('Events', id ? 'project_id = ?' : null, id, null, null, warnings));
     if (id && this.present.has('outputs')) {
       const loose = this.db.all(
-        `SELECT rowid AS rid, id, type, path, created_at FROM outputs WHERE project_id = ? AND (agent_id IS NULL OR agent_id NOT IN (SELECT id FROM agents WHERE id IS NOT NULL)) ORDER BY ${SORT('created_at')}, rowid LIMIT ${LIST_CAP + 1}`,
+        `SELECT rowid AS rid, id, type, path, created_at, ${T('created_at')} AS t FROM outputs WHERE project_id = ? AND (agent_id IS NULL OR agent_id NOT IN (SELECT id FROM agents WHERE id IS NOT NULL)) ORDER BY ${SORT('created_at')}, rowid LIMIT ${LIST_CAP + 1}`,
         [id],
       );
       if (loose.length) sections.push(outputList('Outputs without an agent', loose, warnings));
@@ -737,7 +736,7 @@ class ConstellationSource implements HistorySource {
     const { warnings, totals, m } = this.noProjectParts();
     const ids = this.db.all(`SELECT DISTINCT project_id FROM agents WHERE ${ORPHAN_AGENT} ORDER BY project_id LIMIT ${LIST_CAP + 1}`)
       .map((r) => (r.project_id === null ? 'NULL' : quote(asText(r.project_id))));
-    const facts: { label: string; value: string }[] = [
+    const facts: DetailFact[] = [
       { label: 'Agents', value: String(tree.rid.size) },
       { label: 'Root agents', value: String(tree.roots.length) },
       { label: 'Project ids', value: ids.slice(0, LIST_CAP).join(', ') + (ids.length > LIST_CAP ? ', …' : '') },
@@ -763,7 +762,7 @@ class ConstellationSource implements HistorySource {
     const parentKey = typeof r.parent_id === 'string' ? r.parent_id : null;
     const parent = parentKey ? this.db.get(`SELECT name FROM agents WHERE id = ?`, [parentKey]) : undefined;
     const cfg = agent.config;
-    const facts: { label: string; value: string }[] = [
+    const facts: DetailFact[] = [
       { label: 'Id', value: asText(r.id) ?? `(none; row ${String(r.rid)})` },
       { label: 'Name', value: asText(r.name) ?? '(none)' },
       {
@@ -776,8 +775,8 @@ class ConstellationSource implements HistorySource {
       { label: 'Depth', value: asText(r.depth) ?? 'NULL' },
       { label: 'Status', value: `${agent.rawStatus ?? 'NULL'} (${agent.status})` },
       { label: 'Current task', value: cappedText(r, 'current_task', DETAIL_CAP) ?? '(none)' },
-      { label: 'Created', value: timeFact(r.created_at) },
-      { label: 'Updated', value: timeFact(r.updated_at) },
+      columnTime('Created', r, 'created_at'),
+      columnTime('Updated', r, 'updated_at'),
       { label: 'Model', value: agent.model ?? 'not set' },
     ];
     for (const [label, key] of [['Temperature', 'temperature'], ['Max tokens', 'maxTokens'], ['Max tokens', 'max_tokens'], ['Max iterations', 'maxIterations'], ['Specialization', 'specialization'], ['Enabled tools', 'enabledTools']] as const) {
@@ -826,13 +825,14 @@ class ConstellationSource implements HistorySource {
   private iterationDetails(it: Iteration): DetailSection[] {
     const { warnings, tools, callsN, status, m } = this.iterationParts(it);
     const a = it.assistant;
-    const facts: { label: string; value: string }[] = [
+    const facts: DetailFact[] = [
       { label: 'Iteration', value: `#${it.index}` },
       { label: 'Message id', value: asText(a.row.id) ?? `(none; row ${String(a.row.rid)})` },
       { label: 'Agent', value: `${asText(it.agent.row.name) ?? '(unnamed)'} (${it.agent.key})` },
       { label: 'Status', value: status },
-      { label: 'Started', value: timeFact(a.row.created_at) },
-      { label: 'Ended', value: m.end ? m.end.toISOString() : 'not recorded' },
+      timeFact('Started', a.time, a.row.created_at),
+      // Worked out from the next message, not stored.
+      timeFact('Ended', m.end, null),
       { label: 'Duration', value: formatDuration(m.durationMs) },
       { label: 'Model', value: m.model ?? 'not set' },
       { label: 'Tokens', value: formatTokens(m.tokens) },
@@ -977,9 +977,9 @@ function buildTree(rows: SqlRow[]): AgentTree {
   return { roots, children, rid, notes };
 }
 
-function timeFact(v: SqlValue | undefined): string {
-  const t = asText(v ?? null);
-  return t === null ? 'not recorded' : t;
+/** A time column's fact, read from its `<name>_ms` twin (timeMs): the one format, or why there is none. */
+function columnTime(label: string, row: SqlRow, col: string): DetailFact {
+  return timeFact(label, toDate(row[`${col.replace(/_at$/, '')}_ms`]), row[col]);
 }
 
 function detailMessage(m: Msg, warnings: string[]): DetailMessage {
@@ -1014,7 +1014,7 @@ function outputList(title: string, rows: SqlRow[], warnings: string[]): DetailSe
     kind: 'facts', title,
     facts: rows.slice(0, LIST_CAP).map((o) => ({
       label: asText(o.path) ?? `(no path) ${keyOf(o.id, o.rid)}`,
-      value: `${asText(o.type) ?? 'NULL'} · ${timeFact(o.created_at)}`,
+      value: `${asText(o.type) ?? 'NULL'} · ${timeText(toDate(o.t), o.created_at)}`,
     })),
   };
 }

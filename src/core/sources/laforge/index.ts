@@ -13,7 +13,7 @@ import { readFingerprint } from '../../fingerprint';
 import { stepLabel, type Step } from '../../model';
 import { projectLabel } from '../../projectKey';
 import { schemaVariant, StepStore } from '../../stepStore';
-import { formatCost, formatDuration, formatTokens } from '../figures';
+import { formatCost, formatDuration, formatTokens, timeFact } from '../figures';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, NodeRef, Page, SchemaShape, SourceAdapter, SourceContext, SqlReader } from '../types';
 import { LAFORGE_LEVELS, parseLaforgeRef, projectNode, stepMetrics, stepNode } from './nodes';
 import { failures } from '../../messages';
@@ -120,7 +120,6 @@ export class LaforgeSource implements HistorySource {
 
 function stepDetails(step: Step): DetailSection[] {
   const m = stepMetrics(step);
-  const time = (d: Date | null, raw: unknown) => (d ? d.toISOString() : raw === null || raw === undefined ? 'not recorded' : `${String(raw)} (not a time Step History can read)`);
   const sections: DetailSection[] = [
     {
       kind: 'facts',
@@ -130,8 +129,8 @@ function stepDetails(step: Step): DetailSection[] {
         { label: 'Project', value: projectLabel(step.projectId) },
         { label: 'Status', value: step.status },
         ...(step.parentStepId !== null ? [{ label: 'Parent step', value: `S${step.parentStepId}` }] : []),
-        { label: 'Started', value: time(step.startTime, step.raw.startTime) },
-        { label: 'Ended', value: time(step.endTime, step.raw.endTime) },
+        timeFact('Started', step.startTime, step.raw.startTime),
+        timeFact('Ended', step.endTime, step.raw.endTime),
         { label: 'Duration', value: formatDuration(m.durationMs) },
         { label: 'Exit code', value: step.exitCode === null ? 'not recorded' : String(step.exitCode) },
         { label: 'Model', value: m.model ?? 'not recorded' },

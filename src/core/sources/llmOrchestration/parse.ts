@@ -76,13 +76,6 @@ export function parseTime(value: unknown): Date | null {
   return parseDbDate(value);
 }
 
-/** `2026-11-18 17:00:00 UTC`, or with milliseconds when it has them. */
-export function formatTime(date: Date): string {
-  const iso = date.toISOString();
-  const ms = iso.slice(19, 23);
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms === '.000' ? '' : ms} UTC`;
-}
-
 /**
  * The model a backend reported in `model_info`: koboldcpp's `/api/v1/model` answers
  * `{result}`, an OpenAI-compatible `/v1/models` answers `{data: [{id}]}`; a failed look-up is

@@ -29,9 +29,11 @@
  * `response:<id>` (also for a response whose run is gone). Text refs:
  * `content:<responseId>`, `response-metadata:<id>`, `run-metadata:<id>`.
  */
-import { formatDuration as duration, NOT_RECORDED } from '../../figures';
+import { dateTime, formatDuration as duration, formatTokens as tokensText, NOT_RECORDED } from '../../figures';
+import { formatTokens, plural, timeFact } from '../figures';
 import type {
   ChangeItem,
+  DetailFact,
   DetailSection,
   Detection,
   HistoryNode,
@@ -53,7 +55,6 @@ import {
   asString,
   asText,
   formatLlmConfig,
-  formatTime,
   KNOWN_RUN_STATUSES,
   mapRunStatus,
   parseJsonObject,
@@ -138,24 +139,10 @@ function page(p?: Page): { limit: number; offset: number } {
 }
 
 const noMetrics = (): NodeMetrics => ({ start: null, end: null, durationMs: null, tokens: null, costUsd: null, model: null });
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const num = (v: SqlValue | undefined): number => asNumber(v) ?? 0;
 
-const timeFact = (v: SqlValue | undefined): string => {
-  const t = parseTime(v);
-  const raw = asText(v ?? null);
-  if (t) return formatTime(t);
-  return raw === null ? NOT_RECORDED : `${raw} (not a time)`;
-};
-
-function formatTokens(t: TokenCounts | null): string {
-  if (!t || (t.total === null && t.prompt === null && t.completion === null)) return NOT_RECORDED;
-  const total = t.total ?? (t.prompt !== null && t.completion !== null ? t.prompt + t.completion : null);
-  const parts = [];
-  if (t.prompt !== null) parts.push(`${t.prompt} prompt`);
-  if (t.completion !== null) parts.push(`${t.completion} completion`);
-  return `${total ?? '?'}${parts.length ? ` (${parts.join(', ')})` : ''}`;
-}
+/** A time column's fact: its time as every details page writes it, or why there is none. */
+const columnTime = (label: string, v: SqlValue | undefined): DetailFact => timeFact(label, parseTime(v), v);
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -604,7 +591,7 @@ export class LlmOrchestrationSource implements HistorySource {
       parts.push(name ?? (row.workflow_id === null ? 'no workflow' : `workflow ${idText(row.workflow_id)}`));
     }
     parts.push(total !== null ? `${responses} of ${plural(total, 'payload')}` : plural(responses, 'response'));
-    const startLabel = info.start ? formatTime(info.start) : null;
+    const startLabel = info.start ? dateTime(info.start) : null;
     if (startLabel) parts.push(startLabel);
     return {
       ref: `run:${idText(row.id)}`,
@@ -678,10 +665,10 @@ export class LlmOrchestrationSource implements HistorySource {
       parts.push(row.run_id === null ? 'No run' : `Run ${idText(row.run_id)} (deleted)`);
     } else if (withRun) {
       const started = parseTime(row.run_started_at);
-      parts.push(`Run ${idText(row.run_id)}${started ? ` · ${formatTime(started)}` : ''}`);
+      parts.push(`Run ${idText(row.run_id)}${started ? ` · ${dateTime(started)}` : ''}`);
     }
     if (info.recoveredName !== null) parts.push(info.recoveredName);
-    if (facts.tokens?.total != null) parts.push(plural(facts.tokens.total, 'token'));
+    if (facts.tokens?.total != null) parts.push(tokensText(facts.tokens.total));
     const d = facts.durationMs === null ? null : duration(facts.durationMs);
     if (d) parts.push(d);
     if (facts.finishReason && facts.finishReason !== 'stop') parts.push(`finish: ${facts.finishReason}`);
@@ -734,8 +721,8 @@ export class LlmOrchestrationSource implements HistorySource {
       facts: [
         { label: 'Name', value: asText(row.name) ?? NOT_RECORDED },
         { label: 'Id', value: idText(row.id) },
-        { label: 'Created', value: timeFact(row.created_at) },
-        { label: 'Updated', value: timeFact(row.updated_at) },
+        columnTime('Created', row.created_at),
+        columnTime('Updated', row.updated_at),
         { label: 'Runs', value: String(num(row.n_runs)) },
       ],
     });
@@ -754,7 +741,7 @@ export class LlmOrchestrationSource implements HistorySource {
     const runs = this.orphanRunCount();
     const responses = this.orphanResponses().groups.get(UNPLACED)?.length ?? 0;
     if (!runs && !responses) return [];
-    const facts: { label: string; value: string }[] = [{ label: 'Runs', value: String(runs) }];
+    const facts: DetailFact[] = [{ label: 'Runs', value: String(runs) }];
     if (runs) {
       const ids = this.db.all(`SELECT DISTINCT r.workflow_id AS id FROM runs r WHERE ${ORPHAN_RUN} ORDER BY r.workflow_id`).map((r) => idText(r.id));
       facts.push({ label: 'Workflow ids', value: ids.join(', ') });
@@ -777,7 +764,7 @@ export class LlmOrchestrationSource implements HistorySource {
       if (!runIds.includes(label)) runIds.push(label);
     }
     const workflow = group === UNPLACED ? null : this.db.get('SELECT w.name AS name FROM workflows w WHERE w.id = ? LIMIT 1', [bindId(group)]);
-    const facts: { label: string; value: string }[] = [
+    const facts: DetailFact[] = [
       { label: 'Responses', value: String(ids.length) },
       { label: 'Run ids', value: runIds.join(', ') + (ids.length > LIST_CAP ? ', …' : '') },
       {
@@ -787,8 +774,8 @@ export class LlmOrchestrationSource implements HistorySource {
             ? 'unknown: no single workflow lists their payloads now'
             : `${asText(workflow?.name ?? null) ?? '(no name)'} (id ${group}), the one workflow that lists their payloads now`,
       },
-      { label: 'First written', value: node.metrics.start ? formatTime(node.metrics.start) : NOT_RECORDED },
-      { label: 'Last written', value: node.metrics.end ? formatTime(node.metrics.end) : NOT_RECORDED },
+      timeFact('First written', node.metrics.start, null),
+      timeFact('Last written', node.metrics.end, null),
       {
         label: 'Tokens',
         value: formatTokens(node.metrics.tokens) + (agg && agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${plural(agg.responses, 'response')}` : ''),
@@ -818,7 +805,7 @@ export class LlmOrchestrationSource implements HistorySource {
     const node = this.runNode(row, agg);
     const meta = info.meta.value;
     const responses = agg.responses;
-    const facts: { label: string; value: string }[] = [];
+    const facts: DetailFact[] = [];
     const workflowName = asText(row.workflow_name) ?? asString(meta?.workflow_name);
     const workflowGone = !num(row.workflow_exists);
     facts.push({
@@ -829,17 +816,17 @@ export class LlmOrchestrationSource implements HistorySource {
           : `${workflowName ?? '(no name)'} (id ${idText(row.workflow_id)}${workflowGone ? ', deleted' : ''})`,
     });
     facts.push({ label: 'Status', value: `${info.status}${info.rawStatus !== null && info.rawStatus !== info.status ? ` (stored as ${info.rawStatus})` : ''}` });
-    facts.push({ label: 'Started', value: timeFact(row.started_at) });
+    facts.push(columnTime('Started', row.started_at));
     if (info.status === 'running') {
       const age = info.start ? duration(this.now().getTime() - info.start.getTime()) : null;
       facts.push({
         label: 'Still running',
         value:
-          `Marked ${info.rawStatus ?? 'running'}${info.start ? ` since ${formatTime(info.start)}${age ? ` (${age} ago)` : ''}` : ''}, with no completion recorded. ` +
+          `Marked ${info.rawStatus ?? 'running'}${info.start ? ` since ${dateTime(info.start)}${age ? ` (${age} ago)` : ''}` : ''}, with no completion recorded. ` +
           'LLM Orchestration keeps this status for good when its server stops mid-run.',
       });
     }
-    facts.push({ label: 'Completed', value: row.completed_at === null ? NOT_RECORDED : timeFact(row.completed_at) });
+    facts.push(columnTime('Completed', row.completed_at));
     facts.push({ label: 'Duration', value: node.metrics.durationMs === null ? NOT_RECORDED : duration(node.metrics.durationMs) });
     const total = asNumber(meta?.total_payloads);
     facts.push({ label: 'Payloads', value: total === null ? `${NOT_RECORDED} (${plural(responses, 'response')})` : `${total} (${plural(responses, 'response')})` });
@@ -857,7 +844,7 @@ export class LlmOrchestrationSource implements HistorySource {
       facts.push({ label: 'Error', value: info.meta.raw === null ? 'not stored: the run\'s metadata is NULL (runs started from the UI keep it NULL)' : NOT_RECORDED });
     }
     const completedJson = parseTime(meta?.completed_at);
-    if (completedJson) facts.push({ label: 'Completed (metadata)', value: formatTime(completedJson) });
+    if (completedJson) facts.push(timeFact('Completed (metadata)', completedJson, meta?.completed_at));
     facts.push({ label: 'Metadata', value: info.meta.raw === null ? 'NULL' : info.meta.problem ? 'damaged (see Warnings)' : 'JSON (below)' });
 
     const sections: DetailSection[] = [];
@@ -877,7 +864,7 @@ export class LlmOrchestrationSource implements HistorySource {
     const info = this.responseInfo(row);
     const { facts: f } = info;
     const run = this.runRow(row.run_id);
-    const facts: { label: string; value: string }[] = [];
+    const facts: DetailFact[] = [];
     facts.push({ label: 'Payload', value: row.payload_id === null ? 'none' : num(row.payload_exists) ? `${asText(row.payload_name) ?? '(no name)'} (id ${idText(row.payload_id)})` : `${info.recoveredName !== null ? `${info.recoveredName} ` : ''}(id ${idText(row.payload_id)}, deleted)` });
     facts.push({
       label: 'Run',
@@ -896,7 +883,7 @@ export class LlmOrchestrationSource implements HistorySource {
             : `${name ?? '(no name)'} (id ${idText(home)}) › ${DELETED_RUN_LABEL}: the one workflow that lists ${row.run_id === null ? 'its payload' : 'the payloads of its run'} now`,
       });
     }
-    facts.push({ label: 'Written', value: timeFact(row.created_at) });
+    facts.push(columnTime('Written', row.created_at));
     facts.push({ label: 'Tokens', value: formatTokens(f.tokens) });
     facts.push({ label: 'Duration', value: f.durationMs === null ? NOT_RECORDED : duration(f.durationMs) });
     facts.push({ label: 'Tokens/s', value: f.tokensPerSecond === null ? NOT_RECORDED : String(f.tokensPerSecond) });

@@ -10,7 +10,7 @@
  */
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
-import { boolOf, capText, isRecord, jsonOf, LOCAL_TIME_NOTE, numberOf, parseTime, prettyJson, text, timeFact, type ParsedTime } from './values';
+import { boolOf, capText, isRecord, jsonOf, LOCAL_TIME_NOTE, numberOf, parseTime, parsedTimeFact, prettyJson, text, type ParsedTime } from './values';
 import { readWorkFile, type WorkFile } from './workFiles';
 import { failures } from '../../messages';
 
@@ -221,8 +221,8 @@ export class StudioDocumentedSource implements HistorySource {
         { label: 'Iterations', value: iterations === null ? '—' : String(iterations) },
         { label: 'QA passed', value: qa === null ? '—' : qa ? 'yes' : 'no' },
         { label: 'Work folder', value: text(r.work_dir) ?? '—' },
-        { label: 'Created', value: timeFact(created) },
-        { label: 'Updated', value: timeFact(updated) },
+        parsedTimeFact('Created', created),
+        parsedTimeFact('Updated', updated),
       ],
     }];
     for (const [column, title] of [['state_json', 'State (state_json)'], ['metadata', 'Metadata']] as const) {
@@ -280,8 +280,8 @@ export class StudioDocumentedSource implements HistorySource {
       kind: 'facts', title: 'Agent execution', facts: [
         { label: 'Agent', value: e.agent ?? '—' },
         { label: 'Status', value: e.status ?? '—' },
-        { label: 'Started', value: timeFact(e.started) },
-        { label: 'Completed', value: timeFact(e.completed) },
+        parsedTimeFact('Started', e.started),
+        parsedTimeFact('Completed', e.completed),
         { label: 'Duration', value: e.durationSeconds === null ? '—' : `${e.durationSeconds} s` },
         { label: 'Tokens', value: e.tokens === null ? '—' : String(e.tokens) },
         { label: 'Model', value: n.metrics.model ?? '—' },

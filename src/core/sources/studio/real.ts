@@ -9,7 +9,7 @@ import { StepDbError } from '../../errors';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
 import { CheckpointStore, formatState, formatWrites, nextNodes, type ThreadStep } from './checkpoints';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
-import { boolOf, capText, formatShown, LOCAL_TIME_NOTE, numberOf, parseTime, prettyJson, text, timeFact, type ParsedTime } from './values';
+import { boolOf, capText, formatShown, LOCAL_TIME_NOTE, numberOf, parseTime, parsedTimeFact, prettyJson, text, type ParsedTime } from './values';
 import { failures } from '../../messages';
 
 interface SessionRow {
@@ -229,8 +229,8 @@ export class StudioRealSource implements HistorySource {
           { label: 'Iterations', value: s.iterations === null ? '—' : String(s.iterations) },
           { label: 'QA passed', value: s.qaPassed === null ? '—' : s.qaPassed ? 'yes' : 'no' },
           { label: 'Work folder', value: s.workDir ?? '—' },
-          { label: 'Created', value: timeFact(s.created) },
-          { label: 'Last saved', value: timeFact(s.updated) },
+          parsedTimeFact('Created', s.created),
+          parsedTimeFact('Last saved', s.updated),
           { label: 'Checkpoints', value: this.store ? String(steps.filter((x) => x.kind === 'checkpoint').length) : 'no checkpoints.db beside orchestrator.db' },
         ],
       });
@@ -278,9 +278,9 @@ export class StudioRealSource implements HistorySource {
       { label: 'Checkpoint id', value: cp.id },
       { label: 'Parent', value: cp.parentId ?? '—' },
       { label: 'Thread', value: threadId },
-      { label: 'Time', value: timeFact(cp.time) },
+      parsedTimeFact('Time', cp.time),
     ];
-    if (cp.createdAt.raw !== null && cp.createdAt !== cp.time) facts.push({ label: 'created_at', value: timeFact(cp.createdAt) });
+    if (cp.createdAt.raw !== null && cp.createdAt !== cp.time) facts.push(parsedTimeFact('created_at', cp.createdAt));
     const next = nextNodes(cp);
     facts.push({ label: 'Next', value: next.length ? next.join(', ') : '—' });
     const updated = cp.checkpoint?.updated_channels;

@@ -8,7 +8,8 @@
  * datetimes, UUIDs) are shown as their constructor's name and arguments, never constructed.
  */
 import { decode as msgpackDecode, ExtData } from '@msgpack/msgpack';
-import type { SqlValue } from '../types';
+import { timeFact } from '../figures';
+import type { DetailFact, SqlValue } from '../types';
 
 /** Text a formatted value may reach; past it the text is cut with a note. */
 export const MAX_TEXT = 5 * 1024 * 1024;
@@ -249,11 +250,9 @@ export function parseTime(value: SqlValue | undefined): ParsedTime {
   return { date: Number.isNaN(date.getTime()) ? null : date, local: !off, raw };
 }
 
-/** A time for a facts list: the stored text, and how it was read. */
-export function timeFact(t: ParsedTime): string {
-  if (t.raw === null) return '—';
-  if (!t.date) return `${t.raw} (not a time Step History can read)`;
-  return t.local ? `${t.raw} (no offset stored: read as local time)` : t.raw;
+/** A time's fact in the one format (sources/figures.ts `timeFact`), with the note when it was read as local time. */
+export function parsedTimeFact(label: string, t: ParsedTime): DetailFact {
+  return timeFact(label, t.date, t.raw, { local: t.local });
 }
 
 export const LOCAL_TIME_NOTE = 'Times stored without an offset (Python isoformat of a local time) are read as this computer\'s local time.';
