@@ -12,7 +12,7 @@ import { failures, remake } from './messages';
 import { Logger, silentLogger } from './log';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import type { ProjectSummary, SchemaInfo, StepAggregates, StepCountOptions, StepQueryOptions } from './stepStore';
-import type { ErrorValue, OpenResult, StoreCalls, StoreMethod, StoreResults, WorkerMemory, WorkerRequest, WorkerResponse } from './storeProtocol';
+import type { ErrorValue, OpenResult, WorkerStart, StoreCalls, StoreMethod, StoreResults, WorkerMemory, WorkerRequest, WorkerResponse } from './storeProtocol';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, LevelInfo, NodeRef, Page, TextRef } from './sources/types';
 import type { Step } from './model';
 
@@ -51,6 +51,11 @@ export interface StoreWorkerOptions {
   maxDatabaseSizeMb?: number | (() => number | undefined);
   /** The worker's V8 limits; by default its old generation is WORKER_HEAP_LIMIT_MB. */
   resourceLimits?: ResourceLimits;
+  /**
+   * The editor's translations (`vscode.l10n.bundle`) for the words the worker writes: the
+   * sources' details, tree rows and warnings, and the errors' sentences. English when not given.
+   */
+  l10nContents?: Record<string, string>;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -152,7 +157,7 @@ export class StoreWorker {
     const resourceLimits = this.options.resourceLimits ?? {
       maxOldGenerationSizeMb: Math.min(WORKER_HEAP_LIMIT_MB, Math.floor(v8.getHeapStatistics().heap_size_limit / 2 ** 20)),
     };
-    const worker = new Worker(this.options.workerPath, { execArgv: this.options.execArgv, resourceLimits });
+    const worker = new Worker(this.options.workerPath, { execArgv: this.options.execArgv, resourceLimits, workerData: workerData(this.options) });
     this.generationCount++;
     this.worker = worker;
     worker.unref();
@@ -201,6 +206,11 @@ export class StoreWorker {
 }
 
 /** Every request waiting when the worker hit its heap limit fails so, not only the one that grew it. */
+/** The worker's start data: the translations, when the editor has them. */
+function workerData(options: StoreWorkerOptions): WorkerStart {
+  return options.l10nContents ? { l10nContents: options.l10nContents } : {};
+}
+
 function outOfMemory(file: string | undefined, limitMb: number | undefined, detail: string): StepDbError {
   return failures.outOfMemory({ path: file ?? null, limitMb: limitMb ?? null }, detail);
 }

@@ -23,6 +23,12 @@ export type StoreCalls = { [M in keyof Api]: Parameters<Api[M]> };
 export type StoreResults = { [M in keyof Api]: ReturnType<Api[M]> };
 export type StoreMethod = keyof StoreCalls;
 
+/** What the worker is started with (its `workerData`). */
+export interface WorkerStart {
+  /** The editor's translations, configured in @vscode/l10n before anything is read. */
+  l10nContents?: Record<string, string>;
+}
+
 export type WorkerRequest =
   /** `maxSizeMb`: refuse, before reading, a database whose file and -wal together are larger. */
   | { id: number; kind: 'open'; path: string; wasmPath?: string; maxSizeMb?: number }

@@ -7,17 +7,22 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as v8 from 'v8';
-import { parentPort } from 'worker_threads';
+import * as l10n from '@vscode/l10n';
+import { parentPort, workerData } from 'worker_threads';
 import { StepDbError } from './errors';
 import { failures } from './messages';
 import type { Logger } from './log';
 import { openSource, type OpenedHistory } from './sources/openSource';
 import type { HistorySource } from './sources/types';
 import { StepStore } from './stepStore';
-import { SOURCE_METHODS, STEP_STORE_METHODS, type ErrorValue, type OpenResult, type StoreMethod, type WorkerMemory, type WorkerRequest, type WorkerResponse } from './storeProtocol';
+import { SOURCE_METHODS, STEP_STORE_METHODS, type ErrorValue, type OpenResult, type StoreMethod, type WorkerMemory, type WorkerRequest, type WorkerResponse, type WorkerStart } from './storeProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('storeWorker must run in a worker thread');
+
+// The words the worker writes (details, tree rows, warnings, errors) in the editor's language.
+const start = (workerData ?? {}) as WorkerStart;
+if (start.l10nContents) l10n.config({ contents: start.l10nContents });
 
 const post = (message: WorkerResponse) => port.postMessage(message);
 const log: Logger = {

@@ -73,6 +73,7 @@ export class WorkspaceStepDatabases implements StepDatabases {
       wasmPath: options.wasmPath ?? context.asAbsolutePath(path.join('dist', 'sql-wasm.wasm')),
       log,
       maxDatabaseSizeMb: () => vscode.workspace.getConfiguration('stepHistory').get<number>('maxDatabaseSizeMb'),
+      l10nContents: vscode.l10n.bundle,
     });
     this.disposables.push(
       vscode.commands.registerCommand('stepHistory.openDatabase', guarded(log, 'Open Step Database', () => this.pickAndAdd())),

@@ -333,6 +333,31 @@ describe('StoreWorker and RemoteStepStore (a real worker thread)', function () {
     });
   });
 
+  it('writes the details, the tree\'s second lines and the levels\' names in the language of the bundle it is given', async () => {
+    const translated = new StoreWorker({
+      workerPath,
+      wasmPath,
+      log,
+      l10nContents: { 'Exit code': 'Code de sortie', Step: 'Étape', '{0} steps': '{0} étapes', step: 'étape', steps: 'étapes' },
+    });
+    try {
+      const remote = await translated.open(db);
+      assert.deepStrictEqual(remote.levels.map((l) => [l.key, l.singular, l.plural]), [['project', 'project', 'projects'], ['step', 'étape', 'étapes']]);
+      const projects = await remote.children(null);
+      assert.strictEqual(projects.find((p) => p.ref === 'project:demo')?.description, '25 étapes');
+      const sections = await remote.details('step:20');
+      const facts = sections.find((s) => s.kind === 'facts');
+      assert.ok(facts?.kind === 'facts' && facts.title === 'Étape', 'the section\'s title');
+      assert.ok(facts.facts.some((f) => f.label === 'Code de sortie' && f.value === '1'), 'the exit code\'s label');
+      assert.ok(facts.facts.some((f) => f.label === 'Started'), 'words the bundle does not hold stay English');
+      // A worker given no bundle writes English.
+      const english = await worker.open(db);
+      assert.ok((await english.details('step:20')).some((s) => s.kind === 'facts' && s.facts.some((f) => f.label === 'Exit code')));
+    } finally {
+      translated.dispose();
+    }
+  });
+
   it('rejects calls after dispose and terminates the thread', async () => {
     const remote = await worker.open(db);
     const waiting = remote.aggregates();

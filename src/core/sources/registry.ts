@@ -2,6 +2,7 @@
  * Which system wrote a database file, decided from its tables and columns alone: one adapter
  * per system, LaForge's first (any `steps` table is LaForge's).
  */
+import * as l10n from '@vscode/l10n';
 import { StepDbError } from '../errors';
 import { constellationAdapter } from './constellation';
 import { laforgeAdapter } from './laforge';
@@ -30,9 +31,14 @@ export function detectSource(shape: SchemaShape, adapters: readonly SourceAdapte
 /** A SQLite file no system's reader recognizes: which systems were checked, and what the file holds. */
 export function unknownSchemaError(dbPath: string, shape: SchemaShape): StepDbError {
   const names = Object.values(SYSTEM_NAMES);
-  const systems = `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+  const systems = l10n.t('{0} or {1}', names.slice(0, -1).join(', '), names[names.length - 1]);
   const tables = [...shape.tables.keys()].filter((t) => !t.startsWith('sqlite_'));
-  const holds = tables.length === 0 ? 'it has no tables' : `its tables are ${tables.slice(0, 12).join(', ')}${tables.length > 12 ? ` and ${tables.length - 12} more` : ''}`;
+  const holds =
+    tables.length === 0
+      ? l10n.t('it has no tables')
+      : tables.length > 12
+        ? l10n.t('its tables are {0} and {1} more', tables.slice(0, 12).join(', '), tables.length - 12)
+        : l10n.t('its tables are {0}', tables.join(', '));
   return failures.unknownSchema(
     { path: dbPath, systems, holds },
     [...shape.tables].map(([t, cols]) => `${t}(${[...cols].join(', ')})`).join('; ') || 'no tables',

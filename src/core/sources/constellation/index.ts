@@ -37,6 +37,7 @@
  * TEXT_CAP in `text()`, with a note. Broken JSON, values of the wrong type, unknown statuses and
  * unreadable times become warnings on the node, never exceptions.
  */
+import * as l10n from '@vscode/l10n';
 import type {
   ChangeItem, DetailFact, DetailMessage, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeMetrics, NodeRef, NodeStatus, Page,
   SchemaShape, SourceAdapter, SqlReader, SqlRow, SqlValue, TextRef, TokenCounts,
@@ -46,7 +47,7 @@ import {
   formatCost, formatDuration, formatTokens, isObject, mapStatus, parseJson, prettyJson, quote, timeMs, toDate, typeName, usageTokens,
   withCapNote,
 } from './values';
-import { plural, timeFact, timeText } from '../figures';
+import { counted, level, timeFact, timeText } from '../figures';
 import { missingParentWarning, orphanGroupDescription, syntheticInPage } from '../orphans';
 import { failures } from '../../messages';
 
@@ -70,15 +71,17 @@ const LIST_CAP = 2000;
 /** The key of the "(no project)" node in `project:<key>`: never a real project's (those `@` keys are rowids). */
 const NO_PROJECT_KEY = '@none';
 export const NO_PROJECT_REF = `project:${NO_PROJECT_KEY}`;
+/** The "(no project)" node's label in English, as tests and the command line compare it; the tree shows noProjectLabel(). */
 export const NO_PROJECT_LABEL = '(no project)';
+export const noProjectLabel = (): string => l10n.t('(no project)');
 
 /** An agent no listed project reaches: project_id NULL, not text, empty, or naming no project. */
 const ORPHAN_AGENT = `(typeof(agents.project_id) <> 'text' OR agents.project_id = '' OR NOT EXISTS (SELECT 1 FROM projects p WHERE p.id = agents.project_id))`;
 
 export const CONSTELLATION_LEVELS: readonly LevelInfo[] = [
-  { key: 'project', singular: 'project', plural: 'projects' },
-  { key: 'agent', singular: 'agent', plural: 'agents' },
-  { key: 'iteration', singular: 'iteration', plural: 'iterations' },
+  level('project', () => l10n.t('project'), () => l10n.t('projects')),
+  level('agent', () => l10n.t('agent'), () => l10n.t('agents')),
+  level('iteration', () => l10n.t('iteration'), () => l10n.t('iterations')),
 ];
 
 function hasColumns(shape: SchemaShape, table: Table): boolean {
@@ -202,8 +205,8 @@ function totalsOf(row: SqlRow | undefined): Totals {
 const EMPTY_TOTALS: Totals = { messages: 0, assistants: 0, tokens: null, cost: null, badUsage: 0, badCost: 0 };
 
 function totalsWarnings(t: Totals, warnings: string[]): void {
-  if (t.badUsage) warnings.push(`${t.badUsage} message(s) have usage that is not JSON; their tokens are not counted.`);
-  if (t.badCost) warnings.push(`${t.badCost} message(s) have a cost that is not a number; it is not counted.`);
+  if (t.badUsage) warnings.push(l10n.t('{0} message(s) have usage that is not JSON; their tokens are not counted.', t.badUsage));
+  if (t.badCost) warnings.push(l10n.t('{0} message(s) have a cost that is not a number; it is not counted.', t.badCost));
 }
 
 function metrics(start: Date | null, end: Date | null, tokens: TokenCounts | null, costUsd: number | null, model: string | null): NodeMetrics {
@@ -213,7 +216,7 @@ function metrics(start: Date | null, end: Date | null, tokens: TokenCounts | nul
 
 function timeWarning(row: SqlRow, col: string, warnings: string[], what = col): void {
   if (row[col] !== null && row[col] !== undefined && row[`${col.replace(/_at$/, '')}_ms`] === null) {
-    warnings.push(`${what} ${quote(asText(row[col]))} is not a time.`);
+    warnings.push(l10n.t('{0} {1} is not a time.', what, quote(asText(row[col]))));
   }
 }
 
@@ -375,14 +378,14 @@ class ConstellationSource implements HistorySource {
     const warnings: string[] = [];
     const { status, raw } = mapStatus(row.status, PROJECT_STATUSES, 'project', warnings);
     const settings = parseJson(row.settings, 'settings', warnings, asNumber(row.settings_len));
-    if (settings !== undefined && !isObject(settings)) warnings.push(`settings is JSON ${Array.isArray(settings) ? 'array' : typeof settings}, not an object.`);
+    if (settings !== undefined && !isObject(settings)) warnings.push(l10n.t('settings is JSON {0}, not an object.', Array.isArray(settings) ? 'array' : typeof settings));
     const settingsObj = isObject(settings) ? settings : null;
     const costTotal = checkNumber(row, 'cost_total', warnings);
     checkNumber(row, 'iteration_count', warnings);
     for (const c of ['created_at', 'updated_at', 'ended_at']) timeWarning(row, c, warnings);
-    if (typeof row.id !== 'string' || row.id === '') warnings.push(`id holds ${typeName(row.id)}, not a text id: its agents cannot be found.`);
+    if (typeof row.id !== 'string' || row.id === '') warnings.push(l10n.t('id holds {0}, not a text id: its agents cannot be found.', typeName(row.id)));
     const name = asText(row.name);
-    if (name === null || name.trim() === '') warnings.push('The project has no name.');
+    if (name === null || name.trim() === '') warnings.push(l10n.t('The project has no name.'));
     const totals = this.projectTotals(row);
     totalsWarnings(totals, warnings);
     const cost = totals.cost ?? (costTotal !== null && costTotal > 0 ? costTotal : null);
@@ -396,10 +399,10 @@ class ConstellationSource implements HistorySource {
     const { warnings, status, raw, m, name, totals } = this.projectParts(row);
     const tree = this.tree(row);
     const agents = tree.rid.size;
-    const desc = [raw ?? 'no status', agents ? plural(agents, 'agent') : 'no agents'];
-    if (totals.assistants) desc.push(plural(totals.assistants, 'iteration'));
+    const desc = [raw ?? l10n.t('no status'), agents ? counted(agents, (c) => l10n.t('{0} agent', c), (c) => l10n.t('{0} agents', c)) : l10n.t('no agents')];
+    if (totals.assistants) desc.push(counted(totals.assistants, (c) => l10n.t('{0} iteration', c), (c) => l10n.t('{0} iterations', c)));
     return {
-      ref: `project:${keyOf(row.id, row.rid)}`, level: 'project', label: name && name.trim() !== '' ? name : '(unnamed project)',
+      ref: `project:${keyOf(row.id, row.rid)}`, level: 'project', label: name && name.trim() !== '' ? name : l10n.t('(unnamed project)'),
       description: desc.join(' · '), status, rawStatus: raw, metrics: m, hasChildren: tree.roots.length > 0, isStep: false, warnings,
     };
   }
@@ -443,10 +446,10 @@ class ConstellationSource implements HistorySource {
     const tree = this.orphanTree();
     if (tree.rid.size === 0) return null;
     const { warnings, totals, m } = this.noProjectParts();
-    const desc = [orphanGroupDescription(tree.rid.size, 'agent', 'agents', 'project')];
-    if (totals.assistants) desc.push(plural(totals.assistants, 'iteration'));
+    const desc = [orphanGroupDescription(tree.rid.size, 'agent')];
+    if (totals.assistants) desc.push(counted(totals.assistants, (c) => l10n.t('{0} iteration', c), (c) => l10n.t('{0} iterations', c)));
     return {
-      ref: NO_PROJECT_REF, level: 'project', label: NO_PROJECT_LABEL, description: desc.join(' · '),
+      ref: NO_PROJECT_REF, level: 'project', label: noProjectLabel(), description: desc.join(' · '),
       // There is no project row, and so no project status.
       status: 'unknown', rawStatus: null, metrics: m, hasChildren: tree.roots.length > 0, isStep: false, warnings,
     };
@@ -479,12 +482,12 @@ class ConstellationSource implements HistorySource {
     const warnings: string[] = [];
     const { status, raw } = mapStatus(row.status, AGENT_STATUSES, 'agent', warnings);
     const config = parseJson(row.config, 'config', warnings, asNumber(row.config_len));
-    if (config !== undefined && !isObject(config)) warnings.push(`config is JSON ${Array.isArray(config) ? 'array' : typeof config}, not an object.`);
+    if (config !== undefined && !isObject(config)) warnings.push(l10n.t('config is JSON {0}, not an object.', Array.isArray(config) ? 'array' : typeof config));
     const configObj = isObject(config) ? config : null;
     for (const c of ['total_tokens', 'total_cost', 'iteration_count', 'depth']) checkNumber(row, c, warnings);
     for (const c of ['created_at', 'updated_at']) timeWarning(row, c, warnings);
     const id = typeof row.id === 'string' && row.id !== '' ? row.id : null;
-    if (!id) warnings.push(`id holds ${typeName(row.id)}, not a text id: its messages cannot be found.`);
+    if (!id) warnings.push(l10n.t('id holds {0}, not a text id: its messages cannot be found.', typeName(row.id)));
     const projectKey = typeof row.project_id === 'string' && row.project_id !== '' ? row.project_id : null;
     return {
       row, key: keyOf(row.id, row.rid), id, projectKey, status, rawStatus: raw, config: configObj,
@@ -521,7 +524,7 @@ class ConstellationSource implements HistorySource {
       const pid = agent.row.project_id;
       warnings.push(missingParentWarning('project', 'project_id', pid === null || pid === undefined ? null : asText(pid) ?? ''));
     } else if (!tree.rid.has(agent.key)) {
-      warnings.push(`project_id ${quote(asText(agent.row.project_id))} is not a project of this database.`);
+      warnings.push(l10n.t('project_id {0} is not a project of this database.', quote(asText(agent.row.project_id))));
     }
     const note = tree.notes.get(agent.key);
     if (note) warnings.push(note);
@@ -541,15 +544,15 @@ class ConstellationSource implements HistorySource {
     const { warnings, totals, m, subs } = this.agentParts(agent);
     const name = asText(agent.row.name);
     const depth = asNumber(agent.row.depth);
-    const role = agent.row.parent_id === null ? 'root agent' : `sub-agent${depth !== null ? `, depth ${depth}` : ''}`;
+    const role = agent.row.parent_id === null ? l10n.t('root agent') : depth !== null ? l10n.t('sub-agent, depth {0}', depth) : l10n.t('sub-agent');
     const desc = [role];
     const spec = agent.config?.specialization;
     if (typeof spec === 'string' && spec) desc.push(spec);
-    desc.push(agent.rawStatus ?? 'no status');
-    desc.push(totals.messages ? plural(totals.messages, 'message') : 'no messages');
-    if (subs) desc.push(plural(subs, 'sub-agent'));
+    desc.push(agent.rawStatus ?? l10n.t('no status'));
+    desc.push(totals.messages ? counted(totals.messages, (c) => l10n.t('{0} message', c), (c) => l10n.t('{0} messages', c)) : l10n.t('no messages'));
+    if (subs) desc.push(counted(subs, (c) => l10n.t('{0} sub-agent', c), (c) => l10n.t('{0} sub-agents', c)));
     return {
-      ref: `agent:${agent.key}`, level: 'agent', label: name && name.trim() !== '' ? name : '(unnamed agent)', description: desc.join(' · '),
+      ref: `agent:${agent.key}`, level: 'agent', label: name && name.trim() !== '' ? name : l10n.t('(unnamed agent)'), description: desc.join(' · '),
       status: agent.status, rawStatus: agent.rawStatus, metrics: m, hasChildren: subs > 0 || totals.assistants > 0, isStep: false, warnings,
     };
   }
@@ -627,8 +630,8 @@ class ConstellationSource implements HistorySource {
     for (const m of it.messages) {
       const mine: string[] = [];
       const isHead = m.bound.rid === it.assistant.bound.rid;
-      const label = isHead ? 'The assistant message' : `A ${m.role || 'message'} message`;
-      if (m.role !== 'assistant' && m.role !== 'tool' && m.role !== 'user') mine.push(`role ${quote(asText(m.row.role))} is not user, assistant or tool.`);
+      const label = isHead ? l10n.t('The assistant message') : m.role ? l10n.t('A {0} message', m.role) : l10n.t('A message message');
+      if (m.role !== 'assistant' && m.role !== 'tool' && m.role !== 'user') mine.push(l10n.t('role {0} is not user, assistant or tool.', quote(asText(m.row.role))));
       if (m.role === 'assistant' || m.role === 'tool') {
         tokens = addTokens(tokens, usageTokens(parseJson(m.row.usage, 'usage', mine)));
         const c = checkNumber(m.row, 'cost', mine);
@@ -636,9 +639,9 @@ class ConstellationSource implements HistorySource {
       } else {
         parseJson(m.row.usage, 'usage', mine);
       }
-      if (asNumber(m.row.bad_calls)) mine.push('tool_calls is not valid JSON.');
-      if (asNumber(m.row.bad_results)) mine.push('tool_results is not valid JSON.');
-      if (m.row.created_at !== null && m.time === null) mine.push(`created_at ${quote(asText(m.row.created_at))} is not a time; it is ordered by rowid after the timed messages.`);
+      if (asNumber(m.row.bad_calls)) mine.push(l10n.t('tool_calls is not valid JSON.'));
+      if (asNumber(m.row.bad_results)) mine.push(l10n.t('tool_results is not valid JSON.'));
+      if (m.row.created_at !== null && m.time === null) mine.push(l10n.t('created_at {0} is not a time; it is ordered by rowid after the timed messages.', quote(asText(m.row.created_at))));
       for (const w of mine) warnings.push(`${label}: ${w}`);
       if (!isHead && m.time && (!end || m.time > end)) end = m.time;
     }
@@ -658,8 +661,8 @@ class ConstellationSource implements HistorySource {
     const line = firstLine(asText(it.assistant.row.head));
     const desc: string[] = [];
     const calls = callsN ?? tools.length;
-    desc.push(calls || tools.length ? plural(calls, 'tool call') : 'no tool calls');
-    if (it.outputs.length) desc.push(plural(it.outputs.length, 'output'));
+    desc.push(calls || tools.length ? counted(calls, (c) => l10n.t('{0} tool call', c), (c) => l10n.t('{0} tool calls', c)) : l10n.t('no tool calls'));
+    if (it.outputs.length) desc.push(counted(it.outputs.length, (c) => l10n.t('{0} output', c), (c) => l10n.t('{0} outputs', c)));
     return {
       ref: `iteration:${keyOf(it.assistant.row.id, it.assistant.row.rid)}`, level: 'iteration', label: line ? `#${it.index} ${line}` : `#${it.index}`,
       description: desc.join(' · '), status, rawStatus: null, metrics: m, hasChildren: false, isStep: true, warnings,
@@ -691,42 +694,42 @@ class ConstellationSource implements HistorySource {
     const { warnings, status, raw, settingsObj, costTotal, totals, m, name } = this.projectParts(row);
     const tree = this.tree(row);
     const facts: DetailFact[] = [
-      { label: 'Id', value: asText(row.id) ?? `(none; row ${String(row.rid)})` },
-      { label: 'Name', value: name ?? '(none)' },
-      { label: 'Description', value: cappedText(row, 'description', DETAIL_CAP) || '(none)' },
-      { label: 'Status', value: `${raw ?? 'NULL'} (${status})` },
-      { label: 'Prompt file', value: asText(row.prompt_path) ?? '(none)' },
-      columnTime('Created', row, 'created_at'),
-      columnTime('Updated', row, 'updated_at'),
-      columnTime('Ended', row, 'ended_at'),
-      { label: 'Duration', value: formatDuration(m.durationMs) },
-      { label: 'Model', value: m.model ?? 'not set' },
+      { label: l10n.t('Id'), value: asText(row.id) ?? l10n.t('(none; row {0})', String(row.rid)) },
+      { label: l10n.t('Name'), value: name ?? l10n.t('(none)') },
+      { label: l10n.t('Description'), value: cappedText(row, 'description', DETAIL_CAP) || l10n.t('(none)') },
+      { label: l10n.t('Status'), value: `${raw ?? 'NULL'} (${status})` },
+      { label: l10n.t('Prompt file'), value: asText(row.prompt_path) ?? l10n.t('(none)') },
+      columnTime(l10n.t('Created'), row, 'created_at'),
+      columnTime(l10n.t('Updated'), row, 'updated_at'),
+      columnTime(l10n.t('Ended'), row, 'ended_at'),
+      { label: l10n.t('Duration'), value: formatDuration(m.durationMs) },
+      { label: l10n.t('Model'), value: m.model ?? l10n.t('not set') },
     ];
     const budget = settingsObj?.budgetLimit ?? settingsObj?.budget;
-    if (budget !== undefined) facts.push({ label: 'Budget', value: typeof budget === 'number' ? formatCost(budget) : JSON.stringify(budget) });
-    if (settingsObj?.maxIterations !== undefined) facts.push({ label: 'Max iterations', value: JSON.stringify(settingsObj.maxIterations) });
+    if (budget !== undefined) facts.push({ label: l10n.t('Budget'), value: typeof budget === 'number' ? formatCost(budget) : JSON.stringify(budget) });
+    if (settingsObj?.maxIterations !== undefined) facts.push({ label: l10n.t('Max iterations'), value: JSON.stringify(settingsObj.maxIterations) });
     facts.push(
-      { label: 'Agents', value: String(tree.rid.size) },
-      { label: 'Iterations', value: String(totals.assistants) },
-      { label: 'Messages', value: String(totals.messages) },
-      { label: 'Tokens', value: formatTokens(m.tokens) },
-      { label: 'Cost', value: formatCost(m.costUsd) },
-      { label: 'Recorded cost_total', value: costTotal === null ? asText(row.cost_total) ?? 'NULL' : formatCost(costTotal) },
-      { label: 'Recorded iteration_count', value: asText(row.iteration_count) ?? 'NULL' },
+      { label: l10n.t('Agents'), value: String(tree.rid.size) },
+      { label: l10n.t('Iterations'), value: String(totals.assistants) },
+      { label: l10n.t('Messages'), value: String(totals.messages) },
+      { label: l10n.t('Tokens'), value: formatTokens(m.tokens) },
+      { label: l10n.t('Cost'), value: formatCost(m.costUsd) },
+      { label: l10n.t('Recorded cost_total'), value: costTotal === null ? asText(row.cost_total) ?? 'NULL' : formatCost(costTotal) },
+      { label: l10n.t('Recorded iteration_count'), value: asText(row.iteration_count) ?? 'NULL' },
     );
-    const sections: DetailSection[] = [{ kind: 'facts', title: 'Project', facts }];
+    const sections: DetailSection[] = [{ kind: 'facts', title: l10n.t('Project'), facts }];
     const settings = asText(row.settings);
-    if (settings !== null) sections.push({ kind: 'text', title: 'Settings', text: withCapNote(prettyJson(settings), asNumber(row.settings_len), DETAIL_CAP), format: 'json' });
+    if (settings !== null) sections.push({ kind: 'text', title: l10n.t('Settings'), text: withCapNote(prettyJson(settings), asNumber(row.settings_len), DETAIL_CAP), format: 'json' });
     const id = typeof row.id === 'string' ? row.id : null;
-    sections.push(this.timeline('Events', id ? 'project_id = ?' : null, id, null, null, warnings));
+    sections.push(this.timeline(l10n.t('Events'), id ? 'project_id = ?' : null, id, null, null, warnings));
     if (id && this.present.has('outputs')) {
       const loose = this.db.all(
         `SELECT rowid AS rid, id, type, path, created_at, ${T('created_at')} AS t FROM outputs WHERE project_id = ? AND (agent_id IS NULL OR agent_id NOT IN (SELECT id FROM agents WHERE id IS NOT NULL)) ORDER BY ${SORT('created_at')}, rowid LIMIT ${LIST_CAP + 1}`,
         [id],
       );
-      if (loose.length) sections.push(outputList('Outputs without an agent', loose, warnings));
+      if (loose.length) sections.push(outputList(l10n.t('Outputs without an agent'), loose, warnings));
     }
-    if (warnings.length) sections.push({ kind: 'warnings', title: 'Warnings', warnings });
+    if (warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return sections;
   }
 
@@ -737,22 +740,21 @@ class ConstellationSource implements HistorySource {
     const ids = this.db.all(`SELECT DISTINCT project_id FROM agents WHERE ${ORPHAN_AGENT} ORDER BY project_id LIMIT ${LIST_CAP + 1}`)
       .map((r) => (r.project_id === null ? 'NULL' : quote(asText(r.project_id))));
     const facts: DetailFact[] = [
-      { label: 'Agents', value: String(tree.rid.size) },
-      { label: 'Root agents', value: String(tree.roots.length) },
-      { label: 'Project ids', value: ids.slice(0, LIST_CAP).join(', ') + (ids.length > LIST_CAP ? ', …' : '') },
-      { label: 'Iterations', value: String(totals.assistants) },
-      { label: 'Messages', value: String(totals.messages) },
-      { label: 'Tokens', value: formatTokens(m.tokens) },
-      { label: 'Cost', value: formatCost(m.costUsd) },
+      { label: l10n.t('Agents'), value: String(tree.rid.size) },
+      { label: l10n.t('Root agents'), value: String(tree.roots.length) },
+      { label: l10n.t('Project ids'), value: ids.slice(0, LIST_CAP).join(', ') + (ids.length > LIST_CAP ? ', …' : '') },
+      { label: l10n.t('Iterations'), value: String(totals.assistants) },
+      { label: l10n.t('Messages'), value: String(totals.messages) },
+      { label: l10n.t('Tokens'), value: formatTokens(m.tokens) },
+      { label: l10n.t('Cost'), value: formatCost(m.costUsd) },
       {
-        label: 'Why',
+        label: l10n.t('Why'),
         value:
-          'Their project rows are gone, or their project_id names none. Constellation deletes a project\'s agents with it only on its own connection, ' +
-          'which turns foreign keys on; a program that opens the file without them (the sqlite3 shell, a database browser) leaves the agents behind.',
+          l10n.t('Their project rows are gone, or their project_id names none. Constellation deletes a project\'s agents with it only on its own connection, which turns foreign keys on; a program that opens the file without them (the sqlite3 shell, a database browser) leaves the agents behind.'),
       },
     ];
-    const sections: DetailSection[] = [{ kind: 'facts', title: NO_PROJECT_LABEL, facts }];
-    if (warnings.length) sections.push({ kind: 'warnings', title: 'Warnings', warnings });
+    const sections: DetailSection[] = [{ kind: 'facts', title: noProjectLabel(), facts }];
+    if (warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return sections;
   }
 
@@ -763,39 +765,43 @@ class ConstellationSource implements HistorySource {
     const parent = parentKey ? this.db.get(`SELECT name FROM agents WHERE id = ?`, [parentKey]) : undefined;
     const cfg = agent.config;
     const facts: DetailFact[] = [
-      { label: 'Id', value: asText(r.id) ?? `(none; row ${String(r.rid)})` },
-      { label: 'Name', value: asText(r.name) ?? '(none)' },
+      { label: l10n.t('Id'), value: asText(r.id) ?? l10n.t('(none; row {0})', String(r.rid)) },
+      { label: l10n.t('Name'), value: asText(r.name) ?? l10n.t('(none)') },
       {
-        label: 'Project',
+        label: l10n.t('Project'),
         value: project
-          ? `${asText(project.name) ?? '(unnamed)'} (${agent.projectKey})`
-          : `${r.project_id === null ? 'NULL' : r.project_id === '' ? 'empty' : `${quote(asText(r.project_id))}, deleted`} (listed under ${NO_PROJECT_LABEL})`,
+          ? `${asText(project.name) ?? l10n.t('(unnamed)')} (${agent.projectKey})`
+          : r.project_id === null
+            ? l10n.t('NULL (listed under {0})', noProjectLabel())
+            : r.project_id === ''
+              ? l10n.t('empty (listed under {0})', noProjectLabel())
+              : l10n.t('{0}, deleted (listed under {1})', quote(asText(r.project_id)), noProjectLabel()),
       },
-      { label: 'Parent agent', value: parentKey ? (parent ? `${asText(parent.name) ?? '(unnamed)'} (${parentKey})` : `${parentKey} (not found)`) : 'none (root agent)' },
-      { label: 'Depth', value: asText(r.depth) ?? 'NULL' },
-      { label: 'Status', value: `${agent.rawStatus ?? 'NULL'} (${agent.status})` },
-      { label: 'Current task', value: cappedText(r, 'current_task', DETAIL_CAP) ?? '(none)' },
-      columnTime('Created', r, 'created_at'),
-      columnTime('Updated', r, 'updated_at'),
-      { label: 'Model', value: agent.model ?? 'not set' },
+      { label: l10n.t('Parent agent'), value: parentKey ? (parent ? `${asText(parent.name) ?? l10n.t('(unnamed)')} (${parentKey})` : l10n.t('{0} (not found)', parentKey)) : l10n.t('none (root agent)') },
+      { label: l10n.t('Depth'), value: asText(r.depth) ?? 'NULL' },
+      { label: l10n.t('Status'), value: `${agent.rawStatus ?? 'NULL'} (${agent.status})` },
+      { label: l10n.t('Current task'), value: cappedText(r, 'current_task', DETAIL_CAP) ?? l10n.t('(none)') },
+      columnTime(l10n.t('Created'), r, 'created_at'),
+      columnTime(l10n.t('Updated'), r, 'updated_at'),
+      { label: l10n.t('Model'), value: agent.model ?? l10n.t('not set') },
     ];
     for (const [label, key] of [['Temperature', 'temperature'], ['Max tokens', 'maxTokens'], ['Max tokens', 'max_tokens'], ['Max iterations', 'maxIterations'], ['Specialization', 'specialization'], ['Enabled tools', 'enabledTools']] as const) {
       if (cfg && cfg[key] !== undefined) facts.push({ label, value: typeof cfg[key] === 'string' ? (cfg[key] as string) : JSON.stringify(cfg[key]) });
     }
     facts.push(
-      { label: 'Sub-agents', value: String(subs) },
-      { label: 'Iterations', value: String(totals.assistants) },
-      { label: 'Messages', value: String(totals.messages) },
-      { label: 'Tokens', value: formatTokens(m.tokens) },
-      { label: 'Cost', value: formatCost(m.costUsd) },
-      { label: 'Recorded counters', value: `total_tokens ${asText(r.total_tokens) ?? 'NULL'}, total_cost ${asText(r.total_cost) ?? 'NULL'}, iteration_count ${asText(r.iteration_count) ?? 'NULL'}` },
+      { label: l10n.t('Sub-agents'), value: String(subs) },
+      { label: l10n.t('Iterations'), value: String(totals.assistants) },
+      { label: l10n.t('Messages'), value: String(totals.messages) },
+      { label: l10n.t('Tokens'), value: formatTokens(m.tokens) },
+      { label: l10n.t('Cost'), value: formatCost(m.costUsd) },
+      { label: l10n.t('Recorded counters'), value: l10n.t('total_tokens {0}, total_cost {1}, iteration_count {2}', asText(r.total_tokens) ?? 'NULL', asText(r.total_cost) ?? 'NULL', asText(r.iteration_count) ?? 'NULL') },
     );
-    const sections: DetailSection[] = [{ kind: 'facts', title: 'Agent', facts }];
+    const sections: DetailSection[] = [{ kind: 'facts', title: l10n.t('Agent'), facts }];
     const config = asText(r.config);
-    if (config !== null) sections.push({ kind: 'text', title: 'Config', text: withCapNote(prettyJson(config), asNumber(r.config_len), DETAIL_CAP), format: 'json' });
+    if (config !== null) sections.push({ kind: 'text', title: l10n.t('Config'), text: withCapNote(prettyJson(config), asNumber(r.config_len), DETAIL_CAP), format: 'json' });
 
     if (totals.messages === 0) {
-      sections.push({ kind: 'text', title: 'Messages', text: 'No messages recorded yet.', format: 'plain' });
+      sections.push({ kind: 'text', title: l10n.t('Messages'), text: l10n.t('No messages recorded yet.'), format: 'plain' });
     } else {
       const first = this.db.get(`SELECT ts, rid FROM (${MSG_LITE}) WHERE lower(role) = 'assistant' ORDER BY ts, rid LIMIT 1`, [agent.id]);
       const bound = first ? msgOf(first).bound : null;
@@ -804,9 +810,9 @@ class ConstellationSource implements HistorySource {
         bound ? [agent.id, bound.ts, bound.rid] : [agent.id],
       );
       if (rows.length) {
-        sections.push({ kind: 'messages', title: bound ? 'Messages before the first iteration' : 'Messages (no assistant message yet)', messages: rows.map((x) => detailMessage(msgOf(x), warnings)) });
+        sections.push({ kind: 'messages', title: bound ? l10n.t('Messages before the first iteration') : l10n.t('Messages (no assistant message yet)'), messages: rows.map((x) => detailMessage(msgOf(x), warnings)) });
       }
-      if (totals.assistants) sections.push({ kind: 'text', title: 'Iterations', text: `${plural(totals.assistants, 'iteration')}: open one for its messages and changes.`, format: 'plain' });
+      if (totals.assistants) sections.push({ kind: 'text', title: l10n.t('Iterations'), text: l10n.t('{0}: open one for its messages and changes.', counted(totals.assistants, (c) => l10n.t('{0} iteration', c), (c) => l10n.t('{0} iterations', c))), format: 'plain' });
     }
     if (agent.id && this.present.has('outputs')) {
       const first = totals.assistants ? this.db.get(`SELECT min(ts) AS ts FROM (${MSG_LITE}) WHERE lower(role) = 'assistant'`, [agent.id]) : undefined;
@@ -815,10 +821,10 @@ class ConstellationSource implements HistorySource {
         `SELECT * FROM (SELECT rowid AS rid, id, type, path, created_at, ${T('created_at')} AS t FROM outputs WHERE agent_id = ?) WHERE t IS NULL${from !== null ? ' OR t < ?' : ' OR 1'} ORDER BY t IS NULL, t, rid LIMIT ${LIST_CAP + 1}`,
         from !== null ? [agent.id, from] : [agent.id],
       );
-      if (loose.length) sections.push(outputList(totals.assistants ? 'Outputs outside any iteration' : 'Outputs', loose, warnings));
+      if (loose.length) sections.push(outputList(totals.assistants ? l10n.t('Outputs outside any iteration') : l10n.t('Outputs'), loose, warnings));
     }
-    sections.push(this.timeline('Events', agent.id ? 'agent_id = ?' : null, agent.id, null, null, warnings));
-    if (warnings.length) sections.push({ kind: 'warnings', title: 'Warnings', warnings });
+    sections.push(this.timeline(l10n.t('Events'), agent.id ? 'agent_id = ?' : null, agent.id, null, null, warnings));
+    if (warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return sections;
   }
 
@@ -826,60 +832,60 @@ class ConstellationSource implements HistorySource {
     const { warnings, tools, callsN, status, m } = this.iterationParts(it);
     const a = it.assistant;
     const facts: DetailFact[] = [
-      { label: 'Iteration', value: `#${it.index}` },
-      { label: 'Message id', value: asText(a.row.id) ?? `(none; row ${String(a.row.rid)})` },
-      { label: 'Agent', value: `${asText(it.agent.row.name) ?? '(unnamed)'} (${it.agent.key})` },
-      { label: 'Status', value: status },
-      timeFact('Started', a.time, a.row.created_at),
+      { label: l10n.t('Iteration'), value: `#${it.index}` },
+      { label: l10n.t('Message id'), value: asText(a.row.id) ?? l10n.t('(none; row {0})', String(a.row.rid)) },
+      { label: l10n.t('Agent'), value: `${asText(it.agent.row.name) ?? l10n.t('(unnamed)')} (${it.agent.key})` },
+      { label: l10n.t('Status'), value: status },
+      timeFact(l10n.t('Started'), a.time, a.row.created_at),
       // Worked out from the next message, not stored.
-      timeFact('Ended', m.end, null),
-      { label: 'Duration', value: formatDuration(m.durationMs) },
-      { label: 'Model', value: m.model ?? 'not set' },
-      { label: 'Tokens', value: formatTokens(m.tokens) },
-      { label: 'Cost', value: formatCost(m.costUsd) },
-      { label: 'Tool calls', value: callsN === null ? (a.row.bad_calls ? 'unreadable' : 'none') : String(callsN) },
-      { label: 'Tool results', value: String(tools.length) },
-      { label: 'Outputs', value: String(it.outputs.length) },
+      timeFact(l10n.t('Ended'), m.end, null),
+      { label: l10n.t('Duration'), value: formatDuration(m.durationMs) },
+      { label: l10n.t('Model'), value: m.model ?? l10n.t('not set') },
+      { label: l10n.t('Tokens'), value: formatTokens(m.tokens) },
+      { label: l10n.t('Cost'), value: formatCost(m.costUsd) },
+      { label: l10n.t('Tool calls'), value: callsN === null ? (a.row.bad_calls ? l10n.t('unreadable') : l10n.t('none')) : String(callsN) },
+      { label: l10n.t('Tool results'), value: String(tools.length) },
+      { label: l10n.t('Outputs'), value: String(it.outputs.length) },
     ];
-    const sections: DetailSection[] = [{ kind: 'facts', title: 'Iteration', facts }];
+    const sections: DetailSection[] = [{ kind: 'facts', title: l10n.t('Iteration'), facts }];
     const upper = it.next ? ' AND (ts, rid) < (?, ?)' : '';
     const rows = this.db.all(
       `SELECT * FROM (${MSG_FULL}) WHERE (ts, rid) >= (?, ?)${upper} ORDER BY ts, rid`,
       [it.agent.id, a.bound.ts, a.bound.rid, ...(it.next ? [it.next.ts, it.next.rid] : [])],
     );
     const ignored: string[] = [];
-    sections.push({ kind: 'messages', title: 'Messages', messages: rows.map((x) => detailMessage(msgOf(x), ignored)) });
+    sections.push({ kind: 'messages', title: l10n.t('Messages'), messages: rows.map((x) => detailMessage(msgOf(x), ignored)) });
     if (it.outputs.length) {
       const out = this.outputsInWindow(it.agent, a.bound.ts, it.next?.ts ?? null, true).filter((o) => it.outputs.some((x) => x.rid === o.rid));
-      sections.push(outputList('Outputs', out, warnings));
+      sections.push(outputList(l10n.t('Outputs'), out, warnings));
     }
     if (it.agent.id && this.present.has('events')) {
-      const tl = this.timeline('Events', 'agent_id = ?', it.agent.id, a.bound.ts, it.next?.ts ?? null, warnings);
+      const tl = this.timeline(l10n.t('Events'), 'agent_id = ?', it.agent.id, a.bound.ts, it.next?.ts ?? null, warnings);
       if (tl.kind === 'timeline') sections.push(tl);
     }
-    if (warnings.length) sections.push({ kind: 'warnings', title: 'Warnings', warnings });
+    if (warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return sections;
   }
 
   /** Events matching `where` (one parameter), in time order, within [from, to) when given. */
   private timeline(title: string, where: string | null, param: string | null, from: number | null, to: number | null, warnings: string[]): DetailSection {
-    if (!where || !this.present.has('events')) return { kind: 'text', title, text: 'No events recorded yet.', format: 'plain' };
+    if (!where || !this.present.has('events')) return { kind: 'text', title, text: l10n.t('No events recorded yet.'), format: 'plain' };
     const window = from !== null ? ` WHERE t IS NOT NULL AND t >= ?${to !== null ? ' AND t < ?' : ''}` : '';
     const params: SqlValue[] = [param, ...(from !== null ? [from] : []), ...(from !== null && to !== null ? [to] : [])];
     const rows = this.db.all(
       `SELECT * FROM (SELECT rowid AS rid, id, type, ${capped('data', DETAIL_CAP)}, created_at, ${T('created_at')} AS t FROM events WHERE ${where})${window} ORDER BY t IS NULL, t, rid LIMIT ${LIST_CAP + 1}`,
       params,
     );
-    if (rows.length === 0) return { kind: 'text', title, text: from !== null ? 'No events in this iteration.' : 'No events recorded yet.', format: 'plain' };
-    if (rows.length > LIST_CAP) warnings.push(`Only the first ${LIST_CAP} events are shown.`);
+    if (rows.length === 0) return { kind: 'text', title, text: from !== null ? l10n.t('No events in this iteration.') : l10n.t('No events recorded yet.'), format: 'plain' };
+    if (rows.length > LIST_CAP) warnings.push(l10n.t('Only the first {0} events are shown.', LIST_CAP));
     const events = rows.slice(0, LIST_CAP).map((e) => {
       const mine: string[] = [];
       const data = asText(e.data);
       const len = asNumber(e.data_len);
       if (data !== null) parseJson(e.data, 'data', mine, len);
-      if (e.created_at !== null && e.t === null) mine.push(`created_at ${quote(asText(e.created_at))} is not a time.`);
-      const label = asText(e.type) ?? '(no type)';
-      for (const w of mine) warnings.push(`Event ${label} (${keyOf(e.id, e.rid)}): ${w}`);
+      if (e.created_at !== null && e.t === null) mine.push(l10n.t('created_at {0} is not a time.', quote(asText(e.created_at))));
+      const label = asText(e.type) ?? l10n.t('(no type)');
+      for (const w of mine) warnings.push(l10n.t('Event {0} ({1}): {2}', label, keyOf(e.id, e.rid), w));
       return { time: toDate(e.t), label, ...(data !== null ? { detail: withCapNote(prettyJson(data), len, DETAIL_CAP) } : {}) };
     });
     return { kind: 'timeline', title, events };
@@ -900,8 +906,8 @@ class ConstellationSource implements HistorySource {
       const hasAfter = !!asNumber(o.has_after);
       const hasBefore = !!asNumber(o.has_before);
       const status: ChangeItem['status'] = hasBefore && hasAfter ? 'modified' : hasAfter ? 'added' : hasBefore ? 'deleted' : 'unknown';
-      const base = path && path !== '' ? path : `${type ?? 'output'} ${key}`;
-      const label = type === 'file' ? base : `${base} (${type ?? 'output'})`;
+      const base = path && path !== '' ? path : type !== null ? `${type} ${key}` : l10n.t('output {0}', key);
+      const label = type === 'file' ? base : type !== null ? `${base} (${type})` : l10n.t('{0} (output)', base);
       return {
         id: `output:${key}`, label, ...(path ? { path } : {}), status,
         before: hasBefore ? `output:${key}:before` : null,
@@ -943,8 +949,8 @@ function buildTree(rows: SqlRow[]): AgentTree {
     else {
       parent.set(k, null);
       notes.set(k, p === k
-        ? 'parent_id is the agent itself; it is shown as a root agent.'
-        : `parent_id ${quote(asText(p))} is not an agent of this project; it is shown as a root agent.`);
+        ? l10n.t('parent_id is the agent itself; it is shown as a root agent.')
+        : l10n.t('parent_id {0} is not an agent of this project; it is shown as a root agent.', quote(asText(p))));
     }
   }
   // An agent on a parent loop is shown as a root agent, so the tree stays finite.
@@ -995,11 +1001,11 @@ function detailMessage(m: Msg, warnings: string[]): DetailMessage {
   }
   const usageRaw = asText(r.usage);
   const usage = parseJson(r.usage, 'usage', mine);
-  if (usageRaw !== null) extras.push({ label: 'Usage', text: prettyJson(usageRaw) });
+  if (usageRaw !== null) extras.push({ label: l10n.t('Usage'), text: prettyJson(usageRaw) });
   const cost = checkNumber(r, 'cost', mine);
-  for (const w of mine) warnings.push(`Message ${keyOf(r.id, r.rid)}: ${w}`);
+  for (const w of mine) warnings.push(l10n.t('Message {0}: {1}', keyOf(r.id, r.rid), w));
   return {
-    role: asText(r.role) ?? '(no role)',
+    role: asText(r.role) ?? l10n.t('(no role)'),
     text: cappedText(r, 'content', DETAIL_CAP) ?? '',
     ...(extras.length ? { extras } : {}),
     time: m.time,
@@ -1009,11 +1015,11 @@ function detailMessage(m: Msg, warnings: string[]): DetailMessage {
 }
 
 function outputList(title: string, rows: SqlRow[], warnings: string[]): DetailSection {
-  if (rows.length > LIST_CAP) warnings.push(`Only the first ${LIST_CAP} outputs of "${title}" are shown.`);
+  if (rows.length > LIST_CAP) warnings.push(l10n.t('Only the first {0} outputs of "{1}" are shown.', LIST_CAP, title));
   return {
     kind: 'facts', title,
     facts: rows.slice(0, LIST_CAP).map((o) => ({
-      label: asText(o.path) ?? `(no path) ${keyOf(o.id, o.rid)}`,
+      label: asText(o.path) ?? l10n.t('(no path) {0}', keyOf(o.id, o.rid)),
       value: `${asText(o.type) ?? 'NULL'} · ${timeText(toDate(o.t), o.created_at)}`,
     })),
   };

@@ -9,10 +9,12 @@
  * `changes` lists none and `text` has none. LaForge is the one system whose steps can be
  * rolled back (`capabilities.rollback`); the store stays reachable for it (`store`).
  */
+import * as l10n from '@vscode/l10n';
 import { readFingerprint } from '../../fingerprint';
 import { stepLabel, type Step } from '../../model';
 import { projectLabel } from '../../projectKey';
 import { schemaVariant, StepStore } from '../../stepStore';
+import { notRecorded } from '../../figures';
 import { formatCost, formatDuration, formatTokens, timeFact } from '../figures';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, NodeRef, Page, SchemaShape, SourceAdapter, SourceContext, SqlReader } from '../types';
 import { LAFORGE_LEVELS, parseLaforgeRef, projectNode, stepMetrics, stepNode } from './nodes';
@@ -103,15 +105,15 @@ export class LaforgeSource implements HistorySource {
     return [
       {
         kind: 'facts',
-        title: 'Project',
+        title: l10n.t('Project'),
         facts: [
-          { label: 'Project', value: projectLabel(projectId) },
-          { label: 'Steps', value: `${project.stepCount} (${project.stepCount - project.activeCount} rolled back)` },
-          { label: 'Failed', value: String(t.failures) },
-          { label: 'Time', value: formatDuration(t.durationMs) },
-          { label: 'Tokens', value: t.usageSteps ? formatTokens({ prompt: t.promptTokens, completion: t.completionTokens, total: t.totalTokens }) : formatTokens(null) },
-          { label: 'Cost', value: t.usageSteps ? formatCost(t.cost) : formatCost(null) },
-          ...(unrecorded > 0 && t.usageSteps > 0 ? [{ label: 'Not recorded', value: `tokens and cost of ${unrecorded} of ${t.steps} steps` }] : []),
+          { label: l10n.t('Project'), value: projectLabel(projectId) },
+          { label: l10n.t('Steps'), value: l10n.t('{0} ({1} rolled back)', project.stepCount, project.stepCount - project.activeCount) },
+          { label: l10n.t('Failed'), value: String(t.failures) },
+          { label: l10n.t('Time'), value: formatDuration(t.durationMs) },
+          { label: l10n.t('Tokens'), value: t.usageSteps ? formatTokens({ prompt: t.promptTokens, completion: t.completionTokens, total: t.totalTokens }) : formatTokens(null) },
+          { label: l10n.t('Cost'), value: t.usageSteps ? formatCost(t.cost) : formatCost(null) },
+          ...(unrecorded > 0 && t.usageSteps > 0 ? [{ label: l10n.t('Not recorded'), value: l10n.t('tokens and cost of {0} of {1} steps', unrecorded, t.steps) }] : []),
         ],
       },
     ];
@@ -123,26 +125,26 @@ function stepDetails(step: Step): DetailSection[] {
   const sections: DetailSection[] = [
     {
       kind: 'facts',
-      title: 'Step',
+      title: l10n.t('Step'),
       facts: [
-        { label: 'Step', value: step.label },
-        { label: 'Project', value: projectLabel(step.projectId) },
-        { label: 'Status', value: step.status },
-        ...(step.parentStepId !== null ? [{ label: 'Parent step', value: `S${step.parentStepId}` }] : []),
-        timeFact('Started', step.startTime, step.raw.startTime),
-        timeFact('Ended', step.endTime, step.raw.endTime),
-        { label: 'Duration', value: formatDuration(m.durationMs) },
-        { label: 'Exit code', value: step.exitCode === null ? 'not recorded' : String(step.exitCode) },
-        { label: 'Model', value: m.model ?? 'not recorded' },
-        ...(step.agentConfigName ? [{ label: 'Configuration', value: step.agentConfigName }] : []),
-        { label: 'Tokens', value: formatTokens(m.tokens) },
-        { label: 'Cost', value: formatCost(m.costUsd) },
-        { label: 'Commit before', value: step.commitBefore ?? 'none' },
-        { label: 'Commit after (recorded)', value: step.commitAfter ?? 'none' },
+        { label: l10n.t('Step'), value: step.label },
+        { label: l10n.t('Project'), value: projectLabel(step.projectId) },
+        { label: l10n.t('Status'), value: step.status },
+        ...(step.parentStepId !== null ? [{ label: l10n.t('Parent step'), value: `S${step.parentStepId}` }] : []),
+        timeFact(l10n.t('Started'), step.startTime, step.raw.startTime),
+        timeFact(l10n.t('Ended'), step.endTime, step.raw.endTime),
+        { label: l10n.t('Duration'), value: formatDuration(m.durationMs) },
+        { label: l10n.t('Exit code'), value: step.exitCode === null ? notRecorded() : String(step.exitCode) },
+        { label: l10n.t('Model'), value: m.model ?? notRecorded() },
+        ...(step.agentConfigName ? [{ label: l10n.t('Configuration'), value: step.agentConfigName }] : []),
+        { label: l10n.t('Tokens'), value: formatTokens(m.tokens) },
+        { label: l10n.t('Cost'), value: formatCost(m.costUsd) },
+        { label: l10n.t('Commit before'), value: step.commitBefore ?? l10n.t('none') },
+        { label: l10n.t('Commit after (recorded)'), value: step.commitAfter ?? l10n.t('none') },
       ],
     },
   ];
-  if (step.agentConfig?.systemPrompt) sections.push({ kind: 'text', title: 'System prompt', text: step.agentConfig.systemPrompt, format: 'plain' });
-  if (step.warnings.length) sections.push({ kind: 'warnings', title: 'Warnings', warnings: step.warnings.map((w) => w.message) });
+  if (step.agentConfig?.systemPrompt) sections.push({ kind: 'text', title: l10n.t('System prompt'), text: step.agentConfig.systemPrompt, format: 'plain' });
+  if (step.warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings: step.warnings.map((w) => w.message) });
   return sections;
 }

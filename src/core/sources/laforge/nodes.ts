@@ -2,15 +2,17 @@
  * LaForge's projects and steps as the history model's nodes: refs, statuses, metrics. Light
  * (no sql.js): the views draw LaForge's rows with the same words and icons as every system's.
  */
+import * as l10n from '@vscode/l10n';
 import type { Step, StepStatus } from '../../model';
 import { projectLabel } from '../../projectKey';
 import type { ProjectSummary } from '../../stepStore';
+import { level } from '../figures';
 import type { HistoryNode, LevelInfo, NodeMetrics, NodeRef, NodeStatus } from '../types';
 
 /** A LaForge database's levels: projects, and their steps. */
 export const LAFORGE_LEVELS: readonly LevelInfo[] = [
-  { key: 'project', singular: 'project', plural: 'projects' },
-  { key: 'step', singular: 'step', plural: 'steps' },
+  level('project', () => l10n.t('project'), () => l10n.t('projects')),
+  level('step', () => l10n.t('step'), () => l10n.t('steps')),
 ];
 
 const STATUS: Readonly<Record<StepStatus, NodeStatus>> = {
@@ -45,7 +47,7 @@ export function projectNode(p: ProjectSummary): HistoryNode {
     ref: projectRef(p.id),
     level: 'project',
     label: projectLabel(p.id),
-    description: `${p.stepCount} ${p.stepCount === 1 ? 'step' : 'steps'}${rolledBack ? ` · ${rolledBack} rolled back` : ''}`,
+    description: projectDescription(p.stepCount, rolledBack),
     status: 'unknown',
     rawStatus: null,
     metrics: { start: p.lastStart, end: null, durationMs: null, tokens: null, costUsd: null, model: null },
@@ -53,6 +55,12 @@ export function projectNode(p: ProjectSummary): HistoryNode {
     isStep: false,
     warnings: [],
   };
+}
+
+/** A project's second line: `3 steps · 1 rolled back`. */
+function projectDescription(steps: number, rolledBack: number): string {
+  if (!rolledBack) return steps === 1 ? l10n.t('{0} step', steps) : l10n.t('{0} steps', steps);
+  return steps === 1 ? l10n.t('{0} step · {1} rolled back', steps, rolledBack) : l10n.t('{0} steps · {1} rolled back', steps, rolledBack);
 }
 
 export const modelOf = (step: Step): string | null => step.agentConfig?.model || step.agentConfigName || null;

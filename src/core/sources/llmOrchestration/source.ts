@@ -29,8 +29,9 @@
  * `response:<id>` (also for a response whose run is gone). Text refs:
  * `content:<responseId>`, `response-metadata:<id>`, `run-metadata:<id>`.
  */
-import { dateTime, formatDuration as duration, formatTokens as tokensText, NOT_RECORDED } from '../../figures';
-import { formatTokens, plural, timeFact } from '../figures';
+import * as l10n from '@vscode/l10n';
+import { dateTime, formatDuration as duration, formatTokens as tokensText, notRecorded } from '../../figures';
+import { formatTokens, counted, timeFact } from '../figures';
 import type {
   ChangeItem,
   DetailFact,
@@ -479,7 +480,7 @@ export class LlmOrchestrationSource implements HistorySource {
       ref: `workflow:${idText(row.id)}`,
       level: 'workflow',
       label: name ?? `Workflow ${idText(row.id)}`,
-      description: `${plural(runs, 'run')} · ${plural(payloads, 'payload')}${orphans ? ` · ${orphanGroupDescription(orphans, 'response', 'responses', 'run')}` : ''}`,
+      description: `${counted(runs, (c) => l10n.t('{0} run', c), (c) => l10n.t('{0} runs', c))} · ${counted(payloads, (c) => l10n.t('{0} payload', c), (c) => l10n.t('{0} payloads', c))}${orphans ? ` · ${orphanGroupDescription(orphans, 'response')}` : ''}`,
       status: runs ? mapRunStatus(lastStatus) : 'unknown',
       rawStatus: runs ? lastStatus : null,
       metrics: { ...noMetrics(), start: created },
@@ -496,8 +497,8 @@ export class LlmOrchestrationSource implements HistorySource {
     const last = runs ? this.db.get(`SELECT r.status AS status FROM runs r WHERE ${ORPHAN_RUN} ORDER BY r.started_at DESC, r.id DESC LIMIT 1`) : undefined;
     const lastStatus = asText(last?.status ?? null);
     const parts: string[] = [];
-    if (runs) parts.push(orphanGroupDescription(runs, 'run', 'runs', 'workflow'));
-    if (responses) parts.push(orphanGroupDescription(responses, 'response', 'responses', 'run'));
+    if (runs) parts.push(orphanGroupDescription(runs, 'run'));
+    if (responses) parts.push(orphanGroupDescription(responses, 'response'));
     return {
       ref: DELETED_WORKFLOW_REF,
       level: 'workflow',
@@ -521,7 +522,7 @@ export class LlmOrchestrationSource implements HistorySource {
       ref: group === UNPLACED ? DELETED_RUN_REF : `${DELETED_RUN_REF}:${group}`,
       level: 'run',
       label: DELETED_RUN_LABEL,
-      description: orphanGroupDescription(ids.length, 'response', 'responses', 'run'),
+      description: orphanGroupDescription(ids.length, 'response'),
       // The run rows, and their statuses, are gone.
       status: 'unknown',
       rawStatus: null,
@@ -590,7 +591,7 @@ export class LlmOrchestrationSource implements HistorySource {
       const name = asString(info.meta.value?.workflow_name);
       parts.push(name ?? (row.workflow_id === null ? 'no workflow' : `workflow ${idText(row.workflow_id)}`));
     }
-    parts.push(total !== null ? `${responses} of ${plural(total, 'payload')}` : plural(responses, 'response'));
+    parts.push(total !== null ? `${responses} of ${counted(total, (c) => l10n.t('{0} payload', c), (c) => l10n.t('{0} payloads', c))}` : counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c)));
     const startLabel = info.start ? dateTime(info.start) : null;
     if (startLabel) parts.push(startLabel);
     return {
@@ -714,21 +715,21 @@ export class LlmOrchestrationSource implements HistorySource {
       [id],
     );
     const sections: DetailSection[] = [];
-    if (node.warnings.length) sections.push({ kind: 'warnings', title: 'Warnings', warnings: node.warnings });
+    if (node.warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings: node.warnings });
     sections.push({
       kind: 'facts',
-      title: 'Workflow',
+      title: l10n.t('Workflow'),
       facts: [
-        { label: 'Name', value: asText(row.name) ?? NOT_RECORDED },
+        { label: l10n.t('Name'), value: asText(row.name) ?? notRecorded() },
         { label: 'Id', value: idText(row.id) },
         columnTime('Created', row.created_at),
         columnTime('Updated', row.updated_at),
-        { label: 'Runs', value: String(num(row.n_runs)) },
+        { label: l10n.t('Runs'), value: String(num(row.n_runs)) },
       ],
     });
     sections.push({
       kind: 'facts',
-      title: 'Payloads now',
+      title: l10n.t('Payloads now'),
       facts: payloads.map((p, i) => ({
         label: String(i + 1),
         value: num(p.present) ? `${asText(p.name) ?? '(no name)'} (id ${idText(p.payload_id)})` : `payload ${idText(p.payload_id)} (deleted)`,
@@ -741,13 +742,13 @@ export class LlmOrchestrationSource implements HistorySource {
     const runs = this.orphanRunCount();
     const responses = this.orphanResponses().groups.get(UNPLACED)?.length ?? 0;
     if (!runs && !responses) return [];
-    const facts: DetailFact[] = [{ label: 'Runs', value: String(runs) }];
+    const facts: DetailFact[] = [{ label: l10n.t('Runs'), value: String(runs) }];
     if (runs) {
       const ids = this.db.all(`SELECT DISTINCT r.workflow_id AS id FROM runs r WHERE ${ORPHAN_RUN} ORDER BY r.workflow_id`).map((r) => idText(r.id));
-      facts.push({ label: 'Workflow ids', value: ids.join(', ') });
+      facts.push({ label: l10n.t('Workflow ids'), value: ids.join(', ') });
     }
-    if (responses) facts.push({ label: 'Responses of deleted runs', value: `${responses}, under ${DELETED_RUN_LABEL}` });
-    facts.push({ label: 'Why', value: 'LLM Orchestration never turns foreign keys on, so deleting a workflow leaves its runs and their responses.' });
+    if (responses) facts.push({ label: l10n.t('Responses of deleted runs'), value: `${responses}, under ${DELETED_RUN_LABEL}` });
+    facts.push({ label: l10n.t('Why'), value: 'LLM Orchestration never turns foreign keys on, so deleting a workflow leaves its runs and their responses.' });
     return [{ kind: 'facts', title: DELETED_WORKFLOW_LABEL, facts }];
   }
 
@@ -765,30 +766,30 @@ export class LlmOrchestrationSource implements HistorySource {
     }
     const workflow = group === UNPLACED ? null : this.db.get('SELECT w.name AS name FROM workflows w WHERE w.id = ? LIMIT 1', [bindId(group)]);
     const facts: DetailFact[] = [
-      { label: 'Responses', value: String(ids.length) },
-      { label: 'Run ids', value: runIds.join(', ') + (ids.length > LIST_CAP ? ', …' : '') },
+      { label: l10n.t('Responses'), value: String(ids.length) },
+      { label: l10n.t('Run ids'), value: runIds.join(', ') + (ids.length > LIST_CAP ? ', …' : '') },
       {
-        label: 'Workflow',
+        label: l10n.t('Workflow'),
         value:
           group === UNPLACED
             ? 'unknown: no single workflow lists their payloads now'
             : `${asText(workflow?.name ?? null) ?? '(no name)'} (id ${group}), the one workflow that lists their payloads now`,
       },
-      timeFact('First written', node.metrics.start, null),
-      timeFact('Last written', node.metrics.end, null),
+      timeFact(l10n.t('First written'), node.metrics.start, null),
+      timeFact(l10n.t('Last written'), node.metrics.end, null),
       {
-        label: 'Tokens',
-        value: formatTokens(node.metrics.tokens) + (agg && agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${plural(agg.responses, 'response')}` : ''),
+        label: l10n.t('Tokens'),
+        value: formatTokens(node.metrics.tokens) + (agg && agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${counted(agg.responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))}` : ''),
       },
-      { label: 'Models', value: node.metrics.model ?? NOT_RECORDED },
+      { label: l10n.t('Models'), value: node.metrics.model ?? notRecorded() },
       {
-        label: 'Why',
+        label: l10n.t('Why'),
         value:
           'Their run rows are gone. LLM Orchestration deletes a run\'s responses and then the run, but a run still executing goes on writing responses ' +
           'with its id; foreign keys are never on, so nothing refuses them. A run_id that is NULL was written outside the app.',
       },
       {
-        label: 'Placed',
+        label: l10n.t('Placed'),
         value:
           'The responses of one deleted run are listed under the one workflow that lists every payload they answer (a response with run_id NULL: its payload); ' +
           `when no workflow or several do, under ${DELETED_WORKFLOW_LABEL}.`,
@@ -809,52 +810,52 @@ export class LlmOrchestrationSource implements HistorySource {
     const workflowName = asText(row.workflow_name) ?? asString(meta?.workflow_name);
     const workflowGone = !num(row.workflow_exists);
     facts.push({
-      label: 'Workflow',
+      label: l10n.t('Workflow'),
       value:
         row.workflow_id === null
           ? 'none (workflow_id is NULL)'
           : `${workflowName ?? '(no name)'} (id ${idText(row.workflow_id)}${workflowGone ? ', deleted' : ''})`,
     });
-    facts.push({ label: 'Status', value: `${info.status}${info.rawStatus !== null && info.rawStatus !== info.status ? ` (stored as ${info.rawStatus})` : ''}` });
+    facts.push({ label: l10n.t('Status'), value: `${info.status}${info.rawStatus !== null && info.rawStatus !== info.status ? ` (stored as ${info.rawStatus})` : ''}` });
     facts.push(columnTime('Started', row.started_at));
     if (info.status === 'running') {
       const age = info.start ? duration(this.now().getTime() - info.start.getTime()) : null;
       facts.push({
-        label: 'Still running',
+        label: l10n.t('Still running'),
         value:
           `Marked ${info.rawStatus ?? 'running'}${info.start ? ` since ${dateTime(info.start)}${age ? ` (${age} ago)` : ''}` : ''}, with no completion recorded. ` +
           'LLM Orchestration keeps this status for good when its server stops mid-run.',
       });
     }
     facts.push(columnTime('Completed', row.completed_at));
-    facts.push({ label: 'Duration', value: node.metrics.durationMs === null ? NOT_RECORDED : duration(node.metrics.durationMs) });
+    facts.push({ label: l10n.t('Duration'), value: node.metrics.durationMs === null ? notRecorded() : duration(node.metrics.durationMs) });
     const total = asNumber(meta?.total_payloads);
-    facts.push({ label: 'Payloads', value: total === null ? `${NOT_RECORDED} (${plural(responses, 'response')})` : `${total} (${plural(responses, 'response')})` });
-    const partial = agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${plural(agg.responses, 'response')}` : '';
-    facts.push({ label: 'Tokens', value: formatTokens(node.metrics.tokens) + partial });
+    facts.push({ label: l10n.t('Payloads'), value: total === null ? `${notRecorded()} (${counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))})` : `${total} (${counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))})` });
+    const partial = agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${counted(agg.responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))}` : '';
+    facts.push({ label: l10n.t('Tokens'), value: formatTokens(node.metrics.tokens) + partial });
     const { models, problem: modelsProblem } = runModels(meta);
     if (models) {
-      facts.push({ label: 'Models', value: models.map((m) => `${m.payloadName ?? '?'}: ${m.model ?? 'unknown'}`).join('; ') || 'none' });
+      facts.push({ label: l10n.t('Models'), value: models.map((m) => `${m.payloadName ?? '?'}: ${m.model ?? 'unknown'}`).join('; ') || 'none' });
     } else if (node.metrics.model) {
-      facts.push({ label: 'Models', value: node.metrics.model });
+      facts.push({ label: l10n.t('Models'), value: node.metrics.model });
     }
     const error = meta ? asString(meta.error) ?? (meta.error != null ? JSON.stringify(meta.error) : null) : null;
-    if (error !== null) facts.push({ label: 'Error', value: error });
+    if (error !== null) facts.push({ label: l10n.t('Error'), value: error });
     else if (info.status === 'failed') {
-      facts.push({ label: 'Error', value: info.meta.raw === null ? 'not stored: the run\'s metadata is NULL (runs started from the UI keep it NULL)' : NOT_RECORDED });
+      facts.push({ label: l10n.t('Error'), value: info.meta.raw === null ? 'not stored: the run\'s metadata is NULL (runs started from the UI keep it NULL)' : notRecorded() });
     }
     const completedJson = parseTime(meta?.completed_at);
-    if (completedJson) facts.push(timeFact('Completed (metadata)', completedJson, meta?.completed_at));
-    facts.push({ label: 'Metadata', value: info.meta.raw === null ? 'NULL' : info.meta.problem ? 'damaged (see Warnings)' : 'JSON (below)' });
+    if (completedJson) facts.push(timeFact(l10n.t('Completed (metadata)'), completedJson, meta?.completed_at));
+    facts.push({ label: l10n.t('Metadata'), value: info.meta.raw === null ? 'NULL' : info.meta.problem ? 'damaged (see Warnings)' : 'JSON (below)' });
 
     const sections: DetailSection[] = [];
     const warnings = modelsProblem ? [...info.warnings, modelsProblem] : info.warnings;
-    if (warnings.length) sections.push({ kind: 'warnings', title: 'Warnings', warnings });
+    if (warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     sections.push({ kind: 'facts', title: `Run ${idText(row.id)}`, facts });
     if (info.meta.raw !== null) {
-      sections.push({ kind: 'text', title: 'Metadata', text: prettyJson(info.meta), format: info.meta.parsed === undefined ? 'plain' : 'json' });
+      sections.push({ kind: 'text', title: l10n.t('Metadata'), text: prettyJson(info.meta), format: info.meta.parsed === undefined ? 'plain' : 'json' });
     }
-    if (models) sections.push({ kind: 'text', title: 'Models', text: JSON.stringify(models.map((m) => ({ payloadName: m.payloadName, modelInfo: m.modelInfo })), null, 2), format: 'json' });
+    if (models) sections.push({ kind: 'text', title: l10n.t('Models'), text: JSON.stringify(models.map((m) => ({ payloadName: m.payloadName, modelInfo: m.modelInfo })), null, 2), format: 'json' });
     return sections;
   }
 
@@ -865,18 +866,18 @@ export class LlmOrchestrationSource implements HistorySource {
     const { facts: f } = info;
     const run = this.runRow(row.run_id);
     const facts: DetailFact[] = [];
-    facts.push({ label: 'Payload', value: row.payload_id === null ? 'none' : num(row.payload_exists) ? `${asText(row.payload_name) ?? '(no name)'} (id ${idText(row.payload_id)})` : `${info.recoveredName !== null ? `${info.recoveredName} ` : ''}(id ${idText(row.payload_id)}, deleted)` });
+    facts.push({ label: l10n.t('Payload'), value: row.payload_id === null ? 'none' : num(row.payload_exists) ? `${asText(row.payload_name) ?? '(no name)'} (id ${idText(row.payload_id)})` : `${info.recoveredName !== null ? `${info.recoveredName} ` : ''}(id ${idText(row.payload_id)}, deleted)` });
     facts.push({
-      label: 'Run',
+      label: l10n.t('Run'),
       value: run ? `Run ${idText(row.run_id)} (${asText(run.status) ?? 'no status'})` : row.run_id === null ? 'none (run_id is NULL)' : `${idText(row.run_id)} (deleted)`,
     });
     if (run) {
-      facts.push({ label: 'Workflow', value: run.workflow_id === null ? 'none' : `${asText(run.workflow_name) ?? '(deleted)'} (id ${idText(run.workflow_id)})` });
+      facts.push({ label: l10n.t('Workflow'), value: run.workflow_id === null ? 'none' : `${asText(run.workflow_name) ?? '(deleted)'} (id ${idText(run.workflow_id)})` });
     } else {
       const home = this.orphanResponses().home.get(idText(row.id)) ?? null;
       const name = home === null ? null : asText(this.db.get('SELECT w.name AS name FROM workflows w WHERE w.id = ? LIMIT 1', [home])?.name ?? null);
       facts.push({
-        label: 'Listed under',
+        label: l10n.t('Listed under'),
         value:
           home === null
             ? `${DELETED_WORKFLOW_LABEL} › ${DELETED_RUN_LABEL}: no single workflow lists ${row.run_id === null ? 'its payload' : 'the payloads of its run'} now`
@@ -884,23 +885,23 @@ export class LlmOrchestrationSource implements HistorySource {
       });
     }
     facts.push(columnTime('Written', row.created_at));
-    facts.push({ label: 'Tokens', value: formatTokens(f.tokens) });
-    facts.push({ label: 'Duration', value: f.durationMs === null ? NOT_RECORDED : duration(f.durationMs) });
-    facts.push({ label: 'Tokens/s', value: f.tokensPerSecond === null ? NOT_RECORDED : String(f.tokensPerSecond) });
-    facts.push({ label: 'Finish reason', value: f.finishReason ?? NOT_RECORDED });
-    if (f.responseType) facts.push({ label: 'Response type', value: f.responseType });
-    facts.push({ label: 'Model', value: f.modelFromInfo ?? (f.modelInfoProblem ? `unknown (${f.modelInfoProblem})` : NOT_RECORDED) });
-    facts.push({ label: 'LLM config', value: f.llmConfig ? formatLlmConfig(f.llmConfig) || 'empty' : NOT_RECORDED });
+    facts.push({ label: l10n.t('Tokens'), value: formatTokens(f.tokens) });
+    facts.push({ label: l10n.t('Duration'), value: f.durationMs === null ? notRecorded() : duration(f.durationMs) });
+    facts.push({ label: l10n.t('Tokens/s'), value: f.tokensPerSecond === null ? notRecorded() : String(f.tokensPerSecond) });
+    facts.push({ label: l10n.t('Finish reason'), value: f.finishReason ?? notRecorded() });
+    if (f.responseType) facts.push({ label: l10n.t('Response type'), value: f.responseType });
+    facts.push({ label: l10n.t('Model'), value: f.modelFromInfo ?? (f.modelInfoProblem ? `unknown (${f.modelInfoProblem})` : notRecorded()) });
+    facts.push({ label: l10n.t('LLM config'), value: f.llmConfig ? formatLlmConfig(f.llmConfig) || 'empty' : notRecorded() });
     const length = asNumber(row.content_length);
-    if (length !== null) facts.push({ label: 'Length', value: plural(length, 'character') });
+    if (length !== null) facts.push({ label: l10n.t('Length'), value: counted(length, (c) => l10n.t('{0} character', c), (c) => l10n.t('{0} characters', c)) });
 
     const sections: DetailSection[] = [];
-    if (info.warnings.length) sections.push({ kind: 'warnings', title: 'Warnings', warnings: info.warnings });
-    sections.push({ kind: 'facts', title: 'Response', facts });
+    if (info.warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings: info.warnings });
+    sections.push({ kind: 'facts', title: l10n.t('Response'), facts });
     const content = this.content(row.id, DETAILS_TEXT_LIMIT);
-    sections.push({ kind: 'text', title: 'Content', text: content ?? '(no content: NULL)', format: 'plain' });
+    sections.push({ kind: 'text', title: l10n.t('Content'), text: content ?? '(no content: NULL)', format: 'plain' });
     if (info.meta.raw !== null) {
-      sections.push({ kind: 'text', title: 'Metadata', text: prettyJson(info.meta), format: info.meta.parsed === undefined ? 'plain' : 'json' });
+      sections.push({ kind: 'text', title: l10n.t('Metadata'), text: prettyJson(info.meta), format: info.meta.parsed === undefined ? 'plain' : 'json' });
     }
     return sections;
   }
@@ -913,7 +914,7 @@ export class LlmOrchestrationSource implements HistorySource {
     if (!parsed || parsed.level !== 'response') return [];
     const row = this.db.get('SELECT x.id AS id FROM responses x WHERE x.id = ? LIMIT 1', [parsed.id]);
     if (!row) return [];
-    return [{ id: 'response', label: 'Response', status: 'added', before: null, after: `content:${idText(row.id)}` }];
+    return [{ id: 'response', label: l10n.t('Response'), status: 'added', before: null, after: `content:${idText(row.id)}` }];
   }
 
   text(ref: TextRef): string | null {

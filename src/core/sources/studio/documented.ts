@@ -8,6 +8,7 @@
  * stored"), the newest as its file under the session's work_dir when that can be read, with
  * whether the file still matches the version's hash (workFiles.ts).
  */
+import * as l10n from '@vscode/l10n';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
 import { boolOf, capText, isRecord, jsonOf, LOCAL_TIME_NOTE, numberOf, parseTime, parsedTimeFact, prettyJson, text, type ParsedTime } from './values';
@@ -212,15 +213,15 @@ export class StudioDocumentedSource implements HistorySource {
     const iterations = numberOf(r.iteration_count, 'iteration_count', warnings);
     const qa = boolOf(r.qa_passed, 'qa_passed', warnings);
     const out: DetailSection[] = [{
-      kind: 'facts', title: 'Session', facts: [
-        { label: 'Session id', value: id },
-        { label: 'Mission', value: text(r.user_mission) ?? '—' },
-        { label: 'Project', value: text(r.project_name) ?? '—' },
-        { label: 'Status', value: text(r.status) ?? '—' },
-        { label: 'Phase', value: text(r.current_phase) ?? '—' },
-        { label: 'Iterations', value: iterations === null ? '—' : String(iterations) },
-        { label: 'QA passed', value: qa === null ? '—' : qa ? 'yes' : 'no' },
-        { label: 'Work folder', value: text(r.work_dir) ?? '—' },
+      kind: 'facts', title: l10n.t('Session'), facts: [
+        { label: l10n.t('Session id'), value: id },
+        { label: l10n.t('Mission'), value: text(r.user_mission) ?? '—' },
+        { label: l10n.t('Project'), value: text(r.project_name) ?? '—' },
+        { label: l10n.t('Status'), value: text(r.status) ?? '—' },
+        { label: l10n.t('Phase'), value: text(r.current_phase) ?? '—' },
+        { label: l10n.t('Iterations'), value: iterations === null ? '—' : String(iterations) },
+        { label: l10n.t('QA passed'), value: qa === null ? '—' : qa ? 'yes' : 'no' },
+        { label: l10n.t('Work folder'), value: text(r.work_dir) ?? '—' },
         parsedTimeFact('Created', created),
         parsedTimeFact('Updated', updated),
       ],
@@ -235,7 +236,7 @@ export class StudioDocumentedSource implements HistorySource {
     const artifacts = this.artifacts.get(id) ?? [];
     if (artifacts.length) {
       out.push({
-        kind: 'timeline', title: 'Artifacts', events: artifacts.map((a) => ({
+        kind: 'timeline', title: l10n.t('Artifacts'), events: artifacts.map((a) => ({
           time: a.created.date, label: `${a.filePath} v${a.version ?? '?'}`,
           detail: [a.type, a.hash ? `sha256 ${a.hash}` : null, a.executionId ? `by execution ${a.executionId}` : null].filter(Boolean).join(' · '),
         })),
@@ -247,7 +248,7 @@ export class StudioDocumentedSource implements HistorySource {
         const byParent = new Map<string, number>();
         cps.forEach((c) => { const pid = text(c.parent_checkpoint_id); if (pid) byParent.set(pid, (byParent.get(pid) ?? 0) + 1); });
         out.push({
-          kind: 'timeline', title: 'Checkpoints', events: cps.map((c) => {
+          kind: 'timeline', title: l10n.t('Checkpoints'), events: cps.map((c) => {
             const meta = jsonOf(c.metadata, 'checkpoint metadata', warnings);
             const m = isRecord(meta) ? meta : {};
             const data = text(c.checkpoint_data);
@@ -262,29 +263,29 @@ export class StudioDocumentedSource implements HistorySource {
       const events = this.reader.all('SELECT * FROM audit_log WHERE session_id = ? ORDER BY created_at, id', [id]);
       if (events.length) {
         out.push({
-          kind: 'timeline', title: 'Audit log', events: events.map((e) => ({
+          kind: 'timeline', title: l10n.t('Audit log'), events: events.map((e) => ({
             time: parseTime(e.created_at).date, label: [text(e.event_type), text(e.user_action)].filter(Boolean).join(': '),
             detail: [text(e.details), text(e.ip_address) ? `from ${text(e.ip_address)}` : null].filter(Boolean).join(' · ') || undefined,
           })),
         });
       }
     }
-    if (created.local || updated.local) out.push({ kind: 'text', title: 'Times', text: LOCAL_TIME_NOTE, format: 'plain' });
-    if (warnings.length) out.push({ kind: 'warnings', title: 'Warnings', warnings });
+    if (created.local || updated.local) out.push({ kind: 'text', title: l10n.t('Times'), text: LOCAL_TIME_NOTE, format: 'plain' });
+    if (warnings.length) out.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return out;
   }
 
   private executionDetails(e: Execution): DetailSection[] {
     const n = this.executionNode(e);
     const out: DetailSection[] = [{
-      kind: 'facts', title: 'Agent execution', facts: [
-        { label: 'Agent', value: e.agent ?? '—' },
-        { label: 'Status', value: e.status ?? '—' },
+      kind: 'facts', title: l10n.t('Agent execution'), facts: [
+        { label: l10n.t('Agent'), value: e.agent ?? '—' },
+        { label: l10n.t('Status'), value: e.status ?? '—' },
         parsedTimeFact('Started', e.started),
         parsedTimeFact('Completed', e.completed),
-        { label: 'Duration', value: e.durationSeconds === null ? '—' : `${e.durationSeconds} s` },
-        { label: 'Tokens', value: e.tokens === null ? '—' : String(e.tokens) },
-        { label: 'Model', value: n.metrics.model ?? '—' },
+        { label: l10n.t('Duration'), value: e.durationSeconds === null ? '—' : `${e.durationSeconds} s` },
+        { label: l10n.t('Tokens'), value: e.tokens === null ? '—' : String(e.tokens) },
+        { label: l10n.t('Model'), value: n.metrics.model ?? '—' },
       ],
     }];
     for (const [column, title] of [['input_summary', 'Input'], ['output_summary', 'Output'], ['error_message', 'Error']] as const) {
@@ -292,12 +293,12 @@ export class StudioDocumentedSource implements HistorySource {
       if (t !== null) out.push({ kind: 'text', title, text: capText(t), format: 'plain' });
     }
     const meta = text(e.row.metadata);
-    if (meta !== null) out.push({ kind: 'text', title: 'Metadata', text: prettyJson(meta) ?? capText(meta), format: prettyJson(meta) === null ? 'plain' : 'json' });
+    if (meta !== null) out.push({ kind: 'text', title: l10n.t('Metadata'), text: prettyJson(meta) ?? capText(meta), format: prettyJson(meta) === null ? 'plain' : 'json' });
     const made = (this.artifacts.get(e.sessionId) ?? []).filter((a) => a.executionId === e.id);
     const warnings = [...e.warnings];
     if (made.length) {
       out.push({
-        kind: 'facts', title: 'Artifacts made', facts: made.map((a) => {
+        kind: 'facts', title: l10n.t('Artifacts made'), facts: made.map((a) => {
           const content = this.contentOf(a);
           const warning = contentWarning(a, content, this.workDirOf(a));
           if (warning) warnings.push(warning);
@@ -306,8 +307,8 @@ export class StudioDocumentedSource implements HistorySource {
         }),
       });
     }
-    if (e.started.local || e.completed.local) out.push({ kind: 'text', title: 'Times', text: LOCAL_TIME_NOTE, format: 'plain' });
-    if (warnings.length) out.push({ kind: 'warnings', title: 'Warnings', warnings });
+    if (e.started.local || e.completed.local) out.push({ kind: 'text', title: l10n.t('Times'), text: LOCAL_TIME_NOTE, format: 'plain' });
+    if (warnings.length) out.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return out;
   }
 

@@ -4,6 +4,7 @@
  * whose threads are the sessions and whose checkpoints are the steps. A bare checkpoints.db is
  * read on its own: its threads are the containers.
  */
+import * as l10n from '@vscode/l10n';
 import * as path from 'path';
 import { StepDbError } from '../../errors';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
@@ -220,40 +221,40 @@ export class StudioRealSource implements HistorySource {
     const steps = this.steps(c.id);
     if (s) {
       out.push({
-        kind: 'facts', title: 'Session', facts: [
-          { label: 'Session id', value: s.id },
-          { label: 'Mission', value: s.mission ?? '—' },
-          { label: 'Project', value: s.project ?? '—' },
-          { label: 'Status', value: s.status ?? '—' },
-          { label: 'Phase', value: s.phase ?? '—' },
-          { label: 'Iterations', value: s.iterations === null ? '—' : String(s.iterations) },
-          { label: 'QA passed', value: s.qaPassed === null ? '—' : s.qaPassed ? 'yes' : 'no' },
-          { label: 'Work folder', value: s.workDir ?? '—' },
+        kind: 'facts', title: l10n.t('Session'), facts: [
+          { label: l10n.t('Session id'), value: s.id },
+          { label: l10n.t('Mission'), value: s.mission ?? '—' },
+          { label: l10n.t('Project'), value: s.project ?? '—' },
+          { label: l10n.t('Status'), value: s.status ?? '—' },
+          { label: l10n.t('Phase'), value: s.phase ?? '—' },
+          { label: l10n.t('Iterations'), value: s.iterations === null ? '—' : String(s.iterations) },
+          { label: l10n.t('QA passed'), value: s.qaPassed === null ? '—' : s.qaPassed ? 'yes' : 'no' },
+          { label: l10n.t('Work folder'), value: s.workDir ?? '—' },
           parsedTimeFact('Created', s.created),
           parsedTimeFact('Last saved', s.updated),
-          { label: 'Checkpoints', value: this.store ? String(steps.filter((x) => x.kind === 'checkpoint').length) : 'no checkpoints.db beside orchestrator.db' },
+          { label: l10n.t('Checkpoints'), value: this.store ? String(steps.filter((x) => x.kind === 'checkpoint').length) : 'no checkpoints.db beside orchestrator.db' },
         ],
       });
       if (s.stateJson !== null) {
         const pretty = prettyJson(s.stateJson);
-        out.push({ kind: 'text', title: 'Latest state (state_json)', text: pretty ?? capText(s.stateJson), format: pretty === null ? 'plain' : 'json' });
+        out.push({ kind: 'text', title: l10n.t('Latest state (state_json)'), text: pretty ?? capText(s.stateJson), format: pretty === null ? 'plain' : 'json' });
       }
-      if (s.created.local || s.updated.local) out.push({ kind: 'text', title: 'Times', text: LOCAL_TIME_NOTE, format: 'plain' });
+      if (s.created.local || s.updated.local) out.push({ kind: 'text', title: l10n.t('Times'), text: LOCAL_TIME_NOTE, format: 'plain' });
     } else {
-      out.push({ kind: 'facts', title: 'Thread', facts: [{ label: 'Thread id', value: c.id }, { label: 'Checkpoints', value: String(steps.filter((x) => x.kind === 'checkpoint').length) }] });
+      out.push({ kind: 'facts', title: l10n.t('Thread'), facts: [{ label: l10n.t('Thread id'), value: c.id }, { label: l10n.t('Checkpoints'), value: String(steps.filter((x) => x.kind === 'checkpoint').length) }] });
     }
     if (steps.length) {
-      out.push({ kind: 'timeline', title: 'Checkpoints', events: steps.map((st) => ({ time: st.kind === 'task' ? null : st.checkpoint.time.date, label: st.kind === 'task' ? `${st.node} failed` : st.node, detail: st.kind === 'task' ? st.error ?? undefined : `${st.checkpoint.source ?? ''} ${st.checkpoint.id}`.trim() })) });
+      out.push({ kind: 'timeline', title: l10n.t('Checkpoints'), events: steps.map((st) => ({ time: st.kind === 'task' ? null : st.checkpoint.time.date, label: st.kind === 'task' ? `${st.node} failed` : st.node, detail: st.kind === 'task' ? st.error ?? undefined : `${st.checkpoint.source ?? ''} ${st.checkpoint.id}`.trim() })) });
     }
     const latest = [...steps].reverse().find((x) => x.kind === 'checkpoint');
     if (latest) {
       const files = [...artifactsIn(latest.checkpoint.channelValues, c.id).keys()];
-      if (files.length) out.push({ kind: 'facts', title: 'Artifacts the state names', facts: files.map((f) => ({ label: f, value: this.readArtifact(c.id, f) === null ? 'not found' : 'present' })) });
+      if (files.length) out.push({ kind: 'facts', title: l10n.t('Artifacts the state names'), facts: files.map((f) => ({ label: f, value: this.readArtifact(c.id, f) === null ? 'not found' : 'present' })) });
     }
     const warnings = [...(s?.warnings ?? []), ...this.siblingWarnings];
     const other = this.store?.otherNamespaces.get(c.id);
     if (other) warnings.push(`${other} checkpoint(s) of subgraph namespaces are not listed.`);
-    if (warnings.length) out.push({ kind: 'warnings', title: 'Warnings', warnings });
+    if (warnings.length) out.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return out;
   }
 
@@ -261,40 +262,40 @@ export class StudioRealSource implements HistorySource {
     const cp = st.checkpoint;
     const out: DetailSection[] = [];
     if (st.kind === 'task') {
-      out.push({ kind: 'facts', title: 'Failed task', facts: [
-        { label: 'Node', value: st.node },
-        { label: 'Task id', value: st.taskId ?? '—' },
-        { label: 'Started from checkpoint', value: cp.id },
-        { label: 'Duration', value: 'not recorded (a failed task leaves no checkpoint)' },
+      out.push({ kind: 'facts', title: l10n.t('Failed task'), facts: [
+        { label: l10n.t('Node'), value: st.node },
+        { label: l10n.t('Task id'), value: st.taskId ?? '—' },
+        { label: l10n.t('Started from checkpoint'), value: cp.id },
+        { label: l10n.t('Duration'), value: 'not recorded (a failed task leaves no checkpoint)' },
       ] });
-      out.push({ kind: 'text', title: 'Error', text: st.error ?? '', format: 'plain' });
-      out.push({ kind: 'text', title: 'Writes', text: capText(formatWrites(st.writes)), format: 'plain' });
+      out.push({ kind: 'text', title: l10n.t('Error'), text: st.error ?? '', format: 'plain' });
+      out.push({ kind: 'text', title: l10n.t('Writes'), text: capText(formatWrites(st.writes)), format: 'plain' });
       return out;
     }
     const facts = [
-      { label: 'Node', value: st.node },
-      { label: 'Source', value: cp.source ?? '—' },
-      { label: 'Step', value: cp.step === null ? '—' : String(cp.step) },
-      { label: 'Checkpoint id', value: cp.id },
-      { label: 'Parent', value: cp.parentId ?? '—' },
-      { label: 'Thread', value: threadId },
+      { label: l10n.t('Node'), value: st.node },
+      { label: l10n.t('Source'), value: cp.source ?? '—' },
+      { label: l10n.t('Step'), value: cp.step === null ? '—' : String(cp.step) },
+      { label: l10n.t('Checkpoint id'), value: cp.id },
+      { label: l10n.t('Parent'), value: cp.parentId ?? '—' },
+      { label: l10n.t('Thread'), value: threadId },
       parsedTimeFact('Time', cp.time),
     ];
     if (cp.createdAt.raw !== null && cp.createdAt !== cp.time) facts.push(parsedTimeFact('created_at', cp.createdAt));
     const next = nextNodes(cp);
-    facts.push({ label: 'Next', value: next.length ? next.join(', ') : '—' });
+    facts.push({ label: l10n.t('Next'), value: next.length ? next.join(', ') : '—' });
     const updated = cp.checkpoint?.updated_channels;
-    if (Array.isArray(updated)) facts.push({ label: 'Updated channels', value: updated.map(String).join(', ') || '—' });
-    facts.push({ label: 'Stored as', value: `${cp.type ?? 'untyped'}, ${cp.bytes} bytes` });
-    out.push({ kind: 'facts', title: 'Checkpoint', facts });
-    out.push({ kind: 'text', title: 'State', text: formatState(cp), format: 'plain' });
-    if (st.writes.length) out.push({ kind: 'text', title: 'Writes that made it', text: capText(formatWrites(st.writes)), format: 'plain' });
-    if (st.pending.length) out.push({ kind: 'text', title: 'Pending writes (no checkpoint after them)', text: capText(formatWrites(st.pending)), format: 'plain' });
-    out.push({ kind: 'text', title: 'Metadata', text: formatShown(cp.metadata), format: 'plain' });
-    if (cp.time.local || cp.createdAt.local) out.push({ kind: 'text', title: 'Times', text: LOCAL_TIME_NOTE, format: 'plain' });
+    if (Array.isArray(updated)) facts.push({ label: l10n.t('Updated channels'), value: updated.map(String).join(', ') || '—' });
+    facts.push({ label: l10n.t('Stored as'), value: `${cp.type ?? 'untyped'}, ${cp.bytes} bytes` });
+    out.push({ kind: 'facts', title: l10n.t('Checkpoint'), facts });
+    out.push({ kind: 'text', title: l10n.t('State'), text: formatState(cp), format: 'plain' });
+    if (st.writes.length) out.push({ kind: 'text', title: l10n.t('Writes that made it'), text: capText(formatWrites(st.writes)), format: 'plain' });
+    if (st.pending.length) out.push({ kind: 'text', title: l10n.t('Pending writes (no checkpoint after them)'), text: capText(formatWrites(st.pending)), format: 'plain' });
+    out.push({ kind: 'text', title: l10n.t('Metadata'), text: formatShown(cp.metadata), format: 'plain' });
+    if (cp.time.local || cp.createdAt.local) out.push({ kind: 'text', title: l10n.t('Times'), text: LOCAL_TIME_NOTE, format: 'plain' });
     const files = this.fileChanges(threadId, st);
-    if (files.length) out.push({ kind: 'text', title: 'Artifacts', text: 'Artifact files are overwritten in place: what is shown is each file as it is now, not as this step left it.', format: 'plain' });
-    if (cp.warnings.length) out.push({ kind: 'warnings', title: 'Warnings', warnings: cp.warnings });
+    if (files.length) out.push({ kind: 'text', title: l10n.t('Artifacts'), text: 'Artifact files are overwritten in place: what is shown is each file as it is now, not as this step left it.', format: 'plain' });
+    if (cp.warnings.length) out.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings: cp.warnings });
     return out;
   }
 
@@ -330,7 +331,7 @@ export class StudioRealSource implements HistorySource {
     const before = st.previous ? formatState(st.previous) : null;
     if (before !== after) {
       out.push({
-        id: 'state', label: 'state', status: before === null ? 'added' : 'modified',
+        id: 'state', label: l10n.t('state'), status: before === null ? 'added' : 'modified',
         before: st.previous ? makeRef('state', f.threadId, st.previous.id) : null, after: makeRef('state', f.threadId, st.checkpoint.id),
       });
     }
