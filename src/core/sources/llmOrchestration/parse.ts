@@ -4,6 +4,7 @@
  * model a backend reported, and timestamps (SQLite's UTC `YYYY-MM-DD HH:MM:SS` in columns,
  * JavaScript's ISO text inside JSON). Nothing here throws on a stored value.
  */
+import * as l10n from '@vscode/l10n';
 import { parseDbDate } from '../../model';
 import type { NodeStatus, SqlValue, TokenCounts } from '../types';
 
@@ -61,11 +62,11 @@ export function parseJsonObject(value: SqlValue | undefined, what: string): Pars
     parsed = JSON.parse(raw);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return { value: null, raw, problem: `${what} is not valid JSON (${why}); the stored text is shown as it is.`, parsed: undefined };
+    return { value: null, raw, problem: l10n.t('{0} is not valid JSON ({1}); the stored text is shown as it is.', what, why), parsed: undefined };
   }
   if (parsed === null) return { value: null, raw, problem: null, parsed };
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return { value: null, raw, problem: `${what} is JSON but not an object; the stored text is shown as it is.`, parsed };
+    return { value: null, raw, problem: l10n.t('{0} is JSON but not an object; the stored text is shown as it is.', what), parsed };
   }
   return { value: parsed as Record<string, unknown>, raw, problem: null, parsed };
 }
@@ -119,10 +120,10 @@ export function parseLlmConfig(value: unknown): LlmConfig | null {
 
 export function formatLlmConfig(c: LlmConfig): string {
   const parts: string[] = [];
-  if (c.port !== null) parts.push(`port ${c.port}`);
-  if (c.temperature !== null) parts.push(`temperature ${c.temperature}`);
-  if (c.maxLength !== null) parts.push(`max length ${c.maxLength}`);
-  if (c.modelFormat !== null) parts.push(`format ${c.modelFormat}`);
+  if (c.port !== null) parts.push(l10n.t('port {0}', c.port));
+  if (c.temperature !== null) parts.push(l10n.t('temperature {0}', c.temperature));
+  if (c.maxLength !== null) parts.push(l10n.t('max length {0}', c.maxLength));
+  if (c.modelFormat !== null) parts.push(l10n.t('format {0}', c.modelFormat));
   return parts.join(' · ');
 }
 
@@ -166,11 +167,11 @@ export function responseFacts(meta: Record<string, unknown> | null): ResponseFac
   const info = meta.model_info;
   if (!modelFromInfo && info && typeof info === 'object' && !Array.isArray(info)) {
     const o = info as Record<string, unknown>;
-    if (o.success === false) modelInfoProblem = asString(o.message) ?? 'the model look-up failed';
+    if (o.success === false) modelInfoProblem = asString(o.message) ?? l10n.t('the model look-up failed');
   }
   let model = modelFromInfo;
   if (!model && llmConfig && llmConfig.port !== null) {
-    model = `port ${llmConfig.port}${llmConfig.modelFormat ? ` · format ${llmConfig.modelFormat}` : ''}`;
+    model = llmConfig.modelFormat ? l10n.t('port {0} · format {1}', llmConfig.port, llmConfig.modelFormat) : l10n.t('port {0}', llmConfig.port);
   }
   return {
     tokens,
@@ -203,10 +204,10 @@ export function runModels(meta: Record<string, unknown> | null): { models: RunMo
     try {
       list = JSON.parse(list);
     } catch {
-      return { models: null, problem: 'Its metadata\'s "models" is text that is not valid JSON.' };
+      return { models: null, problem: l10n.t('Its metadata\'s "models" is text that is not valid JSON.') };
     }
   }
-  if (!Array.isArray(list)) return { models: null, problem: 'Its metadata\'s "models" is not a list.' };
+  if (!Array.isArray(list)) return { models: null, problem: l10n.t('Its metadata\'s "models" is not a list.') };
   return {
     models: list.map((m) => {
       const o = m && typeof m === 'object' ? (m as Record<string, unknown>) : {};

@@ -30,8 +30,8 @@
  * `content:<responseId>`, `response-metadata:<id>`, `run-metadata:<id>`.
  */
 import * as l10n from '@vscode/l10n';
-import { dateTime, formatDuration as duration, formatTokens as tokensText, notRecorded } from '../../figures';
-import { formatTokens, counted, timeFact } from '../figures';
+import { dateTime, formatDuration as duration, formatExactCount, formatTokens as tokensText, notRecorded } from '../../figures';
+import { formatTokens, counted, level, timeFact } from '../figures';
 import type {
   ChangeItem,
   DetailFact,
@@ -69,16 +69,20 @@ import {
 import { missingParentWarning, orphanGroupDescription, syntheticInPage } from '../orphans';
 
 export const LEVELS: readonly LevelInfo[] = [
-  { key: 'workflow', singular: 'workflow', plural: 'workflows' },
-  { key: 'run', singular: 'run', plural: 'runs' },
-  { key: 'response', singular: 'response', plural: 'responses' },
+  level('workflow', () => l10n.t('workflow'), () => l10n.t('workflows')),
+  level('run', () => l10n.t('run'), () => l10n.t('runs')),
+  level('response', () => l10n.t('response'), () => l10n.t('responses')),
 ];
 
 export const DELETED_WORKFLOW_REF = 'workflow:(deleted)';
+/** The "(deleted workflow)" node's label in English, as tests compare it; the tree shows deletedWorkflowLabel(). */
 export const DELETED_WORKFLOW_LABEL = '(deleted workflow)';
+export const deletedWorkflowLabel = (): string => l10n.t('(deleted workflow)');
 /** The "(deleted run)" node under "(deleted workflow)"; a workflow's own is `run:(deleted):<workflowId>`. */
 export const DELETED_RUN_REF = 'run:(deleted)';
+/** The "(deleted run)" node's label in English, as tests compare it; the tree shows deletedRunLabel(). */
 export const DELETED_RUN_LABEL = '(deleted run)';
+export const deletedRunLabel = (): string => l10n.t('(deleted run)');
 /** text() returns at most this many bytes of a stored text, then a note. */
 export const TEXT_LIMIT = 5 * 1024 * 1024;
 /** Details carry at most this many bytes of a response's content. */
@@ -111,6 +115,11 @@ type Parsed =
 
 /** `5` binds as an integer, anything else as the text it is. */
 const bindId = (text: string): SqlValue => (/^-?\d{1,15}$/.test(text) ? Number(text) : text);
+/** ` · counted in 2 of 3 responses`: what follows tokens counted in only some of the responses. */
+function countedIn(n: number, of: number): string {
+  return of === 1 ? l10n.t(' · counted in {0} of {1} response', n, formatExactCount(of)) : l10n.t(' · counted in {0} of {1} responses', n, formatExactCount(of));
+}
+
 const idText = (v: SqlValue): string => asText(v) ?? 'null';
 
 /** The ref of the "(deleted run)" node under workflow `workflowId`, or under "(deleted workflow)" for null. */
@@ -475,11 +484,11 @@ export class LlmOrchestrationSource implements HistorySource {
     const name = asText(row.name);
     const warnings: string[] = [];
     const created = parseTime(row.created_at);
-    if (row.created_at !== null && !created) warnings.push(`Its created_at, ${asText(row.created_at)}, is not a time.`);
+    if (row.created_at !== null && !created) warnings.push(l10n.t('Its created_at, {0}, is not a time.', String(asText(row.created_at))));
     return {
       ref: `workflow:${idText(row.id)}`,
       level: 'workflow',
-      label: name ?? `Workflow ${idText(row.id)}`,
+      label: name ?? l10n.t('Workflow {0}', idText(row.id)),
       description: `${counted(runs, (c) => l10n.t('{0} run', c), (c) => l10n.t('{0} runs', c))} · ${counted(payloads, (c) => l10n.t('{0} payload', c), (c) => l10n.t('{0} payloads', c))}${orphans ? ` · ${orphanGroupDescription(orphans, 'response')}` : ''}`,
       status: runs ? mapRunStatus(lastStatus) : 'unknown',
       rawStatus: runs ? lastStatus : null,
@@ -502,7 +511,7 @@ export class LlmOrchestrationSource implements HistorySource {
     return {
       ref: DELETED_WORKFLOW_REF,
       level: 'workflow',
-      label: DELETED_WORKFLOW_LABEL,
+      label: deletedWorkflowLabel(),
       description: parts.join(' · '),
       status: runs ? mapRunStatus(lastStatus) : 'unknown',
       rawStatus: lastStatus,
@@ -521,7 +530,7 @@ export class LlmOrchestrationSource implements HistorySource {
     return {
       ref: group === UNPLACED ? DELETED_RUN_REF : `${DELETED_RUN_REF}:${group}`,
       level: 'run',
-      label: DELETED_RUN_LABEL,
+      label: deletedRunLabel(),
       description: orphanGroupDescription(ids.length, 'response'),
       // The run rows, and their statuses, are gone.
       status: 'unknown',
@@ -542,18 +551,18 @@ export class LlmOrchestrationSource implements HistorySource {
   }
 
   private runInfo(row: SqlRow): RunInfo {
-    const meta = parseJsonObject(row.metadata, 'Its metadata');
+    const meta = parseJsonObject(row.metadata, l10n.t('Its metadata'));
     const rawStatus = asText(row.status);
     const status = mapRunStatus(rawStatus);
     const warnings: string[] = [];
     if (meta.problem) warnings.push(meta.problem);
     if (status === 'unknown') {
-      warnings.push(rawStatus === null ? 'It has no status.' : `Its status, ${JSON.stringify(rawStatus)}, is none of ${KNOWN_RUN_STATUSES.join(', ')}.`);
+      warnings.push(rawStatus === null ? l10n.t('It has no status.') : l10n.t('Its status, {0}, is none of {1}.', JSON.stringify(rawStatus), KNOWN_RUN_STATUSES.join(', ')));
     }
     const start = parseTime(row.started_at) ?? parseTime(meta.value?.started_at);
     const end = parseTime(row.completed_at) ?? parseTime(meta.value?.completed_at);
-    if (row.started_at !== null && !parseTime(row.started_at)) warnings.push(`Its started_at, ${asText(row.started_at)}, is not a time.`);
-    if (row.completed_at !== null && !parseTime(row.completed_at)) warnings.push(`Its completed_at, ${asText(row.completed_at)}, is not a time.`);
+    if (row.started_at !== null && !parseTime(row.started_at)) warnings.push(l10n.t('Its started_at, {0}, is not a time.', String(asText(row.started_at))));
+    if (row.completed_at !== null && !parseTime(row.completed_at)) warnings.push(l10n.t('Its completed_at, {0}, is not a time.', String(asText(row.completed_at))));
     if (!num(row.workflow_exists)) {
       warnings.push(missingParentWarning('workflow', 'workflow_id', row.workflow_id === null ? null : idText(row.workflow_id)));
     }
@@ -589,15 +598,15 @@ export class LlmOrchestrationSource implements HistorySource {
     const parts: string[] = [];
     if (!num(row.workflow_exists)) {
       const name = asString(info.meta.value?.workflow_name);
-      parts.push(name ?? (row.workflow_id === null ? 'no workflow' : `workflow ${idText(row.workflow_id)}`));
+      parts.push(name ?? (row.workflow_id === null ? l10n.t('no workflow') : l10n.t('workflow {0}', idText(row.workflow_id))));
     }
-    parts.push(total !== null ? `${responses} of ${counted(total, (c) => l10n.t('{0} payload', c), (c) => l10n.t('{0} payloads', c))}` : counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c)));
+    parts.push(total !== null ? (total === 1 ? l10n.t('{0} of {1} payload', responses, formatExactCount(total)) : l10n.t('{0} of {1} payloads', responses, formatExactCount(total))) : counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c)));
     const startLabel = info.start ? dateTime(info.start) : null;
     if (startLabel) parts.push(startLabel);
     return {
       ref: `run:${idText(row.id)}`,
       level: 'run',
-      label: `Run ${idText(row.id)}`,
+      label: l10n.t('Run {0}', idText(row.id)),
       description: parts.join(' · '),
       status: info.status,
       rawStatus: info.rawStatus,
@@ -616,32 +625,33 @@ export class LlmOrchestrationSource implements HistorySource {
   }
 
   private responseInfo(row: SqlRow): ResponseInfo {
-    const meta = parseJsonObject(row.metadata, 'Its metadata');
+    const meta = parseJsonObject(row.metadata, l10n.t('Its metadata'));
     const facts = responseFacts(meta.value);
     const warnings: string[] = [];
     if (!num(row.run_exists)) warnings.push(missingParentWarning('run', 'run_id', row.run_id === null ? null : idText(row.run_id)));
     if (meta.problem) warnings.push(meta.problem);
-    if (meta.raw === null) warnings.push('It has no metadata (NULL): no tokens, duration or model are recorded.');
+    if (meta.raw === null) warnings.push(l10n.t('It has no metadata (NULL): no tokens, duration or model are recorded.'));
     const payloadId = row.payload_id;
     const payloadName = asText(row.payload_name);
     let label: string;
     let recoveredName: string | null = null;
     if (payloadId === null) {
-      label = 'Payload (none)';
-      warnings.push('It names no payload (payload_id is NULL).');
+      label = l10n.t('Payload (none)');
+      warnings.push(l10n.t('It names no payload (payload_id is NULL).'));
     } else if (!num(row.payload_exists)) {
-      label = `Payload ${idText(payloadId)} (deleted)`;
+      label = l10n.t('Payload {0} (deleted)', idText(payloadId));
       const title = asText(row.response_block_title);
       const m = title ? /^(.*) - response$/s.exec(title) : null;
       recoveredName = m ? m[1] : null;
       warnings.push(
-        `Its payload (id ${idText(payloadId)}) has been deleted` +
-          (recoveredName !== null ? `; its response block calls it ${JSON.stringify(recoveredName)}.` : '; its name is stored nowhere else.'),
+        recoveredName !== null
+          ? l10n.t('Its payload (id {0}) has been deleted; its response block calls it {1}.', idText(payloadId), JSON.stringify(recoveredName))
+          : l10n.t('Its payload (id {0}) has been deleted; its name is stored nowhere else.', idText(payloadId)),
       );
     } else {
-      label = payloadName ?? `Payload ${idText(payloadId)}`;
+      label = payloadName ?? l10n.t('Payload {0}', idText(payloadId));
     }
-    if (row.created_at !== null && !parseTime(row.created_at)) warnings.push(`Its created_at, ${asText(row.created_at)}, is not a time.`);
+    if (row.created_at !== null && !parseTime(row.created_at)) warnings.push(l10n.t('Its created_at, {0}, is not a time.', String(asText(row.created_at))));
     return { row, meta, facts, warnings, label, recoveredName };
   }
 
@@ -663,16 +673,16 @@ export class LlmOrchestrationSource implements HistorySource {
     const { row, facts } = info;
     const parts: string[] = [];
     if (!num(row.run_exists)) {
-      parts.push(row.run_id === null ? 'No run' : `Run ${idText(row.run_id)} (deleted)`);
+      parts.push(row.run_id === null ? l10n.t('No run') : l10n.t('Run {0} (deleted)', idText(row.run_id)));
     } else if (withRun) {
       const started = parseTime(row.run_started_at);
-      parts.push(`Run ${idText(row.run_id)}${started ? ` · ${dateTime(started)}` : ''}`);
+      parts.push(started ? l10n.t('Run {0} · {1}', idText(row.run_id), dateTime(started)) : l10n.t('Run {0}', idText(row.run_id)));
     }
     if (info.recoveredName !== null) parts.push(info.recoveredName);
     if (facts.tokens?.total != null) parts.push(tokensText(facts.tokens.total));
     const d = facts.durationMs === null ? null : duration(facts.durationMs);
     if (d) parts.push(d);
-    if (facts.finishReason && facts.finishReason !== 'stop') parts.push(`finish: ${facts.finishReason}`);
+    if (facts.finishReason && facts.finishReason !== 'stop') parts.push(l10n.t('finish: {0}', facts.finishReason));
     return {
       ref: `response:${idText(row.id)}`,
       level: 'response',
@@ -721,9 +731,9 @@ export class LlmOrchestrationSource implements HistorySource {
       title: l10n.t('Workflow'),
       facts: [
         { label: l10n.t('Name'), value: asText(row.name) ?? notRecorded() },
-        { label: 'Id', value: idText(row.id) },
-        columnTime('Created', row.created_at),
-        columnTime('Updated', row.updated_at),
+        { label: l10n.t('Id'), value: idText(row.id) },
+        columnTime(l10n.t('Created'), row.created_at),
+        columnTime(l10n.t('Updated'), row.updated_at),
         { label: l10n.t('Runs'), value: String(num(row.n_runs)) },
       ],
     });
@@ -732,7 +742,7 @@ export class LlmOrchestrationSource implements HistorySource {
       title: l10n.t('Payloads now'),
       facts: payloads.map((p, i) => ({
         label: String(i + 1),
-        value: num(p.present) ? `${asText(p.name) ?? '(no name)'} (id ${idText(p.payload_id)})` : `payload ${idText(p.payload_id)} (deleted)`,
+        value: num(p.present) ? l10n.t('{0} (id {1})', asText(p.name) ?? l10n.t('(no name)'), idText(p.payload_id)) : l10n.t('payload {0} (deleted)', idText(p.payload_id)),
       })),
     });
     return sections;
@@ -747,9 +757,9 @@ export class LlmOrchestrationSource implements HistorySource {
       const ids = this.db.all(`SELECT DISTINCT r.workflow_id AS id FROM runs r WHERE ${ORPHAN_RUN} ORDER BY r.workflow_id`).map((r) => idText(r.id));
       facts.push({ label: l10n.t('Workflow ids'), value: ids.join(', ') });
     }
-    if (responses) facts.push({ label: l10n.t('Responses of deleted runs'), value: `${responses}, under ${DELETED_RUN_LABEL}` });
-    facts.push({ label: l10n.t('Why'), value: 'LLM Orchestration never turns foreign keys on, so deleting a workflow leaves its runs and their responses.' });
-    return [{ kind: 'facts', title: DELETED_WORKFLOW_LABEL, facts }];
+    if (responses) facts.push({ label: l10n.t('Responses of deleted runs'), value: l10n.t('{0}, under {1}', responses, deletedRunLabel()) });
+    facts.push({ label: l10n.t('Why'), value: l10n.t('LLM Orchestration never turns foreign keys on, so deleting a workflow leaves its runs and their responses.') });
+    return [{ kind: 'facts', title: deletedWorkflowLabel(), facts }];
   }
 
   private deletedRunDetails(group: string): DetailSection[] {
@@ -772,30 +782,28 @@ export class LlmOrchestrationSource implements HistorySource {
         label: l10n.t('Workflow'),
         value:
           group === UNPLACED
-            ? 'unknown: no single workflow lists their payloads now'
-            : `${asText(workflow?.name ?? null) ?? '(no name)'} (id ${group}), the one workflow that lists their payloads now`,
+            ? l10n.t('unknown: no single workflow lists their payloads now')
+            : l10n.t('{0} (id {1}), the one workflow that lists their payloads now', asText(workflow?.name ?? null) ?? l10n.t('(no name)'), group),
       },
       timeFact(l10n.t('First written'), node.metrics.start, null),
       timeFact(l10n.t('Last written'), node.metrics.end, null),
       {
         label: l10n.t('Tokens'),
-        value: formatTokens(node.metrics.tokens) + (agg && agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${counted(agg.responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))}` : ''),
+        value: formatTokens(node.metrics.tokens) + (agg && agg.counted > 0 && agg.counted < agg.responses ? countedIn(agg.counted, agg.responses) : ''),
       },
       { label: l10n.t('Models'), value: node.metrics.model ?? notRecorded() },
       {
         label: l10n.t('Why'),
         value:
-          'Their run rows are gone. LLM Orchestration deletes a run\'s responses and then the run, but a run still executing goes on writing responses ' +
-          'with its id; foreign keys are never on, so nothing refuses them. A run_id that is NULL was written outside the app.',
+          l10n.t('Their run rows are gone. LLM Orchestration deletes a run\'s responses and then the run, but a run still executing goes on writing responses with its id; foreign keys are never on, so nothing refuses them. A run_id that is NULL was written outside the app.'),
       },
       {
         label: l10n.t('Placed'),
         value:
-          'The responses of one deleted run are listed under the one workflow that lists every payload they answer (a response with run_id NULL: its payload); ' +
-          `when no workflow or several do, under ${DELETED_WORKFLOW_LABEL}.`,
+          l10n.t('The responses of one deleted run are listed under the one workflow that lists every payload they answer (a response with run_id NULL: its payload); when no workflow or several do, under {0}.', deletedWorkflowLabel()),
       },
     ];
-    return [{ kind: 'facts', title: DELETED_RUN_LABEL, facts }];
+    return [{ kind: 'facts', title: deletedRunLabel(), facts }];
   }
 
   private runDetails(id: SqlValue): DetailSection[] {
@@ -813,45 +821,50 @@ export class LlmOrchestrationSource implements HistorySource {
       label: l10n.t('Workflow'),
       value:
         row.workflow_id === null
-          ? 'none (workflow_id is NULL)'
-          : `${workflowName ?? '(no name)'} (id ${idText(row.workflow_id)}${workflowGone ? ', deleted' : ''})`,
+          ? l10n.t('none (workflow_id is NULL)')
+          : workflowGone
+            ? l10n.t('{0} (id {1}, deleted)', workflowName ?? l10n.t('(no name)'), idText(row.workflow_id))
+            : l10n.t('{0} (id {1})', workflowName ?? l10n.t('(no name)'), idText(row.workflow_id)),
     });
-    facts.push({ label: l10n.t('Status'), value: `${info.status}${info.rawStatus !== null && info.rawStatus !== info.status ? ` (stored as ${info.rawStatus})` : ''}` });
-    facts.push(columnTime('Started', row.started_at));
+    facts.push({ label: l10n.t('Status'), value: info.rawStatus !== null && info.rawStatus !== info.status ? l10n.t('{0} (stored as {1})', info.status, info.rawStatus) : info.status });
+    facts.push(columnTime(l10n.t('Started'), row.started_at));
     if (info.status === 'running') {
       const age = info.start ? duration(this.now().getTime() - info.start.getTime()) : null;
       facts.push({
         label: l10n.t('Still running'),
         value:
-          `Marked ${info.rawStatus ?? 'running'}${info.start ? ` since ${dateTime(info.start)}${age ? ` (${age} ago)` : ''}` : ''}, with no completion recorded. ` +
-          'LLM Orchestration keeps this status for good when its server stops mid-run.',
+          !info.start
+            ? l10n.t('Marked {0}, with no completion recorded. LLM Orchestration keeps this status for good when its server stops mid-run.', info.rawStatus ?? 'running')
+            : age
+              ? l10n.t('Marked {0} since {1} ({2} ago), with no completion recorded. LLM Orchestration keeps this status for good when its server stops mid-run.', info.rawStatus ?? 'running', dateTime(info.start), age)
+              : l10n.t('Marked {0} since {1}, with no completion recorded. LLM Orchestration keeps this status for good when its server stops mid-run.', info.rawStatus ?? 'running', dateTime(info.start)),
       });
     }
-    facts.push(columnTime('Completed', row.completed_at));
+    facts.push(columnTime(l10n.t('Completed'), row.completed_at));
     facts.push({ label: l10n.t('Duration'), value: node.metrics.durationMs === null ? notRecorded() : duration(node.metrics.durationMs) });
     const total = asNumber(meta?.total_payloads);
     facts.push({ label: l10n.t('Payloads'), value: total === null ? `${notRecorded()} (${counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))})` : `${total} (${counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))})` });
-    const partial = agg.counted > 0 && agg.counted < agg.responses ? ` · counted in ${agg.counted} of ${counted(agg.responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))}` : '';
+    const partial = agg.counted > 0 && agg.counted < agg.responses ? countedIn(agg.counted, agg.responses) : '';
     facts.push({ label: l10n.t('Tokens'), value: formatTokens(node.metrics.tokens) + partial });
     const { models, problem: modelsProblem } = runModels(meta);
     if (models) {
-      facts.push({ label: l10n.t('Models'), value: models.map((m) => `${m.payloadName ?? '?'}: ${m.model ?? 'unknown'}`).join('; ') || 'none' });
+      facts.push({ label: l10n.t('Models'), value: models.map((m) => `${m.payloadName ?? '?'}: ${m.model ?? l10n.t('unknown')}`).join('; ') || l10n.t('none') });
     } else if (node.metrics.model) {
       facts.push({ label: l10n.t('Models'), value: node.metrics.model });
     }
     const error = meta ? asString(meta.error) ?? (meta.error != null ? JSON.stringify(meta.error) : null) : null;
     if (error !== null) facts.push({ label: l10n.t('Error'), value: error });
     else if (info.status === 'failed') {
-      facts.push({ label: l10n.t('Error'), value: info.meta.raw === null ? 'not stored: the run\'s metadata is NULL (runs started from the UI keep it NULL)' : notRecorded() });
+      facts.push({ label: l10n.t('Error'), value: info.meta.raw === null ? l10n.t('not stored: the run\'s metadata is NULL (runs started from the UI keep it NULL)') : notRecorded() });
     }
     const completedJson = parseTime(meta?.completed_at);
     if (completedJson) facts.push(timeFact(l10n.t('Completed (metadata)'), completedJson, meta?.completed_at));
-    facts.push({ label: l10n.t('Metadata'), value: info.meta.raw === null ? 'NULL' : info.meta.problem ? 'damaged (see Warnings)' : 'JSON (below)' });
+    facts.push({ label: l10n.t('Metadata'), value: info.meta.raw === null ? 'NULL' : info.meta.problem ? l10n.t('damaged (see Warnings)') : l10n.t('JSON (below)') });
 
     const sections: DetailSection[] = [];
     const warnings = modelsProblem ? [...info.warnings, modelsProblem] : info.warnings;
     if (warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
-    sections.push({ kind: 'facts', title: `Run ${idText(row.id)}`, facts });
+    sections.push({ kind: 'facts', title: l10n.t('Run {0}', idText(row.id)), facts });
     if (info.meta.raw !== null) {
       sections.push({ kind: 'text', title: l10n.t('Metadata'), text: prettyJson(info.meta), format: info.meta.parsed === undefined ? 'plain' : 'json' });
     }
@@ -866,13 +879,21 @@ export class LlmOrchestrationSource implements HistorySource {
     const { facts: f } = info;
     const run = this.runRow(row.run_id);
     const facts: DetailFact[] = [];
-    facts.push({ label: l10n.t('Payload'), value: row.payload_id === null ? 'none' : num(row.payload_exists) ? `${asText(row.payload_name) ?? '(no name)'} (id ${idText(row.payload_id)})` : `${info.recoveredName !== null ? `${info.recoveredName} ` : ''}(id ${idText(row.payload_id)}, deleted)` });
+    facts.push({ label: l10n.t('Payload'), value:
+        row.payload_id === null
+          ? l10n.t('none')
+          : num(row.payload_exists)
+            ? l10n.t('{0} (id {1})', asText(row.payload_name) ?? l10n.t('(no name)'), idText(row.payload_id))
+            : info.recoveredName !== null
+              ? l10n.t('{0} (id {1}, deleted)', info.recoveredName, idText(row.payload_id))
+              : l10n.t('(id {0}, deleted)', idText(row.payload_id)),
+    });
     facts.push({
       label: l10n.t('Run'),
-      value: run ? `Run ${idText(row.run_id)} (${asText(run.status) ?? 'no status'})` : row.run_id === null ? 'none (run_id is NULL)' : `${idText(row.run_id)} (deleted)`,
+      value: run ? l10n.t('Run {0} ({1})', idText(row.run_id), asText(run.status) ?? l10n.t('no status')) : row.run_id === null ? l10n.t('none (run_id is NULL)') : l10n.t('{0} (deleted)', idText(row.run_id)),
     });
     if (run) {
-      facts.push({ label: l10n.t('Workflow'), value: run.workflow_id === null ? 'none' : `${asText(run.workflow_name) ?? '(deleted)'} (id ${idText(run.workflow_id)})` });
+      facts.push({ label: l10n.t('Workflow'), value: run.workflow_id === null ? l10n.t('none') : l10n.t('{0} (id {1})', asText(run.workflow_name) ?? l10n.t('(deleted)'), idText(run.workflow_id)) });
     } else {
       const home = this.orphanResponses().home.get(idText(row.id)) ?? null;
       const name = home === null ? null : asText(this.db.get('SELECT w.name AS name FROM workflows w WHERE w.id = ? LIMIT 1', [home])?.name ?? null);
@@ -880,18 +901,22 @@ export class LlmOrchestrationSource implements HistorySource {
         label: l10n.t('Listed under'),
         value:
           home === null
-            ? `${DELETED_WORKFLOW_LABEL} › ${DELETED_RUN_LABEL}: no single workflow lists ${row.run_id === null ? 'its payload' : 'the payloads of its run'} now`
-            : `${name ?? '(no name)'} (id ${idText(home)}) › ${DELETED_RUN_LABEL}: the one workflow that lists ${row.run_id === null ? 'its payload' : 'the payloads of its run'} now`,
+            ? row.run_id === null
+              ? l10n.t('{0} › {1}: no single workflow lists its payload now', deletedWorkflowLabel(), deletedRunLabel())
+              : l10n.t('{0} › {1}: no single workflow lists the payloads of its run now', deletedWorkflowLabel(), deletedRunLabel())
+            : row.run_id === null
+              ? l10n.t('{0} (id {1}) › {2}: the one workflow that lists its payload now', name ?? l10n.t('(no name)'), idText(home), deletedRunLabel())
+              : l10n.t('{0} (id {1}) › {2}: the one workflow that lists the payloads of its run now', name ?? l10n.t('(no name)'), idText(home), deletedRunLabel()),
       });
     }
-    facts.push(columnTime('Written', row.created_at));
+    facts.push(columnTime(l10n.t('Written'), row.created_at));
     facts.push({ label: l10n.t('Tokens'), value: formatTokens(f.tokens) });
     facts.push({ label: l10n.t('Duration'), value: f.durationMs === null ? notRecorded() : duration(f.durationMs) });
     facts.push({ label: l10n.t('Tokens/s'), value: f.tokensPerSecond === null ? notRecorded() : String(f.tokensPerSecond) });
     facts.push({ label: l10n.t('Finish reason'), value: f.finishReason ?? notRecorded() });
     if (f.responseType) facts.push({ label: l10n.t('Response type'), value: f.responseType });
-    facts.push({ label: l10n.t('Model'), value: f.modelFromInfo ?? (f.modelInfoProblem ? `unknown (${f.modelInfoProblem})` : notRecorded()) });
-    facts.push({ label: l10n.t('LLM config'), value: f.llmConfig ? formatLlmConfig(f.llmConfig) || 'empty' : notRecorded() });
+    facts.push({ label: l10n.t('Model'), value: f.modelFromInfo ?? (f.modelInfoProblem ? l10n.t('unknown ({0})', f.modelInfoProblem) : notRecorded()) });
+    facts.push({ label: l10n.t('LLM config'), value: f.llmConfig ? formatLlmConfig(f.llmConfig) || l10n.t('empty') : notRecorded() });
     const length = asNumber(row.content_length);
     if (length !== null) facts.push({ label: l10n.t('Length'), value: counted(length, (c) => l10n.t('{0} character', c), (c) => l10n.t('{0} characters', c)) });
 
@@ -899,7 +924,7 @@ export class LlmOrchestrationSource implements HistorySource {
     if (info.warnings.length) sections.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings: info.warnings });
     sections.push({ kind: 'facts', title: l10n.t('Response'), facts });
     const content = this.content(row.id, DETAILS_TEXT_LIMIT);
-    sections.push({ kind: 'text', title: l10n.t('Content'), text: content ?? '(no content: NULL)', format: 'plain' });
+    sections.push({ kind: 'text', title: l10n.t('Content'), text: content ?? l10n.t('(no content: NULL)'), format: 'plain' });
     if (info.meta.raw !== null) {
       sections.push({ kind: 'text', title: l10n.t('Metadata'), text: prettyJson(info.meta), format: info.meta.parsed === undefined ? 'plain' : 'json' });
     }
@@ -945,7 +970,7 @@ export class LlmOrchestrationSource implements HistorySource {
     const bytes = row.head instanceof Uint8Array ? row.head : new TextEncoder().encode(asText(row.head) ?? '');
     const len = asNumber(row.len) ?? bytes.length;
     if (len <= limit) return utf8(bytes);
-    return `${utf8(bytes.subarray(0, wholeCharacters(bytes)))}\n\n[Step History shows the first ${limit} of its ${len} bytes.]`;
+    return l10n.t('{0}\n\n[Step History shows the first {1} of its {2} bytes.]', utf8(bytes.subarray(0, wholeCharacters(bytes))), limit, len);
   }
 
   /** The same payload's responses in other runs of the same workflow, newest run first. */
