@@ -3,6 +3,7 @@
  * schema's CHECK constraints or by another program, so every value may have any SQLite type.
  * Nothing here throws on a stored value; oddities become warning sentences.
  */
+import * as l10n from '@vscode/l10n';
 import type { NodeStatus, SqlRow, SqlValue, TokenCounts } from '../types';
 
 /** Most characters `text()` returns of one stored text. */
@@ -58,7 +59,7 @@ export function checkNumber(row: SqlRow, col: string, warnings: string[]): numbe
   const v = row[col];
   if (v === null || v === undefined) return null;
   const n = asNumber(v);
-  if (n === null) warnings.push(`${col} holds ${typeName(v)} ${quote(asText(v))}, not a number.`);
+  if (n === null) warnings.push(l10n.t('{0} holds {1} {2}, not a number.', col, typeName(v), quote(asText(v))));
   return n;
 }
 
@@ -70,7 +71,7 @@ export function quote(s: string | null, max = 60): string {
 /** The stored text cut to `cap` characters, with a note saying how long it was. */
 export function withCapNote(text: string, fullLength: number | null, cap: number): string {
   if (fullLength === null || fullLength <= text.length) return text;
-  return `${text}\n\n[Cut at ${cap.toLocaleString('en-US')} characters: the stored text has ${fullLength.toLocaleString('en-US')}.]`;
+  return l10n.t('{0}\n\n[Cut at {1} characters: the stored text has {2}.]', text, cap.toLocaleString('en-US'), fullLength.toLocaleString('en-US'));
 }
 
 /** A capped column pair (`col`, `col_len`) as text with its note. */
@@ -89,17 +90,17 @@ export type Json = unknown;
 export function parseJson(v: SqlValue | undefined, what: string, warnings: string[], storedLength?: number | null): Json | undefined {
   if (v === null || v === undefined) return undefined;
   if (typeof v !== 'string') {
-    warnings.push(`${what} holds ${typeName(v)}, not JSON text.`);
+    warnings.push(l10n.t('{0} holds {1}, not JSON text.', what, typeName(v)));
     return undefined;
   }
   if (storedLength !== undefined && storedLength !== null && storedLength > v.length) {
-    warnings.push(`${what} is too long to read as JSON (${storedLength.toLocaleString('en-US')} characters).`);
+    warnings.push(l10n.t('{0} is too long to read as JSON ({1} characters).', what, storedLength.toLocaleString('en-US')));
     return undefined;
   }
   try {
     return JSON.parse(v) as Json;
   } catch {
-    warnings.push(`${what} is not valid JSON: ${quote(v)}.`);
+    warnings.push(l10n.t('{0} is not valid JSON: {1}.', what, quote(v)));
     return undefined;
   }
 }
@@ -161,15 +162,20 @@ const VIEW_STATUSES = new Set<NodeStatus>(['pending', 'running', 'paused', 'wait
  * when it spells one of the views' statuses (the app tries to write `running` and `stopped` to
  * agents) that one is used, otherwise `unknown`.
  */
-export function mapStatus(v: SqlValue | undefined, map: Readonly<Record<string, NodeStatus>>, what: string, warnings: string[]): { status: NodeStatus; raw: string | null } {
+export function mapStatus(v: SqlValue | undefined, map: Readonly<Record<string, NodeStatus>>, what: 'project' | 'agent', warnings: string[]): { status: NodeStatus; raw: string | null } {
   const raw = asText(v ?? null);
   if (raw === null) {
-    warnings.push(`The ${what} has no status (NULL).`);
+    warnings.push(what === 'project' ? l10n.t('The project has no status (NULL).') : l10n.t('The agent has no status (NULL).'));
     return { status: 'unknown', raw };
   }
   const known = map[raw];
   if (known) return { status: known, raw };
-  warnings.push(`status ${quote(raw)} is not one of Constellation's ${what} statuses (${Object.keys(map).join(', ')}).`);
+  const statuses = Object.keys(map).join(', ');
+  warnings.push(
+    what === 'project'
+      ? l10n.t('status {0} is not one of Constellation\'s project statuses ({1}).', quote(raw), statuses)
+      : l10n.t('status {0} is not one of Constellation\'s agent statuses ({1}).', quote(raw), statuses),
+  );
   const lower = raw.trim().toLowerCase();
   const status = (map[lower] ?? (VIEW_STATUSES.has(lower as NodeStatus) ? (lower as NodeStatus) : 'unknown'));
   return { status, raw };

@@ -11,7 +11,7 @@
 import * as l10n from '@vscode/l10n';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
-import { boolOf, capText, isRecord, jsonOf, LOCAL_TIME_NOTE, numberOf, parseTime, parsedTimeFact, prettyJson, text, type ParsedTime } from './values';
+import { boolOf, capText, isRecord, jsonOf, localTimeNote, numberOf, parseTime, parsedTimeFact, prettyJson, text, type ParsedTime } from './values';
 import { readWorkFile, type WorkFile } from './workFiles';
 import { failures } from '../../messages';
 
@@ -270,7 +270,7 @@ export class StudioDocumentedSource implements HistorySource {
         });
       }
     }
-    if (created.local || updated.local) out.push({ kind: 'text', title: l10n.t('Times'), text: LOCAL_TIME_NOTE, format: 'plain' });
+    if (created.local || updated.local) out.push({ kind: 'text', title: l10n.t('Times'), text: localTimeNote(), format: 'plain' });
     if (warnings.length) out.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return out;
   }
@@ -307,7 +307,7 @@ export class StudioDocumentedSource implements HistorySource {
         }),
       });
     }
-    if (e.started.local || e.completed.local) out.push({ kind: 'text', title: l10n.t('Times'), text: LOCAL_TIME_NOTE, format: 'plain' });
+    if (e.started.local || e.completed.local) out.push({ kind: 'text', title: l10n.t('Times'), text: localTimeNote(), format: 'plain' });
     if (warnings.length) out.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return out;
   }

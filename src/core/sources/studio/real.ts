@@ -10,7 +10,7 @@ import { StepDbError } from '../../errors';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
 import { CheckpointStore, formatState, formatWrites, nextNodes, type ThreadStep } from './checkpoints';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
-import { boolOf, capText, formatShown, LOCAL_TIME_NOTE, numberOf, parseTime, parsedTimeFact, prettyJson, text, type ParsedTime } from './values';
+import { boolOf, capText, formatShown, localTimeNote, numberOf, parseTime, parsedTimeFact, prettyJson, text, type ParsedTime } from './values';
 import { failures } from '../../messages';
 
 interface SessionRow {
@@ -239,7 +239,7 @@ export class StudioRealSource implements HistorySource {
         const pretty = prettyJson(s.stateJson);
         out.push({ kind: 'text', title: l10n.t('Latest state (state_json)'), text: pretty ?? capText(s.stateJson), format: pretty === null ? 'plain' : 'json' });
       }
-      if (s.created.local || s.updated.local) out.push({ kind: 'text', title: l10n.t('Times'), text: LOCAL_TIME_NOTE, format: 'plain' });
+      if (s.created.local || s.updated.local) out.push({ kind: 'text', title: l10n.t('Times'), text: localTimeNote(), format: 'plain' });
     } else {
       out.push({ kind: 'facts', title: l10n.t('Thread'), facts: [{ label: l10n.t('Thread id'), value: c.id }, { label: l10n.t('Checkpoints'), value: String(steps.filter((x) => x.kind === 'checkpoint').length) }] });
     }
@@ -292,7 +292,7 @@ export class StudioRealSource implements HistorySource {
     if (st.writes.length) out.push({ kind: 'text', title: l10n.t('Writes that made it'), text: capText(formatWrites(st.writes)), format: 'plain' });
     if (st.pending.length) out.push({ kind: 'text', title: l10n.t('Pending writes (no checkpoint after them)'), text: capText(formatWrites(st.pending)), format: 'plain' });
     out.push({ kind: 'text', title: l10n.t('Metadata'), text: formatShown(cp.metadata), format: 'plain' });
-    if (cp.time.local || cp.createdAt.local) out.push({ kind: 'text', title: l10n.t('Times'), text: LOCAL_TIME_NOTE, format: 'plain' });
+    if (cp.time.local || cp.createdAt.local) out.push({ kind: 'text', title: l10n.t('Times'), text: localTimeNote(), format: 'plain' });
     const files = this.fileChanges(threadId, st);
     if (files.length) out.push({ kind: 'text', title: l10n.t('Artifacts'), text: 'Artifact files are overwritten in place: what is shown is each file as it is now, not as this step left it.', format: 'plain' });
     if (cp.warnings.length) out.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings: cp.warnings });

@@ -7,6 +7,7 @@
  * extension types LangGraph's JsonPlusSerializer writes (LangChain messages, pydantic models,
  * datetimes, UUIDs) are shown as their constructor's name and arguments, never constructed.
  */
+import * as l10n from '@vscode/l10n';
 import { decode as msgpackDecode, ExtData } from '@msgpack/msgpack';
 import { timeFact } from '../figures';
 import type { DetailFact, SqlValue } from '../types';
@@ -33,7 +34,7 @@ export class ShownOpaque {
 }
 export type Shown = null | boolean | number | string | Shown[] | ShownMap | ShownTyped | ShownOpaque;
 
-const size = (n: number): string => `${n} byte${n === 1 ? '' : 's'}`;
+const size = (n: number): string => (n === 1 ? l10n.t('{0} byte', n) : l10n.t('{0} bytes', n));
 export const opaque = (type: string, bytes: number, why?: string): ShownOpaque => new ShownOpaque(`<${type}, ${size(bytes)}${why ? `: ${why}` : ''}>`);
 
 /** The bytes of a column that should hold a blob; text is taken as its UTF-8 bytes. */
@@ -56,23 +57,23 @@ export function decodeTyped(type: SqlValue, data: SqlValue): Decoded {
   if (t === 'null' || (bytes === null && t !== 'json')) return { ok: true, value: null };
   if (!bytes) return { ok: true, value: null };
   if (t === 'bytes' || t === 'bytearray') return { ok: false, shown: opaque(t, n), why: '' };
-  if (t === 'pickle') return { ok: false, shown: opaque('pickle', n), why: 'pickled Python objects are not read' };
-  if (n > MAX_BLOB) return fail(t || 'blob', 'too large to decode');
+  if (t === 'pickle') return { ok: false, shown: opaque('pickle', n), why: l10n.t('pickled Python objects are not read') };
+  if (n > MAX_BLOB) return fail(t || 'blob', l10n.t('too large to decode'));
   if (t === 'json') {
     try {
       return { ok: true, value: JSON.parse(typeof data === 'string' ? data : utf8.decode(bytes)) };
     } catch {
-      return fail('json', 'not valid JSON');
+      return fail('json', l10n.t('not valid JSON'));
     }
   }
   if (t === 'msgpack') {
     try {
       return { ok: true, value: msgpackDecode(bytes) };
     } catch (err) {
-      return fail('msgpack', `cannot be decoded (${err instanceof Error ? err.message : String(err)})`);
+      return fail('msgpack', l10n.t('cannot be decoded ({0})', err instanceof Error ? err.message : String(err)));
     }
   }
-  return { ok: false, shown: opaque(t || 'untyped', n), why: `serializer "${t}" is not known` };
+  return { ok: false, shown: opaque(t || 'untyped', n), why: l10n.t('serializer "{0}" is not known', t) };
 }
 
 /** JsonPlusSerializer's extension codes (langgraph.checkpoint.serde.jsonplus). */
@@ -131,7 +132,7 @@ const MAX_DEPTH = 200;
 
 /** A decoded msgpack or JSON value as a display tree. */
 export function toShown(value: unknown, depth = 0): Shown {
-  if (depth > MAX_DEPTH) return new ShownOpaque('<nested too deeply>');
+  if (depth > MAX_DEPTH) return new ShownOpaque(l10n.t('<nested too deeply>'));
   if (value === null || value === undefined) return null;
   if (typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') return value;
   if (typeof value === 'bigint') return new ShownOpaque(value.toString());
@@ -201,7 +202,7 @@ export function formatShown(value: Shown, limit = MAX_TEXT): string {
 /** Cuts a text at `limit` characters with a note saying so. */
 export function capText(text: string, limit = MAX_TEXT): string {
   if (text.length <= limit) return text;
-  return `${text.slice(0, limit)}\n… [cut: the text is longer than ${limit} characters; the rest is not shown]`;
+  return l10n.t('{0}\n… [cut: the text is longer than {1} characters; the rest is not shown]', text.slice(0, limit), limit);
 }
 
 /** A JSON text pretty-printed in its own key order; null when it does not parse. */
@@ -255,7 +256,7 @@ export function parsedTimeFact(label: string, t: ParsedTime): DetailFact {
   return timeFact(label, t.date, t.raw, { local: t.local });
 }
 
-export const LOCAL_TIME_NOTE = 'Times stored without an offset (Python isoformat of a local time) are read as this computer\'s local time.';
+export const localTimeNote = (): string => l10n.t('Times stored without an offset (Python isoformat of a local time) are read as this computer\'s local time.');
 
 export function text(value: SqlValue | undefined): string | null {
   if (value === null || value === undefined) return null;
@@ -268,7 +269,7 @@ export function numberOf(value: SqlValue | undefined, column: string, warnings: 
   if (value === null || value === undefined || value === '') return null;
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  warnings.push(`${column} holds ${describe(value)}, not a number.`);
+  warnings.push(l10n.t('{0} holds {1}, not a number.', column, describe(value)));
   return null;
 }
 
@@ -278,12 +279,12 @@ export function boolOf(value: SqlValue | undefined, column: string, warnings: st
   if (value === 0 || value === 1) return value === 1;
   if (value === '0' || value === 'false' || value === 'False') return false;
   if (value === '1' || value === 'true' || value === 'True') return true;
-  warnings.push(`${column} holds ${describe(value)}, not 0 or 1.`);
+  warnings.push(l10n.t('{0} holds {1}, not 0 or 1.', column, describe(value)));
   return null;
 }
 
 function describe(value: SqlValue): string {
-  if (value instanceof Uint8Array) return `a blob of ${size(value.length)}`;
+  if (value instanceof Uint8Array) return l10n.t('a blob of {0}', size(value.length));
   const s = String(value);
   return JSON.stringify(s.length > 40 ? s.slice(0, 40) + '…' : s);
 }
@@ -295,7 +296,7 @@ export function jsonOf(value: SqlValue | undefined, column: string, warnings: st
   try {
     return JSON.parse(s);
   } catch {
-    warnings.push(`${column} is not valid JSON.`);
+    warnings.push(l10n.t('{0} is not valid JSON.', column));
     return undefined;
   }
 }
