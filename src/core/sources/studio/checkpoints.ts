@@ -8,6 +8,7 @@
  * checkpoint id, which uuid6 makes time-ordered), and after a checkpoint each task that left an
  * `__error__` write there (a node that raised leaves no checkpoint, only that write).
  */
+import * as l10n from '@vscode/l10n';
 import type { SqlReader, SqlRow } from '../types';
 import { decodeTyped, formatShown, isRecord, opaque, parseTime, ShownMap, ShownOpaque, text, toShown, type ParsedTime, type Shown } from './values';
 
@@ -184,15 +185,15 @@ function readCheckpoint(r: SqlRow): CheckpointRec {
   let undecodable: ShownOpaque | null = null;
   if (decoded.ok && isRecord(decoded.value)) checkpoint = decoded.value;
   else if (decoded.ok) {
-    undecodable = opaque(text(r.type) ?? 'blob', r.blob instanceof Uint8Array ? r.blob.length : 0, 'not a checkpoint');
-    warnings.push(`Checkpoint ${id} does not hold a checkpoint map.`);
+    undecodable = opaque(text(r.type) ?? 'blob', r.blob instanceof Uint8Array ? r.blob.length : 0, l10n.t('not a checkpoint'));
+    warnings.push(l10n.t('Checkpoint {0} does not hold a checkpoint map.', id));
   } else {
     undecodable = decoded.shown;
-    warnings.push(`Checkpoint ${id} could not be read: ${decoded.shown.text}.`);
+    warnings.push(l10n.t('Checkpoint {0} could not be read: {1}.', id, decoded.shown.text));
   }
   const meta = decodeTyped(r.mtype, r.mblob);
   const metaValue = meta.ok ? meta.value : null;
-  if (!meta.ok) warnings.push(`The metadata of checkpoint ${id} could not be read: ${meta.shown.text}.`);
+  if (!meta.ok) warnings.push(l10n.t('The metadata of checkpoint {0} could not be read: {1}.', id, meta.shown.text));
   const m = isRecord(metaValue) ? metaValue : {};
   const createdAt = parseTime(r.created_at);
   const ts = checkpoint && typeof checkpoint.ts === 'string' ? parseTime(checkpoint.ts) : null;
@@ -256,14 +257,14 @@ function nodeOf(cp: CheckpointRec, parent: CheckpointRec | null): string {
   const meta = cp.metadata instanceof ShownMap ? cp.metadata : null;
   const writes = meta?.get('writes');
   if (writes instanceof ShownMap && writes.entries.length) return writes.entries.map(([k]) => k).join(', ');
-  if (cp.source === 'input') return 'input';
+  if (cp.source === 'input') return l10n.t('input');
   const seen = record(cp.checkpoint?.versions_seen);
   const before = record(parent?.checkpoint?.versions_seen);
   const ran = Object.keys(seen).filter((k) => (k === '__start__' || !k.startsWith('__')) && JSON.stringify(seen[k]) !== JSON.stringify(before[k]));
   if (ran.length) return ran.join(', ');
   const updated = cp.checkpoint?.updated_channels;
   if (Array.isArray(updated) && updated.length) return updated.map(String).filter((c) => !c.startsWith('branch:')).join(', ') || updated.map(String).join(', ');
-  return cp.step !== null ? `step ${cp.step}` : 'checkpoint';
+  return cp.step !== null ? l10n.t('step {0}', cp.step) : l10n.t('checkpoint');
 }
 
 function taskNode(task: WriteRec[], from: CheckpointRec): string {
@@ -272,7 +273,7 @@ function taskNode(task: WriteRec[], from: CheckpointRec): string {
   if (last && !last.startsWith('~')) return last;
   const next = nextNodes(from);
   if (next.length === 1) return next[0];
-  return `task ${task[0]?.taskId.slice(0, 8) ?? ''}`.trim();
+  return l10n.t('task {0}', task[0]?.taskId.slice(0, 8) ?? '').trim();
 }
 
 function buildSteps(cps: CheckpointRec[], writes: Map<string, WriteRec[]>): ThreadStep[] {
@@ -319,6 +320,6 @@ export function formatState(cp: CheckpointRec): string {
 /** Writes as text: one block per write, `channel · type · size`, then its value. */
 export function formatWrites(writes: WriteRec[]): string {
   return writes
-    .map((w) => `${w.channel}${w.idx !== null ? ` [${w.idx}]` : ''} · ${w.type ?? 'untyped'} · ${w.bytes} bytes\n${formatShown(w.value)}`)
+    .map((w) => l10n.t('{0} · {1} · {2} bytes\n{3}', w.idx !== null ? `${w.channel} [${w.idx}]` : w.channel, w.type ?? l10n.t('untyped'), w.bytes, formatShown(w.value)))
     .join('\n\n');
 }

@@ -10,14 +10,15 @@
  */
 import * as l10n from '@vscode/l10n';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
+import { level } from '../figures';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
 import { boolOf, capText, isRecord, jsonOf, localTimeNote, numberOf, parseTime, parsedTimeFact, prettyJson, text, type ParsedTime } from './values';
 import { readWorkFile, type WorkFile } from './workFiles';
 import { failures } from '../../messages';
 
 const LEVELS: readonly LevelInfo[] = [
-  { key: 'session', singular: 'session', plural: 'sessions' },
-  { key: 'execution', singular: 'agent execution', plural: 'agent executions' },
+  level('session', () => l10n.t('session'), () => l10n.t('sessions')),
+  level('execution', () => l10n.t('agent execution'), () => l10n.t('agent executions')),
 ];
 
 /** The agent whose phase makes each artifact type. */
@@ -149,7 +150,7 @@ export class StudioDocumentedSource implements HistorySource {
     if (e.metadata && typeof e.metadata.model === 'string') m.model = e.metadata.model;
     const summary = text(e.row.output_summary) ?? text(e.row.error_message) ?? text(e.row.input_summary);
     return node({
-      ref: makeRef('execution', e.id), level: 'execution', label: e.agent ?? 'agent', description: summary ? firstLine(summary) : undefined,
+      ref: makeRef('execution', e.id), level: 'execution', label: e.agent ?? l10n.t('agent'), description: summary ? firstLine(summary) : undefined,
       status: statusOf(e.status), rawStatus: e.status, metrics: m, isStep: true, warnings: e.warnings,
     });
   }
@@ -220,17 +221,17 @@ export class StudioDocumentedSource implements HistorySource {
         { label: l10n.t('Status'), value: text(r.status) ?? '—' },
         { label: l10n.t('Phase'), value: text(r.current_phase) ?? '—' },
         { label: l10n.t('Iterations'), value: iterations === null ? '—' : String(iterations) },
-        { label: l10n.t('QA passed'), value: qa === null ? '—' : qa ? 'yes' : 'no' },
+        { label: l10n.t('QA passed'), value: qa === null ? '—' : qa ? l10n.t('yes') : l10n.t('no') },
         { label: l10n.t('Work folder'), value: text(r.work_dir) ?? '—' },
-        parsedTimeFact('Created', created),
-        parsedTimeFact('Updated', updated),
+        parsedTimeFact(l10n.t('Created'), created),
+        parsedTimeFact(l10n.t('Updated'), updated),
       ],
     }];
     for (const [column, title] of [['state_json', 'State (state_json)'], ['metadata', 'Metadata']] as const) {
       const raw = text(r[column]);
       if (raw === null) continue;
       const pretty = prettyJson(raw);
-      if (pretty === null) warnings.push(`${column} is not valid JSON; it is shown as stored.`);
+      if (pretty === null) warnings.push(l10n.t('{0} is not valid JSON; it is shown as stored.', column));
       out.push({ kind: 'text', title, text: pretty ?? capText(raw), format: pretty === null ? 'plain' : 'json' });
     }
     const artifacts = this.artifacts.get(id) ?? [];
@@ -238,7 +239,7 @@ export class StudioDocumentedSource implements HistorySource {
       out.push({
         kind: 'timeline', title: l10n.t('Artifacts'), events: artifacts.map((a) => ({
           time: a.created.date, label: `${a.filePath} v${a.version ?? '?'}`,
-          detail: [a.type, a.hash ? `sha256 ${a.hash}` : null, a.executionId ? `by execution ${a.executionId}` : null].filter(Boolean).join(' · '),
+          detail: [a.type, a.hash ? l10n.t('sha256 {0}', a.hash) : null, a.executionId ? l10n.t('by execution {0}', a.executionId) : null].filter(Boolean).join(' · '),
         })),
       });
     }
@@ -253,8 +254,8 @@ export class StudioDocumentedSource implements HistorySource {
             const m = isRecord(meta) ? meta : {};
             const data = text(c.checkpoint_data);
             const pretty = data === null ? null : prettyJson(data);
-            const label = [typeof m.node === 'string' ? m.node : null, typeof m.source === 'string' ? m.source : null, typeof m.step === 'number' ? `step ${m.step}` : null].filter(Boolean).join(' · ') || (text(c.checkpoint_id) ?? '');
-            return { time: parseTime(c.created_at).date, label, detail: `${text(c.checkpoint_id)} ← ${text(c.parent_checkpoint_id) ?? 'root'}\n${pretty ?? data ?? ''}` };
+            const label = [typeof m.node === 'string' ? m.node : null, typeof m.source === 'string' ? m.source : null, typeof m.step === 'number' ? l10n.t('step {0}', m.step) : null].filter(Boolean).join(' · ') || (text(c.checkpoint_id) ?? '');
+            return { time: parseTime(c.created_at).date, label, detail: `${text(c.checkpoint_id)} ← ${text(c.parent_checkpoint_id) ?? l10n.t('root')}\n${pretty ?? data ?? ''}` };
           }),
         });
       }
@@ -265,7 +266,7 @@ export class StudioDocumentedSource implements HistorySource {
         out.push({
           kind: 'timeline', title: l10n.t('Audit log'), events: events.map((e) => ({
             time: parseTime(e.created_at).date, label: [text(e.event_type), text(e.user_action)].filter(Boolean).join(': '),
-            detail: [text(e.details), text(e.ip_address) ? `from ${text(e.ip_address)}` : null].filter(Boolean).join(' · ') || undefined,
+            detail: [text(e.details), text(e.ip_address) ? l10n.t('from {0}', String(text(e.ip_address))) : null].filter(Boolean).join(' · ') || undefined,
           })),
         });
       }
@@ -281,8 +282,8 @@ export class StudioDocumentedSource implements HistorySource {
       kind: 'facts', title: l10n.t('Agent execution'), facts: [
         { label: l10n.t('Agent'), value: e.agent ?? '—' },
         { label: l10n.t('Status'), value: e.status ?? '—' },
-        parsedTimeFact('Started', e.started),
-        parsedTimeFact('Completed', e.completed),
+        parsedTimeFact(l10n.t('Started'), e.started),
+        parsedTimeFact(l10n.t('Completed'), e.completed),
         { label: l10n.t('Duration'), value: e.durationSeconds === null ? '—' : `${e.durationSeconds} s` },
         { label: l10n.t('Tokens'), value: e.tokens === null ? '—' : String(e.tokens) },
         { label: l10n.t('Model'), value: n.metrics.model ?? '—' },
@@ -302,8 +303,8 @@ export class StudioDocumentedSource implements HistorySource {
           const content = this.contentOf(a);
           const warning = contentWarning(a, content, this.workDirOf(a));
           if (warning) warnings.push(warning);
-          const note = content.kind === 'onDisk' ? contentNote(content) : `content not stored (${contentNote(content)})`;
-          return { label: a.filePath, value: `v${a.version ?? '?'} (${a.type ?? 'artifact'}) · ${note}` };
+          const note = content.kind === 'onDisk' ? contentNote(content) : l10n.t('content not stored ({0})', contentNote(content));
+          return { label: a.filePath, value: `v${a.version ?? '?'} (${a.type ?? l10n.t('artifact')}) · ${note}` };
         }),
       });
     }
@@ -339,9 +340,16 @@ export class StudioDocumentedSource implements HistorySource {
     return (this.artifacts.get(e.sessionId) ?? []).filter((a) => a.executionId === e.id).map((a) => {
       const content = this.contentOf(a);
       const version = `v${a.version ?? '?'}`;
-      const onDisk = content.kind === 'onDisk' ? ` (on disk, ${content.hash === 'matches' ? `matches ${version}` : content.hash === 'differs' ? `edited since ${version}` : `not checked against ${version}`})` : '';
+      const label =
+        content.kind !== 'onDisk'
+          ? `${a.filePath} ${version}`
+          : content.hash === 'matches'
+            ? l10n.t('{0} {1} (on disk, matches {1})', a.filePath, version)
+            : content.hash === 'differs'
+              ? l10n.t('{0} {1} (on disk, edited since {1})', a.filePath, version)
+              : l10n.t('{0} {1} (on disk, not checked against {1})', a.filePath, version);
       return {
-        id: `artifact:${a.id}`, label: `${a.filePath} ${version}${onDisk}`, path: a.filePath,
+        id: `artifact:${a.id}`, label, path: a.filePath,
         status: a.previous ? 'modified' : 'added', before: a.previous ? makeRef('artifact', a.previous.id) : null,
         after: makeRef(content.kind === 'onDisk' ? 'artifact-file' : 'artifact', a.id),
       };
@@ -361,8 +369,8 @@ export class StudioDocumentedSource implements HistorySource {
     const content = this.contentOf(a);
     if (p.level === 'artifact-file' && content.kind === 'onDisk') return content.text;
     return [
-      `file: ${a.filePath}`, `type: ${a.type ?? '—'}`, `version: ${a.version ?? '—'}`, `content_hash: ${a.hash ?? '—'}`, `created_at: ${a.created.raw ?? '—'}`,
-      `content: not stored in the database, only content_hash (${contentNote(content)})`,
+      l10n.t('file: {0}', a.filePath), l10n.t('type: {0}', a.type ?? '—'), l10n.t('version: {0}', a.version ?? '—'), l10n.t('content_hash: {0}', a.hash ?? '—'), l10n.t('created_at: {0}', a.created.raw ?? '—'),
+      l10n.t('content: not stored in the database, only content_hash ({0})', contentNote(content)),
     ].join('\n') + '\n';
   }
 }
@@ -370,24 +378,24 @@ export class StudioDocumentedSource implements HistorySource {
 /** Where an artifact version's content is, as a short phrase. */
 function contentNote(c: VersionContent): string {
   switch (c.kind) {
-    case 'older': return `only the newest version, v${c.newest.version ?? '?'}, can be on disk`;
-    case 'noWorkDir': return 'the session has no work_dir';
-    case 'outside': return 'file_path lies outside the session\'s work_dir: not read';
-    case 'notRead': return 'not on disk: no readable text file at file_path under work_dir';
+    case 'older': return l10n.t('only the newest version, v{0}, can be on disk', c.newest.version ?? '?');
+    case 'noWorkDir': return l10n.t('the session has no work_dir');
+    case 'outside': return l10n.t('file_path lies outside the session\'s work_dir: not read');
+    case 'notRead': return l10n.t('not on disk: no readable text file at file_path under work_dir');
     case 'onDisk':
-      return c.hash === 'matches' ? 'on disk, matches content_hash'
-        : c.hash === 'differs' ? 'on disk, edited since (its SHA-256 differs from content_hash)'
-        : c.hash === 'none' ? 'on disk, no content_hash to check it against'
-        : 'on disk, content_hash is not a SHA-256 digest and cannot be checked';
+      return c.hash === 'matches' ? l10n.t('on disk, matches content_hash')
+        : c.hash === 'differs' ? l10n.t('on disk, edited since (its SHA-256 differs from content_hash)')
+        : c.hash === 'none' ? l10n.t('on disk, no content_hash to check it against')
+        : l10n.t('on disk, content_hash is not a SHA-256 digest and cannot be checked');
   }
 }
 
 /** A sentence for the execution's warnings when what is shown is not, or may not be, the version recorded. */
 function contentWarning(a: Artifact, c: VersionContent, workDir: string | null): string | null {
   const v = `v${a.version ?? '?'}`;
-  if (c.kind === 'outside') return `${a.filePath} (${v}) lies outside the session's work_dir (${workDir ?? '—'}): it was not read.`;
+  if (c.kind === 'outside') return l10n.t('{0} ({1}) lies outside the session\'s work_dir ({2}): it was not read.', a.filePath, v, workDir ?? '—');
   if (c.kind !== 'onDisk' || c.hash === 'matches') return null;
-  if (c.hash === 'differs') return `${a.filePath} has changed on disk since ${v} was recorded (its SHA-256 differs from content_hash): what is shown is the file as it is now, not ${v}.`;
-  if (c.hash === 'none') return `${a.filePath} (${v}) has no content_hash: whether the file on disk is still ${v} cannot be told.`;
-  return `${a.filePath} (${v}): content_hash "${a.hash}" is not a SHA-256 hex digest, so whether the file on disk is still ${v} cannot be told.`;
+  if (c.hash === 'differs') return l10n.t('{0} has changed on disk since {1} was recorded (its SHA-256 differs from content_hash): what is shown is the file as it is now, not {2}.', a.filePath, v, v);
+  if (c.hash === 'none') return l10n.t('{0} ({1}) has no content_hash: whether the file on disk is still {2} cannot be told.', a.filePath, v, v);
+  return l10n.t('{0} ({1}): content_hash "{2}" is not a SHA-256 hex digest, so whether the file on disk is still {3} cannot be told.', a.filePath, v, String(a.hash), v);
 }

@@ -7,6 +7,7 @@
 import * as l10n from '@vscode/l10n';
 import * as path from 'path';
 import { StepDbError } from '../../errors';
+import { level } from '../figures';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, HistorySource, LevelInfo, NodeRef, Page, SourceContext, SqlReader, SqlRow, TextRef } from '../types';
 import { CheckpointStore, formatState, formatWrites, nextNodes, type ThreadStep } from './checkpoints';
 import { firstLine, makeRef, metrics, node, page, parseRef, statusOf } from './common';
@@ -32,10 +33,10 @@ function readSession(r: SqlRow): SessionRow {
   const warnings: string[] = [];
   const created = parseTime(r.created_at);
   const updated = parseTime(r.updated_at);
-  if (created.raw !== null && !created.date) warnings.push(`created_at holds ${JSON.stringify(created.raw)}, not a time.`);
-  if (updated.raw !== null && !updated.date) warnings.push(`updated_at holds ${JSON.stringify(updated.raw)}, not a time.`);
+  if (created.raw !== null && !created.date) warnings.push(l10n.t('created_at holds {0}, not a time.', JSON.stringify(created.raw)));
+  if (updated.raw !== null && !updated.date) warnings.push(l10n.t('updated_at holds {0}, not a time.', JSON.stringify(updated.raw)));
   const stateJson = text(r.state_json);
-  if (stateJson !== null && prettyJson(stateJson) === null) warnings.push('state_json is not valid JSON; it is shown as stored.');
+  if (stateJson !== null && prettyJson(stateJson) === null) warnings.push(l10n.t('state_json is not valid JSON; it is shown as stored.'));
   return {
     id: text(r.session_id) ?? '', mission: text(r.user_mission), project: text(r.project_name), status: text(r.status), phase: text(r.current_phase),
     created, updated, iterations: numberOf(r.iteration_count, 'iteration_count', warnings), qaPassed: boolOf(r.qa_passed, 'qa_passed', warnings),
@@ -44,12 +45,12 @@ function readSession(r: SqlRow): SessionRow {
 }
 
 const REAL_LEVELS: readonly LevelInfo[] = [
-  { key: 'session', singular: 'session', plural: 'sessions' },
-  { key: 'checkpoint', singular: 'checkpoint', plural: 'checkpoints' },
+  level('session', () => l10n.t('session'), () => l10n.t('sessions')),
+  level('checkpoint', () => l10n.t('checkpoint'), () => l10n.t('checkpoints')),
 ];
 const BARE_LEVELS: readonly LevelInfo[] = [
-  { key: 'thread', singular: 'thread', plural: 'threads' },
-  { key: 'checkpoint', singular: 'checkpoint', plural: 'checkpoints' },
+  level('thread', () => l10n.t('thread'), () => l10n.t('threads')),
+  level('checkpoint', () => l10n.t('checkpoint'), () => l10n.t('checkpoints')),
 ];
 
 /** Whether `p` names a file under `projects/<threadId>/`, and that file's path from there. */
@@ -108,14 +109,14 @@ export class StudioRealSource implements HistorySource {
       } catch (err) {
         // Too large to read is the whole database's refusal, with its remedy, not a gap in it.
         if (err instanceof StepDbError && err.code === 'TOO_LARGE') throw err;
-        this.siblingWarnings.push(`checkpoints.db beside ${path.basename(context.path)} could not be opened: ${err instanceof Error ? err.message : String(err)}`);
+        this.siblingWarnings.push(l10n.t('checkpoints.db beside {0} could not be opened: {1}', path.basename(context.path), err instanceof Error ? err.message : String(err)));
       }
       if (sibling) {
         this.ownReader = sibling;
         try {
           this.store = new CheckpointStore(sibling);
         } catch {
-          this.siblingWarnings.push('checkpoints.db beside it holds no LangGraph checkpoints table.');
+          this.siblingWarnings.push(l10n.t('checkpoints.db beside it holds no LangGraph checkpoints table.'));
         }
       }
     }
@@ -145,7 +146,7 @@ export class StudioRealSource implements HistorySource {
       const count = steps.length;
       const start = steps[0]?.checkpoint.time.date ?? null;
       const end = steps[steps.length - 1]?.checkpoint.time.date ?? null;
-      return node({ ref, level: this.topLevel, label: `thread ${c.id}`, description: `${count} checkpoint${count === 1 ? '' : 's'}`, status: 'unknown', rawStatus: null, metrics: metrics(start, end), hasChildren: count > 0 });
+      return node({ ref, level: this.topLevel, label: l10n.t('thread {0}', c.id), description: count === 1 ? l10n.t('{0} checkpoint', count) : l10n.t('{0} checkpoints', count), status: 'unknown', rawStatus: null, metrics: metrics(start, end), hasChildren: count > 0 });
     }
     const done = s.status === 'completed' || s.status === 'failed';
     return node({
@@ -159,7 +160,7 @@ export class StudioRealSource implements HistorySource {
     const cp = st.checkpoint;
     if (st.kind === 'task') {
       return node({
-        ref: makeRef('task', threadId, cp.id, st.taskId ?? ''), level: 'checkpoint', label: st.node, description: firstLine(st.error ?? 'failed'),
+        ref: makeRef('task', threadId, cp.id, st.taskId ?? ''), level: 'checkpoint', label: st.node, description: firstLine(st.error ?? l10n.t('failed')),
         status: 'failed', rawStatus: '__error__', metrics: metrics(null, null), isStep: true,
       });
     }
@@ -167,7 +168,7 @@ export class StudioRealSource implements HistorySource {
     const phase = cp.channelValues.current_phase;
     return node({
       ref: makeRef('checkpoint', threadId, cp.id), level: 'checkpoint', label: st.node,
-      description: [cp.source, cp.step !== null ? `step ${cp.step}` : null, typeof phase === 'string' ? `phase ${phase}` : null].filter(Boolean).join(' · '),
+      description: [cp.source, cp.step !== null ? l10n.t('step {0}', cp.step) : null, typeof phase === 'string' ? l10n.t('phase {0}', phase) : null].filter(Boolean).join(' · '),
       status: 'completed', rawStatus: cp.source, metrics: metrics(prev, cp.time.date), isStep: true, warnings: cp.warnings,
     });
   }
@@ -228,11 +229,11 @@ export class StudioRealSource implements HistorySource {
           { label: l10n.t('Status'), value: s.status ?? '—' },
           { label: l10n.t('Phase'), value: s.phase ?? '—' },
           { label: l10n.t('Iterations'), value: s.iterations === null ? '—' : String(s.iterations) },
-          { label: l10n.t('QA passed'), value: s.qaPassed === null ? '—' : s.qaPassed ? 'yes' : 'no' },
+          { label: l10n.t('QA passed'), value: s.qaPassed === null ? '—' : s.qaPassed ? l10n.t('yes') : l10n.t('no') },
           { label: l10n.t('Work folder'), value: s.workDir ?? '—' },
-          parsedTimeFact('Created', s.created),
-          parsedTimeFact('Last saved', s.updated),
-          { label: l10n.t('Checkpoints'), value: this.store ? String(steps.filter((x) => x.kind === 'checkpoint').length) : 'no checkpoints.db beside orchestrator.db' },
+          parsedTimeFact(l10n.t('Created'), s.created),
+          parsedTimeFact(l10n.t('Last saved'), s.updated),
+          { label: l10n.t('Checkpoints'), value: this.store ? String(steps.filter((x) => x.kind === 'checkpoint').length) : l10n.t('no checkpoints.db beside orchestrator.db') },
         ],
       });
       if (s.stateJson !== null) {
@@ -244,16 +245,16 @@ export class StudioRealSource implements HistorySource {
       out.push({ kind: 'facts', title: l10n.t('Thread'), facts: [{ label: l10n.t('Thread id'), value: c.id }, { label: l10n.t('Checkpoints'), value: String(steps.filter((x) => x.kind === 'checkpoint').length) }] });
     }
     if (steps.length) {
-      out.push({ kind: 'timeline', title: l10n.t('Checkpoints'), events: steps.map((st) => ({ time: st.kind === 'task' ? null : st.checkpoint.time.date, label: st.kind === 'task' ? `${st.node} failed` : st.node, detail: st.kind === 'task' ? st.error ?? undefined : `${st.checkpoint.source ?? ''} ${st.checkpoint.id}`.trim() })) });
+      out.push({ kind: 'timeline', title: l10n.t('Checkpoints'), events: steps.map((st) => ({ time: st.kind === 'task' ? null : st.checkpoint.time.date, label: st.kind === 'task' ? l10n.t('{0} failed', st.node) : st.node, detail: st.kind === 'task' ? st.error ?? undefined : `${st.checkpoint.source ?? ''} ${st.checkpoint.id}`.trim() })) });
     }
     const latest = [...steps].reverse().find((x) => x.kind === 'checkpoint');
     if (latest) {
       const files = [...artifactsIn(latest.checkpoint.channelValues, c.id).keys()];
-      if (files.length) out.push({ kind: 'facts', title: l10n.t('Artifacts the state names'), facts: files.map((f) => ({ label: f, value: this.readArtifact(c.id, f) === null ? 'not found' : 'present' })) });
+      if (files.length) out.push({ kind: 'facts', title: l10n.t('Artifacts the state names'), facts: files.map((f) => ({ label: f, value: this.readArtifact(c.id, f) === null ? l10n.t('not found') : l10n.t('present') })) });
     }
     const warnings = [...(s?.warnings ?? []), ...this.siblingWarnings];
     const other = this.store?.otherNamespaces.get(c.id);
-    if (other) warnings.push(`${other} checkpoint(s) of subgraph namespaces are not listed.`);
+    if (other) warnings.push(l10n.t('{0} checkpoint(s) of subgraph namespaces are not listed.', other));
     if (warnings.length) out.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings });
     return out;
   }
@@ -266,7 +267,7 @@ export class StudioRealSource implements HistorySource {
         { label: l10n.t('Node'), value: st.node },
         { label: l10n.t('Task id'), value: st.taskId ?? '—' },
         { label: l10n.t('Started from checkpoint'), value: cp.id },
-        { label: l10n.t('Duration'), value: 'not recorded (a failed task leaves no checkpoint)' },
+        { label: l10n.t('Duration'), value: l10n.t('not recorded (a failed task leaves no checkpoint)') },
       ] });
       out.push({ kind: 'text', title: l10n.t('Error'), text: st.error ?? '', format: 'plain' });
       out.push({ kind: 'text', title: l10n.t('Writes'), text: capText(formatWrites(st.writes)), format: 'plain' });
@@ -279,14 +280,14 @@ export class StudioRealSource implements HistorySource {
       { label: l10n.t('Checkpoint id'), value: cp.id },
       { label: l10n.t('Parent'), value: cp.parentId ?? '—' },
       { label: l10n.t('Thread'), value: threadId },
-      parsedTimeFact('Time', cp.time),
+      parsedTimeFact(l10n.t('Time'), cp.time),
     ];
     if (cp.createdAt.raw !== null && cp.createdAt !== cp.time) facts.push(parsedTimeFact('created_at', cp.createdAt));
     const next = nextNodes(cp);
     facts.push({ label: l10n.t('Next'), value: next.length ? next.join(', ') : '—' });
     const updated = cp.checkpoint?.updated_channels;
     if (Array.isArray(updated)) facts.push({ label: l10n.t('Updated channels'), value: updated.map(String).join(', ') || '—' });
-    facts.push({ label: l10n.t('Stored as'), value: `${cp.type ?? 'untyped'}, ${cp.bytes} bytes` });
+    facts.push({ label: l10n.t('Stored as'), value: l10n.t('{0}, {1} bytes', cp.type ?? l10n.t('untyped'), cp.bytes) });
     out.push({ kind: 'facts', title: l10n.t('Checkpoint'), facts });
     out.push({ kind: 'text', title: l10n.t('State'), text: formatState(cp), format: 'plain' });
     if (st.writes.length) out.push({ kind: 'text', title: l10n.t('Writes that made it'), text: capText(formatWrites(st.writes)), format: 'plain' });
@@ -294,7 +295,7 @@ export class StudioRealSource implements HistorySource {
     out.push({ kind: 'text', title: l10n.t('Metadata'), text: formatShown(cp.metadata), format: 'plain' });
     if (cp.time.local || cp.createdAt.local) out.push({ kind: 'text', title: l10n.t('Times'), text: localTimeNote(), format: 'plain' });
     const files = this.fileChanges(threadId, st);
-    if (files.length) out.push({ kind: 'text', title: l10n.t('Artifacts'), text: 'Artifact files are overwritten in place: what is shown is each file as it is now, not as this step left it.', format: 'plain' });
+    if (files.length) out.push({ kind: 'text', title: l10n.t('Artifacts'), text: l10n.t('Artifact files are overwritten in place: what is shown is each file as it is now, not as this step left it.'), format: 'plain' });
     if (cp.warnings.length) out.push({ kind: 'warnings', title: l10n.t('Warnings'), warnings: cp.warnings });
     return out;
   }
@@ -317,7 +318,7 @@ export class StudioRealSource implements HistorySource {
     const out: ChangeItem[] = [];
     for (const [rel, stated] of now) {
       if (before.has(rel) || this.readArtifact(threadId, rel) === null) continue;
-      out.push({ id: `file:${rel}`, label: `${rel} (as it is now)`, path: stated, status: 'added', before: null, after: makeRef('file', threadId, rel) });
+      out.push({ id: `file:${rel}`, label: l10n.t('{0} (as it is now)', rel), path: stated, status: 'added', before: null, after: makeRef('file', threadId, rel) });
     }
     return out;
   }
