@@ -53,6 +53,116 @@ export function bypasses(source: string, places = PLACES): { what: string; line:
  */
 const TEXT_MODULES = ['src/ui/format.ts', 'src/ui/rollbackText.ts', 'src/ui/rollbackStatesText.ts', 'src/core/figures.ts'];
 
+/**
+ * The modules that write what the four systems' adapters show: a step's details (facts,
+ * sections, warnings), the tree's labels and second lines, the levels' names. They run in the
+ * store worker, which configures @vscode/l10n from the editor's bundle when it starts.
+ */
+const SOURCE_DIR = 'src/core/sources';
+function sourceModules(dir = SOURCE_DIR): string[] {
+  return fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceModules(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : [],
+  );
+}
+
+/** SQL the sources run: keywords in capitals, SQLite's functions, a parameter. */
+const SQL = /\b(?:SELECT|FROM|WHERE|AND|OR|CASE|WHEN|THEN|ELSE|END|AS|IN|EXISTS|GLOB|LIKE|ORDER BY|GROUP BY|LIMIT|UNION|DISTINCT|JOIN|ON|DESC|ASC)\b|\b(?:coalesce|typeof|json_\w+|lower|upper|count|sum|min|max|length|substr|cast|ifnull|nullif|iif|instr|julianday|strftime|unixepoch|datetime|printf|abs|round|total|group_concat|pragma_table_info|trim|hex|unicode)\(|\?/;
+
+const SQL_FUNCTION = /\b(?:MAX|MIN|COUNT|SUM|COALESCE|LENGTH)\(/;
+
+/** A name the code gives a column or table: `created_at`, `agent_history`. */
+const SNAKE_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/;
+
+/**
+ * Calls whose string arguments name things to the code, in the sources: a column or table
+ * (`capped('name', …)`, `T('created_at')`), SQL (`reader.all(…)`), a level's key (`level('run', …)`),
+ * an encoding (`buf.toString('hex')`), and the English a developer reads: the log's lines and an
+ * error's technical detail (`failures.x(facts, detail)`, whose sentence is core/messages').
+ */
+const SOURCE_CODE_CALLS = /^(?:.*\.)?(?:all|get|values|prepare|exec|toString|readFileSync|decode|from|has|delete|set|createHash|update|digest|debug|info|trace|warn|error|level|put|columnsOf|makeRef|jsonOf|numberOf|boolOf|capped|cappedText|T|SORT|timeMs|mapStatus|parseJson|checkNumber|timeWarning|missingParentWarning|orphanGroupDescription|new CheckpointStore|new TextDecoder|new Error|String)$/;
+
+/** Object properties whose strings are codes in the sources: a level's key, a system, a variant, a status, a text's format, a role. */
+const SOURCE_CODE_PROPERTIES = new Set(['key', 'level', 'system', 'variant', 'status', 'format', 'role', 'sql', 'table', 'column', 'ref', 'parent', 'type', 'rawStatus']);
+
+/** The statuses the views know (NodeStatus, a ChangeItem's): values a status table maps stored spellings onto, or a choice picks. */
+const NODE_STATUSES = new Set(['pending', 'running', 'paused', 'waiting', 'completed', 'failed', 'stopped', 'rolledBack', 'unknown', 'added', 'modified', 'deleted']);
+
+/** Whether a literal of a source module is code: SQL, a column name, a ref, a code's argument (see above). */
+export function isSourceCode(node: ts.Node): boolean {
+  const text = ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) ? node.text : ts.isTemplateExpression(node) ? node.head.text : '';
+  if (SQL.test(text) || SQL_FUNCTION.test(text) || SNAKE_NAME.test(text)) return true;
+  if (ts.isTemplateExpression(node) && node.templateSpans.some((s) => SQL.test(s.literal.text))) return true;
+  // A JavaScript type's name beside typeof: `Array.isArray(x) ? 'array' : typeof x`.
+  if (ts.isConditionalExpression(node.parent) && [node.parent.whenTrue, node.parent.whenFalse].some((b) => ts.isTypeOfExpression(b))) return true;
+  // A ref: `project:${key}`, 'project:'.
+  if (/^[a-zA-Z]+:(?:$|\S)/.test(text) && !/\s/.test(text.slice(0, text.indexOf(':')))) return true;
+  const parent = node.parent;
+  // What a choice's value is for: `format: x ? 'plain' : 'json'`, `return ok ? 'completed' : 'failed'`.
+  let owner: ts.Node = parent;
+  let arg: ts.Node = node;
+  while (ts.isConditionalExpression(owner) || ts.isParenthesizedExpression(owner) || (ts.isBinaryExpression(owner) && [ts.SyntaxKind.QuestionQuestionToken, ts.SyntaxKind.BarBarToken].includes(owner.operatorToken.kind))) [arg, owner] = [owner, owner.parent];
+  if (ts.isPropertyAssignment(owner) && SOURCE_CODE_PROPERTIES.has(owner.name.getText())) return true;
+  if (ts.isReturnStatement(owner) && NODE_STATUSES.has(text)) return true;
+  // A shown value's type: `opaque(t || 'blob', n, why)`, `new ShownTyped('timestamp', …)`; its why is text.
+  if ((ts.isCallExpression(owner) || ts.isNewExpression(owner)) && owner.arguments?.[0] === arg && /^(?:opaque|fail|ShownTyped)$/.test(owner.expression.getText())) return true;
+  // A level's or variant's key set in code: `this.topLevel = bare ? 'thread' : 'session'`.
+  if (ts.isBinaryExpression(owner) && owner.operatorToken.kind === ts.SyntaxKind.EqualsToken && /(?:level|kind|status|variant)$/i.test(owner.left.getText())) return true;
+  // What a function declared to return a code returns: `return 'fallback'` in `checkpointShapeOf(…): CheckpointShape | null`.
+  if (ts.isReturnStatement(owner) || (ts.isArrowFunction(owner) && owner.body === arg)) {
+    let fn: ts.Node | undefined = owner;
+    while (fn && !ts.isFunctionLike(fn)) fn = fn.parent;
+    const type = fn && (fn as ts.SignatureDeclaration).type;
+    if (type && !/\bstring\b/.test(type.getText())) return true;
+  }
+  // `'deleted' in ref`: a property's name.
+  if (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.InKeyword && parent.left === node) return true;
+  // The keys or columns a loop goes through: `for (const key of ['model', 'id', 'name'])`.
+  if (ts.isArrayLiteralExpression(parent) && ts.isForOfStatement(parent.parent) && parent.parent.expression === parent) return true;
+  if ((ts.isPropertyAssignment(parent) || ts.isConditionalExpression(parent) || ts.isArrayLiteralExpression(parent) || (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken)) && NODE_STATUSES.has(text)) return true;
+  // A choice or a list beside a column's name: `x ? 'previous_content' : 'content'`, `['total_tokens', 'depth']`.
+  if (ts.isConditionalExpression(parent) && [parent.whenTrue, parent.whenFalse].some((b) => ts.isStringLiteral(b) && (SNAKE_NAME.test(b.text) || SQL.test(b.text)))) return true;
+  if (ts.isArrayLiteralExpression(parent) && parent.elements.some((e) => ts.isStringLiteral(e) && SNAKE_NAME.test(e.text))) return true;
+  if ((ts.isCallExpression(owner) || ts.isNewExpression(owner)) && owner.arguments?.includes(arg as ts.Expression) && SOURCE_CODE_CALLS.test(`${ts.isNewExpression(owner) ? 'new ' : ''}${owner.expression.getText()}`)) return true;
+  if ((ts.isCallExpression(parent) || ts.isNewExpression(parent)) && parent.arguments?.includes(node as ts.Expression)) {
+    const callee = `${ts.isNewExpression(parent) ? 'new ' : ''}${parent.expression.getText()}`;
+    // A shown value's type: `opaque('pickle', n, why)`, `new ShownTyped('timestamp', …)`; its why is text.
+    // failures.x(facts, detail): the detail.
+    if (/^failures\.\w+$/.test(callee) && parent.arguments!.indexOf(node as ts.Expression) === 1) return true;
+  }
+  // Anything inside a code call or an SQL template (`${capped('name', N)}` in a query; a detail's `${x} bytes`).
+  for (let up: ts.Node | undefined = parent; up && !ts.isFunctionLike(up) && !ts.isStatement(up); up = up.parent) {
+    if (ts.isTemplateSpan(up) && ts.isTemplateExpression(up.parent) && isSourceCode(up.parent)) return true;
+    if ((ts.isCallExpression(up) || ts.isNewExpression(up)) && up !== parent) {
+      const callee = up.expression.getText();
+      if (/^(?:log\.\w+|.*\.(?:all|get|values|debug|trace|info)|ShownMap)$/.test(callee)) return true;
+      if (/^failures\.\w+$/.test(callee) && up.arguments!.indexOf(node.parent as ts.Expression) === 1) return true;
+    }
+  }
+  // An array of names: a table's columns (`['id', 'name'] as const`), the tables a source needs.
+  for (let up: ts.Node = parent; ts.isArrayLiteralExpression(up) || ts.isAsExpression(up) || ts.isPropertyAssignment(up) || ts.isObjectLiteralExpression(up); up = up.parent) {
+    if (ts.isAsExpression(up) && up.type.getText() === 'const') return true;
+    if (ts.isVariableDeclaration(up.parent) && /COLUMNS|TABLES|REQUIRED|OPTIONAL|STATUSES|_OF_/.test(up.parent.name.getText())) return true;
+  }
+  return false;
+}
+
+/** Words of the sources kept in English on purpose, each with its file and why. */
+const SOURCES_ENGLISH_ON_PURPOSE: { file: string; text: string; why: string }[] = [
+  ...['LaForge', 'Constellation', 'Autonomous Software Studio', 'LLM Orchestration'].map((text) => ({ file: 'src/core/sources/types.ts', text, why: 'SYSTEM_NAMES: the systems\' own names' })),
+  { file: 'src/core/sources/constellation/index.ts', text: '(no project)', why: 'NO_PROJECT_LABEL, the English the tests and callers compare; the tree and details show noProjectLabel()' },
+  { file: 'src/core/sources/llmOrchestration/source.ts', text: '(deleted workflow)', why: 'DELETED_WORKFLOW_LABEL, the English the tests compare; the tree shows deletedWorkflowLabel()' },
+  { file: 'src/core/sources/llmOrchestration/source.ts', text: '(deleted run)', why: 'DELETED_RUN_LABEL, the English the tests compare; the tree shows deletedRunLabel()' },
+  { file: 'src/core/sources/llmOrchestration/source.ts', text: '(deleted)', why: 'UNPLACED: the key of the group of responses no workflow holds, compared in code' },
+  { file: 'src/core/sources/llmOrchestration/source.ts', text: 'null', why: 'idText of NULL: a stored value written as JSON writes it' },
+  { file: 'src/core/sources/llmOrchestration/index.ts', text: 'table ${table}', why: 'the technical detail of a refusal (failures.llmoTablesMissing), English as the log is' },
+  ...['text', 'integer', 'real', 'blob'].map((text) => ({ file: 'src/core/sources/constellation/values.ts', text, why: 'typeName: SQLite\'s own names of its types' })),
+  // snapshot.ts writes no words of a view: only the technical detail of the errors core/messages words, and log lines.
+  ...[
+    '${(performance.now() - t0).toFixed(1)} ms', '-wal', 'file size, time or header changed', 'the database disappeared', 'database bytes differ from its stat',
+    'the WAL appeared or disappeared', 'WAL bytes differ from its stat', '${main.length} bytes', 'starts like a PNG image', 'starts with bytes ${head.toString(\'hex\')}',
+  ].map((text) => ({ file: 'src/core/sources/snapshot.ts', text, why: 'an error\'s technical detail or a file name, not a view\'s words' })),
+];
+
 /** Words kept in English on purpose, each with its file and why. */
 const ENGLISH_ON_PURPOSE: { file: string; text: string; why: string }[] = [
   { file: 'src/core/figures.ts', text: 'not recorded', why: 'NOT_RECORDED, for the text not translated yet (the command line, the sources\' details); notRecorded() is translated' },
@@ -68,7 +178,7 @@ const isL10nCall = (node: ts.Node): node is ts.CallExpression =>
   ts.isCallExpression(node) && /^(?:vscode\.)?l10n\.t$/.test(node.expression.getText());
 
 /** Whether a literal is code rather than text: a module, a type, a key, a value compared or matched, l10n.t's own message. */
-function isCode(node: ts.Node): boolean {
+export function isCode(node: ts.Node): boolean {
   const parent = node.parent;
   if (ts.isImportDeclaration(parent) || ts.isExportDeclaration(parent) || ts.isCaseClause(parent) || ts.isElementAccessExpression(parent)) return true;
   if (ts.isBinaryExpression(parent) && [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken].includes(parent.operatorToken.kind)) return true;
@@ -90,7 +200,7 @@ function isCode(node: ts.Node): boolean {
  * abbreviation such as UTC, HEAD or MB), outside a codicon (`$(file)`), a ref or a path
  * (`stash@{0}`, `refs/x/`) and a dotted name (`testing.iconFailed`).
  */
-const holdsWord = (text: string): boolean =>
+export const holdsWord = (text: string): boolean =>
   (text.replace(/\$\([\w~-]+\)/g, ' ').replace(/\S*[@/]\S*/g, ' ').replace(/\b\w+(?:\.\w+)+\b/g, ' ').match(/\p{L}{2,}/gu) ?? []).some((run) => /\p{Ll}/u.test(run));
 
 const inFunction = (node: ts.Node): boolean => {
@@ -103,7 +213,7 @@ const inFunction = (node: ts.Node): boolean => {
  * l10n.t, and the l10n.t calls made when the module loads: those run before the extension
  * configures the bundle at activation, so they would stay English.
  */
-export function untranslated(source: string, fileName = 'sample.ts'): { what: string; line: number; text: string }[] {
+export function untranslated(source: string, fileName = 'sample.ts', alsoCode: (node: ts.Node) => boolean = () => false): { what: string; line: number; text: string }[] {
   const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
   const found: { what: string; line: number; text: string }[] = [];
   const visit = (node: ts.Node): void => {
@@ -115,7 +225,7 @@ export function untranslated(source: string, fileName = 'sample.ts'): { what: st
       : ts.isTemplateExpression(node)
         ? [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].join(' ')
         : undefined;
-    if (text !== undefined && holdsWord(text) && !isCode(node)) {
+    if (text !== undefined && holdsWord(text) && !isCode(node) && !alsoCode(node)) {
       found.push({ what: ts.isStringLiteral(node) ? 'a string' : 'a template', line: file.getLineAndCharacterOfPosition(node.getStart()).line + 1, text: node.getText().slice(0, 80) });
     }
     ts.forEachChild(node, visit);
@@ -167,6 +277,52 @@ describe('l10n: the runtime strings of the editor', () => {
     );
     assert.deepEqual(offenders, []);
     for (const e of ENGLISH_ON_PURPOSE) assert.ok(untranslated(fs.readFileSync(path.join(root, e.file), 'utf8'), e.file).some((u) => u.text.slice(1, -1) === e.text), `${e.file} still has '${e.text}' (${e.why})`);
+  });
+
+  it('finds the sources\' modules it checks, the four systems\' adapters among them, each pure', () => {
+    const files = sourceModules();
+    for (const f of ['laforge/index.ts', 'laforge/nodes.ts', 'constellation/index.ts', 'llmOrchestration/source.ts', 'studio/documented.ts', 'studio/real.ts', 'figures.ts', 'orphans.ts']) {
+      assert.ok(files.includes(`${SOURCE_DIR}/${f}`), `${f} is checked`);
+    }
+    for (const f of files) {
+      const source = fs.readFileSync(path.join(root, f), 'utf8');
+      assert.doesNotMatch(source, /from 'vscode'/, `${f} is pure`);
+      if (/\bl10n\.t\(/.test(source)) assert.match(source, /^import \* as l10n from '@vscode\/l10n';$/m, `${f} imports @vscode/l10n`);
+    }
+  });
+
+  it('writes every word of the sources\' details, tree rows, warnings and levels through l10n.t, none at load', () => {
+    const offenders = sourceModules().flatMap((f) =>
+      untranslated(fs.readFileSync(path.join(root, f), 'utf8'), f, isSourceCode)
+        .filter((u) => !SOURCES_ENGLISH_ON_PURPOSE.some((e) => e.file === f && u.text.slice(1, -1) === e.text))
+        .map((u) => `${f}:${u.line} ${u.what}: ${u.text}`),
+    );
+    assert.deepEqual(offenders, []);
+    for (const e of SOURCES_ENGLISH_ON_PURPOSE) {
+      assert.ok(untranslated(fs.readFileSync(path.join(root, e.file), 'utf8'), e.file, isSourceCode).some((u) => u.text.slice(1, -1) === e.text), `${e.file} still has '${e.text}' (${e.why})`);
+    }
+  });
+
+  it('catches a word outside l10n.t in a sample of a source, and leaves its SQL, names, refs, codes and log alone', () => {
+    const sample = [
+      'function details() {',
+      "facts.push({ label: 'Started', value: x });",
+      'warnings.push(`${col} is not a time.`);',
+      "const d = n === 1 ? '1 run' : `${n} runs`;",
+      "reader.all('SELECT id FROM runs WHERE id = ?', [id]);",
+      'const q = `SELECT ${capped(\'name\', 400)} FROM projects`;',
+      "for (const c of ['created_at', 'updated_at', 'name']) checkNumber(row, c, warnings);",
+      "const ref = `project:${key}`; const k = { key: 'run', level: 'run', status: ok ? 'completed' : 'failed', format: j ? 'json' : 'plain' };",
+      "log.debug(`Opened ${p} in ${ms} ms.`); throw failures.stepGone({ label }, `no row with id ${id}`);",
+      "if ('deleted' in ref) return 'unknown';",
+      "const levels = [level('run', () => l10n.t('run'), () => l10n.t('runs'))];",
+      '}',
+      "function statusOf(raw: string): NodeStatus { return raw ? 'running' : 'pending'; }",
+    ].join('\n');
+    assert.deepEqual(
+      untranslated(sample, 'sample.ts', isSourceCode).map((u) => `${u.line} ${u.what}: ${u.text}`),
+      ["2 a string: 'Started'", '3 a template: `${col} is not a time.`', "4 a string: '1 run'", '4 a template: `${n} runs`'],
+    );
   });
 
   it('catches a word outside l10n.t in a sample of a text module, and leaves code alone', () => {
