@@ -53,8 +53,8 @@ export interface ParsedJson {
   parsed: unknown;
 }
 
-/** Parses a metadata column. `what` names it in the problem sentence, e.g. `Its metadata`. */
-export function parseJsonObject(value: SqlValue | undefined, what: string): ParsedJson {
+/** Parses a row's metadata column; the problem is a sentence about the row's metadata. */
+export function parseJsonObject(value: SqlValue | undefined): ParsedJson {
   const raw = asText(value);
   if (raw === null) return { value: null, raw, problem: null, parsed: undefined };
   let parsed: unknown;
@@ -62,11 +62,11 @@ export function parseJsonObject(value: SqlValue | undefined, what: string): Pars
     parsed = JSON.parse(raw);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return { value: null, raw, problem: l10n.t('{0} is not valid JSON ({1}); the stored text is shown as it is.', what, why), parsed: undefined };
+    return { value: null, raw, problem: l10n.t('Its metadata is not valid JSON ({0}); the stored text is shown as it is.', why), parsed: undefined };
   }
   if (parsed === null) return { value: null, raw, problem: null, parsed };
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return { value: null, raw, problem: l10n.t('{0} is JSON but not an object; the stored text is shown as it is.', what), parsed };
+    return { value: null, raw, problem: l10n.t('Its metadata is JSON but not an object; the stored text is shown as it is.'), parsed };
   }
   return { value: parsed as Record<string, unknown>, raw, problem: null, parsed };
 }

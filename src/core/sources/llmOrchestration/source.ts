@@ -189,7 +189,7 @@ const newAccumulator = (): Accumulator => ({ tokens: null, models: [], modelSet:
 /** Adds one response's metadata to a run's (or a group's) sums. */
 function accumulate(agg: Accumulator, metadata: SqlValue): void {
   agg.responses++;
-  const facts = responseFacts(parseJsonObject(metadata, '').value);
+  const facts = responseFacts(parseJsonObject(metadata).value);
   if (facts.tokens) agg.counted++;
   agg.tokens = addTokens(agg.tokens, facts.tokens);
   if (facts.model && !agg.modelSet.has(facts.model)) {
@@ -551,7 +551,7 @@ export class LlmOrchestrationSource implements HistorySource {
   }
 
   private runInfo(row: SqlRow): RunInfo {
-    const meta = parseJsonObject(row.metadata, l10n.t('Its metadata'));
+    const meta = parseJsonObject(row.metadata);
     const rawStatus = asText(row.status);
     const status = mapRunStatus(rawStatus);
     const warnings: string[] = [];
@@ -625,7 +625,7 @@ export class LlmOrchestrationSource implements HistorySource {
   }
 
   private responseInfo(row: SqlRow): ResponseInfo {
-    const meta = parseJsonObject(row.metadata, l10n.t('Its metadata'));
+    const meta = parseJsonObject(row.metadata);
     const facts = responseFacts(meta.value);
     const warnings: string[] = [];
     if (!num(row.run_exists)) warnings.push(missingParentWarning('run', 'run_id', row.run_id === null ? null : idText(row.run_id)));
