@@ -115,9 +115,10 @@ type Parsed =
 
 /** `5` binds as an integer, anything else as the text it is. */
 const bindId = (text: string): SqlValue => (/^-?\d{1,15}$/.test(text) ? Number(text) : text);
-/** ` · counted in 2 of 3 responses`: what follows tokens counted in only some of the responses. */
-function countedIn(n: number, of: number): string {
-  return of === 1 ? l10n.t(' · counted in {0} of {1} response', n, formatExactCount(of)) : l10n.t(' · counted in {0} of {1} responses', n, formatExactCount(of));
+/** Tokens counted in only some of the responses: `1,200 tokens · counted in 2 of 3 responses`; the tokens alone when counted in all or none. */
+function tokensCounted(tokens: string, n: number, of: number): string {
+  if (!(n > 0 && n < of)) return tokens;
+  return of === 1 ? l10n.t('{0} · counted in {1} of {2} response', tokens, n, formatExactCount(of)) : l10n.t('{0} · counted in {1} of {2} responses', tokens, n, formatExactCount(of));
 }
 
 const idText = (v: SqlValue): string => asText(v) ?? 'null';
@@ -789,7 +790,7 @@ export class LlmOrchestrationSource implements HistorySource {
       timeFact(l10n.t('Last written'), node.metrics.end, null),
       {
         label: l10n.t('Tokens'),
-        value: formatTokens(node.metrics.tokens) + (agg && agg.counted > 0 && agg.counted < agg.responses ? countedIn(agg.counted, agg.responses) : ''),
+        value: agg ? tokensCounted(formatTokens(node.metrics.tokens), agg.counted, agg.responses) : formatTokens(node.metrics.tokens),
       },
       { label: l10n.t('Models'), value: node.metrics.model ?? notRecorded() },
       {
@@ -843,9 +844,8 @@ export class LlmOrchestrationSource implements HistorySource {
     facts.push(columnTime(l10n.t('Completed'), row.completed_at));
     facts.push({ label: l10n.t('Duration'), value: node.metrics.durationMs === null ? notRecorded() : duration(node.metrics.durationMs) });
     const total = asNumber(meta?.total_payloads);
-    facts.push({ label: l10n.t('Payloads'), value: total === null ? `${notRecorded()} (${counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))})` : `${total} (${counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))})` });
-    const partial = agg.counted > 0 && agg.counted < agg.responses ? countedIn(agg.counted, agg.responses) : '';
-    facts.push({ label: l10n.t('Tokens'), value: formatTokens(node.metrics.tokens) + partial });
+    facts.push({ label: l10n.t('Payloads'), value: l10n.t('{0} ({1})', total === null ? notRecorded() : total, counted(responses, (c) => l10n.t('{0} response', c), (c) => l10n.t('{0} responses', c))) });
+    facts.push({ label: l10n.t('Tokens'), value: tokensCounted(formatTokens(node.metrics.tokens), agg.counted, agg.responses) });
     const { models, problem: modelsProblem } = runModels(meta);
     if (models) {
       facts.push({ label: l10n.t('Models'), value: models.map((m) => `${m.payloadName ?? '?'}: ${m.model ?? l10n.t('unknown')}`).join('; ') || l10n.t('none') });
