@@ -13,9 +13,8 @@ import type { TokenCounts } from './sources/types';
 export const notRecorded = (): string => l10n.t('not recorded');
 
 /**
- * The same words, always in English: for text that is not translated yet (the command line's,
- * the sources' details, which the store worker writes without a bundle). Translated text uses
- * notRecorded().
+ * The same words, always in English: for text that is not translated yet (the command
+ * line's). Translated text, the sources' details among it, uses notRecorded().
  */
 export const NOT_RECORDED = 'not recorded';
 

@@ -165,7 +165,7 @@ const SOURCES_ENGLISH_ON_PURPOSE: { file: string; text: string; why: string }[] 
 
 /** Words kept in English on purpose, each with its file and why. */
 const ENGLISH_ON_PURPOSE: { file: string; text: string; why: string }[] = [
-  { file: 'src/core/figures.ts', text: 'not recorded', why: 'NOT_RECORDED, for the text not translated yet (the command line, the sources\' details); notRecorded() is translated' },
+  { file: 'src/core/figures.ts', text: 'not recorded', why: 'NOT_RECORDED, for the text not translated yet (the command line); notRecorded() is translated' },
 ];
 
 /** Arguments of string methods that are looked for or matched, never shown: `.endsWith('-wal')`, `.toLocaleString('en-US')`. */
