@@ -93,8 +93,11 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     tooltip.isTrusted = false;
     tooltip.supportHtml = false;
     item.tooltip = tooltip;
-    const when = step.startTime ? `, started ${relativeTimeSpoken(step.startTime)}` : '';
-    item.accessibilityInformation = { label: vscode.l10n.t('Latest step {0}, {1}{2}', step.label, statusWord(step.status), when) };
+    item.accessibilityInformation = {
+      label: step.startTime
+        ? vscode.l10n.t({ message: 'Latest step {0}, {1}, started {2}', args: [step.label, statusWord(step.status), relativeTimeSpoken(step.startTime)], comment: '{0} a step label (S12), {1} its status, {2} when it started (3 minutes ago)' })
+        : vscode.l10n.t({ message: 'Latest step {0}, {1}', args: [step.label, statusWord(step.status)], comment: '{0} a step label (S12), {1} its status' }),
+    };
     item.command = { command: 'stepHistory.openDetails', title: vscode.l10n.t('Open Step Details'), arguments: [node] };
   };
 
@@ -111,8 +114,11 @@ export function registerStatusBar(context: vscode.ExtensionContext, databases: S
     tooltip.isTrusted = false;
     tooltip.supportHtml = false;
     item.tooltip = tooltip;
-    const when = start ? `, started ${relativeTimeSpoken(start)}` : '';
-    item.accessibilityInformation = { label: vscode.l10n.t('Latest {0} {1}, {2}{3}', level, words.label, nodeStatusText(step), when) };
+    item.accessibilityInformation = {
+      label: start
+        ? vscode.l10n.t({ message: 'Latest {0} {1}, {2}, started {3}', args: [level, words.label, nodeStatusText(step), relativeTimeSpoken(start)], comment: "{0} the source's word for the item (step, run), {1} its label, {2} its status, {3} when it started (3 minutes ago)" })
+        : vscode.l10n.t({ message: 'Latest {0} {1}, {2}', args: [level, words.label, nodeStatusText(step)], comment: "{0} the source's word for the item (step, run), {1} its label, {2} its status" }),
+    };
     item.command = { command: 'stepHistory.openDetails', title: vscode.l10n.t('Open Details'), arguments: [node] };
   };
 

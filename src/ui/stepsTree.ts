@@ -11,6 +11,7 @@ import { safeText } from '../shared/safeText';
 import { changeResourceUri, fileResourceUri, registerFileDecorations, stepResourceUri } from './fileDecorations';
 import {
   changeWord,
+  changeWordInText,
   describeFilter,
   filterMessage,
   fileTooltip,
@@ -224,7 +225,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.tooltip = fileTooltip(file);
     item.contextValue = `file.${file.status}`;
     item.command = { command: 'stepHistory.openFileDiff', title: vscode.l10n.t('Open Changes'), arguments: [node] };
-    item.accessibilityInformation = { label: fileSpoken(name, folder, changeWord(file.status).toLowerCase(), file.oldPath && file.oldPath !== file.path ? safeText(file.oldPath) : undefined) };
+    item.accessibilityInformation = { label: fileSpoken(name, folder, changeWordInText(file.status), file.oldPath && file.oldPath !== file.path ? safeText(file.oldPath) : undefined) };
     return item;
   }
 
@@ -274,7 +275,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsc
     item.tooltip = `${shown} · ${changeWord(change.status)}${label}`;
     item.contextValue = `change.${change.status}`;
     item.command = { command: 'stepHistory.openFileDiff', title: vscode.l10n.t('Open Changes'), arguments: [node] };
-    item.accessibilityInformation = { label: fileSpoken(name, folder, changeWord(change.status).toLowerCase()) };
+    item.accessibilityInformation = { label: fileSpoken(name, folder, changeWordInText(change.status)) };
     return item;
   }
 

@@ -3,7 +3,8 @@
  * (`l10n/bundle.l10n.<locale>.json`) can translate them: every notification, quick pick,
  * input box, progress title and tree item command of `src/ui/` that is given text written in
  * the code, and every word of the pure text modules (the tree's, the tooltips', the rollback
- * plan's, the figures'), which go through `@vscode/l10n`. `l10n/bundle.l10n.json` (the English
+ * plan's, the figures', and what a rollback or an undo says: its summary, progress, result and
+ * warnings), which go through `@vscode/l10n`. Their log lines are for the log and stay English. `l10n/bundle.l10n.json` (the English
  * source of translations, written by `npm run l10n`) must hold exactly the strings the code
  * asks for.
  */
@@ -49,9 +50,20 @@ export function bypasses(source: string, places = PLACES): { what: string; line:
 
 /**
  * The modules with no `vscode` import that write the text the views, tooltips, details and
- * rollback documents show: every word in them goes through `l10n.t` of `@vscode/l10n`.
+ * rollback documents show, and the rollback's own modules, whose plan summary, progress,
+ * results and warnings a notification or the command line shows: every word in them goes
+ * through `l10n.t` of `@vscode/l10n`.
  */
-const TEXT_MODULES = ['src/ui/format.ts', 'src/ui/rollbackText.ts', 'src/ui/rollbackStatesText.ts', 'src/core/figures.ts'];
+const TEXT_MODULES = [
+  'src/ui/format.ts',
+  'src/ui/rollbackText.ts',
+  'src/ui/rollbackStatesText.ts',
+  'src/core/figures.ts',
+  'src/core/rollback/plan.ts',
+  'src/core/rollback/execute.ts',
+  'src/core/rollback/undo.ts',
+  'src/core/rollback/words.ts',
+];
 
 /**
  * The modules that write what the four systems' adapters show: a step's details (facts,
@@ -166,7 +178,22 @@ const SOURCES_ENGLISH_ON_PURPOSE: { file: string; text: string; why: string }[] 
 /** Words kept in English on purpose, each with its file and why. */
 const ENGLISH_ON_PURPOSE: { file: string; text: string; why: string }[] = [
   { file: 'src/core/figures.ts', text: 'not recorded', why: 'NOT_RECORDED, for the text not translated yet (the command line); notRecorded() is translated' },
+  { file: 'src/core/rollback/execute.ts', text: '-wal', why: "the suffix of the write-ahead log's file name, looked for in a stash" },
 ];
+
+/**
+ * Calls whose text goes to the extension's log, not to the user: `log.info(…)`, `log.warn(…)`
+ * (any logger: `log`, `options.log`, `this.log`) and `logFailure(log, 'what failed', err)`.
+ * Log lines stay English, so that a log reads the same whatever the editor's language.
+ */
+const LOG_CALL = /^(?:(?:[\w.]+\.)?log\??\.(?:trace|debug|info|warn|error)|logFailure)$/;
+
+/**
+ * Text written into git, where it is read and matched as written: the reflog message given
+ * to `updateRef`, and the stash's message (`stashMessage`), which finding an interrupted
+ * rollback's stash matches.
+ */
+const GIT_RECORDS = new Set(['updateRef', 'stashMessage']);
 
 /** Arguments of string methods that are looked for or matched, never shown: `.endsWith('-wal')`, `.toLocaleString('en-US')`. */
 const MATCHED = new Set(['startsWith', 'endsWith', 'includes', 'indexOf', 'lastIndexOf', 'split', 'toLocaleString', 'padStart', 'padEnd']);
@@ -177,8 +204,40 @@ const CODE_PROPERTIES = new Set(['id', 'color', 'kind']);
 const isL10nCall = (node: ts.Node): node is ts.CallExpression =>
   ts.isCallExpression(node) && /^(?:vscode\.)?l10n\.t$/.test(node.expression.getText());
 
+/** The name a call is made by: `info` of `log.info(…)`, `logFailure` of `logFailure(…)`. */
+const calledName = (call: ts.CallExpression): string =>
+  ts.isPropertyAccessExpression(call.expression) ? call.expression.name.text : ts.isIdentifier(call.expression) ? call.expression.text : '';
+
+/**
+ * Whether a literal is written to the log (an argument of a LOG_CALL), into git (GIT_RECORDS)
+ * or names a file (an argument of `path.join`): text for the log, git and the file system, not
+ * for the user.
+ */
+function isLogOrRecord(node: ts.Node): boolean {
+  for (let child: ts.Node = node, up = node.parent; up; child = up, up = up.parent) {
+    if (ts.isCallExpression(up) && up.arguments.includes(child as ts.Expression)) {
+      if (LOG_CALL.test(up.expression.getText()) || GIT_RECORDS.has(calledName(up)) || up.expression.getText() === 'path.join') return true;
+    }
+    if (ts.isVariableDeclaration(up) && ts.isIdentifier(up.name) && GIT_RECORDS.has(up.name.text)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the type checker knows a string literal as one of a union of string literal types
+ * (a phase `'backed-up'`, a kind `'undo' | 'revert'`, a step of the file system): a value the
+ * code compares and switches on, not text.
+ */
+function isLiteralTypeValue(node: ts.Node, checker: ts.TypeChecker | undefined): boolean {
+  if (!checker || !ts.isStringLiteral(node)) return false;
+  const type = checker.getContextualType(node);
+  if (!type) return false;
+  return (type.isUnion() ? type.types : [type]).some((t) => t.isStringLiteral() && t.value === node.text);
+}
+
 /** Whether a literal is code rather than text: a module, a type, a key, a value compared or matched, l10n.t's own message. */
-export function isCode(node: ts.Node): boolean {
+export function isCode(node: ts.Node, checker?: ts.TypeChecker): boolean {
+  if (isLogOrRecord(node) || isLiteralTypeValue(node, checker)) return true;
   const parent = node.parent;
   if (ts.isImportDeclaration(parent) || ts.isExportDeclaration(parent) || ts.isCaseClause(parent) || ts.isElementAccessExpression(parent)) return true;
   if (ts.isBinaryExpression(parent) && [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken].includes(parent.operatorToken.kind)) return true;
@@ -186,7 +245,7 @@ export function isCode(node: ts.Node): boolean {
   if (isL10nCall(parent) && parent.arguments[0] === node) return true;
   // l10n.t({ message, args, comment }): the message and the translators' comment.
   if (ts.isPropertyAssignment(parent) && ['message', 'comment'].includes(parent.name.getText()) && isL10nCall(parent.parent.parent) && parent.parent.parent.arguments[0] === parent.parent) return true;
-  if (ts.isArrayLiteralExpression(parent) && ts.isPropertyAssignment(parent.parent) && parent.parent.name.getText() === 'comment') return isCode(parent);
+  if (ts.isArrayLiteralExpression(parent) && ts.isPropertyAssignment(parent.parent) && parent.parent.name.getText() === 'comment') return isCode(parent, checker);
   if (ts.isCallExpression(parent) && ts.isPropertyAccessExpression(parent.expression)) {
     const method = parent.expression.name.text;
     if (MATCHED.has(method) || (method === 'replace' && parent.arguments[0] === node)) return true;
@@ -211,10 +270,18 @@ const inFunction = (node: ts.Node): boolean => {
 /**
  * The string and template literals of a module's text that hold words and do not go through
  * l10n.t, and the l10n.t calls made when the module loads: those run before the extension
- * configures the bundle at activation, so they would stay English.
+ * configures the bundle at activation, so they would stay English. Given a program holding
+ * the file, its type checker tells the values of string literal types (isLiteralTypeValue).
  */
-export function untranslated(source: string, fileName = 'sample.ts', alsoCode: (node: ts.Node) => boolean = () => false): { what: string; line: number; text: string }[] {
-  const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
+export function untranslated(
+  source: string,
+  fileName = 'sample.ts',
+  alsoCode: (node: ts.Node) => boolean = () => false,
+  program?: ts.Program,
+): { what: string; line: number; text: string }[] {
+  const checked = program?.getSourceFile(path.resolve(root, fileName));
+  const file = checked && checked.text === source ? checked : ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
+  const checker = file === checked ? program!.getTypeChecker() : undefined;
   const found: { what: string; line: number; text: string }[] = [];
   const visit = (node: ts.Node): void => {
     if (isL10nCall(node) && !inFunction(node)) {
@@ -225,13 +292,19 @@ export function untranslated(source: string, fileName = 'sample.ts', alsoCode: (
       : ts.isTemplateExpression(node)
         ? [node.head.text, ...node.templateSpans.map((span) => span.literal.text)].join(' ')
         : undefined;
-    if (text !== undefined && holdsWord(text) && !isCode(node) && !alsoCode(node)) {
+    if (text !== undefined && holdsWord(text) && !isCode(node, checker) && !alsoCode(node)) {
       found.push({ what: ts.isStringLiteral(node) ? 'a string' : 'a template', line: file.getLineAndCharacterOfPosition(node.getStart()).line + 1, text: node.getText().slice(0, 80) });
     }
     ts.forEachChild(node, visit);
   };
   visit(file);
   return found;
+}
+
+/** A program of the text modules with the project's compiler options, for its type checker. */
+function textProgram(files: readonly string[]): ts.Program {
+  const config = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  return ts.createProgram(files.map((f) => path.join(root, f)), { ...config?.options, noEmit: true });
 }
 
 /** Files of src/ui that import vscode as a value: they can call vscode.l10n.t. */
@@ -269,9 +342,11 @@ describe('l10n: the runtime strings of the editor', () => {
     }
   });
 
-  it('writes every word of the pure text modules through l10n.t', () => {
+  it('writes every word of the pure text modules through l10n.t', function () {
+    this.timeout(60_000);
+    const program = textProgram(TEXT_MODULES);
     const offenders = TEXT_MODULES.flatMap((f) =>
-      untranslated(fs.readFileSync(path.join(root, f), 'utf8'), f)
+      untranslated(fs.readFileSync(path.join(root, f), 'utf8'), f, undefined, program)
         .filter((u) => !ENGLISH_ON_PURPOSE.some((e) => e.file === f && u.text.slice(1, -1) === e.text))
         .map((u) => `${f}:${u.line} ${u.what}: ${u.text}`),
     );
@@ -353,6 +428,38 @@ describe('l10n: the runtime strings of the editor', () => {
         "14 a translation at load: l10n.t('(from the log)')",
       ],
     );
+  });
+
+  it('leaves log lines, git\'s records, file names and values of string literal types alone in a sample, and catches the words around them', function () {
+    this.timeout(60_000);
+    const sample = [
+      "import * as path from 'path';",
+      "type Phase = 'planned' | 'backed-up';",
+      'declare const log: { info(m: string): void }; declare const options: { log?: { warn(m: string): void } };',
+      'declare function logFailure(log: unknown, what: string, err: unknown): void;',
+      "declare const repo: { updateRef(ref: string, sha: string, message: string): void; stashPush(message: string, paths: string[] | 'everything'): void };",
+      'export function run(id: string, advance: (phase: Phase) => void, kind: \'undo\' | \'revert\') {',
+      "  log.info(`[rollback] starting ${id}`); options.log?.warn('[rollback] could not close the journal'); logFailure(log, '[rollback] opening the repository', null);",
+      "  repo.updateRef('refs/x', id, `Step History: before rolling back to ${id}`); repo.stashPush(stashMessage(id), 'everything');",
+      "  advance('backed-up'); const file = path.join('/tmp', `tasks-S${id}.db`);",
+      "  return kind === 'undo' ? 'Undid the rollback.' : `Reverted ${file}.`;",
+      '}',
+      'const stashMessage = (id: string) => `Step History: before rolling back (${id})`;',
+      "let phase: Phase = 'planned'; phase = 'backed-up'; const shown: string = 'backed up';",
+    ].join('\n');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'l10n-sample-'));
+    try {
+      const file = path.join(dir, 'sample.ts');
+      fs.writeFileSync(file, sample);
+      const program = ts.createProgram([file], { strict: true, noEmit: true, types: ['node'], typeRoots: [path.join(root, 'node_modules', '@types')] });
+      assert.deepEqual(
+        untranslated(sample, file, undefined, program).map((u) => `${u.line} ${u.what}: ${u.text}`),
+        ["10 a string: 'Undid the rollback.'", '10 a template: `Reverted ${file}.`', "13 a string: 'backed up'"],
+      );
+      assert.ok(untranslated(sample, file).some((u) => u.text === "'backed-up'"), 'without the type checker a literal type value is not told from text');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('catches each kind of bypass in a sample', () => {

@@ -3,6 +3,7 @@
  * git's reset to the database write, finished from its journal after a stop, and the step
  * database's files kept around the resets.
  */
+import * as l10n from '@vscode/l10n';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
@@ -28,7 +29,7 @@ import { failures } from '../messages';
 import { projectWhere } from '../projectKey';
 import { keptFolder, newJournalId, readJournals, saveJournal, type JournalPhase, type RollbackJournal } from './journal';
 import type { PlanOptions, RollbackPlan } from './plan';
-import { describeStepIds, plural, projectName, short } from './words';
+import { describeStepIds, projectName, short } from './words';
 import { hasWorkAtRisk, onDisk, pathsToStash, ProtectedPaths, readWorkAtRisk } from './workTree';
 
 export interface ExecuteOptions extends PlanOptions {
@@ -84,7 +85,7 @@ export interface RollbackResult {
 // The step database around git's resets
 
 /** Copies the protected files a reset would touch into the journal's kept folder. */
-export function keepProtected(root: string, rels: readonly string[], folder: string, tag: string): KeptFile[] {
+export function keepProtected(root: string, rels: readonly string[], folder: string, tag: 'rollback' | 'undo' | 'revert'): KeptFile[] {
   const kept: KeptFile[] = [];
   rels.forEach((rel, i) => {
     const file = keepFile(path.join(root, rel), path.join(folder, `${tag}-${i}-${path.basename(rel)}`));
@@ -118,7 +119,7 @@ export async function restoreProtected(repo: GitRepository, kept: readonly KeptF
       log.info(`[rollback] put back ${file.path} (${file.size} bytes) from ${file.copy}`);
     }
     if (outcome === 'changed-since') {
-      const warning = `${file.path} changed since Step History kept a copy of it; it was left as it is, and the copy is at ${file.copy}.`;
+      const warning = l10n.t('{0} changed since Step History kept a copy of it; it was left as it is, and the copy is at {1}.', file.path, file.copy);
       log.warn(`[rollback] ${warning}`);
       warnings.push(warning);
     }
@@ -190,7 +191,7 @@ async function restoreTaskDatabase(journal: RollbackJournal, options: ExecuteOpt
     throw failures.taskDatabaseWal({ name: path.basename(tasks.current) });
   }
   log.info(`[rollback] restoring ${tasks.current} from ${tasks.backup}`);
-  options.onProgress?.(`Restoring ${path.basename(tasks.current)} from ${path.basename(tasks.backup)}…`);
+  options.onProgress?.(l10n.t('Restoring {0} from {1}…', path.basename(tasks.current), path.basename(tasks.backup)));
   const backup = fs.readFileSync(tasks.backup);
   if (!tasks.kept) {
     const kept = keepFile(tasks.current, path.join(keptFolder(options.journalDir, journal.id), `tasks-${path.basename(tasks.current)}`));
@@ -352,7 +353,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
 
   try {
     if (journal.phase === 'planned') {
-      progress(`Keeping ${journal.branch} at ${short(journal.oldHead)} under ${journal.backupRef}…`);
+      progress(l10n.t({ message: 'Keeping {0} at {1} under {2}…', args: [journal.branch, short(journal.oldHead), journal.backupRef], comment: '{0} a branch, {1} a commit, {2} a git ref' }));
       const existing = await repo.refTarget(journal.backupRef);
       if (existing === null) await repo.updateRef(journal.backupRef, journal.oldHead, `Step History: before rolling back to ${journal.stepLabel}`, null);
       else if (existing !== journal.oldHead) throw failures.backupRefTaken({ ref: journal.backupRef });
@@ -366,7 +367,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
           const work = await readWorkAtRisk(repo, journal.resetTo, guard);
           const paths = pathsToStash(work);
           if (paths.length > 0) {
-            progress(`Keeping ${plural(paths.length, 'uncommitted file')} in a stash…`);
+            progress(paths.length === 1 ? l10n.t('Keeping 1 uncommitted file in a stash…') : l10n.t('Keeping {0} uncommitted files in a stash…', paths.length));
             // A staged rename or deletion names a path no longer in the index, which git cannot
             // stash on its own: then everything is stashed (the untracked files kept included),
             // always without the step database and its files.
@@ -413,7 +414,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
           saveJournal(options.journalDir, journal, log);
           await options.onStep?.('files-kept');
         }
-        progress(`Resetting ${journal.branch} to ${short(journal.resetTo)}…`);
+        progress(l10n.t({ message: 'Resetting {0} to {1}…', args: [journal.branch, short(journal.resetTo)], comment: '{0} a branch, {1} a commit' }));
         await repo.resetHard(journal.resetTo, journal.branch);
         await options.onStep?.('branch-reset');
       }
@@ -427,7 +428,7 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
 
     if (journal.phase === 'git-reset') {
       if (journal.tasks && !journal.tasks.restored) await restoreTaskDatabase(journal, options, log);
-      progress(`Marking ${describeStepIds(journal.stepIds)} inactive…`);
+      progress(l10n.t({ message: 'Marking {0} inactive…', args: [describeStepIds(journal.stepIds)], comment: '{0} the steps (S12–S14)' }));
       await ensureDatabasePresent(journal, repo, log);
       const result = await writeStepsActive(journal.target.dbPath, projectRows(journal, false), dbWriteOptions(journal, options, log, expected));
       journal.writtenDatabase = result.stamp;
@@ -438,11 +439,18 @@ async function runPhases(journal: RollbackJournal, repo: GitRepository, options:
   } catch (err) {
     fail(err);
   }
-  const message =
-    `Rolled back ${projectName(journal.target.projectId)} to before ${journal.stepLabel}: ${describeStepIds(journal.stepIds)} inactive, ` +
-    `${journal.branch} at ${short(journal.resetTo)}` +
-    (journal.stashRef ? `, uncommitted work kept in ${journal.stashRef}` : '') +
-    `; the previous state is kept under ${journal.backupRef}.`;
+  const [project, steps, at] = [projectName(journal.target.projectId), describeStepIds(journal.stepIds), short(journal.resetTo)];
+  const message = journal.stashRef
+    ? l10n.t({
+        message: 'Rolled back {0} to before {1}: {2} inactive, {3} at {4}, uncommitted work kept in {5}; the previous state is kept under {6}.',
+        args: [project, journal.stepLabel, steps, journal.branch, at, journal.stashRef, journal.backupRef],
+        comment: '{0} a project, {1} a step label (S12), {2} the steps (S12–S14), {3} a branch, {4} a commit, {5} and {6} git refs',
+      })
+    : l10n.t({
+        message: 'Rolled back {0} to before {1}: {2} inactive, {3} at {4}; the previous state is kept under {5}.',
+        args: [project, journal.stepLabel, steps, journal.branch, at, journal.backupRef],
+        comment: '{0} a project, {1} a step label (S12), {2} the steps (S12–S14), {3} a branch, {4} a commit, {5} a git ref',
+      });
   log.info(`[rollback] ${message}`);
   return { journal, message, warnings };
 }

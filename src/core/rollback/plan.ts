@@ -2,6 +2,7 @@
  * The rollback plan: what a rollback to a step would change, read without changing anything,
  * and the refusals that stop it where it cannot be done safely.
  */
+import * as l10n from '@vscode/l10n';
 import * as fs from 'fs';
 import * as path from 'path';
 import { inspectDatabase, type DatabaseStamp } from '../databaseFile';
@@ -16,7 +17,7 @@ import { StepStore, type ProjectSummary } from '../stepStore';
 import type { Fingerprint } from '../fingerprint';
 import { failures } from '../messages';
 import { rollbackRefusals } from '../messages/rollback';
-import { describeStepIds, plural, projectName, short } from './words';
+import { describeStepIds, projectName, short } from './words';
 import { hasWorkAtRisk, ProtectedPaths, readWorkAtRisk } from './workTree';
 
 /** What to roll back: a project's steps from `stepId` on, in the database at `dbPath`. */
@@ -422,24 +423,61 @@ async function buildPlan(store: PlanStore, target: RollbackTarget, options: Plan
   return plan;
 }
 
+/**
+ * The plan's one sentence for the confirmation: what the rollback does, or why it cannot. Each
+ * clause is made whole (its own plural) and goes into a whole sentence for its number of
+ * things to keep safe.
+ */
 function summarize(plan: RollbackPlan): string {
   const { target, step } = plan;
+  const project = projectName(target.projectId);
   if (plan.refusals.length > 0) {
-    return `Cannot roll back ${projectName(target.projectId)} to before ${step.label}: ${plan.refusals[0].message}`;
+    return l10n.t({
+      message: 'Cannot roll back {0} to before {1}: {2}',
+      args: [project, step.label, plan.refusals[0].message],
+      comment: '{0} a project, {1} a step label (S12), {2} the sentence saying why',
+    });
   }
   const ids = plan.stepsToDeactivate.map((s) => s.id);
-  const steps = `${plural(ids.length, 'step')} (${describeStepIds(ids)}) ${ids.length === 1 ? 'becomes' : 'become'} inactive`;
+  const described = describeStepIds(ids);
+  const steps = ids.length === 1
+    ? l10n.t({ message: '1 step ({0}) becomes inactive', args: [described], comment: 'a clause of the rollback summary; {0} the step (S12)' })
+    : l10n.t({ message: '{0} steps ({1}) become inactive', args: [ids.length, described], comment: 'a clause of the rollback summary; {1} the steps (S12–S14)' });
   const branch = plan.branch ?? 'HEAD';
+  const files = plan.filesToChange.length;
   const move =
     plan.head === plan.resetTo
-      ? `${branch} stays at ${short(plan.resetTo)}`
-      : `${branch} moves from ${short(plan.head)} to ${short(plan.resetTo)}, changing ${plural(plan.filesToChange.length, 'file')}`;
+      ? l10n.t({ message: '{0} stays at {1}', args: [branch, short(plan.resetTo)], comment: 'a clause of the rollback summary; {0} a branch, {1} a commit' })
+      : files === 1
+        ? l10n.t({ message: '{0} moves from {1} to {2}, changing 1 file', args: [branch, short(plan.head), short(plan.resetTo)], comment: 'a clause of the rollback summary; {0} a branch, {1} and {2} commits' })
+        : l10n.t({ message: '{0} moves from {1} to {2}, changing {3} files', args: [branch, short(plan.head), short(plan.resetTo), files], comment: 'a clause of the rollback summary; {0} a branch, {1} and {2} commits' });
   const kept: string[] = [];
   const uncommitted = new Set([...plan.staged, ...plan.unstaged].map((e) => e.path)).size;
-  if (uncommitted) kept.push(`${plural(uncommitted, 'uncommitted change')}`);
+  if (uncommitted) {
+    kept.push(uncommitted === 1
+      ? l10n.t({ message: '1 uncommitted change', comment: 'a thing a rollback must keep safe first' })
+      : l10n.t({ message: '{0} uncommitted changes', args: [uncommitted], comment: 'a thing a rollback must keep safe first' }));
+  }
   const overwritten = plan.untrackedOverwritten.length + plan.ignoredOverwritten.length;
-  if (overwritten) kept.push(`${plural(overwritten, 'untracked file')} the reset would overwrite`);
-  if (plan.foreignCommits.length) kept.push(`${plural(plan.foreignCommits.length, 'commit')} no step made`);
-  const safety = kept.length ? `; ${kept.join(', ')} must be kept safe first` : '';
-  return `Roll back ${projectName(target.projectId)} to before ${step.label}: ${steps} and ${move}${safety}.`;
+  if (overwritten) {
+    kept.push(overwritten === 1
+      ? l10n.t({ message: '1 untracked file the reset would overwrite', comment: 'a thing a rollback must keep safe first' })
+      : l10n.t({ message: '{0} untracked files the reset would overwrite', args: [overwritten], comment: 'a thing a rollback must keep safe first' }));
+  }
+  const foreign = plan.foreignCommits.length;
+  if (foreign) {
+    kept.push(foreign === 1
+      ? l10n.t({ message: '1 commit no step made', comment: 'a thing a rollback must keep safe first' })
+      : l10n.t({ message: '{0} commits no step made', args: [foreign], comment: 'a thing a rollback must keep safe first' }));
+  }
+  switch (kept.length) {
+    case 0:
+      return l10n.t({ message: 'Roll back {0} to before {1}: {2} and {3}.', args: [project, step.label, steps, move], comment: '{0} a project, {1} a step label (S12), {2} the steps that become inactive, {3} what happens to the branch' });
+    case 1:
+      return l10n.t({ message: 'Roll back {0} to before {1}: {2} and {3}; {4} must be kept safe first.', args: [project, step.label, steps, move, ...kept], comment: '{0} a project, {1} a step label (S12), {2} the steps that become inactive, {3} what happens to the branch, then the things to keep safe' });
+    case 2:
+      return l10n.t({ message: 'Roll back {0} to before {1}: {2} and {3}; {4}, {5} must be kept safe first.', args: [project, step.label, steps, move, ...kept], comment: '{0} a project, {1} a step label (S12), {2} the steps that become inactive, {3} what happens to the branch, then the things to keep safe' });
+    default:
+      return l10n.t({ message: 'Roll back {0} to before {1}: {2} and {3}; {4}, {5}, {6} must be kept safe first.', args: [project, step.label, steps, move, ...kept], comment: '{0} a project, {1} a step label (S12), {2} the steps that become inactive, {3} what happens to the branch, then the things to keep safe' });
+  }
 }

@@ -3,6 +3,7 @@
  * branch, the stashed work and the steps back as they were, journaled as they go, and release
  * the states the rollback kept.
  */
+import * as l10n from '@vscode/l10n';
 import { inspectDatabase, refusalError, restoreKeptFile, sha256, writeStepsActive } from '../databaseFile';
 import { GitError } from '../errors';
 import { GitRepository } from '../git';
@@ -32,7 +33,7 @@ function putBackTaskDatabase(journal: RollbackJournal, log: Logger, warnings: st
   const outcome = restoreKeptFile(tasks.kept, (current) => sha256(current) === tasks.backupSha256);
   if (outcome === 'restored') log.info(`[rollback] put back ${tasks.current} from ${tasks.kept.copy}`);
   if (outcome === 'changed-since') {
-    const warning = `${tasks.current} changed since the rollback restored it; it was left as it is, and the task database from before the rollback is at ${tasks.kept.copy}.`;
+    const warning = l10n.t('{0} changed since the rollback restored it; it was left as it is, and the task database from before the rollback is at {1}.', tasks.current, tasks.kept.copy);
     log.warn(`[rollback] ${warning}`);
     warnings.push(warning);
   }
@@ -132,7 +133,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
       }
       save();
       await options.onStep?.('undo-files-kept');
-      progress(`Moving ${journal.branch} back to ${short(backup)}…`);
+      progress(l10n.t({ message: 'Moving {0} back to {1}…', args: [journal.branch, short(backup)], comment: '{0} a branch, {1} a commit' }));
       await repo.resetHard(backup, journal.branch);
       await options.onStep?.('undo-branch-reset');
       await restoreProtected(repo, journal.restoring.kept, log, warnings);
@@ -141,13 +142,17 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
       await options.onStep?.('undo-files-restored');
     }
     if (stash && !stashApplied) {
-      progress('Re-applying the stashed work…');
+      progress(l10n.t('Re-applying the stashed work…'));
       try {
         await repo.stashApply(stash);
       } catch (err) {
         if (!(err instanceof GitError)) throw err;
         stashFailed = true;
-        const warning = `The stashed work did not apply cleanly (${err.message}); it is kept under ${journal.stashRef}: run "git stash apply --index ${journal.stashRef}" after resolving.`;
+        const warning = l10n.t({
+          message: 'The stashed work did not apply cleanly ({0}); it is kept under {1}: run "git stash apply --index {1}" after resolving.',
+          args: [err.message, String(journal.stashRef)],
+          comment: "{0} git's error, {1} the git ref that keeps the stash; the command stays as it is",
+        });
         log.warn(`[rollback] ${warning}\n${err.detail ?? ''}`);
         warnings.push(warning);
       }
@@ -157,7 +162,7 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
     }
     putBackTaskDatabase(journal, log, warnings);
     if (dbToRestore) {
-      progress(`Marking ${describeStepIds(journal.stepIds)} active again…`);
+      progress(l10n.t({ message: 'Marking {0} active again…', args: [describeStepIds(journal.stepIds)], comment: '{0} the steps (S12–S14)' }));
       const result = await writeStepsActive(journal.target.dbPath, projectRows(journal, true), dbWriteOptions(journal, options, log));
       journal.writtenDatabase = result.stamp;
     }
@@ -172,12 +177,44 @@ async function restore(given: RollbackJournal, options: ExecuteOptions, kind: 'u
   save();
   const copiesLeft = warnings.some((w) => w.includes(keptFolder(options.journalDir, journal.id)));
   await releaseRollbackStates(journal, { log, keepStash: stashFailed, journalDir: options.journalDir, keepCopies: copiesLeft });
-  const message =
-    `${kind === 'undo' ? 'Undid' : 'Reverted'} the rollback of ${projectName(journal.target.projectId)} to before ${journal.stepLabel}: ` +
-    `${journal.branch} is back at ${short(backup)}` +
-    (dbToRestore ? ` and ${describeStepIds(journal.stepIds)} are active again` : '') +
-    (stash && warnings.length === 0 ? ', with the stashed work re-applied' : '') +
-    '.';
+  const message = restoredSentence(kind, {
+    project: projectName(journal.target.projectId),
+    step: journal.stepLabel,
+    branch: journal.branch,
+    at: short(backup),
+    steps: dbToRestore ? describeStepIds(journal.stepIds) : null,
+    reapplied: !!stash && warnings.length === 0,
+  });
   log.info(`[rollback] ${message}`);
   return { journal, message, warnings };
+}
+
+/**
+ * What an undo or a revert says when it is done: `Undid the rollback of ledgerline to before
+ * S12: main is back at 1a2b3c4 and S12–S14 are active again.` One whole sentence for each
+ * kind, with or without the steps marked active and the stash re-applied.
+ */
+function restoredSentence(
+  kind: 'undo' | 'revert',
+  s: { project: string; step: string; branch: string; at: string; steps: string | null; reapplied: boolean },
+): string {
+  const { project, step, branch, at, steps } = s;
+  if (kind === 'undo') {
+    if (steps === null) {
+      return s.reapplied
+        ? l10n.t({ message: 'Undid the rollback of {0} to before {1}: {2} is back at {3}, with the stashed work re-applied.', args: [project, step, branch, at], comment: '{0} a project, {1} a step label (S12), {2} a branch, {3} a commit' })
+        : l10n.t({ message: 'Undid the rollback of {0} to before {1}: {2} is back at {3}.', args: [project, step, branch, at], comment: '{0} a project, {1} a step label (S12), {2} a branch, {3} a commit' });
+    }
+    return s.reapplied
+      ? l10n.t({ message: 'Undid the rollback of {0} to before {1}: {2} is back at {3} and {4} are active again, with the stashed work re-applied.', args: [project, step, branch, at, steps], comment: '{0} a project, {1} a step label (S12), {2} a branch, {3} a commit, {4} the steps (S12–S14)' })
+      : l10n.t({ message: 'Undid the rollback of {0} to before {1}: {2} is back at {3} and {4} are active again.', args: [project, step, branch, at, steps], comment: '{0} a project, {1} a step label (S12), {2} a branch, {3} a commit, {4} the steps (S12–S14)' });
+  }
+  if (steps === null) {
+    return s.reapplied
+      ? l10n.t({ message: 'Reverted the rollback of {0} to before {1}: {2} is back at {3}, with the stashed work re-applied.', args: [project, step, branch, at], comment: '{0} a project, {1} a step label (S12), {2} a branch, {3} a commit' })
+      : l10n.t({ message: 'Reverted the rollback of {0} to before {1}: {2} is back at {3}.', args: [project, step, branch, at], comment: '{0} a project, {1} a step label (S12), {2} a branch, {3} a commit' });
+  }
+  return s.reapplied
+    ? l10n.t({ message: 'Reverted the rollback of {0} to before {1}: {2} is back at {3} and {4} are active again, with the stashed work re-applied.', args: [project, step, branch, at, steps], comment: '{0} a project, {1} a step label (S12), {2} a branch, {3} a commit, {4} the steps (S12–S14)' })
+    : l10n.t({ message: 'Reverted the rollback of {0} to before {1}: {2} is back at {3} and {4} are active again.', args: [project, step, branch, at, steps], comment: '{0} a project, {1} a step label (S12), {2} a branch, {3} a commit, {4} the steps (S12–S14)' });
 }
