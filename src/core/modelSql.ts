@@ -51,7 +51,8 @@ export function dateMsSql(value: string): string {
   const day = `substr(${t}, 1, 10)`;
   const int = (from: number, length: number) => `CAST(substr(${t}, ${from}, ${length}) AS INTEGER)`;
   const dayMs = `CAST((julianday(${day}) - 2440587.5) * ${86_400_000} AS INTEGER)`;
-  const dayOk = `(date(${day}) = ${day} AND NOT (substr(${day}, 1, 4) <= '0001' AND substr(${day}, 6) = '01-01'))`;
+  // '+0 days' makes SQLite carry 02-31 into March, as every version does then.
+  const dayOk = `(date(${day}, '+0 days') = ${day} AND NOT (substr(${day}, 1, 4) <= '0001' AND substr(${day}, 6) = '01-01'))`;
   /** The zone `z` (a text with nothing around it) as minutes east of UTC; NULL when it is not one. */
   const offset = (z: string) => {
     const hh = `CAST(substr(${z}, 2, 2) AS INTEGER)`;
@@ -86,7 +87,7 @@ export function dateMsSql(value: string): string {
   const common =
     `(typeof(${value}) = 'text' AND ${value} GLOB '[0-9][0-9][0-9][0-9]-${D2}-${D2}[T ]${D2}:${D2}:${D2}*'` +
     ` AND substr(${value}, 20) IN ('', 'Z') AND substr(${value}, 12, 2) <= '23'` +
-    ` AND (substr(${value}, 9, 2) <= '28' OR date(substr(${value}, 1, 10)) = substr(${value}, 1, 10))` +
+    ` AND (substr(${value}, 9, 2) <= '28' OR date(substr(${value}, 1, 10), '+0 days') = substr(${value}, 1, 10))` +
     ` AND substr(${value}, 1, 10) NOT GLOB '000[01]-01-01')`;
   return (
     `(CASE WHEN ${common} THEN CAST(strftime('%s', ${value}) AS INTEGER) * 1000 ELSE CASE typeof(${value})` +
