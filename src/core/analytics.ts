@@ -112,11 +112,15 @@ export interface AnalyticsColumns {
   where: { sql: string; params: SqlValue[] };
 }
 
+const GROUPINGS: readonly AnalyticsGrouping[] = ['step', 'day', 'week'];
 const RANKED = 10;
 const COUNTERS = 12;
 
 /** The statement that computes every figure; its rows are read by analyticsFromRows. */
 export function analyticsSql(c: AnalyticsColumns, options: AnalyticsOptions): { sql: string; params: SqlValue[] } {
+  // The options may come from another thread: what the SQL is built from is checked here.
+  if (!GROUPINGS.includes(options.grouping)) throw new TypeError(`unknown analytics grouping ${String(options.grouping)}`);
+  if (options.sinceMs !== null && !Number.isFinite(options.sinceMs)) throw new TypeError(`analytics sinceMs ${options.sinceMs} is not a time`);
   const recorded = tokenUsageSql.recorded(['prompt', 'completion', 'total', 'cost']);
   const range = options.sinceMs === null ? '' : ' WHERE start_ms >= ?';
   const day = `((start_ms - ((start_ms % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS}) / ${DAY_MS})`;

@@ -83,16 +83,16 @@ export function dateMsSql(value: string): string {
     ` ELSE ${at('0', '11')} END END`;
   // What SQLite and LaForge mostly write, `2006-01-02T15:04:05Z` or `2006-01-02 15:04:05`, read
   // in a few calls: SQLite's own parser reads it as parseDbDate does once the hour is at most 23
-  // (SQLite takes 24) and the day exists in its month (SQLite carries 02-31 into March).
+  // (SQLite takes 24) and the day exists in its month (SQLite carries 02-31 into March). Years
+  // before 0001-01-02 (Go's zero time among them) take the long way.
+  const clock = `[0-9][0-9][0-9][0-9]-${D2}-${D2}[T ]${D2}:${D2}:${D2}`;
   const common =
-    `(typeof(${value}) = 'text' AND ${value} GLOB '[0-9][0-9][0-9][0-9]-${D2}-${D2}[T ]${D2}:${D2}:${D2}*'` +
-    ` AND substr(${value}, 20) IN ('', 'Z') AND substr(${value}, 12, 2) <= '23'` +
-    ` AND (substr(${value}, 9, 2) <= '28' OR date(substr(${value}, 1, 10), '+0 days') = substr(${value}, 1, 10))` +
-    ` AND substr(${value}, 1, 10) NOT GLOB '000[01]-01-01')`;
+    `((${value} GLOB '${clock}Z' OR ${value} GLOB '${clock}') AND ${value} >= '0001-01-02' AND substr(${value}, 12, 2) <= '23'` +
+    ` AND (substr(${value}, 9, 2) <= '28' OR date(substr(${value}, 1, 10), '+0 days') = substr(${value}, 1, 10)))`;
   return (
-    `(CASE WHEN ${common} THEN CAST(strftime('%s', ${value}) AS INTEGER) * 1000 ELSE CASE typeof(${value})` +
-    ` WHEN 'integer' THEN ${epochMsSql(value)} WHEN 'real' THEN ${epochMsSql(value)}` +
-    ` WHEN 'text' THEN CASE WHEN ${numericText} THEN ${epochMsSql(`CAST(${t} AS REAL)`)} ELSE ${text} END END END)`
+    `(CASE typeof(${value}) WHEN 'text' THEN CASE WHEN ${common} THEN CAST(strftime('%s', ${value}) AS INTEGER) * 1000` +
+    ` WHEN ${numericText} THEN ${epochMsSql(`CAST(${t} AS REAL)`)} ELSE ${text} END` +
+    ` WHEN 'integer' THEN ${epochMsSql(value)} WHEN 'real' THEN ${epochMsSql(value)} END)`
   );
 }
 
