@@ -8,13 +8,13 @@ import { parseDbDate } from '../../src/core/model';
 import { dateMsSql } from '../../src/core/modelSql';
 import { StoreWorker } from '../../src/core/remoteStore';
 import { StepStore } from '../../src/core/stepStore';
-import { DOCUMENTED_SCHEMA, hex, makeTempDir, type Row } from '../fixtures/stepFixtures';
+import { DOCUMENTED_SCHEMA, hex, LAFORGE_NAME_SCHEMA, makeTempDir, type Row } from '../fixtures/stepFixtures';
 
 const root = path.join(__dirname, '..', '..');
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
 
 /** Writes `rows` into a new LaForge database with python3's sqlite3 module: the real engine. */
-function writeWithPython(file: string, rows: Row[]): void {
+function writeWithPython(file: string, rows: Row[], schema = DOCUMENTED_SCHEMA): void {
   const script = [
     'import json, sqlite3, sys',
     'db = sqlite3.connect(sys.argv[1])',
@@ -25,7 +25,7 @@ function writeWithPython(file: string, rows: Row[]): void {
     'db.commit()',
     'db.close()',
   ].join('\n');
-  execFileSync('python3', ['-c', script, file, DOCUMENTED_SCHEMA], { input: JSON.stringify(rows) });
+  execFileSync('python3', ['-c', script, file, schema], { input: JSON.stringify(rows) });
 }
 
 /** The sqlite3 CLI's answer to `sql` on `file`, rows as objects. */
@@ -107,13 +107,14 @@ function fixtureRows(): Row[] {
  * Each row's figures written plainly for this data, with SQLite's own date parser and JSON
  * functions: nothing of the store's SQL.
  */
-const BASE = `WITH b AS (SELECT id, project_id,
+const JSON_MODEL = `coalesce(json_extract(agent_config_json, '$.model'), 'unknown')`;
+const base = (model: string) => `WITH b AS (SELECT id, project_id,
   CASE WHEN typeof(start_time) = 'integer' THEN start_time * 1000
     ELSE CAST(round((julianday(start_time) - 2440587.5) * 86400000) AS INTEGER) END AS s,
   coalesce(duration_ms, CAST(round((julianday(end_time) - julianday(start_time)) * 86400000) AS INTEGER)) AS d,
   (active = 1 AND end_time IS NOT NULL AND exit_code <> 0) AS f,
   (active = 0) AS rb,
-  coalesce(json_extract(agent_config_json, '$.model'), 'unknown') AS m,
+  ${model} AS m,
   CASE WHEN json_valid(token_usage_json) THEN coalesce(json_extract(token_usage_json, '$.prompt_tokens'), 0) ELSE 0 END AS p,
   CASE WHEN json_valid(token_usage_json) THEN coalesce(json_extract(token_usage_json, '$.completion_tokens'), 0) ELSE 0 END AS c,
   CASE WHEN json_valid(token_usage_json) THEN coalesce(json_extract(token_usage_json, '$.total_tokens'), 0) ELSE 0 END AS t,
@@ -125,12 +126,12 @@ const COUNTERS = `count(*) AS steps, sum(f) AS failures, sum(rb) AS rollbacks,
   sum(k <> 0) AS costSteps, sum(p) AS promptTokens, sum(c) AS completionTokens, sum(t) AS totalTokens,
   ${g17('total(k)')} AS cost, coalesce(sum(d), 0) AS durationMs, count(d) AS durationSteps`;
 
-function expected(file: string, o: AnalyticsOptions): StepAnalytics {
+function expected(file: string, o: AnalyticsOptions, model = JSON_MODEL): StepAnalytics {
   const where = [
     o.projectId === undefined ? '1' : `project_id = '${o.projectId}'`,
     o.sinceMs === null ? '1' : `s >= ${o.sinceMs}`,
   ].join(' AND ');
-  const r = `${BASE}, r AS (SELECT * FROM b WHERE ${where})`;
+  const r = `${base(model)}, r AS (SELECT * FROM b WHERE ${where})`;
   const weekStart = `date(s / 1000, 'unixepoch', '-6 days', 'weekday 1')`;
   const key =
     o.grouping === 'step' ? `'S' || id` : o.grouping === 'day' ? `date(s / 1000, 'unixepoch')` : weekStart;
@@ -257,6 +258,33 @@ describe('Analytics figures (StepStore.analytics) against the sqlite3 CLI', func
       assert.deepStrictEqual(await remote.analytics(options), store.analytics(options));
     } finally {
       worker.dispose();
+    }
+  });
+});
+
+describe('Analytics figures of the agent_config_name schema against the sqlite3 CLI', () => {
+  it('names each model by its configuration name, "unknown" when it has none', async () => {
+    const dir = makeTempDir();
+    try {
+      const db = path.join(dir, 'steps.db');
+      const rows = fixtureRows().map(({ agent_config_json: _, ...row }) => ({
+        ...row,
+        agent_config_name: [null, 'careful-agent', 'fast-agent', '', 'fast-agent'][Number(row.id) % 5],
+      }));
+      writeWithPython(db, rows, LAFORGE_NAME_SCHEMA);
+      const store = await StepStore.open(db, { wasmPath });
+      try {
+        for (const grouping of ['step', 'week'] as const) {
+          const options = { sinceMs: rangeSince('30d', NOW), grouping };
+          const figures = store.analytics(options);
+          assert.deepStrictEqual(figures.byModel.map((m) => m.model).sort(), ['careful-agent', 'fast-agent', 'unknown']);
+          assert.deepStrictEqual(figures, expected(db, options, `coalesce(nullif(agent_config_name, ''), 'unknown')`));
+        }
+      } finally {
+        store.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
