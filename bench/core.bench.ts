@@ -224,6 +224,29 @@ async function main() {
     });
   }
 
+  if (section('laforge analytics')) {
+    // The Analytics panel's figures of every step (per day, all of the range) in the store
+    // worker, warm, beside the sqlite3 CLI computing the same figures the plain way on the same
+    // file: its process, open and one statement over a materialized scan.
+    const steps = sizes[sizes.length - 1];
+    const db = ensureDatabase(steps);
+    const workerPath = path.join(root, 'dist', 'storeWorker.js');
+    const n = quick ? 3 : 5;
+    const ours = probe('analytics', db, wasm, workerPath, 'day', String(n));
+    const reference = JSON.parse(execFileSync('sqlite3', ['-readonly', '-json', db, ANALYTICS_REFERENCE_SQL], { encoding: 'utf8', maxBuffer: 1 << 28 })) as Record<string, unknown>[];
+    const totals = reference.find((r) => r.kind === 't')!;
+    if (ours.steps !== steps || ours.steps !== totals.steps || ours.totalTokens !== totals.total_tokens || ours.failures !== totals.failures) {
+      throw new Error(`analytics disagree with the sqlite3 CLI: ${JSON.stringify(ours)} / ${JSON.stringify(totals)}`);
+    }
+    const natives: number[] = [];
+    for (let i = 0; i < n; i++) natives.push(timeProcess('sqlite3', ['-readonly', db, ANALYTICS_REFERENCE_SQL]));
+    rows.push({
+      measure: `analytics of ${steps.toLocaleString('en-US')} steps per day, in the store worker`, ours: ours.ms,
+      reference: median(natives), referenceName: 'sqlite3 CLI process: the same figures', unit: 'ms',
+      target: steps === 100_000 ? '<= 3x and <= 100 ms' : undefined,
+    });
+  }
+
   const limits: Limit[] = [];
   const systemMemory: SystemMemory[] = [];
   if (section('laforge store worker limits')) {
@@ -507,6 +530,27 @@ function ensureSystemDatabase(system: OtherSystem, steps: number, textBytes?: nu
   fs.renameSync(partial, system === 'studio' ? path.dirname(target) : target);
   return target;
 }
+
+/**
+ * The Analytics figures of a bench database, per UTC day, as one would write them for its own
+ * clean data: totals, groups with running totals, by model with the median duration, the ten
+ * slowest and most expensive steps.
+ */
+const ANALYTICS_REFERENCE_SQL = `WITH b AS MATERIALIZED (SELECT id, CAST(strftime('%s', start_time) AS INTEGER) * 1000 AS s,
+  duration_ms AS d, active = 1 AND end_time IS NOT NULL AND exit_code <> 0 AS f, active = 0 AS rb,
+  coalesce(json_extract(agent_config_json, '$.model'), 'unknown') AS m,
+  json_extract(token_usage_json, '$.prompt_tokens') AS p, json_extract(token_usage_json, '$.completion_tokens') AS c,
+  json_extract(token_usage_json, '$.total_tokens') AS t, json_extract(token_usage_json, '$.cost') AS k FROM steps),
+medians AS (SELECT m, avg(d) AS median FROM (SELECT m, d, row_number() OVER (PARTITION BY m ORDER BY d) AS rn,
+  count(*) OVER (PARTITION BY m) AS n FROM b) WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY m)
+SELECT 't' AS kind, NULL AS g, count(*) AS steps, sum(f) AS failures, sum(rb) AS rollbacks, sum(p) AS prompt_tokens,
+  sum(c) AS completion_tokens, sum(t) AS total_tokens, sum(k) AS cost, sum(d) AS duration, NULL AS x, NULL AS y FROM b
+UNION ALL SELECT 'g', s / 86400000, count(*), sum(f), sum(rb), sum(p), sum(c), sum(t), sum(k), sum(d),
+  sum(sum(t)) OVER (ORDER BY s / 86400000), sum(sum(k)) OVER (ORDER BY s / 86400000) FROM b GROUP BY s / 86400000
+UNION ALL SELECT 'm', b.m, count(*), sum(f), sum(rb), sum(p), sum(c), sum(t), sum(k), sum(d), max(median), NULL
+  FROM b JOIN medians USING (m) GROUP BY b.m
+UNION ALL SELECT * FROM (SELECT 's', id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, d, NULL, NULL FROM b ORDER BY d DESC, id LIMIT 10)
+UNION ALL SELECT * FROM (SELECT 'e', id, NULL, NULL, NULL, NULL, NULL, NULL, k, NULL, NULL, NULL FROM b ORDER BY k DESC, id LIMIT 10);`;
 
 /** A SQL text with its `?` parameters written in as literals (the sqlite3 CLI binds none). */
 function inlineParams(sql: string, params: Statement['params']): string {

@@ -24,6 +24,10 @@
  *   probe systemLimits <db> <wasm> <workerPath>
  *                                        the same first page through the store worker at its default
  *                                        limits, with the peak memory it added, or the refusal
+ *   probe analytics <db> <wasm> <workerPath> <grouping> <runs>
+ *                                        the Analytics figures of the whole database (all of it, per
+ *                                        grouping) through the store worker, once to warm it, then
+ *                                        <runs> times: the median, with the totals to check
  */
 import * as fs from 'fs';
 import { monitorEventLoopDelay } from 'perf_hooks';
@@ -322,6 +326,24 @@ async function systemLimits(db: string, wasm: string, workerPath: string) {
   });
 }
 
+async function analytics(db: string, wasm: string, workerPath: string, grouping: string, runs: string) {
+  return inWorker(db, wasm, workerPath, filesBytes(db), async (store) => {
+    const options = { sinceMs: null, grouping: grouping as 'step' | 'day' | 'week' };
+    let figures = await store.analytics(options);
+    const times: number[] = [];
+    for (let i = 0; i < Number(runs); i++) {
+      const t0 = performance.now();
+      figures = await store.analytics(options);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    return {
+      opened: true, ms: times[Math.floor(times.length / 2)], groups: figures.groups.length, steps: figures.totals.steps,
+      totalTokens: figures.totals.totalTokens, failures: figures.totals.failures, rollbacks: figures.totals.rollbacks, models: figures.byModel.length,
+    };
+  });
+}
+
 async function main() {
   let result: unknown;
   if (mode === 'floor') result = await floor(args[0], args[1]);
@@ -333,6 +355,7 @@ async function main() {
   else if (mode === 'system') result = await system(args[0], args[1], args[2]);
   else if (mode === 'systemSqljs') result = await systemSqljs(args[0], args[1]);
   else if (mode === 'systemLimits') result = await systemLimits(args[0], args[1], args[2]);
+  else if (mode === 'analytics') result = await analytics(args[0], args[1], args[2], args[3], args[4]);
   else throw new Error(`unknown probe mode ${mode}`);
   process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -11,6 +11,7 @@ import { StepDbError } from './errors';
 import { failures, remake } from './messages';
 import { Logger, silentLogger } from './log';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
+import type { AnalyticsOptions, StepAnalytics } from './analytics';
 import type { ProjectSummary, SchemaInfo, StepAggregates, StepCountOptions, StepQueryOptions } from './stepStore';
 import type { ErrorValue, OpenResult, WorkerStart, StoreCalls, StoreMethod, StoreResults, WorkerMemory, WorkerRequest, WorkerResponse } from './storeProtocol';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, LevelInfo, NodeRef, Page, TextRef } from './sources/types';
@@ -286,6 +287,9 @@ export class RemoteStepStore {
   }
   aggregates(projectId?: string): Promise<StepAggregates> {
     return this.call('aggregates', projectId);
+  }
+  analytics(options: AnalyticsOptions): Promise<StepAnalytics> {
+    return this.call('analytics', options);
   }
 
   children(parent: NodeRef | null, page?: Page): Promise<HistoryNode[]> {

@@ -19,6 +19,8 @@ import {
 } from './model';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import { columnAffinity, projectKeySql, projectWhere } from './projectKey';
+import { analyticsFromRows, analyticsSql, type AnalyticsOptions, type StepAnalytics } from './analytics';
+import { integerSql, WHITESPACE_SQL } from './modelSql';
 import { openSnapshot, sqlReader, type SqliteSnapshot } from './sources/snapshot';
 import type { SqlReader, SqlValue } from './sources/types';
 
@@ -129,8 +131,6 @@ const KNOWN = [
 ] as const satisfies readonly (keyof StepRow)[];
 type Known = (typeof KNOWN)[number];
 
-/** The characters JavaScript's trim() removes that matter in a stored value, for SQLite's trim(). */
-const WHITESPACE = `' ' || char(9, 10, 11, 12, 13)`;
 const quoteId = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const ms = (t0: number) => `${(performance.now() - t0).toFixed(1)} ms`;
 
@@ -178,18 +178,11 @@ export class StepStore {
     // Mirrors model.deriveStatus with isBlank(end) and parseInteger(exit_code).
     const end = this.col.end_time;
     const exit = this.col.exit_code;
-    const hasEnd = end === 'NULL' ? '0' : `(${end} IS NOT NULL AND NOT (typeof(${end}) = 'text' AND trim(${end}, ${WHITESPACE}) = ''))`;
-    const t = `trim(${exit}, ${WHITESPACE})`;
-    const nonZeroExit =
-      exit === 'NULL'
-        ? '0'
-        : `(CASE typeof(${exit}) WHEN 'integer' THEN ${exit} <> 0` +
-          ` WHEN 'real' THEN ${exit} = CAST(${exit} AS INTEGER) AND ${exit} <> 0` +
-          ` WHEN 'text' THEN ((${t} <> '' AND ${t} NOT GLOB '*[^0-9]*') OR (${t} GLOB '-[0-9]*' AND substr(${t}, 2) NOT GLOB '*[^0-9]*'))` +
-          ` AND CAST(${t} AS INTEGER) <> 0 ELSE 0 END)`;
+    const hasEnd = end === 'NULL' ? '0' : `(${end} IS NOT NULL AND NOT (typeof(${end}) = 'text' AND trim(${end}, ${WHITESPACE_SQL}) = ''))`;
+    const nonZeroExit = exit === 'NULL' ? '0' : `coalesce(${integerSql(exit)} <> 0, 0)`;
     this.failedSql = `(${this.activeSql} AND ${hasEnd} AND ${nonZeroExit})`;
 
-    // As aggregates() names a step's model: the config's model, else the config name.
+    // How every figure names a step's model: the config's model, else the config name.
     const cfg = this.col.agent_config_json;
     const name = this.col.agent_config_name;
     const jsonModel =
@@ -371,16 +364,10 @@ export class StepStore {
   /** Totals by day, by model, and overall; one scan in SQL, rows folded in JS. */
   aggregates(projectId?: string): StepAggregates {
     const project = this.project(projectId);
-    const cfg = this.col.agent_config_json;
-    const modelSql =
-      cfg === 'NULL'
-        ? 'NULL'
-        : `(CASE WHEN typeof(${cfg}) = 'text' AND json_valid(${cfg}) THEN ` +
-          `CASE WHEN json_type(${cfg}, '$.model') = 'text' THEN json_extract(${cfg}, '$.model') END END)`;
     const sql =
       `SELECT id, ${this.col.start_time}, ${this.col.end_time}, ${this.col.duration_ms}, ` +
-      `${this.col.token_usage_json}, ${this.col.exit_code}, ${this.activeSql}, ${modelSql}, ` +
-      `${this.col.agent_config_name} FROM steps WHERE ${project.sql} ORDER BY id`;
+      `${this.col.token_usage_json}, ${this.col.exit_code}, ${this.activeSql}, ${this.modelSql} ` +
+      `FROM steps WHERE ${project.sql} ORDER BY id`;
     const rows = this.query(sql, project.params);
 
     const zero = (): StepCounters => ({
@@ -391,19 +378,14 @@ export class StepStore {
     const models = new Map<string, StepCounters>();
     let undatedSteps = 0;
     const unrecordedStepIds: number[] = [];
-    for (const [id, startRaw, endRaw, durationRaw, tokensRaw, exitRaw, active, model, configName] of rows) {
+    for (const [id, startRaw, endRaw, durationRaw, tokensRaw, exitRaw, active, model] of rows) {
       const start = parseDbDate(startRaw);
       const end = parseDbDate(endRaw);
       const duration = resolveDuration(durationRaw, start, end) ?? 0;
       const tokens = parseTokenUsage(tokensRaw).value;
       if (!tokens) unrecordedStepIds.push(Number(id));
       const status = deriveStatus(Number(active) !== 0, !isBlank(endRaw), parseInteger(exitRaw).value);
-      const name =
-        typeof model === 'string' && model !== ''
-          ? model
-          : typeof configName === 'string' && configName !== ''
-            ? configName
-            : 'unknown';
+      const name = model === null ? 'unknown' : String(model);
       const targets = [totals, bucket(models, name, zero)];
       if (start) targets.push(bucket(days, utcDay(start), zero));
       else undatedSteps++;
@@ -430,6 +412,27 @@ export class StepStore {
       undatedSteps,
       unrecordedStepIds,
     };
+  }
+
+  /**
+   * The Analytics panel's figures for a project (every project when projectId is undefined)
+   * over a range, per step, day or week: one statement, one scan of the rows, in SQLite.
+   */
+  analytics(options: AnalyticsOptions): StepAnalytics {
+    const statement = analyticsSql(
+      {
+        startTime: this.col.start_time,
+        endTime: this.col.end_time,
+        durationMs: this.col.duration_ms,
+        tokenUsage: this.col.token_usage_json,
+        failed: this.failedSql,
+        active: this.activeSql,
+        model: this.modelSql,
+        where: this.project(options.projectId),
+      },
+      options,
+    );
+    return analyticsFromRows(this.query(statement.sql, statement.params), options);
   }
 
   /** Whether the files differ from when they were read; a few stats, well under 2 ms. */

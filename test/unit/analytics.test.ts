@@ -1,0 +1,311 @@
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as esbuild from 'esbuild';
+import * as fs from 'fs';
+import * as path from 'path';
+import { rangeSince, type AnalyticsGrouping, type AnalyticsOptions, type AnalyticsRange, type StepAnalytics } from '../../src/core/analytics';
+import { parseDbDate } from '../../src/core/model';
+import { dateMsSql } from '../../src/core/modelSql';
+import { StoreWorker } from '../../src/core/remoteStore';
+import { StepStore } from '../../src/core/stepStore';
+import { DOCUMENTED_SCHEMA, hex, LAFORGE_NAME_SCHEMA, makeTempDir, type Row } from '../fixtures/stepFixtures';
+
+const root = path.join(__dirname, '..', '..');
+const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
+
+/** Writes `rows` into a new LaForge database with python3's sqlite3 module: the real engine. */
+function writeWithPython(file: string, rows: Row[], schema = DOCUMENTED_SCHEMA): void {
+  const script = [
+    'import json, sqlite3, sys',
+    'db = sqlite3.connect(sys.argv[1])',
+    'db.executescript(sys.argv[2])',
+    'for row in json.load(sys.stdin):',
+    '    cols = list(row)',
+    '    db.execute("INSERT INTO steps (%s) VALUES (%s)" % (", ".join(cols), ", ".join("?" * len(cols))), [row[c] for c in cols])',
+    'db.commit()',
+    'db.close()',
+  ].join('\n');
+  execFileSync('python3', ['-c', script, file, schema], { input: JSON.stringify(rows) });
+}
+
+/** The sqlite3 CLI's answer to `sql` on `file`, rows as objects. */
+function cli(file: string, sql: string): Record<string, unknown>[] {
+  const out = execFileSync('sqlite3', ['-readonly', '-json', file, sql], { encoding: 'utf8' }).trim();
+  return out === '' ? [] : JSON.parse(out);
+}
+
+/** Columns the independent queries print with printf('%.17g'), so that a real crosses exactly. */
+const REALS = new Set(['cost', 'cumulativeCost', 'medianDurationMs', 'value']);
+const exact = (rows: Record<string, unknown>[]) =>
+  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, REALS.has(k) && typeof v === 'string' ? Number(v) : v])));
+const g17 = (x: string) => `CASE WHEN ${x} IS NULL THEN NULL ELSE printf('%.17g', ${x}) END`;
+
+const NOW = Date.UTC(2026, 0, 10, 12, 0, 0); // Saturday 10 January 2026
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+const usage = (prompt: number, completion: number, cost: number) =>
+  JSON.stringify({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, cost });
+const config = (model?: string) => JSON.stringify(model === undefined ? { max_tokens: 4000 } : { model, max_tokens: 4000 });
+
+/**
+ * Steps of three projects and three models (and one without a model) over two months: some
+ * before the 30-day range, some on each side of the week boundary of Monday 5 January 2026
+ * (one written in +02:00 that is still Sunday in UTC), failures, rolled-back steps (one that
+ * also failed), a step still running with an exit code, token usage not recorded three ways
+ * (zeros, `{}`, not JSON), a usage without a cost, durations stored, derived from the times,
+ * or unknown, starts as epoch seconds and with a fraction, and one start no reader can read.
+ * Costs are multiples of 1/64, so every sum is exact in any order.
+ */
+function fixtureRows(): Row[] {
+  const rows: Row[] = [];
+  let id = 0;
+  const add = (start: string | number, over: Row = {}) => {
+    id++;
+    const startMs = typeof start === 'number' ? start * 1000 : parseDbDate(start)?.getTime() ?? Date.UTC(2026, 0, 1);
+    rows.push({
+      id,
+      active: 1,
+      parent_step_id: id > 1 ? id - 1 : null,
+      commit_sha_before: hex(id, 40),
+      commit_sha_after: hex(id + 1, 40),
+      agent_config_json: config(['claude-3.5-sonnet', 'gpt-4o', 'gemini-1.5-pro'][id % 3]),
+      start_time: start,
+      end_time: iso(startMs + 1000 * (10 + id)),
+      duration_ms: 1000 * (10 + id),
+      token_usage_json: usage(100 * id, 10 * id, (id % 8) / 64),
+      exit_code: 0,
+      project_id: ['alpha', 'beta', 'alpha', 'gamma'][id % 4],
+      ...over,
+    });
+  };
+  // November 2025: outside the 30-day range.
+  add('2025-11-02T09:00:00Z');
+  add('2025-11-20 14:30:00', { exit_code: 3 });
+  add('2025-11-21T08:00:00Z', { active: 0 });
+  // The week of 29 December.
+  add('2026-01-02T10:00:00Z');
+  add('2026-01-03T23:59:59Z', { exit_code: 1 });
+  add('2026-01-04T12:00:00Z', { token_usage_json: usage(0, 0, 0) });
+  add('2026-01-04T18:00:00Z', { token_usage_json: '{}', duration_ms: null });
+  add('2026-01-05T01:30:00+02:00', { active: 0, exit_code: 1 });
+  add('2026-01-04T20:00:00Z', { agent_config_json: config() });
+  // The week of 5 January.
+  add('2026-01-05T00:00:00Z');
+  add('2026-01-05T09:15:00.123456Z', { exit_code: 2 });
+  add(Date.UTC(2026, 0, 6, 7, 0, 0) / 1000, { token_usage_json: 'not json' });
+  add('2026-01-07T11:00:00Z', { token_usage_json: usage(500, 50, 0) });
+  add('2026-01-08T16:00:00Z', { end_time: null, exit_code: 1, duration_ms: null });
+  add('2026-01-09T08:00:00Z', { duration_ms: null, end_time: null });
+  add('2026-01-09T21:00:00Z', { active: 0 });
+  add('2026-01-10T06:00:00Z', { agent_config_json: config('gpt-4o'), duration_ms: 123_456 });
+  add('2026-01-10T07:00:00Z', { agent_config_json: config('gpt-4o'), duration_ms: 123_456 });
+  // A start no reader can read: undated.
+  add('yesterday', { end_time: null, duration_ms: 5000, project_id: 'alpha' });
+  return rows;
+}
+
+/**
+ * Each row's figures written plainly for this data, with SQLite's own date parser and JSON
+ * functions: nothing of the store's SQL.
+ */
+const JSON_MODEL = `coalesce(json_extract(agent_config_json, '$.model'), 'unknown')`;
+const base = (model: string) => `WITH b AS (SELECT id, project_id,
+  CASE WHEN typeof(start_time) = 'integer' THEN start_time * 1000
+    ELSE CAST(round((julianday(start_time) - 2440587.5) * 86400000) AS INTEGER) END AS s,
+  coalesce(duration_ms, CAST(round((julianday(end_time) - julianday(start_time)) * 86400000) AS INTEGER)) AS d,
+  (active = 1 AND end_time IS NOT NULL AND exit_code <> 0) AS f,
+  (active = 0) AS rb,
+  ${model} AS m,
+  CASE WHEN json_valid(token_usage_json) THEN coalesce(json_extract(token_usage_json, '$.prompt_tokens'), 0) ELSE 0 END AS p,
+  CASE WHEN json_valid(token_usage_json) THEN coalesce(json_extract(token_usage_json, '$.completion_tokens'), 0) ELSE 0 END AS c,
+  CASE WHEN json_valid(token_usage_json) THEN coalesce(json_extract(token_usage_json, '$.total_tokens'), 0) ELSE 0 END AS t,
+  CASE WHEN json_valid(token_usage_json) THEN coalesce(json_extract(token_usage_json, '$.cost'), 0) ELSE 0 END AS k
+  FROM steps)`;
+
+const COUNTERS = `count(*) AS steps, sum(f) AS failures, sum(rb) AS rollbacks,
+  sum(p <> 0 OR c <> 0 OR t <> 0 OR k <> 0) AS usageSteps, sum(NOT (p <> 0 OR c <> 0 OR t <> 0 OR k <> 0)) AS unrecordedSteps,
+  sum(k <> 0) AS costSteps, sum(p) AS promptTokens, sum(c) AS completionTokens, sum(t) AS totalTokens,
+  ${g17('total(k)')} AS cost, coalesce(sum(d), 0) AS durationMs, count(d) AS durationSteps`;
+
+function expected(file: string, o: AnalyticsOptions, model = JSON_MODEL): StepAnalytics {
+  const where = [
+    o.projectId === undefined ? '1' : `project_id = '${o.projectId}'`,
+    o.sinceMs === null ? '1' : `s >= ${o.sinceMs}`,
+  ].join(' AND ');
+  const r = `${base(model)}, r AS (SELECT * FROM b WHERE ${where})`;
+  const weekStart = `date(s / 1000, 'unixepoch', '-6 days', 'weekday 1')`;
+  const key =
+    o.grouping === 'step' ? `'S' || id` : o.grouping === 'day' ? `date(s / 1000, 'unixepoch')` : weekStart;
+  const groups = cli(
+    file,
+    `${r} SELECT ${key} AS key, ${o.grouping === 'step' ? 'id' : 'NULL'} AS stepId,
+      ${o.grouping === 'step' ? 'min(s)' : `CAST(strftime('%s', ${key}) AS INTEGER) * 1000`} AS startMs, ${COUNTERS},
+      sum(sum(t)) OVER (ORDER BY ${o.grouping === 'step' ? 'id' : key}) AS cumulativeTotalTokens,
+      ${g17(`sum(total(k)) OVER (ORDER BY ${o.grouping === 'step' ? 'id' : key})`)} AS cumulativeCost
+    FROM r ${o.grouping === 'step' ? '' : 'WHERE s IS NOT NULL'} GROUP BY ${o.grouping === 'step' ? 'id' : key} ORDER BY ${o.grouping === 'step' ? 'id' : key}`,
+  );
+  const [totals] = cli(
+    file,
+    `${r} SELECT count(*) AS steps, coalesce(sum(f), 0) AS failures, coalesce(sum(rb), 0) AS rollbacks,
+      coalesce(sum(p <> 0 OR c <> 0 OR t <> 0 OR k <> 0), 0) AS usageSteps, coalesce(sum(NOT (p <> 0 OR c <> 0 OR t <> 0 OR k <> 0)), 0) AS unrecordedSteps,
+      coalesce(sum(k <> 0), 0) AS costSteps, coalesce(sum(p), 0) AS promptTokens, coalesce(sum(c), 0) AS completionTokens,
+      coalesce(sum(t), 0) AS totalTokens, ${g17('total(k)')} AS cost, coalesce(sum(d), 0) AS durationMs, count(d) AS durationSteps,
+      coalesce(sum(s IS NULL), 0) AS undated FROM r`,
+  );
+  // The median as the middle one or two of each model's durations, ranked by counting the ones before.
+  const byModel = cli(
+    file,
+    `${r}, known AS (SELECT id, m, d, (SELECT count(*) FROM r AS y WHERE y.m = x.m AND y.d IS NOT NULL) AS n,
+        (SELECT count(*) FROM r AS y WHERE y.m = x.m AND y.d IS NOT NULL AND (y.d < x.d OR (y.d = x.d AND y.id < x.id))) AS rank
+      FROM r AS x WHERE d IS NOT NULL),
+    medians AS (SELECT m, avg(d) AS median FROM known WHERE rank IN ((n - 1) / 2, n / 2) GROUP BY m)
+    SELECT r.m AS model, ${COUNTERS},
+      ${g17('(SELECT median FROM medians WHERE medians.m = r.m)')} AS medianDurationMs
+    FROM r GROUP BY r.m ORDER BY count(*) DESC, r.m`,
+  );
+  const ranked = (value: string, condition: string) =>
+    exact(cli(file, `${r} SELECT id, 'S' || id AS label, ${g17(value)} AS value FROM r WHERE ${condition} ORDER BY ${value} DESC, id LIMIT 10`));
+  const { undated, ...counters } = exact([totals])[0];
+  return {
+    grouping: o.grouping,
+    sinceMs: o.sinceMs,
+    groups: exact(groups) as unknown as StepAnalytics['groups'],
+    totals: counters as unknown as StepAnalytics['totals'],
+    undatedSteps: undated as number,
+    // failures / steps in JavaScript from the CLI's counts: its printf does not write every real exactly.
+    byModel: exact(byModel).map((m) => ({ ...m, failureRate: (m.failures as number) / (m.steps as number) })) as unknown as StepAnalytics['byModel'],
+    slowest: ranked('d', 'd IS NOT NULL') as unknown as StepAnalytics['slowest'],
+    mostExpensive: ranked('k', 'k > 0') as unknown as StepAnalytics['mostExpensive'],
+  };
+}
+
+describe('Analytics figures (StepStore.analytics) against the sqlite3 CLI', function () {
+  let dir: string;
+  let db: string;
+  let store: StepStore;
+
+  before(async () => {
+    dir = makeTempDir();
+    db = path.join(dir, 'steps.db');
+    writeWithPython(db, fixtureRows());
+    store = await StepStore.open(db, { wasmPath });
+  });
+  after(() => {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ranges: AnalyticsRange[] = ['all', '30d', '7d'];
+  const groupings: AnalyticsGrouping[] = ['step', 'day', 'week'];
+  for (const projectId of [undefined, 'alpha']) {
+    for (const range of ranges) {
+      for (const grouping of groupings) {
+        it(`${projectId ?? 'all projects'}, range ${range}, per ${grouping}: every figure as the CLI computes it`, () => {
+          const options = { projectId, sinceMs: rangeSince(range, NOW), grouping };
+          assert.deepStrictEqual(store.analytics(options), expected(db, options));
+        });
+      }
+    }
+  }
+
+  it('counts a step whose usage records nothing apart, never as zero tokens', () => {
+    const all = store.analytics({ sinceMs: null, grouping: 'day' });
+    // Steps 6 (zeros), 7 ({}), 12 (not JSON): nowhere in the token or cost sums.
+    assert.strictEqual(all.totals.unrecordedSteps, 3);
+    assert.strictEqual(all.totals.usageSteps, all.totals.steps - 3);
+    const jan4 = all.groups.find((g) => g.key === '2026-01-04')!;
+    assert.deepStrictEqual([jan4.steps, jan4.usageSteps, jan4.unrecordedSteps], [4, 2, 2]);
+    // Step 13 records tokens without a cost: it is a usage step, not a cost step.
+    const jan7 = all.groups.find((g) => g.key === '2026-01-07')!;
+    assert.deepStrictEqual([jan7.usageSteps, jan7.costSteps, jan7.cost], [1, 0, 0]);
+  });
+
+  it('puts a step by its UTC day and the Monday of its UTC week, across the week boundary', () => {
+    const weeks = store.analytics({ sinceMs: rangeSince('30d', NOW), grouping: 'week' });
+    assert.deepStrictEqual(weeks.groups.map((g) => [g.key, g.steps]), [['2025-12-29', 6], ['2026-01-05', 9]]);
+    // 01:30 on Monday in +02:00 is Sunday 23:30 UTC: the earlier week, the day 4 January.
+    const days = store.analytics({ sinceMs: null, grouping: 'day' });
+    assert.deepStrictEqual(days.groups.filter((g) => g.key >= '2026-01-04' && g.key <= '2026-01-05').map((g) => [g.key, g.steps]), [['2026-01-04', 4], ['2026-01-05', 2]]);
+    assert.strictEqual(days.undatedSteps, 1);
+    assert.strictEqual(weeks.groups.at(-1)!.cumulativeTotalTokens, weeks.totals.totalTokens);
+  });
+
+  it('counts a rolled-back step as a rollback and not as a failure, and a running one as neither', () => {
+    const all = store.analytics({ sinceMs: null, grouping: 'step' });
+    const step = (id: number) => all.groups.find((g) => g.stepId === id)!;
+    assert.deepStrictEqual([step(8).failures, step(8).rollbacks], [0, 1]);
+    assert.deepStrictEqual([step(5).failures, step(5).rollbacks], [1, 0]);
+    assert.deepStrictEqual([step(14).failures, step(14).durationSteps], [0, 0]);
+    assert.deepStrictEqual([all.totals.failures, all.totals.rollbacks], [3, 3]);
+  });
+
+  it('leaves out the steps before the range, and undated ones, once a range is given', () => {
+    const week = store.analytics({ sinceMs: rangeSince('7d', NOW), grouping: 'day' });
+    assert.strictEqual(week.totals.steps, 14);
+    assert.strictEqual(week.undatedSteps, 0);
+    assert.ok(week.groups.every((g) => g.startMs! >= Date.UTC(2026, 0, 3)));
+  });
+
+  it('answers the same through the store worker', async () => {
+    const workerPath = path.join(dir, 'storeWorker.js');
+    await esbuild.build({
+      entryPoints: [path.join(root, 'src', 'core', 'storeWorker.ts')],
+      bundle: true, platform: 'node', format: 'cjs', target: 'node18', outfile: workerPath, logLevel: 'error',
+    });
+    const worker = new StoreWorker({ workerPath, wasmPath });
+    try {
+      const remote = await worker.open(db);
+      const options: AnalyticsOptions = { projectId: 'alpha', sinceMs: rangeSince('30d', NOW), grouping: 'week' };
+      assert.deepStrictEqual(await remote.analytics(options), store.analytics(options));
+    } finally {
+      worker.dispose();
+    }
+  });
+});
+
+describe('Analytics figures of the agent_config_name schema against the sqlite3 CLI', () => {
+  it('names each model by its configuration name, "unknown" when it has none', async () => {
+    const dir = makeTempDir();
+    try {
+      const db = path.join(dir, 'steps.db');
+      const rows = fixtureRows().map(({ agent_config_json: _, ...row }) => ({
+        ...row,
+        agent_config_name: [null, 'careful-agent', 'fast-agent', '', 'fast-agent'][Number(row.id) % 5],
+      }));
+      writeWithPython(db, rows, LAFORGE_NAME_SCHEMA);
+      const store = await StepStore.open(db, { wasmPath });
+      try {
+        for (const grouping of ['step', 'week'] as const) {
+          const options = { sinceMs: rangeSince('30d', NOW), grouping };
+          const figures = store.analytics(options);
+          assert.deepStrictEqual(figures.byModel.map((m) => m.model).sort(), ['careful-agent', 'fast-agent', 'unknown']);
+          assert.deepStrictEqual(figures, expected(db, options, `coalesce(nullif(agent_config_name, ''), 'unknown')`));
+        }
+      } finally {
+        store.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dateMsSql reads a start time as parseDbDate does', () => {
+  const values: (string | number)[] = [
+    '2026-01-05T09:15:00Z', '2026-01-05 09:15:00', '2026-01-05t09:15:00z', '2026-01-05T09:15:00.1Z', '2026-01-05T09:15:00.123456789Z',
+    '2026-01-05T09:15:00,5Z', '2026-01-05T09:15:00.999999Z', '2026-01-05T09:15Z', '2026-01-05 09:15', '2026-01-05',
+    '2026-01-05T09:15:00+02:00', '2026-01-05T09:15:00-0730', '2026-01-05T09:15:00+05', '2026-01-05T09:15:00 +02:00',
+    '2026-01-05T09:15:00.5-01:00', '  2026-01-05T09:15:00Z  ', '2024-02-29T00:00:00Z', '2023-02-29T00:00:00Z', '2026-04-31',
+    '2026-13-01', '2026-00-10', '2026-01-05T24:00:00Z', '2026-01-05T23:60:00Z', '2026-01-05T23:59:60Z', '2026-01-05T09:15:00+24:00',
+    '0001-01-01 00:00:00', '0001-01-01T10:00:00Z', '0000-01-01', '0001-01-02', '1767225600', '1767225600000', '1767225600.5',
+    '-5', '0', '12.', '1.2.3', 'yesterday', '', '   ', '2026-01-05T', '2026-01-05T09:15:0Z', '2026-01-05X09:15:00',
+    1767225600, 1767225600123, 1767225600.25, 0, -1,
+  ];
+  it('for each form SQLite and Go write, and for the ones it refuses (the real engine)', () => {
+    const sql =
+      `WITH v(i, x) AS (VALUES ${values.map((v, i) => `(${i}, ${typeof v === 'number' ? v : `'${v}'`})`).join(', ')}) ` +
+      `SELECT i, ${dateMsSql('x')} AS ms FROM v ORDER BY i`;
+    const out = execFileSync('sqlite3', ['-json', ':memory:', sql], { encoding: 'utf8' });
+    const got = (JSON.parse(out) as { i: number; ms: number | null }[]).map((r) => [values[r.i], r.ms]);
+    assert.deepStrictEqual(got, values.map((v) => [v, parseDbDate(v)?.getTime() ?? null]));
+  });
+});
