@@ -80,10 +80,14 @@ export class Workbench {
     }
   }
 
-  /** Runs a command from the palette by its full label. */
+  /**
+   * Runs a command from the palette by its full label. The row is clicked, not chosen with
+   * Enter: while the palette is still sorting its list, Enter can run the row focused before
+   * (a command used recently) instead of the one asked for.
+   */
   async runCommand(label: string): Promise<void> {
     const row = await this.paletteRow(label, label);
-    await this.page.keyboard.press('Enter');
+    await row.click();
     await row.waitFor({ state: 'hidden' });
   }
 
@@ -119,7 +123,16 @@ export class Workbench {
     const tabs = await texts(this.page.locator('.tabs-container .tab .label-name'));
     const toasts = await texts(this.page.locator('.notifications-toasts .notification-list-item-message'));
     const focused = await texts(this.sideBar().locator('.monaco-list-row.focused .label-name'));
-    return [`tabs: ${tabs.join(' | ') || '(none)'}`, `notifications: ${toasts.join(' | ') || '(none)'}`, `focused row: ${focused.join(' | ') || '(none)'}`].join('\n');
+    const quickInput = this.page.locator('.quick-input-widget');
+    const picking = (await quickInput.isVisible().catch(() => false))
+      ? `shown, "${(await quickInput.locator('.quick-input-title').textContent().catch(() => ''))?.trim() ?? ''}", ${await quickInput.locator('.monaco-list-row').count()} rows`
+      : '(none)';
+    return [
+      `tabs: ${tabs.join(' | ') || '(none)'}`,
+      `notifications: ${toasts.join(' | ') || '(none)'}`,
+      `focused row: ${focused.join(' | ') || '(none)'}`,
+      `quick input: ${picking}`,
+    ].join('\n');
   }
 
   /** An editor tab whose label matches. */
