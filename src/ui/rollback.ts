@@ -165,6 +165,8 @@ class Rollbacks implements vscode.Disposable {
   private pruneTimer: ReturnType<typeof setTimeout> | undefined;
   /** A prune under way: a rollback or undo waits for it. */
   private pruning: Promise<void> | undefined;
+  /** The undo context key as last set; undefined until the first setting. */
+  private canUndoShown: boolean | undefined;
   private readonly wasmPath: string;
   private journalDirReady: Promise<string> | undefined;
   private journalWatcher: fs.FSWatcher | undefined;
@@ -678,6 +680,9 @@ class Rollbacks implements vscode.Disposable {
     } catch (err) {
       this.log.debug(`no rollback journal to read: ${String(err)}`);
     }
+    // Set only when it changes: each setting re-evaluates the Steps view's title menu.
+    if (canUndo === this.canUndoShown) return;
+    this.canUndoShown = canUndo;
     await vscode.commands.executeCommand('setContext', CAN_UNDO_CONTEXT_KEY, canUndo);
   }
 

@@ -78,8 +78,7 @@ const demoScenes: Scene[] = [
     name: 'filter-failed',
     async run(wb) {
       const sideBar = await openSteps(wb, 'S22');
-      await wb.runCommand('Step History: Filter Steps…');
-      await wb.pickQuickPickItem('Failed steps only');
+      await wb.runCommandAndPick('Step History: Filter Steps…', 'Failed steps only');
       // Across the view: how many steps it lists of how many, and the project's count follows.
       await sideBar.getByText(/^\d+ of \d+ steps · failed$/).waitFor({ state: 'visible', timeout: 30_000 });
       await wb.treeRow('ledgerline').filter({ hasText: /\d+ of \d+ steps/ }).waitFor({ state: 'visible', timeout: 30_000 });
@@ -107,8 +106,7 @@ const demoScenes: Scene[] = [
     name: 'multi-file-diff',
     async run(wb) {
       await wb.reset();
-      await wb.runCommand('Step History: Show Step Changes');
-      await wb.pickQuickPickItem('S6');
+      await wb.runCommandAndPick('Step History: Show Step Changes', 'S6');
       await wb.editorTab(/S6 · Changes \(30 files\)/).waitFor({ state: 'visible', timeout: 30_000 });
       await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 30_000 });
       await wb.screenshot('multi-file-diff');
@@ -118,8 +116,7 @@ const demoScenes: Scene[] = [
     name: 'details-panel',
     async run(wb) {
       await wb.reset();
-      await wb.runCommand('Step History: Open Step Details');
-      await wb.pickQuickPickItem('S19');
+      await wb.runCommandAndPick('Step History: Open Step Details', 'S19');
       await wb.editorTab(/S19 · Step Details/).waitFor({ state: 'visible', timeout: 20_000 });
       const page = wb.webview();
       // The system prompt holds HTML; the page shows it as text.
@@ -136,8 +133,7 @@ const demoScenes: Scene[] = [
       fs.appendFileSync(path.join(workspace, 'src', 'cli.ts'), '\n// an edit of my own, not committed\n');
       await openSteps(wb, appended.label);
 
-      await wb.runCommand('Step History: Roll Back to Step…');
-      await wb.pickQuickPickItem('S20');
+      await wb.runCommandAndPick('Step History: Roll Back to Step…', 'S20');
       await wb.editorTab(/Rollback plan for S20/).waitFor({ state: 'visible', timeout: 30_000 });
       const dialog = wb.page.locator('.monaco-dialog-box');
       await dialog.waitFor({ state: 'visible', timeout: 30_000 });
@@ -242,8 +238,7 @@ const laforgeScenes: Scene[] = [
       const fixture = laforgeFixture(workspace);
       const step = fixture.steps.find((s) => s.finished && s.logSummary)!;
       await wb.reset();
-      await wb.runCommand('Step History: Open Step Log');
-      await wb.pickQuickPickItem(step.label);
+      await wb.runCommandAndPick('Step History: Open Step Log', step.label);
       await wb.editorTab(new RegExp(step.label)).waitFor({ state: 'visible', timeout: 20_000 });
       await wb.screenshot('laforge-step-log');
     },
@@ -254,8 +249,7 @@ const laforgeScenes: Scene[] = [
       const fixture = laforgeFixture(workspace);
       const person = fixture.personCommits[0];
       await wb.reset();
-      await wb.runCommand('Step History: Roll Back to Step…');
-      await wb.pickQuickPickItem(fixture.steps[0].label);
+      await wb.runCommandAndPick('Step History: Roll Back to Step…', fixture.steps[0].label);
       await wb.editorTab(new RegExp(`Rollback plan for ${fixture.steps[0].label}`)).waitFor({ state: 'visible', timeout: 30_000 });
       // The plan's only commit to keep safe is the person's, named by its subject.
       const personCommit = wb.webview().getByText(person.message.split('\n')[0], { exact: false }).first();
@@ -396,8 +390,7 @@ const oneVoiceScenes: Scene[] = [
       const failed = fixture.failedStepIds.length;
       const counted = `${failed} of ${fixture.stepCount} ${fixture.stepCount === 1 ? 'step' : 'steps'}`;
       const sideBar = await openSteps(wb, 'S22');
-      await wb.runCommand('Step History: Filter Steps…');
-      await wb.pickQuickPickItem('Failed steps only');
+      await wb.runCommandAndPick('Step History: Filter Steps…', 'Failed steps only');
       // The view's message says how many of how many, and the project's row the same count.
       await sideBar.getByText(`${counted} · failed`, { exact: true }).waitFor({ state: 'visible', timeout: 30_000 });
       await wb.treeRow('ledgerline').filter({ hasText: counted }).waitFor({ state: 'visible', timeout: 30_000 });
@@ -432,8 +425,7 @@ const oneVoiceScenes: Scene[] = [
     name: 'rollback-waits-for-running-step',
     async run(wb) {
       await wb.reset();
-      await wb.runCommand('Step History: Roll Back to Step…');
-      await wb.pickQuickPickItem('S20');
+      await wb.runCommandAndPick('Step History: Roll Back to Step…', 'S20');
       await wb.editorTab(/Rollback plan for S20/).waitFor({ state: 'visible', timeout: 30_000 });
       await wb.webview().getByText(/^Roll back \S+ to before S20$/).first().waitFor({ state: 'visible', timeout: 30_000 });
       // Not an error: a progress notification that waits for S22, with Cancel.
@@ -496,8 +488,7 @@ const oneVoiceDatabaseScenes: Scene[] = [
       const { good } = DATABASE_PROBLEMS;
       await wb.reset();
       await wb.page.mouse.move(900, 400);
-      await wb.runCommand('Step History: Roll Back to Step…');
-      await wb.pickQuickPickItem(good.steps[1]);
+      await wb.runCommandAndPick('Step History: Roll Back to Step…', good.steps[1]);
       await wb.editorTab(new RegExp(`Rollback plan for ${good.steps[1]}`)).waitFor({ state: 'visible', timeout: 30_000 });
       await wb.webview().getByText(/has no git repository/).first().waitFor({ state: 'visible', timeout: 30_000 });
       await toasts(wb).getByRole('button', { name: 'Open Folder…' }).waitFor({ state: 'visible', timeout: 20_000 });

@@ -140,6 +140,23 @@ export class Workbench {
     return this.page.locator('.tabs-container .tab', { hasText: label }).first();
   }
 
+  /**
+   * Runs a command that asks with a quick pick, and picks `item`. Rarely, the palette closes
+   * on the click without starting the command (nothing reaches the extension, no quick input
+   * comes): then the command is run once more, and the run's output says so.
+   */
+  async runCommandAndPick(command: string, item: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    await this.runCommand(command);
+    try {
+      await widget.waitFor({ state: 'visible', timeout: 10_000 });
+    } catch {
+      console.log(`        (the palette closed without starting "${command}"; running it again)`);
+      await this.runCommand(command);
+    }
+    await this.pickQuickPickItem(item);
+  }
+
   /** Waits for the open quick pick's items, filters them to `label`, and picks that item. */
   async pickQuickPickItem(label: string): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
