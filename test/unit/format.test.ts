@@ -25,7 +25,7 @@ import {
   historyDetailsView,
 } from '../../src/ui/format';
 import { dateTime } from '../../src/core/figures';
-import { formatTokens as sourceTokens, plural, timeFact, timeText } from '../../src/core/sources/figures';
+import { formatTokens as sourceTokens, counted, timeFact, timeText } from '../../src/core/sources/figures';
 import { parsedTimeFact, parseTime as studioParseTime } from '../../src/core/sources/studio/values';
 import type { DetailSection, HistoryNode } from '../../src/core/sources/types';
 import { stepRow } from '../fixtures/stepFixtures';
@@ -347,10 +347,11 @@ describe('format: a time in any system\'s details (sources/figures.ts timeFact)'
 
 describe('format: counts and tokens in any system\'s details (sources/figures.ts)', () => {
   it('writes a count of things in full, as the tree does', () => {
-    assert.strictEqual(plural(1, 'run'), '1 run');
-    assert.strictEqual(plural(3, 'payload'), '3 payloads');
-    assert.strictEqual(plural(12_345, 'character'), '12,345 characters');
-    assert.strictEqual(plural(2, 'of them is', 'of them are'), '2 of them are');
+    const runs = (n: number) => counted(n, (c) => `${c} run`, (c) => `${c} runs`);
+    assert.strictEqual(runs(1), '1 run');
+    assert.strictEqual(counted(3, (c) => `${c} payload`, (c) => `${c} payloads`), '3 payloads');
+    assert.strictEqual(counted(12_345, (c) => `${c} character`, (c) => `${c} characters`), '12,345 characters');
+    assert.strictEqual(counted(2, (c) => `${c} of them is`, (c) => `${c} of them are`), '2 of them are');
   });
 
   it('writes tokens as the tree does', () => {

@@ -18,11 +18,6 @@ export function formatDuration(ms: number | null): string {
   return ms === null ? notRecorded() : duration(ms);
 }
 
-/** A count of things in English words given by the caller: `1 run`, `3 payloads`, `1,234 characters`. The details use `counted`. */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatExactCount(n)} ${n === 1 ? one : many}`;
-}
-
 /**
  * A count of things as the views write it: `1 run`, `3 payloads`, `1,234 characters`, each
  * form a whole phrase with the count as `{0}`, chosen by the count:
