@@ -28,6 +28,9 @@ import { ensureHarness, Harness } from './setup';
 import { checkThemeShipped, themeSettings, ThemeName, waitForTheme } from './themes';
 import { integrationSessions, WorkspaceKind } from './workspaces';
 
+/** How long an e2e window waits after opening before its first scene: past the extension's delayed start-up work. */
+const SETTLE_MS = 12_000;
+
 const VSIX = process.env.STEP_HISTORY_VSIX ? path.resolve(process.env.STEP_HISTORY_VSIX) : path.join(ROOT, 'step-history.vsix');
 const RESULTS = path.join(ROOT, 'test-results');
 const SUITE_TIMEOUT_MS = Number(process.env.STEP_HISTORY_SUITE_TIMEOUT || 180) * 1000;
@@ -189,6 +192,10 @@ async function runE2eOnce(h: Harness, browser: Browser, spec: (typeof e2eSession
     const wb = new Workbench(page, shotsDir, theme ? `-${theme}` : '');
     try {
       if (theme) await waitForTheme(page, theme);
+      // The scenes start once the extension's delayed start-up work is over (kept rollback
+      // states are pruned 10 s after activation): four runs lost a palette or menu action
+      // taken at that moment, a cause not yet understood.
+      await page.waitForTimeout(SETTLE_MS);
       for (const scene of scenes) {
         if (wasInterrupted()) break;
         const started = Date.now();
