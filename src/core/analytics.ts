@@ -23,8 +23,10 @@ export function rangeSince(range: AnalyticsRange, now: number): number | null {
 }
 
 export interface AnalyticsOptions {
-  /** A project's key (projectKey.ts); every project of the database when undefined. */
+  /** A LaForge project's key (projectKey.ts); every project of the database when undefined. */
   projectId?: string;
+  /** Another system's history: the steps under this node (a session, a workflow); all of them when undefined. */
+  ref?: string;
   /** Only steps that started at or after this time (ms since the epoch); null for every step, undated ones included. */
   sinceMs: number | null;
   /** Per step, or per UTC day, or per UTC week (weeks start on Monday). */
@@ -55,8 +57,8 @@ export interface AnalyticsCounters {
 export interface AnalyticsGroup extends AnalyticsCounters {
   /** `S12` for a step; `YYYY-MM-DD` (UTC) for a day, or for the Monday that starts a week. */
   key: string;
-  /** The step's id when grouped per step. */
-  stepId: number | null;
+  /** Grouped per step: the step, as the panel names it to open it (a LaForge step's id, another system's node ref); else null. */
+  target: string | null;
   /** The step's start, or the day's or week's first millisecond (UTC); null for a step whose start cannot be read. */
   startMs: number | null;
   /** Running totals over the groups so far, this one included. */
@@ -74,7 +76,8 @@ export interface ModelFigures extends AnalyticsCounters {
 }
 
 export interface RankedStep {
-  id: number;
+  /** The step, as the panel names it to open it: a LaForge step's id, another system's node ref. */
+  target: string;
   label: string;
   /** Duration in ms (slowest) or cost (most expensive). */
   value: number;
@@ -169,7 +172,7 @@ function countersOf(r: SqlValue[]): AnalyticsCounters {
   };
 }
 
-const byValue = (a: RankedStep, b: RankedStep) => b.value - a.value || a.id - b.id;
+const byValue = (a: RankedStep & { id: number }, b: RankedStep & { id: number }) => b.value - a.value || a.id - b.id;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The figures from the rows of analyticsSql's statement. */
@@ -185,20 +188,24 @@ export function analyticsFromRows(rows: SqlValue[][], options: AnalyticsOptions)
     mostExpensive: [],
   };
   const extra = 3 + COUNTERS;
+  const order = new Map<AnalyticsGroup, number>();
+  const ranked = { s: [] as (RankedStep & { id: number })[], e: [] as (RankedStep & { id: number })[] };
   for (const r of rows) {
     switch (r[0]) {
       case 'g': {
         const key = Number(r[1]);
         const startMs = r[2] === null ? null : Number(r[2]);
         const perStep = options.grouping === 'step';
-        result.groups.push({
+        const group: AnalyticsGroup = {
           key: perStep ? stepLabel(key) : isoDay(startMs!),
-          stepId: perStep ? key : null,
+          target: perStep ? String(key) : null,
           startMs,
           ...countersOf(r),
           cumulativeTotalTokens: num(r[extra]),
           cumulativeCost: num(r[extra + 1]),
-        });
+        };
+        order.set(group, perStep ? key : startMs!);
+        result.groups.push(group);
         break;
       }
       case 't':
@@ -218,15 +225,16 @@ export function analyticsFromRows(rows: SqlValue[][], options: AnalyticsOptions)
       case 's':
       case 'e': {
         const id = Number(r[1]);
-        (r[0] === 's' ? result.slowest : result.mostExpensive).push({ id, label: stepLabel(id), value: num(r[extra]) });
+        ranked[r[0]].push({ id, target: String(id), label: stepLabel(id), value: num(r[extra]) });
         break;
       }
     }
   }
   // UNION ALL keeps no order across its parts: each list is put in its own.
-  result.groups.sort((a, b) => (a.stepId ?? a.startMs ?? 0) - (b.stepId ?? b.startMs ?? 0));
+  result.groups.sort((a, b) => order.get(a)! - order.get(b)!);
   result.byModel.sort((a, b) => b.steps - a.steps || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
-  result.slowest.sort(byValue);
-  result.mostExpensive.sort(byValue);
+  const rankedList = (list: (RankedStep & { id: number })[]) => list.sort(byValue).map(({ target, label, value }) => ({ target, label, value }));
+  result.slowest = rankedList(ranked.s);
+  result.mostExpensive = rankedList(ranked.e);
   return result;
 }

@@ -155,6 +155,14 @@ export function formatCount(n: number): string {
 
 export const formatTokens = (n: number): string => (n === 1 ? l10n.t('{0} token', formatCount(n)) : l10n.t('{0} tokens', formatCount(n)));
 
+/** A share as a percentage: `0%`, `12.5%`, `100%`; one decimal below 10 points of a whole, none above. */
+export function formatPercent(rate: number): string {
+  if (!Number.isFinite(rate)) return '?';
+  const percent = rate * 100;
+  const text = percent > 0 && percent < 0.05 ? '<0.1' : percent < 10 ? percent.toFixed(1).replace(/\.0$/, '') : String(Math.round(percent));
+  return l10n.t({ message: '{0}%', args: [text], comment: 'a percentage' });
+}
+
 /** `$0.04`, `$12.50`, `$123`; a positive cost under a cent reads `<$0.01`. */
 export function formatCost(cost: number): string {
   if (!Number.isFinite(cost)) return '?';

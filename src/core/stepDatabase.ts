@@ -5,6 +5,7 @@
  * the database's git repository. No `vscode` import: the editor's own types fit these shapes,
  * and the views' models are tested in plain Node against them.
  */
+import type { AnalyticsOptions, StepAnalytics } from './analytics';
 import type { ChangedFile, GitRepository } from './git';
 import type { Remedy } from './remedies';
 import type { LaforgeProject } from './laforgeProject';
@@ -104,6 +105,8 @@ export interface StepDatabase extends HistoryReader {
   /** Models used in a project, for the filter's pick list. */
   models(projectId: string): Promise<string[]>;
   aggregates(projectId?: string): Promise<StepAggregates>;
+  /** The Analytics panel's figures, computed in the store worker: of a LaForge project (`projectId`), of another system's node (`ref`), or of the whole database. */
+  analytics(options: AnalyticsOptions): Promise<StepAnalytics>;
 
   /** The git repository of the steps' commits; rejects with a GitError (NOT_A_REPOSITORY, GIT_MISSING, …). */
   repository(): Promise<GitRepository>;

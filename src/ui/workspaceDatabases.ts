@@ -2,6 +2,7 @@
  * The workspace's step databases: discovered from the settings and LaForge's projects,
  * read through the store worker, reloaded when their files really change.
  */
+import type { AnalyticsOptions, StepAnalytics } from '../core/analytics';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -424,6 +425,9 @@ export class WorkspaceStepDatabase implements StepDatabase {
   }
   async aggregates(projectId?: string): Promise<StepAggregates> {
     return (await this.store()).aggregates(projectId);
+  }
+  async analytics(options: AnalyticsOptions): Promise<StepAnalytics> {
+    return (await this.store()).analytics(options);
   }
   async children(parent: NodeRef | null, page?: Page): Promise<HistoryNode[]> {
     return (await this.store()).children(parent, page);

@@ -137,7 +137,7 @@ function expected(file: string, o: AnalyticsOptions, model = JSON_MODEL): StepAn
     o.grouping === 'step' ? `'S' || id` : o.grouping === 'day' ? `date(s / 1000, 'unixepoch')` : weekStart;
   const groups = cli(
     file,
-    `${r} SELECT ${key} AS key, ${o.grouping === 'step' ? 'id' : 'NULL'} AS stepId,
+    `${r} SELECT ${key} AS key, ${o.grouping === 'step' ? 'CAST(id AS TEXT)' : 'NULL'} AS target,
       ${o.grouping === 'step' ? 'min(s)' : `CAST(strftime('%s', ${key}) AS INTEGER) * 1000`} AS startMs, ${COUNTERS},
       sum(sum(t)) OVER (ORDER BY ${o.grouping === 'step' ? 'id' : key}) AS cumulativeTotalTokens,
       ${g17(`sum(total(k)) OVER (ORDER BY ${o.grouping === 'step' ? 'id' : key})`)} AS cumulativeCost
@@ -163,7 +163,7 @@ function expected(file: string, o: AnalyticsOptions, model = JSON_MODEL): StepAn
     FROM r GROUP BY r.m ORDER BY count(*) DESC, r.m`,
   );
   const ranked = (value: string, condition: string) =>
-    exact(cli(file, `${r} SELECT id, 'S' || id AS label, ${g17(value)} AS value FROM r WHERE ${condition} ORDER BY ${value} DESC, id LIMIT 10`));
+    exact(cli(file, `${r} SELECT CAST(id AS TEXT) AS target, 'S' || id AS label, ${g17(value)} AS value FROM r WHERE ${condition} ORDER BY ${value} DESC, id LIMIT 10`));
   const { undated, ...counters } = exact([totals])[0];
   return {
     grouping: o.grouping,
@@ -231,7 +231,7 @@ describe('Analytics figures (StepStore.analytics) against the sqlite3 CLI', func
 
   it('counts a rolled-back step as a rollback and not as a failure, and a running one as neither', () => {
     const all = store.analytics({ sinceMs: null, grouping: 'step' });
-    const step = (id: number) => all.groups.find((g) => g.stepId === id)!;
+    const step = (id: number) => all.groups.find((g) => g.target === String(id))!;
     assert.deepStrictEqual([step(8).failures, step(8).rollbacks], [0, 1]);
     assert.deepStrictEqual([step(5).failures, step(5).rollbacks], [1, 0]);
     assert.deepStrictEqual([step(14).failures, step(14).durationSteps], [0, 0]);

@@ -1,0 +1,69 @@
+/**
+ * The messages between the extension host and the Analytics page, one union per direction.
+ * Imported by both bundles, so: no `vscode`, no DOM, plain JSON data only. The figures are
+ * sent as numbers (core/analytics.ts's StepAnalytics) and the page writes them through the
+ * same formatter as the tree and the details (core/figures.ts), in the user's language from
+ * the bundle sent with them. Every string that came from a database (a model's name, a step's
+ * label) is data: the page shows it with textContent, never as HTML.
+ */
+import type { AnalyticsGrouping, AnalyticsRange, StepAnalytics } from '../core/analytics';
+
+export type { AnalyticsGrouping, AnalyticsRange, StepAnalytics };
+
+export const ANALYTICS_RANGES: readonly AnalyticsRange[] = ['7d', '30d', 'all'];
+export const ANALYTICS_GROUPINGS: readonly AnalyticsGrouping[] = ['step', 'day', 'week'];
+
+export interface AnalyticsView {
+  /** What the figures are of, as the tab says: `demo (steps.db)`, `all projects of agents/steps.db`. */
+  scopeText: string;
+  /** `LaForge`, `Constellation`, … */
+  systemName: string;
+  range: AnalyticsRange;
+  grouping: AnalyticsGrouping;
+  /** When the figures were read (ms since the epoch): the page's "updated" line. */
+  readAtMs: number;
+  analytics: StepAnalytics;
+  /**
+   * The extension's translations (vscode.l10n.bundle), for the page's own words and the
+   * formatter's; undefined in English.
+   */
+  l10nContents?: Record<string, string | { message: string; comment: string[] }>;
+}
+
+/** Host → page. */
+export type HostMessage =
+  | { type: 'loading'; scopeText: string }
+  | { type: 'analytics'; view: AnalyticsView }
+  | { type: 'error'; message: string };
+
+/** Page → host. The page sends `ready` first, and again whenever it is reloaded. */
+export type PageMessage =
+  | { type: 'ready' }
+  /** The user chose another range or grouping: the host reads the figures again. */
+  | { type: 'options'; range: AnalyticsRange; grouping: AnalyticsGrouping }
+  /** A step of a table, or of a chart, was chosen: its details open. `target` as the view gave it. */
+  | { type: 'openStep'; target: string }
+  /** Save the figures shown (this range and grouping) as a file. */
+  | { type: 'export'; format: 'csv' | 'json' }
+  /** The charts of an `analytics` message are drawn: how long after it arrived (ms), and how many groups it held. */
+  | { type: 'painted'; ms: number; groups: number };
+
+/** The host's check of what the page sends: anything else is ignored. */
+export function isPageMessage(value: unknown): value is PageMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return true;
+    case 'options':
+      return (ANALYTICS_RANGES as readonly unknown[]).includes(m.range) && (ANALYTICS_GROUPINGS as readonly unknown[]).includes(m.grouping);
+    case 'openStep':
+      return typeof m.target === 'string' && m.target.length > 0 && m.target.length <= 1000;
+    case 'export':
+      return m.format === 'csv' || m.format === 'json';
+    case 'painted':
+      return typeof m.ms === 'number' && Number.isFinite(m.ms) && m.ms >= 0 && typeof m.groups === 'number' && Number.isSafeInteger(m.groups);
+    default:
+      return false;
+  }
+}
