@@ -1,6 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import * as vscode from 'vscode';
 import { createApi, type StepHistoryApi } from './ui/api';
+import { registerAnalyticsPanel } from './ui/analyticsPanel';
 import { registerDetailsPanel } from './ui/detailsPanel';
 import { registerDiffs } from './ui/diffs';
 import { componentLogger } from './ui/log';
@@ -30,9 +31,10 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
   const statusBar = registerStatusBar(context, databases, log('status'));
   const diffs = registerDiffs(context, databases, log('diff'));
   const details = registerDetailsPanel(context, databases, log('details'), stepLogs.logs);
+  const analytics = registerAnalyticsPanel(context, databases, log('analytics'));
   const rollbacks = registerRollback(context, databases, log('rollback commands'), diffs);
 
-  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, stepLogs: stepLogs.probe, statusBar });
+  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, analytics, stepLogs: stepLogs.probe, statusBar });
 }
 
 export function deactivate(): void {}

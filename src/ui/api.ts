@@ -3,6 +3,7 @@ import { stepLabel } from '../core/model';
 import type { ChangedFile } from '../core/git';
 import type { Step } from '../core/model';
 import type { ProjectSummary } from '../core/stepStore';
+import type { AnalyticsPanelProbe } from './analyticsPanel';
 import type { DetailsPanelProbe } from './detailsPanel';
 import type { RollbackOptions, RollbackOutcome, RollbackProbe, RollbackService, UndoOutcome } from './rollback';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../core/stepDatabase';
@@ -68,6 +69,7 @@ export interface StepHistoryApi {
   readonly testing: {
     readonly stepsTree: vscode.TreeDataProvider<TreeNode>;
     readonly details: DetailsPanelProbe;
+    readonly analytics: AnalyticsPanelProbe;
     readonly stepLogs: StepLogsProbe;
     readonly statusBar: StatusBarProbe;
     readonly rollbacks: RollbackProbe;
