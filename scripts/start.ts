@@ -17,11 +17,8 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { FOLDER_DATABASE_PATTERNS } from '../src/core/discovery';
-import { makeConstellation } from '../test/fixtures/constellation';
+import { addDemoAgents } from '../test/fixtures/demoAgents';
 import { makeDemoWorkspace } from '../test/fixtures/demoWorkspace';
-import { makeLlmOrchestration } from '../test/fixtures/llmOrchestration';
-import { makeStudioReal } from '../test/fixtures/studio';
 import { CodeServerSession, startCodeServer } from '../test/harness/codeServer';
 import { log } from '../test/harness/log';
 import { stopAll } from '../test/harness/processes';
@@ -70,27 +67,9 @@ function makeWorkspace(): string {
     `  ${ws.stepCount} steps of project "${ws.projectId}" over the last 10 days in ${path.basename(ws.dbPath)}: ` +
       `${range(ws.failedStepIds)} failed, ${range(ws.rolledBackStepIds)} rolled back, S${ws.runningStepId} running`,
   );
-  addOtherSystems(dir);
-  return dir;
-}
-
-/**
- * The other three systems' databases beside the LaForge project, under `agents/` (which git is
- * told to ignore, so no rollback counts them as work): LLM Orchestration's and Autonomous
- * Software Studio's where the default patterns find them, Constellation's named in the
- * workspace's settings (the app keeps it in ~/.constellation, which the demo leaves alone).
- */
-function addOtherSystems(dir: string): void {
-  const agents = path.join(dir, 'agents');
-  const now = new Date();
-  makeLlmOrchestration({ root: path.join(agents, 'llm-orchestration'), now });
-  makeStudioReal({ root: path.join(agents, 'studio'), now, shape: 'fallback' });
-  const constellation = makeConstellation({ root: path.join(agents, 'constellation'), kind: 'example', now });
-  fs.appendFileSync(path.join(dir, '.git', 'info', 'exclude'), '\n/agents/\n/.vscode/\n');
-  fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
-  const patterns = [...FOLDER_DATABASE_PATTERNS, path.relative(dir, constellation.dbPath).split(path.sep).join('/')];
-  fs.writeFileSync(path.join(dir, '.vscode', 'settings.json'), JSON.stringify({ 'stepHistory.databases': patterns }, null, 2) + '\n');
+  addDemoAgents(dir);
   log('start', '  and, under agents/, an LLM Orchestration, an Autonomous Software Studio and a Constellation database');
+  return dir;
 }
 
 async function serveInBrowser(workspace: string): Promise<number> {

@@ -174,6 +174,8 @@ export type PageMessage =
   | { type: 'showChanges'; stepId: number }
   | { type: 'openLog'; stepId: number }
   | { type: 'showItemChanges'; ref: string }
+  /** The Analytics panel of what is shown: the step's project, or the node's container. */
+  | { type: 'showAnalytics' }
   | { type: 'copy'; text: string };
 
 /** The host's check of what the page sends: anything else is ignored. */
@@ -183,6 +185,7 @@ export function isPageMessage(value: unknown): value is PageMessage {
   const isId = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v);
   switch (m.type) {
     case 'ready':
+    case 'showAnalytics':
       return true;
     case 'openStep':
     case 'showChanges':

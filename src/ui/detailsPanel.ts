@@ -210,6 +210,17 @@ class DetailsPanel implements vscode.Disposable {
         await vscode.commands.executeCommand('stepHistory.openStepLog', node);
         return;
       }
+      case 'showAnalytics': {
+        if (!current) return;
+        if (current.ref !== undefined) {
+          const item = await current.database.node(current.ref);
+          if (item) await vscode.commands.executeCommand('stepHistory.showAnalytics', { kind: 'item', database: current.database, item, parent: null });
+        } else if (current.step) {
+          const node: StepNode = { kind: 'step', database: current.database, projectId: current.step.projectId, step: current.step };
+          await vscode.commands.executeCommand('stepHistory.showAnalytics', node);
+        }
+        return;
+      }
       case 'copy':
         await vscode.env.clipboard.writeText(message.text);
         void vscode.window.setStatusBarMessage('Copied to the clipboard', 2000);

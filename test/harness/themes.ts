@@ -13,6 +13,7 @@ import type { Harness } from './setup';
 export const THEMES = {
   light: { id: 'Light 2026', kind: 'vs' },
   dark: { id: 'Dark 2026', kind: 'vs-dark' },
+  highContrast: { id: 'Default High Contrast', kind: 'hc-black' },
 } as const;
 
 export type ThemeName = keyof typeof THEMES;

@@ -3,6 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeDatabaseProblems } from '../fixtures/databaseProblems';
+import { addDemoAgents } from '../fixtures/demoAgents';
 import { makeDemoWorkspace } from '../fixtures/demoWorkspace';
 import { makeConstellation } from '../fixtures/constellation';
 import { makeLaforgeToday } from '../fixtures/laforgeToday';
@@ -88,6 +89,17 @@ export const demo: WorkspaceKind = {
   make(dir) {
     const described = makeDemoWorkspace(dir);
     fs.writeFileSync(path.join(dir, DEMO_DESCRIPTION), JSON.stringify(described, null, 2));
+  },
+};
+
+/** The demo workspace with the other three systems' databases under `agents/`, as `npm start` makes it. */
+export const demoWithAgents: WorkspaceKind = {
+  name: 'demo-with-agents',
+  make(dir) {
+    const described = makeDemoWorkspace(dir);
+    fs.writeFileSync(path.join(dir, DEMO_DESCRIPTION), JSON.stringify(described, null, 2));
+    const agents = addDemoAgents(dir, described.now);
+    fs.writeFileSync(path.join(dir, '.git', 'step-history-agents.json'), JSON.stringify(agents, null, 2));
   },
 };
 
