@@ -20,6 +20,15 @@ export class FakeText {
 
 type Listener = (event: unknown) => void;
 
+/** The size of every element's box, in CSS pixels. */
+export const BOX = { width: 600, height: 260 };
+
+/** What every element of one page shares. */
+interface DomParts {
+  getContext: (canvas: FakeElement) => unknown;
+  document?: unknown;
+}
+
 export class FakeElement {
   readonly nodeType = 1;
   children: (FakeElement | FakeText)[] = [];
@@ -33,11 +42,33 @@ export class FakeElement {
     contains: (c: string) => this.classes().includes(c),
   };
   [key: string]: unknown;
-  constructor(readonly tagName: string, dom?: { getContext: () => unknown }) {
-    if (tagName === 'canvas') this.getContext = () => dom?.getContext() ?? null;
+  readonly #dom: DomParts | undefined;
+  constructor(readonly tagName: string, dom?: DomParts) {
+    this.#dom = dom;
+    if (tagName === 'canvas') this.getContext = () => dom?.getContext(this) ?? null;
+  }
+  /** The document, whose defaultView is the window (Chart.js reads computed style through it). */
+  get ownerDocument(): unknown {
+    return this.#dom?.document;
   }
   classes(): string[] {
     return this.className.split(/\s+/).filter(Boolean);
+  }
+  /** Whether the element is in the page (under the body). */
+  get isConnected(): boolean {
+    let node: FakeElement | null = this;
+    while (node.parentNode) node = node.parentNode;
+    return node.tagName === 'body';
+  }
+  /** Every element is laid out as one chart's box. */
+  get clientWidth(): number {
+    return BOX.width;
+  }
+  get clientHeight(): number {
+    return BOX.height;
+  }
+  getBoundingClientRect() {
+    return { x: 0, y: 0, top: 0, left: 0, ...BOX, right: BOX.width, bottom: BOX.height };
   }
   get parentElement(): FakeElement | null {
     return this.parentNode;
@@ -113,7 +144,7 @@ export interface PageOptions<Page> {
   /** The computed style's variables (`--vscode-charts-blue`, …). */
   cssVariables?: Record<string, string>;
   /** What a canvas's getContext('2d') answers: null (no context) unless given. */
-  getContext?: () => unknown;
+  getContext?: (canvas: FakeElement) => unknown;
   /** Each message the page posts, as it posts it. */
   onPost?: (message: Page) => void;
 }
@@ -142,7 +173,7 @@ export function bundlePage(entry: string, minify = false): string {
 
 /** Runs a bundled page on a fresh recording DOM. */
 export function runPage<Host, Page>(code: string, options: PageOptions<Page> = {}): LoadedPage<Host, Page> {
-  const dom = { getContext: options.getContext ?? (() => null) };
+  const dom: DomParts = { getContext: options.getContext ?? (() => null) };
   const make = (tag: string) => new FakeElement(tag, dom);
   const root = make('main');
   root.id = 'root';
@@ -185,6 +216,11 @@ export function runPage<Host, Page>(code: string, options: PageOptions<Page> = {
     requestAnimationFrame: (f: () => void) => frames.push(f),
     cancelAnimationFrame: () => undefined,
     MutationObserver,
+    ResizeObserver: class {
+      observe() {}
+      unobserve() {}
+      disconnect() {}
+    },
     performance,
     scrollY: 0,
     scrollTo(_x: number, y: number) {
@@ -197,6 +233,7 @@ export function runPage<Host, Page>(code: string, options: PageOptions<Page> = {
     console: { ...console, error: (...a: unknown[]) => consoleErrors.push(a.join(' ')), warn: (...a: unknown[]) => consoleErrors.push(a.join(' ')) },
   };
   context.window = context;
+  dom.document = { ...(context.document as object), defaultView: context };
   vm.runInNewContext(code, context);
   return {
     root,
