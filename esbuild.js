@@ -90,7 +90,7 @@ async function main() {
     esbuild.context({ ...cliOptions(outdir), plugins: [webviewProblemMatcherPlugin, executablePlugin] }),
     esbuild.context({
       ...shared,
-      entryPoints: { details: 'src/webview/details.ts' },
+      entryPoints: { details: 'src/webview/details.ts', analytics: 'src/webview/analytics.ts' },
       format: 'iife',
       platform: 'browser',
       target: 'es2022',

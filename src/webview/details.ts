@@ -2,10 +2,11 @@
 /**
  * The step details page (browser). Builds its DOM with createElement and textContent only:
  * every string from a database is shown as text, never parsed as HTML, and with its control
- * characters escaped (safeText) by the helpers below. Talks to the host with the messages of
+ * characters escaped (safeText) by the helpers of dom.ts. Talks to the host with the messages of
  * detailsProtocol, and says `ready` first.
  */
 import { safeText } from '../shared/safeText';
+import { button, el, link, text, type Child } from './dom';
 import type {
   AgentView,
   CommitView,
@@ -28,47 +29,6 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('root') as HTMLElement;
-
-type Child = Node | string | null | undefined | false;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(safeText(child)) : child);
-  }
-  return node;
-}
-
-/** A `pre` keeps its line breaks; anything else shows on one line. */
-function text(tag: keyof HTMLElementTagNameMap, value: string, className?: string): HTMLElement {
-  const node = el(tag, className);
-  node.textContent = safeText(value, { multiline: tag === 'pre' });
-  return node;
-}
-
-function button(label: string, onClick: () => void, options: { className?: string; title?: string; disabled?: boolean } = {}): HTMLButtonElement {
-  const node = el('button', options.className);
-  node.type = 'button';
-  node.textContent = safeText(label);
-  if (options.title) node.title = safeText(options.title);
-  if (options.disabled) node.disabled = true;
-  node.addEventListener('click', onClick);
-  return node;
-}
-
-function link(label: string, onActivate: () => void, title?: string): HTMLAnchorElement {
-  const node = el('a');
-  node.href = '#';
-  node.textContent = safeText(label);
-  if (title) node.title = safeText(title);
-  node.addEventListener('click', (event) => {
-    event.preventDefault();
-    onActivate();
-  });
-  return node;
-}
 
 const post = (message: PageMessage) => vscode.postMessage(message);
 const copyButton = (value: string, what: string) =>

@@ -8,25 +8,11 @@ import { parseDbDate } from '../../src/core/model';
 import { dateMsSql } from '../../src/core/modelSql';
 import { StoreWorker } from '../../src/core/remoteStore';
 import { StepStore } from '../../src/core/stepStore';
-import { DOCUMENTED_SCHEMA, hex, LAFORGE_NAME_SCHEMA, makeTempDir, type Row } from '../fixtures/stepFixtures';
+import { fixtureRows, NOW, writeWithPython } from '../fixtures/analyticsRows';
+import { LAFORGE_NAME_SCHEMA, makeTempDir } from '../fixtures/stepFixtures';
 
 const root = path.join(__dirname, '..', '..');
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
-
-/** Writes `rows` into a new LaForge database with python3's sqlite3 module: the real engine. */
-function writeWithPython(file: string, rows: Row[], schema = DOCUMENTED_SCHEMA): void {
-  const script = [
-    'import json, sqlite3, sys',
-    'db = sqlite3.connect(sys.argv[1])',
-    'db.executescript(sys.argv[2])',
-    'for row in json.load(sys.stdin):',
-    '    cols = list(row)',
-    '    db.execute("INSERT INTO steps (%s) VALUES (%s)" % (", ".join(cols), ", ".join("?" * len(cols))), [row[c] for c in cols])',
-    'db.commit()',
-    'db.close()',
-  ].join('\n');
-  execFileSync('python3', ['-c', script, file, schema], { input: JSON.stringify(rows) });
-}
 
 /** The sqlite3 CLI's answer to `sql` on `file`, rows as objects. */
 function cli(file: string, sql: string): Record<string, unknown>[] {
@@ -39,69 +25,6 @@ const REALS = new Set(['cost', 'cumulativeCost', 'medianDurationMs', 'value']);
 const exact = (rows: Record<string, unknown>[]) =>
   rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, REALS.has(k) && typeof v === 'string' ? Number(v) : v])));
 const g17 = (x: string) => `CASE WHEN ${x} IS NULL THEN NULL ELSE printf('%.17g', ${x}) END`;
-
-const NOW = Date.UTC(2026, 0, 10, 12, 0, 0); // Saturday 10 January 2026
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
-const usage = (prompt: number, completion: number, cost: number) =>
-  JSON.stringify({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, cost });
-const config = (model?: string) => JSON.stringify(model === undefined ? { max_tokens: 4000 } : { model, max_tokens: 4000 });
-
-/**
- * Steps of three projects and three models (and one without a model) over two months: some
- * before the 30-day range, some on each side of the week boundary of Monday 5 January 2026
- * (one written in +02:00 that is still Sunday in UTC), failures, rolled-back steps (one that
- * also failed), a step still running with an exit code, token usage not recorded three ways
- * (zeros, `{}`, not JSON), a usage without a cost, durations stored, derived from the times,
- * or unknown, starts as epoch seconds and with a fraction, and one start no reader can read.
- * Costs are multiples of 1/64, so every sum is exact in any order.
- */
-function fixtureRows(): Row[] {
-  const rows: Row[] = [];
-  let id = 0;
-  const add = (start: string | number, over: Row = {}) => {
-    id++;
-    const startMs = typeof start === 'number' ? start * 1000 : parseDbDate(start)?.getTime() ?? Date.UTC(2026, 0, 1);
-    rows.push({
-      id,
-      active: 1,
-      parent_step_id: id > 1 ? id - 1 : null,
-      commit_sha_before: hex(id, 40),
-      commit_sha_after: hex(id + 1, 40),
-      agent_config_json: config(['claude-3.5-sonnet', 'gpt-4o', 'gemini-1.5-pro'][id % 3]),
-      start_time: start,
-      end_time: iso(startMs + 1000 * (10 + id)),
-      duration_ms: 1000 * (10 + id),
-      token_usage_json: usage(100 * id, 10 * id, (id % 8) / 64),
-      exit_code: 0,
-      project_id: ['alpha', 'beta', 'alpha', 'gamma'][id % 4],
-      ...over,
-    });
-  };
-  // November 2025: outside the 30-day range.
-  add('2025-11-02T09:00:00Z');
-  add('2025-11-20 14:30:00', { exit_code: 3 });
-  add('2025-11-21T08:00:00Z', { active: 0 });
-  // The week of 29 December.
-  add('2026-01-02T10:00:00Z');
-  add('2026-01-03T23:59:59Z', { exit_code: 1 });
-  add('2026-01-04T12:00:00Z', { token_usage_json: usage(0, 0, 0) });
-  add('2026-01-04T18:00:00Z', { token_usage_json: '{}', duration_ms: null });
-  add('2026-01-05T01:30:00+02:00', { active: 0, exit_code: 1 });
-  add('2026-01-04T20:00:00Z', { agent_config_json: config() });
-  // The week of 5 January.
-  add('2026-01-05T00:00:00Z');
-  add('2026-01-05T09:15:00.123456Z', { exit_code: 2 });
-  add(Date.UTC(2026, 0, 6, 7, 0, 0) / 1000, { token_usage_json: 'not json' });
-  add('2026-01-07T11:00:00Z', { token_usage_json: usage(500, 50, 0) });
-  add('2026-01-08T16:00:00Z', { end_time: null, exit_code: 1, duration_ms: null });
-  add('2026-01-09T08:00:00Z', { duration_ms: null, end_time: null });
-  add('2026-01-09T21:00:00Z', { active: 0 });
-  add('2026-01-10T06:00:00Z', { agent_config_json: config('gpt-4o'), duration_ms: 123_456 });
-  add('2026-01-10T07:00:00Z', { agent_config_json: config('gpt-4o'), duration_ms: 123_456 });
-  // A start no reader can read: undated.
-  add('yesterday', { end_time: null, duration_ms: 5000, project_id: 'alpha' });
-  return rows;
-}
 
 /**
  * Each row's figures written plainly for this data, with SQLite's own date parser and JSON

@@ -1,88 +1,24 @@
 /**
  * Runs the details page script (bundled as it ships) against a minimal DOM that records what
- * the page builds. The DOM has no HTML parser at all, so markup in a field can only ever
- * appear as text; the test also checks the page's source never reaches for one.
+ * the page builds (test/support/recordingDom.ts). The DOM has no HTML parser at all, so
+ * markup in a field can only ever appear as text; the test also checks the page's source (and
+ * its DOM helpers, dom.ts) never reaches for one.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as vm from 'node:vm';
-import { buildSync } from 'esbuild';
 import type { ChangedFile } from '../../src/core/git';
 import { stepFromRow } from '../../src/core/model';
 import { stepDetailsView } from '../../src/core/stepDetails';
 import { StepStore } from '../../src/core/stepStore';
 import type { HostMessage, PageMessage } from '../../src/shared/detailsProtocol';
 import { makeTempDir, stepRow, UNTYPED_PROJECT_SCHEMA, writeProjectRows } from '../fixtures/stepFixtures';
+import { bundlePage, runPage } from '../support/recordingDom';
 
 const source = path.resolve(__dirname, '..', '..', 'src', 'webview', 'details.ts');
 
-class FakeText {
-  readonly nodeType = 3;
-  constructor(public data: string) {}
-  get textContent(): string {
-    return this.data;
-  }
-}
-
-class FakeElement {
-  readonly nodeType = 1;
-  children: (FakeElement | FakeText)[] = [];
-  attributes = new Map<string, string>();
-  listeners = new Map<string, ((event: unknown) => void)[]>();
-  className = '';
-  classList = { add: (c: string) => void (this.className += ` ${c}`), remove: (c: string) => void (this.className = this.className.replace(c, '')) };
-  [key: string]: unknown;
-  constructor(readonly tagName: string) {}
-  append(...nodes: (FakeElement | FakeText)[]): void {
-    this.children.push(...nodes);
-  }
-  replaceChildren(...nodes: (FakeElement | FakeText | string)[]): void {
-    this.children = nodes.map((n) => (typeof n === 'string' ? new FakeText(n) : n));
-  }
-  get textContent(): string {
-    return this.children.map((c) => c.textContent).join('');
-  }
-  set textContent(value: string) {
-    this.children = [new FakeText(value)];
-  }
-  setAttribute(name: string, value: string): void {
-    this.attributes.set(name, value);
-  }
-  addEventListener(type: string, listener: (event: unknown) => void): void {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
-  }
-  querySelector(tag: string): FakeElement | null {
-    return this.all().find((e) => e.tagName === tag) ?? null;
-  }
-  all(): FakeElement[] {
-    return this.children.flatMap((c) => (c instanceof FakeElement ? [c, ...c.all()] : []));
-  }
-  texts(): string[] {
-    return this.children.flatMap((c) => (c instanceof FakeElement ? c.texts() : [c.data]));
-  }
-  click(): void {
-    for (const l of this.listeners.get('click') ?? []) l({ preventDefault() {} });
-  }
-}
-
 function loadPage() {
-  const { outputFiles } = buildSync({ entryPoints: [source], bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'silent' });
-  const root = new FakeElement('main');
-  const posted: PageMessage[] = [];
-  const windowListeners: ((event: { data: HostMessage }) => void)[] = [];
-  const context = {
-    acquireVsCodeApi: () => ({ postMessage: (m: PageMessage) => posted.push(JSON.parse(JSON.stringify(m)) as PageMessage), getState: () => undefined, setState() {} }),
-    document: {
-      getElementById: (id: string) => (id === 'root' ? root : null),
-      createElement: (tag: string) => new FakeElement(tag),
-      createTextNode: (data: string) => new FakeText(data),
-    },
-    window: { addEventListener: (type: string, l: (event: { data: HostMessage }) => void) => type === 'message' && windowListeners.push(l) },
-  };
-  vm.runInNewContext(outputFiles[0].text, context);
-  const receive = (data: HostMessage) => windowListeners.forEach((l) => l({ data }));
-  return { root, posted, receive };
+  return runPage<HostMessage, PageMessage>(bundlePage(source));
 }
 
 const html = '<img src=x onerror=alert(1)>';
@@ -221,7 +157,7 @@ describe('details page', () => {
   });
 
   it('never asks the browser to parse HTML', () => {
-    const text = fs.readFileSync(source, 'utf8');
+    const text = [source, path.join(path.dirname(source), 'dom.ts')].map((f) => fs.readFileSync(f, 'utf8')).join('\n');
     for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'DOMParser', 'createContextualFragment', 'srcdoc']) {
       assert.ok(!text.includes(sink), `the page uses ${sink}`);
     }
