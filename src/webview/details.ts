@@ -177,6 +177,9 @@ function renderFinalMessage(log: LogView | null): Child {
   return el('div', undefined, text('h3', 'Final message'), text('pre', log.summary.finalMessage, 'prompt'));
 }
 
+/** The Analytics panel of what the page shows. */
+const analyticsLink = (title: string) => link('Show Analytics', () => post({ type: 'showAnalytics' }), title);
+
 function render(details: StepDetailsView): void {
   const status = text('span', details.status, `badge status status-${details.status.toLowerCase().replace(' ', '-')}`);
   const canShowChanges = details.files.state === 'ok' && details.files.total > 0;
@@ -191,6 +194,7 @@ function render(details: StepDetailsView): void {
       details.log
         ? button('Open Step Log', () => post({ type: 'openLog', stepId: details.id }), { className: 'secondary', title: "Open the agent's transcript of this step" })
         : null,
+      analyticsLink('Show the charts of this step\'s project'),
     ),
   );
 
@@ -236,9 +240,14 @@ function renderHistory(details: HistoryDetailsView): void {
     undefined,
     el('h1', undefined, details.label || '(unnamed)', ' ', status),
     text('p', details.kindText, 'muted'),
-    details.changes > 0
-      ? el('div', 'actions', button(`Show Changes (${details.changes})`, () => post({ type: 'showItemChanges', ref: details.ref }), { title: 'Open what this step changed in the diff editor' }))
-      : null,
+    el(
+      'div',
+      'actions',
+      details.changes > 0
+        ? button(`Show Changes (${details.changes})`, () => post({ type: 'showItemChanges', ref: details.ref }), { title: 'Open what this step changed in the diff editor' })
+        : null,
+      analyticsLink('Show the charts of this database'),
+    ),
   );
   root.replaceChildren(header, ...details.sections.map((s, i) => renderHistorySection(s, i)));
 }

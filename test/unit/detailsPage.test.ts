@@ -124,10 +124,12 @@ describe('details page', () => {
     assert.ok(parent && parent.href === '#', 'the parent is a link');
     parent.click();
     root.all().find((e) => e.tagName === 'button' && e.textContent === 'Show Changes')?.click();
+    root.all().find((e) => e.tagName === 'a' && e.textContent === 'Show Analytics')?.click();
     assert.deepEqual(posted.slice(1), [
       { type: 'openFile', stepId: 12, path: `${html}.ts` },
       { type: 'openStep', stepId: 11 },
       { type: 'showChanges', stepId: 12 },
+      { type: 'showAnalytics' },
     ]);
   });
 
