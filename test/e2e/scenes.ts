@@ -14,7 +14,7 @@ import type { ConstellationFixture } from '../fixtures/constellation';
 import type { LlmoFixture } from '../fixtures/llmOrchestration';
 import type { StudioRealFixture } from '../fixtures/studio';
 import type { ThemeName } from '../harness/themes';
-import { databaseProblems, demo, laforge, otherSystems, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
+import { databaseProblems, demo, demoWithAgents, laforge, otherSystems, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
 import { DEMO_DESCRIPTION, LAFORGE_DESCRIPTION, SYSTEMS_DESCRIPTION } from '../integration/suites';
 import { Workbench } from './workbench';
 
@@ -497,6 +497,65 @@ const oneVoiceDatabaseScenes: Scene[] = [
   },
 ];
 
+/**
+ * The Analytics panel on two systems' real data: the demo's LaForge project and, beside it
+ * under agents/, LLM Orchestration's database. Each chart is drawn by Chart.js in the theme's
+ * chart colours; the tables are one key away.
+ */
+const analyticsScenes: Scene[] = [
+  {
+    name: 'analytics-laforge',
+    async run(wb, { workspace }) {
+      const fixture = demoFixture(workspace);
+      await wb.reset();
+      await wb.runCommandAndPick('Step History: Show Analytics', fixture.projectId);
+      await wb.editorTab(/· Analytics/).waitFor({ state: 'visible', timeout: 30_000 });
+      const page = wb.webview();
+      await page.getByRole('heading', { name: 'Tokens per step' }).waitFor({ state: 'visible', timeout: 30_000 });
+      await page.locator('canvas[role="img"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await page.getByRole('heading', { name: 'Slowest steps' }).waitFor({ state: 'visible' });
+      await wb.screenshot('analytics-laforge');
+    },
+  },
+  {
+    name: 'analytics-table',
+    async run(wb) {
+      const page = wb.webview();
+      // The table of the tokens chart, from the keyboard: its toggle is the next stop after the chart.
+      const toggle = page.getByRole('button', { name: 'Show table' }).first();
+      await toggle.focus();
+      await toggle.press('Enter');
+      await page.getByRole('columnheader', { name: 'Cumulative tokens' }).waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('analytics-table');
+      await page.getByRole('button', { name: 'Hide table' }).first().press('Enter');
+    },
+  },
+  {
+    name: 'analytics-per-day',
+    async run(wb) {
+      const page = wb.webview();
+      await page.getByRole('combobox', { name: 'Grouping' }).selectOption({ label: 'Per day' });
+      await page.getByRole('heading', { name: 'Tokens per day' }).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.screenshot('analytics-per-day');
+      await page.getByRole('combobox', { name: 'Grouping' }).selectOption({ label: 'Per step' });
+      await page.getByRole('heading', { name: 'Tokens per step' }).waitFor({ state: 'visible', timeout: 30_000 });
+    },
+  },
+  {
+    name: 'analytics-llm-orchestration',
+    async run(wb) {
+      await wb.reset();
+      await wb.runCommandAndPick('Step History: Show Analytics', 'All of agents/llm-orchestration');
+      await wb.editorTab(/llm_orchestration\.db · Analytics/).waitFor({ state: 'visible', timeout: 30_000 });
+      const page = wb.webview();
+      await page.getByText('LLM Orchestration', { exact: false }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await page.getByRole('heading', { name: 'Tokens per step' }).waitFor({ state: 'visible', timeout: 30_000 });
+      await page.locator('canvas[role="img"]').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('analytics-llm-orchestration');
+    },
+  },
+];
+
 /** A session with `themes` runs its scenes once in each (harness/themes.ts), its screenshots named `NN-name-<theme>.png`. */
 export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[]; themes?: ThemeName[] }[] = [
   { name: 'demo', workspace: demo, scenes: demoScenes },
@@ -505,4 +564,5 @@ export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scen
   { name: 'other-systems', workspace: otherSystems, scenes: otherSystemsScenes },
   { name: 'one-voice', workspace: demo, scenes: oneVoiceScenes, themes: ['light', 'dark'] },
   { name: 'one-voice-databases', workspace: databaseProblems, scenes: oneVoiceDatabaseScenes, themes: ['light', 'dark'] },
+  { name: 'analytics', workspace: demoWithAgents, scenes: analyticsScenes, themes: ['light', 'dark', 'highContrast'] },
 ];
