@@ -178,7 +178,10 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** `label` as a whole label, or as the start of one followed by a space (`S12` in `S12 · Add CSV import`). */
+/**
+ * `label` as a whole label, or as the start of one followed by a space (`S12` in `S12 · Add CSV
+ * import`), after a codicon's space if the label starts with one (`$(project) ledgerline`).
+ */
 function labelled(label: string): RegExp {
-  return new RegExp(`^${escapeRegExp(label)}(?:$|\\s)`);
+  return new RegExp(`^\\s*${escapeRegExp(label)}(?:$|\\s)`);
 }
