@@ -262,6 +262,31 @@ async function main() {
     });
   }
 
+  if (section('llm orchestration analytics')) {
+    // Another system's Analytics figures (per day, all of the range), folded from its nodes in
+    // the store worker, warm, beside the sqlite3 CLI computing the same figures from the rows.
+    // At 10,000 responses: the walk pages each run's responses, a scan of the table each (no
+    // index on run_id), so the time grows with runs × responses (about 20 s at 10,000).
+    const steps = 10_000;
+    const db = ensureSystemDatabase('llmo', steps);
+    const workerPath = path.join(root, 'dist', 'storeWorker.js');
+    const n = 3;
+    const ours = probe('analytics', db, wasm, workerPath, 'day', String(n));
+    const reference = JSON.parse(execFileSync('sqlite3', ['-readonly', '-json', db, LLMO_ANALYTICS_REFERENCE_SQL], { encoding: 'utf8', maxBuffer: 1 << 28 })) as Record<string, unknown>[];
+    const totals = reference.find((r) => r.kind === 't')!;
+    const groups = reference.filter((r) => r.kind === 'g').length;
+    const models = reference.filter((r) => r.kind === 'm').length;
+    if (ours.steps !== steps || ours.steps !== totals.steps || ours.totalTokens !== totals.total_tokens || ours.groups !== groups || ours.models !== models) {
+      throw new Error(`LLM Orchestration analytics disagree with the sqlite3 CLI: ${JSON.stringify(ours)} / ${JSON.stringify({ ...totals, groups, models })}`);
+    }
+    const natives: number[] = [];
+    for (let i = 0; i < n; i++) natives.push(timeProcess('sqlite3', ['-readonly', db, LLMO_ANALYTICS_REFERENCE_SQL]));
+    rows.push({
+      measure: `${SYSTEM_NAMES.llmOrchestration} analytics of ${steps.toLocaleString('en-US')} responses per day, in the store worker`, ours: ours.ms,
+      reference: median(natives), referenceName: 'sqlite3 CLI process: the same figures', unit: 'ms',
+    });
+  }
+
   const limits: Limit[] = [];
   const systemMemory: SystemMemory[] = [];
   if (section('laforge store worker limits')) {
@@ -566,6 +591,25 @@ UNION ALL SELECT 'm', b.m, count(*), sum(f), sum(rb), sum(p), sum(c), sum(t), su
   FROM b JOIN medians USING (m) GROUP BY b.m
 UNION ALL SELECT * FROM (SELECT 's', id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, d, NULL, NULL FROM b ORDER BY d DESC, id LIMIT 10)
 UNION ALL SELECT * FROM (SELECT 'e', id, NULL, NULL, NULL, NULL, NULL, NULL, k, NULL, NULL, NULL FROM b ORDER BY k DESC, id LIMIT 10);`;
+
+/**
+ * The Analytics figures of the LLM Orchestration bench database, per UTC day, from its rows:
+ * a response starts its duration before its created_at; usage is recorded where metadata has
+ * a total (the counts-less backend stores none); the model is model_info's. No cost is stored.
+ */
+const LLMO_ANALYTICS_REFERENCE_SQL = `WITH b AS MATERIALIZED (SELECT id, json_extract(metadata, '$.duration_ms') AS d,
+  CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER) - json_extract(metadata, '$.duration_ms') AS s,
+  coalesce(json_extract(metadata, '$.model_info.result'), json_extract(metadata, '$.model_info.data[0].id'), 'unknown') AS m,
+  json_extract(metadata, '$.promptTokens') AS p, json_extract(metadata, '$.completionTokens') AS c,
+  json_extract(metadata, '$.tokens') AS t FROM responses),
+medians AS (SELECT m, avg(d) AS median FROM (SELECT m, d, row_number() OVER (PARTITION BY m ORDER BY d) AS rn,
+  count(*) OVER (PARTITION BY m) AS n FROM b) WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY m)
+SELECT 't' AS kind, NULL AS g, count(*) AS steps, sum(t IS NOT NULL) AS usage_steps, sum(CASE WHEN t IS NOT NULL THEN p END) AS prompt_tokens,
+  sum(CASE WHEN t IS NOT NULL THEN c END) AS completion_tokens, sum(t) AS total_tokens, sum(d) AS duration, NULL AS x FROM b
+UNION ALL SELECT 'g', s / 86400000, count(*), sum(t IS NOT NULL), sum(CASE WHEN t IS NOT NULL THEN p END), sum(CASE WHEN t IS NOT NULL THEN c END),
+  sum(t), sum(d), sum(sum(t)) OVER (ORDER BY s / 86400000) FROM b GROUP BY s / 86400000
+UNION ALL SELECT 'm', b.m, count(*), sum(t IS NOT NULL), NULL, NULL, sum(t), sum(d), max(median) FROM b JOIN medians USING (m) GROUP BY b.m
+UNION ALL SELECT * FROM (SELECT 's', id, NULL, NULL, NULL, NULL, NULL, d, NULL FROM b ORDER BY d DESC, id LIMIT 10);`;
 
 /** A SQL text with its `?` parameters written in as literals (the sqlite3 CLI binds none). */
 function inlineParams(sql: string, params: Statement['params']): string {

@@ -5,6 +5,9 @@
  * expressions that read each value as model.ts does (modelSql.ts), so that every figure
  * agrees with the tree and the details. Token usage that is not recorded (LaForge writes
  * zeros then) is counted apart, never as zero.
+ *
+ * The other systems' figures are folded from their nodes (sourceAnalytics.ts); what both
+ * share is here: the options' check, the counters, how models and rankings are ordered.
  */
 import { stepLabel } from './model';
 import { dateMsSql, integerSql, tokenUsageSql } from './modelSql';
@@ -55,7 +58,7 @@ export interface AnalyticsCounters {
 }
 
 export interface AnalyticsGroup extends AnalyticsCounters {
-  /** `S12` for a step; `YYYY-MM-DD` (UTC) for a day, or for the Monday that starts a week. */
+  /** `S12` for a LaForge step, another system's step's label; `YYYY-MM-DD` (UTC) for a day, or for the Monday that starts a week. */
   key: string;
   /** Grouped per step: the step, as the panel names it to open it (a LaForge step's id, another system's node ref); else null. */
   target: string | null;
@@ -86,16 +89,16 @@ export interface RankedStep {
 export interface StepAnalytics {
   grouping: AnalyticsGrouping;
   sinceMs: number | null;
-  /** Oldest first: by step id per step, by start per day or week. */
+  /** Oldest first: per step by step id (another system's by start, undated last, ties in tree order), per day or week by start. */
   groups: AnalyticsGroup[];
   totals: AnalyticsCounters;
   /** Steps whose start time cannot be read: in totals, models and rankings, in no day or week (only when sinceMs is null). */
   undatedSteps: number;
   /** Most steps first, then by name. */
   byModel: ModelFigures[];
-  /** The 10 longest steps, longest first (ties by id). */
+  /** The 10 longest steps, longest first (ties by id; another system's in tree order). */
   slowest: RankedStep[];
-  /** The 10 steps of highest recorded cost, highest first (ties by id). */
+  /** The 10 steps of highest recorded cost, highest first (ties by id; another system's in tree order). */
   mostExpensive: RankedStep[];
 }
 
@@ -116,14 +119,47 @@ export interface AnalyticsColumns {
 }
 
 const GROUPINGS: readonly AnalyticsGrouping[] = ['step', 'day', 'week'];
-const RANKED = 10;
+/** How many steps each ranking lists. */
+export const RANKED = 10;
 const COUNTERS = 12;
+
+/** The options may come from another thread: what the figures are computed from is checked first. */
+export function checkAnalyticsOptions(options: AnalyticsOptions): void {
+  if (!GROUPINGS.includes(options.grouping)) throw new TypeError(`unknown analytics grouping ${String(options.grouping)}`);
+  if (options.sinceMs !== null && !Number.isFinite(options.sinceMs)) throw new TypeError(`analytics sinceMs ${options.sinceMs} is not a time`);
+}
+
+export function emptyCounters(): AnalyticsCounters {
+  return {
+    steps: 0, failures: 0, rollbacks: 0, usageSteps: 0, unrecordedSteps: 0, costSteps: 0,
+    promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0, durationMs: 0, durationSteps: 0,
+  };
+}
+
+/** A model's figures from its counters and the median of its known durations. */
+export function modelFigures(model: string, counters: AnalyticsCounters, medianDurationMs: number | null): ModelFigures {
+  return { model, ...counters, failureRate: counters.steps === 0 ? 0 : counters.failures / counters.steps, medianDurationMs };
+}
+
+/** Most steps first, then by name. */
+export function sortModels(models: ModelFigures[]): ModelFigures[] {
+  return models.sort((a, b) => b.steps - a.steps || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+}
+
+/** A step a ranking may list, and its place in the order ties keep (a LaForge step's id, another system's walk). */
+export type RankCandidate = RankedStep & { order: number };
+
+/** The RANKED highest values, highest first, ties by order. */
+export function topRanked(candidates: RankCandidate[]): RankedStep[] {
+  return candidates
+    .sort((a, b) => b.value - a.value || a.order - b.order)
+    .slice(0, RANKED)
+    .map(({ target, label, value }) => ({ target, label, value }));
+}
 
 /** The statement that computes every figure; its rows are read by analyticsFromRows. */
 export function analyticsSql(c: AnalyticsColumns, options: AnalyticsOptions): { sql: string; params: SqlValue[] } {
-  // The options may come from another thread: what the SQL is built from is checked here.
-  if (!GROUPINGS.includes(options.grouping)) throw new TypeError(`unknown analytics grouping ${String(options.grouping)}`);
-  if (options.sinceMs !== null && !Number.isFinite(options.sinceMs)) throw new TypeError(`analytics sinceMs ${options.sinceMs} is not a time`);
+  checkAnalyticsOptions(options);
   const recorded = tokenUsageSql.recorded(['prompt', 'completion', 'total', 'cost']);
   const range = options.sinceMs === null ? '' : ' WHERE start_ms >= ?';
   const day = `((start_ms - ((start_ms % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS}) / ${DAY_MS})`;
@@ -172,8 +208,14 @@ function countersOf(r: SqlValue[]): AnalyticsCounters {
   };
 }
 
-const byValue = (a: RankedStep & { id: number }, b: RankedStep & { id: number }) => b.value - a.value || a.id - b.id;
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** The first millisecond of the UTC day, or of the UTC week (from Monday), that `ms` is in: analyticsSql's groups. */
+export function periodStart(ms: number, grouping: 'day' | 'week'): number {
+  const day = Math.floor(ms / DAY_MS);
+  return (grouping === 'day' ? day : day - (((day + 3) % 7) + 7) % 7) * DAY_MS;
+}
+
+/** `YYYY-MM-DD`, the UTC day of `ms`. */
+export const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** The figures from the rows of analyticsSql's statement. */
 export function analyticsFromRows(rows: SqlValue[][], options: AnalyticsOptions): StepAnalytics {
@@ -181,7 +223,7 @@ export function analyticsFromRows(rows: SqlValue[][], options: AnalyticsOptions)
     grouping: options.grouping,
     sinceMs: options.sinceMs,
     groups: [],
-    totals: countersOf([null, null, null, ...Array<SqlValue>(COUNTERS).fill(0)]),
+    totals: emptyCounters(),
     undatedSteps: 0,
     byModel: [],
     slowest: [],
@@ -189,7 +231,7 @@ export function analyticsFromRows(rows: SqlValue[][], options: AnalyticsOptions)
   };
   const extra = 3 + COUNTERS;
   const order = new Map<AnalyticsGroup, number>();
-  const ranked = { s: [] as (RankedStep & { id: number })[], e: [] as (RankedStep & { id: number })[] };
+  const ranked = { s: [] as RankCandidate[], e: [] as RankCandidate[] };
   for (const r of rows) {
     switch (r[0]) {
       case 'g': {
@@ -212,29 +254,21 @@ export function analyticsFromRows(rows: SqlValue[][], options: AnalyticsOptions)
         result.totals = countersOf(r);
         result.undatedSteps = num(r[extra]);
         break;
-      case 'm': {
-        const counters = countersOf(r);
-        result.byModel.push({
-          model: String(r[1]),
-          ...counters,
-          failureRate: counters.steps === 0 ? 0 : counters.failures / counters.steps,
-          medianDurationMs: r[extra] === null ? null : Number(r[extra]),
-        });
+      case 'm':
+        result.byModel.push(modelFigures(String(r[1]), countersOf(r), r[extra] === null ? null : Number(r[extra])));
         break;
-      }
       case 's':
       case 'e': {
         const id = Number(r[1]);
-        ranked[r[0]].push({ id, target: String(id), label: stepLabel(id), value: num(r[extra]) });
+        ranked[r[0]].push({ order: id, target: String(id), label: stepLabel(id), value: num(r[extra]) });
         break;
       }
     }
   }
   // UNION ALL keeps no order across its parts: each list is put in its own.
   result.groups.sort((a, b) => order.get(a)! - order.get(b)!);
-  result.byModel.sort((a, b) => b.steps - a.steps || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
-  const rankedList = (list: (RankedStep & { id: number })[]) => list.sort(byValue).map(({ target, label, value }) => ({ target, label, value }));
-  result.slowest = rankedList(ranked.s);
-  result.mostExpensive = rankedList(ranked.e);
+  sortModels(result.byModel);
+  result.slowest = topRanked(ranked.s);
+  result.mostExpensive = topRanked(ranked.e);
   return result;
 }

@@ -288,6 +288,7 @@ export class RemoteStepStore {
   aggregates(projectId?: string): Promise<StepAggregates> {
     return this.call('aggregates', projectId);
   }
+  /** Any system's: a LaForge project's (`projectId`) by SQL, another system's node's (`ref`) folded from its steps; the whole database when neither. */
   analytics(options: AnalyticsOptions): Promise<StepAnalytics> {
     return this.call('analytics', options);
   }

@@ -2,7 +2,8 @@
  * Worker entry (bundled as dist/storeWorker.js): opens and queries step databases off the
  * extension host's main thread, so a 100 MB database never blocks the editor. A file is
  * opened once as a snapshot, then read by LaForge's StepStore when it has a `steps` table, or
- * by the adapter of the system whose tables it has (openSource).
+ * by the adapter of the system whose tables it has (openSource). The Analytics figures are
+ * LaForge's SQL for a LaForge database, and folded from the nodes for the others'.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -14,6 +15,8 @@ import { failures } from './messages';
 import type { Logger } from './log';
 import { openSource, type OpenedHistory } from './sources/openSource';
 import type { HistorySource } from './sources/types';
+import { sourceAnalytics } from './sourceAnalytics';
+import type { AnalyticsOptions } from './analytics';
 import { StepStore } from './stepStore';
 import { SOURCE_METHODS, STEP_STORE_METHODS, type ErrorValue, type OpenResult, type StoreMethod, type WorkerMemory, type WorkerRequest, type WorkerResponse, type WorkerStart } from './storeProtocol';
 
@@ -105,6 +108,7 @@ function callMethod(opened: OpenedHistory, method: StoreMethod, args: unknown[])
     return fn ? fn.apply(opened.source, args) : [];
   }
   const { store } = opened;
+  if (!store && method === 'analytics') return sourceAnalytics(opened.source, args[0] as AnalyticsOptions);
   if (!store || !LAFORGE_METHODS.has(method)) {
     throw failures.notLaforge({}, `${String(method)} asked of a ${opened.detection.system} database`);
   }

@@ -78,6 +78,7 @@ export const database = {
   databaseNotShown: db<{ path: string }>('READ_FAILED', (f) => l10n.t('The step database {0} is no longer shown.', f.path)),
   databaseNotOpen: db<{ database: string }>('FILE_MISSING', (f) => l10n.t('The step database {0} is no longer open in Step History.', f.database)),
   stepGone: db<{ label: string }>('READ_FAILED', (f) => l10n.t('Step {0} is no longer in the database.', f.label)),
+  nodeGone: db<{ ref: string }>('READ_FAILED', (f) => l10n.t('{0} is no longer in the database.', f.ref)),
 
   // The command line's target
   nothingAt: db<{ target: string }>('FILE_MISSING', (f) => l10n.t('There is no file or folder at {0}.', f.target)),

@@ -15,7 +15,7 @@ export interface HistoryPages {
 }
 
 /** Deeper than any system's tree: a guard against a cycle in stored parent links. */
-const MAX_DEPTH = 16;
+export const MAX_DEPTH = 16;
 
 const startOf = (n: HistoryNode): number => n.metrics.start?.getTime() ?? -Infinity;
 
