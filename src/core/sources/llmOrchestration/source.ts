@@ -250,6 +250,7 @@ export class LlmOrchestrationSource implements HistorySource {
 
   /** Over one snapshot, so computed once. */
   private orphanCache: OrphanResponses | null = null;
+  private runResponsesCache: Map<string, SqlValue[]> | null = null;
   private groupAggregateCache: Map<string, GroupAggregate> | null = null;
 
   constructor(
@@ -300,8 +301,8 @@ export class LlmOrchestrationSource implements HistorySource {
       return this.responsesById(ids.slice(offset, offset + limit)).map((row) => this.responseNode(this.responseInfo(row)));
     }
     if (ref.level === 'run') {
-      const rows = this.db.all(`SELECT ${RESPONSE_COLUMNS} FROM responses x WHERE x.run_id = ? ORDER BY x.created_at, x.id LIMIT ? OFFSET ?`, [ref.id, limit, offset]);
-      return rows.map((row) => this.responseNode(this.responseInfo(row)));
+      const ids = this.runResponses().get(idText(ref.id)) ?? [];
+      return this.responsesById(ids.slice(offset, offset + limit)).map((row) => this.responseNode(this.responseInfo(row)));
     }
     return [];
   }
@@ -320,7 +321,7 @@ export class LlmOrchestrationSource implements HistorySource {
       const group = this.groupKey(ref.workflow);
       return (group !== null && this.orphanResponses().groups.get(group)?.length) || 0;
     }
-    if (ref.level === 'run') return num(this.db.get('SELECT COUNT(*) AS n FROM responses x WHERE x.run_id = ?', [ref.id])?.n);
+    if (ref.level === 'run') return this.runResponses().get(idText(ref.id))?.length ?? 0;
     return 0;
   }
 
@@ -450,6 +451,24 @@ export class LlmOrchestrationSource implements HistorySource {
     }
     this.groupAggregateCache = found;
     return found;
+  }
+
+  /**
+   * Each run's response ids in the order written (created_at, id), by run id as text; computed
+   * once per snapshot, in one pass. The app's schema has no index on responses.run_id, so a
+   * query per run would scan the whole table each time: expanding every run of a large database
+   * (what Analytics does) would cost runs × responses.
+   */
+  private runResponses(): Map<string, SqlValue[]> {
+    if (this.runResponsesCache) return this.runResponsesCache;
+    const index = new Map<string, SqlValue[]>();
+    for (const r of this.db.all('SELECT x.id AS id, x.run_id AS run_id FROM responses x WHERE x.run_id IS NOT NULL ORDER BY x.created_at, x.id')) {
+      const key = idText(r.run_id);
+      const ids = index.get(key);
+      if (ids) ids.push(r.id);
+      else index.set(key, [r.id]);
+    }
+    return (this.runResponsesCache = index);
   }
 
   /** Response rows by id, in the order of `ids`. */
