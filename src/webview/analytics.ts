@@ -311,6 +311,7 @@ function rankingSection(title: string, id: string, rows: StepAnalytics['slowest'
   return node;
 }
 
+/** The totals, each a term and its figure, then a note of what is counted apart. */
 function summaryFacts(a: StepAnalytics): HTMLElement[] {
   const t = a.totals;
   const rows: [string, string][] = [
@@ -320,23 +321,24 @@ function summaryFacts(a: StepAnalytics): HTMLElement[] {
     [l10n.t('Tokens'), t.usageSteps === 0 ? notRecorded() : formatTokens(t.totalTokens)],
     [l10n.t('Cost'), t.usageSteps === 0 ? notRecorded() : formatCost(t.cost)],
   ];
+  const notes: string[] = [];
   if (t.unrecordedSteps > 0) {
-    rows.push([
-      l10n.t('No usage recorded'),
+    notes.push(
       t.unrecordedSteps === 1
         ? l10n.t('1 step records no usage: counted apart, not as zero')
         : l10n.t('{0} steps record no usage: counted apart, not as zero', formatExactCount(t.unrecordedSteps)),
-    ]);
+    );
   }
   if (a.undatedSteps > 0) {
-    rows.push([
-      l10n.t('Undated'),
+    notes.push(
       a.undatedSteps === 1
         ? l10n.t('1 step has no start time: in the totals, in no day or week')
         : l10n.t('{0} steps have no start time: in the totals, in no day or week', formatExactCount(a.undatedSteps)),
-    ]);
+    );
   }
-  return rows.flatMap(([name, value]) => [text('dt', name), text('dd', value)]);
+  // A div around each term and its figure keeps them together as the row wraps (HTML allows it in a dl).
+  const facts = rows.map(([name, value]) => el('div', 'fact', text('dt', name), text('dd', value)));
+  return [...facts, ...notes.map((note) => el('div', 'note', text('dd', note)))];
 }
 
 /** The canvas's width, for the decimation threshold; a page not laid out yet counts as DEFAULT_WIDTH. */

@@ -543,9 +543,10 @@ const analyticsScenes: Scene[] = [
   },
   {
     name: 'analytics-llm-orchestration',
-    async run(wb) {
+    async run(wb, { workspace }) {
+      const { llmo } = JSON.parse(fs.readFileSync(path.join(workspace, '.git', 'step-history-agents.json'), 'utf8')) as { llmo: LlmoFixture };
       await wb.reset();
-      await wb.runCommandAndPick('Step History: Show Analytics', 'All of agents/llm-orchestration');
+      await wb.runCommandAndPick('Step History: Show Analytics', `All of ${path.relative(workspace, llmo.dbPath).split(path.sep).join('/')}`);
       await wb.editorTab(/llm_orchestration\.db · Analytics/).waitFor({ state: 'visible', timeout: 30_000 });
       const page = wb.webview();
       await page.getByText('LLM Orchestration', { exact: false }).first().waitFor({ state: 'visible', timeout: 30_000 });

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { StepHistoryApi } from '../../src/extension';
+import type { AnalyticsView } from '../../src/shared/analyticsProtocol';
 import type { ChangeNode, ItemNode, TreeNode } from '../../src/ui/treeNodes';
 import type { LlmoFixture } from '../fixtures/llmOrchestration';
 import type { StudioRealFixture } from '../fixtures/studio';
@@ -112,6 +113,35 @@ describe(IN_OTHER_SYSTEMS, function () {
       assert.match(posted.details.kindText, /LLM Orchestration/);
       assert.ok(posted.details.sections.some((s) => s.kind === 'warnings'), JSON.stringify(posted.details.sections.map((s) => s.kind)));
       assert.ok(posted.details.sections.some((s) => s.kind === 'text'), 'the content as a text section');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
+  it('shows a workflow\'s Analytics: its responses counted as the sqlite3 CLI counts them, drawn by the page', async () => {
+    const top = await topOf(llmo.dbPath);
+    const workflow = top.find((n) => n.item.ref.startsWith('workflow:') && n.item.hasChildren && !n.item.label.startsWith('('))!;
+    const id = workflow.item.ref.slice('workflow:'.length);
+    const cli = (sql: string) => Number(execFileSync('sqlite3', ['-readonly', llmo.dbPath, sql], { encoding: 'utf8' }).trim());
+    const responses = cli(`SELECT count(*) FROM responses WHERE run_id IN (SELECT id FROM runs WHERE workflow_id = ${Number(id)})`);
+    // As the app wrote them: a backend without counts leaves tokens null and both counts 0.
+    const runIds = new Set(llmo.runs.filter((r) => String(r.workflowId) === id).map((r) => r.id));
+    const recorded = llmo.responses.filter(
+      (r) => runIds.has(r.runId) && !r.brokenMetadata && (r.metadata.tokens !== null || r.metadata.promptTokens !== 0 || r.metadata.completionTokens !== 0),
+    ).length;
+    try {
+      await api.testing.analytics.receive({ type: 'options', range: 'all', grouping: 'step' });
+      await vscode.commands.executeCommand('stepHistory.showAnalytics', workflow);
+      let view: AnalyticsView | undefined;
+      await waitFor('the workflow\'s figures', () => {
+        view = api.testing.analytics.lastPosted();
+        return view?.scopeText.includes(workflow.item.label) === true;
+      }, 30_000);
+      assert.strictEqual(view!.systemName, 'LLM Orchestration');
+      assert.strictEqual(view!.analytics.totals.steps, responses);
+      assert.strictEqual(view!.analytics.totals.usageSteps, recorded, 'a response without tokens in its metadata is counted apart');
+      assert.ok(view!.analytics.groups.every((g) => g.target?.startsWith('response:')), 'each per-step group opens its response');
+      await waitFor('the page to draw the charts', () => api.testing.analytics.lastPainted()?.groups === view!.analytics.groups.length, 30_000);
     } finally {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
