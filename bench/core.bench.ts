@@ -287,6 +287,21 @@ async function main() {
     });
   }
 
+  if (section('analytics first paint')) {
+    // The Analytics panel in a real VS Code (the test harness's code-server, installed by
+    // `npm run harness:setup` or `npm test`) on 100,000 steps: from the figures' arrival in the
+    // page to every chart drawn, a new panel each time, per step (decimated) beside per week.
+    execFileSync('npm', ['run', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    const run = spawnSync('npx', ['tsx', 'test/harness/run.ts', '--suite', 'integration', '--session', 'at-scale'], { cwd: root, stdio: 'inherit' });
+    const results = path.join(root, 'test-results', 'integration', 'at-scale', 'results.json');
+    if (run.status !== 0 || !fs.existsSync(results)) throw new Error(`the first-paint session failed (exit ${run.status}); see test-results/integration/at-scale/`);
+    const { metrics } = JSON.parse(fs.readFileSync(results, 'utf8')) as { metrics: Record<string, number> };
+    rows.push({
+      measure: 'Analytics panel first paint, 100,000 steps per step, in VS Code', ours: metrics.analyticsFirstPaintPerStepMs,
+      reference: metrics.analyticsFirstPaintPerWeekMs, referenceName: 'the same panel per week', unit: 'ms', target: '<= 300 ms',
+    });
+  }
+
   const limits: Limit[] = [];
   const systemMemory: SystemMemory[] = [];
   if (section('laforge store worker limits')) {

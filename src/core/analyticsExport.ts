@@ -3,10 +3,12 @@
  * draw) and JSON (everything the panel shows: groups, totals, models, the slowest and the
  * most expensive steps). Numbers are written as numbers, unformatted, so another tool reads
  * them exactly. A figure the system did not record is an empty cell (null in JSON), never a
- * zero. A text that came from a database (a step's label, a model's name) is quoted and, when
+ * zero (analyticsFigures.ts decides which, for every view). A text that came from a database
+ * (a step's label, a model's name) is quoted and, when
  * it starts like a spreadsheet formula, prefixed with an apostrophe so no spreadsheet runs it.
  */
 import type { AnalyticsGroup, AnalyticsGrouping, AnalyticsRange, StepAnalytics } from './analytics';
+import { recordedCost, recordedCumulativeCost } from './analyticsFigures';
 
 export interface AnalyticsExportContext {
   /** What the figures are of, as the panel names it. */
@@ -19,7 +21,7 @@ export interface AnalyticsExportContext {
   readAt: Date;
 }
 
-const COLUMNS: [string, (g: AnalyticsGroup) => string | number | null][] = [
+const COLUMNS: [string, (g: AnalyticsGroup, a: StepAnalytics) => string | number | null][] = [
   ['group', (g) => g.key],
   ['start', (g) => (g.startMs === null ? null : new Date(g.startMs).toISOString())],
   ['steps', (g) => g.steps],
@@ -30,14 +32,14 @@ const COLUMNS: [string, (g: AnalyticsGroup) => string | number | null][] = [
   ['prompt_tokens', (g) => recorded(g, g.promptTokens)],
   ['completion_tokens', (g) => recorded(g, g.completionTokens)],
   ['total_tokens', (g) => recorded(g, g.totalTokens)],
-  ['cost_usd', (g) => recorded(g, g.cost)],
+  ['cost_usd', (g) => recordedCost(g)],
   ['duration_ms_total', (g) => (g.durationSteps === 0 ? null : g.durationMs)],
   ['steps_with_duration', (g) => g.durationSteps],
   ['cumulative_total_tokens', (g) => g.cumulativeTotalTokens],
-  ['cumulative_cost_usd', (g) => g.cumulativeCost],
+  ['cumulative_cost_usd', (g, a) => recordedCumulativeCost(a, g)],
 ];
 
-/** A group's usage figure, or null when none of its steps recorded usage. */
+/** A group's token count, or null when none of its steps recorded usage. */
 const recorded = (g: AnalyticsGroup, value: number): number | null => (g.usageSteps === 0 ? null : value);
 
 /** One CSV cell (RFC 4180): quoted when it must be; a text starting like a formula is made inert. */
@@ -51,7 +53,7 @@ export function csvCell(value: string | number | null): string {
 /** The groups as CSV, a header line first, CRLF line ends. */
 export function analyticsCsv(analytics: StepAnalytics): string {
   const lines = [COLUMNS.map(([name]) => name).join(',')];
-  for (const group of analytics.groups) lines.push(COLUMNS.map(([, read]) => csvCell(read(group))).join(','));
+  for (const group of analytics.groups) lines.push(COLUMNS.map(([, read]) => csvCell(read(group, analytics))).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -62,7 +64,8 @@ export function analyticsJson(analytics: StepAnalytics, context: AnalyticsExport
     promptTokens: recorded(g, g.promptTokens),
     completionTokens: recorded(g, g.completionTokens),
     totalTokens: recorded(g, g.totalTokens),
-    cost: recorded(g, g.cost),
+    cost: recordedCost(g),
+    cumulativeCost: recordedCumulativeCost(analytics, g),
     durationMs: g.durationSteps === 0 ? null : g.durationMs,
   }));
   return `${JSON.stringify(

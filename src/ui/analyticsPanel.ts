@@ -184,6 +184,7 @@ class AnalyticsPanel implements vscode.Disposable {
         this.scope = undefined;
         this.shown = undefined;
         this.posted = undefined;
+        this.painted = undefined;
         this.cancelThrottle();
       },
       log,

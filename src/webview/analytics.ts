@@ -24,9 +24,10 @@ import {
   Tooltip,
 } from 'chart.js';
 import type { AnalyticsGroup, StepAnalytics } from '../core/analytics';
+import { meanDuration, recordedCost, recordedCumulativeCost, recordedTokens } from '../core/analyticsFigures';
 import { dateTime, formatCost, formatDuration, formatExactCount, formatPercent, formatTokens, notRecorded } from '../core/figures';
 import { ANALYTICS_GROUPINGS, ANALYTICS_RANGES, type AnalyticsGrouping, type AnalyticsRange, type AnalyticsView, type HostMessage, type PageMessage } from '../shared/analyticsProtocol';
-import { analyticsCharts, CHART_IDS, groupCost, groupDuration, groupTokens, modelsByCost, readTheme, type ChartId, type ChartSpec, type Theme } from './analyticsCharts';
+import { analyticsCharts, CHART_IDS, modelsByCost, readTheme, type ChartId, type ChartSpec, type Theme } from './analyticsCharts';
 import { button, el, link, text, type Child } from './dom';
 
 Chart.register(BarController, LineController, BarElement, LineElement, PointElement, LinearScale, CategoryScale, Tooltip, Legend, Decimation);
@@ -260,17 +261,17 @@ function groupTable(a: StepAnalytics, id: ChartId): TableSpec<unknown> {
   const columns: Record<Exclude<ChartId, 'models'>, Column<AnalyticsGroup>[]> = {
     tokens: [
       group,
-      { title: l10n.t('Tokens'), cell: (g) => orNotRecorded(groupTokens(g), formatTokens) },
+      { title: l10n.t('Tokens'), cell: (g) => orNotRecorded(recordedTokens(g), formatTokens) },
       { title: l10n.t('Cumulative tokens'), cell: (g) => formatTokens(g.cumulativeTotalTokens) },
     ],
     cost: [
       group,
-      { title: l10n.t('Cost'), cell: (g) => orNotRecorded(groupCost(g), formatCost) },
-      { title: l10n.t('Cumulative cost'), cell: (g) => formatCost(g.cumulativeCost) },
+      { title: l10n.t('Cost'), cell: (g) => orNotRecorded(recordedCost(g), formatCost) },
+      { title: l10n.t('Cumulative cost'), cell: (g) => orNotRecorded(recordedCumulativeCost(a, g), formatCost) },
     ],
     duration: [
       group,
-      { title: a.grouping === 'step' ? l10n.t('Duration') : l10n.t('Mean duration'), cell: (g) => orNotRecorded(groupDuration(g), formatDuration) },
+      { title: a.grouping === 'step' ? l10n.t('Duration') : l10n.t('Mean duration'), cell: (g) => orNotRecorded(meanDuration(g), formatDuration) },
     ],
     failures: [
       group,
@@ -288,7 +289,7 @@ function modelTable(a: StepAnalytics): TableSpec<StepAnalytics['byModel'][number
       { title: l10n.t('Model'), cell: (m) => m.model },
       { title: l10n.t('Steps'), cell: (m) => formatExactCount(m.steps) },
       { title: l10n.t('Tokens'), cell: (m) => (m.usageSteps === 0 ? notRecorded() : formatTokens(m.totalTokens)) },
-      { title: l10n.t('Cost'), cell: (m) => (m.usageSteps === 0 ? notRecorded() : formatCost(m.cost)) },
+      { title: l10n.t('Cost'), cell: (m) => orNotRecorded(recordedCost(m), formatCost) },
       { title: l10n.t('Failure rate'), cell: (m) => formatPercent(m.failureRate) },
       { title: l10n.t('Median duration'), cell: (m) => orNotRecorded(m.medianDurationMs, formatDuration) },
     ],
@@ -319,7 +320,7 @@ function summaryFacts(a: StepAnalytics): HTMLElement[] {
     [l10n.t('Failures'), formatExactCount(t.failures)],
     [l10n.t('Rollbacks'), formatExactCount(t.rollbacks)],
     [l10n.t('Tokens'), t.usageSteps === 0 ? notRecorded() : formatTokens(t.totalTokens)],
-    [l10n.t('Cost'), t.usageSteps === 0 ? notRecorded() : formatCost(t.cost)],
+    [l10n.t('Cost'), orNotRecorded(recordedCost(t), formatCost)],
   ];
   const notes: string[] = [];
   if (t.unrecordedSteps > 0) {

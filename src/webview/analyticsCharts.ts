@@ -1,7 +1,7 @@
 /**
  * The Analytics page's charts as Chart.js 4 configurations, built from a StepAnalytics and
- * the theme: pure functions, no DOM. Each figure a chart shows is read here (groupTokens,
- * groupCost, groupDuration), so the page's tables show the very same values; a group whose
+ * the theme: pure functions, no DOM. Each figure a chart shows is read here (recordedTokens,
+ * recordedCost, meanDuration), so the page's tables show the very same values; a group whose
  * steps record no usage (or no duration) has no value (null, a gap), never a zero. Ticks and
  * tooltips write through core/figures.ts. With more groups than the canvas has pixels, the
  * series are drawn as lines that Chart.js's Decimation plugin (min-max) thins out: it needs
@@ -10,7 +10,8 @@
  */
 import * as l10n from '@vscode/l10n';
 import type { ChartConfiguration, ChartDataset, ChartOptions, ChartTypeRegistry, TooltipItem } from 'chart.js';
-import type { AnalyticsGroup, StepAnalytics } from '../core/analytics';
+import type { StepAnalytics } from '../core/analytics';
+import { meanDuration, recordedCost, recordedCumulativeCost, recordedTokens } from '../core/analyticsFigures';
 import { formatCost, formatCount, formatDuration, formatExactCount, formatTokens, notRecorded } from '../core/figures';
 import { safeText } from '../shared/safeText';
 
@@ -60,12 +61,6 @@ export function readTheme(style: { getPropertyValue(name: string): string }, bod
   return { kind, ...colours, fontFamily: read('--vscode-font-family') || 'sans-serif', fontSize: Number.isFinite(size) && size > 0 ? size : 13 };
 }
 
-/** A group's tokens, or null when none of its steps records usage. */
-export const groupTokens = (g: AnalyticsGroup): number | null => (g.usageSteps === 0 ? null : g.totalTokens);
-/** A group's cost, or null when none of its steps records usage. */
-export const groupCost = (g: AnalyticsGroup): number | null => (g.usageSteps === 0 ? null : g.cost);
-/** A step's duration, or a day's or week's mean of the durations known; null when none is. */
-export const groupDuration = (g: AnalyticsGroup): number | null => (g.durationSteps === 0 ? null : g.durationMs / g.durationSteps);
 
 export type ChartId = 'tokens' | 'cost' | 'duration' | 'failures' | 'models';
 export const CHART_IDS: readonly ChartId[] = ['tokens', 'cost', 'duration', 'failures', 'models'];
@@ -219,7 +214,7 @@ function summaryOf(title: string, a: StepAnalytics, values: Value[], format: (n:
 
 function tokensChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
   const title = groupingWords(a).tokens;
-  const values = a.groups.map(groupTokens);
+  const values = a.groups.map(recordedTokens);
   const cumulative = a.groups.map((g) => g.cumulativeTotalTokens);
   const { config, decimated } = groupChart(a, theme, o, [
     { label: l10n.t('Tokens'), values, kind: 'bar', colour: theme.blue, format: formatTokens },
@@ -231,18 +226,18 @@ function tokensChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSp
 
 function costChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
   const title = groupingWords(a).cost;
-  const values = a.groups.map(groupCost);
+  const values = a.groups.map(recordedCost);
   const { config, decimated } = groupChart(a, theme, o, [
     { label: l10n.t('Cost'), values, kind: 'bar', colour: theme.green, format: formatCost },
-    { label: l10n.t('Cumulative cost'), values: a.groups.map((g) => g.cumulativeCost), kind: 'line', colour: theme.orange, format: formatCost, second: true },
+    { label: l10n.t('Cumulative cost'), values: a.groups.map((g) => recordedCumulativeCost(a, g)), kind: 'line', colour: theme.orange, format: formatCost, second: true },
   ], { y: formatCost, y2: formatCost });
-  const total = a.totals.usageSteps === 0 ? notRecorded() : formatCost(a.totals.cost);
+  const total = a.totals.costSteps === 0 ? notRecorded() : formatCost(a.totals.cost);
   return { id: 'cost', title, config, decimated, summary: summaryOf(title, a, values, formatCost, total) };
 }
 
 function durationChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
   const title = groupingWords(a).duration;
-  const values = a.groups.map(groupDuration);
+  const values = a.groups.map(meanDuration);
   const label = a.grouping === 'step' ? l10n.t('Duration') : l10n.t('Mean duration');
   const { config, decimated } = groupChart(a, theme, o, [{ label, values, kind: 'bar', colour: theme.yellow, format: formatDuration }], { y: formatDuration });
   const t = a.totals;
@@ -272,7 +267,7 @@ function modelsChart(a: StepAnalytics, theme: Theme): ChartSpec {
   const byCost = modelsByCost(a);
   const title = byCost ? l10n.t('Cost by model') : l10n.t('Steps by model');
   const format = byCost ? formatCost : formatExactCount;
-  const values = a.byModel.map((m) => (byCost ? (m.usageSteps === 0 ? null : m.cost) : m.steps));
+  const values = a.byModel.map((m) => (byCost ? recordedCost(m) : m.steps));
   const hc = isHighContrast(theme);
   const font = { family: theme.fontFamily, size: theme.fontSize };
   const ticks = { color: theme.foreground, font };

@@ -230,7 +230,7 @@ function parseNames(argv: string[], option: string): Set<string> | undefined {
 }
 /** `--session NAME` (repeatable) runs only those sessions; by default every one runs. */
 const onlySessions = parseNames(process.argv.slice(2), '--session');
-const chosen = (spec: { name: string }): boolean => !onlySessions || onlySessions.has(spec.name);
+const chosen = (spec: { name: string; bench?: boolean }): boolean => (onlySessions ? onlySessions.has(spec.name) : !spec.bench);
 /**
  * `--scene NAME` (repeatable) runs only those scenes of the e2e sessions, in their order; by
  * default every one runs. A scene run alone starts from a fresh window, not from what the

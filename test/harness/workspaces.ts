@@ -3,6 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeDatabaseProblems } from '../fixtures/databaseProblems';
+import { ROOT } from './buildRunner';
 import { addDemoAgents } from '../fixtures/demoAgents';
 import { makeDemoWorkspace } from '../fixtures/demoWorkspace';
 import { makeConstellation } from '../fixtures/constellation';
@@ -10,6 +11,7 @@ import { makeLaforgeToday } from '../fixtures/laforgeToday';
 import { makeLlmOrchestration } from '../fixtures/llmOrchestration';
 import { makeStudioReal } from '../fixtures/studio';
 import {
+  AT_SCALE,
   DEMO_DESCRIPTION,
   IN_DEMO,
   IN_LAFORGE,
@@ -150,12 +152,33 @@ export const otherSystems: WorkspaceKind = {
   },
 };
 
-/** One editor session per integration suite, each on the workspace its suite needs. */
-export const integrationSessions: { name: string; grep: string; workspace: WorkspaceKind; restricted?: boolean }[] = [
+/**
+ * A folder holding a LaForge steps.db of 100,000 steps (bench/make-bench-db.py, the real SQLite
+ * engine), copied from the benchmark's cache, where it is written the first time.
+ */
+export const atScale: WorkspaceKind = {
+  name: 'at-scale',
+  make(dir) {
+    const cached = path.join(ROOT, 'bench', '.work', 'steps-100000.db');
+    if (!fs.existsSync(cached)) {
+      fs.mkdirSync(path.dirname(cached), { recursive: true });
+      execFileSync('python3', [path.join(ROOT, 'bench', 'make-bench-db.py'), cached, '100000']);
+    }
+    fs.copyFileSync(cached, path.join(dir, 'steps.db'));
+  },
+};
+
+/**
+ * One editor session per integration suite, each on the workspace its suite needs. A `bench`
+ * session measures rather than tests: it runs only when named (`--session`), as `npm run
+ * bench` does.
+ */
+export const integrationSessions: { name: string; grep: string; workspace: WorkspaceKind; restricted?: boolean; bench?: boolean }[] = [
   { name: 'with-steps-db', grep: WITH_DATABASE, workspace: withStepsDb },
   { name: 'without-steps-db', grep: WITHOUT_DATABASE, workspace: withoutStepsDb },
   { name: 'demo', grep: IN_DEMO, workspace: demo },
   { name: 'restricted', grep: IN_RESTRICTED_MODE, workspace: demo, restricted: true },
   { name: 'laforge', grep: IN_LAFORGE, workspace: laforge },
   { name: 'other-systems', grep: IN_OTHER_SYSTEMS, workspace: otherSystems },
+  { name: 'at-scale', grep: AT_SCALE, workspace: atScale, bench: true },
 ];

@@ -9,6 +9,8 @@ export const IN_DEMO = 'In the demo workspace';
 export const IN_RESTRICTED_MODE = 'In an untrusted workspace, in Restricted Mode';
 export const IN_LAFORGE = 'In a LaForge project found under ~/.laforge';
 export const IN_OTHER_SYSTEMS = 'In a workspace with the other systems\' databases';
+/** Measurements, not tests of behaviour: run by `npm run bench`, never by `npm test`. */
+export const AT_SCALE = 'With 100,000 steps, measured for the benchmark';
 
 /** Where the harness leaves the demo workspace's description (DemoWorkspace as JSON) for the tests. */
 export const DEMO_DESCRIPTION = '.git/step-history-demo.json';

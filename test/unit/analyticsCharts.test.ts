@@ -65,8 +65,9 @@ describe('Analytics charts', () => {
       assert.equal(cost.data[index(label)], null, `${label} cost`);
     }
     assert.equal(tokens.data[index('S1')], perStep.groups[index('S1')].totalTokens);
-    // S13 records tokens and no cost: a recorded zero.
-    assert.equal(cost.data[index('S13')], 0);
+    // S13 records tokens and no cost: its cost is not recorded, a gap too, not a zero.
+    assert.equal(cost.data[index('S13')], null);
+    assert.equal(tokens.data[index('S13')], perStep.groups[index('S13')].totalTokens);
     for (const label of ['S14', 'S15']) assert.equal(duration.data[index(label)], null, `${label} duration`);
     assert.equal(tokens.data.filter((v) => v === null).length, perStep.groups.filter((g) => g.usageSteps === 0).length);
   });
@@ -83,6 +84,7 @@ describe('Analytics charts', () => {
     const [, cost] = datasets(chart(specs, 'cost'));
     assert.deepEqual([tokens.type, tokens.yAxisID, cost.type, cost.yAxisID], ['line', 'y2', 'line', 'y2']);
     assert.deepEqual(tokens.data, perDay.groups.map((g) => g.cumulativeTotalTokens));
+    assert.ok(perDay.totals.costSteps > 0);
     assert.deepEqual(cost.data, perDay.groups.map((g) => g.cumulativeCost));
     // The undated step is in the totals, in no day.
     assert.equal(tokens.data.at(-1), perDay.groups.reduce((n, g) => n + g.totalTokens, 0));
@@ -100,7 +102,7 @@ describe('Analytics charts', () => {
     const models = chart(analyticsCharts(perDay, THEME, { widthPx: 600 }), 'models');
     assert.equal(opts(models.config).indexAxis, 'y');
     assert.deepEqual(models.config.data.labels, perDay.byModel.map((m) => m.model));
-    assert.deepEqual(datasets(models)[0].data, perDay.byModel.map((m) => (m.usageSteps === 0 ? null : m.cost)));
+    assert.deepEqual(datasets(models)[0].data, perDay.byModel.map((m) => (m.costSteps === 0 ? null : m.cost)));
   });
 
   it('turns decimation on above the canvas\'s width (lines, parsing false, {x, y}, linear x), off below', () => {

@@ -119,12 +119,12 @@ describe('Analytics page', function () {
 
     const orNot = (v: number | null, f: (n: number) => string) => (v === null ? 'not recorded' : f(v));
     assert.deepEqual(rowsOf(openTable(page, 'tokens')), a.groups.map((g) => [g.key, g.usageSteps === 0 ? 'not recorded' : formatTokens(g.totalTokens), formatTokens(g.cumulativeTotalTokens)]));
-    assert.deepEqual(rowsOf(openTable(page, 'cost')), a.groups.map((g) => [g.key, g.usageSteps === 0 ? 'not recorded' : formatCost(g.cost), formatCost(g.cumulativeCost)]));
+    assert.deepEqual(rowsOf(openTable(page, 'cost')), a.groups.map((g) => [g.key, g.costSteps === 0 ? 'not recorded' : formatCost(g.cost), a.totals.costSteps === 0 ? 'not recorded' : formatCost(g.cumulativeCost)]));
     assert.deepEqual(rowsOf(openTable(page, 'duration')), a.groups.map((g) => [g.key, orNot(g.durationSteps ? g.durationMs / g.durationSteps : null, formatDuration)]));
     assert.deepEqual(rowsOf(openTable(page, 'failures')), a.groups.map((g) => [g.key, formatExactCount(g.steps), formatExactCount(g.failures), formatExactCount(g.rollbacks)]));
     assert.deepEqual(
       rowsOf(openTable(page, 'models')),
-      a.byModel.map((m) => [m.model, formatExactCount(m.steps), m.usageSteps ? formatTokens(m.totalTokens) : 'not recorded', m.usageSteps ? formatCost(m.cost) : 'not recorded', formatPercent(m.failureRate), orNot(m.medianDurationMs, formatDuration)]),
+      a.byModel.map((m) => [m.model, formatExactCount(m.steps), m.usageSteps ? formatTokens(m.totalTokens) : 'not recorded', m.costSteps ? formatCost(m.cost) : 'not recorded', formatPercent(m.failureRate), orNot(m.medianDurationMs, formatDuration)]),
     );
     const slowest = page.root.all().find((e) => e.tagName === 'section' && e.getAttribute('aria-labelledby') === 'slowest')!;
     assert.deepEqual(rowsOf(slowest), a.slowest.map((s) => [s.label, formatDuration(s.value)]));
@@ -144,8 +144,9 @@ describe('Analytics page', function () {
       assert.equal(cost.find((r) => r[0] === label)?.[1], 'not recorded', label);
     }
     assert.ok(!page.root.texts().some((t) => /^0 tokens?$/.test(t)), 'no "0 tokens" anywhere');
-    // S13 records tokens and no cost: its cost is a recorded zero.
-    assert.equal(cost.find((r) => r[0] === 'S13')?.[1], '$0.00');
+    // S13 records tokens and no cost: its tokens show, its cost is not recorded, never "$0.00".
+    assert.notEqual(tokens.find((r) => r[0] === 'S13')?.[1], 'not recorded');
+    assert.equal(cost.find((r) => r[0] === 'S13')?.[1], 'not recorded');
     // S14 and S15 have no duration.
     const duration = rowsOf(openTable(page, 'duration'));
     assert.deepEqual(duration.filter((r) => r[1] === 'not recorded').map((r) => r[0]), ['S14', 'S15']);
