@@ -11,7 +11,7 @@ import type { Logger } from '../core/log';
 
 export interface WebviewHostOptions<Page extends { type: string }> {
   viewType: string;
-  /** The page's script under dist/webview/ and its stylesheet under media/, by file name. */
+  /** The page's script under dist/webview/ and its stylesheet under media/ (after the shared webview.css), by file name. */
   script: string;
   style: string;
   /** The tab's icon under media/. */
@@ -74,7 +74,7 @@ export class WebviewHost<Host extends { type: string }, Page extends { type: str
     panel.webview.html = pageHtml(
       panel.webview,
       vscode.Uri.joinPath(scriptRoot, this.options.script),
-      vscode.Uri.joinPath(mediaRoot, this.options.style),
+      [vscode.Uri.joinPath(mediaRoot, BASE_STYLE), vscode.Uri.joinPath(mediaRoot, this.options.style)],
       this.options.documentTitle,
     );
     panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message));
@@ -121,7 +121,10 @@ export class WebviewHost<Host extends { type: string }, Page extends { type: str
   }
 }
 
-function pageHtml(webview: vscode.Webview, script: vscode.Uri, style: vscode.Uri, title: string): string {
+/** What every page's look shares, under media/. */
+const BASE_STYLE = 'webview.css';
+
+function pageHtml(webview: vscode.Webview, script: vscode.Uri, styles: vscode.Uri[], title: string): string {
   const nonce = crypto.randomBytes(18).toString('base64');
   const csp = [
     "default-src 'none'",
@@ -136,7 +139,7 @@ function pageHtml(webview: vscode.Webview, script: vscode.Uri, style: vscode.Uri
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${webview.asWebviewUri(style).toString()}">
+${styles.map((style) => `<link rel="stylesheet" href="${webview.asWebviewUri(style).toString()}">`).join('\n')}
 <title>${title.replace(/[<>&"]/g, '')}</title>
 </head>
 <body>
