@@ -15,7 +15,6 @@ import {
   BarElement,
   CategoryScale,
   Chart,
-  Decimation,
   Legend,
   LinearScale,
   LineController,
@@ -30,7 +29,7 @@ import { ANALYTICS_GROUPINGS, ANALYTICS_RANGES, type AnalyticsGrouping, type Ana
 import { analyticsCharts, CHART_IDS, modelsByCost, readTheme, type ChartId, type ChartSpec, type Theme } from './analyticsCharts';
 import { button, el, link, text, type Child } from './dom';
 
-Chart.register(BarController, LineController, BarElement, LineElement, PointElement, LinearScale, CategoryScale, Tooltip, Legend, Decimation);
+Chart.register(BarController, LineController, BarElement, LineElement, PointElement, LinearScale, CategoryScale, Tooltip, Legend);
 
 interface VsCodeApi {
   postMessage(message: PageMessage): void;

@@ -11,7 +11,7 @@ import type { ChartConfiguration } from 'chart.js';
 import type { StepAnalytics } from '../../src/core/analytics';
 import { formatCost, formatCount, formatDuration, formatTokens } from '../../src/core/figures';
 import { StepStore } from '../../src/core/stepStore';
-import { analyticsCharts, readTheme, themeKind, type ChartSpec, type Theme } from '../../src/webview/analyticsCharts';
+import { analyticsCharts, minMaxPoints, readTheme, themeKind, type ChartSpec, type Theme } from '../../src/webview/analyticsCharts';
 import { fixtureRows, writeWithPython } from '../fixtures/analyticsRows';
 import { makeTempDir } from '../fixtures/stepFixtures';
 
@@ -111,7 +111,7 @@ describe('Analytics charts', () => {
     for (const id of ['tokens', 'cost', 'duration', 'failures'] as const) {
       const on = chart(narrow, id);
       assert.equal(on.decimated, true, id);
-      assert.deepEqual(opts(on.config).plugins.decimation, { enabled: true, algorithm: 'min-max', threshold: perStep.groups.length - 1 });
+      assert.equal(opts(on.config).plugins.decimation, undefined, 'thinned before Chart.js sees the points');
       assert.equal(opts(on.config).parsing, false);
       assert.equal(opts(on.config).scales.x.type, 'linear');
       for (const d of datasets(on)) {
@@ -121,7 +121,6 @@ describe('Analytics charts', () => {
       }
       const off = chart(wide, id);
       assert.equal(off.decimated, false, id);
-      assert.equal(opts(off.config).plugins.decimation.enabled, false);
       assert.equal(opts(off.config).scales.x.type, 'category');
       assert.equal(datasets(off)[0].type, 'bar');
     }
@@ -130,6 +129,22 @@ describe('Analytics charts', () => {
     const s6 = perStep.groups.findIndex((g) => g.key === 'S6');
     assert.deepEqual(tokens.data[s6], { x: s6, y: null });
     for (const spec of [...narrow, ...wide]) assert.equal(opts(spec.config).animation, false);
+  });
+
+  it('thins 100,000 values to each pixel\'s lowest and highest, in order, keeping the extremes and the gaps', () => {
+    const values: (number | null)[] = Array.from({ length: 100_000 }, (_, i) => (i >= 40_000 && i < 41_000 ? null : (i * 7919) % 1000));
+    values[12_345] = 5000;
+    values[77_777] = -5;
+    const points = minMaxPoints(values, 400);
+    assert.ok(points.length <= 800, `${points.length} points`);
+    assert.ok(points.every((p, i) => i === 0 || p.x > points[i - 1].x), 'in order of the groups');
+    assert.ok(points.every((p) => p.y === null || p.y === values[p.x]), 'each point is a group\'s own value');
+    assert.deepEqual(points.find((p) => p.y === 5000), { x: 12_345, y: 5000 });
+    assert.deepEqual(points.find((p) => p.y === -5), { x: 77_777, y: -5 });
+    // 40,000..40,999 record nothing: the runs inside them are gaps.
+    assert.ok(points.some((p) => p.y === null && p.x >= 40_000 && p.x < 41_000));
+    // Few enough values: every one of them.
+    assert.deepEqual(minMaxPoints([3, null, 1], 2), [{ x: 0, y: 3 }, { x: 1, y: null }, { x: 2, y: 1 }]);
   });
 
   it('takes its colours and font from the theme\'s variables, and VS Code\'s own where one is missing', () => {
@@ -179,9 +194,11 @@ describe('Analytics charts', () => {
       const config = chart(specs, 'tokens').config;
       const data = config.data.datasets[0].data;
       opts(config).onClick({}, [{ datasetIndex: 0, index: 3 }], { data: { datasets: [{ data }] } });
-      assert.deepEqual(opened, [3], `width ${widthPx}`);
+      // Thinned, the fourth point is the group it was taken from.
+      const point = data[3] as number | { x: number };
+      assert.deepEqual(opened, [typeof point === 'number' || point === null ? 3 : point.x], `width ${widthPx}`);
     }
-    // A point min-max made is at the mean x of the steps it stands for.
+    // A point elsewhere (a tooltip's nearest x) opens the group nearest it.
     const opened: number[] = [];
     const config = chart(analyticsCharts(perStep, THEME, { widthPx: 5, onGroup: (i) => opened.push(i) }), 'cost').config;
     opts(config).onClick({}, [{ datasetIndex: 0, index: 0 }], { data: { datasets: [{ data: [{ x: 6.6, y: 1 }] }] } });
