@@ -226,8 +226,10 @@ async function main() {
 
   if (section('laforge analytics')) {
     // The Analytics panel's figures of every step (per day, all of the range) in the store
-    // worker, warm, beside the sqlite3 CLI computing the same figures the plain way on the same
-    // file: its process, open and one statement over a materialized scan.
+    // worker, beside the sqlite3 CLI computing the same figures the plain way on the same file
+    // (its process, open and one statement over a materialized scan): the first call, which
+    // reads every step's figures, and the next ones (another range or grouping, a project),
+    // folded from the figures that reading keeps.
     const steps = sizes[sizes.length - 1];
     const db = ensureDatabase(steps);
     const workerPath = path.join(root, 'dist', 'storeWorker.js');
@@ -241,7 +243,11 @@ async function main() {
     const natives: number[] = [];
     for (let i = 0; i < n; i++) natives.push(timeProcess('sqlite3', ['-readonly', db, ANALYTICS_REFERENCE_SQL]));
     rows.push({
-      measure: `analytics of ${steps.toLocaleString('en-US')} steps per day, in the store worker`, ours: ours.ms,
+      measure: `analytics of ${steps.toLocaleString('en-US')} steps per day, in the store worker, first: every step's figures read`, ours: ours.firstMs,
+      reference: median(natives), referenceName: 'sqlite3 CLI process: the same figures', unit: 'ms',
+    });
+    rows.push({
+      measure: `analytics of ${steps.toLocaleString('en-US')} steps per day, in the store worker, again: folded from the figures kept`, ours: ours.ms,
       reference: median(natives), referenceName: 'sqlite3 CLI process: the same figures', unit: 'ms',
       target: steps === 100_000 ? '<= 3x and <= 100 ms' : undefined,
     });

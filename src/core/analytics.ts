@@ -1,16 +1,13 @@
 /**
- * The figures of the Analytics panel, for a LaForge database: per step, day or week; by
- * model; the slowest and most expensive steps. SQLite computes them all in one statement
- * over one scan of the rows (a materialized CTE read by each figure family), from
- * expressions that read each value as model.ts does (modelSql.ts), so that every figure
- * agrees with the tree and the details. Token usage that is not recorded (LaForge writes
- * zeros then) is counted apart, never as zero.
- *
- * The other systems' figures are folded from their nodes (sourceAnalytics.ts); what both
- * share is here: the options' check, the counters, how models and rankings are ordered.
+ * The figures of the Analytics panel, for every system: per step, day or week; by model; the
+ * slowest and most expensive steps. Each step's figures are read once (StepFigures): for a
+ * LaForge database from one scan of the rows (analyticsStepsSql), each value read by model.ts's
+ * own readers, so that every figure agrees with the tree and the details; for the other systems
+ * from their nodes (sourceAnalytics.ts).
+ * One fold (foldAnalytics) makes the figures of either, for any range and grouping. Token
+ * usage that is not recorded (LaForge writes zeros then) is counted apart, never as zero.
  */
-import { stepLabel } from './model';
-import { dateMsSql, integerSql, tokenUsageSql } from './modelSql';
+import { parseDbDate, parseTokenUsage, resolveDuration, stepLabel } from './model';
 import type { SqlValue } from './sources/types';
 
 export type AnalyticsGrouping = 'step' | 'day' | 'week';
@@ -102,6 +99,23 @@ export interface StepAnalytics {
   mostExpensive: RankedStep[];
 }
 
+/** What one step adds to the figures, read once: from a LaForge row (analyticsStepsSql) or another system's node (sourceAnalytics.ts). */
+export interface StepFigures {
+  /** The step as the panel opens it: a LaForge step's id, another system's node ref. */
+  target: string;
+  /** `S12`, or the node's label. */
+  label: string;
+  startMs: number | null;
+  failed: boolean;
+  rolledBack: boolean;
+  /** Null when the step records no usage; `cost` null when its usage has none. */
+  usage: { prompt: number; completion: number; total: number; cost: number | null } | null;
+  /** Stored, else end minus start when both are known and in order; null when unknown. */
+  durationMs: number | null;
+  /** The model's name, or "unknown". */
+  model: string;
+}
+
 /** How the store reads its rows: SQL expressions over `steps`, each mirroring model.ts. */
 export interface AnalyticsColumns {
   startTime: string;
@@ -114,14 +128,13 @@ export interface AnalyticsColumns {
   active: string;
   /** The model's name, or NULL. */
   model: string;
-  /** The condition selecting the rows, with its parameters. */
-  where: { sql: string; params: SqlValue[] };
+  /** The row's project key (projectKey.ts's projectKeySql). */
+  project: string;
 }
 
 const GROUPINGS: readonly AnalyticsGrouping[] = ['step', 'day', 'week'];
 /** How many steps each ranking lists. */
 export const RANKED = 10;
-const COUNTERS = 12;
 
 /** The options may come from another thread: what the figures are computed from is checked first. */
 export function checkAnalyticsOptions(options: AnalyticsOptions): void {
@@ -157,58 +170,7 @@ export function topRanked(candidates: RankCandidate[]): RankedStep[] {
     .map(({ target, label, value }) => ({ target, label, value }));
 }
 
-/** The statement that computes every figure; its rows are read by analyticsFromRows. */
-export function analyticsSql(c: AnalyticsColumns, options: AnalyticsOptions): { sql: string; params: SqlValue[] } {
-  checkAnalyticsOptions(options);
-  const recorded = tokenUsageSql.recorded(['prompt', 'completion', 'total', 'cost']);
-  const range = options.sinceMs === null ? '' : ' WHERE start_ms >= ?';
-  const day = `((start_ms - ((start_ms % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS}) / ${DAY_MS})`;
-  const groupKey =
-    options.grouping === 'step' ? 'id' : options.grouping === 'day' ? day : `(${day} - ((${day} + 3) % 7 + 7) % 7)`;
-  const groupStart = options.grouping === 'step' ? 'min(start_ms)' : `g * ${DAY_MS}`;
-  const groupWhere = options.grouping === 'step' ? '' : ' WHERE start_ms IS NOT NULL';
-  const counters =
-    `count(*), coalesce(sum(failed), 0), coalesce(sum(rolled_back), 0), coalesce(sum(${recorded}), 0), coalesce(sum(NOT ${recorded}), 0), ` +
-    `coalesce(sum(cost <> 0), 0), coalesce(sum(prompt), 0), coalesce(sum(completion), 0), coalesce(sum(total), 0), ` +
-    `coalesce(sum(cost), 0), coalesce(sum(duration), 0), count(duration)`;
-  const cumulative = (x: string) => `sum(sum(${x})) OVER (ORDER BY g ROWS UNBOUNDED PRECEDING)`;
-  const pad = (n: number) => Array(n).fill('NULL').join(', ');
-  const sql =
-    `WITH raw AS MATERIALIZED (SELECT id, ${dateMsSql(c.startTime)} AS start_ms, ${c.endTime} AS end_raw, ` +
-    `${integerSql(c.durationMs)} AS stored_duration, ${c.failed} AS failed, 1 - ${c.active} AS rolled_back, ` +
-    `coalesce(${c.model}, 'unknown') AS model, ${tokenUsageSql.object(c.tokenUsage)} AS tokens FROM steps WHERE ${c.where.sql}), ` +
-    `base AS MATERIALIZED (SELECT id, start_ms, failed, rolled_back, model, ` +
-    `${tokenUsageSql.member('tokens', 'prompt_tokens')} AS prompt, ${tokenUsageSql.member('tokens', 'completion_tokens')} AS completion, ` +
-    `${tokenUsageSql.member('tokens', 'total_tokens')} AS total, ${tokenUsageSql.member('tokens', 'cost')} AS cost, ` +
-    `CASE WHEN stored_duration >= 0 THEN stored_duration WHEN start_ms IS NOT NULL THEN ` +
-    `(SELECT e - start_ms FROM (SELECT ${dateMsSql('end_raw')} AS e) WHERE e >= start_ms) END AS duration FROM raw${range}), ` +
-    `medians AS (SELECT model, avg(duration) AS median FROM (SELECT model, duration, ` +
-    `row_number() OVER (PARTITION BY model ORDER BY duration) AS rn, count(*) OVER (PARTITION BY model) AS n ` +
-    `FROM base WHERE duration IS NOT NULL) WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY model) ` +
-    // Each family's rows: kind, key, start, the counters, two more figures.
-    `SELECT 'g', g, ${groupStart}, ${counters}, ${cumulative('total')}, ${cumulative('cost')} ` +
-    `FROM (SELECT ${groupKey} AS g, * FROM base${groupWhere}) GROUP BY g ` +
-    `UNION ALL SELECT 't', NULL, NULL, ${counters}, coalesce(sum(start_ms IS NULL), 0), NULL FROM base ` +
-    `UNION ALL SELECT 'm', c.*, medians.median, NULL FROM (SELECT model, NULL, ${counters} FROM base GROUP BY model) c ` +
-    `LEFT JOIN medians ON medians.model = c.model ` +
-    `UNION ALL SELECT * FROM (SELECT 's', id, NULL, ${pad(COUNTERS)}, duration, NULL FROM base WHERE duration IS NOT NULL ` +
-    `ORDER BY duration DESC, id LIMIT ${RANKED}) ` +
-    `UNION ALL SELECT * FROM (SELECT 'e', id, NULL, ${pad(COUNTERS)}, cost, NULL FROM base WHERE cost > 0 ` +
-    `ORDER BY cost DESC, id LIMIT ${RANKED})`;
-  return { sql, params: [...c.where.params, ...(options.sinceMs === null ? [] : [options.sinceMs])] };
-}
-
-const num = (v: SqlValue): number => (v === null ? 0 : Number(v));
-
-function countersOf(r: SqlValue[]): AnalyticsCounters {
-  const n = r.slice(3, 3 + COUNTERS).map(num);
-  return {
-    steps: n[0], failures: n[1], rollbacks: n[2], usageSteps: n[3], unrecordedSteps: n[4], costSteps: n[5],
-    promptTokens: n[6], completionTokens: n[7], totalTokens: n[8], cost: n[9], durationMs: n[10], durationSteps: n[11],
-  };
-}
-
-/** The first millisecond of the UTC day, or of the UTC week (from Monday), that `ms` is in: analyticsSql's groups. */
+/** The first millisecond of the UTC day, or of the UTC week (from Monday), that `ms` is in. */
 export function periodStart(ms: number, grouping: 'day' | 'week'): number {
   const day = Math.floor(ms / DAY_MS);
   return (grouping === 'day' ? day : day - (((day + 3) % 7) + 7) % 7) * DAY_MS;
@@ -217,58 +179,152 @@ export function periodStart(ms: number, grouping: 'day' | 'week'): number {
 /** `YYYY-MM-DD`, the UTC day of `ms`. */
 export const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
-/** The figures from the rows of analyticsSql's statement. */
-export function analyticsFromRows(rows: SqlValue[][], options: AnalyticsOptions): StepAnalytics {
-  const result: StepAnalytics = {
-    grouping: options.grouping,
-    sinceMs: options.sinceMs,
-    groups: [],
-    totals: emptyCounters(),
-    undatedSteps: 0,
-    byModel: [],
-    slowest: [],
-    mostExpensive: [],
+/**
+ * The statement reading every step's raw values, oldest id first, one row each (read by
+ * stepFiguresOfRow): its project's key, times, duration, token usage, and whether it failed,
+ * is active and which model it ran, in one scan.
+ */
+export function analyticsStepsSql(c: AnalyticsColumns): string {
+  return (
+    `SELECT id, ${c.project}, ${c.startTime}, ${c.endTime}, ${c.durationMs}, ${c.tokenUsage}, ` +
+    `${c.failed}, ${c.active}, coalesce(${c.model}, 'unknown') FROM steps ORDER BY id`
+  );
+}
+
+const timeOf = (value: SqlValue): Date | null => parseDbDate(value);
+
+/** A row of analyticsStepsSql's statement, with its project's key: each value read as model.ts reads it for the tree and the details. */
+export function stepFiguresOfRow(r: SqlValue[]): StepFigures & { project: string } {
+  const id = Number(r[0]);
+  const start = timeOf(r[2]);
+  const usage = parseTokenUsage(r[5]).value;
+  return {
+    target: String(id),
+    label: stepLabel(id),
+    project: String(r[1]),
+    startMs: start ? start.getTime() : null,
+    failed: Number(r[6]) !== 0,
+    rolledBack: Number(r[7]) === 0,
+    usage: usage ? { prompt: usage.promptTokens, completion: usage.completionTokens, total: usage.totalTokens, cost: usage.cost } : null,
+    durationMs: resolveDuration(r[4], start, timeOf(r[3])),
+    model: String(r[8]),
   };
-  const extra = 3 + COUNTERS;
-  const order = new Map<AnalyticsGroup, number>();
-  const ranked = { s: [] as RankCandidate[], e: [] as RankCandidate[] };
-  for (const r of rows) {
-    switch (r[0]) {
-      case 'g': {
-        const key = Number(r[1]);
-        const startMs = r[2] === null ? null : Number(r[2]);
-        const perStep = options.grouping === 'step';
-        const group: AnalyticsGroup = {
-          key: perStep ? stepLabel(key) : isoDay(startMs!),
-          target: perStep ? String(key) : null,
-          startMs,
-          ...countersOf(r),
-          cumulativeTotalTokens: num(r[extra]),
-          cumulativeCost: num(r[extra + 1]),
-        };
-        order.set(group, perStep ? key : startMs!);
-        result.groups.push(group);
-        break;
-      }
-      case 't':
-        result.totals = countersOf(r);
-        result.undatedSteps = num(r[extra]);
-        break;
-      case 'm':
-        result.byModel.push(modelFigures(String(r[1]), countersOf(r), r[extra] === null ? null : Number(r[extra])));
-        break;
-      case 's':
-      case 'e': {
-        const id = Number(r[1]);
-        ranked[r[0]].push({ order: id, target: String(id), label: stepLabel(id), value: num(r[extra]) });
-        break;
-      }
+}
+
+function add(c: AnalyticsCounters, s: StepFigures): void {
+  c.steps++;
+  if (s.failed) c.failures++;
+  if (s.rolledBack) c.rollbacks++;
+  if (s.usage) {
+    c.usageSteps++;
+    c.promptTokens += s.usage.prompt;
+    c.completionTokens += s.usage.completion;
+    c.totalTokens += s.usage.total;
+    if (s.usage.cost !== null) {
+      c.cost += s.usage.cost;
+      if (s.usage.cost !== 0) c.costSteps++;
     }
+  } else {
+    c.unrecordedSteps++;
   }
-  // UNION ALL keeps no order across its parts: each list is put in its own.
-  result.groups.sort((a, b) => order.get(a)! - order.get(b)!);
-  sortModels(result.byModel);
-  result.slowest = topRanked(ranked.s);
-  result.mostExpensive = topRanked(ranked.e);
-  return result;
+  if (s.durationMs !== null) {
+    c.durationMs += s.durationMs;
+    c.durationSteps++;
+  }
+}
+
+/** The middle value of the numbers, or the mean of the middle two; null for none. */
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Keeps `list` the RANKED highest candidates offered so far, highest first, ties in the order offered. */
+function offer(list: RankCandidate[], candidate: RankCandidate): void {
+  if (list.length === RANKED && !(candidate.value > list[RANKED - 1].value)) return;
+  let at = list.length;
+  while (at > 0 && list[at - 1].value < candidate.value) at--;
+  list.splice(at, 0, candidate);
+  if (list.length > RANKED) list.pop();
+}
+
+export interface FoldOptions {
+  grouping: AnalyticsGrouping;
+  sinceMs: number | null;
+  /** Per step: the groups in the order the steps come (LaForge's, by id), or by start (undated last, ties in that order). */
+  stepOrder: 'given' | 'start';
+}
+
+/**
+ * Every figure of the panel from the steps' figures, in one pass, for every system: the steps
+ * before `sinceMs` (and undated ones, once it is given) left out; per step, UTC day or week
+ * (from Monday, undated steps in no day or week); the totals; by model with the median
+ * duration; the ten slowest and most expensive, ties in the order the steps come.
+ */
+export function foldAnalytics(steps: Iterable<StepFigures>, options: FoldOptions): StepAnalytics {
+  const { grouping, sinceMs } = options;
+  const totals = emptyCounters();
+  let undatedSteps = 0;
+  type Group = AnalyticsGroup & { order: number };
+  const periods = new Map<number, Group>();
+  const perStep: Group[] = [];
+  const models = new Map<string, { counters: AnalyticsCounters; durations: number[] }>();
+  const slowest: RankCandidate[] = [];
+  const expensive: RankCandidate[] = [];
+  let order = 0;
+  const group = (key: string, target: string | null, startMs: number | null): Group => ({
+    key, target, startMs, ...emptyCounters(), cumulativeTotalTokens: 0, cumulativeCost: 0, order,
+  });
+
+  for (const s of steps) {
+    if (sinceMs !== null && (s.startMs === null || s.startMs < sinceMs)) continue;
+    order++;
+    add(totals, s);
+    if (s.startMs === null) undatedSteps++;
+    if (grouping === 'step') {
+      const g = group(s.label, s.target, s.startMs);
+      add(g, s);
+      perStep.push(g);
+    } else if (s.startMs !== null) {
+      const start = periodStart(s.startMs, grouping);
+      let g = periods.get(start);
+      if (!g) periods.set(start, (g = group(isoDay(start), null, start)));
+      add(g, s);
+    }
+    let model = models.get(s.model);
+    if (!model) models.set(s.model, (model = { counters: emptyCounters(), durations: [] }));
+    add(model.counters, s);
+    if (s.durationMs !== null) {
+      model.durations.push(s.durationMs);
+      offer(slowest, { target: s.target, label: s.label, value: s.durationMs, order });
+    }
+    const cost = s.usage?.cost ?? null;
+    if (cost !== null && cost > 0) offer(expensive, { target: s.target, label: s.label, value: cost, order });
+  }
+
+  const ordered = grouping === 'step' ? perStep : [...periods.values()].sort((a, b) => a.startMs! - b.startMs!);
+  if (grouping === 'step' && options.stepOrder === 'start') {
+    ordered.sort((a, b) =>
+      a.startMs === null || b.startMs === null ? Number(a.startMs === null) - Number(b.startMs === null) || a.order - b.order : a.startMs - b.startMs || a.order - b.order,
+    );
+  }
+  let tokens = 0;
+  let cost = 0;
+  const groups: AnalyticsGroup[] = ordered.map(({ order: _, ...g }) => {
+    tokens += g.totalTokens;
+    cost += g.cost;
+    return { ...g, cumulativeTotalTokens: tokens, cumulativeCost: cost };
+  });
+  return {
+    grouping,
+    sinceMs,
+    groups,
+    totals,
+    undatedSteps,
+    byModel: sortModels([...models].map(([name, m]) => modelFigures(name, m.counters, median(m.durations)))),
+    slowest: topRanked(slowest),
+    mostExpensive: topRanked(expensive),
+  };
 }

@@ -19,7 +19,7 @@ import {
 } from './model';
 import { Fingerprint, readFingerprint, sameFingerprint } from './fingerprint';
 import { columnAffinity, projectKeySql, projectWhere } from './projectKey';
-import { analyticsFromRows, analyticsSql, type AnalyticsOptions, type StepAnalytics } from './analytics';
+import { analyticsStepsSql, checkAnalyticsOptions, foldAnalytics, stepFiguresOfRow, type AnalyticsOptions, type StepAnalytics, type StepFigures } from './analytics';
 import { integerSql, WHITESPACE_SQL } from './modelSql';
 import { openSnapshot, sqlReader, type SqliteSnapshot } from './sources/snapshot';
 import type { SqlReader, SqlValue } from './sources/types';
@@ -144,6 +144,8 @@ export class StepStore {
   private readonly projectKeySql: string;
   /** project_id has TEXT or no affinity, so an index on it can serve a text key. */
   private readonly projectIndexable: boolean;
+  /** Every step's Analytics figures, read on the first analytics() of this reading of the files. */
+  private analyticsSteps: (StepFigures & { project: string })[] | undefined;
   private readonly selectList: string;
   private closed = false;
 
@@ -416,11 +418,14 @@ export class StepStore {
 
   /**
    * The Analytics panel's figures for a project (every project when projectId is undefined)
-   * over a range, per step, day or week: one statement, one scan of the rows, in SQLite.
+   * over a range, per step, day or week. Every step's figures are read by one statement, in
+   * one scan, the first time, and kept with this reading of the files: another range,
+   * grouping or project is folded from them without SQLite.
    */
   analytics(options: AnalyticsOptions): StepAnalytics {
-    const statement = analyticsSql(
-      {
+    checkAnalyticsOptions(options);
+    this.analyticsSteps ??= this.query(
+      analyticsStepsSql({
         startTime: this.col.start_time,
         endTime: this.col.end_time,
         durationMs: this.col.duration_ms,
@@ -428,11 +433,13 @@ export class StepStore {
         failed: this.failedSql,
         active: this.activeSql,
         model: this.modelSql,
-        where: this.project(options.projectId),
-      },
-      options,
-    );
-    return analyticsFromRows(this.query(statement.sql, statement.params), options);
+        project: this.projectKeySql,
+      }),
+      [],
+    ).map(stepFiguresOfRow);
+    const { projectId } = options;
+    const steps = projectId === undefined ? this.analyticsSteps : this.analyticsSteps.filter((s) => s.project === projectId);
+    return foldAnalytics(steps, { grouping: options.grouping, sinceMs: options.sinceMs, stepOrder: 'given' });
   }
 
   /** Whether the files differ from when they were read; a few stats, well under 2 ms. */

@@ -4,8 +4,6 @@ import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
 import { rangeSince, type AnalyticsGrouping, type AnalyticsOptions, type AnalyticsRange, type StepAnalytics } from '../../src/core/analytics';
-import { parseDbDate } from '../../src/core/model';
-import { dateMsSql } from '../../src/core/modelSql';
 import { StoreWorker } from '../../src/core/remoteStore';
 import { StepStore } from '../../src/core/stepStore';
 import { fixtureRows, NOW, writeWithPython } from '../fixtures/analyticsRows';
@@ -209,26 +207,5 @@ describe('Analytics figures of the agent_config_name schema against the sqlite3 
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('dateMsSql reads a start time as parseDbDate does', () => {
-  const values: (string | number)[] = [
-    '2026-01-05T09:15:00Z', '2026-01-05 09:15:00', '2026-01-05t09:15:00z', '2026-01-05T09:15:00.1Z', '2026-01-05T09:15:00.123456789Z',
-    '2026-01-05T09:15:00,5Z', '2026-01-05T09:15:00.999999Z', '2026-01-05T09:15Z', '2026-01-05 09:15', '2026-01-05',
-    '2026-01-05T09:15:00+02:00', '2026-01-05T09:15:00-0730', '2026-01-05T09:15:00+05', '2026-01-05T09:15:00 +02:00',
-    '2026-01-05T09:15:00.5-01:00', '  2026-01-05T09:15:00Z  ', '2024-02-29T00:00:00Z', '2023-02-29T00:00:00Z', '2026-04-31',
-    '2026-13-01', '2026-00-10', '2026-01-05T24:00:00Z', '2026-01-05T23:60:00Z', '2026-01-05T23:59:60Z', '2026-01-05T09:15:00+24:00',
-    '0001-01-01 00:00:00', '0001-01-01T10:00:00Z', '0000-01-01', '0001-01-02', '1767225600', '1767225600000', '1767225600.5',
-    '-5', '0', '12.', '1.2.3', 'yesterday', '', '   ', '2026-01-05T', '2026-01-05T09:15:0Z', '2026-01-05X09:15:00',
-    1767225600, 1767225600123, 1767225600.25, 0, -1,
-  ];
-  it('for each form SQLite and Go write, and for the ones it refuses (the real engine)', () => {
-    const sql =
-      `WITH v(i, x) AS (VALUES ${values.map((v, i) => `(${i}, ${typeof v === 'number' ? v : `'${v}'`})`).join(', ')}) ` +
-      `SELECT i, ${dateMsSql('x')} AS ms FROM v ORDER BY i`;
-    const out = execFileSync('sqlite3', ['-json', ':memory:', sql], { encoding: 'utf8' });
-    const got = (JSON.parse(out) as { i: number; ms: number | null }[]).map((r) => [values[r.i], r.ms]);
-    assert.deepStrictEqual(got, values.map((v) => [v, parseDbDate(v)?.getTime() ?? null]));
   });
 });
