@@ -12,7 +12,7 @@ import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import { isOtherSystem, type StepDatabase, type StepDatabases } from '../core/stepDatabase';
 import { SYSTEM_NAMES } from '../core/sources/types';
-import { isPageMessage, type AnalyticsView, type HostMessage, type PageMessage } from '../shared/analyticsProtocol';
+import { isPageMessage, packAnalytics, type AnalyticsView, type HostMessage, type PageMessage } from '../shared/analyticsProtocol';
 import { safeText } from '../shared/safeText';
 import { projectName } from './format';
 import { guarded, showError } from './showError';
@@ -236,7 +236,7 @@ class AnalyticsPanel implements vscode.Disposable {
       const systemName = database.source ? SYSTEM_NAMES[database.source.detection.system] : '';
       this.shown = { analytics, context: { scope: text, system: systemName, database: database.label, range, grouping, readAt } };
       this.posted = { scopeText: text, systemName, range, grouping, readAtMs: readAt.getTime(), analytics, l10nContents: vscode.l10n.bundle };
-      this.host.post({ type: 'analytics', view: this.posted });
+      this.host.post({ type: 'analytics', view: { ...this.posted, analytics: packAnalytics(analytics) } });
     } catch (err) {
       if (!isCurrent()) return;
       logFailure(this.log, `analytics of ${text}`, err);

@@ -25,7 +25,7 @@ import {
 import type { AnalyticsGroup, StepAnalytics } from '../core/analytics';
 import { meanDuration, recordedCost, recordedCumulativeCost, recordedTokens } from '../core/analyticsFigures';
 import { dateTime, formatCost, formatDuration, formatExactCount, formatPercent, formatTokens, notRecorded } from '../core/figures';
-import { ANALYTICS_GROUPINGS, ANALYTICS_RANGES, type AnalyticsGrouping, type AnalyticsRange, type AnalyticsView, type HostMessage, type PageMessage } from '../shared/analyticsProtocol';
+import { ANALYTICS_GROUPINGS, ANALYTICS_RANGES, unpackAnalytics, type AnalyticsGrouping, type AnalyticsRange, type AnalyticsView, type HostMessage, type PageMessage } from '../shared/analyticsProtocol';
 import { analyticsCharts, CHART_IDS, modelsByCost, readTheme, type ChartId, type ChartSpec, type Theme } from './analyticsCharts';
 import { button, el, link, text, type Child } from './dom';
 
@@ -434,7 +434,7 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
       else showMessage(l10n.t('Loading the figures of {0}…', message.scopeText), 'muted');
       break;
     case 'analytics':
-      render(message.view, arrivedAt);
+      render({ ...message.view, analytics: unpackAnalytics(message.view.analytics) }, arrivedAt);
       break;
     case 'error':
       showMessage(message.message, 'section-error');

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { rangeSince, type AnalyticsGrouping, type StepAnalytics } from '../../src/core/analytics';
 import { formatCost, formatDuration, formatExactCount, formatPercent, formatTokens } from '../../src/core/figures';
-import type { AnalyticsView, HostMessage, PageMessage } from '../../src/shared/analyticsProtocol';
+import { packAnalytics, unpackAnalytics, type AnalyticsView, type HostMessage, type PageMessage } from '../../src/shared/analyticsProtocol';
 import { StepStore } from '../../src/core/stepStore';
 import { fixtureRows, NOW, writeWithPython } from '../fixtures/analyticsRows';
 import { DOCUMENTED_SCHEMA, makeTempDir } from '../fixtures/stepFixtures';
@@ -31,8 +31,9 @@ let big: StepAnalytics;
 
 const figures = (grouping: AnalyticsGrouping, range: 'all' | '30d' | '7d' = 'all') => store.analytics({ sinceMs: rangeSince(range, NOW), grouping });
 
-function view(analytics: StepAnalytics, over: Partial<AnalyticsView> = {}): AnalyticsView {
-  return { scopeText: `demo ${html} (steps.db)`, systemName: 'LaForge', range: 'all', grouping: analytics.grouping, readAtMs: NOW, analytics, ...over };
+/** The figures as the host posts them: their groups packed in columns. */
+function view(analytics: StepAnalytics, over: Partial<Omit<AnalyticsView, 'analytics'>> = {}) {
+  return { scopeText: `demo ${html} (steps.db)`, systemName: 'LaForge', range: 'all' as const, grouping: analytics.grouping, readAtMs: NOW, analytics: packAnalytics(analytics), ...over };
 }
 
 function load(options: PageOptions<PageMessage> = {}) {
@@ -259,6 +260,15 @@ describe('Analytics page', function () {
     page.setBodyClass('vscode-high-contrast');
     page.runFrames();
     assert.equal(page.posted.filter((m) => m.type === 'painted').length, 1);
+  });
+
+  it('gets the figures packed in columns, and unpacks them as they were, an undated step included', () => {
+    for (const a of [figures('step'), figures('day'), big]) {
+      const packed = packAnalytics(a);
+      assert.ok(Object.values(packed.groups.numbers).every((b) => b instanceof ArrayBuffer && b.byteLength === a.groups.length * 8));
+      assert.deepStrictEqual(unpackAnalytics(packed), a);
+    }
+    assert.ok(figures('step').groups.some((g) => g.startMs === null), 'the fixture has an undated step');
   });
 
   it('shows 100,000 steps with at most 200 table rows, "Show more" adding the next 200, and says the chart is a line', () => {
