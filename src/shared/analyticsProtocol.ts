@@ -60,13 +60,17 @@ export function packAnalytics(a: StepAnalytics): PackedAnalytics {
 }
 
 export function unpackAnalytics(p: PackedAnalytics): StepAnalytics {
-  const columns = GROUP_NUMBERS.map((name) => [name, new Float64Array(p.groups.numbers[name])] as const);
-  const groups: AnalyticsGroup[] = [];
+  const c = Object.fromEntries(GROUP_NUMBERS.map((name) => [name, new Float64Array(p.groups.numbers[name])])) as Record<GroupNumber, Float64Array>;
+  const groups: AnalyticsGroup[] = new Array(p.groups.count);
+  // One literal per group: objects of one shape, which the page's loops read fast.
   for (let i = 0; i < p.groups.count; i++) {
-    const g = { key: p.groups.keys[i], target: p.groups.targets[i] } as Record<string, unknown>;
-    for (const [name, column] of columns) g[name] = column[i];
-    if (Number.isNaN(g.startMs)) g.startMs = null;
-    groups.push(g as unknown as AnalyticsGroup);
+    groups[i] = {
+      key: p.groups.keys[i], target: p.groups.targets[i], startMs: Number.isNaN(c.startMs[i]) ? null : c.startMs[i],
+      steps: c.steps[i], failures: c.failures[i], rollbacks: c.rollbacks[i], usageSteps: c.usageSteps[i],
+      unrecordedSteps: c.unrecordedSteps[i], costSteps: c.costSteps[i], promptTokens: c.promptTokens[i],
+      completionTokens: c.completionTokens[i], totalTokens: c.totalTokens[i], cost: c.cost[i], durationMs: c.durationMs[i],
+      durationSteps: c.durationSteps[i], cumulativeTotalTokens: c.cumulativeTotalTokens[i], cumulativeCost: c.cumulativeCost[i],
+    };
   }
   return { ...p, groups };
 }
