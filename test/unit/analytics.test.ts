@@ -1,28 +1,16 @@
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
 import * as esbuild from 'esbuild';
 import * as fs from 'fs';
 import * as path from 'path';
 import { rangeSince, type AnalyticsGrouping, type AnalyticsOptions, type AnalyticsRange, type StepAnalytics } from '../../src/core/analytics';
 import { StoreWorker } from '../../src/core/remoteStore';
 import { StepStore } from '../../src/core/stepStore';
-import { fixtureRows, NOW, writeWithPython } from '../fixtures/analyticsRows';
+import { cliRows as cli, exactReals as exact, fixtureRows, g17, NOW, writeWithPython } from '../fixtures/analyticsRows';
 import { LAFORGE_NAME_SCHEMA, makeTempDir } from '../fixtures/stepFixtures';
 
 const root = path.join(__dirname, '..', '..');
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
 
-/** The sqlite3 CLI's answer to `sql` on `file`, rows as objects. */
-function cli(file: string, sql: string): Record<string, unknown>[] {
-  const out = execFileSync('sqlite3', ['-readonly', '-json', file, sql], { encoding: 'utf8' }).trim();
-  return out === '' ? [] : JSON.parse(out);
-}
-
-/** Columns the independent queries print with printf('%.17g'), so that a real crosses exactly. */
-const REALS = new Set(['cost', 'cumulativeCost', 'medianDurationMs', 'value']);
-const exact = (rows: Record<string, unknown>[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, REALS.has(k) && typeof v === 'string' ? Number(v) : v])));
-const g17 = (x: string) => `CASE WHEN ${x} IS NULL THEN NULL ELSE printf('%.17g', ${x}) END`;
 
 /**
  * Each row's figures written plainly for this data, with SQLite's own date parser and JSON

@@ -19,6 +19,7 @@ import { NO_PROJECT_REF } from '../../src/core/sources/constellation';
 import { detectSource } from '../../src/core/sources/registry';
 import { openSnapshot, schemaShape, sqlReader } from '../../src/core/sources/snapshot';
 import type { HistoryNode, HistorySource, NodeMetrics, Page } from '../../src/core/sources/types';
+import { cliRows as cli, exactReals as exact, g17 } from '../fixtures/analyticsRows';
 import { CONSTELLATION_SCHEMA } from '../fixtures/constellation';
 import { LLMO_SCHEMA, sqliteTimestamp } from '../fixtures/llmOrchestration';
 import { makeTempDir } from '../fixtures/stepFixtures';
@@ -47,21 +48,11 @@ c.close()
   execFileSync('python3', ['-c', py], { input: JSON.stringify({ db: file, script, rows }), stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
 }
 
-function cli(file: string, sql: string): Record<string, unknown>[] {
-  const out = execFileSync('sqlite3', ['-readonly', '-json', file, sql], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim();
-  return out === '' ? [] : JSON.parse(out);
-}
-
 const insert = (table: string, row: Record<string, Param>) => ({
   sql: `INSERT INTO ${table} (${Object.keys(row).join(', ')}) VALUES (${Object.keys(row).map(() => '?').join(', ')})`,
   params: Object.values(row),
 });
 
-/** Columns printed with printf('%.17g') so that a real crosses exactly. */
-const REALS = new Set(['cost', 'cumulativeCost', 'medianDurationMs', 'value']);
-const exact = (rows: Record<string, unknown>[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, REALS.has(k) && typeof v === 'string' ? Number(v) : v])));
-const g17 = (x: string) => `CASE WHEN ${x} IS NULL THEN NULL ELSE printf('%.17g', ${x}) END`;
 const msOf = (col: string) => `CAST(round((julianday(${col}) - 2440587.5) * 86400000) AS INTEGER)`;
 
 /**
