@@ -11,4 +11,4 @@ export const recordedCost = (c: AnalyticsCounters): number | null => (c.costStep
 /** A step's duration, or a day's, week's or model's mean of the durations known; null when none is. */
 export const meanDuration = (c: AnalyticsCounters): number | null => (c.durationSteps === 0 ? null : c.durationMs / c.durationSteps);
 /** A group's running total of cost, or null when no step of the figures records a cost. */
-export const recordedCumulativeCost = (a: StepAnalytics, g: AnalyticsGroup): number | null => (a.totals.costSteps === 0 ? null : g.cumulativeCost);
+export const recordedCumulativeCost = (a: Pick<StepAnalytics, 'totals'>, g: AnalyticsGroup): number | null => (a.totals.costSteps === 0 ? null : g.cumulativeCost);

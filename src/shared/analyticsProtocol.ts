@@ -59,20 +59,64 @@ export function packAnalytics(a: StepAnalytics): PackedAnalytics {
   return { ...a, groups: { count, keys: a.groups.map((g) => g.key), targets: a.groups.map((g) => g.target), numbers } };
 }
 
-export function unpackAnalytics(p: PackedAnalytics): StepAnalytics {
+/** The groups of posted figures, read in place from their columns: what the page needs of an array (an array is one). */
+export interface GroupList {
+  readonly length: number;
+  /** The group at `index`, a new object on each call. */
+  at(index: number): AnalyticsGroup | undefined;
+  /** `f` of each group, in order. The group passed may be one object refilled for each index: `f` must not keep it. */
+  map<U>(f: (group: AnalyticsGroup, index: number) => U): U[];
+}
+
+/** The figures as the page reads them: the groups left in their columns until a table asks for some. */
+export type PageAnalytics = Omit<StepAnalytics, 'groups'> & { groups: GroupList };
+
+export function groupColumns(p: PackedAnalytics): PageAnalytics {
   const c = Object.fromEntries(GROUP_NUMBERS.map((name) => [name, new Float64Array(p.groups.numbers[name])])) as Record<GroupNumber, Float64Array>;
-  const groups: AnalyticsGroup[] = new Array(p.groups.count);
-  // One literal per group: objects of one shape, which the page's loops read fast.
-  for (let i = 0; i < p.groups.count; i++) {
-    groups[i] = {
-      key: p.groups.keys[i], target: p.groups.targets[i], startMs: Number.isNaN(c.startMs[i]) ? null : c.startMs[i],
-      steps: c.steps[i], failures: c.failures[i], rollbacks: c.rollbacks[i], usageSteps: c.usageSteps[i],
-      unrecordedSteps: c.unrecordedSteps[i], costSteps: c.costSteps[i], promptTokens: c.promptTokens[i],
-      completionTokens: c.completionTokens[i], totalTokens: c.totalTokens[i], cost: c.cost[i], durationMs: c.durationMs[i],
-      durationSteps: c.durationSteps[i], cumulativeTotalTokens: c.cumulativeTotalTokens[i], cumulativeCost: c.cumulativeCost[i],
-    };
-  }
+  const { count, keys, targets } = p.groups;
+  // One literal per group: objects of one shape.
+  const fill = (g: AnalyticsGroup | undefined, i: number): AnalyticsGroup => {
+    const group = g ?? ({} as AnalyticsGroup);
+    group.key = keys[i];
+    group.target = targets[i];
+    group.startMs = Number.isNaN(c.startMs[i]) ? null : c.startMs[i];
+    group.steps = c.steps[i];
+    group.failures = c.failures[i];
+    group.rollbacks = c.rollbacks[i];
+    group.usageSteps = c.usageSteps[i];
+    group.unrecordedSteps = c.unrecordedSteps[i];
+    group.costSteps = c.costSteps[i];
+    group.promptTokens = c.promptTokens[i];
+    group.completionTokens = c.completionTokens[i];
+    group.totalTokens = c.totalTokens[i];
+    group.cost = c.cost[i];
+    group.durationMs = c.durationMs[i];
+    group.durationSteps = c.durationSteps[i];
+    group.cumulativeTotalTokens = c.cumulativeTotalTokens[i];
+    group.cumulativeCost = c.cumulativeCost[i];
+    return group;
+  };
+  const groups: GroupList = {
+    length: count,
+    at: (index) => {
+      const i = index < 0 ? count + index : index;
+      return i >= 0 && i < count ? fill(undefined, i) : undefined;
+    },
+    map: <U>(f: (group: AnalyticsGroup, index: number) => U): U[] => {
+      // One group object, filled again for each index: `f` reads it, and keeps nothing of it.
+      const out = new Array<U>(count);
+      let reused: AnalyticsGroup | undefined;
+      for (let i = 0; i < count; i++) out[i] = f((reused = fill(reused, i)), i);
+      return out;
+    },
+  };
   return { ...p, groups };
+}
+
+/** Every group made, as the host had them. */
+export function unpackAnalytics(p: PackedAnalytics): StepAnalytics {
+  const { groups, ...rest } = groupColumns(p);
+  return { ...rest, groups: Array.from({ length: groups.length }, (_, i) => groups.at(i)!) };
 }
 
 /** Host → page. */

@@ -25,7 +25,7 @@ import {
 import type { AnalyticsGroup, StepAnalytics } from '../core/analytics';
 import { meanDuration, recordedCost, recordedCumulativeCost, recordedTokens } from '../core/analyticsFigures';
 import { dateTime, formatCost, formatDuration, formatExactCount, formatPercent, formatTokens, notRecorded } from '../core/figures';
-import { ANALYTICS_GROUPINGS, ANALYTICS_RANGES, unpackAnalytics, type AnalyticsGrouping, type AnalyticsRange, type AnalyticsView, type HostMessage, type PageMessage } from '../shared/analyticsProtocol';
+import { ANALYTICS_GROUPINGS, ANALYTICS_RANGES, groupColumns, type AnalyticsGrouping, type AnalyticsRange, type AnalyticsView, type HostMessage, type PageAnalytics, type PageMessage } from '../shared/analyticsProtocol';
 import { analyticsCharts, CHART_IDS, modelsByCost, readTheme, type ChartId, type ChartSpec, type Theme } from './analyticsCharts';
 import { button, el, link, text, type Child } from './dom';
 
@@ -61,7 +61,10 @@ let chosen: { range: AnalyticsRange; grouping: AnalyticsGrouping } | undefined =
 const open = new Set<string>(Array.isArray(saved.open) ? saved.open.filter((o) => typeof o === 'string') : []);
 let optionsSent = false;
 let theme: Theme = currentTheme();
-let shown: AnalyticsView | undefined;
+/** The figures as the page reads them: their groups in columns. */
+type PageView = Omit<AnalyticsView, 'analytics'> & { analytics: PageAnalytics };
+
+let shown: PageView | undefined;
 
 function saveState(): void {
   vscode.setState({ range: chosen?.range, grouping: chosen?.grouping, open: [...open] } satisfies SavedState);
@@ -80,7 +83,8 @@ interface Column<T> {
 /** A table that shows its first rows, with "Show more" for the rest: never a DOM of every row. */
 interface TableSpec<T> {
   columns: Column<T>[];
-  rows: readonly T[];
+  /** An array, or the groups in their columns: only the rows shown are made. */
+  rows: { readonly length: number; at(index: number): T | undefined };
 }
 
 /** A figure's parts, kept across updates so a chart is updated in place. */
@@ -233,7 +237,10 @@ function tableNodes<T>(spec: TableSpec<T>, limit: number, more?: (limit: number)
   }
   const body = el('tbody');
   const count = Math.min(limit, spec.rows.length);
-  for (let i = 0; i < count; i++) body.append(el('tr', undefined, ...spec.columns.map((c) => el('td', undefined, c.cell(spec.rows[i])))));
+  for (let i = 0; i < count; i++) {
+    const row = spec.rows.at(i)!;
+    body.append(el('tr', undefined, ...spec.columns.map((c) => el('td', undefined, c.cell(row)))));
+  }
   const nodes: HTMLElement[] = [el('table', undefined, el('thead', undefined, head), body)];
   if (spec.rows.length === 0) nodes.push(text('p', l10n.t('No steps in this range.'), 'muted'));
   if (count < spec.rows.length) {
@@ -255,7 +262,7 @@ function groupCell(g: AnalyticsGroup): Child {
 
 const orNotRecorded = (value: number | null, format: (n: number) => string): string => (value === null ? notRecorded() : format(value));
 
-function groupTable(a: StepAnalytics, id: ChartId): TableSpec<unknown> {
+function groupTable(a: PageAnalytics, id: ChartId): TableSpec<unknown> {
   const group: Column<AnalyticsGroup> = { title: a.grouping === 'step' ? l10n.t('Step') : a.grouping === 'day' ? l10n.t('Day (UTC)') : l10n.t('Week (UTC)'), cell: groupCell };
   const columns: Record<Exclude<ChartId, 'models'>, Column<AnalyticsGroup>[]> = {
     tokens: [
@@ -282,7 +289,7 @@ function groupTable(a: StepAnalytics, id: ChartId): TableSpec<unknown> {
   return id === 'models' ? erase(modelTable(a)) : erase({ columns: columns[id], rows: a.groups });
 }
 
-function modelTable(a: StepAnalytics): TableSpec<StepAnalytics['byModel'][number]> {
+function modelTable(a: PageAnalytics): TableSpec<StepAnalytics['byModel'][number]> {
   return {
     columns: [
       { title: l10n.t('Model'), cell: (m) => m.model },
@@ -312,7 +319,7 @@ function rankingSection(title: string, id: string, rows: StepAnalytics['slowest'
 }
 
 /** The totals, each a term and its figure, then a note of what is counted apart. */
-function summaryFacts(a: StepAnalytics): HTMLElement[] {
+function summaryFacts(a: PageAnalytics): HTMLElement[] {
   const t = a.totals;
   const rows: [string, string][] = [
     [l10n.t('Steps'), formatExactCount(t.steps)],
@@ -357,11 +364,11 @@ function createChart(canvas: HTMLCanvasElement, spec: ChartSpec): Chart | undefi
 }
 
 /** Draws (or updates in place) every chart of `view`, in the current theme. */
-function drawCharts(view: AnalyticsView): void {
+function drawCharts(view: PageView): void {
   const a = view.analytics;
   const figures = page!.figures;
   const width = widthOf(figures.get('tokens')!.canvas);
-  const specs = analyticsCharts(a, theme, { widthPx: width, onGroup: (i) => a.groups[i]?.target && openStep(a.groups[i].target!) });
+  const specs = analyticsCharts(a, theme, { widthPx: width, onGroup: (i) => { const target = a.groups.at(i)?.target; if (target) openStep(target); } });
   for (const spec of specs) {
     const figure = figures.get(spec.id)!;
     figure.heading.textContent = spec.title;
@@ -380,7 +387,7 @@ function drawCharts(view: AnalyticsView): void {
   }
 }
 
-function render(view: AnalyticsView, arrivedAt: number): void {
+function render(view: PageView, arrivedAt: number): void {
   if (view.l10nContents) l10n.config({ contents: view.l10nContents });
   const scrollY = window.scrollY;
   root.classList.remove('stale');
@@ -434,7 +441,7 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
       else showMessage(l10n.t('Loading the figures of {0}…', message.scopeText), 'muted');
       break;
     case 'analytics':
-      render({ ...message.view, analytics: unpackAnalytics(message.view.analytics) }, arrivedAt);
+      render({ ...message.view, analytics: groupColumns(message.view.analytics) }, arrivedAt);
       break;
     case 'error':
       showMessage(message.message, 'section-error');

@@ -1,5 +1,5 @@
 /**
- * The Analytics page's charts as Chart.js 4 configurations, built from a StepAnalytics and
+ * The Analytics page's charts as Chart.js 4 configurations, built from the figures and
  * the theme: pure functions, no DOM. Each figure a chart shows is read here (recordedTokens,
  * recordedCost, meanDuration), so the page's tables show the very same values; a group whose
  * steps record no usage (or no duration) has no value (null, a gap), never a zero. Ticks and
@@ -11,7 +11,7 @@
  */
 import * as l10n from '@vscode/l10n';
 import type { ChartConfiguration, ChartDataset, ChartOptions, ChartTypeRegistry, TooltipItem } from 'chart.js';
-import type { StepAnalytics } from '../core/analytics';
+import type { PageAnalytics } from '../shared/analyticsProtocol';
 import { meanDuration, recordedCost, recordedCumulativeCost, recordedTokens } from '../core/analyticsFigures';
 import { formatCost, formatCount, formatDuration, formatExactCount, formatTokens, notRecorded } from '../core/figures';
 import { safeText } from '../shared/safeText';
@@ -124,7 +124,7 @@ export function minMaxPoints(values: readonly Value[], buckets: number): Point[]
 export const groupIndexOf = (raw: unknown, index: number): number =>
   typeof raw === 'object' && raw !== null && typeof (raw as Point).x === 'number' ? Math.round((raw as Point).x) : index;
 
-function groupingWords(a: StepAnalytics) {
+function groupingWords(a: PageAnalytics) {
   switch (a.grouping) {
     case 'step':
       return { axis: l10n.t('Step'), tokens: l10n.t('Tokens per step'), cost: l10n.t('Cost per step'), duration: l10n.t('Duration per step'), failures: l10n.t('Failures and rollbacks per step') };
@@ -146,7 +146,7 @@ interface Series {
 }
 
 /** One chart over the groups: bars and lines on a category axis, or lines on a linear one when decimated. */
-function groupChart(a: StepAnalytics, theme: Theme, options: ChartOptionsIn, series: Series[], axisFormats: { y: (n: number) => string; y2?: (n: number) => string }) {
+function groupChart(a: PageAnalytics, theme: Theme, options: ChartOptionsIn, series: Series[], axisFormats: { y: (n: number) => string; y2?: (n: number) => string }) {
   const groups = a.groups;
   const decimated = groups.length > Math.max(1, options.widthPx);
   const hc = isHighContrast(theme);
@@ -183,7 +183,7 @@ function groupChart(a: StepAnalytics, theme: Theme, options: ChartOptionsIn, ser
     } as ChartDataset;
   });
   const font = { family: theme.fontFamily, size: theme.fontSize };
-  const keyAt = (x: number) => safeText(groups[Math.round(x)]?.key ?? '');
+  const keyAt = (x: number) => safeText(groups.at(Math.round(x))?.key ?? '');
   const ticks = { color: theme.foreground, font };
   const scales: ChartOptions['scales'] = {
     x: decimated
@@ -212,7 +212,7 @@ function groupChart(a: StepAnalytics, theme: Theme, options: ChartOptionsIn, ser
               const hit = elements[0];
               if (!hit) return;
               const i = groupIndexOf(chart.data.datasets[hit.datasetIndex]?.data[hit.index], hit.index);
-              if (groups[i]?.target) options.onGroup!(i);
+              if (groups.at(i)?.target) options.onGroup!(i);
             }
           : undefined,
       plugins: {
@@ -236,17 +236,17 @@ function groupChart(a: StepAnalytics, theme: Theme, options: ChartOptionsIn, ser
 }
 
 /** The sentence naming a chart's figures, for a screen reader: its groups, total and largest. */
-function summaryOf(title: string, a: StepAnalytics, values: Value[], format: (n: number) => string, total: string): string {
+function summaryOf(title: string, a: PageAnalytics, values: Value[], format: (n: number) => string, total: string): string {
   const known = values.filter((v): v is number => v !== null);
   if (a.groups.length === 0) return l10n.t('{0}: no steps in this range.', title);
   const max = known.length ? Math.max(...known.slice(0, 1_000_000)) : null;
   const at = max === null ? -1 : values.indexOf(max);
   return max === null
     ? l10n.t('{0}: {1} groups, none recorded.', title, formatExactCount(a.groups.length))
-    : l10n.t('{0}: {1} groups, {2} in all; the largest is {3} ({4}).', title, formatExactCount(a.groups.length), total, format(max), safeText(a.groups[at].key));
+    : l10n.t('{0}: {1} groups, {2} in all; the largest is {3} ({4}).', title, formatExactCount(a.groups.length), total, format(max), safeText(a.groups.at(at)!.key));
 }
 
-function tokensChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
+function tokensChart(a: PageAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
   const title = groupingWords(a).tokens;
   const values = a.groups.map(recordedTokens);
   const cumulative = a.groups.map((g) => g.cumulativeTotalTokens);
@@ -258,7 +258,7 @@ function tokensChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSp
   return { id: 'tokens', title, config, decimated, summary: summaryOf(title, a, values, formatTokens, total) };
 }
 
-function costChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
+function costChart(a: PageAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
   const title = groupingWords(a).cost;
   const values = a.groups.map(recordedCost);
   const { config, decimated } = groupChart(a, theme, o, [
@@ -269,7 +269,7 @@ function costChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec
   return { id: 'cost', title, config, decimated, summary: summaryOf(title, a, values, formatCost, total) };
 }
 
-function durationChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
+function durationChart(a: PageAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
   const title = groupingWords(a).duration;
   const values = a.groups.map(meanDuration);
   const label = a.grouping === 'step' ? l10n.t('Duration') : l10n.t('Mean duration');
@@ -279,7 +279,7 @@ function durationChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): Chart
   return { id: 'duration', title, config, decimated, summary: summaryOf(title, a, values, formatDuration, total) };
 }
 
-function failuresChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
+function failuresChart(a: PageAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
   const title = groupingWords(a).failures;
   const failures = a.groups.map((g) => g.failures);
   const rollbacks = a.groups.map((g) => (g.rollbacks > 0 ? g.rollbacks : null));
@@ -295,9 +295,9 @@ function failuresChart(a: StepAnalytics, theme: Theme, o: ChartOptionsIn): Chart
 }
 
 /** Whether the models chart shows cost (some usage records one) or, else, steps. */
-export const modelsByCost = (a: StepAnalytics): boolean => a.byModel.some((m) => m.cost > 0);
+export const modelsByCost = (a: PageAnalytics): boolean => a.byModel.some((m) => m.cost > 0);
 
-function modelsChart(a: StepAnalytics, theme: Theme): ChartSpec {
+function modelsChart(a: PageAnalytics, theme: Theme): ChartSpec {
   const byCost = modelsByCost(a);
   const title = byCost ? l10n.t('Cost by model') : l10n.t('Steps by model');
   const format = byCost ? formatCost : formatExactCount;
@@ -339,6 +339,6 @@ function modelsChart(a: StepAnalytics, theme: Theme): ChartSpec {
 }
 
 /** Every chart of the page, in its order. */
-export function analyticsCharts(a: StepAnalytics, theme: Theme, options: ChartOptionsIn): ChartSpec[] {
+export function analyticsCharts(a: PageAnalytics, theme: Theme, options: ChartOptionsIn): ChartSpec[] {
   return [tokensChart(a, theme, options), costChart(a, theme, options), durationChart(a, theme, options), failuresChart(a, theme, options), modelsChart(a, theme)];
 }

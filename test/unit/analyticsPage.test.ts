@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { rangeSince, type AnalyticsGrouping, type StepAnalytics } from '../../src/core/analytics';
 import { formatCost, formatDuration, formatExactCount, formatPercent, formatTokens } from '../../src/core/figures';
-import { packAnalytics, unpackAnalytics, type AnalyticsView, type HostMessage, type PageMessage } from '../../src/shared/analyticsProtocol';
+import { groupColumns, packAnalytics, unpackAnalytics, type AnalyticsView, type HostMessage, type PageMessage } from '../../src/shared/analyticsProtocol';
 import { StepStore } from '../../src/core/stepStore';
 import { fixtureRows, NOW, writeWithPython } from '../fixtures/analyticsRows';
 import { DOCUMENTED_SCHEMA, makeTempDir } from '../fixtures/stepFixtures';
@@ -267,6 +267,11 @@ describe('Analytics page', function () {
       const packed = packAnalytics(a);
       assert.ok(Object.values(packed.groups.numbers).every((b) => b instanceof ArrayBuffer && b.byteLength === a.groups.length * 8));
       assert.deepStrictEqual(unpackAnalytics(packed), a);
+      // Read in place: map over every group, a group made at an index, none past the end.
+      const { groups } = groupColumns(packed);
+      assert.deepStrictEqual(groups.map((g, i) => [g.key, g.startMs, i]), a.groups.map((g, i) => [g.key, g.startMs, i]));
+      assert.deepStrictEqual(groups.at(-1), a.groups.at(-1));
+      assert.equal(groups.at(a.groups.length), undefined);
     }
     assert.ok(figures('step').groups.some((g) => g.startMs === null), 'the fixture has an undated step');
   });
