@@ -74,9 +74,9 @@ export type PageAnalytics = Omit<StepAnalytics, 'groups'> & { groups: GroupList 
 export function groupColumns(p: PackedAnalytics): PageAnalytics {
   const c = Object.fromEntries(GROUP_NUMBERS.map((name) => [name, new Float64Array(p.groups.numbers[name])])) as Record<GroupNumber, Float64Array>;
   const { count, keys, targets } = p.groups;
-  // One literal per group: objects of one shape.
-  const fill = (g: AnalyticsGroup | undefined, i: number): AnalyticsGroup => {
-    const group = g ?? ({} as AnalyticsGroup);
+  // A group made at an index: one object literal's shape for every group.
+  const fill = (i: number): AnalyticsGroup => {
+    const group = {} as AnalyticsGroup;
     group.key = keys[i];
     group.target = targets[i];
     group.startMs = Number.isNaN(c.startMs[i]) ? null : c.startMs[i];
@@ -96,17 +96,27 @@ export function groupColumns(p: PackedAnalytics): PageAnalytics {
     group.cumulativeCost = c.cumulativeCost[i];
     return group;
   };
+  // map()'s group: one object whose fields read the columns at its index, moved along them.
+  const cursor = { i: 0 } as { i: number } & AnalyticsGroup;
+  const at = (name: GroupNumber) => ({ get: () => c[name][cursor.i], enumerable: true });
+  Object.defineProperties(cursor, {
+    key: { get: () => keys[cursor.i], enumerable: true },
+    target: { get: () => targets[cursor.i], enumerable: true },
+    startMs: { get: () => (Number.isNaN(c.startMs[cursor.i]) ? null : c.startMs[cursor.i]), enumerable: true },
+    ...Object.fromEntries(GROUP_NUMBERS.filter((n) => n !== 'startMs').map((n) => [n, at(n)])),
+  });
   const groups: GroupList = {
     length: count,
     at: (index) => {
       const i = index < 0 ? count + index : index;
-      return i >= 0 && i < count ? fill(undefined, i) : undefined;
+      return i >= 0 && i < count ? fill(i) : undefined;
     },
     map: <U>(f: (group: AnalyticsGroup, index: number) => U): U[] => {
-      // One group object, filled again for each index: `f` reads it, and keeps nothing of it.
       const out = new Array<U>(count);
-      let reused: AnalyticsGroup | undefined;
-      for (let i = 0; i < count; i++) out[i] = f((reused = fill(reused, i)), i);
+      for (let i = 0; i < count; i++) {
+        cursor.i = i;
+        out[i] = f(cursor, i);
+      }
       return out;
     },
   };

@@ -237,10 +237,14 @@ function groupChart(a: PageAnalytics, theme: Theme, options: ChartOptionsIn, ser
 
 /** The sentence naming a chart's figures, for a screen reader: its groups, total and largest. */
 function summaryOf(title: string, a: PageAnalytics, values: Value[], format: (n: number) => string, total: string): string {
-  const known = values.filter((v): v is number => v !== null);
   if (a.groups.length === 0) return l10n.t('{0}: no steps in this range.', title);
-  const max = known.length ? Math.max(...known.slice(0, 1_000_000)) : null;
-  const at = max === null ? -1 : values.indexOf(max);
+  // The first group of the largest value, in one pass.
+  let at = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && (at < 0 || v > (values[at] as number))) at = i;
+  }
+  const max = at < 0 ? null : (values[at] as number);
   return max === null
     ? l10n.t('{0}: {1} groups, none recorded.', title, formatExactCount(a.groups.length))
     : l10n.t('{0}: {1} groups, {2} in all; the largest is {3} ({4}).', title, formatExactCount(a.groups.length), total, format(max), safeText(a.groups.at(at)!.key));
