@@ -17,6 +17,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GitError as SimpleGitError, simpleGit, type SimpleGit } from 'simple-git';
+import { parseBlamePorcelain, type BlameLine } from './blame';
 import { GitError } from './errors';
 import { silentLogger, type Logger } from './log';
 import { isCommitHash } from './model';
@@ -324,6 +325,18 @@ export class GitRepository {
       if (!Buffer.isBuffer(out)) throw new Error('git cat-file did not return bytes');
       return out;
     });
+  }
+
+  /**
+   * `git blame --porcelain` of `filePath` (relative to the repository's root) as it is in the
+   * work tree, uncommitted lines included, following its renames: read by blame.ts.
+   */
+  async blame(filePath: string): Promise<BlameLine[]> {
+    if (typeof filePath !== 'string' || filePath.length === 0 || filePath.includes('\0')) {
+      throw failures.notInCommit({ file: describeValue(filePath), commit: 'HEAD' }, `invalid path: ${describeValue(filePath, 500)}`);
+    }
+    // After `--`, the path is a path whatever it starts with.
+    return parseBlamePorcelain(await this.text(['blame', '--porcelain', '--', filePath], { path: filePath }));
   }
 
   /** Whether `ref` names a commit in this repository. INVALID_COMMIT for anything but 4 to 64 hex digits. */
