@@ -191,12 +191,10 @@ export function analyticsStepsSql(c: AnalyticsColumns): string {
   );
 }
 
-const timeOf = (value: SqlValue): Date | null => parseDbDate(value);
-
 /** A row of analyticsStepsSql's statement, with its project's key: each value read as model.ts reads it for the tree and the details. */
 export function stepFiguresOfRow(r: SqlValue[]): StepFigures & { project: string } {
   const id = Number(r[0]);
-  const start = timeOf(r[2]);
+  const start = parseDbDate(r[2]);
   const usage = parseTokenUsage(r[5]).value;
   return {
     target: String(id),
@@ -206,7 +204,7 @@ export function stepFiguresOfRow(r: SqlValue[]): StepFigures & { project: string
     failed: Number(r[6]) !== 0,
     rolledBack: Number(r[7]) === 0,
     usage: usage ? { prompt: usage.promptTokens, completion: usage.completionTokens, total: usage.totalTokens, cost: usage.cost } : null,
-    durationMs: resolveDuration(r[4], start, timeOf(r[3])),
+    durationMs: resolveDuration(r[4], start, parseDbDate(r[3])),
     model: String(r[8]),
   };
 }

@@ -12,6 +12,9 @@ import type { TokenCounts } from './sources/types';
 /** What a figure reads when the system recorded none: never a made-up zero. */
 export const notRecorded = (): string => l10n.t('not recorded');
 
+/** A figure through `format`, or notRecorded() when the system recorded none (null). */
+export const recordedText = (value: number | null, format: (n: number) => string): string => (value === null ? notRecorded() : format(value));
+
 /**
  * The same words, always in English: for text that is not translated yet (the command
  * line's). Translated text, the sources' details among it, uses notRecorded().

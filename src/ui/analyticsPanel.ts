@@ -16,7 +16,7 @@ import { isPageMessage, packAnalytics, type AnalyticsView, type HostMessage, typ
 import { safeText } from '../shared/safeText';
 import { projectName } from './format';
 import { guarded, showError } from './showError';
-import { isItemNode, isStepNode, type ItemNode, type ProjectNode, type StepNode } from './treeNodes';
+import { isItemNode, isProjectNode, isStepNode, type ItemNode, type StepNode } from './treeNodes';
 import { WebviewHost } from './webviewHost';
 
 /** What the panel shows figures of. */
@@ -46,9 +46,6 @@ const VIEW_TYPE = 'stepHistory.analytics';
 const OPTIONS_KEY = 'stepHistory.analytics.options';
 /** Live updates: at most one reading per this long while an agent writes. */
 const THROTTLE_MS = 1000;
-
-const isProjectNode = (value: unknown): value is ProjectNode =>
-  typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'project';
 
 export function registerAnalyticsPanel(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): AnalyticsPanelProbe {
   const panel = new AnalyticsPanel(context, databases, log);

@@ -95,6 +95,9 @@ export interface ItemMoreNode {
 
 export type TreeNode = ProjectNode | StepNode | FileNode | LoadMoreNode | MessageNode | ItemNode | ChangeNode | ItemMoreNode;
 
+export const isProjectNode = (value: unknown): value is ProjectNode =>
+  typeof value === 'object' && value !== null && (value as TreeNode).kind === 'project';
+
 export const isStepNode = (value: unknown): value is StepNode =>
   typeof value === 'object' && value !== null && (value as TreeNode).kind === 'step';
 

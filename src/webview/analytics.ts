@@ -24,7 +24,7 @@ import {
 } from 'chart.js';
 import type { AnalyticsGroup, StepAnalytics } from '../core/analytics';
 import { meanDuration, recordedCost, recordedCumulativeCost, recordedTokens } from '../core/analyticsFigures';
-import { dateTime, formatCost, formatDuration, formatExactCount, formatPercent, formatTokens, notRecorded } from '../core/figures';
+import { dateTime, formatCost, formatDuration, formatExactCount, formatPercent, formatTokens, recordedText } from '../core/figures';
 import { ANALYTICS_GROUPINGS, ANALYTICS_RANGES, groupColumns, type AnalyticsGrouping, type AnalyticsRange, type AnalyticsView, type HostMessage, type PageAnalytics, type PageMessage } from '../shared/analyticsProtocol';
 import { analyticsCharts, CHART_IDS, modelsByCost, readTheme, type ChartId, type ChartSpec, type Theme } from './analyticsCharts';
 import { button, el, link, text, type Child } from './dom';
@@ -260,24 +260,22 @@ function groupCell(g: AnalyticsGroup): Child {
   return g.target !== null ? link(g.key, () => openStep(g.target!), l10n.t("Open {0}'s details", g.key)) : g.key;
 }
 
-const orNotRecorded = (value: number | null, format: (n: number) => string): string => (value === null ? notRecorded() : format(value));
-
 function groupTable(a: PageAnalytics, id: ChartId): TableSpec<unknown> {
   const group: Column<AnalyticsGroup> = { title: a.grouping === 'step' ? l10n.t('Step') : a.grouping === 'day' ? l10n.t('Day (UTC)') : l10n.t('Week (UTC)'), cell: groupCell };
   const columns: Record<Exclude<ChartId, 'models'>, Column<AnalyticsGroup>[]> = {
     tokens: [
       group,
-      { title: l10n.t('Tokens'), cell: (g) => orNotRecorded(recordedTokens(g), formatTokens) },
+      { title: l10n.t('Tokens'), cell: (g) => recordedText(recordedTokens(g), formatTokens) },
       { title: l10n.t('Cumulative tokens'), cell: (g) => formatTokens(g.cumulativeTotalTokens) },
     ],
     cost: [
       group,
-      { title: l10n.t('Cost'), cell: (g) => orNotRecorded(recordedCost(g), formatCost) },
-      { title: l10n.t('Cumulative cost'), cell: (g) => orNotRecorded(recordedCumulativeCost(a, g), formatCost) },
+      { title: l10n.t('Cost'), cell: (g) => recordedText(recordedCost(g), formatCost) },
+      { title: l10n.t('Cumulative cost'), cell: (g) => recordedText(recordedCumulativeCost(a, g), formatCost) },
     ],
     duration: [
       group,
-      { title: a.grouping === 'step' ? l10n.t('Duration') : l10n.t('Mean duration'), cell: (g) => orNotRecorded(meanDuration(g), formatDuration) },
+      { title: a.grouping === 'step' ? l10n.t('Duration') : l10n.t('Mean duration'), cell: (g) => recordedText(meanDuration(g), formatDuration) },
     ],
     failures: [
       group,
@@ -294,10 +292,10 @@ function modelTable(a: PageAnalytics): TableSpec<StepAnalytics['byModel'][number
     columns: [
       { title: l10n.t('Model'), cell: (m) => m.model },
       { title: l10n.t('Steps'), cell: (m) => formatExactCount(m.steps) },
-      { title: l10n.t('Tokens'), cell: (m) => (m.usageSteps === 0 ? notRecorded() : formatTokens(m.totalTokens)) },
-      { title: l10n.t('Cost'), cell: (m) => orNotRecorded(recordedCost(m), formatCost) },
+      { title: l10n.t('Tokens'), cell: (m) => recordedText(recordedTokens(m), formatTokens) },
+      { title: l10n.t('Cost'), cell: (m) => recordedText(recordedCost(m), formatCost) },
       { title: l10n.t('Failure rate'), cell: (m) => formatPercent(m.failureRate) },
-      { title: l10n.t('Median duration'), cell: (m) => orNotRecorded(m.medianDurationMs, formatDuration) },
+      { title: l10n.t('Median duration'), cell: (m) => recordedText(m.medianDurationMs, formatDuration) },
     ],
     rows: a.byModel,
   };
@@ -325,8 +323,8 @@ function summaryFacts(a: PageAnalytics): HTMLElement[] {
     [l10n.t('Steps'), formatExactCount(t.steps)],
     [l10n.t('Failures'), formatExactCount(t.failures)],
     [l10n.t('Rollbacks'), formatExactCount(t.rollbacks)],
-    [l10n.t('Tokens'), t.usageSteps === 0 ? notRecorded() : formatTokens(t.totalTokens)],
-    [l10n.t('Cost'), orNotRecorded(recordedCost(t), formatCost)],
+    [l10n.t('Tokens'), recordedText(recordedTokens(t), formatTokens)],
+    [l10n.t('Cost'), recordedText(recordedCost(t), formatCost)],
   ];
   const notes: string[] = [];
   if (t.unrecordedSteps > 0) {

@@ -13,7 +13,7 @@ import * as l10n from '@vscode/l10n';
 import type { ChartConfiguration, ChartDataset, ChartOptions, ChartTypeRegistry, TooltipItem } from 'chart.js';
 import type { PageAnalytics } from '../shared/analyticsProtocol';
 import { meanDuration, recordedCost, recordedCumulativeCost, recordedTokens } from '../core/analyticsFigures';
-import { formatCost, formatCount, formatDuration, formatExactCount, formatTokens, notRecorded } from '../core/figures';
+import { formatCost, formatCount, formatDuration, formatExactCount, formatTokens, recordedText } from '../core/figures';
 import { safeText } from '../shared/safeText';
 
 export type ThemeKind = 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
@@ -250,27 +250,32 @@ function summaryOf(title: string, a: PageAnalytics, values: Value[], format: (n:
     : l10n.t('{0}: {1} groups, {2} in all; the largest is {3} ({4}).', title, formatExactCount(a.groups.length), total, format(max), safeText(a.groups.at(at)!.key));
 }
 
-function tokensChart(a: PageAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
-  const title = groupingWords(a).tokens;
-  const values = a.groups.map(recordedTokens);
-  const cumulative = a.groups.map((g) => g.cumulativeTotalTokens);
+/** A chart of a figure per group (bars) and its running total (a line on a second axis). */
+function totalChart(
+  a: PageAnalytics, theme: Theme, o: ChartOptionsIn,
+  spec: { id: 'tokens' | 'cost'; title: string; values: Value[]; cumulative: Value[]; labels: [string, string]; colours: [string, string]; format: (n: number) => string; axis: (n: number) => string; total: number | null },
+): ChartSpec {
   const { config, decimated } = groupChart(a, theme, o, [
-    { label: l10n.t('Tokens'), values, kind: 'bar', colour: theme.blue, format: formatTokens },
-    { label: l10n.t('Cumulative tokens'), values: cumulative, kind: 'line', colour: theme.purple, format: formatTokens, second: true },
-  ], { y: formatCount, y2: formatCount });
-  const total = a.totals.usageSteps === 0 ? notRecorded() : formatTokens(a.totals.totalTokens);
-  return { id: 'tokens', title, config, decimated, summary: summaryOf(title, a, values, formatTokens, total) };
+    { label: spec.labels[0], values: spec.values, kind: 'bar', colour: spec.colours[0], format: spec.format },
+    { label: spec.labels[1], values: spec.cumulative, kind: 'line', colour: spec.colours[1], format: spec.format, second: true },
+  ], { y: spec.axis, y2: spec.axis });
+  return { id: spec.id, title: spec.title, config, decimated, summary: summaryOf(spec.title, a, spec.values, spec.format, recordedText(spec.total, spec.format)) };
+}
+
+function tokensChart(a: PageAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
+  return totalChart(a, theme, o, {
+    id: 'tokens', title: groupingWords(a).tokens, values: a.groups.map(recordedTokens), cumulative: a.groups.map((g) => g.cumulativeTotalTokens),
+    labels: [l10n.t('Tokens'), l10n.t('Cumulative tokens')], colours: [theme.blue, theme.purple], format: formatTokens, axis: formatCount,
+    total: recordedTokens(a.totals),
+  });
 }
 
 function costChart(a: PageAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
-  const title = groupingWords(a).cost;
-  const values = a.groups.map(recordedCost);
-  const { config, decimated } = groupChart(a, theme, o, [
-    { label: l10n.t('Cost'), values, kind: 'bar', colour: theme.green, format: formatCost },
-    { label: l10n.t('Cumulative cost'), values: a.groups.map((g) => recordedCumulativeCost(a, g)), kind: 'line', colour: theme.orange, format: formatCost, second: true },
-  ], { y: formatCost, y2: formatCost });
-  const total = a.totals.costSteps === 0 ? notRecorded() : formatCost(a.totals.cost);
-  return { id: 'cost', title, config, decimated, summary: summaryOf(title, a, values, formatCost, total) };
+  return totalChart(a, theme, o, {
+    id: 'cost', title: groupingWords(a).cost, values: a.groups.map(recordedCost), cumulative: a.groups.map((g) => recordedCumulativeCost(a, g)),
+    labels: [l10n.t('Cost'), l10n.t('Cumulative cost')], colours: [theme.green, theme.orange], format: formatCost, axis: formatCost,
+    total: recordedCost(a.totals),
+  });
 }
 
 function durationChart(a: PageAnalytics, theme: Theme, o: ChartOptionsIn): ChartSpec {
@@ -278,8 +283,7 @@ function durationChart(a: PageAnalytics, theme: Theme, o: ChartOptionsIn): Chart
   const values = a.groups.map(meanDuration);
   const label = a.grouping === 'step' ? l10n.t('Duration') : l10n.t('Mean duration');
   const { config, decimated } = groupChart(a, theme, o, [{ label, values, kind: 'bar', colour: theme.yellow, format: formatDuration }], { y: formatDuration });
-  const t = a.totals;
-  const total = t.durationSteps === 0 ? notRecorded() : l10n.t('a mean of {0}', formatDuration(t.durationMs / t.durationSteps));
+  const total = recordedText(meanDuration(a.totals), (ms) => l10n.t('a mean of {0}', formatDuration(ms)));
   return { id: 'duration', title, config, decimated, summary: summaryOf(title, a, values, formatDuration, total) };
 }
 
@@ -330,7 +334,7 @@ function modelsChart(a: PageAnalytics, theme: Theme): ChartSpec {
         tooltip: {
           titleFont: font,
           bodyFont: font,
-          callbacks: { label: (item: TooltipItem<keyof ChartTypeRegistry>) => (item.parsed.x === null ? notRecorded() : format(item.parsed.x)) },
+          callbacks: { label: (item: TooltipItem<keyof ChartTypeRegistry>) => recordedText(item.parsed.x ?? null, format) },
         },
       },
     },
