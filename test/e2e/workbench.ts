@@ -114,6 +114,15 @@ export class Workbench {
       await this.page.waitForTimeout(500);
     }
     await menuItem.click();
+    // A click that reached the menu closes it; one that did not (the menu still showing) is
+    // made again, once.
+    const menu = this.page.locator('.monaco-menu').first();
+    try {
+      await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+    } catch {
+      await menuItem.click();
+      await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+    }
   }
 
   /** What the window shows when a scene fails: the editor tabs, the notifications, the side bar's focused row. */
@@ -127,8 +136,10 @@ export class Workbench {
     const picking = (await quickInput.isVisible().catch(() => false))
       ? `shown, "${(await quickInput.locator('.quick-input-title').textContent().catch(() => ''))?.trim() ?? ''}", ${await quickInput.locator('.monaco-list-row').count()} rows`
       : '(none)';
+    const menu = await texts(this.page.locator('.monaco-menu .action-label'));
     return [
       `tabs: ${tabs.join(' | ') || '(none)'}`,
+      `context menu: ${menu.join(' | ') || '(none)'}`,
       `notifications: ${toasts.join(' | ') || '(none)'}`,
       `focused row: ${focused.join(' | ') || '(none)'}`,
       `quick input: ${picking}`,

@@ -19,6 +19,8 @@ export interface CodeServerSession {
   stop(): Promise<void>;
   /** Set once the server has exited, with how. */
   exited(): string | undefined;
+  /** The last `lines` lines of Step History's own log (its output channel), for a failure report. */
+  extensionLog(lines: number): string;
 }
 
 export interface SessionOptions {
@@ -107,6 +109,10 @@ export async function startCodeServer(h: Harness, opts: SessionOptions): Promise
     url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(opts.workspace)}`,
     workspace: opts.workspace,
     exited: () => exitedHow,
+    extensionLog: (lines) => {
+      const file = findFile(path.join(userDataDir, 'logs'), 'Step History.log');
+      return file ? tail(file, lines) : '(no Step History log)';
+    },
     async stop() {
       await stop(child);
       copyLogs(userDataDir, opts.resultsDir);
@@ -126,6 +132,25 @@ export async function startCodeServer(h: Harness, opts: SessionOptions): Promise
 function copyLogs(userDataDir: string, resultsDir: string): void {
   const logs = path.join(userDataDir, 'logs');
   if (fs.existsSync(logs)) fs.cpSync(logs, path.join(resultsDir, 'logs'), { recursive: true });
+}
+
+/** The first file named `name` under `dir`, depth first. */
+function findFile(dir: string, name: string): string | undefined {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+  for (const e of entries) {
+    const full = path.join(dir, e.name);
+    if (e.isFile() && e.name === name) return full;
+    if (e.isDirectory()) {
+      const found = findFile(full, name);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 export function tail(file: string, lines: number): string {

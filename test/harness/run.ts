@@ -207,7 +207,7 @@ async function runE2eOnce(h: Harness, browser: Browser, spec: (typeof e2eSession
           if (wasInterrupted()) break;
           tally.failed++;
           const shot = await wb.screenshot(`${scene.name}-FAILED`).catch(() => '(screenshot failed)');
-          const shown = await wb.describe();
+          const shown = `${await wb.describe()}\nStep History log, last lines:\n${session.extensionLog(12)}`;
           console.log(`    ✗ ${scene.name}${theme ? ` (${theme})` : ''}\n        ${(err as Error).message.split('\n').slice(0, 6).join('\n        ')}\n        screenshot: ${path.relative(ROOT, shot)}\n        ${shown.split('\n').join('\n        ')}`);
         }
       }
