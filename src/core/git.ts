@@ -158,7 +158,7 @@ const UNKNOWN_COMMIT_PATTERNS = [
   /expected commit type/i,
   /needed a single revision/i,
 ];
-const NOT_IN_COMMIT_PATTERN = /^fatal: (?:path '[\s\S]*' (?:does not exist in|exists on disk, but not in) '|[\s\S]*: bad file$|'[\s\S]*' is outside repository)/m;
+const NOT_IN_COMMIT_PATTERN = /^fatal: (?:path '[\s\S]*' (?:does not exist in|exists on disk, but not in) '|no such path '[\s\S]*' in |[\s\S]*: bad file$|'[\s\S]*' is outside repository)/m;
 
 /** The one place a git failure becomes a GitError with a user sentence and a log detail. */
 export function toGitError(err: unknown, context: FailureContext): GitError {
@@ -336,7 +336,52 @@ export class GitRepository {
       throw failures.notInCommit({ file: describeValue(filePath), commit: 'HEAD' }, `invalid path: ${describeValue(filePath, 500)}`);
     }
     // After `--`, the path is a path whatever it starts with.
-    return parseBlamePorcelain(await this.text(['blame', '--porcelain', '--', filePath], { path: filePath }));
+    const output = await this.text(['blame', '--porcelain', '--', filePath], { path: filePath });
+    try {
+      return parseBlamePorcelain(output);
+    } catch (err) {
+      throw unexpected('blame', `git blame --porcelain -- ${JSON.stringify(filePath)}: ${(err as Error).message}`);
+    }
+  }
+
+  /** As blame, but 'untracked' for a file that is in neither HEAD nor the index. */
+  async blameOrUntracked(filePath: string): Promise<BlameLine[] | 'untracked'> {
+    try {
+      return await this.blame(filePath);
+    } catch (err) {
+      if (err instanceof GitError && err.code === 'NOT_IN_COMMIT' && /no such path /.test(err.detail ?? '')) return 'untracked';
+      throw err;
+    }
+  }
+
+  /**
+   * The commits of HEAD's history that descend from any of `commits`, each with its parents,
+   * children before parents, at most `limit` of the nearest to each: read from one
+   * `git rev-list --parents --topo-order HEAD` of at most `historyLimit` commits.
+   */
+  async descendants(commits: readonly string[], limit = 64, historyLimit = 50_000): Promise<Map<string, string[]>> {
+    const bottoms = new Set(commits.map((c) => requireCommitHash(c).toLowerCase()));
+    const out = await this.text(['rev-list', '--parents', '--topo-order', `--max-count=${historyLimit}`, 'HEAD', '--'], {});
+    const rows: string[][] = [];
+    for (const line of out.split('\n')) {
+      if (!line) continue;
+      const row = line.split(' ');
+      if (!row.every((h) => /^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(h))) throw unexpected('commitList', `git rev-list --parents: ${line.slice(0, 200)}`);
+      rows.push(row);
+    }
+    // Parents before children: how far above its nearest bottom each commit is.
+    const depth = new Map<string, number>();
+    for (const b of bottoms) depth.set(b, 0);
+    const result: [string, string[]][] = [];
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const [commit, ...parents] = rows[i];
+      let nearest = Infinity;
+      for (const p of parents) nearest = Math.min(nearest, depth.get(p) ?? Infinity);
+      if (nearest === Infinity || nearest >= limit) continue;
+      depth.set(commit, Math.min(depth.get(commit) ?? Infinity, nearest + 1));
+      result.push([commit, parents]);
+    }
+    return new Map(result.reverse());
   }
 
   /** Whether `ref` names a commit in this repository. INVALID_COMMIT for anything but 4 to 64 hex digits. */

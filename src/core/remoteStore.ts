@@ -293,6 +293,10 @@ export class RemoteStepStore {
     return this.call('analytics', options);
   }
 
+  stepsWithCommits(commits: readonly string[]): Promise<Step[]> {
+    return this.call('stepsWithCommits', commits);
+  }
+
   children(parent: NodeRef | null, page?: Page): Promise<HistoryNode[]> {
     return this.call('children', parent, page);
   }

@@ -40,6 +40,12 @@ type StepRef = Pick<Step, 'id' | 'commitBefore' | 'commitAfter' | 'status'>;
 /** The answer for every step, from one reading of the repository. */
 export interface StepCommitIndex {
   resolve(step: StepRef): StepCommit;
+  /**
+   * The steps a commit's note names, and those whose kept `step-S<N>` branch ends at it (full
+   * hash, lower case), in ascending order: candidates only, since a step whose commit is
+   * recorded is resolved by that record.
+   */
+  stepsNaming(commit: string): readonly number[];
 }
 
 /** Whether two stored hashes name the same commit (one may be abbreviated). */
@@ -98,7 +104,23 @@ export function stepCommitIndex({ notes, branches }: StepCommitFacts): StepCommi
 
 function indexOf(noted: NotedCommits, branches: StepCommitFacts['branches']): StepCommitIndex {
   const branchOf = new Map(branches.map((b) => [b.stepId, b]));
+  let byCommit: Map<string, number[]> | undefined;
+  const naming = (): Map<string, number[]> => {
+    if (byCommit) return byCommit;
+    byCommit = new Map();
+    const add = (commit: string, step: number) => {
+      const key = commit.toLowerCase();
+      const steps = byCommit!.get(key);
+      if (!steps) byCommit!.set(key, [step]);
+      else if (!steps.includes(step)) steps.push(step);
+    };
+    for (const [step, commits] of noted) for (const c of typeof commits === 'string' ? [commits] : commits) add(c, step);
+    for (const b of branches) if (b.commit) add(b.commit, b.stepId);
+    for (const steps of byCommit.values()) steps.sort((a, b) => a - b);
+    return byCommit;
+  };
   return {
+    stepsNaming: (commit) => naming().get(commit.toLowerCase()) ?? [],
     resolve(step: StepRef): StepCommit {
       const before = step.commitBefore;
       const branch = branchOf.get(step.id);

@@ -12,7 +12,7 @@ import type { LaforgeProject } from './laforgeProject';
 import type { PlanStore } from './rollback';
 import type { ChangeItem, DetailSection, Detection, HistoryNode, LevelInfo, NodeRef, Page, TextRef } from './sources/types';
 import type { Step } from './model';
-import type { StepCommit } from './stepCommits';
+import type { StepCommit, StepCommitIndex } from './stepCommits';
 import type { ProjectSummary, StepAggregates } from './stepStore';
 import type { StepWorktree } from './worktrees';
 
@@ -112,6 +112,10 @@ export interface StepDatabase extends HistoryReader {
   repository(): Promise<GitRepository>;
   /** The step's own commit (recorded, from its Step-id note, or its kept branch, or none); rejects with a GitError. */
   stepCommit(step: Step): Promise<StepCommit>;
+  /** Every step's resolved commit from one reading of the repository (cached until its refs move); rejects with a GitError. */
+  commitIndex(): Promise<StepCommitIndex>;
+  /** The steps whose recorded commit after is one of these full hashes (and not their commit before). */
+  stepsWithCommits(commits: readonly string[]): Promise<Step[]>;
   /** The files a step changed, from its commit before to its own commit, cached; rejects with a StepFieldError or GitError. */
   changedFiles(step: Step): Promise<ChangedFile[]>;
   /** The first line of each commit's message, cached per commit; a commit git does not have is left out. Rejects with a GitError. */

@@ -298,6 +298,29 @@ export class StepStore {
     return this.toSteps(rows)[0];
   }
 
+  /**
+   * The steps whose recorded commit after is one of `commits` (full hashes) and differs from
+   * their commit before: what blame maps a line's commit to when the database records it. A
+   * stored hash may be abbreviated (7 digits or more).
+   */
+  stepsWithCommits(commits: readonly string[]): Step[] {
+    const after = this.col.commit_sha_after;
+    const hashes = [...new Set(commits.filter((c) => /^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(c)))];
+    if (after === 'NULL' || hashes.length === 0) return [];
+    const found: Step[] = [];
+    // A few hundred at a time, below SQLite's bound on parameters.
+    for (let i = 0; i < hashes.length; i += 400) {
+      const chunk = hashes.slice(i, i + 400);
+      const marks = chunk.map(() => '?').join(', ');
+      const sql =
+        `SELECT ${this.selectList} FROM steps WHERE length(${after}) >= 7 AND substr(lower(${after}), 1, 7) IN (${marks}) ` +
+        `AND ${after} IS NOT ${this.col.commit_sha_before} ORDER BY id`;
+      const candidates = this.toSteps(this.query(sql, chunk.map((c) => c.slice(0, 7))));
+      found.push(...candidates.filter((s) => s.commitAfter !== null && chunk.some((c) => c.startsWith(s.commitAfter!.toLowerCase()))));
+    }
+    return found;
+  }
+
   /** The project's newest active step: the one a new step would take as parent. */
   latestActiveStep(projectId: string): Step | undefined {
     const project = this.project(projectId);

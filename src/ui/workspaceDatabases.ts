@@ -16,7 +16,7 @@ import { ChangedFile, GitRepository } from '../core/git';
 import { laforgeProjectOf, type LaforgeProject } from '../core/laforgeProject';
 import type { Logger } from '../core/log';
 import type { Step } from '../core/model';
-import { stepChange, StepCommitResolver, watchStepRefs, type StepCommit } from '../core/stepCommits';
+import { stepChange, StepCommitResolver, watchStepRefs, type StepCommit, type StepCommitIndex } from '../core/stepCommits';
 import { stepWorktree, type StepWorktree } from '../core/worktrees';
 import { RemoteStepStore, StoreWorker } from '../core/remoteStore';
 import { Fingerprint, readFingerprint, sameFingerprint } from '../core/fingerprint';
@@ -464,6 +464,10 @@ export class WorkspaceStepDatabase implements StepDatabase {
   }
 
   async stepCommit(step: Step): Promise<StepCommit> {
+    return (await this.commitIndex()).resolve(step);
+  }
+
+  async commitIndex(): Promise<StepCommitIndex> {
     const repo = await this.repository();
     if (this.commits?.repo !== repo) {
       this.refsWatch?.dispose();
@@ -473,7 +477,11 @@ export class WorkspaceStepDatabase implements StepDatabase {
     const { resolver } = this.commits;
     const index = await resolver.index();
     this.watchRefs(resolver);
-    return index.resolve(step);
+    return index;
+  }
+
+  async stepsWithCommits(commits: readonly string[]): Promise<Step[]> {
+    return (await this.store()).stepsWithCommits(commits);
   }
 
   /**

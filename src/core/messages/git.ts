@@ -18,7 +18,9 @@ export type GitOutput =
   | 'stashCommit'
   | 'diff'
   | 'status'
-  | 'worktreeList';
+  | 'worktreeList'
+  | 'blame'
+  | 'fileHistory';
 
 export const gitFailures = {
   // Values refused before git runs (`value`, `ref` and `file` are quoted as they were given)
@@ -76,6 +78,10 @@ export const gitFailures = {
         return l10n.t('Git printed a status Step History could not read.');
       case 'worktreeList':
         return l10n.t('Git printed a list of work trees Step History could not read.');
+      case 'blame':
+        return l10n.t('Git printed a blame Step History could not read.');
+      case 'fileHistory':
+        return l10n.t('Git printed a file history Step History could not read.');
     }
   }),
 };

@@ -1,0 +1,204 @@
+/**
+ * Which step wrote each line of a file: `git blame` names a commit per line, and the commit
+ * maps to a step through the resolved step commits, in this order:
+ *
+ * 1. recorded: a step whose `commit_sha_after` is that commit (and differs from its before);
+ * 2. noted: the step a commit's `Step-id: S<N>` note names, or whose kept `step-S<N>` branch
+ *    ends there (checked against the step's own resolution);
+ * 3. merge: LaForge's merge commit `Automerge step-S<N> into …` (a conflict resolved in it);
+ * 4. range: a commit inside a step's recorded range `commit_sha_before..commit_sha_after`, when
+ *    a step made more than one commit; found with one `git rev-list` for all such commits.
+ *
+ * A commit none of these names is a commit no step made; a line git has no commit for is not
+ * committed yet. Pure of VS Code: the editor's cache and line shifting are ui/stepBlame.ts's.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { BlameCommit, BlameLine } from './blame';
+import type { GitRepository } from './git';
+import type { Step } from './model';
+import { sameCommit, type StepCommitIndex } from './stepCommits';
+
+/** How a commit was found to be a step's. */
+export type StepOwnerVia = 'recorded' | 'note' | 'merge' | 'range';
+
+export interface StepOwner {
+  step: Step;
+  via: StepOwnerVia;
+}
+
+/** Who last changed one line. */
+export type LineOwner =
+  | { kind: 'step'; step: Step; via: StepOwnerVia; commit: BlameCommit }
+  | { kind: 'commit'; commit: BlameCommit }
+  | { kind: 'uncommitted'; commit: BlameCommit };
+
+/** What the mapping reads from a LaForge database and its repository. */
+export interface StepLookup {
+  /** Every step's resolved commit (notes, kept branches). */
+  commitIndex(): Promise<StepCommitIndex>;
+  step(id: number): Promise<Step | undefined>;
+  stepsWithCommits(commits: readonly string[]): Promise<Step[]>;
+  repository(): Promise<GitRepository>;
+}
+
+const MERGE_SUBJECT = /^Automerge step-S(\d+) into /;
+
+/**
+ * The step each commit is, for the commits given (full hashes): those no step made are left
+ * out. One store query and, only when some commit is still unmatched, one git process.
+ */
+export async function stepsOfCommits(lookup: StepLookup, commits: readonly { commit: string; summary?: string }[]): Promise<Map<string, StepOwner>> {
+  const owners = new Map<string, StepOwner>();
+  const wanted = [...new Set(commits.map((c) => c.commit.toLowerCase()))];
+  if (wanted.length === 0) return owners;
+  const [index, recorded] = await Promise.all([lookup.commitIndex(), lookup.stepsWithCommits(wanted)]);
+
+  for (const step of recorded) {
+    const commit = wanted.find((c) => sameCommit(c, step.commitAfter));
+    if (commit && !owners.has(commit)) owners.set(commit, { step, via: 'recorded' });
+  }
+
+  const steps = new Map<number, Promise<Step | undefined>>();
+  const stepOf = (id: number) => {
+    let found = steps.get(id);
+    if (!found) steps.set(id, (found = lookup.step(id)));
+    return found;
+  };
+  await Promise.all(
+    wanted
+      .filter((c) => !owners.has(c))
+      .map(async (commit) => {
+        // The lowest step whose own resolution agrees; else the lowest the note names.
+        let fallback: Step | undefined;
+        for (const id of index.stepsNaming(commit)) {
+          const step = await stepOf(id);
+          if (!step) continue;
+          if (sameCommit(index.resolve(step).commit, commit)) return void owners.set(commit, { step, via: 'note' });
+          fallback ??= step;
+        }
+        if (fallback) owners.set(commit, { step: fallback, via: 'note' });
+      }),
+  );
+
+  await Promise.all(
+    commits.map(async ({ commit, summary }) => {
+      const key = commit.toLowerCase();
+      const merged = summary === undefined || owners.has(key) ? null : MERGE_SUBJECT.exec(summary);
+      if (!merged) return;
+      const step = await stepOf(Number(merged[1]));
+      if (step) owners.set(key, { step, via: 'merge' });
+    }),
+  );
+
+  const unmatched = wanted.filter((c) => !owners.has(c));
+  if (unmatched.length > 0) {
+    for (const [commit, owner] of await stepsOfRanges(lookup, unmatched)) owners.set(commit, owner);
+  }
+  return owners;
+}
+
+/**
+ * The steps whose recorded range holds each commit: the commits descending from any of them
+ * up to HEAD, from one `git rev-list --ancestry-path`, hold the ranges' ends; a step owns the
+ * commit when its end descends from it and its start does not. The lowest such step wins.
+ */
+async function stepsOfRanges(lookup: StepLookup, commits: readonly string[]): Promise<Map<string, StepOwner>> {
+  const owners = new Map<string, StepOwner>();
+  const repo = await lookup.repository();
+  const graph = await repo.descendants(commits);
+  if (graph.size === 0) return owners;
+  const candidates = await lookup.stepsWithCommits([...graph.keys()]);
+  if (candidates.length === 0) return owners;
+  // Which of `commits` each listed commit descends from: parents before children.
+  const bottoms = new Map(commits.map((c, i) => [c, i]));
+  const below = new Map<string, Set<number>>();
+  const order = [...graph.keys()].reverse();
+  for (const commit of order) {
+    const set = new Set<number>();
+    for (const parent of graph.get(commit) ?? []) {
+      const b = bottoms.get(parent);
+      if (b !== undefined) set.add(b);
+      for (const x of below.get(parent) ?? []) set.add(x);
+    }
+    below.set(commit, set);
+  }
+  const full = (hash: string | null) => (hash ? [...graph.keys()].find((c) => sameCommit(c, hash)) ?? commits.find((c) => sameCommit(c, hash)) : undefined);
+  for (const step of candidates) {
+    const end = full(step.commitAfter);
+    if (!end) continue;
+    const start = full(step.commitBefore);
+    const startBelow = start === undefined ? new Set<number>() : new Set([...(below.get(start) ?? []), ...(bottoms.has(start) ? [bottoms.get(start)!] : [])]);
+    for (const b of below.get(end) ?? []) {
+      if (startBelow.has(b)) continue;
+      const commit = commits[b];
+      const known = owners.get(commit);
+      if (!known || known.step.id > step.id) owners.set(commit, { step, via: 'range' });
+    }
+  }
+  return owners;
+}
+
+/** Each line's owner, in the file's order (index = line - 1). */
+export async function lineOwners(lookup: StepLookup, lines: readonly BlameLine[]): Promise<LineOwner[]> {
+  const infos = new Map<string, BlameCommit>();
+  for (const l of lines) if (l.info.commit) infos.set(l.info.commit, l.info);
+  const owners = await stepsOfCommits(
+    lookup,
+    [...infos.values()].map((i) => ({ commit: i.commit!, summary: i.summary })),
+  );
+  const result: LineOwner[] = [];
+  for (const l of lines) {
+    const info = l.info;
+    if (info.commit === null) result[l.line - 1] = { kind: 'uncommitted', commit: info };
+    else {
+      const owner = owners.get(info.commit.toLowerCase());
+      result[l.line - 1] = owner ? { kind: 'step', step: owner.step, via: owner.via, commit: info } : { kind: 'commit', commit: info };
+    }
+  }
+  return result;
+}
+
+/** Why a file was not blamed. */
+export type BlameSkip = 'tooLarge' | 'binary' | 'outsideRepository';
+
+export type FileBlame =
+  | { kind: 'blamed'; /** repository-relative, `/`-separated */ path: string; owners: LineOwner[] }
+  | { kind: 'skipped'; reason: BlameSkip; bytes?: number };
+
+/** Bytes read from a file's start to tell text from binary, as git does. */
+const SNIFF_BYTES = 8000;
+
+/**
+ * Blames a work-tree file and maps its lines to steps; a file larger than `maxBytes`, one with
+ * a NUL byte in its first 8000 (git's own test for binary), or one outside the repository is
+ * skipped without running git. A file git does not track is all uncommitted.
+ */
+export async function blameFile(lookup: StepLookup, absolutePath: string, options: { maxBytes: number }): Promise<FileBlame> {
+  const repo = await lookup.repository();
+  const relative = path.relative(repo.root, absolutePath);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return { kind: 'skipped', reason: 'outsideRepository' };
+  const stat = await fs.promises.stat(absolutePath);
+  if (stat.size > options.maxBytes) return { kind: 'skipped', reason: 'tooLarge', bytes: stat.size };
+  if (await hasNul(absolutePath)) return { kind: 'skipped', reason: 'binary', bytes: stat.size };
+  const gitPath = relative.split(path.sep).join('/');
+  const lines = await repo.blameOrUntracked(gitPath);
+  if (lines === 'untracked') {
+    const text = await fs.promises.readFile(absolutePath, 'utf8');
+    const count = text.length === 0 ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+    const info: BlameCommit = { commit: null, author: '', authorMail: '', authorTimeMs: null, summary: '', filename: gitPath, boundary: false };
+    return { kind: 'blamed', path: gitPath, owners: Array.from({ length: count }, () => ({ kind: 'uncommitted' as const, commit: info })) };
+  }
+  return { kind: 'blamed', path: gitPath, owners: await lineOwners(lookup, lines) };
+}
+
+async function hasNul(file: string): Promise<boolean> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, SNIFF_BYTES, 0);
+    return buffer.subarray(0, bytesRead).includes(0);
+  } finally {
+    await handle.close();
+  }
+}
