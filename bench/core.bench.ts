@@ -10,11 +10,13 @@ import { GitRepository } from '../src/core/git';
 import { DEFAULT_MAX_DATABASE_SIZE_MB } from '../src/core/remoteStore';
 import { executeRollback, planRollback, undoRollback } from '../src/core/rollback';
 import { refsKey, StepCommitResolver } from '../src/core/stepCommits';
+import { blameFile, type StepLookup } from '../src/core/stepBlame';
 import { SYSTEM_NAMES } from '../src/core/sources/types';
 import { StepStore } from '../src/core/stepStore';
 import { CONSTELLATION_SCHEMA } from '../test/fixtures/constellation';
 import { LLMO_SCHEMA } from '../test/fixtures/llmOrchestration';
 import { FALLBACK_CHECKPOINT_SCHEMA, ORCHESTRATOR_SCHEMA } from '../test/fixtures/studio';
+import { TODAY_STEPS_SCHEMA } from '../test/fixtures/laforgeToday';
 
 const root = path.resolve(__dirname, '..');
 const work = path.join(root, 'bench', '.work');
@@ -144,6 +146,64 @@ function ensureNotesRepository(steps: number): string {
   git(dir, 'reset', '-q', '--hard', 'main');
   fs.writeFileSync(path.join(dir, '.git', 'bench-ready'), '');
   return dir;
+}
+
+/**
+ * A LaForge repository of 250 steps, each a commit with its `Step-id: S<N>` note that rewrites
+ * its own 20 lines of one 5,000-line file, and 20 commits of a person between them; beside it
+ * the steps table as LaForge writes it today (commit after = commit before), by the sqlite3 CLI.
+ */
+function ensureBlameRepository(): { dir: string; db: string; file: string } {
+  const dir = path.join(work, 'repo-blame-5000');
+  const db = path.join(work, 'blame-5000.db');
+  const file = 'src/ledger.ts';
+  if (fs.existsSync(path.join(dir, '.git', 'bench-ready')) && fs.existsSync(db)) return { dir, db, file };
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(db, { force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  git(dir, 'init', '-q', '-b', 'main');
+  const lines = Array.from({ length: 5_000 }, (_, i) => `export const line${i} = ${i}; // written first`);
+  const out: string[] = [];
+  let mark = 0;
+  const commit = (who: string, message: string, at: number) => {
+    const body = lines.join('\n') + '\n';
+    mark++;
+    out.push(`commit refs/heads/main\nmark :${mark}\ncommitter ${who} ${at} +0000\ndata ${message.length}\n${message}\n`);
+    out.push(`M 100644 inline ${file}\ndata ${Buffer.byteLength(body)}\n${body}\n`);
+    return mark;
+  };
+  commit('Sam Okafor <sam@example.com>', 'Start the ledger', 1_760_000_000);
+  const stepMarks: number[] = [];
+  for (let step = 1; step <= 250; step++) {
+    for (let l = (step - 1) * 20; l < step * 20; l++) lines[l] = `export const line${l} = ${l * step}; // step S${step}`;
+    stepMarks.push(commit('LaForge <laforge@example.com>', `LaForge step S${step} - Automated changes`, 1_760_000_000 + step * 600));
+    if (step % 13 === 0) {
+      const l = (step - 1) * 20 + 3;
+      lines[l] = `export const line${l} = -1; // a person`;
+      commit('Sam Okafor <sam@example.com>', `A person edits line ${l + 1}`, 1_760_000_000 + step * 600 + 300);
+    }
+  }
+  out.push('commit refs/notes/commits\ncommitter LaForge <laforge@example.com> 1800000000 +0000\ndata 5\nnotes\n');
+  stepMarks.forEach((m, i) => {
+    const note = `Step-id: S${i + 1}\n`;
+    out.push(`N inline :${m}\ndata ${note.length}\n${note}`);
+  });
+  out.push('\n');
+  execFileSync('git', ['fast-import', '--quiet'], { cwd: dir, input: out.join(''), maxBuffer: 1 << 28 });
+  git(dir, 'reset', '-q', '--hard', 'main');
+  const shas = git(dir, 'rev-list', '--reverse', 'HEAD').split('\n');
+  const inserts = ['BEGIN;', TODAY_STEPS_SCHEMA + ';'];
+  // A step's commit before is the commit before its own; LaForge records it again as its commit after.
+  const stepShas = git(dir, 'log', '--reverse', '--format=%H %s', 'HEAD').split('\n').filter((l) => / LaForge step S\d+ /.test(l)).map((l) => l.split(' ')[0]);
+  stepShas.forEach((sha, i) => {
+    const before = shas[shas.indexOf(sha) - 1];
+    const at = new Date((1_760_000_000 + (i + 1) * 600) * 1000).toISOString().replace('T', ' ').replace('Z', '');
+    inserts.push(`INSERT INTO steps (id, active, parent_step_id, commit_sha_before, commit_sha_after, agent_config_name, start_time, end_time, duration_ms, exit_code, project_id) VALUES (${i + 1}, 1, ${i === 0 ? 'NULL' : i}, '${before}', '${before}', 'claude', '${at}', '${at}', 60000, 0, 'bench');`);
+  });
+  inserts.push('COMMIT;');
+  execFileSync('sqlite3', [db], { input: inserts.join('\n') });
+  fs.writeFileSync(path.join(dir, '.git', 'bench-ready'), '');
+  return { dir, db, file };
 }
 
 async function main() {
@@ -305,6 +365,52 @@ async function main() {
     rows.push({
       measure: 'Analytics panel first paint, 100,000 steps per step, in VS Code', ours: metrics.analyticsFirstPaintPerStepMs,
       reference: metrics.analyticsFirstPaintPerWeekMs, referenceName: 'the same panel per week', unit: 'ms', target: '<= 300 ms',
+    });
+  }
+
+  if (section('step blame')) {
+    // Which step wrote each line of a 5,000-line file (blame, the commits mapped to steps
+    // through their notes and the steps table), beside plain `git blame --porcelain` of the
+    // same file as a process. First: the steps' commits not read yet; again: read (kept until
+    // the refs move), the editor's case from the second file on.
+    const { dir, db, file } = ensureBlameRepository();
+    const store = await StepStore.open(db, { wasmPath: wasm });
+    const repo = await GitRepository.open(dir);
+    const n = quick ? 5 : 11;
+    const first: number[] = [];
+    const again: number[] = [];
+    const plain: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const resolver = new StepCommitResolver(repo);
+      const lookup: StepLookup = {
+        commitIndex: () => resolver.index(),
+        stepsWithIds: async (ids) => store.stepsWithIds(ids),
+        stepsWithCommits: async (commits) => store.stepsWithCommits(commits),
+        hasRecordedRanges: async () => store.hasRecordedRanges(),
+        repository: async () => repo,
+      };
+      let t0 = performance.now();
+      const blamed = await blameFile(lookup, path.join(dir, file), { maxBytes: 1 << 20 });
+      first.push(performance.now() - t0);
+      t0 = performance.now();
+      const kept = await blameFile(lookup, path.join(dir, file), { maxBytes: 1 << 20 });
+      again.push(performance.now() - t0);
+      plain.push(timeProcess('git', ['blame', '--porcelain', '--', file], dir));
+      for (const b of [blamed, kept]) {
+        if (b.kind !== 'blamed' || b.owners.length !== 5_000) throw new Error(`step blame read ${b.kind === 'blamed' ? b.owners.length : b.reason} lines`);
+        const steps = b.owners.filter((o) => o.kind === 'step').length;
+        const people = b.owners.filter((o) => o.kind === 'commit').length;
+        if (steps !== 5_000 - 19 || people !== 19) throw new Error(`step blame: ${steps} lines by steps, ${people} by a person (expected 4,981 and 19)`);
+      }
+    }
+    store.close();
+    rows.push({
+      measure: 'step blame of a 5,000-line file, 250 steps, first: the steps\' commits read', ours: median(first),
+      reference: median(plain), referenceName: 'git blame --porcelain process', unit: 'ms',
+    });
+    rows.push({
+      measure: 'step blame of a 5,000-line file, 250 steps, again: the steps\' commits kept', ours: median(again),
+      reference: median(plain), referenceName: 'git blame --porcelain process', unit: 'ms', target: '<= 1.2x + 10 ms',
     });
   }
 

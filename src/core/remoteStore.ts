@@ -297,6 +297,14 @@ export class RemoteStepStore {
     return this.call('stepsWithCommits', commits);
   }
 
+  stepsWithIds(ids: readonly number[]): Promise<Step[]> {
+    return this.call('stepsWithIds', ids);
+  }
+
+  hasRecordedRanges(): Promise<boolean> {
+    return this.call('hasRecordedRanges');
+  }
+
   children(parent: NodeRef | null, page?: Page): Promise<HistoryNode[]> {
     return this.call('children', parent, page);
   }

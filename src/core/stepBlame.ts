@@ -37,8 +37,9 @@ export type LineOwner =
 export interface StepLookup {
   /** Every step's resolved commit (notes, kept branches). */
   commitIndex(): Promise<StepCommitIndex>;
-  step(id: number): Promise<Step | undefined>;
+  stepsWithIds(ids: readonly number[]): Promise<Step[]>;
   stepsWithCommits(commits: readonly string[]): Promise<Step[]>;
+  hasRecordedRanges(): Promise<boolean>;
   repository(): Promise<GitRepository>;
 }
 
@@ -46,7 +47,8 @@ const MERGE_SUBJECT = /^Automerge step-S(\d+) into /;
 
 /**
  * The step each commit is, for the commits given (full hashes): those no step made are left
- * out. One store query and, only when some commit is still unmatched, one git process.
+ * out. Two store queries and, only when some commit is still unmatched and a step records a
+ * range of its own, one git process.
  */
 export async function stepsOfCommits(lookup: StepLookup, commits: readonly { commit: string; summary?: string }[]): Promise<Map<string, StepOwner>> {
   const owners = new Map<string, StepOwner>();
@@ -59,40 +61,32 @@ export async function stepsOfCommits(lookup: StepLookup, commits: readonly { com
     if (commit && !owners.has(commit)) owners.set(commit, { step, via: 'recorded' });
   }
 
-  const steps = new Map<number, Promise<Step | undefined>>();
-  const stepOf = (id: number) => {
-    let found = steps.get(id);
-    if (!found) steps.set(id, (found = lookup.step(id)));
-    return found;
-  };
-  await Promise.all(
-    wanted
-      .filter((c) => !owners.has(c))
-      .map(async (commit) => {
-        // The lowest step whose own resolution agrees; else the lowest the note names.
-        let fallback: Step | undefined;
-        for (const id of index.stepsNaming(commit)) {
-          const step = await stepOf(id);
-          if (!step) continue;
-          if (sameCommit(index.resolve(step).commit, commit)) return void owners.set(commit, { step, via: 'note' });
-          fallback ??= step;
-        }
-        if (fallback) owners.set(commit, { step: fallback, via: 'note' });
-      }),
-  );
-
-  await Promise.all(
-    commits.map(async ({ commit, summary }) => {
-      const key = commit.toLowerCase();
-      const merged = summary === undefined || owners.has(key) ? null : MERGE_SUBJECT.exec(summary);
-      if (!merged) return;
-      const step = await stepOf(Number(merged[1]));
-      if (step) owners.set(key, { step, via: 'merge' });
-    }),
-  );
+  // The steps the notes and kept branches name, and those LaForge's merge commits name, read at once.
+  const named = new Map<string, readonly number[]>();
+  const merges = new Map<string, number>();
+  for (const { commit, summary } of commits) {
+    const key = commit.toLowerCase();
+    if (owners.has(key)) continue;
+    const ids = index.stepsNaming(key);
+    if (ids.length > 0) named.set(key, ids);
+    const merged = summary === undefined ? null : MERGE_SUBJECT.exec(summary);
+    if (merged) merges.set(key, Number(merged[1]));
+  }
+  const ids = [...new Set([...[...named.values()].flat(), ...merges.values()])];
+  const steps = new Map((ids.length > 0 ? await lookup.stepsWithIds(ids) : []).map((s) => [s.id, s]));
+  for (const [commit, candidates] of named) {
+    // The lowest step whose own resolution agrees; else the lowest the note names.
+    const found = candidates.map((id) => steps.get(id)).filter((s): s is Step => s !== undefined);
+    const step = found.find((s) => sameCommit(index.resolve(s).commit, commit)) ?? found[0];
+    if (step) owners.set(commit, { step, via: 'note' });
+  }
+  for (const [commit, id] of merges) {
+    const step = steps.get(id);
+    if (step && !owners.has(commit)) owners.set(commit, { step, via: 'merge' });
+  }
 
   const unmatched = wanted.filter((c) => !owners.has(c));
-  if (unmatched.length > 0) {
+  if (unmatched.length > 0 && (await lookup.hasRecordedRanges())) {
     for (const [commit, owner] of await stepsOfRanges(lookup, unmatched)) owners.set(commit, owner);
   }
   return owners;

@@ -116,6 +116,10 @@ export interface StepDatabase extends HistoryReader {
   commitIndex(): Promise<StepCommitIndex>;
   /** The steps whose recorded commit after is one of these full hashes (and not their commit before). */
   stepsWithCommits(commits: readonly string[]): Promise<Step[]>;
+  /** The steps of these ids the database has. */
+  stepsWithIds(ids: readonly number[]): Promise<Step[]>;
+  /** Whether any step records its own range of commits (commit after not its commit before). */
+  hasRecordedRanges(): Promise<boolean>;
   /** The files a step changed, from its commit before to its own commit, cached; rejects with a StepFieldError or GitError. */
   changedFiles(step: Step): Promise<ChangedFile[]>;
   /** The first line of each commit's message, cached per commit; a commit git does not have is left out. Rejects with a GitError. */

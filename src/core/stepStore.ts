@@ -146,6 +146,7 @@ export class StepStore {
   private readonly projectIndexable: boolean;
   /** Every step's Analytics figures, read on the first analytics() of this reading of the files. */
   private analyticsSteps: (StepFigures & { project: string })[] | undefined;
+  private recordedRanges: boolean | undefined;
   private readonly selectList: string;
   private closed = false;
 
@@ -319,6 +320,29 @@ export class StepStore {
       found.push(...candidates.filter((s) => s.commitAfter !== null && chunk.some((c) => c.startsWith(s.commitAfter!.toLowerCase()))));
     }
     return found;
+  }
+
+  /** The steps of these ids that the table has, by id. */
+  stepsWithIds(ids: readonly number[]): Step[] {
+    const wanted = [...new Set(ids.filter((id) => Number.isSafeInteger(id)))];
+    const found: Step[] = [];
+    for (let i = 0; i < wanted.length; i += 400) {
+      const chunk = wanted.slice(i, i + 400);
+      found.push(...this.toSteps(this.query(`SELECT ${this.selectList} FROM steps WHERE id IN (${chunk.map(() => '?').join(', ')}) ORDER BY id`, chunk)));
+    }
+    return found;
+  }
+
+  /**
+   * Whether any step records a commit after that is not its commit before (a range of its own
+   * commits): never, in the files LaForge writes today. Read once per reading of the files.
+   */
+  hasRecordedRanges(): boolean {
+    const after = this.col.commit_sha_after;
+    if (after === 'NULL') return false;
+    this.recordedRanges ??=
+      this.query(`SELECT EXISTS (SELECT 1 FROM steps WHERE length(${after}) >= 7 AND ${after} IS NOT ${this.col.commit_sha_before})`, [])[0]?.[0] === 1;
+    return this.recordedRanges;
   }
 
   /** The project's newest active step: the one a new step would take as parent. */

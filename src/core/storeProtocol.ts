@@ -10,7 +10,7 @@ import type { StepStore } from './stepStore';
 import type { SchemaInfo } from './stepStore';
 
 /** The StepStore methods the worker answers for a LaForge database; `analytics` it answers for every system's (sourceAnalytics.ts). */
-export const STEP_STORE_METHODS = ['projects', 'steps', 'step', 'latestActiveStep', 'stepCount', 'nextStepId', 'models', 'aggregates', 'analytics', 'stepsWithCommits'] as const;
+export const STEP_STORE_METHODS = ['projects', 'steps', 'step', 'latestActiveStep', 'stepCount', 'nextStepId', 'models', 'aggregates', 'analytics', 'stepsWithCommits', 'stepsWithIds', 'hasRecordedRanges'] as const;
 /** The HistorySource methods the worker answers for the other systems' databases. */
 export const SOURCE_METHODS = ['children', 'count', 'node', 'details', 'changes', 'text', 'counterparts'] as const;
 

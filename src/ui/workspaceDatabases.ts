@@ -484,6 +484,14 @@ export class WorkspaceStepDatabase implements StepDatabase {
     return (await this.store()).stepsWithCommits(commits);
   }
 
+  async stepsWithIds(ids: readonly number[]): Promise<Step[]> {
+    return (await this.store()).stepsWithIds(ids);
+  }
+
+  async hasRecordedRanges(): Promise<boolean> {
+    return (await this.store()).hasRecordedRanges();
+  }
+
   /**
    * Once the steps' commits have been read, a commit, a merge, a rollback, a new note or a
    * moved step branch shows in the views without waiting for the database to change.

@@ -27,8 +27,9 @@ async function lookupOf(dbPath: string, repoPath: string): Promise<{ lookup: Ste
     store,
     lookup: {
       commitIndex: () => resolver.index(),
-      step: async (id) => store.step(id),
+      stepsWithIds: async (ids) => store.stepsWithIds(ids),
       stepsWithCommits: async (commits) => store.stepsWithCommits(commits),
+      hasRecordedRanges: async () => store.hasRecordedRanges(),
       repository: async () => repo,
     },
   };
