@@ -366,6 +366,7 @@ class StepDiffs implements ChangesOpener {
   ): Promise<void> {
     const plans = files.map((file) => planFileDiff(file, from, to, label));
     const workTree = to.kind === 'workingTree' ? root : undefined;
+    this.log.info(`[diffs] ${label}: ${files.length} file(s) from ${shortHash(from)} to ${to.kind === 'commit' ? shortHash(to.commit) : 'the working tree'}`);
     if (await this.hasChangesEditor()) {
       const resources = plans.map((plan) => [
         vscode.Uri.file(path.join(root, plan.file.path)),
