@@ -559,7 +559,8 @@ const analyticsScenes: Scene[] = [
 ];
 
 /** A session with `themes` runs its scenes once in each (harness/themes.ts), its screenshots named `NN-name-<theme>.png`. */
-export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[]; themes?: ThemeName[] }[] = [
+/** `settings`: user settings the session starts with, beside the harness's own. */
+export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[]; themes?: ThemeName[]; settings?: Record<string, unknown> }[] = [
   { name: 'demo', workspace: demo, scenes: demoScenes },
   { name: 'no-database', workspace: withoutStepsDb, scenes: welcomeScenes },
   { name: 'laforge', workspace: laforge, scenes: laforgeScenes },

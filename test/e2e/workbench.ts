@@ -179,6 +179,35 @@ export class Workbench {
     await widget.waitFor({ state: 'hidden' });
   }
 
+  /** Opens a workspace file by its relative path with Quick Open, and waits for its tab. */
+  async openFile(relativePath: string): Promise<void> {
+    await this.reset();
+    await this.page.keyboard.press('Control+P');
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relativePath);
+    const folder = path.posix.dirname(relativePath);
+    let row = widget.locator('.monaco-list-row', { has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(path.posix.basename(relativePath))}$`) }) });
+    if (folder !== '.') row = row.filter({ has: this.page.locator('.label-description', { hasText: folder }) });
+    row = row.first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await row.click();
+    await widget.waitFor({ state: 'hidden' });
+    await this.editorTab(new RegExp(`^${escapeRegExp(path.posix.basename(relativePath))}`)).waitFor({ state: 'visible', timeout: 20_000 });
+    await this.page.locator('.part.editor .monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: 20_000 });
+  }
+
+  /** Moves the active editor's cursor to the start of line `line` (Go to Line). */
+  async goToLine(line: number): Promise<void> {
+    await this.page.keyboard.press('Control+G');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`:${line}`);
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  }
+
   /** The content of the active webview (VS Code nests the page in two iframes). */
   webview(): FrameLocator {
     return this.page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');

@@ -180,7 +180,7 @@ async function runE2eOnce(h: Harness, browser: Browser, spec: (typeof e2eSession
       vsixFiles: [VSIX],
       resultsDir,
       env: workspaceEnv,
-      settings: theme ? themeSettings(theme) : undefined,
+      settings: { ...spec.settings, ...(theme ? themeSettings(theme) : {}) },
     });
   } catch (err) {
     tally.errors.push(`[e2e ${run}] ${(err as Error).message}`);
