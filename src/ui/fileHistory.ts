@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { databaseOfFile, fileHistory, fileOfStep, type FileHistory, type FileStep } from '../core/fileHistory';
+import { logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import { isOtherSystem, type StepDatabase, type StepDatabases } from '../core/stepDatabase';
 import { safeText } from '../shared/safeText';
@@ -45,7 +46,7 @@ export function registerFileHistory(context: vscode.ExtensionContext, databases:
     }
     const name = path.basename(uri.fsPath);
     const found = await withWindowProgress(vscode.l10n.t('Reading the step history of {0}…', name), async () => {
-      const owner = await databaseOfFile(await laforgeDatabases(databases), uri.fsPath);
+      const owner = await databaseOfFile(await laforgeDatabases(databases, log), uri.fsPath);
       if (!owner) return undefined;
       const history = await fileHistory(owner.database, owner.path, { log });
       return { database: owner.database, history, titles: await stepTitles(owner.database, history.steps.map((s) => s.step), log) };
@@ -76,13 +77,13 @@ export function registerFileHistory(context: vscode.ExtensionContext, databases:
   return probe;
 }
 
-/** The LaForge databases that can be read; another system's has no git history of files. */
-async function laforgeDatabases(databases: StepDatabases): Promise<StepDatabase[]> {
+/** The LaForge databases that can be read (one that cannot is logged); another system's has no git history of files. */
+async function laforgeDatabases(databases: StepDatabases, log: Logger): Promise<StepDatabase[]> {
   const readable = await Promise.all(
     databases.all.map((d) =>
       d.load().then(
         () => d,
-        () => undefined,
+        (err: unknown) => void logFailure(log, `${d.label}, passed over for a file's step history`, err, 'warn'),
       ),
     ),
   );

@@ -16,6 +16,7 @@ import { StepStore } from '../../src/core/stepStore';
 import { makeDemoWorkspace, type DemoWorkspace } from '../fixtures/demoWorkspace';
 import { makeLaforgeToday, type LaforgeFixture, type LaforgeStepSpec } from '../fixtures/laforgeToday';
 import { gitStoreDatabase } from '../fixtures/storeDatabase';
+import { commitAll, git as gitIn, makeRepo, removeRepositories, write } from '../support/gitRepo';
 import { git, gitOk, sqlite } from '../support/rollbackWorkspace';
 
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
@@ -164,6 +165,44 @@ describe('fileHistory', function () {
     const found = await databaseOfFile([broken, good], path.join(dir, 'src', 'a b.ts'));
     assert.deepEqual(found && { name: found.database.name, path: found.path }, { name: 'good', path: 'src/a b.ts' });
     assert.equal(await databaseOfFile([good], path.join(os.tmpdir(), 'elsewhere.ts')), undefined);
+  });
+
+  it('lists a merge only where the merge itself changed the file: a resolved conflict, not a side taken whole', async () => {
+    const dir = makeRepo('file-history-merge');
+    cleanups.push(removeRepositories);
+    write(dir, 'a.txt', 'one\n');
+    const added = commitAll(dir, 'Add a.txt');
+    gitIn(dir, 'checkout', '-q', '-b', 'step-S1');
+    write(dir, 'a.txt', 'one from the step\n');
+    const stepCommit = commitAll(dir, 'The step edits a.txt');
+    gitIn(dir, 'checkout', '-q', 'main');
+    write(dir, 'b.txt', 'elsewhere\n');
+    commitAll(dir, 'Someone edits b.txt');
+    gitIn(dir, 'merge', '-q', '--no-edit', '-m', 'Automerge step-S1 into main', 'step-S1');
+    const clean = gitIn(dir, 'rev-parse', 'HEAD').trim();
+    gitIn(dir, 'checkout', '-q', '-b', 'step-S2');
+    write(dir, 'a.txt', 'two from the step\n');
+    const second = commitAll(dir, 'The second step edits a.txt');
+    gitIn(dir, 'checkout', '-q', 'main');
+    write(dir, 'a.txt', 'two by hand\n');
+    const byHand = commitAll(dir, 'Someone edits a.txt');
+    assert.throws(() => gitIn(dir, 'merge', '-q', '--no-edit', 'step-S2'), 'a conflict');
+    write(dir, 'a.txt', 'two, resolved\n');
+    const resolved = commitAll(dir, 'Automerge step-S2 into main');
+
+    const commits = await (await GitRepository.open(dir)).fileHistory('a.txt');
+    // Commits made in the same second have no one order below the merge: compared as a set, HEAD first.
+    const byHash = (rows: string[][]) => [...rows].sort((x, y) => x[0].localeCompare(y[0]));
+    assert.deepEqual(byHash(commits.map((c) => [c.commit, c.summary, c.status])), byHash([
+      [resolved, 'Automerge step-S2 into main', 'modified'],
+      [byHand, 'Someone edits a.txt', 'modified'],
+      [second, 'The second step edits a.txt', 'modified'],
+      [stepCommit, 'The step edits a.txt', 'modified'],
+      [added, 'Add a.txt', 'added'],
+    ]));
+    assert.equal(commits[0].commit, resolved);
+    assert.equal(commits[commits.length - 1].commit, added);
+    assert.ok(!commits.some((c) => c.commit === clean), 'the clean merge changed nothing of a.txt itself');
   });
 
   describe('parseFileHistory', () => {
