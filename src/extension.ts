@@ -4,6 +4,7 @@ import { createApi, type StepHistoryApi } from './ui/api';
 import { registerAnalyticsPanel } from './ui/analyticsPanel';
 import { registerDetailsPanel } from './ui/detailsPanel';
 import { registerDiffs } from './ui/diffs';
+import { registerFileHistory } from './ui/fileHistory';
 import { componentLogger } from './ui/log';
 import { registerRollback } from './ui/rollback';
 import { registerStatusBar } from './ui/statusBar';
@@ -33,8 +34,9 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
   const details = registerDetailsPanel(context, databases, log('details'), stepLogs.logs);
   const analytics = registerAnalyticsPanel(context, databases, log('analytics'));
   const rollbacks = registerRollback(context, databases, log('rollback commands'), diffs);
+  const fileHistory = registerFileHistory(context, databases, log('file history'));
 
-  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, analytics, stepLogs: stepLogs.probe, statusBar });
+  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, analytics, stepLogs: stepLogs.probe, statusBar, fileHistory });
 }
 
 export function deactivate(): void {}

@@ -355,6 +355,31 @@ export class GitRepository {
   }
 
   /**
+   * The commits of HEAD's history that changed `filePath` (relative to the repository's root),
+   * newest first, following its renames (`git log --follow`): each with the file's path in it
+   * and, on a rename or copy, the path before. A merge is listed only where it changed the file
+   * itself (a resolved conflict: `--cc`). At most `limit` commits; none in a repository without
+   * commits. The path is read literally, after `--`.
+   */
+  async fileHistory(filePath: string, limit = 2000): Promise<FileCommit[]> {
+    if (typeof filePath !== 'string' || filePath.length === 0 || filePath.includes('\0')) {
+      throw failures.notInCommit({ file: describeValue(filePath), commit: 'HEAD' }, `invalid path: ${describeValue(filePath, 500)}`);
+    }
+    const args = [
+      '--literal-pathspecs', 'log', '--follow', '-z', '--cc', '--name-status', '--no-show-signature', ...DIFF_OPTIONS,
+      `--max-count=${Math.max(1, Math.floor(limit))}`, '--format=%H%x00%at%x00%s', '--end-of-options', 'HEAD', '--', filePath,
+    ];
+    let output: string;
+    try {
+      output = await this.text(args, { path: filePath });
+    } catch (err) {
+      if (err instanceof GitError && err.code === 'UNKNOWN_COMMIT' && (await this.head()).sha === null) return [];
+      throw err;
+    }
+    return parseFileHistory(output);
+  }
+
+  /**
    * The commits of HEAD's history that descend from any of `commits`, each with its parents,
    * children before parents, at most `limit` of the nearest to each: read from one
    * `git rev-list --parents --topo-order HEAD` of at most `historyLimit` commits.
@@ -867,6 +892,67 @@ export class GitRepository {
   async worktrees(): Promise<Worktree[]> {
     return parseWorktreeList(await this.text(['worktree', 'list', '--porcelain', '-z'], {}));
   }
+}
+
+/** One commit of a file's history (GitRepository.fileHistory). */
+export interface FileCommit {
+  /** Full hash, lower case. */
+  commit: string;
+  summary: string;
+  authorTimeMs: number;
+  /** The file's path in this commit. */
+  path: string;
+  /** Its path before, when this commit renamed or copied it. */
+  oldPath?: string;
+  status: ChangeStatus;
+}
+
+const FULL_HASH = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** A `--name-status` letter with a rename or copy score, or a merge's letters, one per parent (`--cc`). */
+const NAME_STATUS = /^(?:[ACDMRTUXB]\d*|[ACDMRTUXB]{2,})$/;
+
+/**
+ * Parses `git log -z --name-status --cc --format=%H%x00%at%x00%s`: per commit its hash, author
+ * time and subject, then its `<status>\0<path>\0` records (`<status>\0<old>\0<new>\0` for a
+ * rename or copy), git's separators being empty tokens or a newline before a record. A commit
+ * with no record (a merge that took one side's file) changed nothing of the file and is left out.
+ * Paths are read by position, so a path that looks like a hash or a status is still a path.
+ */
+export function parseFileHistory(output: string): FileCommit[] {
+  const tokens = output.split('\0');
+  const commits: FileCommit[] = [];
+  const bad = () => unexpected('fileHistory', output);
+  let i = 0;
+  const skipSeparators = () => {
+    while (i < tokens.length && tokens[i].replace(/^\n+/, '') === '') i++;
+  };
+  skipSeparators();
+  while (i < tokens.length) {
+    const commit = tokens[i].replace(/^\n+/, '');
+    if (!FULL_HASH.test(commit) || i + 2 >= tokens.length) throw bad();
+    const seconds = Number(tokens[i + 1]);
+    if (!/^\d+$/.test(tokens[i + 1])) throw bad();
+    const summary = tokens[i + 2];
+    i += 3;
+    let record: FileCommit | undefined;
+    for (skipSeparators(); i < tokens.length; skipSeparators()) {
+      const code = tokens[i].replace(/^\n+/, '');
+      if (!NAME_STATUS.test(code)) break;
+      const letter = code.charAt(0);
+      const paired = code.length > 1 && /^\d+$/.test(code.slice(1)) && (letter === 'R' || letter === 'C');
+      const count = paired ? 2 : 1;
+      if (i + count >= tokens.length || tokens.slice(i + 1, i + 1 + count).some((p) => p === '')) throw bad();
+      // A merge's letters, one per parent: the file's status when they agree.
+      const status = paired || [...code].every((c) => c === letter) ? statusFromLetter(letter) : 'modified';
+      // --follow names one file per commit; should git print more, the first is the file.
+      record ??= paired
+        ? { commit, summary, authorTimeMs: seconds * 1000, path: tokens[i + 2], oldPath: tokens[i + 1], status }
+        : { commit, summary, authorTimeMs: seconds * 1000, path: tokens[i + 1], status };
+      i += 1 + count;
+    }
+    if (record) commits.push(record);
+  }
+  return commits;
 }
 
 /** Parses `git log -z --format=%H%x00%B`: hash, message, hash, message, … */

@@ -5,6 +5,7 @@ import type { Step } from '../core/model';
 import type { ProjectSummary } from '../core/stepStore';
 import type { AnalyticsPanelProbe } from './analyticsPanel';
 import type { DetailsPanelProbe } from './detailsPanel';
+import type { FileHistoryProbe } from './fileHistory';
 import type { RollbackOptions, RollbackOutcome, RollbackProbe, RollbackService, UndoOutcome } from './rollback';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../core/stepDatabase';
 import type { StatusBarProbe } from './statusBar';
@@ -73,6 +74,7 @@ export interface StepHistoryApi {
     readonly stepLogs: StepLogsProbe;
     readonly statusBar: StatusBarProbe;
     readonly rollbacks: RollbackProbe;
+    readonly fileHistory: FileHistoryProbe;
   };
 }
 

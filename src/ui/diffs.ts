@@ -193,7 +193,7 @@ class StepDiffs implements ChangesOpener {
   /** Everything another system's step changed, in one multi-file diff. */
   private async showItemChanges(node: ItemNode): Promise<void> {
     const label = safeText(node.item.label);
-    const changes = await this.withProgress(vscode.l10n.t('Reading the changes of {0}…', label), () => node.database.changes(node.item.ref));
+    const changes = await withWindowProgress(vscode.l10n.t('Reading the changes of {0}…', label), () => node.database.changes(node.item.ref));
     if (changes.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} recorded no changes.', label));
       return;
@@ -228,7 +228,7 @@ class StepDiffs implements ChangesOpener {
       return;
     }
     const { before, after } = range;
-    const files = await this.withProgress(vscode.l10n.t('Reading {0}\'s changes…', node.step.label), () => node.database.changedFiles(node.step));
+    const files = await withWindowProgress(vscode.l10n.t('Reading {0}\'s changes…', node.step.label), () => node.database.changedFiles(node.step));
     if (files.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} changed no files.', node.step.label));
       return;
@@ -240,7 +240,7 @@ class StepDiffs implements ChangesOpener {
   /** A running step's changes so far: its work tree's files against its commit before. */
   private async showLiveChanges(node: StepNode): Promise<void> {
     const label = `${node.step.label}, live`;
-    const live = await this.withProgress(vscode.l10n.t('Reading {0}\'s changes so far…', node.step.label), () => node.database.stepWorktree(node.step));
+    const live = await withWindowProgress(vscode.l10n.t('Reading {0}\'s changes so far…', node.step.label), () => node.database.stepWorktree(node.step));
     if (!live) {
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} is still running, and its work tree is not in this repository\'s list of work trees, so its changes cannot be shown yet.', node.step.label));
       return;
@@ -257,7 +257,7 @@ class StepDiffs implements ChangesOpener {
     if (!node) return;
     const base = workingTreeBase(node.step, await node.database.stepCommit(node.step));
     const label = `${node.step.label} ↔ Working Tree`;
-    const { root, files } = await this.withProgress(vscode.l10n.t('Comparing {0} with the working tree…', node.step.label), async () => {
+    const { root, files } = await withWindowProgress(vscode.l10n.t('Comparing {0} with the working tree…', node.step.label), async () => {
       const repository = await node.database.repository();
       // The step databases' own files are left out: the compared one's first, and any other the workspace has.
       const databases = [node.database.path, ...this.databases.all.map((d) => d.path)];
@@ -280,7 +280,7 @@ class StepDiffs implements ChangesOpener {
    */
   private async compareItem(node: ItemNode): Promise<void> {
     const label = safeText(node.item.label);
-    const counterparts = await this.withProgress(vscode.l10n.t('Finding what {0} compares with…', label), () => node.database.counterparts(node.item.ref));
+    const counterparts = await withWindowProgress(vscode.l10n.t('Finding what {0} compares with…', label), () => node.database.counterparts(node.item.ref));
     if (counterparts.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} has nothing of the same kind to compare with.', label));
       return;
@@ -323,7 +323,7 @@ class StepDiffs implements ChangesOpener {
 
     const [oneCommit, otherCommit] = await Promise.all([one.database.stepCommit(one.step), other.database.stepCommit(other.step)]);
     const comparison = stepComparison({ step: one.step, commit: oneCommit }, { step: other.step, commit: otherCommit });
-    const { root, files } = await this.withProgress(vscode.l10n.t('Comparing {0}…', comparison.label), async () => {
+    const { root, files } = await withWindowProgress(vscode.l10n.t('Comparing {0}…', comparison.label), async () => {
       const [repository, otherRepository] = await Promise.all([one.database.repository(), other.database.repository()]);
       if (repository.root !== otherRepository.root) return { root: undefined, files: [] as ChangedFile[] };
       return { root: repository.root, files: await repository.changedFiles(comparison.from, comparison.to) };
@@ -411,10 +411,11 @@ class StepDiffs implements ChangesOpener {
     quickPick.onDidHide(() => quickPick.dispose());
     quickPick.show();
   }
+}
 
-  private withProgress<T>(title: string, task: () => Promise<T>): Promise<T> {
-    return Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, task));
-  }
+/** Runs `task` with `title` in the status bar's progress, as every read behind a diff does. */
+export function withWindowProgress<T>(title: string, task: () => Promise<T>): Promise<T> {
+  return Promise.resolve(vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, task));
 }
 
 function describeChange(file: ChangedFile): string {

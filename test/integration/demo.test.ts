@@ -141,6 +141,71 @@ describe(IN_DEMO, function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  /** The steps the fixture says changed the file under any of `names`, newest first (the running step has no commit yet). */
+  const stepsChanging = (names: string[]) =>
+    demo.steps.filter((s) => s.commitAfter !== null && s.files.some((f) => names.includes(f.path) || (f.oldPath !== undefined && names.includes(f.oldPath)))).reverse();
+
+  /** Runs Show Step History for File and waits for its pick list; `pick` takes the first item, else the list is closed. */
+  async function showFileHistory(arg: vscode.Uri | undefined, pick: boolean) {
+    const before = api.testing.fileHistory.last;
+    let settled = false;
+    const running = Promise.resolve(vscode.commands.executeCommand('stepHistory.showFileHistory', ...(arg ? [arg] : []))).finally(() => (settled = true));
+    await waitFor('the file history', () => api.testing.fileHistory.last !== before, 30_000);
+    const shown = api.testing.fileHistory.last!;
+    // The pick list opens right after it is recorded: asked again until the command has ended.
+    await waitFor('the pick list to be taken', async () => {
+      await vscode.commands.executeCommand(pick ? 'workbench.action.acceptSelectedQuickOpenItem' : 'workbench.action.closeQuickOpen');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return settled;
+    });
+    await running;
+    return shown;
+  }
+
+  it("lists the steps that changed a file, newest first, the rolled-back one marked, and opens the chosen step's diff of it", async () => {
+    const file = 'package.json';
+    const expected = stepsChanging([file]);
+    assert.ok(expected.some((s) => !s.active), 'a rolled-back step changed package.json');
+    const shown = await showFileHistory(vscode.Uri.file(path.join(root, file)), true);
+    assert.strictEqual(shown.title, `Step History of ${file}`);
+    assert.deepStrictEqual(shown.items.map((i) => i.stepId), expected.map((s) => s.id));
+    expected.forEach((step, i) => {
+      const item = shown.items[i];
+      assert.strictEqual(item.rolledBack, !step.active, step.label);
+      assert.strictEqual(item.label, `${step.active ? '' : '$(discard) '}${step.label} · ${step.title}`);
+      assert.strictEqual(/\brolled back\b/.test(item.description), !step.active, item.description);
+    });
+
+    // The first item, the newest step: rolled back, its commit off the branch.
+    const newest = expected[0];
+    await waitFor('the diff editor', () => vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputTextDiff);
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab!;
+    const input = tab.input as vscode.TabInputTextDiff;
+    assert.strictEqual(tab.label, `${file} (${newest.label})`);
+    assert.strictEqual((await vscode.workspace.openTextDocument(input.original)).getText(), git('show', `${newest.commitBefore}:${file}`).toString('utf8'));
+    assert.strictEqual((await vscode.workspace.openTextDocument(input.modified)).getText(), git('show', `${newest.commitAfter}:${file}`).toString('utf8'));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it("from the palette, takes the active editor's file and follows it back through its rename", async () => {
+    const renamed = demo.steps.find((s) => s.id === demo.renameStepId)!.files.find((f) => f.status === 'renamed')!;
+    await vscode.window.showTextDocument(vscode.Uri.file(path.join(root, renamed.path)));
+    try {
+      const shown = await showFileHistory(undefined, false);
+      const expected = stepsChanging([renamed.path, renamed.oldPath!]);
+      assert.strictEqual(shown.title, `Step History of ${path.basename(renamed.path)}`);
+      assert.deepStrictEqual(shown.items.map((i) => i.stepId), expected.map((s) => s.id));
+      for (const item of shown.items) {
+        const expectedPath = item.stepId < demo.renameStepId ? renamed.oldPath : renamed.path;
+        assert.strictEqual(item.path, expectedPath, `S${item.stepId}`);
+        if (item.stepId === demo.renameStepId) assert.ok(item.description.endsWith(`${renamed.oldPath} → ${renamed.path}`), item.description);
+        if (item.stepId < demo.renameStepId) assert.ok(item.description.endsWith(`as ${renamed.oldPath}`), item.description);
+      }
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+
   it('compares a step with the work tree: each file with its own status, none of the step database\'s files', async () => {
     const step = demo.steps.find((s) => s.commitAfter === demo.head)!;
     assert.ok(step, 'a step left the repository at HEAD');

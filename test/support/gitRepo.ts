@@ -47,6 +47,15 @@ export function commitAll(dir: string, message: string): string {
   return git(dir, 'rev-parse', 'HEAD').trim();
 }
 
+/** Writes `files` on `branch`, made from HEAD, and commits them there; back on `back` after. Returns the commit. */
+export function commitOnBranch(dir: string, branch: string, files: Record<string, string>, message: string, back = 'main'): string {
+  git(dir, 'checkout', '-q', '-b', branch);
+  for (const [file, content] of Object.entries(files)) write(dir, file, content);
+  const commit = commitAll(dir, message);
+  git(dir, 'checkout', '-q', back);
+  return commit;
+}
+
 /** Removes every folder the helpers made. */
 export function removeRepositories(): void {
   for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
