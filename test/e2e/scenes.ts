@@ -4,6 +4,7 @@
  * widgets), checks what it shows by waiting for it, and takes its screenshots. Add a scene by
  * appending to `scenes`.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Locator } from 'playwright-core';
@@ -16,7 +17,7 @@ import type { StudioRealFixture } from '../fixtures/studio';
 import type { ThemeName } from '../harness/themes';
 import { databaseProblems, demo, demoWithAgents, laforge, otherSystems, withoutStepsDb, type WorkspaceKind } from '../harness/workspaces';
 import { DEMO_DESCRIPTION, LAFORGE_DESCRIPTION, SYSTEMS_DESCRIPTION } from '../integration/suites';
-import { Workbench } from './workbench';
+import { escapeRegExp, Workbench } from './workbench';
 
 /** What a scene knows of its session besides the window. */
 export interface SceneContext {
@@ -558,6 +559,78 @@ const analyticsScenes: Scene[] = [
   },
 ];
 
+/**
+ * The demo workspace's file whose first line a completed step wrote last, with that step: the
+ * line's commit from plain `git blame`, the step the one whose recorded commit it is.
+ */
+function blamedDemoFile(workspace: string): { file: string; step: DemoWorkspace['steps'][number] } {
+  const fixture = demoFixture(workspace);
+  for (const candidate of [...fixture.steps].reverse()) {
+    if (candidate.status !== 'COMPLETED' || !candidate.commitAfter) continue;
+    for (const change of candidate.files) {
+      if (change.binary || change.status === 'deleted' || fixture.uncommittedFiles.includes(change.path) || !/\.ts$/.test(change.path)) continue;
+      if (!fs.existsSync(path.join(workspace, change.path))) continue;
+      const blame = execFileSync('git', ['blame', '--porcelain', '-L', '1,1', '--', change.path], { cwd: workspace, encoding: 'utf8' });
+      const commit = blame.slice(0, 40);
+      const step = fixture.steps.find((st) => st.commitAfter === commit);
+      if (step && step.status === 'COMPLETED') return { file: change.path, step };
+    }
+  }
+  throw new Error('no file of the demo workspace has a first line a completed step wrote');
+}
+
+/**
+ * Which step wrote a line, in the demo workspace: the hover on a file's first line, with the
+ * current line's annotation turned on for the session; then the file's step history.
+ */
+const stepBlameScenes: Scene[] = [
+  {
+    name: 'blame-hover',
+    async run(wb, { workspace }) {
+      const { file, step } = blamedDemoFile(workspace);
+      await openSteps(wb, step.label);
+      await wb.openFile(file);
+      await wb.goToLine(1);
+      const hover = wb.page.locator('.monaco-hover', { hasText: step.label }).first();
+      // The hover comes from the keyboard (Show or Focus Hover), as a screen reader user gets it.
+      for (let attempt = 1; ; attempt++) {
+        await wb.page.keyboard.press('Control+K');
+        await wb.page.keyboard.press('Control+I');
+        try {
+          await hover.waitFor({ state: 'visible', timeout: 10_000 });
+          break;
+        } catch (err) {
+          if (attempt === 3) throw err;
+          await wb.page.keyboard.press('Escape');
+        }
+      }
+      await hover.getByText('Open Step Details').waitFor({ state: 'visible' });
+      await wb.screenshot('blame-hover');
+    },
+  },
+  {
+    name: 'file-history',
+    async run(wb, { workspace }) {
+      const { file } = blamedDemoFile(workspace);
+      const name = path.posix.basename(file);
+      await wb.reset();
+      await wb.runCommand('Step History: Show Step History for File');
+      const widget = wb.page.locator('.quick-input-widget', { hasText: `Step History of ${name}` });
+      await widget.waitFor({ state: 'visible', timeout: 30_000 });
+      const first = widget.locator('.monaco-list-row').first();
+      await first.waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.screenshot('file-history');
+      const label = (await first.locator('.label-name').textContent())?.trim() ?? '';
+      const stepLabel = /S\d+/.exec(label)?.[0];
+      if (!stepLabel) throw new Error(`the history's first row is "${label}", not a step`);
+      await first.click();
+      await wb.editorTab(new RegExp(`^${escapeRegExp(name)} \\(${stepLabel}\\)`)).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 20_000 });
+      await wb.screenshot('file-history-diff');
+    },
+  },
+];
+
 /** A session with `themes` runs its scenes once in each (harness/themes.ts), its screenshots named `NN-name-<theme>.png`. */
 /** `settings`: user settings the session starts with, beside the harness's own. */
 export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scene[]; themes?: ThemeName[]; settings?: Record<string, unknown> }[] = [
@@ -568,4 +641,5 @@ export const e2eSessions: { name: string; workspace: WorkspaceKind; scenes: Scen
   { name: 'one-voice', workspace: demo, scenes: oneVoiceScenes, themes: ['light', 'dark'] },
   { name: 'one-voice-databases', workspace: databaseProblems, scenes: oneVoiceDatabaseScenes, themes: ['light', 'dark'] },
   { name: 'analytics', workspace: demoWithAgents, scenes: analyticsScenes, themes: ['light', 'dark', 'highContrast'] },
+  { name: 'step-blame', workspace: demo, scenes: stepBlameScenes, themes: ['light', 'dark'], settings: { 'stepHistory.blame.currentLineAnnotation': true } },
 ];
