@@ -293,7 +293,7 @@ export function stepPickText(
   const where = context.database !== undefined ? `${project} — ${safeText(context.database)}` : project;
   return {
     label: stepLabel(step, context.title),
-    description: [statusWord(step.status), model && safeText(model), step.startTime?.toLocaleString()].filter(Boolean).join(' · '),
+    description: [statusWord(step.status), model && safeText(model), step.startTime && rowTime(step.startTime)].filter(Boolean).join(' · '),
     detail: task ? `${safeText(task)} — ${where}` : where,
   };
 }

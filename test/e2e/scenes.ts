@@ -613,14 +613,14 @@ const stepBlameScenes: Scene[] = [
     async run(wb, { workspace }) {
       const { file } = blamedDemoFile(workspace);
       const name = path.posix.basename(file);
-      await wb.reset();
+      await wb.openFile(file);
       await wb.runCommand('Step History: Show Step History for File');
       const widget = wb.page.locator('.quick-input-widget', { hasText: `Step History of ${name}` });
       await widget.waitFor({ state: 'visible', timeout: 30_000 });
       const first = widget.locator('.monaco-list-row').first();
       await first.waitFor({ state: 'visible', timeout: 30_000 });
       await wb.screenshot('file-history');
-      const label = (await first.locator('.label-name').textContent())?.trim() ?? '';
+      const label = (await first.locator('.label-name').first().textContent())?.trim() ?? '';
       const stepLabel = /S\d+/.exec(label)?.[0];
       if (!stepLabel) throw new Error(`the history's first row is "${label}", not a step`);
       await first.click();
