@@ -624,7 +624,7 @@ const stepBlameScenes: Scene[] = [
       const stepLabel = /S\d+/.exec(label)?.[0];
       if (!stepLabel) throw new Error(`the history's first row is "${label}", not a step`);
       await first.click();
-      await wb.editorTab(new RegExp(`^${escapeRegExp(name)} \\(${stepLabel}\\)`)).waitFor({ state: 'visible', timeout: 30_000 });
+      await wb.editorTab(new RegExp(`^${escapeRegExp(file)} \\(${stepLabel}\\)`)).waitFor({ state: 'visible', timeout: 30_000 });
       await wb.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 20_000 });
       await wb.screenshot('file-history-diff');
     },
