@@ -7,6 +7,7 @@ import { registerDiffs } from './ui/diffs';
 import { componentLogger } from './ui/log';
 import { registerRollback } from './ui/rollback';
 import { registerStatusBar } from './ui/statusBar';
+import { registerStepBlame } from './ui/stepBlame';
 import { registerStepLogs } from './ui/stepLogs';
 import { registerStepsTree, STEPS_VIEW_ID } from './ui/stepsTree';
 import { registerTreeCommands } from './ui/treeCommands';
@@ -33,8 +34,9 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
   const details = registerDetailsPanel(context, databases, log('details'), stepLogs.logs);
   const analytics = registerAnalyticsPanel(context, databases, log('analytics'));
   const rollbacks = registerRollback(context, databases, log('rollback commands'), diffs);
+  const stepBlame = registerStepBlame(context, databases, log('blame'));
 
-  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, analytics, stepLogs: stepLogs.probe, statusBar });
+  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, analytics, stepLogs: stepLogs.probe, statusBar, stepBlame });
 }
 
 export function deactivate(): void {}
