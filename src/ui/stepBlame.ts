@@ -31,6 +31,8 @@ interface Blamed {
   head: string | null;
   mtimeMs: number;
   blame: FileBlame;
+  /** The database or the settings changed since: blamed again when the document matches the file on disk. */
+  stale?: boolean;
 }
 
 /** What the integration tests read. */
@@ -82,7 +84,12 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
       vscode.workspace.onDidCloseTextDocument((document) => this.forget(document.uri.toString())),
       vscode.window.onDidChangeTextEditorSelection((e) => e.textEditor === vscode.window.activeTextEditor && this.annotateSoon()),
       vscode.window.onDidChangeActiveTextEditor(() => this.annotateSoon()),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(SETTINGS) && this.annotateSoon()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration(SETTINGS)) return;
+        // A file skipped as too large may be under a new limit, or one blamed over it.
+        if (e.affectsConfiguration(`${SETTINGS}.maxFileSizeKb`)) for (const blamed of this.files.values()) blamed.stale = true;
+        this.annotateSoon();
+      }),
       // A new step, a commit or a moved HEAD: the owners are read again when next asked for.
       databases.onDidChangeDatabase((database) => this.invalidate(database)),
       databases.onDidChangeDatabases(() => {
@@ -178,17 +185,20 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
 
   /**
    * The file's owners: as cached while HEAD and the file on disk are as they were blamed, else
-   * blamed again. A document with unsaved edits keeps its cache, which typing has kept in
-   * step; one never blamed has none, since the file on disk no longer matches its lines.
+   * blamed again. A document with unsaved edits keeps its cache, stale or not, which typing
+   * has kept in step (or the blame under way, which applies the edits made meanwhile); one never
+   * blamed has none, since the file on disk no longer matches its lines.
    */
   private async blamed(document: vscode.TextDocument, database: StepDatabase): Promise<Blamed | undefined> {
     const key = document.uri.toString();
     const cached = this.files.get(key);
-    if (document.isDirty) return cached?.database === database ? cached : undefined;
-    const [head, stat] = await Promise.all([this.head(database), fs.promises.stat(document.uri.fsPath)]);
-    if (cached && cached.database === database && cached.head === head && cached.mtimeMs === stat.mtimeMs) return cached;
     const running = this.pending.get(key);
     if (running) return running.promise;
+    if (document.isDirty) return cached?.database === database ? cached : undefined;
+    const [head, stat] = await Promise.all([this.head(database), fs.promises.stat(document.uri.fsPath)]);
+    if (cached && !cached.stale && cached.database === database && cached.head === head && cached.mtimeMs === stat.mtimeMs) return cached;
+    const again = this.pending.get(key);
+    if (again) return again.promise;
     const edits: LineEdit[][] = [];
     const promise = this.blameNow(document, database, head, stat.mtimeMs, edits).finally(() => this.pending.delete(key));
     this.pending.set(key, { promise, edits });
@@ -201,15 +211,20 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
     this.blames++;
     const blame = await blameFile(database, file, { maxBytes });
     if (blame.kind === 'skipped') this.logSkip(file, blame);
-    else for (const batch of edits) blame.owners = shiftOwners(blame.owners, batch, TYPED);
+    // Edits made while git ran, unless the document is back to the file git read.
+    else if (document.isDirty) for (const batch of edits) blame.owners = shiftOwners(blame.owners, batch, TYPED);
     const blamed = { database, head, mtimeMs, blame };
     this.files.set(document.uri.toString(), blamed);
     return blamed;
   }
 
   private edited(e: vscode.TextDocumentChangeEvent): void {
-    if (e.contentChanges.length === 0) return;
     const key = e.document.uri.toString();
+    const cached = this.files.get(key);
+    // Saved, reverted or undone to what is saved (a change of the dirty state is an event too):
+    // the lines are the file's again, blamed anew when next asked for.
+    if (!e.document.isDirty && cached) cached.stale = true;
+    if (e.contentChanges.length === 0) return;
     const edits = e.contentChanges.map((c): LineEdit => ({ range: c.range, text: c.text }));
     // A line break typed at a line's end leaves that line as it was: the line after it ends as the text inserted does.
     if (edits.length === 1) {
@@ -220,7 +235,6 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
       if (breaks > 0 && after < e.document.lineCount) only.atLineEnd = e.document.lineAt(after).text === last;
     }
     this.pending.get(key)?.edits.push(edits);
-    const cached = this.files.get(key);
     if (cached?.blame.kind === 'blamed') cached.blame.owners = shiftOwners(cached.blame.owners, edits, TYPED);
     if (vscode.window.activeTextEditor?.document === e.document) this.annotateSoon();
   }
@@ -255,7 +269,7 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
 
   private invalidate(database: StepDatabase): void {
     this.heads.delete(database);
-    for (const [key, blamed] of this.files) if (blamed.database === database) this.files.delete(key);
+    for (const blamed of this.files.values()) if (blamed.database === database) blamed.stale = true;
     this.annotateSoon();
   }
 
