@@ -131,7 +131,7 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
   }
 
   /** The owner of a line, or that only other systems' databases cover the file; undefined when nothing can be said. */
-  private async ownerAt(document: vscode.TextDocument, line: number): Promise<{ kind: 'step'; database: StepDatabase; owner: LineOwner } | { kind: 'otherSystems'; names: string[] } | undefined> {
+  private async ownerAt(document: vscode.TextDocument, line: number): Promise<{ kind: 'line'; database: StepDatabase; owner: LineOwner } | { kind: 'otherSystems'; names: string[] } | undefined> {
     if (document.uri.scheme !== 'file') return undefined;
     try {
       const where = await this.where(document.uri.fsPath);
@@ -140,7 +140,7 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
       const blamed = await this.blamed(document, where.database);
       if (blamed?.blame.kind !== 'blamed') return undefined;
       const owner = blamed.blame.owners[line];
-      return owner && { kind: 'step', database: where.database, owner };
+      return owner && { kind: 'line', database: where.database, owner };
     } catch (err) {
       this.logOnce(document.uri.fsPath, err);
       return undefined;
@@ -292,7 +292,7 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
     const line = editor.selection.active.line;
     const found = await this.ownerAt(editor.document, line);
     let text: string | undefined;
-    if (found?.kind === 'step') {
+    if (found?.kind === 'line') {
       const { owner, database } = found;
       const title = owner.kind === 'step' ? (await stepTitles(database, [owner.step], this.log)).get(owner.step.id) : undefined;
       text = blameAnnotation(owner, title);
