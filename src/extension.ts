@@ -8,6 +8,7 @@ import { registerFileHistory } from './ui/fileHistory';
 import { componentLogger } from './ui/log';
 import { registerRollback } from './ui/rollback';
 import { registerStatusBar } from './ui/statusBar';
+import { registerStepBlame } from './ui/stepBlame';
 import { registerStepLogs } from './ui/stepLogs';
 import { registerStepsTree, STEPS_VIEW_ID } from './ui/stepsTree';
 import { registerTreeCommands } from './ui/treeCommands';
@@ -35,8 +36,9 @@ export function activate(context: vscode.ExtensionContext): StepHistoryApi {
   const analytics = registerAnalyticsPanel(context, databases, log('analytics'));
   const rollbacks = registerRollback(context, databases, log('rollback commands'), diffs);
   const fileHistory = registerFileHistory(context, databases, log('file history'));
+  const stepBlame = registerStepBlame(context, databases, log('blame'));
 
-  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, analytics, stepLogs: stepLogs.probe, statusBar, fileHistory });
+  return createApi(databases, rollbacks, { stepsTree: tree.provider, details, analytics, stepLogs: stepLogs.probe, statusBar, fileHistory, stepBlame });
 }
 
 export function deactivate(): void {}

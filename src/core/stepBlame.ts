@@ -10,7 +10,8 @@
  *    a step made more than one commit; found with one `git rev-list` for all such commits.
  *
  * A commit none of these names is a commit no step made; a line git has no commit for is not
- * committed yet. Pure of VS Code: the editor's cache and line shifting are ui/stepBlame.ts's.
+ * committed yet. shiftOwners keeps the owners in step with typing. Pure of VS Code: the editor's
+ * cache is ui/stepBlame.ts's.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -195,4 +196,57 @@ async function hasNul(file: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
+}
+
+/** A position in a text: 0-based line and character, as the editor gives them. */
+export interface TextPosition {
+  line: number;
+  character: number;
+}
+
+/** One edit of a document, as the editor reports it (ranges in the document before the edit). */
+export interface LineEdit {
+  range: { start: TextPosition; end: TextPosition };
+  text: string;
+  /** The range ends at the end of its line: text inserted there after a line break leaves the line as it was. */
+  atLineEnd?: boolean;
+}
+
+/**
+ * The owners of a document's lines after edits, without running blame again: the edits are
+ * applied in order, each to the document as the previous ones left it (as the editor reports
+ * them). A line an edit leaves as it was keeps its owner and moves with the lines above it;
+ * deleted lines go; every line an edit wrote or changed is `uncommitted`. What stays whole: the
+ * lines after the edit, a line an insertion of whole lines at its start pushes down, the line a
+ * line break at its end leaves, and the line after a deletion of whole lines.
+ */
+export function shiftOwners(owners: readonly LineOwner[], edits: readonly LineEdit[], uncommitted: LineOwner): LineOwner[] {
+  let result = [...owners];
+  for (const { range, text, atLineEnd } of edits) {
+    const { start, end } = range;
+    const empty = start.line === end.line && start.character === end.character;
+    if (empty && text === '') continue;
+    const breaks = text.split('\n').length - 1;
+    const added = (n: number) => Array.from({ length: n }, () => uncommitted);
+    // Whole lines inserted before a line: that line moves down unchanged.
+    if (empty && start.character === 0 && text.endsWith('\n')) {
+      result.splice(start.line, 0, ...added(breaks));
+      continue;
+    }
+    // A line break (and what follows it) at a line's end: the line stays as it was.
+    if (empty && atLineEnd && text.startsWith('\n')) {
+      result.splice(start.line + 1, 0, ...added(breaks));
+      continue;
+    }
+    // Whole lines deleted: the line after them moves up unchanged.
+    if (text === '' && start.character === 0 && end.character === 0) {
+      result.splice(start.line, end.line - start.line);
+      continue;
+    }
+    // Otherwise the lines from start to end become the edit's lines, each changed.
+    const removed = Math.min(end.line, result.length - 1) - start.line + 1;
+    if (start.line >= result.length) result = [...result, ...added(start.line - result.length)];
+    result.splice(start.line, Math.max(removed, 0), ...added(breaks + 1));
+  }
+  return result;
 }

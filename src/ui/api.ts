@@ -9,6 +9,7 @@ import type { FileHistoryProbe } from './fileHistory';
 import type { RollbackOptions, RollbackOutcome, RollbackProbe, RollbackService, UndoOutcome } from './rollback';
 import type { DatabaseState, StepDatabase, StepDatabases, StepPageOptions } from '../core/stepDatabase';
 import type { StatusBarProbe } from './statusBar';
+import type { StepBlameProbe } from './stepBlame';
 import type { StepLogsProbe } from './stepLogs';
 import type { TreeNode } from './treeNodes';
 import type { ChangeItem, DetailSection, HistoryNode, LevelInfo, NodeRef, Page, SystemId } from '../core/sources/types';
@@ -73,6 +74,7 @@ export interface StepHistoryApi {
     readonly analytics: AnalyticsPanelProbe;
     readonly stepLogs: StepLogsProbe;
     readonly statusBar: StatusBarProbe;
+    readonly stepBlame: StepBlameProbe;
     readonly rollbacks: RollbackProbe;
     readonly fileHistory: FileHistoryProbe;
   };

@@ -18,7 +18,7 @@ import { stepTitle } from './format';
 import { guarded, showError } from './showError';
 import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import type { StepLogs } from './stepLogs';
-import { isItemNode, isStepNode, type FileNode, type StepNode } from './treeNodes';
+import { isItemNode, isStepNode, referencedStep, type FileNode, type StepNode } from './treeNodes';
 import { historyDetailsView } from './format';
 import { SYSTEM_NAMES } from '../core/sources/types';
 import { safeText } from '../shared/safeText';
@@ -40,7 +40,7 @@ export function registerDetailsPanel(context: vscode.ExtensionContext, databases
     vscode.commands.registerCommand(
       'stepHistory.openDetails',
       guarded(log, 'openDetails', async (arg?: unknown) => {
-        const node = isStepNode(arg) || isItemNode(arg) ? arg : await pickStep(databases, { title: vscode.l10n.t('Open Step Details'), otherSystems: PICKED_PER_DATABASE });
+        const node = isStepNode(arg) || isItemNode(arg) ? arg : ((await referencedStep(databases, arg)) ?? (await pickStep(databases, { title: vscode.l10n.t('Open Step Details'), otherSystems: PICKED_PER_DATABASE })));
         if (node?.kind === 'item') details.showItem(node.database, node.item.ref, node.item.label);
         else if (node) details.show(node.database, node.step.id);
       }),

@@ -29,7 +29,7 @@ import { isNoCommit, stepChange } from '../core/stepCommits';
 import { pickStep } from './pickStep';
 import { guarded, showError } from './showError';
 import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
-import { isChangeNode, isFileNode, isItemNode, isStepNode, type ChangeNode, type ItemNode, type StepNode } from './treeNodes';
+import { isChangeNode, isFileNode, isItemNode, isStepNode, referencedStep, type ChangeNode, type ItemNode, type StepNode } from './treeNodes';
 import { safeText } from '../shared/safeText';
 import { changePath } from './fileDecorations';
 import { workingTreeChanges } from '../core/workingTreeCompare';
@@ -344,7 +344,7 @@ class StepDiffs implements ChangesOpener {
 
   private async stepArgument(arg: unknown, title: string): Promise<StepNode | undefined> {
     if (isStepNode(arg)) return arg;
-    return pickStep(this.databases, { title });
+    return (await referencedStep(this.databases, arg)) ?? pickStep(this.databases, { title });
   }
 
   /** One file's diff; `workTree` as for sideUri. */

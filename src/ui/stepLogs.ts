@@ -15,7 +15,7 @@ import { logTruncationNote, stepLogMarkdown, type LogCostTotals } from './format
 import { pickStep } from './pickStep';
 import { showError } from './showError';
 import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
-import { isFileNode, isStepNode, type StepNode } from './treeNodes';
+import { isFileNode, isStepNode, referencedStep, type StepNode } from './treeNodes';
 
 export const STEP_LOG_SCHEME = 'step-history-log';
 /** A log larger than this shows only its end, with a note. */
@@ -268,7 +268,7 @@ export function registerStepLogs(
     let node: StepNode | undefined;
     if (isStepNode(arg)) node = arg;
     else if (isFileNode(arg)) node = { kind: 'step', database: arg.database, projectId: arg.projectId, step: arg.step };
-    else node = await pickStep(databases, { title: vscode.l10n.t('Open Step Log') });
+    else node = (await referencedStep(databases, arg)) ?? (await pickStep(databases, { title: vscode.l10n.t('Open Step Log') }));
     if (!node) return undefined;
     const { database, step } = node;
     const file = await findStepLog(database.path, step.id);

@@ -8,8 +8,10 @@ import type { Step } from '../core/model';
 import type { StepCommit } from '../core/stepCommits';
 import type { ProjectSummary } from '../core/stepStore';
 import type { StepWorktree } from '../core/worktrees';
-import type { StepDatabase } from '../core/stepDatabase';
+import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import type { Remedy } from '../core/remedies';
+import { stepLabel } from '../core/model';
+import { failures } from '../core/messages';
 
 export interface ProjectNode {
   readonly kind: 'project';
@@ -109,6 +111,28 @@ export const isItemNode = (value: unknown): value is ItemNode =>
 
 export const isChangeNode = (value: unknown): value is ChangeNode =>
   typeof value === 'object' && value !== null && (value as TreeNode).kind === 'change';
+
+/**
+ * A LaForge step named by ids: what a command URI's JSON argument can carry (a hover's links),
+ * where the tree hands its commands a StepNode.
+ */
+export interface StepReference {
+  readonly databaseId: string;
+  readonly stepId: number;
+}
+
+export const isStepReference = (value: unknown): value is StepReference =>
+  typeof value === 'object' && value !== null && typeof (value as StepReference).databaseId === 'string' && Number.isInteger((value as StepReference).stepId);
+
+/** The step node a StepReference names; undefined for any other argument. Rejects for a database or step that is not there. */
+export async function referencedStep(databases: Pick<StepDatabases, 'get'>, arg: unknown): Promise<StepNode | undefined> {
+  if (!isStepReference(arg)) return undefined;
+  const database = databases.get(arg.databaseId);
+  if (!database) throw failures.unknownDatabase({ id: arg.databaseId });
+  const step = await database.step(arg.stepId);
+  if (!step) throw failures.unknownStep({ database: database.label, label: stepLabel(arg.stepId) });
+  return { kind: 'step', database, projectId: step.projectId, step };
+}
 
 /** A message row: one sentence, its detail for the tooltip and log. */
 export function message(

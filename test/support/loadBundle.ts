@@ -64,6 +64,7 @@ const VSCODE_MEMBERS = [
   'Range', 'Position', 'Selection', 'CancellationTokenSource', 'CancellationError', 'ConfigurationTarget',
   'FileType', 'FileSystemError', 'QuickPickItemKind', 'TabInputTextDiff', 'TabInputText', 'TabInputWebview',
   'DataTransferItem', 'DataTransfer', 'TreeItemCheckboxState', 'LogLevel', 'UIKind', 'ColorThemeKind',
+  'DecorationRangeBehavior', 'Hover',
 ];
 
 export function loadBundle(extensionDir: string): LoadedBundle {

@@ -54,6 +54,7 @@ const NOT_USER_FACING = new Set([
   'icon',
   'light',
   'dark',
+  'highContrast',
   'type',
   'scope',
   'format',
