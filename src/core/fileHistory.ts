@@ -5,9 +5,7 @@
  * (LaForge's rollback resets the branch), found by their own changes touching any path the
  * file had. Commits no step made are kept apart. Pure of VS Code: ui/fileHistory.ts shows it.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type { ChangedFile, FileCommit, GitRepository } from './git';
+import type { ChangedFile, FileCommit } from './git';
 import { logFailure } from './errors';
 import { silentLogger, type Logger } from './log';
 import type { Step } from './model';
@@ -129,38 +127,4 @@ export function fileOfStep(files: readonly ChangedFile[], paths: ReadonlySet<str
     (preferred === undefined ? undefined : files.find((f) => f.path === preferred) ?? files.find((f) => f.oldPath === preferred)) ??
     files.find((f) => known.has(f.path) || (f.oldPath !== undefined && known.has(f.oldPath)))
   );
-}
-
-/**
- * Of several databases, the one whose repository holds `absolutePath` (the innermost, when
- * repositories nest) and the file's repository-relative path; undefined when none does. A
- * database whose repository cannot be opened is passed over.
- */
-export async function databaseOfFile<D extends { repository(): Promise<GitRepository> }>(
-  databases: readonly D[],
-  absolutePath: string,
-): Promise<{ database: D; path: string } | undefined> {
-  const file = await realPath(absolutePath);
-  let best: { database: D; path: string; depth: number } | undefined;
-  for (const database of databases) {
-    let root: string;
-    try {
-      root = await realPath((await database.repository()).root);
-    } catch {
-      continue;
-    }
-    const relative = path.relative(root, file);
-    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) continue;
-    const depth = root.split(path.sep).length;
-    if (!best || depth > best.depth) best = { database, path: relative.split(path.sep).join('/'), depth };
-  }
-  return best && { database: best.database, path: best.path };
-}
-
-async function realPath(p: string): Promise<string> {
-  try {
-    return await fs.promises.realpath(p);
-  } catch {
-    return path.resolve(p);
-  }
 }

@@ -14,7 +14,7 @@
  * cache is ui/stepBlame.ts's.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { pathInside } from './fileDatabase';
 import type { BlameCommit, BlameLine } from './blame';
 import type { GitRepository } from './git';
 import type { Step } from './model';
@@ -171,12 +171,11 @@ const SNIFF_BYTES = 8000;
  */
 export async function blameFile(lookup: StepLookup, absolutePath: string, options: { maxBytes: number }): Promise<FileBlame> {
   const repo = await lookup.repository();
-  const relative = path.relative(repo.root, absolutePath);
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return { kind: 'skipped', reason: 'outsideRepository' };
+  const gitPath = await pathInside(repo.root, absolutePath);
+  if (gitPath === undefined) return { kind: 'skipped', reason: 'outsideRepository' };
   const stat = await fs.promises.stat(absolutePath);
   if (stat.size > options.maxBytes) return { kind: 'skipped', reason: 'tooLarge', bytes: stat.size };
   if (await hasNul(absolutePath)) return { kind: 'skipped', reason: 'binary', bytes: stat.size };
-  const gitPath = relative.split(path.sep).join('/');
   const lines = await repo.blameOrUntracked(gitPath);
   if (lines === 'untracked') {
     const text = await fs.promises.readFile(absolutePath, 'utf8');

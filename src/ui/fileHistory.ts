@@ -7,10 +7,10 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { databaseOfFile, fileHistory, fileOfStep, type FileHistory, type FileStep } from '../core/fileHistory';
-import { logFailure } from '../core/errors';
+import { databaseForFile } from '../core/fileDatabase';
+import { fileHistory, fileOfStep, type FileHistory, type FileStep } from '../core/fileHistory';
 import type { Logger } from '../core/log';
-import { isOtherSystem, type StepDatabase, type StepDatabases } from '../core/stepDatabase';
+import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import { safeText } from '../shared/safeText';
 import { withWindowProgress } from './diffs';
 import { stepPickText } from './format';
@@ -46,13 +46,17 @@ export function registerFileHistory(context: vscode.ExtensionContext, databases:
     }
     const name = path.basename(uri.fsPath);
     const found = await withWindowProgress(vscode.l10n.t('Reading the step history of {0}…', name), async () => {
-      const owner = await databaseOfFile(await laforgeDatabases(databases, log), uri.fsPath);
-      if (!owner) return undefined;
+      const owner = await databaseForFile(databases.all, uri.fsPath);
+      if (owner?.kind !== 'laforge') return owner;
       const history = await fileHistory(owner.database, owner.path, { log });
-      return { database: owner.database, history, titles: await stepTitles(owner.database, history.steps.map((s) => s.step), log) };
+      return { kind: 'history' as const, database: owner.database, history, titles: await stepTitles(owner.database, history.steps.map((s) => s.step), log) };
     });
-    if (!found) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No LaForge step database in this workspace belongs to the repository of {0}.', name));
+    if (found?.kind !== 'history') {
+      void vscode.window.showInformationMessage(
+        found?.kind === 'otherSystems'
+          ? vscode.l10n.t('{0} records no git commits, so which of its steps changed {1} is not known.', found.systems.join(', '), name)
+          : vscode.l10n.t('No LaForge step database in this workspace belongs to the repository of {0}.', name),
+      );
       return;
     }
     const { database, history, titles } = found;
@@ -75,19 +79,6 @@ export function registerFileHistory(context: vscode.ExtensionContext, databases:
   };
   context.subscriptions.push(vscode.commands.registerCommand('stepHistory.showFileHistory', guarded(log, 'showFileHistory', show)));
   return probe;
-}
-
-/** The LaForge databases that can be read (one that cannot is logged); another system's has no git history of files. */
-async function laforgeDatabases(databases: StepDatabases, log: Logger): Promise<StepDatabase[]> {
-  const readable = await Promise.all(
-    databases.all.map((d) =>
-      d.load().then(
-        () => d,
-        (err: unknown) => void logFailure(log, `${d.label}, passed over for a file's step history`, err, 'warn'),
-      ),
-    ),
-  );
-  return readable.filter((d): d is StepDatabase => d !== undefined && !isOtherSystem(d));
 }
 
 /** `$(discard) S12 · <title>`, `completed · <model> · <start> · src/a.ts → src/b.ts`, `<task> — <project>`. */

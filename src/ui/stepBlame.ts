@@ -7,14 +7,13 @@
  * failure is logged and shows nothing: a hover never raises a notification.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { debounce, type Debounced } from '../core/async';
 import { describeError, logFailure } from '../core/errors';
 import type { Logger } from '../core/log';
 import { blameFile, shiftOwners, type FileBlame, type LineEdit, type LineOwner } from '../core/stepBlame';
-import { isOtherSystem, type StepDatabase, type StepDatabases } from '../core/stepDatabase';
-import { SYSTEM_NAMES } from '../core/sources/types';
+import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
+import { databaseForFile, type FileDatabase } from '../core/fileDatabase';
 import { BLAME_HOVER_COMMANDS, blameAnnotation, blameHoverLines, noCommitsHoverLines } from './stepBlameText';
 import { stepTitles } from './stepTitles';
 
@@ -43,8 +42,6 @@ export interface StepBlameProbe {
   annotation(): { uri: string; line: number; text: string } | undefined;
 }
 
-type Where = { kind: 'laforge'; database: StepDatabase } | { kind: 'otherSystems'; names: string[] } | undefined;
-
 const settings = (uri?: vscode.Uri) => vscode.workspace.getConfiguration(SETTINGS, uri);
 
 export function registerStepBlame(context: vscode.ExtensionContext, databases: StepDatabases, log: Logger): StepBlameProbe {
@@ -58,7 +55,6 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
   /** Blames under way, with the edits made meanwhile, applied when they end. */
   private readonly pending = new Map<string, { promise: Promise<Blamed | undefined>; edits: LineEdit[][] }>();
   private readonly heads = new Map<StepDatabase, Promise<string | null>>();
-  private readonly realPaths = new Map<string, Promise<string>>();
   /** Files whose skip or failure was logged this session, by path and reason. */
   private readonly logged = new Set<string>();
   private readonly saves = new Map<string, Debounced>();
@@ -117,7 +113,7 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
     if (!settings(document.uri).get<boolean>('enabled', true)) return undefined;
     const found = await this.ownerAt(document, position.line);
     if (!found) return undefined;
-    const lines = found.kind === 'otherSystems' ? noCommitsHoverLines(found.names) : await this.hoverLines(found.database, found.owner);
+    const lines = found.kind === 'otherSystems' ? noCommitsHoverLines(found.systems) : await this.hoverLines(found.database, found.owner);
     const markdown = new vscode.MarkdownString(lines.join('  \n'), true);
     markdown.supportHtml = false;
     markdown.isTrusted = { enabledCommands: [...BLAME_HOVER_COMMANDS] };
@@ -131,7 +127,7 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
   }
 
   /** The owner of a line, or that only other systems' databases cover the file; undefined when nothing can be said. */
-  private async ownerAt(document: vscode.TextDocument, line: number): Promise<{ kind: 'line'; database: StepDatabase; owner: LineOwner } | { kind: 'otherSystems'; names: string[] } | undefined> {
+  private async ownerAt(document: vscode.TextDocument, line: number): Promise<{ kind: 'line'; database: StepDatabase; owner: LineOwner } | { kind: 'otherSystems'; systems: string[] } | undefined> {
     if (document.uri.scheme !== 'file') return undefined;
     try {
       const where = await this.where(document.uri.fsPath);
@@ -147,30 +143,8 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
     }
   }
 
-  /** The LaForge database whose repository holds the file (the nearest), else the other systems' that cover it. */
-  private async where(file: string): Promise<Where> {
-    const real = await this.realPath(file);
-    const covering: StepDatabase[] = [];
-    for (const database of this.databases.all) {
-      const relative = path.relative(await this.realPath(database.repositoryPath), real);
-      if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) continue;
-      // Which system wrote it is known once read; reading it is what any view does first.
-      if (database.source === undefined && database.state.kind !== 'error') await database.load().catch(() => undefined);
-      if (database.state.kind === 'ready') covering.push(database);
-    }
-    const laforge = covering.filter((d) => !isOtherSystem(d)).sort((a, b) => b.repositoryPath.length - a.repositoryPath.length);
-    if (laforge.length) return { kind: 'laforge', database: laforge[0] };
-    if (covering.length) return { kind: 'otherSystems', names: [...new Set(covering.map((d) => SYSTEM_NAMES[d.source!.detection.system]))] };
-    return undefined;
-  }
-
-  private realPath(file: string): Promise<string> {
-    let found = this.realPaths.get(file);
-    if (!found) {
-      found = fs.promises.realpath(file).catch(() => path.resolve(file));
-      this.realPaths.set(file, found);
-    }
-    return found;
+  private where(file: string): Promise<FileDatabase | undefined> {
+    return databaseForFile(this.databases.all, file);
   }
 
   private head(database: StepDatabase): Promise<string | null> {

@@ -10,7 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { databaseOfFile, fileHistory, fileOfStep, type FileHistory } from '../../src/core/fileHistory';
+import { fileHistory, fileOfStep, type FileHistory } from '../../src/core/fileHistory';
 import { GitRepository, parseFileHistory, type ChangedFile } from '../../src/core/git';
 import { StepStore } from '../../src/core/stepStore';
 import { makeDemoWorkspace, type DemoWorkspace } from '../fixtures/demoWorkspace';
@@ -152,19 +152,6 @@ describe('fileHistory', function () {
     assert.equal(fileOfStep(files, ['x.ts'], 'old-b.ts'), files[1]);
     assert.equal(fileOfStep(files, ['x.ts', 'c.ts']), files[2]);
     assert.equal(fileOfStep(files, ['x.ts']), undefined);
-  });
-
-  it('finds the database whose repository holds a file, passing over one that cannot open its repository', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'step-history-file-db-'));
-    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-    git(dir, 'init', '-q');
-    fs.mkdirSync(path.join(dir, 'src'));
-    const repository = await GitRepository.open(dir);
-    const broken = { name: 'broken', repository: () => Promise.reject(new Error('no git')) };
-    const good = { name: 'good', repository: async () => repository };
-    const found = await databaseOfFile([broken, good], path.join(dir, 'src', 'a b.ts'));
-    assert.deepEqual(found && { name: found.database.name, path: found.path }, { name: 'good', path: 'src/a b.ts' });
-    assert.equal(await databaseOfFile([good], path.join(os.tmpdir(), 'elsewhere.ts')), undefined);
   });
 
   it('lists a merge only where the merge itself changed the file: a resolved conflict, not a side taken whole', async () => {
