@@ -1,9 +1,9 @@
 /**
  * The steps that changed one file, newest first: the commits of HEAD's history that changed it
  * (`git log --follow`, so through its renames) mapped to steps as blame maps them
- * (stepsOfCommits), and the rolled-back steps, whose commits HEAD's history no longer holds
- * (LaForge's rollback resets the branch), found by their own changes touching any path the
- * file had. Commits no step made are kept apart. Pure of VS Code: ui/fileHistory.ts shows it.
+ * (stepsOfCommits), and the steps whose commits HEAD's history does not hold, found by their
+ * own changes touching any path the file had: the rolled-back ones (LaForge's rollback resets
+ * the branch) and those whose kept `step-S<N>` branch is not merged (a failed step). Commits no step made are kept apart. Pure of VS Code: ui/fileHistory.ts shows it.
  */
 import type { ChangedFile, FileCommit } from './git';
 import { logFailure } from './errors';
@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from './log';
 import type { Step } from './model';
 import { stepsOfCommits, type StepLookup, type StepOwnerVia } from './stepBlame';
 import type { StepPageOptions } from './stepDatabase';
-import { isNoCommit } from './stepCommits';
+import { isNoCommit, type StepCommit } from './stepCommits';
 
 /** What the history reads from a LaForge database (a StepDatabase is one). */
 export interface FileHistorySource extends StepLookup {
@@ -32,6 +32,8 @@ export interface FileStep {
   oldPath?: string;
   /** The step is rolled back (not active). */
   rolledBack: boolean;
+  /** The step's commit, when its kept `step-S<N>` branch is not merged (a failed or conflicted step): found by its changes too. */
+  unmerged?: StepCommit;
   /** The newest commit of HEAD's history through which the step was found; null when found by its changes. */
   commit: string | null;
 }
@@ -46,15 +48,15 @@ export interface FileHistory {
 }
 
 export interface FileHistoryOptions {
-  /** How many of each project's newest steps are looked at for rolled-back ones. Default 500. */
+  /** How many of each project's newest steps are looked at for rolled-back and unmerged ones. Default 500. */
   rolledBackScan?: number;
   /** How many commits of the file's history are read. Default 2000. */
   commitLimit?: number;
-  /** Where a rolled-back step whose changes cannot be read is logged. */
+  /** Where a rolled-back or unmerged step whose changes cannot be read is logged. */
   log?: Logger;
 }
 
-/** How many rolled-back steps' changes are read at once: each is one git process the first time. */
+/** How many such steps' changes are read at once: each is one git process the first time. */
 const CONCURRENT_READS = 8;
 
 /** The steps that changed `filePath` (repository-relative, `/`-separated). Rejects with a GitError or StepDbError. */
@@ -82,34 +84,46 @@ export async function fileHistory(source: FileHistorySource, filePath: string, o
     });
   }
   const paths = new Set([filePath, ...commits.flatMap((c) => (c.oldPath === undefined ? [c.path] : [c.path, c.oldPath]))]);
-  for (const step of await rolledBackSteps(source, paths, found, options)) found.set(step.step.id, step);
+  for (const step of await offHistorySteps(source, paths, found, options)) found.set(step.step.id, step);
   return { path: filePath, steps: [...found.values()].sort((a, b) => b.step.id - a.step.id), otherCommits };
 }
 
-/** The rolled-back steps, not found already, whose own changes touch one of `paths`. */
-async function rolledBackSteps(source: FileHistorySource, paths: ReadonlySet<string>, found: ReadonlyMap<number, FileStep>, options: FileHistoryOptions): Promise<FileStep[]> {
+/**
+ * The steps HEAD's history does not hold, not found already, whose own changes touch one of
+ * `paths`: the rolled-back ones, and those whose kept `step-S<N>` branch is not merged.
+ */
+async function offHistorySteps(source: FileHistorySource, paths: ReadonlySet<string>, found: ReadonlyMap<number, FileStep>, options: FileHistoryOptions): Promise<FileStep[]> {
   const limit = options.rolledBackScan ?? 500;
-  const candidates: Step[] = [];
+  const index = await source.commitIndex();
+  const candidates: { step: Step; unmerged?: StepCommit }[] = [];
   for (const project of await source.projects()) {
     for (const step of await source.steps(project.id, { limit })) {
-      if (!step.active && !found.has(step.id)) candidates.push(step);
+      if (found.has(step.id)) continue;
+      const commit = index.resolve(step);
+      if (!step.active) candidates.push({ step });
+      else if (commit.notMerged) candidates.push({ step, unmerged: commit });
     }
   }
   const result: FileStep[] = [];
   let next = 0;
   const worker = async () => {
     while (next < candidates.length) {
-      const step = candidates[next++];
+      const { step, unmerged } = candidates[next++];
       let files: ChangedFile[];
       try {
         files = await source.changedFiles(step);
       } catch (err) {
         // A step that made no commit changed no file; another failure leaves this step out, said in the log.
-        if (!isNoCommit(err)) logFailure(options.log ?? silentLogger, `the changes of rolled-back ${step.label}`, err, 'warn');
+        if (!isNoCommit(err)) logFailure(options.log ?? silentLogger, `the changes of ${unmerged ? 'unmerged' : 'rolled-back'} ${step.label}`, err, 'warn');
         continue;
       }
       const file = fileOfStep(files, paths);
-      if (file) result.push({ step, via: 'changes', path: file.path, ...(file.oldPath !== undefined ? { oldPath: file.oldPath } : {}), rolledBack: true, commit: null });
+      if (file) {
+        result.push({
+          step, via: 'changes', path: file.path, ...(file.oldPath !== undefined ? { oldPath: file.oldPath } : {}),
+          rolledBack: !step.active, ...(unmerged ? { unmerged } : {}), commit: null,
+        });
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_READS, candidates.length) }, worker));

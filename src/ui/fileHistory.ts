@@ -14,6 +14,7 @@ import type { StepDatabase, StepDatabases } from '../core/stepDatabase';
 import { safeText } from '../shared/safeText';
 import { withWindowProgress } from './diffs';
 import { stepPickText } from './format';
+import { notMergedText } from '../core/stepCommits';
 import { guarded } from './showError';
 import { stepTitles } from './stepTitles';
 import type { FileNode } from './treeNodes';
@@ -92,7 +93,7 @@ function stepItemText(entry: FileStep, history: FileHistory, title: string | und
         : undefined;
   return {
     label: entry.rolledBack ? `$(discard) ${text.label}` : text.label,
-    description: [text.description, where].filter(Boolean).join(' · '),
+    description: [text.description, notMergedText(entry.unmerged), where].filter(Boolean).join(' · '),
     detail: text.detail,
   };
 }

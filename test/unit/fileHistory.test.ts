@@ -103,6 +103,26 @@ describe('fileHistory', function () {
     });
   });
 
+  it('lists a failed step whose kept branch is not merged, found by its changes, and marks it so', async () => {
+    const fixture = makeLaforgeToday({ now: new Date('2026-11-20T18:00:00Z') });
+    cleanups.push(() => fixture.rm());
+    const store = await StepStore.open(fixture.dbPath, { wasmPath });
+    cleanups.push(() => store.close());
+    // The scenario's failed step that edited src/cli.ts, its branch kept: HEAD never took its commit.
+    const failed = fixture.steps.find((s) => s.outcome === 'agent-failed' && s.nameStatus.some((l) => l.endsWith('\tsrc/cli.ts')))!;
+    assert.ok(failed.branchKept && failed.commit && !gitOk(fixture.repoPath, 'merge-base', '--is-ancestor', failed.commit, 'HEAD'), 'its commit is off HEAD');
+    const wrote = fixture.steps.filter((s) => s.finished && s.commit && gitOk(fixture.repoPath, 'merge-base', '--is-ancestor', s.commit, 'HEAD') && s.nameStatus.some((l) => l.endsWith('\tsrc/cli.ts')));
+
+    const history = await fileHistory(gitStoreDatabase(store, fixture.repoPath), 'src/cli.ts');
+    assert.deepEqual(history.steps.map((s) => s.step.id), [failed.id, ...wrote.map((s) => s.id)].sort((a, b) => b - a));
+    const entry = history.steps.find((s) => s.step.id === failed.id)!;
+    assert.equal(entry.via, 'changes');
+    assert.equal(entry.rolledBack, false);
+    assert.equal(entry.unmerged?.branch, failed.branch);
+    assert.equal(entry.unmerged?.notMerged, true);
+    assert.ok(history.steps.filter((s) => s.step.id !== failed.id).every((s) => s.unmerged === undefined), 'the merged steps are not marked');
+  });
+
   describe('in the demo workspace, whose rows record commit_sha_after', () => {
     let demo: DemoWorkspace;
     let store: StepStore;
