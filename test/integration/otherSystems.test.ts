@@ -285,4 +285,26 @@ describe(IN_OTHER_SYSTEMS, function () {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
+
+  it('says in the blame hover that another system records no git commits, for a file in its folder', async () => {
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const file = path.join(root, 'notes-for-blame.md');
+    fs.writeFileSync(file, '# Notes\n\nwritten by hand\n');
+    try {
+      const uri = vscode.Uri.file(file);
+      await vscode.window.showTextDocument(uri);
+      let said: string | undefined;
+      await waitFor('the blame hover of a file in the other systems\' folder', async () => {
+        const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, new vscode.Position(2, 0))) ?? [];
+        said = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).find((t) => /records no git commits/.test(t));
+        return said !== undefined;
+      }, 20_000);
+      assert.match(said!, /LLM Orchestration/);
+      assert.match(said!, /records no git commits, so which of its steps wrote this line is not known\./);
+      assert.doesNotMatch(said!, /\bS\d+\b|Not committed yet/);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      fs.rmSync(file, { force: true });
+    }
+  });
 });

@@ -55,6 +55,7 @@ const NOT_USER_FACING = new Set([
   'light',
   'dark',
   'highContrast',
+  'highContrastLight',
   'type',
   'scope',
   'format',
