@@ -16,6 +16,7 @@ import { withWindowProgress } from './diffs';
 import { stepPickText } from './format';
 import { notMergedText } from '../core/stepCommits';
 import { guarded } from './showError';
+import { noCommitsSentence } from './stepBlameText';
 import { stepTitles } from './stepTitles';
 import type { FileNode } from './treeNodes';
 
@@ -55,7 +56,7 @@ export function registerFileHistory(context: vscode.ExtensionContext, databases:
     if (found?.kind !== 'history') {
       void vscode.window.showInformationMessage(
         found?.kind === 'otherSystems'
-          ? vscode.l10n.t('{0} records no git commits, so which of its steps changed {1} is not known.', found.systems.join(', '), name)
+          ? noCommitsSentence(found.systems, name)
           : vscode.l10n.t('No LaForge step database in this workspace belongs to the repository of {0}.', name),
       );
       return;

@@ -64,7 +64,24 @@ export function blameHoverLines(owner: LineOwner, context: BlameHoverContext = {
 
 /** The hover in a repository whose databases are only other systems', which record no commits: `systems` are their names. */
 export function noCommitsHoverLines(systems: readonly string[]): string[] {
-  return [escapeMarkdown(l10n.t('{0} records no git commits, so which of its steps wrote this line is not known.', systems.join(', ')))];
+  return [escapeMarkdown(noCommitsSentence(systems))];
+}
+
+/**
+ * That the systems whose databases cover a file record no git commits: so which step wrote a
+ * line (no `file`) or changed `file` is not known. One system or several (`A, B and C`).
+ */
+export function noCommitsSentence(systems: readonly string[], file?: string): string {
+  if (systems.length <= 1) {
+    const [system = ''] = systems;
+    return file === undefined
+      ? l10n.t('{0} records no git commits, so which of its steps wrote this line is not known.', system)
+      : l10n.t('{0} records no git commits, so which of its steps changed {1} is not known.', system, file);
+  }
+  const names = l10n.t('{0} and {1}', systems.slice(0, -1).join(', '), systems[systems.length - 1]);
+  return file === undefined
+    ? l10n.t('{0} record no git commits, so which of their steps wrote this line is not known.', names)
+    : l10n.t('{0} record no git commits, so which of their steps changed {1} is not known.', names, file);
 }
 
 /** The current line's annotation, plain text: `S12 · Add CSV import · 3h ago`, `Ada Lovelace · Nov 2 14:05`, or not committed yet. */

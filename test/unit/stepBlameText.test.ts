@@ -9,7 +9,7 @@ import { bothTimes, rowTime } from '../../src/core/figures';
 import { stepFromRow } from '../../src/core/model';
 import type { LineOwner } from '../../src/core/stepBlame';
 import { escapeMarkdown, tokenUsageText } from '../../src/ui/format';
-import { BLAME_HOVER_COMMANDS, blameAnnotation, blameHoverLines, noCommitsHoverLines } from '../../src/ui/stepBlameText';
+import { BLAME_HOVER_COMMANDS, blameAnnotation, blameHoverLines, noCommitsHoverLines, noCommitsSentence } from '../../src/ui/stepBlameText';
 import { stepRow } from '../fixtures/stepFixtures';
 
 const now = new Date(Date.UTC(2026, 0, 3, 12, 0, 0));
@@ -74,6 +74,11 @@ describe('blame hover text', () => {
   it('says a line is not committed yet, and that another system records no commits', () => {
     assert.deepStrictEqual(blameHoverLines({ kind: 'uncommitted', commit: info({ commit: null }) }), ['Not committed yet']);
     assert.deepStrictEqual(noCommitsHoverLines(['Constellation']), ['Constellation records no git commits, so which of its steps wrote this line is not known\\.']);
+    assert.deepStrictEqual(noCommitsHoverLines(['Constellation', 'LLM Orchestration', 'Autonomous Software Studio']), [
+      'Constellation, LLM Orchestration and Autonomous Software Studio record no git commits, so which of their steps wrote this line is not known\\.',
+    ]);
+    assert.strictEqual(noCommitsSentence(['Constellation'], 'a.md'), 'Constellation records no git commits, so which of its steps changed a.md is not known.');
+    assert.strictEqual(noCommitsSentence(['Constellation', 'LLM Orchestration'], 'a.md'), 'Constellation and LLM Orchestration record no git commits, so which of their steps changed a.md is not known.');
   });
 });
 
