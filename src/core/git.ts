@@ -94,6 +94,13 @@ export function requireCommitHash(value: unknown): string {
   throw failures.notACommitHash({ value: describeValue(value) }, `rejected commit reference: ${describeValue(value, 500)}`);
 }
 
+/** Refuses, before git runs, a path that is not text or is empty or holds a NUL: NOT_IN_COMMIT, naming `commit`. */
+function requireFilePath(filePath: unknown, commit: string): asserts filePath is string {
+  if (typeof filePath !== 'string' || filePath.length === 0 || filePath.includes('\0')) {
+    throw failures.notInCommit({ file: describeValue(filePath), commit }, `invalid path: ${describeValue(filePath, 500)}`);
+  }
+}
+
 const STEP_HISTORY_REF = /^refs\/step-history\/(?:backup|stash)\/[0-9A-Za-z][0-9A-Za-z._-]{0,80}$/;
 
 /** Returns `ref` if it is one of Step History's own refs (`refs/step-history/backup|stash/<name>`). */
@@ -314,9 +321,7 @@ export class GitRepository {
   /** The bytes of `filePath` as stored in `commit`. */
   async fileAt(commit: string, filePath: string): Promise<Buffer> {
     const sha = requireCommitHash(commit);
-    if (typeof filePath !== 'string' || filePath.length === 0 || filePath.includes('\0')) {
-      throw failures.notInCommit({ file: describeValue(filePath), commit: shortSha(sha) }, `invalid path: ${describeValue(filePath, 500)}`);
-    }
+    requireFilePath(filePath, shortSha(sha));
     // `<sha>^{commit}:<path>` starts with a hex digit, so git reads it as an object name;
     // `^{commit}` makes a blob or tree hash fail as an unknown commit rather than be read.
     const args = ['cat-file', 'blob', `${sha}^{commit}:${filePath}`];
@@ -332,9 +337,7 @@ export class GitRepository {
    * work tree, uncommitted lines included, following its renames: read by blame.ts.
    */
   async blame(filePath: string): Promise<BlameLine[]> {
-    if (typeof filePath !== 'string' || filePath.length === 0 || filePath.includes('\0')) {
-      throw failures.notInCommit({ file: describeValue(filePath), commit: 'HEAD' }, `invalid path: ${describeValue(filePath, 500)}`);
-    }
+    requireFilePath(filePath, 'HEAD');
     // After `--`, the path is a path whatever it starts with.
     const output = await this.text(['blame', '--porcelain', '--', filePath], { path: filePath });
     try {
@@ -362,9 +365,7 @@ export class GitRepository {
    * commits. The path is read literally, after `--`.
    */
   async fileHistory(filePath: string, limit = 2000): Promise<FileCommit[]> {
-    if (typeof filePath !== 'string' || filePath.length === 0 || filePath.includes('\0')) {
-      throw failures.notInCommit({ file: describeValue(filePath), commit: 'HEAD' }, `invalid path: ${describeValue(filePath, 500)}`);
-    }
+    requireFilePath(filePath, 'HEAD');
     const args = [
       '--literal-pathspecs', 'log', '--follow', '-z', '--cc', '--name-status', '--no-show-signature', ...DIFF_OPTIONS,
       `--max-count=${Math.max(1, Math.floor(limit))}`, '--format=%H%x00%at%x00%s', '--end-of-options', 'HEAD', '--', filePath,

@@ -94,9 +94,10 @@ export async function stepsOfCommits(lookup: StepLookup, commits: readonly { com
 }
 
 /**
- * The steps whose recorded range holds each commit: the commits descending from any of them
- * up to HEAD, from one `git rev-list --ancestry-path`, hold the ranges' ends; a step owns the
- * commit when its end descends from it and its start does not. The lowest such step wins.
+ * The steps whose recorded range holds each commit: the nearest commits descending from any
+ * of them in HEAD's history (GitRepository.descendants, one `git rev-list --parents`) hold the
+ * ranges' ends; a step owns the commit when its end descends from it and its start does not.
+ * The lowest such step wins.
  */
 async function stepsOfRanges(lookup: StepLookup, commits: readonly string[]): Promise<Map<string, StepOwner>> {
   const owners = new Map<string, StepOwner>();
@@ -108,8 +109,7 @@ async function stepsOfRanges(lookup: StepLookup, commits: readonly string[]): Pr
   // Which of `commits` each listed commit descends from: parents before children.
   const bottoms = new Map(commits.map((c, i) => [c, i]));
   const below = new Map<string, Set<number>>();
-  const order = [...graph.keys()].reverse();
-  for (const commit of order) {
+  for (const commit of [...graph.keys()].reverse()) {
     const set = new Set<number>();
     for (const parent of graph.get(commit) ?? []) {
       const b = bottoms.get(parent);
@@ -118,7 +118,9 @@ async function stepsOfRanges(lookup: StepLookup, commits: readonly string[]): Pr
     }
     below.set(commit, set);
   }
-  const full = (hash: string | null) => (hash ? [...graph.keys()].find((c) => sameCommit(c, hash)) ?? commits.find((c) => sameCommit(c, hash)) : undefined);
+  // A step's stored hash may be abbreviated: the listed commit it names.
+  const listed = [...graph.keys(), ...commits];
+  const full = (hash: string | null) => (hash ? listed.find((c) => sameCommit(c, hash)) : undefined);
   for (const step of candidates) {
     const end = full(step.commitAfter);
     if (!end) continue;

@@ -78,7 +78,10 @@ class StepBlame implements vscode.HoverProvider, vscode.Disposable, StepBlamePro
       vscode.workspace.onDidChangeTextDocument((e) => this.edited(e)),
       vscode.workspace.onDidSaveTextDocument((document) => this.saved(document)),
       vscode.workspace.onDidCloseTextDocument((document) => this.forget(document.uri.toString())),
-      vscode.window.onDidChangeTextEditorSelection((e) => e.textEditor === vscode.window.activeTextEditor && this.annotateSoon()),
+      // The cursor matters only to the annotation; with it off, an editor is blamed when it becomes active.
+      vscode.window.onDidChangeTextEditorSelection((e) => {
+        if (e.textEditor === vscode.window.activeTextEditor && settings(e.textEditor.document.uri).get<boolean>('currentLineAnnotation', false)) this.annotateSoon();
+      }),
       vscode.window.onDidChangeActiveTextEditor(() => this.annotateSoon()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration(SETTINGS)) return;
