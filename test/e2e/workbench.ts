@@ -160,7 +160,8 @@ export class Workbench {
     const widget = this.page.locator('.quick-input-widget');
     await this.runCommand(command);
     try {
-      await widget.waitFor({ state: 'visible', timeout: 10_000 });
+      // The command's own pick, with its rows: the palette closing is not it.
+      await widget.locator('.monaco-list-row').first().waitFor({ state: 'visible', timeout: 10_000 });
     } catch {
       console.log(`        (the palette closed without starting "${command}"; running it again)`);
       await this.runCommand(command);
